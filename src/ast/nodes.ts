@@ -1,0 +1,108 @@
+/**
+ * The detection AST: what a Sigma rule's `detection` means once every modifier and escape has
+ * been applied. Backends, the reference evaluator and the tests all read this one module first.
+ *
+ * Values are already decoded: a `Pattern` is literal text plus wildcard parts, so no consumer
+ * ever sees Sigma's `\*` / `\?` / `\\` escaping again. Semantics are in docs/semantics.md.
+ */
+
+/** A place in a rule file, 0-based (formatters print 1-based). */
+export interface Pos {
+  readonly line: number
+  readonly col: number
+}
+
+/** One piece of a value: literal text, `*` (any run, maybe empty) or `?` (exactly one character). */
+export type Segment =
+  | { readonly kind: 'lit'; readonly text: string }
+  | { readonly kind: 'any' }
+  | { readonly kind: 'one' }
+
+/** A decoded Sigma value. `[lit "abc"]` is an exact value; `[any, lit "abc", any]` is `contains`. */
+export type Pattern = readonly Segment[]
+
+export type CompareOp = 'lt' | 'lte' | 'gt' | 'gte'
+
+/**
+ * The node kinds. Field names are Sigma taxonomy names (`Image`, `CommandLine`); a target maps
+ * them. `at` points at the YAML value the node came from, for diagnostics.
+ */
+export type Node =
+  /** All items hold. Never empty. */
+  | { readonly kind: 'And'; readonly items: readonly Node[] }
+  /** At least one item holds. Never empty. */
+  | { readonly kind: 'Or'; readonly items: readonly Node[] }
+  | { readonly kind: 'Not'; readonly item: Node }
+  /** The field's value matches the pattern as a whole (wildcards), case-insensitively unless `cased`. */
+  | { readonly kind: 'Match'; readonly field: string; readonly pattern: Pattern; readonly cased: boolean; readonly at?: Pos }
+  /** The field's value contains a match of the regular expression (unanchored search). */
+  | { readonly kind: 'Regex'; readonly field: string; readonly source: string; readonly flags: RegexFlags; readonly at?: Pos }
+  /** The field's value is an IP address inside the network. */
+  | { readonly kind: 'Cidr'; readonly field: string; readonly cidr: string; readonly family: 4 | 6; readonly at?: Pos }
+  /** The field's value, read as a number, compares to `value`. */
+  | { readonly kind: 'Compare'; readonly field: string; readonly op: CompareOp; readonly value: number; readonly at?: Pos }
+  /** The field is present with a non-null value (an empty string is present). */
+  | { readonly kind: 'Exists'; readonly field: string; readonly at?: Pos }
+  /** The field is absent or null: exactly `Not(Exists)`, kept as its own kind for `field: null`. */
+  | { readonly kind: 'Null'; readonly field: string; readonly at?: Pos }
+  /** Both fields are present and their values are equal (case-insensitively unless `cased`). */
+  | { readonly kind: 'FieldRef'; readonly field: string; readonly ref: string; readonly cased: boolean; readonly at?: Pos }
+  /** Some string value anywhere in the event matches the pattern as a whole (already wrapped in `*…*`). */
+  | { readonly kind: 'Keyword'; readonly pattern: Pattern; readonly cased: boolean; readonly at?: Pos }
+
+export interface RegexFlags {
+  readonly i: boolean
+  readonly m: boolean
+  readonly s: boolean
+}
+
+export type NodeKind = Node['kind']
+export type NodeOf<K extends NodeKind> = Extract<Node, { kind: K }>
+
+/** One handler per kind: adding a kind breaks every fold until it is handled. */
+export type Fold<R> = { readonly [K in NodeKind]: (node: NodeOf<K>, recur: (n: Node) => R) => R }
+
+export function fold<R>(node: Node, handlers: Fold<R>): R {
+  const recur = (n: Node): R => (handlers[n.kind] as (n: Node, r: (n: Node) => R) => R)(n, recur)
+  return recur(node)
+}
+
+export function and(items: readonly Node[]): Node {
+  const flat = items.flatMap((n) => (n.kind === 'And' ? n.items : [n]))
+  return flat.length === 1 ? flat[0]! : { kind: 'And', items: flat }
+}
+
+export function or(items: readonly Node[]): Node {
+  const flat = items.flatMap((n) => (n.kind === 'Or' ? n.items : [n]))
+  return flat.length === 1 ? flat[0]! : { kind: 'Or', items: flat }
+}
+
+export function not(item: Node): Node {
+  return { kind: 'Not', item }
+}
+
+/** Every field name the node reads (keywords read the whole event and add none). */
+export function fieldsOf(node: Node): string[] {
+  const out = new Set<string>()
+  const walk = (n: Node): void => {
+    switch (n.kind) {
+      case 'And':
+      case 'Or':
+        n.items.forEach(walk)
+        return
+      case 'Not':
+        walk(n.item)
+        return
+      case 'Keyword':
+        return
+      case 'FieldRef':
+        out.add(n.field)
+        out.add(n.ref)
+        return
+      default:
+        out.add(n.field)
+    }
+  }
+  walk(node)
+  return [...out]
+}

@@ -1,0 +1,134 @@
+/**
+ * The reference evaluator: Sigma semantics over JSON events, one fold over the AST. Every target
+ * is held to what this module answers; the choices the spec leaves open are in docs/semantics.md.
+ */
+import { fold, type Node, type Pattern } from '../ast/nodes.js'
+import { normalize, escapeRegex } from '../ast/pattern.js'
+import type { JsonEvent } from '../rule/rule.js'
+import { ipInCidr } from './cidr.js'
+
+/** Exact key first (`a.b` may be a flat key), else a dotted path into nested objects. */
+export function getField(event: JsonEvent, name: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(event, name)) return event[name]
+  if (!name.includes('.')) return undefined
+  let cur: unknown = event
+  for (const part of name.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined
+    if (!Object.prototype.hasOwnProperty.call(cur, part)) return undefined
+    cur = (cur as Record<string, unknown>)[part]
+  }
+  return cur
+}
+
+/**
+ * The scalar values a field holds: an array field holds each of its elements (any one may
+ * match); objects and nulls hold nothing matchable.
+ */
+function scalars(value: unknown): Array<string | number | boolean> {
+  if (Array.isArray(value)) return value.flatMap(scalars)
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return [value]
+  return []
+}
+
+/** Numbers and booleans are matched through their JSON text: `4688`, `true`. */
+const asText = (v: string | number | boolean): string => (typeof v === 'string' ? v : JSON.stringify(v))
+
+const patternCache = new Map<string, RegExp>()
+
+/**
+ * A pattern as a whole-value test. Case-insensitive matching lowercases both sides with
+ * `toLowerCase()` (Unicode default case mapping), so `É` matches `é`.
+ */
+export function patternMatcher(pattern: Pattern, cased: boolean): (value: string) => boolean {
+  const p = normalize(pattern)
+  if (p.every((s) => s.kind === 'lit')) {
+    const text = p.map((s) => (s.kind === 'lit' ? s.text : '')).join('')
+    if (cased) return (v) => v === text
+    const lower = text.toLowerCase()
+    return (v) => v.toLowerCase() === lower
+  }
+  let src = '^'
+  for (const s of p) {
+    if (s.kind === 'lit') src += escapeRegex(cased ? s.text : s.text.toLowerCase())
+    else if (s.kind === 'any') src += '[^]*'
+    else src += '[^]'
+  }
+  src += '$'
+  let re = patternCache.get(src)
+  if (!re) {
+    // `u`: `?` is one code point, so an emoji is one character as a person counts it.
+    re = new RegExp(src, 'u')
+    patternCache.set(src, re)
+  }
+  const regex = re
+  return cased ? (v) => regex.test(v) : (v) => regex.test(v.toLowerCase())
+}
+
+const regexCache = new Map<string, RegExp>()
+
+/** Sigma regular expressions are searched (unanchored), case-sensitive unless `i`. */
+export function sigmaRegex(source: string, flags: { i: boolean; m: boolean; s: boolean }): RegExp {
+  const f = (flags.i ? 'i' : '') + (flags.m ? 'm' : '') + (flags.s ? 's' : '')
+  const key = f + '/' + source
+  let re = regexCache.get(key)
+  if (!re) {
+    re = new RegExp(source, f)
+    regexCache.set(key, re)
+  }
+  return re
+}
+
+/** Every string value in the event, nested objects and arrays included: the scope of keywords. */
+function stringValues(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value)
+  else if (Array.isArray(value)) value.forEach((v) => stringValues(v, out))
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => stringValues(v, out))
+  return out
+}
+
+function toNumber(v: string | number | boolean): number | undefined {
+  if (typeof v === 'number') return v
+  if (typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) return Number(v)
+  return undefined
+}
+
+export function evaluate(node: Node, event: JsonEvent): boolean {
+  return fold<boolean>(node, {
+    And: (n, recur) => n.items.every(recur),
+    Or: (n, recur) => n.items.some(recur),
+    Not: (n, recur) => !recur(n.item),
+    Match: (n) => {
+      const test = patternMatcher(n.pattern, n.cased)
+      return scalars(getField(event, n.field)).some((v) => test(asText(v)))
+    },
+    Regex: (n) => {
+      const re = sigmaRegex(n.source, n.flags)
+      return scalars(getField(event, n.field)).some((v) => re.test(asText(v)))
+    },
+    Cidr: (n) => scalars(getField(event, n.field)).some((v) => typeof v === 'string' && ipInCidr(v, n.cidr)),
+    Compare: (n) =>
+      scalars(getField(event, n.field)).some((v) => {
+        const x = toNumber(v)
+        if (x === undefined) return false
+        switch (n.op) {
+          case 'lt': return x < n.value
+          case 'lte': return x <= n.value
+          case 'gt': return x > n.value
+          case 'gte': return x >= n.value
+        }
+      }),
+    Exists: (n) => getField(event, n.field) != null,
+    Null: (n) => getField(event, n.field) == null,
+    FieldRef: (n) => {
+      const a = scalars(getField(event, n.field)).map(asText)
+      const b = scalars(getField(event, n.ref)).map(asText)
+      const norm = n.cased ? (s: string) => s : (s: string) => s.toLowerCase()
+      const right = new Set(b.map(norm))
+      return a.some((x) => right.has(norm(x)))
+    },
+    Keyword: (n) => {
+      const test = patternMatcher(n.pattern, n.cased)
+      return stringValues(event).some(test)
+    },
+  })
+}
