@@ -1,0 +1,109 @@
+/**
+ * Output formats: handlebars templates in `targets/<id>/formats/<name>.hbs` (or a user's own file)
+ * that wrap a finished, escaped query. Templates never build predicates.
+ *
+ * Compiled with `noEscape` (handlebars HTML-escapes `{{…}}` by default, which would corrupt
+ * queries) and `strict` (a misspelt variable is an error, not an empty string); both options are
+ * documented on handlebarsjs.com's "compilation" API page.
+ */
+import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { basename, join } from 'node:path'
+import type { Rule } from '../rule/rule.js'
+import { targetPath } from '../paths.js'
+import { attackOf, type Attack } from './attack.js'
+
+export interface FormatVars {
+  readonly rule: RuleVars
+  readonly query: string
+  readonly target: string
+  /** Target facts from the backend (table, index, category, platform …). */
+  readonly context: Readonly<Record<string, unknown>>
+}
+
+export interface RuleVars {
+  readonly id: string
+  readonly title: string
+  readonly name: string
+  readonly description: string
+  readonly author: string
+  readonly date: string
+  readonly modified: string
+  readonly status: string
+  readonly level: string
+  readonly license: string
+  readonly tags: readonly string[]
+  readonly references: readonly string[]
+  readonly falsepositives: readonly string[]
+  readonly logsource: Readonly<Record<string, string>>
+  readonly attack: Attack
+  readonly file: string
+  /** Version from the bundle's lock file; 1 outside a bundle. */
+  readonly version: number
+}
+
+export function ruleVars(rule: Rule, version = 1): RuleVars {
+  return {
+    id: rule.id ?? '',
+    title: rule.title,
+    name: rule.name ?? '',
+    description: rule.description ?? '',
+    author: rule.author ?? '',
+    date: rule.date ?? '',
+    modified: rule.modified ?? rule.date ?? '',
+    status: rule.status ?? '',
+    level: rule.level ?? '',
+    license: rule.license ?? '',
+    tags: rule.tags,
+    references: rule.references,
+    falsepositives: rule.falsepositives,
+    logsource: { ...rule.logsource } as Record<string, string>,
+    attack: attackOf(rule.tags),
+    file: rule.file,
+    version,
+  }
+}
+
+type Handlebars = typeof import('handlebars')
+let hb: Handlebars | undefined
+const compiled = new Map<string, (vars: FormatVars) => string>()
+
+async function handlebars(): Promise<Handlebars> {
+  if (hb) return hb
+  const mod = (await import('handlebars')).default as unknown as Handlebars
+  const h = mod.create() as unknown as Handlebars
+  // `{{json x}}`: a JSON literal (strings quoted and escaped) — safe inside JSON, YAML and conf values.
+  h.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null))
+  // `{{indent text 4}}`: every line after the first indented, for YAML block scalars.
+  h.registerHelper('indent', (text: unknown, n: unknown) =>
+    String(text ?? '').split('\n').join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)))
+  // `{{oneline text}}`: newlines folded to spaces, for single-line formats (conf files).
+  h.registerHelper('oneline', (text: unknown) => String(text ?? '').replace(/\s*\n\s*/g, ' ').trim())
+  h.registerHelper('join', (list: unknown, sep: unknown) =>
+    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '')
+  h.registerHelper('eq', (a: unknown, b: unknown) => a === b)
+  h.registerHelper('lookupOr', (obj: unknown, key: unknown, fallback: unknown) => {
+    const v = obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[String(key)] : undefined
+    return v ?? fallback
+  })
+  hb = h
+  return h
+}
+
+/** Names of the formats a target ships (file names in `targets/<id>/formats/` without `.hbs`). */
+export function formatsOf(target: string): string[] {
+  const dir = targetPath(target, 'formats')
+  if (!existsSync(dir)) return []
+  return readdirSync(dir).filter((f) => f.endsWith('.hbs')).map((f) => basename(f, '.hbs')).sort()
+}
+
+/** Render with the target's named format, or with a template file given by path. */
+export async function renderFormat(target: string, format: { name?: string; file?: string }, vars: FormatVars): Promise<string> {
+  const file = format.file ?? join(targetPath(target, 'formats'), `${format.name ?? 'default'}.hbs`)
+  let fn = compiled.get(file)
+  if (!fn) {
+    const h = await handlebars()
+    fn = h.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }) as (vars: FormatVars) => string
+    compiled.set(file, fn)
+  }
+  return fn(vars)
+}
