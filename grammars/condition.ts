@@ -1,0 +1,153 @@
+/**
+ * The Sigma condition language (spec: "Condition"): `and`, `or`, `not`, parentheses,
+ * `1 of x*` / `all of x*` / `1 of them` / `all of them`. Precedence, weakest first:
+ * or, and, not, `x of`, parentheses.
+ *
+ * An embedded-actions chevrotain parser: the grammar builds the small condition tree directly.
+ * Every node keeps the 0-based offset of its first character in the condition text, so that
+ * errors can point inside the YAML value.
+ */
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain'
+
+export type Condition =
+  | { readonly kind: 'and'; readonly items: readonly Condition[]; readonly offset: number }
+  | { readonly kind: 'or'; readonly items: readonly Condition[]; readonly offset: number }
+  | { readonly kind: 'not'; readonly item: Condition; readonly offset: number }
+  /** A search identifier, by name. */
+  | { readonly kind: 'ref'; readonly name: string; readonly offset: number }
+  /** `1 of x`, `all of x`: `target` is `them` or a name pattern with `*` wildcards. */
+  | { readonly kind: 'of'; readonly quantifier: 'one' | 'all'; readonly target: string; readonly them: boolean; readonly offset: number; readonly targetOffset: number }
+
+export interface ConditionError {
+  readonly message: string
+  /** 0-based offset into the condition text. */
+  readonly offset: number
+}
+
+const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED })
+const Name = createToken({ name: 'Name', pattern: /[A-Za-z0-9_.\-*]+/, label: 'search identifier' })
+const word = (name: string, text: string): TokenType =>
+  createToken({ name, pattern: new RegExp(`${text}(?![A-Za-z0-9_.\\-*])`), longer_alt: Name, label: `'${text}'` })
+const And = word('And', 'and')
+const Or = word('Or', 'or')
+const Not = word('Not', 'not')
+const Of = word('Of', 'of')
+const Them = word('Them', 'them')
+const One = word('One', '1')
+const All = word('All', 'all')
+const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" })
+const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" })
+
+const tokens = [WhiteSpace, LParen, RParen, And, Or, Not, Of, Them, One, All, Name]
+const lexer = new Lexer(tokens, { positionTracking: 'onlyOffset', ensureOptimizations: false })
+
+class ConditionParser extends EmbeddedActionsParser {
+  constructor() {
+    super(tokens, { recoveryEnabled: false })
+    this.performSelfAnalysis()
+  }
+
+  public readonly condition = this.RULE('condition', (): Condition => this.SUBRULE(this.orExpr))
+
+  private readonly orExpr = this.RULE('orExpr', (): Condition => {
+    const items: Condition[] = [this.SUBRULE(this.andExpr)]
+    this.MANY(() => {
+      this.CONSUME(Or)
+      items.push(this.SUBRULE2(this.andExpr))
+    })
+    return items.length === 1 ? items[0]! : { kind: 'or', items, offset: items[0]!.offset }
+  })
+
+  private readonly andExpr = this.RULE('andExpr', (): Condition => {
+    const items: Condition[] = [this.SUBRULE(this.notExpr)]
+    this.MANY(() => {
+      this.CONSUME(And)
+      items.push(this.SUBRULE2(this.notExpr))
+    })
+    return items.length === 1 ? items[0]! : { kind: 'and', items, offset: items[0]!.offset }
+  })
+
+  private readonly notExpr = this.RULE('notExpr', (): Condition =>
+    this.OR([
+      {
+        ALT: () => {
+          const t = this.CONSUME(Not)
+          const item = this.SUBRULE(this.notExpr)
+          return { kind: 'not', item, offset: t.startOffset } as Condition
+        },
+      },
+      { ALT: () => this.SUBRULE(this.atom) },
+    ]),
+  )
+
+  private readonly atom = this.RULE('atom', (): Condition =>
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(LParen)
+          const inner = this.SUBRULE(this.orExpr)
+          this.CONSUME(RParen)
+          return inner
+        },
+      },
+      { ALT: () => this.SUBRULE(this.quantified) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Name)
+          return { kind: 'ref', name: t.image, offset: t.startOffset } as Condition
+        },
+      },
+    ]),
+  )
+
+  private readonly quantified = this.RULE('quantified', (): Condition => {
+    const q: IToken = this.OR([{ ALT: () => this.CONSUME(One) }, { ALT: () => this.CONSUME(All) }])
+    this.CONSUME(Of)
+    const target: IToken = this.OR2([{ ALT: () => this.CONSUME(Them) }, { ALT: () => this.CONSUME(Name) }])
+    return {
+      kind: 'of',
+      quantifier: q.tokenType === One ? 'one' : 'all',
+      target: target.image,
+      them: target.tokenType === Them,
+      offset: q.startOffset,
+      targetOffset: target.startOffset,
+    } as Condition
+  })
+}
+
+let parser: ConditionParser | undefined
+
+/** Parse a condition; on failure, the first error with its offset (lex errors win over parse errors). */
+export function parseCondition(text: string): { condition?: Condition; errors: ConditionError[] } {
+  parser ??= new ConditionParser()
+  const lexed = lexer.tokenize(text)
+  if (lexed.errors.length > 0) {
+    const e = lexed.errors[0]!
+    return { errors: [{ message: `unexpected character '${text.slice(e.offset, e.offset + e.length)}' in condition`, offset: e.offset }] }
+  }
+  if (lexed.tokens.length === 0) return { errors: [{ message: 'condition is empty', offset: 0 }] }
+  parser.input = lexed.tokens
+  const condition = parser.condition()
+  if (parser.errors.length > 0) {
+    const e = parser.errors[0]!
+    const tok = e.token
+    const atEnd = tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset)
+    const found = atEnd ? 'end of condition' : `'${tok.image}'`
+    const expected = e.name === 'NotAllInputParsedException' ? "syntax error: expected 'and', 'or' or the end of the condition" : describeExpected(e.message)
+    return { errors: [{ message: `${expected}, found ${found}`, offset: atEnd ? text.trimEnd().length : tok.startOffset }] }
+  }
+  return { condition, errors: [] }
+}
+
+/** Chevrotain's messages list every token sequence; keep the first token of each, by label. */
+function describeExpected(message: string): string {
+  const single = /Expecting token of type --> (\w+) <--/.exec(message)
+  if (single) {
+    const token = tokens.find((t) => t.name === single[1])
+    return `syntax error: expected ${token?.LABEL ?? single[1]}`
+  }
+  const expecting = message.split(/but found/)[0] ?? ''
+  const labels = [...expecting.matchAll(/\[([^\]\n]+)\]/g)].map((m) => m[1]!.split(', ')[0]!)
+  const firsts = [...new Set(labels)].filter((l) => l !== 'EOF').slice(0, 6)
+  return firsts.length > 0 ? `syntax error: expected ${firsts.join(' or ')}` : 'syntax error'
+}
