@@ -141,11 +141,9 @@ export function parseCondition(text: string): { condition?: Condition; errors: C
 
 /** Chevrotain's messages list every token sequence; keep the first token of each, by label. */
 function describeExpected(message: string): string {
-  const single = /Expecting token of type --> (\w+) <--/.exec(message)
-  if (single) {
-    const token = tokens.find((t) => t.name === single[1])
-    return `syntax error: expected ${token?.LABEL ?? single[1]}`
-  }
+  // MismatchedTokenException: "Expecting --> ')' <-- but found …" (the token's label).
+  const single = /Expecting (?:token of type )?--> (.+?) <--/.exec(message)
+  if (single) return `syntax error: expected ${single[1]}`
   const expecting = message.split(/but found/)[0] ?? ''
   const labels = [...expecting.matchAll(/\[([^\]\n]+)\]/g)].map((m) => m[1]!.split(', ')[0]!)
   const firsts = [...new Set(labels)].filter((l) => l !== 'EOF').slice(0, 6)
