@@ -95,6 +95,8 @@ export function parseYaml(text: string): { documents: YamlDocument[]; error?: Ya
   let values: unknown[]
   try {
     values = yaml.loadAll(text, undefined, {
+      // The core schema: `date: 2024-01-02` stays a string (YAML 1.1 timestamps are not Sigma's).
+      schema: yaml.CORE_SCHEMA,
       listener(event, state) {
         if (event === 'open') {
           stack.push({ start: state.position, end: -1, kind: null, result: undefined, children: [] })

@@ -1,0 +1,434 @@
+/**
+ * Build the detection AST from a rule's `detection` map: search identifiers (maps AND, lists
+ * OR, keywords), field keys with their modifiers, and the condition. Every problem becomes a
+ * diagnostic pointing at the key or value it is about.
+ */
+import { and, not, or, type CompareOp, type Node, type Pattern, type Pos } from '../ast/nodes.js'
+import { ANY, normalize, patternToSigma } from '../ast/pattern.js'
+import { parseCondition, type Condition } from '../../grammars/condition.js'
+import { error, warning, type Diagnostic } from '../diagnostics.js'
+import { parseCidr } from '../evaluate/cidr.js'
+import { EXCLUSIVE, MODIFIERS, type ModifierKind } from './modifiers.js'
+import { base64, base64Offsets, bytesToText, encodeUtf16, parsePattern, windash, type Encoding } from './values.js'
+import type { Path, YamlDocument } from './yaml.js'
+
+export interface BuildContext {
+  readonly doc: YamlDocument
+  readonly file: string
+  /** Values for `|expand` placeholders, by name without the `%`. */
+  readonly placeholders?: Readonly<Record<string, readonly string[]>>
+  readonly diagnostics: Diagnostic[]
+}
+
+type Scalar = string | number | boolean | null
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+export function buildDetection(detection: Record<string, unknown>, ctx: BuildContext): Node | undefined {
+  const base: Path = ['detection']
+  const conditionValue = detection['condition']
+  const identifiers = Object.keys(detection).filter((k) => k !== 'condition' && k !== 'timeframe')
+  const searches = new Map<string, Node | undefined>()
+  for (const name of identifiers) searches.set(name, buildSearch(detection[name], [...base, name], ctx))
+
+  if (Array.isArray(conditionValue)) {
+    // The spec allows a list of conditions (OR-ed); the JSON schema only a string.
+    const parts = conditionValue.map((c, i) => buildCondition(c, [...base, 'condition', i], searches, ctx))
+    if (parts.some((p) => p === undefined)) return undefined
+    reportUnused(identifiers, conditionValue.map(String), ctx)
+    return or(parts as Node[])
+  }
+  const node = buildCondition(conditionValue, [...base, 'condition'], searches, ctx)
+  if (typeof conditionValue === 'string') reportUnused(identifiers, [conditionValue], ctx)
+  return node
+}
+
+function at(ctx: BuildContext, path: Path, which: 'key' | 'value' = 'value'): Pos | undefined {
+  const loc = ctx.doc.locate(path)
+  return which === 'key' ? loc?.key ?? loc?.value : loc?.value
+}
+
+function buildCondition(value: unknown, path: Path, searches: Map<string, Node | undefined>, ctx: BuildContext): Node | undefined {
+  if (typeof value !== 'string') {
+    ctx.diagnostics.push(error('rule/condition-type', 'detection.condition must be a string', at(ctx, path), ctx.file))
+    return undefined
+  }
+  const { condition, errors } = parseCondition(value)
+  if (!condition) {
+    for (const e of errors) ctx.diagnostics.push(error('cond/syntax', e.message, ctx.doc.inside(path, e.offset) ?? at(ctx, path), ctx.file))
+    return undefined
+  }
+  let ok = true
+  const names = [...searches.keys()]
+  const lower = (c: Condition): Node | undefined => {
+    switch (c.kind) {
+      case 'and':
+      case 'or': {
+        const items = c.items.map(lower)
+        if (items.some((i) => i === undefined)) return undefined
+        return c.kind === 'and' ? and(items as Node[]) : or(items as Node[])
+      }
+      case 'not': {
+        const item = lower(c.item)
+        return item && not(item)
+      }
+      case 'ref': {
+        if (!searches.has(c.name)) {
+          ctx.diagnostics.push(error('rule/undefined-identifier', `condition refers to '${c.name}', which is not defined in detection${suggest(c.name, names)}`, ctx.doc.inside(path, c.offset), ctx.file))
+          ok = false
+          return undefined
+        }
+        return searches.get(c.name)
+      }
+      case 'of': {
+        const matched = c.them ? names.filter((n) => !n.startsWith('_')) : names.filter((n) => namePattern(c.target).test(n))
+        if (matched.length === 0) {
+          const what = c.them ? 'no search identifiers (those starting with _ are excluded from them)' : `no search identifier matches '${c.target}'`
+          ctx.diagnostics.push(error('rule/undefined-identifier', `'${c.quantifier === 'one' ? '1' : 'all'} of ${c.target}': ${what}`, ctx.doc.inside(path, c.targetOffset), ctx.file))
+          ok = false
+          return undefined
+        }
+        const items = matched.map((n) => searches.get(n))
+        if (items.some((i) => i === undefined)) return undefined
+        return c.quantifier === 'one' ? or(items as Node[]) : and(items as Node[])
+      }
+    }
+  }
+  const node = lower(condition)
+  return ok ? node : undefined
+}
+
+function namePattern(pattern: string): RegExp {
+  return new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$')
+}
+
+function suggest(name: string, names: readonly string[]): string {
+  const close = names.find((n) => n.toLowerCase() === name.toLowerCase() || editDistance(n, name) <= 2)
+  return close ? ` (did you mean '${close}'?)` : ''
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+  return d[a.length]![b.length]!
+}
+
+/** Warn about identifiers that no condition uses (directly, by pattern, or through `them`). */
+function reportUnused(identifiers: readonly string[], conditions: readonly string[], ctx: BuildContext): void {
+  const used = new Set<string>()
+  for (const text of conditions) {
+    const { condition } = parseCondition(text)
+    if (!condition) return
+    const visit = (c: Condition): void => {
+      if (c.kind === 'and' || c.kind === 'or') c.items.forEach(visit)
+      else if (c.kind === 'not') visit(c.item)
+      else if (c.kind === 'ref') used.add(c.name)
+      else if (c.them) identifiers.filter((n) => !n.startsWith('_')).forEach((n) => used.add(n))
+      else identifiers.filter((n) => namePattern(c.target).test(n)).forEach((n) => used.add(n))
+    }
+    visit(condition)
+  }
+  for (const name of identifiers) {
+    if (!used.has(name)) ctx.diagnostics.push(warning('rule/unused-identifier', `search identifier '${name}' is never used in the condition`, at(ctx, ['detection', name], 'key'), ctx.file))
+  }
+}
+
+/** A search identifier: a map (AND of fields), a list of maps (OR), or keywords. */
+function buildSearch(value: unknown, path: Path, ctx: BuildContext): Node | undefined {
+  if (isPlainObject(value)) return buildMap(value, path, ctx)
+  if (Array.isArray(value)) {
+    if (value.length === 0) {
+      ctx.diagnostics.push(error('rule/empty-search', `search identifier '${String(path[path.length - 1])}' is an empty list`, at(ctx, path), ctx.file))
+      return undefined
+    }
+    const items = value.map((item, i) => {
+      const p = [...path, i]
+      if (isPlainObject(item)) return buildMap(item, p, ctx)
+      if (Array.isArray(item)) {
+        ctx.diagnostics.push(error('rule/value-type', 'a list inside a search list is not allowed', at(ctx, p), ctx.file))
+        return undefined
+      }
+      return buildField('', [], [item as Scalar], p, [p], ctx)
+    })
+    return items.every((i) => i !== undefined) ? or(items as Node[]) : undefined
+  }
+  if (value === null || value === undefined) {
+    ctx.diagnostics.push(error('rule/empty-search', `search identifier '${String(path[path.length - 1])}' has no value`, at(ctx, path), ctx.file))
+    return undefined
+  }
+  return buildField('', [], [value as Scalar], path, [path], ctx)
+}
+
+function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): Node | undefined {
+  const keys = Object.keys(map)
+  if (keys.length === 0) {
+    ctx.diagnostics.push(error('rule/empty-search', 'a search map must have at least one field', at(ctx, path), ctx.file))
+    return undefined
+  }
+  const items = keys.map((key) => {
+    const p = [...path, key]
+    const [field, ...mods] = key.split('|')
+    const raw = map[key]
+    if (isPlainObject(raw)) {
+      ctx.diagnostics.push(error('rule/value-type', `field '${key}' has a map as its value; use a list of values or a new selection`, at(ctx, p), ctx.file))
+      return undefined
+    }
+    if (Array.isArray(raw)) {
+      if (raw.length === 0) {
+        ctx.diagnostics.push(error('rule/empty-value', `field '${key}' has an empty list of values`, at(ctx, p), ctx.file))
+        return undefined
+      }
+      const bad = raw.findIndex((v) => v !== null && typeof v === 'object')
+      if (bad >= 0) {
+        ctx.diagnostics.push(error('rule/value-type', `field '${key}': a value must be a string, number or boolean`, at(ctx, [...p, bad]), ctx.file))
+        return undefined
+      }
+      return buildField(field!, mods, raw as Scalar[], p, raw.map((_, i) => [...p, i]), ctx, true)
+    }
+    return buildField(field!, mods, [raw as Scalar], p, [p], ctx)
+  })
+  return items.every((i) => i !== undefined) ? and(items as Node[]) : undefined
+}
+
+/**
+ * One field key with its modifiers and values. `field` is '' for keywords. `valuePaths[i]`
+ * locates value i; `isList` tells a one-element list from a scalar (for `null` checks).
+ */
+function buildField(field: string, mods: string[], values: Scalar[], keyPath: Path, valuePaths: Path[], ctx: BuildContext, isList = false): Node | undefined {
+  const keyAt = at(ctx, keyPath, 'key')
+  const fail = (code: string, message: string, pos: Pos | undefined = keyAt): undefined => {
+    ctx.diagnostics.push(error(code, message, pos, ctx.file))
+    return undefined
+  }
+  const label = field === '' ? 'keywords' : `field '${field}'`
+
+  // 1. Every modifier must be known and supported.
+  const kinds: ModifierKind[] = []
+  for (const m of mods) {
+    const kind = MODIFIERS[m]
+    if (kind === undefined) {
+      const close = Object.keys(MODIFIERS).find((k) => editDistance(k, m.toLowerCase()) <= 1 && k.length > 2)
+      return fail('rule/unknown-modifier', `unknown modifier '${m}' on ${label}${close ? ` (did you mean '${close}'?)` : ''}`)
+    }
+    if (kind === 'time') return fail('rule/unsupported-modifier', `modifier '${m}' (time part extraction) is not supported by rulesmith`)
+    kinds.push(kind)
+  }
+  const has = (k: ModifierKind) => kinds.includes(k)
+  const count = (name: string) => mods.filter((m) => m === name).length
+  for (const m of new Set(mods)) if (count(m) > 1) return fail('rule/modifier-conflict', `modifier '${m}' is given twice on ${label}`)
+  if (kinds.filter((k) => k === 'shape').length > 1) return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
+  for (const [kind, friends] of Object.entries(EXCLUSIVE)) {
+    if (!has(kind as ModifierKind)) continue
+    const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(MODIFIERS[m]!))
+    if (other) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === kind)}' cannot be combined with '${other}' on ${label}`)
+  }
+  if (has('regex-flag') && !has('regex')) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === 'regex-flag')}' is a regular-expression flag and needs '|re' before it`)
+  if (has('list') && !isList) return fail('rule/all-single-value', `'|all' needs a list of values; ${label} has a single value (use the value without '|all')`)
+  if (has('list') && values.length < 2) return fail('rule/all-single-value', `'|all' needs at least two values; ${label} has one`)
+  if (field === '' && mods.some((m) => !['all', 'cased', 'windash', 'contains', 'startswith', 'endswith'].includes(m)))
+    return fail('rule/modifier-conflict', `keywords accept only all, cased, windash and contains/startswith/endswith, not '${mods.join('|')}'`)
+
+  // 2. null stands alone.
+  const nullAt = values.findIndex((v) => v === null)
+  if (nullAt >= 0) {
+    if (isList) return fail('rule/null-in-list', `null cannot be part of a list of values for ${label}; put 'field: null' in a selection of its own`, at(ctx, valuePaths[nullAt]!))
+    if (mods.length > 0) return fail('rule/modifier-conflict', `null cannot take modifiers ('${mods.join('|')}') on ${label}`)
+    if (field === '') return fail('rule/value-type', 'a keyword cannot be null', at(ctx, valuePaths[0]!))
+    return { kind: 'Null', field, ...(keyAt ? { at: keyAt } : {}) }
+  }
+
+  const combine = (nodes: Node[]): Node => (has('list') ? and(nodes) : or(nodes))
+  const valueAt = (i: number) => at(ctx, valuePaths[i]!) ?? keyAt
+  const withAt = (i: number) => {
+    const p = valueAt(i)
+    return p ? { at: p } : {}
+  }
+
+  // 3. Modifiers that replace the value's meaning.
+  if (has('exists')) {
+    const v = values[0]
+    if (values.length !== 1 || typeof v !== 'boolean') return fail('rule/exists-not-boolean', `'|exists' takes true or false, not ${JSON.stringify(values.length === 1 ? v : values)}`, valueAt(0))
+    const node: Node = { kind: 'Exists', field, ...withAt(0) }
+    return v ? node : not(node)
+  }
+  if (has('compare')) {
+    const op = mods.find((m) => MODIFIERS[m] === 'compare') as CompareOp
+    const nodes: Node[] = []
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : undefined
+      if (n === undefined) return fail('rule/compare-not-number', `'|${op}' needs a number, not ${JSON.stringify(v)}`, valueAt(i))
+      nodes.push({ kind: 'Compare', field, op, value: n, ...withAt(i) })
+    }
+    return combine(nodes)
+  }
+  if (has('cidr')) {
+    const nodes: Node[] = []
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      const c = typeof v === 'string' ? parseCidr(v.trim()) : undefined
+      if (!c || typeof v !== 'string' || !v.includes('/')) return fail('rule/invalid-cidr', `'${String(v)}' is not a CIDR network (like 10.0.0.0/8 or fe80::/10)`, valueAt(i))
+      nodes.push({ kind: 'Cidr', field, cidr: v.trim(), family: c.family, ...withAt(i) })
+    }
+    return combine(nodes)
+  }
+  if (has('regex')) {
+    const flags = { i: mods.includes('i'), m: mods.includes('m'), s: mods.includes('s') }
+    const nodes: Node[] = []
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      if (typeof v !== 'string') return fail('rule/value-type', `'|re' needs a string, not ${JSON.stringify(v)}`, valueAt(i))
+      try {
+        new RegExp(v, (flags.i ? 'i' : '') + (flags.m ? 'm' : '') + (flags.s ? 's' : ''))
+      } catch (e) {
+        return fail('rule/invalid-regex', `invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, valueAt(i))
+      }
+      nodes.push({ kind: 'Regex', field, source: v, flags, ...withAt(i) })
+    }
+    return combine(nodes)
+  }
+  const cased = has('cased')
+  if (has('fieldref')) {
+    const nodes: Node[] = []
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]
+      if (typeof v !== 'string' || v === '') return fail('rule/value-type', `'|fieldref' needs a field name, not ${JSON.stringify(v)}`, valueAt(i))
+      nodes.push({ kind: 'FieldRef', field, ref: v, cased, ...withAt(i) })
+    }
+    const node = combine(nodes)
+    return has('neq') ? and([not({ kind: 'Null', field }), not(node)]) : node
+  }
+
+  // 4. Plain values through the string modifiers, in the order written.
+  const nodes: Node[] = []
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!
+    const pos = valueAt(i)
+    const alternatives = transformValue(v, mods, (code, message) => fail(code, message, pos), ctx.placeholders)
+    if (!alternatives) return undefined
+    const make = (pattern: Pattern): Node =>
+      field === ''
+        ? { kind: 'Keyword', pattern: keywordPattern(pattern, mods), cased, ...(pos ? { at: pos } : {}) }
+        : { kind: 'Match', field, pattern, cased, ...(pos ? { at: pos } : {}) }
+    nodes.push(or(alternatives.map(make)))
+  }
+  if (has('neq')) {
+    if (field === '') return fail('rule/modifier-conflict', "'|neq' needs a field")
+    // "The field is different from the specified values": present, and equal to none of them.
+    return and([not({ kind: 'Null', field }), not(or(nodes))])
+  }
+  return combine(nodes)
+}
+
+/** Keywords search inside values: `*kw*`, unless a shape modifier says where. */
+function keywordPattern(pattern: Pattern, mods: readonly string[]): Pattern {
+  if (mods.some((m) => MODIFIERS[m] === 'shape')) return pattern
+  return normalize([ANY, ...pattern, ANY])
+}
+
+/**
+ * One Sigma value through windash, expand, the encodings and the shape modifiers: the
+ * alternative patterns it stands for (OR-ed).
+ */
+function transformValue(
+  value: string | number | boolean,
+  mods: readonly string[],
+  fail: (code: string, message: string) => undefined,
+  placeholders: Readonly<Record<string, readonly string[]>> | undefined,
+): Pattern[] | undefined {
+  const text = typeof value === 'string' ? value : String(value)
+  let patterns: Pattern[]
+  if (mods.includes('expand')) {
+    const expanded = expandPlaceholders(text, placeholders)
+    if (typeof expanded === 'string') return fail('rule/unresolved-placeholder', expanded)
+    patterns = expanded
+  } else {
+    patterns = [typeof value === 'string' ? parsePattern(text) : [{ kind: 'lit', text }]]
+  }
+  // Bytes, once a utf16 modifier has encoded the value; latin1 text if nothing encodes them further.
+  let bytes: Buffer[] | undefined
+  for (const m of mods) {
+    const kind = MODIFIERS[m]
+    if (kind === 'windash') {
+      if (bytes) return fail('rule/modifier-conflict', "'|windash' must come before the encoding modifiers")
+      const out: Pattern[] = []
+      for (const p of patterns) {
+        const variants = windash(p)
+        if (!variants) return fail('rule/value-too-complex', `'|windash' on '${patternToSigma(p)}' makes too many variants`)
+        out.push(...variants)
+      }
+      patterns = out
+    } else if (kind === 'utf16' || kind === 'encoding') {
+      const literal = (p: Pattern) => (p.every((s) => s.kind === 'lit') ? p.map((s) => (s.kind === 'lit' ? s.text : '')).join('') : undefined)
+      if (!bytes) {
+        const texts = patterns.map(literal)
+        if (texts.some((t) => t === undefined)) return fail('rule/modifier-conflict', `'|${m}' needs a value without wildcards (escape a literal * or ? as \\* or \\?)`)
+        if (kind === 'utf16') {
+          bytes = texts.map((t) => encodeUtf16(t!, m as Encoding))
+          continue
+        }
+        bytes = texts.map((t) => Buffer.from(t!, 'utf8'))
+      } else if (kind === 'utf16') {
+        return fail('rule/modifier-conflict', `'|${m}' cannot follow another encoding`)
+      }
+      const encoded = m === 'base64' ? bytes.map(base64) : bytes.flatMap(base64Offsets)
+      patterns = encoded.map((t) => [{ kind: 'lit', text: t }])
+      bytes = undefined
+    } else if (kind === 'shape') {
+      if (bytes) {
+        patterns = bytes.map((b) => [{ kind: 'lit', text: bytesToText(b) }])
+        bytes = undefined
+      }
+      patterns = patterns.map((p) => normalize(m === 'contains' ? [ANY, ...p, ANY] : m === 'startswith' ? [...p, ANY] : [ANY, ...p]))
+    }
+  }
+  if (bytes) patterns = bytes.map((b) => [{ kind: 'lit', text: bytesToText(b) }])
+  // Drop duplicates (windash variants of a value without dashes, base64offset repeats).
+  const seen = new Set<string>()
+  return patterns.filter((p) => {
+    const k = JSON.stringify(p)
+    return seen.has(k) ? false : (seen.add(k), true)
+  })
+}
+
+/**
+ * `%name%` placeholders with their values (spec, "Placeholders"): `\%` keeps a literal percent.
+ * Returns the patterns, or a message naming the placeholder that has no value.
+ */
+function expandPlaceholders(text: string, placeholders: Readonly<Record<string, readonly string[]>> | undefined): Pattern[] | string {
+  const parts: Array<string | { name: string }> = []
+  let buf = ''
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '\\' && text[i + 1] === '%') {
+      buf += '%'
+      i++
+      continue
+    }
+    if (text[i] === '%') {
+      const end = text.indexOf('%', i + 1)
+      if (end > i + 1) {
+        if (buf) parts.push(buf)
+        buf = ''
+        parts.push({ name: text.slice(i + 1, end) })
+        i = end
+        continue
+      }
+    }
+    buf += text[i]
+  }
+  if (buf) parts.push(buf)
+  let results = ['']
+  for (const part of parts) {
+    if (typeof part === 'string') {
+      results = results.map((r) => r + part.replace(/%/g, '%'))
+      continue
+    }
+    const values = placeholders?.[part.name]
+    if (!values || values.length === 0) return `placeholder %${part.name}% has no value; supply it with --placeholders FILE (a YAML map of name to values)`
+    results = results.flatMap((r) => values.map((v) => r + v))
+  }
+  return results.map(parsePattern)
+}

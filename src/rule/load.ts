@@ -1,0 +1,258 @@
+/**
+ * Load Sigma rule files: YAML with positions → document kind (rule, correlation, filter) →
+ * schema and metadata checks → detection AST. Returns rules and diagnostics; never throws for
+ * bad input.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv'
+import { error, warning, type Diagnostic } from '../diagnostics.js'
+import type { Pos } from '../ast/nodes.js'
+import { buildDetection } from './build.js'
+import { checkMetadata } from './checks.js'
+import type { Rule } from './rule.js'
+import { ruleSchema } from './schema.js'
+import { parseYaml, type YamlDocument } from './yaml.js'
+
+export interface LoadOptions {
+  /** Values for `|expand` placeholders, by name without the `%`. */
+  readonly placeholders?: Readonly<Record<string, readonly string[]>>
+}
+
+/** A document that is not a detection rule: recognised, reported, never compiled silently. */
+export interface OtherDocument {
+  readonly kind: 'correlation' | 'filter'
+  readonly file: string
+  readonly at: Pos
+  readonly title?: string
+  readonly id?: string
+}
+
+export interface Loaded {
+  readonly rules: Rule[]
+  readonly others: OtherDocument[]
+  readonly diagnostics: Diagnostic[]
+}
+
+const Ajv = AjvModule as unknown as typeof AjvModule.default
+let validateRule: ValidateFunction | undefined
+
+function schemaCheck(value: unknown): ErrorObject[] {
+  validateRule ??= new Ajv({ allErrors: true, strict: false }).compile(ruleSchema)
+  return validateRule(value) ? [] : [...(validateRule.errors ?? [])]
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+/** Load every document of one file's text. */
+export function loadRuleText(text: string, file: string, options: LoadOptions = {}): Loaded {
+  const rules: Rule[] = []
+  const others: OtherDocument[] = []
+  const diagnostics: Diagnostic[] = []
+  const { documents, error: yamlError } = parseYaml(text)
+  if (yamlError) {
+    diagnostics.push(error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file))
+    return { rules, others, diagnostics }
+  }
+  const nonEmpty = documents.filter((d) => d.value !== null && d.value !== undefined)
+  if (nonEmpty.length === 0) diagnostics.push(error('yaml/empty', 'the file holds no YAML document', { line: 0, col: 0 }, file))
+  for (const doc of nonEmpty) {
+    const value = doc.value
+    if (!isMap(value)) {
+      diagnostics.push(error('yaml/not-a-map', 'a Sigma document must be a YAML map (key: value lines)', doc.at, file))
+      continue
+    }
+    if ('action' in value) {
+      diagnostics.push(error('rule/legacy-collection', `'action: ${String(value['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`, doc.locate(['action'])?.key ?? doc.at, file))
+      continue
+    }
+    if ('correlation' in value) {
+      others.push({ kind: 'correlation', file, at: doc.at, ...meta(value) })
+      diagnostics.push(...checkOther(value, doc, file, 'correlation'))
+      continue
+    }
+    if ('filter' in value && !('detection' in value)) {
+      others.push({ kind: 'filter', file, at: doc.at, ...meta(value) })
+      diagnostics.push(...checkOther(value, doc, file, 'filter'))
+      continue
+    }
+    const rule = loadRule(value, doc, file, options, diagnostics)
+    if (rule) rules.push(rule)
+  }
+  return { rules, others, diagnostics }
+}
+
+function meta(value: Record<string, unknown>): { title?: string; id?: string } {
+  return {
+    ...(typeof value['title'] === 'string' ? { title: value['title'] } : {}),
+    ...(typeof value['id'] === 'string' ? { id: value['id'] } : {}),
+  }
+}
+
+function checkOther(value: Record<string, unknown>, doc: YamlDocument, file: string, kind: 'correlation' | 'filter'): Diagnostic[] {
+  const out: Diagnostic[] = []
+  const body = value[kind]
+  if (kind === 'correlation') {
+    const types = ['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum', 'value_avg', 'value_percentile']
+    if (!isMap(body) || !types.includes(String(body['type'])))
+      out.push(error('rule/correlation-type', `correlation.type must be one of ${types.join(', ')}`, doc.locate(['correlation'])?.value ?? doc.at, file))
+    else if (!Array.isArray(body['rules']) || body['rules'].length === 0)
+      out.push(error('rule/correlation-rules', 'correlation.rules must list the ids or names of the rules it correlates', doc.locate(['correlation'])?.value, file))
+  } else if (!isMap(body) || !Array.isArray(body['rules'])) {
+    out.push(error('rule/filter-rules', 'filter.rules must list the ids or names of the rules it applies to', doc.locate(['filter'])?.value ?? doc.at, file))
+  }
+  out.push(warning(`rule/${kind}-not-compiled`, `${kind} documents are recognised but not compiled by rulesmith`, doc.at, file))
+  return out
+}
+
+function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: string, options: LoadOptions, diagnostics: Diagnostic[]): Rule | undefined {
+  const before = diagnostics.length
+  for (const e of schemaCheck(value)) diagnostics.push(schemaDiagnostic(e, doc, file))
+  diagnostics.push(...checkMetadata(value, doc, file))
+  const schemaOk = !diagnostics.slice(before).some((d) => d.severity === 'error' && d.code === 'rule/schema')
+  if (!schemaOk) return undefined
+  const detection = buildDetection(value['detection'] as Record<string, unknown>, {
+    doc,
+    file,
+    diagnostics,
+    ...(options.placeholders ? { placeholders: options.placeholders } : {}),
+  })
+  if (!detection || diagnostics.slice(before).some((d) => d.severity === 'error')) return undefined
+  const str = (k: string) => (typeof value[k] === 'string' ? (value[k] as string) : undefined)
+  const list = (k: string): string[] => {
+    const v = value[k]
+    return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []
+  }
+  const opt = <K extends string>(k: K, v: string | undefined) => (v === undefined ? {} : ({ [k]: v } as Record<K, string>))
+  return {
+    file,
+    at: doc.at,
+    title: str('title')!,
+    ...opt('id', str('id')),
+    ...opt('name', str('name')),
+    ...opt('status', str('status')),
+    ...opt('level', str('level')),
+    ...opt('description', str('description')),
+    ...opt('author', str('author')),
+    ...opt('date', str('date')),
+    ...opt('modified', str('modified')),
+    ...opt('license', str('license')),
+    references: list('references'),
+    tags: list('tags'),
+    falsepositives: list('falsepositives'),
+    fields: list('fields'),
+    logsource: value['logsource'] as Rule['logsource'],
+    detection,
+    raw: value,
+  }
+}
+
+function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diagnostic {
+  const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+  const where = path.length ? path.join('.') : 'the rule'
+  const loc = doc.locate(path)
+  const params = e.params as Record<string, unknown>
+  let message: string
+  let code = 'rule/schema'
+  switch (e.keyword) {
+    case 'required':
+      message = `${where} is missing the required key '${String(params['missingProperty'])}'`
+      break
+    case 'enum':
+      message = `${where} must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+      break
+    case 'pattern':
+      if (path[0] === 'tags') {
+        code = 'rule/invalid-tag'
+        message = `tag ${JSON.stringify(getAt(doc.value, path))} must be lower-case 'namespace.name' (letters, digits, _ . -)`
+      } else if (path[0] === 'date' || path[0] === 'modified') {
+        code = 'rule/invalid-date'
+        message = `${where} ${JSON.stringify(getAt(doc.value, path))} is not a date in YYYY-MM-DD form`
+      } else message = `${where} ${e.message ?? 'is invalid'}`
+      break
+    default:
+      message = `${where} ${e.message ?? 'is invalid'}`
+  }
+  return error(code, message, loc?.value ?? doc.at, file)
+}
+
+function getAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let cur = value
+  for (const p of path) cur = (cur as Record<string | number, unknown> | undefined)?.[p]
+  return cur
+}
+
+/** Sample-event files live beside rules; they are not rules. */
+export const isTestsFile = (name: string): boolean => /\.tests\.ya?ml$/i.test(name)
+
+/** Expand files and folders (recursively) into rule files, sorted for deterministic output. */
+export function collectFiles(paths: readonly string[]): { files: string[]; diagnostics: Diagnostic[] } {
+  const files: string[] = []
+  const diagnostics: Diagnostic[] = []
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name.startsWith('.') || name === 'node_modules') continue
+      const full = join(dir, name)
+      const st = statSync(full)
+      if (st.isDirectory()) walk(full)
+      else if (/\.ya?ml$/i.test(name) && !isTestsFile(name)) files.push(full)
+    }
+  }
+  for (const p of paths) {
+    try {
+      const st = statSync(p)
+      if (st.isDirectory()) walk(p)
+      else files.push(p)
+    } catch {
+      diagnostics.push(error('io/unreadable', `cannot read '${p}': no such file or folder`, undefined, p))
+    }
+  }
+  return { files: [...new Set(files)], diagnostics }
+}
+
+/** Load every rule under the given paths, with the checks that span files (duplicate ids). */
+export function loadPaths(paths: readonly string[], options: LoadOptions = {}): Loaded & { files: string[] } {
+  const { files, diagnostics } = collectFiles(paths)
+  const rules: Rule[] = []
+  const others: OtherDocument[] = []
+  for (const file of files) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (e) {
+      diagnostics.push(error('io/unreadable', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file))
+      continue
+    }
+    const loaded = loadRuleText(text, file, options)
+    rules.push(...loaded.rules)
+    others.push(...loaded.others)
+    diagnostics.push(...loaded.diagnostics)
+  }
+  diagnostics.push(...crossFileChecks(rules, others))
+  return { rules, others, diagnostics, files }
+}
+
+/** Duplicate ids (error) and duplicate titles (warning) across everything loaded together. */
+export function crossFileChecks(rules: readonly Rule[], others: readonly OtherDocument[] = []): Diagnostic[] {
+  const out: Diagnostic[] = []
+  const byId = new Map<string, { file: string; at: Pos }>()
+  const byTitle = new Map<string, { file: string; at: Pos }>()
+  for (const r of [...rules, ...others]) {
+    if (r.id) {
+      const first = byId.get(r.id)
+      if (first) out.push(error('rule/duplicate-id', `id ${r.id} is also used by ${first.file}:${first.at.line + 1}`, idPos(r), r.file))
+      else byId.set(r.id, { file: r.file, at: r.at })
+    }
+    if ('detection' in r && r.title) {
+      const key = r.title.toLowerCase()
+      const first = byTitle.get(key)
+      if (first) out.push(warning('rule/duplicate-title', `title '${r.title}' is also used by ${first.file}:${first.at.line + 1}`, r.at, r.file))
+      else byTitle.set(key, { file: r.file, at: r.at })
+    }
+  }
+  return out
+}
+
+function idPos(r: Rule | OtherDocument): Pos {
+  return r.at
+}
