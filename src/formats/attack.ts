@@ -18,6 +18,10 @@ export const TACTICS: Readonly<Record<string, { name: string; id: string }>> = {
   persistence: { name: 'Persistence', id: 'TA0003' },
   'privilege-escalation': { name: 'Privilege Escalation', id: 'TA0004' },
   'defense-evasion': { name: 'Defense Evasion', id: 'TA0005' },
+  // ATT&CK v18 split Defense Evasion into Stealth and Defense Impairment; SigmaHQ tags use both
+  // names. Their tactic ids were not confirmed here, so formats leave the id empty.
+  stealth: { name: 'Stealth', id: '' },
+  'defense-impairment': { name: 'Defense Impairment', id: '' },
   'credential-access': { name: 'Credential Access', id: 'TA0006' },
   discovery: { name: 'Discovery', id: 'TA0007' },
   'lateral-movement': { name: 'Lateral Movement', id: 'TA0008' },

@@ -98,7 +98,18 @@ function buildCondition(value: unknown, path: Path, searches: Map<string, Node |
   return ok ? node : undefined
 }
 
+const namePatterns = new Map<string, RegExp>()
+
 function namePattern(pattern: string): RegExp {
+  let re = namePatterns.get(pattern)
+  if (!re) {
+    re = compileNamePattern(pattern)
+    namePatterns.set(pattern, re)
+  }
+  return re
+}
+
+function compileNamePattern(pattern: string): RegExp {
   return new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$')
 }
 
@@ -217,13 +228,15 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     kinds.push(kind)
   }
   const has = (k: ModifierKind) => kinds.includes(k)
-  const count = (name: string) => mods.filter((m) => m === name).length
-  for (const m of new Set(mods)) if (count(m) > 1) return fail('rule/modifier-conflict', `modifier '${m}' is given twice on ${label}`)
-  if (kinds.filter((k) => k === 'shape').length > 1) return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
-  for (const [kind, friends] of Object.entries(EXCLUSIVE)) {
-    if (!has(kind as ModifierKind)) continue
-    const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(MODIFIERS[m]!))
-    if (other) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === kind)}' cannot be combined with '${other}' on ${label}`)
+  if (mods.length > 1) {
+    const count = (name: string) => mods.filter((m) => m === name).length
+    for (const m of new Set(mods)) if (count(m) > 1) return fail('rule/modifier-conflict', `modifier '${m}' is given twice on ${label}`)
+    if (kinds.filter((k) => k === 'shape').length > 1) return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
+    for (const [kind, friends] of Object.entries(EXCLUSIVE)) {
+      if (!has(kind as ModifierKind)) continue
+      const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(MODIFIERS[m]!))
+      if (other) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === kind)}' cannot be combined with '${other}' on ${label}`)
+    }
   }
   if (has('regex-flag') && !has('regex')) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === 'regex-flag')}' is a regular-expression flag and needs '|re' before it`)
   if (has('list') && !isList) return fail('rule/all-single-value', `'|all' needs a list of values; ${label} has a single value (use the value without '|all')`)
@@ -276,15 +289,24 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     return combine(nodes)
   }
   if (has('regex')) {
-    const flags = { i: mods.includes('i'), m: mods.includes('m'), s: mods.includes('s') }
     const nodes: Node[] = []
     for (let i = 0; i < values.length; i++) {
-      const v = values[i]
+      let v = values[i]
       if (typeof v !== 'string') return fail('rule/value-type', `'|re' needs a string, not ${JSON.stringify(v)}`, valueAt(i))
+      const flags = { i: mods.includes('i'), m: mods.includes('m'), s: mods.includes('s') }
+      // PCRE's leading inline flags, `(?i)` and the like, become the node's flags: JavaScript and
+      // several targets have no inline flags. Anywhere else they are refused below.
+      const inline = /^\(\?([ims]+)\)/.exec(v)
+      if (inline) {
+        for (const f of inline[1]!) flags[f as 'i' | 'm' | 's'] = true
+        v = v.slice(inline[0].length)
+      }
+      if (/\(\?[a-zA-Z]*[-:)]/.test(v.replace(/\\./g, '')) && !/\(\?[:=!<]/.test(v.replace(/\\./g, '')))
+        return fail('rule/unsupported-regex', 'inline regex flags are supported only at the start of the expression', valueAt(i))
       try {
         new RegExp(v, (flags.i ? 'i' : '') + (flags.m ? 'm' : '') + (flags.s ? 's' : ''))
       } catch (e) {
-        return fail('rule/invalid-regex', `invalid regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, valueAt(i))
+        return fail('rule/invalid-regex', `rulesmith cannot read this regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, valueAt(i))
       }
       nodes.push({ kind: 'Regex', field, source: v, flags, ...withAt(i) })
     }
@@ -387,6 +409,7 @@ function transformValue(
   }
   if (bytes) patterns = bytes.map((b) => [{ kind: 'lit', text: bytesToText(b) }])
   // Drop duplicates (windash variants of a value without dashes, base64offset repeats).
+  if (patterns.length < 2) return patterns
   const seen = new Set<string>()
   return patterns.filter((p) => {
     const k = JSON.stringify(p)

@@ -14,10 +14,10 @@ export function isCalendarDate(text: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d
 }
 
-/** ATT&CK tags: techniques `t1234(.001)`, groups `g1234`, software `s1234`, campaigns `c1234`, tactics by name. */
+/** ATT&CK tags: techniques `t1234(.001)`, groups `g1234`, software `s1234`, campaigns `c1234`, data sources `ds0005`, tactics by name. */
 export function isAttackTag(tag: string): boolean {
   const rest = tag.slice('attack.'.length)
-  return /^t\d{4}(\.\d{3})?$/.test(rest) || /^[gsc]\d{4}$/.test(rest) || rest.replace(/_/g, '-') in TACTICS
+  return /^t\d{4}(\.\d{3})?$/.test(rest) || /^(g|s|c|ds)\d{4}$/.test(rest) || rest.replace(/_/g, '-') in TACTICS
 }
 
 export function checkMetadata(raw: Record<string, unknown>, doc: YamlDocument, file: string): Diagnostic[] {

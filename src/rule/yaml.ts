@@ -129,39 +129,50 @@ export function parseYaml(text: string): { documents: YamlDocument[]; error?: Ya
   return { documents }
 }
 
+/** Positions of one node and, for collections, of its children by key or index. */
+interface PosTree {
+  value: number
+  key?: number
+  children?: Map<string | number, PosTree>
+  /** The built node, walked on first use: most positions are never asked for. */
+  node?: Built
+}
+
 function makeDocument(text: string, lines: LineIndex, value: unknown, root: Built | undefined): YamlDocument {
-  const table = new Map<string, { value: number; key?: number }>()
-  const keyOf = (path: Path) => JSON.stringify(path)
-  const walk = (node: Built, path: (string | number)[]): void => {
-    table.set(keyOf(path), { ...table.get(keyOf(path)), value: skipSpace(text, node.start) })
-    if (node.kind === 'mapping') {
+  const expand = (t: PosTree): Map<string | number, PosTree> => {
+    if (t.children) return t.children
+    const children = new Map<string | number, PosTree>()
+    const node = t.node
+    if (node?.kind === 'mapping') {
       for (let i = 0; i + 1 < node.children.length; i += 2) {
         const k = node.children[i]!
         const v = node.children[i + 1]!
-        const name = String(k.result)
-        const p = [...path, name]
-        table.set(keyOf(p), { value: skipSpace(text, v.start), key: skipSpace(text, k.start) })
-        walk(v, p)
+        children.set(String(k.result), { value: skipSpace(text, v.start), key: skipSpace(text, k.start), node: v })
       }
-    } else if (node.kind === 'sequence') {
-      node.children.forEach((c, i) => walk(c, [...path, i]))
+    } else if (node?.kind === 'sequence') {
+      node.children.forEach((c, i) => children.set(i, { value: skipSpace(text, c.start), node: c }))
     }
+    t.children = children
+    return children
   }
-  if (root) walk(root, [])
-  const rootStart = root ? skipSpace(text, root.start) : 0
+  const tree: PosTree | undefined = root ? { value: skipSpace(text, root.start), node: root } : undefined
   const locate = (path: Path): Located | undefined => {
-    const hit = table.get(keyOf(path))
-    if (!hit) return undefined
+    let t = tree
+    for (const part of path) {
+      if (!t) return undefined
+      t = expand(t).get(part)
+    }
+    if (!t) return undefined
     return {
-      value: lines.pos(hit.value),
-      ...(hit.key !== undefined ? { key: lines.pos(hit.key) } : {}),
-      offset: hit.value,
-      style: styleAt(text, hit.value),
+      value: lines.pos(t.value),
+      ...(t.key !== undefined ? { key: lines.pos(t.key) } : {}),
+      offset: t.value,
+      style: styleAt(text, t.value),
     }
   }
   return {
     value,
-    at: lines.pos(rootStart),
+    at: lines.pos(tree?.value ?? 0),
     locate,
     inside(path, index) {
       const loc = locate(path)
