@@ -27,7 +27,7 @@ export function checkMetadata(raw: Record<string, unknown>, doc: YamlDocument, f
   if (typeof id === 'string' && !UUID.test(id)) out.push(error('rule/invalid-uuid', `id '${id}' is not a UUID (like 0f1e2d3c-4b5a-4697-8899-aabbccddeeff)`, pos('id'), file))
   for (const key of ['date', 'modified'] as const) {
     const v = raw[key]
-    if (typeof v === 'string' && !isCalendarDate(v)) out.push(error('rule/invalid-date', `${key} '${v}' is not a date in YYYY-MM-DD form`, pos(key), file))
+    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !isCalendarDate(v)) out.push(error('rule/invalid-date', `${key} '${v}' is not a date in YYYY-MM-DD form`, pos(key), file))
   }
   if (typeof raw['date'] === 'string' && typeof raw['modified'] === 'string' && raw['modified'] < raw['date'])
     out.push(warning('rule/modified-before-date', `modified (${raw['modified']}) is earlier than date (${raw['date']})`, pos('modified'), file))

@@ -1,0 +1,88 @@
+/**
+ * The library API the CLI itself uses: validate paths, compile rules for targets, evaluate.
+ * No printing, no exit codes: results and diagnostics as data.
+ */
+import { resolve } from 'node:path'
+import type { Diagnostic } from './diagnostics.js'
+import { DEFAULT_CONFIG, type Config, type Policy } from './config.js'
+import { loadBackend } from './backends/index.js'
+import type { Compiled, TargetId, TargetOptions } from './backends/types.js'
+import { crossFileChecks, loadPaths, type OtherDocument } from './rule/load.js'
+import type { Rule } from './rule/rule.js'
+
+export interface ValidateOptions {
+  readonly config?: Config
+  /** Also load the rules under these folders, for checks that span files (duplicate ids and titles). */
+  readonly allFrom?: readonly string[]
+  /** Compile each rule for the config's targets (default true). */
+  readonly compile?: boolean
+}
+
+export interface ValidateResult {
+  readonly files: readonly string[]
+  readonly rules: readonly Rule[]
+  readonly others: readonly OtherDocument[]
+  readonly diagnostics: readonly Diagnostic[]
+}
+
+export function targetOptions(config: Config, target: TargetId, overrides: TargetOptions = {}): TargetOptions {
+  const pipeline = overrides.pipeline ?? config.pipelines[target]
+  const variant = overrides.variant ?? config.variants[target]
+  return { ...(pipeline ? { pipeline } : {}), ...(variant ? { variant } : {}) }
+}
+
+/** Schema and semantic checks of every rule under `paths`, then a compile for every target. */
+export async function validate(paths: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
+  const config = options.config ?? DEFAULT_CONFIG
+  const loaded = loadPaths(paths, { placeholders: config.placeholders })
+  let diagnostics = [...loaded.diagnostics]
+  if (options.allFrom?.length) {
+    // Cross-file checks against the whole repository, reported only for the files given.
+    const given = new Set(loaded.files.map((f) => resolve(f)))
+    const repo = loadPaths(options.allFrom, { placeholders: config.placeholders })
+    const others = repo.rules.filter((r) => !given.has(resolve(r.file)))
+    const otherDocs = repo.others.filter((r) => !given.has(resolve(r.file)))
+    diagnostics = diagnostics.filter((d) => d.code !== 'rule/duplicate-id' && d.code !== 'rule/duplicate-title')
+    const cross = crossFileChecks([...loaded.rules, ...others], [...loaded.others, ...otherDocs])
+    diagnostics.push(...cross.filter((d) => d.file !== undefined && given.has(resolve(d.file))))
+  }
+  if (options.compile !== false) {
+    for (const target of config.targets) {
+      for (const rule of loaded.rules) {
+        const compiled = await compile(rule, target, targetOptions(config, target))
+        diagnostics.push(...applyPolicy(compiled.diagnostics, config.unsupported))
+      }
+    }
+  }
+  return { files: loaded.files, rules: loaded.rules, others: loaded.others, diagnostics }
+}
+
+/** A target's refusal is an error, a warning or nothing, as the config says; other diagnostics keep theirs. */
+export function applyPolicy(ds: readonly Diagnostic[], policy: Policy): Diagnostic[] {
+  return ds.flatMap((d) => {
+    if (!d.code.startsWith('target/')) return [d]
+    if (policy === 'ignore') return []
+    return [{ ...d, severity: policy }]
+  })
+}
+
+/** Compile one rule for one target. A crash inside a backend is a diagnostic, not an exception. */
+export async function compile(rule: Rule, target: TargetId, options: TargetOptions = {}): Promise<Compiled> {
+  const backend = await loadBackend(target)
+  try {
+    return backend.compile(rule, options)
+  } catch (e) {
+    return {
+      diagnostics: [
+        {
+          code: 'internal/crash',
+          severity: 'error',
+          target,
+          file: rule.file,
+          at: rule.at,
+          message: `${target}: internal error while compiling (please report): ${(e as Error).message}`,
+        },
+      ],
+    }
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The Elastic EQL environment, shared by the eql backend and its verifier: log sources (event
+ * category, indices, constant fields), the Sigma → ECS field map, the ECS field types, and the
+ * mapping of a Sigma-taxonomy event into the record Elasticsearch would index. Data lives in
+ * `targets/eql/target.yml` and `targets/eql/schema/ecs.yml`; a user's `--pipeline FILE` is merged
+ * over the former.
+ */
+import { readFileSync } from 'node:fs'
+import yaml from 'js-yaml'
+import { fieldsOf } from '../ast/nodes.js'
+import type { Diagnostic } from '../diagnostics.js'
+import { getField } from '../evaluate/evaluate.js'
+import { parseIp } from '../evaluate/cidr.js'
+import type { JsonEvent, LogSource, Rule } from '../rule/rule.js'
+import { targetPath } from '../paths.js'
+import type { TargetOptions } from './types.js'
+
+/** ECS mapping types the backend knows; `text` exists only to be refused by name. */
+export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
+const FIELD_TYPES: readonly FieldType[] = ['keyword', 'constant_keyword', 'wildcard', 'long', 'ip', 'text']
+
+/** String-valued mapping types: the ones EQL's string operators (`:`, `like`, `regex`) accept. */
+export const isStringType = (t: FieldType): boolean => t === 'keyword' || t === 'constant_keyword' || t === 'wildcard'
+
+export interface EqlLogSource {
+  readonly name: string
+  readonly match: Readonly<Record<string, string>>
+  /** EQL event category, or `any`. */
+  readonly category: string
+  readonly index: readonly string[]
+  readonly constants: Readonly<Record<string, string>>
+  readonly fields: Readonly<Record<string, string>>
+  /** Prefix for Sigma fields in no map (`winlog.event_data.`), or undefined: such fields are refused. */
+  readonly unmapped?: string
+}
+
+export interface EqlEnvironment {
+  readonly fields: Readonly<Record<string, string>>
+  readonly logsources: readonly EqlLogSource[]
+  readonly schema: Schema
+}
+
+export interface Schema {
+  readonly fields: ReadonlyMap<string, FieldType>
+  readonly prefixes: readonly (readonly [string, FieldType])[]
+}
+
+/** A Sigma field resolved for one log source: its ECS name and type, or why it cannot be. */
+export type ResolvedField =
+  | { readonly ok: true; readonly name: string; readonly type: FieldType }
+  | { readonly ok: false; readonly reason: string }
+
+type Loaded = { env?: EqlEnvironment; diagnostics: Diagnostic[] }
+
+let shipped: Loaded | undefined
+const withPipeline = new Map<string, Loaded>()
+
+const errorAt = (code: string, message: string): Diagnostic => ({ code, severity: 'error', message, target: 'eql' })
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+function stringMap(v: unknown, what: string, problems: string[]): Record<string, string> {
+  if (v === undefined || v === null) return {}
+  if (!isRecord(v)) {
+    problems.push(`${what} must be a mapping`)
+    return {}
+  }
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
+    else problems.push(`${what}.${k} must be a string`)
+  }
+  return out
+}
+
+function readLogSources(v: unknown, problems: string[]): EqlLogSource[] {
+  if (v === undefined || v === null) return []
+  if (!isRecord(v)) {
+    problems.push('logsources must be a mapping')
+    return []
+  }
+  const out: EqlLogSource[] = []
+  for (const [name, raw] of Object.entries(v)) {
+    if (!isRecord(raw)) {
+      problems.push(`logsources.${name} must be a mapping`)
+      continue
+    }
+    const index = raw.index === undefined ? [] : Array.isArray(raw.index) ? raw.index.map(String) : [String(raw.index)]
+    const category = raw.category === undefined ? 'any' : String(raw.category)
+    out.push({
+      name,
+      match: stringMap(raw.match, `logsources.${name}.match`, problems),
+      category,
+      index,
+      constants: stringMap(raw.constants, `logsources.${name}.constants`, problems),
+      fields: stringMap(raw.fields, `logsources.${name}.fields`, problems),
+      ...(typeof raw.unmapped === 'string' ? { unmapped: raw.unmapped } : {}),
+    })
+  }
+  return out
+}
+
+function readSchema(): Schema {
+  const doc = yaml.load(readFileSync(targetPath('eql', 'schema', 'ecs.yml'), 'utf8')) as Record<string, unknown>
+  const fields = new Map<string, FieldType>()
+  for (const [k, t] of Object.entries((doc.fields ?? {}) as Record<string, string>)) fields.set(k, t as FieldType)
+  const prefixes = Object.entries((doc.prefixes ?? {}) as Record<string, string>).map(([p, t]) => [p, t as FieldType] as const)
+  return { fields, prefixes }
+}
+
+function loadShipped(): Loaded {
+  if (shipped) return shipped
+  const problems: string[] = []
+  const doc = yaml.load(readFileSync(targetPath('eql', 'target.yml'), 'utf8')) as Record<string, unknown>
+  const env: EqlEnvironment = {
+    fields: stringMap(doc.fields, 'fields', problems),
+    logsources: readLogSources(doc.logsources, problems),
+    schema: readSchema(),
+  }
+  for (const [k, t] of env.schema.fields) if (!FIELD_TYPES.includes(t)) problems.push(`schema field ${k} has unknown type ${t}`)
+  // A shipped-data error is a bug of ours, reported as a diagnostic rather than a crash.
+  shipped = problems.length
+    ? { diagnostics: problems.map((p) => errorAt('target/environment', `eql: targets/eql/target.yml: ${p}`)) }
+    : { env, diagnostics: [] }
+  return shipped
+}
+
+/**
+ * The environment for these options: the shipped one, or the shipped one with the user's
+ * pipeline merged over it (log sources by name added or replaced, field maps merged). Loaded once.
+ */
+export function loadEnvironment(options?: TargetOptions): Loaded {
+  const base = loadShipped()
+  if (!options?.pipeline || !base.env) return base
+  const cached = withPipeline.get(options.pipeline)
+  if (cached) return cached
+  let result: Loaded
+  try {
+    const doc = yaml.load(readFileSync(options.pipeline, 'utf8'))
+    const problems: string[] = []
+    if (doc !== undefined && doc !== null && !isRecord(doc)) problems.push('the pipeline must be a mapping')
+    const d = isRecord(doc) ? doc : {}
+    const fields = { ...base.env.fields, ...stringMap(d.fields, 'fields', problems) }
+    const byName = new Map(base.env.logsources.map((s) => [s.name, s]))
+    for (const s of readLogSources(d.logsources, problems)) byName.set(s.name, s)
+    result = problems.length
+      ? { diagnostics: problems.map((p) => errorAt('target/pipeline', `eql: ${options.pipeline}: ${p}`)) }
+      : { env: { fields, logsources: [...byName.values()], schema: base.env.schema }, diagnostics: [] }
+  } catch (e) {
+    result = { diagnostics: [errorAt('target/pipeline', `eql: cannot read pipeline ${options.pipeline}: ${(e as Error).message}`)] }
+  }
+  withPipeline.set(options.pipeline, result)
+  return result
+}
+
+/** The most specific log source whose every `match` key equals the rule's (case-insensitive). */
+export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): EqlLogSource | undefined {
+  let best: EqlLogSource | undefined
+  let bestKeys = -1
+  for (const s of env.logsources) {
+    const keys = Object.entries(s.match)
+    const ok = keys.every(([k, v]) => {
+      const mine = (logsource as Record<string, string | undefined>)[k]
+      return mine !== undefined && mine.toLowerCase() === v.toLowerCase()
+    })
+    if (ok && keys.length > bestKeys) {
+      best = s
+      bestKeys = keys.length
+    }
+  }
+  return best
+}
+
+/** What the environment supports, for the unsupported-logsource message. */
+export function describeLogSources(env: EqlEnvironment): string {
+  return env.logsources
+    .map((s) => Object.entries(s.match).map(([k, v]) => `${k}: ${v}`).join(', '))
+    .join('; ')
+}
+
+export function typeOf(schema: Schema, name: string): FieldType | undefined {
+  const t = schema.fields.get(name)
+  if (t) return t
+  for (const [prefix, type] of schema.prefixes) if (name.startsWith(prefix) && name.length > prefix.length) return type
+  return undefined
+}
+
+/** A Sigma field's ECS name and type in this log source. */
+export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlEnvironment): ResolvedField {
+  const mapped = source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)
+  if (mapped === undefined) {
+    return { ok: false, reason: `the field ${sigmaField} has no ECS name for log source ${source.name} (add it under fields: in a --pipeline file)` }
+  }
+  const type = typeOf(env.schema, mapped)
+  if (type === undefined) return { ok: false, reason: `the field ${sigmaField} maps to ${mapped}, which is not in targets/eql/schema/ecs.yml` }
+  return { ok: true, name: mapped, type }
+}
+
+/**
+ * What a present value becomes once indexed, for values Elasticsearch cannot index in the field's
+ * type (an object in a keyword, `"abc"` in a long): the field is present but matches no value.
+ */
+export const UNSEARCHABLE: unique symbol = Symbol('unsearchable')
+export type IndexedValue = string | number | typeof UNSEARCHABLE
+
+/** One record as the verifier sees it: ECS field → indexed values (none = missing or null). */
+export interface MappedEvent {
+  readonly values: ReadonlyMap<string, readonly IndexedValue[]>
+  readonly types: ReadonlyMap<string, FieldType>
+}
+
+/**
+ * A Sigma value as Elasticsearch indexes it in a field of this type:
+ * - keyword/wildcard: numbers and booleans are indexed as their text (keyword values are strings;
+ *   https://www.elastic.co/guide/en/elasticsearch/reference/current/keyword.html);
+ * - long: numbers and numeric strings are coerced, fractions truncated ("coerce … Try to convert
+ *   strings to numbers and truncate fractions for integers",
+ *   https://www.elastic.co/guide/en/elasticsearch/reference/current/coerce.html);
+ * - ip: IPv4/IPv6 text (https://www.elastic.co/guide/en/elasticsearch/reference/current/ip.html).
+ * Arrays hold one indexed value per element; null elements hold none ("null values … cannot be
+ * indexed or searched", https://www.elastic.co/guide/en/elasticsearch/reference/current/null-value.html).
+ */
+function indexValue(v: unknown, type: FieldType): IndexedValue[] {
+  if (v === null || v === undefined) return []
+  if (Array.isArray(v)) return v.flatMap((x) => indexValue(x, type))
+  switch (type) {
+    case 'keyword':
+    case 'constant_keyword':
+    case 'wildcard':
+    case 'text':
+      if (typeof v === 'string') return [v]
+      if (typeof v === 'number' || typeof v === 'boolean') return [JSON.stringify(v)]
+      return [UNSEARCHABLE]
+    case 'long': {
+      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v) ? Number(v) : NaN
+      return Number.isFinite(n) ? [Math.trunc(n)] : [UNSEARCHABLE]
+    }
+    case 'ip':
+      return typeof v === 'string' && parseIp(v) ? [v] : [UNSEARCHABLE]
+  }
+}
+
+/**
+ * A Sigma-taxonomy event as the record the target would hold for this log source: every Sigma
+ * field the rule reads or the event carries, under its ECS name and indexed by its type, plus the
+ * log source's constants and event category (the event is taken to come from that log source).
+ */
+export function mapEvent(event: JsonEvent, rule: Rule, source: EqlLogSource, env: EqlEnvironment): MappedEvent {
+  const values = new Map<string, IndexedValue[]>()
+  const types = new Map<string, FieldType>()
+  const sigmaFields = new Set([...fieldsOf(rule.detection), ...Object.keys(event)])
+  for (const f of sigmaFields) {
+    const r = resolveField(f, source, env)
+    if (!r.ok) continue
+    types.set(r.name, r.type)
+    const raw = getField(event, f)
+    if (raw === undefined) continue
+    values.set(r.name, [...(values.get(r.name) ?? []), ...indexValue(raw, r.type)])
+  }
+  for (const [f, v] of Object.entries(source.constants)) {
+    values.set(f, [v])
+    types.set(f, typeOf(env.schema, f) ?? 'keyword')
+  }
+  if (source.category !== 'any') {
+    values.set('event.category', [source.category])
+    types.set('event.category', 'keyword')
+  }
+  return { values, types }
+}

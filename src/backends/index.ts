@@ -1,0 +1,31 @@
+/**
+ * The target registry. Backends and verifiers are imported on first use, so `validate` of one
+ * rule does not pay for targets it never touches (nor the KQL parser, nor SQLite).
+ */
+import type { Backend, TargetId, Verifier } from './types.js'
+import { TARGET_IDS } from './types.js'
+
+export { TARGET_IDS }
+
+export const isTargetId = (s: string): s is TargetId => (TARGET_IDS as readonly string[]).includes(s)
+
+const backends = new Map<TargetId, Backend>()
+const verifiers = new Map<TargetId, Verifier>()
+
+export async function loadBackend(id: TargetId): Promise<Backend> {
+  let b = backends.get(id)
+  if (!b) {
+    b = ((await import(`./${id}.js`)) as { backend: Backend }).backend
+    backends.set(id, b)
+  }
+  return b
+}
+
+export async function loadVerifier(id: TargetId): Promise<Verifier> {
+  let v = verifiers.get(id)
+  if (!v) {
+    v = ((await import(`../verify/${id}.js`)) as { verifier: Verifier }).verifier
+    verifiers.set(id, v)
+  }
+  return v
+}

@@ -1,0 +1,321 @@
+/**
+ * The kql target's environment, shared by the backend and the verifier: the schema family
+ * (Defender XDR or Sentinel), log source → table, Sigma field → column, and the event mapping that
+ * turns a Sigma-taxonomy event into a row of that table. Data lives in targets/kql/.
+ */
+import { readFileSync } from 'node:fs'
+import yaml from 'js-yaml'
+import type { LogSource, JsonEvent } from '../rule/rule.js'
+import type { TargetOptions } from './types.js'
+import { getField } from '../evaluate/evaluate.js'
+import { targetPath } from '../paths.js'
+
+/** Kusto scalar types a column may have (schema/<variant>.yml). */
+export type ColumnType = 'string' | 'long' | 'int' | 'bool' | 'datetime' | 'dynamic' | 'real' | 'guid' | 'timespan'
+
+/** How one Sigma field lands in the table. */
+export interface FieldSpec {
+  readonly column: string
+  /** Windows paths: a second column holding the last `\` segment of the value ("" when none). */
+  readonly name?: string
+  /** Why the rename is not exact in real data (compiles with a warning). */
+  readonly note?: string
+}
+
+export interface LogSourceEntry {
+  readonly name: string
+  readonly match: Readonly<Record<string, string>>
+  readonly table: string
+  readonly conditions: Readonly<Record<string, string | number>>
+  readonly entity?: string
+  readonly fields: Readonly<Record<string, FieldSpec>>
+}
+
+export interface KqlEnv {
+  readonly variant: string
+  readonly fields: Readonly<Record<string, FieldSpec>>
+  readonly logsources: readonly LogSourceEntry[]
+  /** table → column → type */
+  readonly tables: Readonly<Record<string, Readonly<Record<string, ColumnType>>>>
+}
+
+/** A field resolved for one log source: its column(s) and their types. */
+export interface ResolvedField {
+  readonly sigma: string
+  readonly column: string
+  readonly type: ColumnType
+  readonly name?: string
+  readonly note?: string
+}
+
+export type EnvResult = { env: KqlEnv; error?: undefined } | { env?: undefined; error: string }
+
+interface RawVariant {
+  fields?: Record<string, unknown>
+  logsources?: Record<string, Record<string, unknown>>
+}
+interface RawTarget {
+  default_variant: string
+  variants: Record<string, RawVariant>
+}
+
+let shipped: RawTarget | undefined
+const schemas = new Map<string, Record<string, Record<string, ColumnType>>>()
+const envs = new Map<string, EnvResult>()
+
+function shippedTarget(): RawTarget {
+  shipped ??= yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')) as RawTarget
+  return shipped
+}
+
+/** The schema families the target ships (`defender`, `sentinel`). */
+export function variants(): string[] {
+  return Object.keys(shippedTarget().variants).sort()
+}
+
+export function defaultVariant(): string {
+  return shippedTarget().default_variant
+}
+
+function schemaOf(variant: string): Record<string, Record<string, ColumnType>> {
+  let s = schemas.get(variant)
+  if (!s) {
+    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as { tables: Record<string, Record<string, ColumnType>> }
+    s = doc.tables
+    schemas.set(variant, s)
+  }
+  return s
+}
+
+function fieldSpec(v: unknown): FieldSpec | undefined {
+  if (typeof v === 'string') return { column: v }
+  if (v && typeof v === 'object' && typeof (v as { column?: unknown }).column === 'string') {
+    const o = v as { column: string; name?: unknown; note?: unknown }
+    return {
+      column: o.column,
+      ...(typeof o.name === 'string' ? { name: o.name } : {}),
+      ...(typeof o.note === 'string' ? { note: o.note } : {}),
+    }
+  }
+  return undefined
+}
+
+function fieldMap(raw: unknown, where: string): Record<string, FieldSpec> | string {
+  const out: Record<string, FieldSpec> = {}
+  if (raw === undefined || raw === null) return out
+  if (typeof raw !== 'object' || Array.isArray(raw)) return `${where}: fields must be a map`
+  for (const [k, v] of Object.entries(raw)) {
+    const spec = fieldSpec(v)
+    if (!spec) return `${where}: field ${k} must be a column name or { column, name?, note? }`
+    out[k] = spec
+  }
+  return out
+}
+
+function logsource(name: string, raw: Record<string, unknown>, where: string): LogSourceEntry | string {
+  const match = raw.match
+  if (!match || typeof match !== 'object' || Array.isArray(match)) return `${where}: log source ${name} needs a match map`
+  if (typeof raw.table !== 'string') return `${where}: log source ${name} needs a table`
+  const fields = fieldMap(raw.fields, `${where}: log source ${name}`)
+  if (typeof fields === 'string') return fields
+  const conditions: Record<string, string | number> = {}
+  for (const [k, v] of Object.entries((raw.conditions as Record<string, unknown> | undefined) ?? {})) {
+    if (typeof v !== 'string' && typeof v !== 'number') return `${where}: log source ${name}: condition ${k} must be a string or a number`
+    conditions[k] = v
+  }
+  return {
+    name,
+    match: Object.fromEntries(Object.entries(match).map(([k, v]) => [k, String(v)])),
+    table: raw.table,
+    conditions,
+    ...(typeof raw.entity === 'string' ? { entity: raw.entity } : {}),
+    fields,
+  }
+}
+
+/**
+ * The environment for these options: the shipped variant (`options.variant`, or the pipeline's
+ * `variant:` key, or the default) with the user's pipeline merged over it. Cached per options.
+ */
+export function kqlEnv(options: TargetOptions = {}): EnvResult {
+  const key = `${options.variant ?? ''}\u0000${options.pipeline ?? ''}`
+  let r = envs.get(key)
+  if (!r) {
+    r = buildEnv(options)
+    envs.set(key, r)
+  }
+  return r
+}
+
+function buildEnv(options: TargetOptions): EnvResult {
+  const target = shippedTarget()
+  let user: RawVariant & { variant?: unknown } = {}
+  if (options.pipeline) {
+    try {
+      const doc = yaml.load(readFileSync(options.pipeline, 'utf8'))
+      if (doc !== undefined && doc !== null) {
+        if (typeof doc !== 'object' || Array.isArray(doc)) return { error: `${options.pipeline}: a pipeline must be a map with fields and logsources` }
+        user = doc as typeof user
+      }
+    } catch (e) {
+      return { error: `${options.pipeline}: cannot read the pipeline: ${(e as Error).message.split('\n')[0]}` }
+    }
+  }
+  const variant = options.variant ?? (typeof user.variant === 'string' ? user.variant : target.default_variant)
+  const base = target.variants[variant]
+  if (!base) return { error: `kql has no schema family "${variant}" (known: ${variants().join(', ')})` }
+  const where = options.pipeline ?? 'targets/kql/target.yml'
+  const baseFields = fieldMap(base.fields, `kql ${variant}`)
+  const userFields = fieldMap(user.fields, where)
+  if (typeof baseFields === 'string') return { error: baseFields }
+  if (typeof userFields === 'string') return { error: userFields }
+  const byName = new Map<string, LogSourceEntry>()
+  for (const [raw, w] of [[base.logsources, `kql ${variant}`], [user.logsources, where]] as const) {
+    if (raw === undefined || raw === null) continue
+    if (typeof raw !== 'object' || Array.isArray(raw)) return { error: `${w}: logsources must be a map` }
+    for (const [name, entry] of Object.entries(raw)) {
+      if (!entry || typeof entry !== 'object') return { error: `${w}: log source ${name} must be a map` }
+      const ls = logsource(name, entry, w)
+      if (typeof ls === 'string') return { error: ls }
+      byName.set(name, ls)
+    }
+  }
+  const tables = schemaOf(variant)
+  for (const ls of byName.values()) {
+    if (!tables[ls.table]) return { error: `kql ${variant}: log source ${ls.name} names table ${ls.table}, which schema/${variant}.yml does not declare` }
+  }
+  return {
+    env: {
+      variant,
+      fields: { ...baseFields, ...userFields },
+      logsources: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      tables,
+    },
+  }
+}
+
+/** The entry whose every `match` key equals the rule's (case-insensitively); the most keys wins. */
+export function resolveLogsource(env: KqlEnv, source: LogSource): LogSourceEntry | undefined {
+  let best: LogSourceEntry | undefined
+  let bestKeys = -1
+  const rule = source as Readonly<Record<string, string | undefined>>
+  for (const ls of env.logsources) {
+    const keys = Object.entries(ls.match)
+    if (!keys.every(([k, v]) => rule[k]?.toLowerCase() === v.toLowerCase())) continue
+    if (keys.length > bestKeys) {
+      best = ls
+      bestKeys = keys.length
+    }
+  }
+  return best
+}
+
+/** How the log sources read in messages: `product=windows category=process_creation → DeviceProcessEvents`. */
+export function describeLogsources(env: KqlEnv): string {
+  return env.logsources
+    .map((ls) => Object.entries(ls.match).map(([k, v]) => `${k}=${v}`).join(' ') + ` → ${ls.table}`)
+    .join('; ')
+}
+
+/** The Sigma-field → column map in force for a log source (log source entries over the defaults). */
+function effectiveFields(env: KqlEnv, ls: LogSourceEntry): Record<string, FieldSpec> {
+  return { ...env.fields, ...ls.fields }
+}
+
+/**
+ * Resolve a Sigma field: through the field map, or, when the name is itself a column of the table
+ * that no mapped field writes, as that column. Undefined when neither applies.
+ */
+export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): ResolvedField | string | undefined {
+  const table = env.tables[ls.table]!
+  const map = effectiveFields(env, ls)
+  const spec = map[sigma] ?? (table[sigma] !== undefined && !mappedColumns(map).has(sigma) ? { column: sigma } : undefined)
+  if (!spec) return undefined
+  const type = table[spec.column]
+  if (type === undefined) return `the field map sends ${sigma} to ${spec.column}, which table ${ls.table} does not have`
+  if (spec.name !== undefined && table[spec.name] !== 'string') return `the field map sends ${sigma}'s file name to ${spec.name}, which is not a string column of ${ls.table}`
+  return { sigma, column: spec.column, type, ...(spec.name ? { name: spec.name } : {}), ...(spec.note ? { note: spec.note } : {}) }
+}
+
+const mappedCache = new WeakMap<object, Set<string>>()
+function mappedColumns(map: Record<string, FieldSpec>): Set<string> {
+  let s = mappedCache.get(map)
+  if (!s) {
+    s = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
+    mappedCache.set(map, s)
+  }
+  return s
+}
+
+/** A row of the target table: column → value (string columns never hold null: "" stands for missing). */
+export type KqlRecord = Readonly<Record<string, string | number | null>>
+
+export type Mapped = { record: KqlRecord; unrepresentable?: undefined } | { record?: undefined; unrepresentable: string }
+
+/** The last `\` segment of a Windows path, "" when it has none (the `name` transform). */
+export function pathName(path: string): string {
+  const i = path.lastIndexOf('\\')
+  return i < 0 ? '' : path.slice(i + 1)
+}
+
+const INT32 = 2 ** 31
+
+/**
+ * One Sigma value as a value of a column of this type, or a reason it cannot be one. Kusto's string
+ * type has no null: a missing or null value is "" (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values).
+ * Numbers and booleans in string columns are kept as their JSON text, as the reference reads them.
+ * Numeric columns take integers, or strings that are an integer's canonical text; anything else
+ * (arrays, objects, "04688", "abc") cannot be stored in the column without changing what it says.
+ */
+export function columnValue(value: unknown, type: ColumnType): { value: string | number | null } | { reason: string } {
+  if (value === undefined || value === null) return { value: type === 'string' ? '' : null }
+  if (type === 'string') {
+    if (typeof value === 'string') return { value }
+    if (typeof value === 'number' || typeof value === 'boolean') return { value: JSON.stringify(value) }
+    return { reason: `a ${Array.isArray(value) ? 'list' : 'map'} cannot be stored in a string column` }
+  }
+  if (type === 'long' || type === 'int') {
+    let n: number | undefined
+    if (typeof value === 'number') n = value
+    else if (typeof value === 'string' && /^-?(0|[1-9]\d*)$/.test(value)) n = Number(value)
+    if (n === undefined || !Number.isSafeInteger(n) || (type === 'int' && (n < -INT32 || n >= INT32))) {
+      return { reason: `${JSON.stringify(value)} is not a ${type}` }
+    }
+    return { value: n }
+  }
+  return { reason: `the kql event mapping does not write ${type} columns` }
+}
+
+/**
+ * A Sigma-taxonomy event as a row of the log source's table: every mapped field and every column
+ * named directly, the log source's constant conditions last. The backend reads the same map.
+ */
+export function mapEvent(env: KqlEnv, ls: LogSourceEntry, event: JsonEvent): Mapped {
+  const table = env.tables[ls.table]!
+  const map = effectiveFields(env, ls)
+  const record: Record<string, string | number | null> = {}
+  for (const [column, type] of Object.entries(table)) record[column] = type === 'string' ? '' : null
+  const write = (sigma: string, spec: FieldSpec): string | undefined => {
+    const type = table[spec.column]
+    if (type === undefined) return undefined
+    const raw = getField(event, sigma)
+    if (raw === undefined) return undefined
+    const v = columnValue(raw, type)
+    if ('reason' in v) return `${sigma} → ${ls.table}.${spec.column}: ${v.reason}`
+    record[spec.column] = v.value
+    if (spec.name && typeof v.value === 'string') record[spec.name] = pathName(v.value)
+    return undefined
+  }
+  const mapped = mappedColumns(map)
+  for (const column of Object.keys(table)) {
+    if (mapped.has(column) || ls.conditions[column] !== undefined) continue
+    const why = write(column, { column })
+    if (why) return { unrepresentable: why }
+  }
+  for (const [sigma, spec] of Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const why = write(sigma, spec)
+    if (why) return { unrepresentable: why }
+  }
+  for (const [column, v] of Object.entries(ls.conditions)) record[column] = v
+  return { record }
+}

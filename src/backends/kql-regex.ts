@@ -1,0 +1,248 @@
+/**
+ * Sigma regular expressions are JavaScript RegExp sources (the reference evaluator compiles them
+ * with flags i/m/s, no `u`); KQL's `matches regex` is RE2
+ * (https://learn.microsoft.com/kusto/query/re2). This module rewrites one into the other, token by
+ * token, where both engines agree, and names the construct it refuses otherwise.
+ */
+
+export type Translated = { source: string; refused?: undefined } | { source?: undefined; refused: string }
+
+/** Characters RE2 treats as syntax outside a class: escaped when literal. */
+const RE2_SPECIAL = new Set([...'\\.+*?()|[]{}^$'])
+/** Inside a class. */
+const RE2_CLASS_SPECIAL = new Set([...'\\]-[^'])
+
+const hex = (cp: number): string => `\\x{${cp.toString(16).toUpperCase()}}`
+
+/** Control characters (and the Unicode line breaks) are written as `\x{…}` so literals stay printable. */
+function needsHex(cp: number): boolean {
+  return cp < 0x20 || cp === 0x7f || cp === 0x85 || cp === 0x2028 || cp === 0x2029
+}
+
+/** One code point as an RE2 literal outside a class. */
+export function re2Char(cp: number): string {
+  if (needsHex(cp)) return hex(cp)
+  const c = String.fromCodePoint(cp)
+  return RE2_SPECIAL.has(c) ? '\\' + c : c
+}
+
+function re2ClassChar(cp: number): string {
+  if (needsHex(cp)) return hex(cp)
+  const c = String.fromCodePoint(cp)
+  return RE2_CLASS_SPECIAL.has(c) ? '\\' + c : c
+}
+
+/** Literal text as an RE2 pattern that matches exactly that text. */
+export function re2Literal(text: string): string {
+  let out = ''
+  for (const ch of text) out += re2Char(ch.codePointAt(0)!)
+  return out
+}
+
+/**
+ * JavaScript's `\s` (WhiteSpace and LineTerminator, ECMA-262 §22.2.2.9) spelled out: RE2's `\s` is
+ * only `[\t\n\f\r ]` (https://github.com/google/re2/wiki/Syntax).
+ */
+const JS_SPACE = '\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}'
+/** JavaScript's `.` without `s`: anything but a line terminator. */
+const JS_DOT = '[^\\n\\r\\x{2028}\\x{2029}]'
+
+class Refusal {
+  constructor(readonly why: string) {}
+}
+
+/**
+ * Translate a JavaScript regex source (flags i, m, s) into an RE2 pattern with the same matches.
+ * Refused: lookaround, backreferences, `m` with anchors (JavaScript also breaks lines at `\r`,
+ * U+2028 and U+2029, RE2 only at `\n`), `\S` inside a class, repeat counts over 1000 (RE2's limit),
+ * a quantifier on a character outside the BMP (JavaScript repeats only its low surrogate).
+ */
+export function jsToRe2(source: string, flags: { i: boolean; m: boolean; s: boolean }): Translated {
+  try {
+    const body = translate(source, flags)
+    return { source: (flags.i ? '(?i)' : '') + body }
+  } catch (e) {
+    if (e instanceof Refusal) return { refused: e.why }
+    throw e
+  }
+}
+
+function translate(src: string, flags: { m: boolean; s: boolean }): string {
+  const cps = [...src].map((c) => c.codePointAt(0)!)
+  let i = 0
+  let out = ''
+  let lastAstral = false
+  const peek = (k = 0): string => (i + k < cps.length ? String.fromCodePoint(cps[i + k]!) : '')
+  while (i < cps.length) {
+    const c = peek()
+    let astral = false
+    if (c === '\\') {
+      out += escape(false)
+    } else if (c === '[') {
+      out += klass()
+    } else if (c === '(') {
+      if (peek(1) === '?') {
+        const kind = peek(2)
+        if (kind === ':') { out += '(?:'; i += 3 }
+        else if (kind === '=' || kind === '!') throw new Refusal('lookahead (?= / (?! — RE2 has no lookaround')
+        else if (kind === '<' && (peek(3) === '=' || peek(3) === '!')) throw new Refusal('lookbehind (?<= / (?<! — RE2 has no lookaround')
+        else if (kind === '<') {
+          const close = src.indexOf('>', i)
+          if (close < 0) throw new Refusal('an unterminated group name')
+          i += [...src.slice(0, close + 1)].length - i
+          out += '(?:'
+        } else throw new Refusal(`the group syntax (?${kind}`)
+      } else {
+        // Capturing groups become non-capturing: matching is unchanged and KQL limits group counts.
+        out += '(?:'
+        i++
+      }
+    } else if (c === '.') {
+      out += flags.s ? '(?s:.)' : JS_DOT
+      i++
+    } else if (c === '^' || c === '$') {
+      if (flags.m) throw new Refusal('multi-line anchors (flag m): JavaScript also breaks lines at \\r, U+2028 and U+2029, RE2 only at \\n')
+      out += c
+      i++
+    } else if (c === '*' || c === '+' || c === '?') {
+      if (lastAstral) throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
+      out += c
+      i++
+      if (peek() === '?') { out += '?'; i++ }
+    } else if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(String.fromCodePoint(...cps.slice(i, i + 24)))
+      if (m) {
+        if (lastAstral) throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
+        if (Number(m[1]) > 1000 || (m[3] !== undefined && m[3] !== '' && Number(m[3]) > 1000)) throw new Refusal('a repeat count over 1000 (RE2\'s limit)')
+        out += m[0]
+        i += m[0].length
+        if (peek() === '?') { out += '?'; i++ }
+      } else {
+        out += '\\{'
+        i++
+      }
+    } else if (c === '|' || c === ')') {
+      out += c
+      i++
+    } else {
+      const cp = cps[i]!
+      astral = cp > 0xffff
+      out += re2Char(cp)
+      i++
+    }
+    lastAstral = astral
+  }
+  return out
+
+  /** An escape outside (inClass=false) or inside a class; `i` points at the backslash. */
+  function escape(inClass: boolean): string {
+    const e = peek(1)
+    if (e === '') throw new Refusal('a trailing backslash')
+    i += 2
+    switch (e) {
+      case 'd': case 'D': case 'w': case 'W':
+        return '\\' + e
+      case 's':
+        return inClass ? JS_SPACE : `[${JS_SPACE}]`
+      case 'S':
+        if (inClass) throw new Refusal('\\S inside a character class')
+        return `[^${JS_SPACE}]`
+      case 'b':
+        return inClass ? hex(8) : '\\b'
+      case 'B':
+        return inClass ? re2ClassChar(0x42) : '\\B'
+      case 't': return hex(9)
+      case 'n': return hex(10)
+      case 'v': return hex(11)
+      case 'f': return hex(12)
+      case 'r': return hex(13)
+      case '0':
+        if (/[0-9]/.test(peek())) throw new Refusal('an octal escape')
+        return hex(0)
+      case 'x': {
+        const h = String.fromCodePoint(...cps.slice(i, i + 2))
+        if (!/^[0-9a-fA-F]{2}$/.test(h)) return lit(0x78, inClass)
+        i += 2
+        return lit(parseInt(h, 16), inClass)
+      }
+      case 'u': {
+        const h = String.fromCodePoint(...cps.slice(i, i + 4))
+        if (!/^[0-9a-fA-F]{4}$/.test(h)) return lit(0x75, inClass)
+        const cp = parseInt(h, 16)
+        if (cp >= 0xd800 && cp <= 0xdfff) throw new Refusal('a surrogate escape \\u' + h)
+        i += 4
+        return lit(cp, inClass)
+      }
+      case 'c': {
+        const l = peek()
+        if (!/^[A-Za-z]$/.test(l)) throw new Refusal('the escape \\c without a letter')
+        i++
+        return lit(l.charCodeAt(0) % 32, inClass)
+      }
+      case 'k':
+        throw new Refusal('a named backreference \\k<…> — RE2 has no backreferences')
+      default:
+        if (/[1-9]/.test(e)) throw new Refusal(`a backreference \\${e} — RE2 has no backreferences`)
+        // Any other escaped character stands for itself (JavaScript's identity escapes).
+        return lit(e.codePointAt(0)!, inClass)
+    }
+  }
+
+  function lit(cp: number, inClass: boolean): string {
+    return inClass ? re2ClassChar(cp) : re2Char(cp)
+  }
+
+  /** A character class; `i` points at `[`. JavaScript's `[]` matches nothing and `[^]` anything. */
+  function klass(): string {
+    i++
+    let negate = false
+    if (peek() === '^') { negate = true; i++ }
+    if (peek() === ']') {
+      i++
+      return negate ? '(?s:.)' : '[^\\x{0}-\\x{10FFFF}]'
+    }
+    let body = ''
+    // Items: RE2 text, the code point it stands for (none for \d, \w, \s …), whether it is a bare `-`.
+    const items: Array<{ t: string; cp: number | undefined; dash: boolean }> = []
+    while (peek() !== ']') {
+      if (peek() === '') throw new Refusal('an unterminated character class')
+      if (peek() === '\\') {
+        const e = peek(1)
+        const before = i
+        const t = escape(true)
+        items.push({ t, cp: /^[dDwWsS]$/.test(e) ? undefined : codePointOfEscape(before), dash: false })
+      } else {
+        const cp = cps[i]!
+        items.push({ t: re2ClassChar(cp), cp, dash: cp === 0x2d })
+        i++
+      }
+    }
+    i++
+    // Ranges: `a-z`; a `-` next to a class escape or at an edge is literal (ECMA-262 Annex B).
+    for (let k = 0; k < items.length; k++) {
+      const a = items[k]!
+      const dash = items[k + 1]
+      const b = items[k + 2]
+      if (a.cp !== undefined && dash?.dash && b && b.cp !== undefined) {
+        if (b.cp < a.cp) throw new Refusal('a character class range out of order')
+        body += `${a.t}-${b.t}`
+        k += 2
+      } else {
+        body += a.t
+      }
+    }
+    return `[${negate ? '^' : ''}${body}]`
+  }
+
+  /** The code point an escape at `start` stood for (the escape was already consumed). */
+  function codePointOfEscape(start: number): number | undefined {
+    const text = String.fromCodePoint(...cps.slice(start, i))
+    const e = text[1]!
+    const simple: Record<string, number> = { t: 9, n: 10, v: 11, f: 12, r: 13, b: 8, '0': 0 }
+    if (simple[e] !== undefined) return simple[e]
+    if (e === 'x' && text.length === 4) return parseInt(text.slice(2), 16)
+    if (e === 'u' && text.length === 6) return parseInt(text.slice(2), 16)
+    if (e === 'c') return text.charCodeAt(2) % 32
+    return text.slice(1).codePointAt(0)
+  }
+}

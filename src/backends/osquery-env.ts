@@ -1,0 +1,289 @@
+/**
+ * The osquery environment, shared by the backend and the verifier: log source → osquery table,
+ * fixed row conditions, field → column (or JSON path), the table schemas, a user's pipeline merged
+ * over the shipped `targets/osquery/target.yml`, and the event mapping (Sigma-taxonomy event → the
+ * row osquery would hold for it).
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import yaml from 'js-yaml'
+import type { Diagnostic } from '../diagnostics.js'
+import type { LogSource, JsonEvent } from '../rule/rule.js'
+import { getField } from '../evaluate/evaluate.js'
+import { targetPath } from '../paths.js'
+
+/** osquery's column types (specs/*.table); SQLite reads them as declared types, so affinity follows. */
+export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
+
+export interface Column {
+  readonly type: ColumnType
+  /** `collate="nocase"` in the spec: `=` and `IN` fold ASCII case on this column. */
+  readonly nocase: boolean
+}
+
+export interface Table {
+  readonly name: string
+  readonly platforms: readonly string[]
+  readonly evented: boolean
+  readonly columns: ReadonlyMap<string, Column>
+}
+
+export type Scalar = string | number
+
+export interface LogSourceEntry {
+  readonly name: string
+  readonly match: Readonly<Record<string, string>>
+  readonly table: string
+  readonly platform: string
+  readonly conditions: Readonly<Record<string, Scalar | readonly Scalar[]>>
+  readonly data?: { readonly column: string; readonly path: string }
+  /** Sigma field → column; `null` hides a default. */
+  readonly fields: Readonly<Record<string, string | null>>
+  readonly interval: number
+}
+
+export interface Env {
+  readonly fields: Readonly<Record<string, string | null>>
+  readonly logsources: readonly LogSourceEntry[]
+  readonly tables: ReadonlyMap<string, Table>
+}
+
+/** Where a Sigma field lives in a row. */
+export type FieldPlace =
+  | { readonly kind: 'column'; readonly column: string; readonly type: ColumnType; readonly nocase: boolean }
+  /** A key of a JSON object held in a TEXT column (Windows EventData). */
+  | { readonly kind: 'json'; readonly column: string; readonly path: string; readonly key: string }
+
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+
+let shipped: { env?: Env; error?: string } | undefined
+const withPipeline = new Map<string, { env?: Env; error?: string }>()
+
+function loadTables(): Map<string, Table> {
+  const dir = targetPath('osquery', 'schema')
+  const tables = new Map<string, Table>()
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yml')).sort()) {
+    const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
+    const columns = new Map<string, Column>()
+    for (const [name, spec] of Object.entries(doc.columns as Record<string, Record<string, unknown>>)) {
+      columns.set(name, { type: spec.type as ColumnType, nocase: spec.collate === 'nocase' })
+    }
+    const name = String(doc.table)
+    tables.set(name, {
+      name,
+      platforms: (doc.platforms as string[]) ?? [],
+      evented: doc.evented === true,
+      columns,
+    })
+  }
+  return tables
+}
+
+/** Read one `target.yml`-shaped document; a message on a malformed one. */
+function readDocument(doc: unknown, what: string): { fields: Record<string, string | null>; logsources: Map<string, LogSourceEntry> } | string {
+  if (doc === undefined || doc === null) return { fields: {}, logsources: new Map() }
+  if (!isMap(doc)) return `${what}: expected a mapping with 'fields' and 'logsources'`
+  const fields: Record<string, string | null> = {}
+  if (doc.fields !== undefined) {
+    if (!isMap(doc.fields)) return `${what}: 'fields' must map Sigma fields to columns`
+    for (const [k, v] of Object.entries(doc.fields)) {
+      if (v !== null && typeof v !== 'string') return `${what}: field '${k}' must map to a column name or null`
+      fields[k] = v
+    }
+  }
+  const logsources = new Map<string, LogSourceEntry>()
+  if (doc.logsources !== undefined) {
+    if (!isMap(doc.logsources)) return `${what}: 'logsources' must be a mapping of names to log sources`
+    for (const [name, raw] of Object.entries(doc.logsources)) {
+      if (!isMap(raw) || !isMap(raw.match) || typeof raw.table !== 'string')
+        return `${what}: log source '${name}' needs 'match' (a mapping) and 'table'`
+      const lsFields: Record<string, string | null> = {}
+      if (raw.fields !== undefined) {
+        if (!isMap(raw.fields)) return `${what}: log source '${name}': 'fields' must be a mapping`
+        for (const [k, v] of Object.entries(raw.fields)) {
+          if (v !== null && typeof v !== 'string') return `${what}: log source '${name}': field '${k}' must map to a column name or null`
+          lsFields[k] = v
+        }
+      }
+      const conditions: Record<string, Scalar | Scalar[]> = {}
+      if (raw.conditions !== undefined) {
+        if (!isMap(raw.conditions)) return `${what}: log source '${name}': 'conditions' must be a mapping`
+        for (const [k, v] of Object.entries(raw.conditions)) {
+          const ok = (x: unknown): x is Scalar => typeof x === 'string' || (typeof x === 'number' && Number.isSafeInteger(x))
+          if (!(ok(v) || (Array.isArray(v) && v.length > 0 && v.every(ok))))
+            return `${what}: log source '${name}': condition '${k}' must be a string, an integer or a list of them`
+          conditions[k] = v as Scalar | Scalar[]
+        }
+      }
+      let data: LogSourceEntry['data']
+      if (raw.data !== undefined) {
+        const d = raw.data
+        if (!isMap(d) || typeof d.column !== 'string' || typeof d.path !== 'string' || !/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(d.path))
+          return `${what}: log source '${name}': 'data' needs 'column' and a JSON 'path' like $.EventData`
+        data = { column: d.column, path: d.path }
+      }
+      logsources.set(name, {
+        name,
+        match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
+        table: raw.table,
+        platform: typeof raw.platform === 'string' ? raw.platform : 'all',
+        conditions,
+        ...(data ? { data } : {}),
+        fields: lsFields,
+        interval: typeof raw.interval === 'number' && raw.interval > 0 ? raw.interval : 60,
+      })
+    }
+  }
+  return { fields, logsources }
+}
+
+function build(pipeline?: string): { env?: Env; error?: string } {
+  const tables = loadTables()
+  const base = readDocument(yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')), 'targets/osquery/target.yml')
+  if (typeof base === 'string') return { error: base }
+  if (pipeline !== undefined) {
+    let doc: unknown
+    try {
+      doc = yaml.load(readFileSync(pipeline, 'utf8'))
+    } catch (e) {
+      return { error: `cannot read pipeline ${pipeline}: ${(e as Error).message.split('\n')[0]}` }
+    }
+    const user = readDocument(doc, pipeline)
+    if (typeof user === 'string') return { error: user }
+    Object.assign(base.fields, user.fields)
+    for (const [name, ls] of user.logsources) base.logsources.set(name, ls)
+  }
+  for (const ls of base.logsources.values()) {
+    if (!tables.has(ls.table)) return { error: `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)` }
+    const table = tables.get(ls.table)!
+    for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : [])])
+      if (!table.columns.has(c)) return { error: `log source '${ls.name}': table ${ls.table} has no column '${c}'` }
+  }
+  return { env: { fields: base.fields, logsources: [...base.logsources.values()], tables } }
+}
+
+/** The environment, loaded once (and once per pipeline file). */
+export function loadEnv(pipeline?: string): { env?: Env; error?: string } {
+  if (pipeline === undefined) return (shipped ??= build())
+  let e = withPipeline.get(pipeline)
+  if (!e) withPipeline.set(pipeline, (e = build(pipeline)))
+  return e
+}
+
+/** The most specific log source whose every `match` key equals the rule's (case-insensitive). */
+export function resolveLogSource(env: Env, logsource: LogSource): LogSourceEntry | undefined {
+  let best: LogSourceEntry | undefined
+  for (const ls of env.logsources) {
+    const keys = Object.keys(ls.match)
+    const fits = keys.every((k) => {
+      const v = (logsource as Record<string, string | undefined>)[k]
+      return v !== undefined && v.toLowerCase() === ls.match[k]!.toLowerCase()
+    })
+    if (fits && (!best || keys.length > Object.keys(best.match).length)) best = ls
+  }
+  return best
+}
+
+export function describeLogSources(env: Env): string {
+  return env.logsources
+    .map((ls) => Object.entries(ls.match).map(([k, v]) => `${k}: ${v}`).join(', '))
+    .sort()
+    .join('; ')
+}
+
+const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
+
+/**
+ * Where a Sigma field lives for this log source: the log source's own map, else the default map
+ * when the table has that column, else a key of the JSON data column; undefined when nowhere.
+ */
+export function placeOf(env: Env, ls: LogSourceEntry, field: string): FieldPlace | undefined {
+  const table = env.tables.get(ls.table)!
+  const own = Object.prototype.hasOwnProperty.call(ls.fields, field) ? ls.fields[field] : undefined
+  const dflt = Object.prototype.hasOwnProperty.call(env.fields, field) ? env.fields[field] : undefined
+  const column = own !== undefined ? own : dflt !== undefined && dflt !== null && table.columns.has(dflt) ? dflt : undefined
+  if (column) {
+    const c = table.columns.get(column)
+    return c ? { kind: 'column', column, type: c.type, nocase: c.nocase } : undefined
+  }
+  if (own === null) return undefined
+  // SQLite JSON paths quote a key with double quotes; keep keys to the characters Windows event
+  // data names use. https://sqlite.org/json1.html#path_arguments
+  if (ls.data && JSON_KEY.test(field)) {
+    const key = /^[A-Za-z_][A-Za-z0-9_]*$/.test(field) ? field : `"${field}"`
+    return { kind: 'json', column: ls.data.column, path: `${ls.data.path}.${key}`, key: field }
+  }
+  return undefined
+}
+
+export const isIntegerType = (t: ColumnType): boolean => t === 'INTEGER' || t === 'BIGINT'
+
+/** One row of the log source's table, ready to insert, and the fields it could not hold exactly. */
+export interface MappedRow {
+  readonly values: Readonly<Record<string, string | number | null>>
+  /** Sigma fields whose event value has no exact osquery representation (arrays, objects, …). */
+  readonly inexact: readonly string[]
+}
+
+/** Text as Sigma matches it: strings as they are, numbers and booleans as their JSON text. */
+const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v))
+
+/**
+ * The row osquery would hold for a Sigma-taxonomy event of this log source: the log source's fixed
+ * conditions, each of `fields` at its place. osquery columns hold one scalar: strings stay strings,
+ * numbers and booleans become their JSON text in TEXT columns (the text Sigma matches), integer
+ * columns take integers and canonical integer strings; anything else is reported as inexact.
+ * Windows event data is text in osquery, so every JSON value is stored as its text.
+ */
+export function mapEvent(env: Env, ls: LogSourceEntry, fields: readonly string[], event: JsonEvent): MappedRow {
+  const values: Record<string, string | number | null> = {}
+  const inexact: string[] = []
+  for (const [c, v] of Object.entries(ls.conditions)) values[c] = Array.isArray(v) ? (v[0] as Scalar) : (v as Scalar)
+  const data: Record<string, string | null> = {}
+  let hasData = false
+  for (const field of [...fields].sort()) {
+    const place = placeOf(env, ls, field)
+    if (!place) continue
+    const v = getField(event, field)
+    if (place.kind === 'json') {
+      if (v === undefined) continue
+      hasData = true
+      if (v !== null && typeof v === 'object') inexact.push(field)
+      data[place.key] = v === null ? null : asText(v)
+      continue
+    }
+    if (Object.prototype.hasOwnProperty.call(ls.conditions, place.column)) continue
+    if (v === undefined || v === null) {
+      values[place.column] ??= null
+      continue
+    }
+    if (typeof v === 'object') inexact.push(field)
+    if (isIntegerType(place.type)) {
+      if (typeof v === 'number' && Number.isSafeInteger(v)) values[place.column] = v
+      else if (typeof v === 'string' && /^-?(0|[1-9][0-9]{0,15})$/.test(v) && Number.isSafeInteger(Number(v))) values[place.column] = Number(v)
+      else {
+        if (typeof v !== 'object') inexact.push(field)
+        values[place.column] = asText(v)
+      }
+    } else if (place.type === 'DOUBLE') {
+      if (typeof v === 'number') values[place.column] = v
+      else {
+        if (typeof v !== 'object') inexact.push(field)
+        values[place.column] = asText(v)
+      }
+    } else {
+      values[place.column] = asText(v)
+    }
+  }
+  if (ls.data && hasData) {
+    let doc: unknown = data
+    for (const key of ls.data.path.split('.').slice(1).reverse()) doc = { [key]: doc }
+    values[ls.data.column] = JSON.stringify(doc)
+  }
+  return { values, inexact }
+}
+
+/** A diagnostic about the environment itself (bad pipeline file). */
+export function envDiagnostic(message: string, target: string, file?: string): Diagnostic {
+  return { code: 'target/pipeline', severity: 'error', message, target, ...(file ? { file } : {}) }
+}

@@ -1,0 +1,109 @@
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { compile, targetOptions } from '../api.js'
+import { TARGET_IDS, type TargetId } from '../backends/types.js'
+import type { Diagnostic } from '../diagnostics.js'
+import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
+import { loadPaths } from '../rule/load.js'
+import { one, parseArgs, UsageError } from './args.js'
+import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import type { Command } from './main.js'
+import { extensionOf, stemsFor } from './output-files.js'
+
+export const command: Command = {
+  summary: 'compile rules',
+  help: `rulesmith compile --target spl|kql|eql|osquery|all [options] PATHS…
+
+Compile Sigma rules into target queries. Without --out, the rendered artifacts go to stdout,
+one after another separated by a blank line; with --out, one file per rule and target:
+  DIR/<target>/<format>/<rule file name>.<ext>
+
+Options:
+  --target T           spl | kql | eql | osquery | all (required)
+  --format NAME        a format from targets/<target>/formats/ (default: default, the bare query);
+                       see 'rulesmith targets'
+  --template FILE.hbs  render with your own handlebars template instead; variables:
+                       rule.{id,title,description,author,date,modified,status,level,tags,
+                       references,falsepositives,logsource,attack.{tactics,tacticNames,techniques},
+                       file,version}, query, target, context (target facts: table, index …)
+  --out DIR            write files instead of printing
+  --pipeline FILE      YAML adding log sources / overriding field names (one target only)
+  --variant NAME       target variant (kql: defender | sentinel)
+  --skip-unsupported   a rule a target cannot express is listed on stderr and skipped
+                       (exit 0); without it such a rule makes the exit code 1
+  --config FILE        config file (default .rulesmith.yml if present)
+  --quiet              print errors only
+
+Examples:
+  rulesmith compile --target kql rules/
+  rulesmith compile --target spl --format savedsearches --out build/ rules/
+  rulesmith compile --target all --skip-unsupported --out build/ rules/
+
+Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or refused rule,
+2 usage error or unreadable path.
+`,
+  async run(argv) {
+    const args = parseArgs(argv, {
+      values: ['target', 'format', 'template', 'out', 'pipeline', 'variant', 'config'],
+      switches: ['skip-unsupported', 'quiet'],
+    })
+    const targetArg = one(args, 'target')
+    if (!targetArg) throw new UsageError('--target is required (spl, kql, eql, osquery or all)')
+    if (targetArg !== 'all' && !(TARGET_IDS as readonly string[]).includes(targetArg))
+      throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${targetArg}'`)
+    const targets: TargetId[] = targetArg === 'all' ? [...TARGET_IDS] : [targetArg as TargetId]
+    const format = one(args, 'format') ?? 'default'
+    const template = one(args, 'template')
+    if (template && one(args, 'format')) throw new UsageError('give --format or --template, not both')
+    if (template && !existsSync(template)) throw new UsageError(`template '${template}' does not exist`)
+    if (!template) {
+      for (const t of targets) {
+        const available = formatsOf(t)
+        if (targetArg === 'all' && format !== 'default') continue
+        if (!available.includes(format)) throw new UsageError(`target ${t} has no format '${format}' (it has: ${available.join(', ')})`)
+      }
+    }
+    if (one(args, 'pipeline') && targets.length > 1) throw new UsageError('--pipeline applies to one target; use the config file\'s pipelines: map with --target all')
+    const skip = args.switches.has('skip-unsupported')
+    const out = one(args, 'out')
+    const paths = requirePaths(args)
+    const { config, diagnostics: cd } = configFrom(args)
+    const loaded = loadPaths(paths, { placeholders: config.placeholders })
+    const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
+    const stems = stemsFor(loaded.rules)
+    const printed: string[] = []
+    const skipped: string[] = []
+    for (const t of targets) {
+      const fmt = targetArg === 'all' && !formatsOf(t).includes(format) ? 'default' : format
+      const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
+      const options = targetOptions(config, t, overrides)
+      for (const [i, rule] of loaded.rules.entries()) {
+        const compiled = await compile(rule, t, options)
+        const refusal = compiled.query === undefined
+        diagnostics.push(...compiled.diagnostics.map((d) => (refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d)))
+        if (refusal) {
+          if (skip) skipped.push(`${t}\t${rule.file}\t${compiled.diagnostics.find((d) => d.severity === 'error')?.code ?? 'refused'}`)
+          continue
+        }
+        const text = await renderFormat(t, template ? { file: template } : { name: fmt }, {
+          rule: ruleVars(rule),
+          query: compiled.query!,
+          target: t,
+          context: compiled.context ?? {},
+        })
+        if (out) {
+          const file = join(out, t, template ? 'custom' : fmt, `${stems[i]}.${extensionOf(t, fmt, template)}`)
+          mkdirSync(dirname(file), { recursive: true })
+          writeFileSync(file, text.endsWith('\n') ? text : text + '\n')
+        } else {
+          printed.push(text.endsWith('\n') ? text : text + '\n')
+        }
+      }
+    }
+    if (printed.length) process.stdout.write(printed.join('\n'))
+    if (skipped.length && !args.switches.has('quiet')) process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
+    const summary = { files: loaded.files.length, rules: loaded.rules.length }
+    if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, args.switches.has('quiet'))
+    return exitCode(diagnostics)
+  },
+}

@@ -1,0 +1,94 @@
+/**
+ * `rulesmith` command line: one module per command; this file dispatches and owns the exit codes
+ * (0 success, 1 findings, 2 usage or environment error). A stack trace is a bug: anything
+ * unexpected is reported as an internal error with exit 2.
+ */
+import { UsageError } from './args.js'
+import { version } from './version.js'
+
+export interface Command {
+  readonly summary: string
+  readonly help: string
+  run(argv: readonly string[]): Promise<number>
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import('./validate.js')).command,
+  compile: async () => (await import('./compile.js')).command,
+  test: async () => (await import('./test.js')).command,
+  match: async () => (await import('./match.js')).command,
+  bundle: async () => (await import('./bundle.js')).command,
+  targets: async () => (await import('./targets.js')).command,
+}
+
+const SUMMARIES: Record<string, string> = {
+  validate: 'check rules: schema, semantics, and a compile for every target',
+  compile: 'compile rules to SPL, KQL, EQL or osquery SQL',
+  test: "run each rule's sample events through the evaluator and every target's verifier",
+  match: 'evaluate rules on JSON Lines events',
+  bundle: 'build a reproducible release bundle of compiled detections',
+  targets: 'list targets, their formats and log sources',
+}
+
+const USAGE = `rulesmith ${'<command>'} [options] PATHS…
+
+Compile Sigma detection rules to Splunk SPL, Microsoft KQL, Elastic EQL and osquery SQL,
+and prove on sample events that each query selects exactly what its rule selects.
+
+Commands:
+${Object.entries(SUMMARIES).map(([k, v]) => `  ${k.padEnd(10)}${v}`).join('\n')}
+
+Examples:
+  rulesmith validate rules/
+  rulesmith compile --target kql rules/windows/
+  rulesmith test rules/
+  rulesmith match --events events.jsonl rules/
+  rulesmith bundle --out dist/release rules/
+
+Run 'rulesmith <command> --help' for a command's options.
+Exit codes: 0 success, 1 findings (invalid rule, failed test, refused rule), 2 usage or environment error.
+`
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE)
+    return name === undefined ? 2 : 0
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(version() + '\n')
+    return 0
+  }
+  const load = COMMANDS[name]
+  if (!load) {
+    process.stderr.write(`rulesmith: unknown command '${name}'\n\n${USAGE}`)
+    return 2
+  }
+  const command = await load()
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help)
+    return 0
+  }
+  try {
+    return await command.run(rest)
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`rulesmith ${name}: ${e.message}\nRun 'rulesmith ${name} --help' for usage.\n`)
+      return 2
+    }
+    process.stderr.write(`rulesmith ${name}: internal error (please report): ${(e as Error)?.message ?? String(e)}\n`)
+    if (process.env['RULESMITH_DEBUG']) process.stderr.write(String((e as Error)?.stack) + '\n')
+    return 2
+  }
+}
+
+// Flush stdout before exiting so piped output is never cut short.
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (e: unknown) => {
+    process.stderr.write(`rulesmith: internal error (please report): ${(e as Error)?.message ?? String(e)}\n`)
+    process.exitCode = 2
+  },
+)

@@ -1,0 +1,75 @@
+import { targetOptions } from '../api.js'
+import { isTargetId, loadBackend, loadVerifier } from '../backends/index.js'
+import type { TargetId } from '../backends/types.js'
+import { evaluate } from '../evaluate/evaluate.js'
+import { readEvents } from '../events.js'
+import { loadPaths } from '../rule/load.js'
+import type { Diagnostic } from '../diagnostics.js'
+import { one, parseArgs, UsageError } from './args.js'
+import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import type { Command } from './main.js'
+
+export const command: Command = {
+  summary: 'evaluate rules on events',
+  help: `rulesmith match --events FILE.jsonl [--target T] PATHS…
+
+Evaluate rules on events (JSON Lines, Sigma taxonomy field names at the top level; dotted names
+reach into nested objects) and print one JSON line per match:
+  {"rule":"<id>","title":"…","event":<0-based line index>}
+
+Without --target the reference evaluator (Sigma semantics) decides; with --target the rule is
+compiled and the emitted query text is parsed back and evaluated by that target's verifier.
+
+Options:
+  --events FILE     the events, one JSON object per line ('-' for stdin)
+  --target T        spl | kql | eql | osquery
+  --pipeline FILE   a YAML file adding log sources or overriding field names for --target
+  --variant NAME    a target variant (kql: defender | sentinel)
+  --config FILE     config file (default .rulesmith.yml if present)
+
+Examples:
+  rulesmith match --events events.jsonl rules/
+  rulesmith match --events events.jsonl --target kql rules/windows/
+
+Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 2 usage error.
+`,
+  async run(argv) {
+    const args = parseArgs(argv, { values: ['events', 'target', 'pipeline', 'variant', 'config'] })
+    const eventsFile = one(args, 'events')
+    if (!eventsFile) throw new UsageError('--events FILE is required')
+    const target = one(args, 'target')
+    if (target !== undefined && !isTargetId(target)) throw new UsageError(`--target must be one of spl, kql, eql, osquery, not '${target}'`)
+    const paths = requirePaths(args)
+    const { config, diagnostics: cd } = configFrom(args)
+    const loaded = loadPaths(paths, { placeholders: config.placeholders })
+    const ev = readEvents(eventsFile)
+    const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics, ...ev.diagnostics]
+    if (ev.diagnostics.some((d) => d.severity === 'error')) {
+      printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length })
+      return 2
+    }
+    const out: string[] = []
+    for (const rule of loaded.rules) {
+      let hits: readonly boolean[] | undefined
+      if (target === undefined) {
+        hits = ev.events.map((e) => evaluate(rule.detection, e))
+      } else {
+        const t = target as TargetId
+        const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
+        const options = targetOptions(config, t, overrides)
+        const compiled = (await loadBackend(t)).compile(rule, options)
+        diagnostics.push(...compiled.diagnostics)
+        if (compiled.query === undefined) continue
+        const verified = await (await loadVerifier(t)).verify(compiled.query, rule, ev.events, options)
+        diagnostics.push(...verified.diagnostics)
+        hits = verified.matches
+      }
+      hits?.forEach((hit, i) => {
+        if (hit) out.push(JSON.stringify({ rule: rule.id ?? rule.file, title: rule.title, event: ev.lines[i] }))
+      })
+    }
+    if (out.length) process.stdout.write(out.join('\n') + '\n')
+    if (diagnostics.length) printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, true)
+    return exitCode(diagnostics)
+  },
+}

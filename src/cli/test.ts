@@ -1,0 +1,91 @@
+import { targetOptions } from '../api.js'
+import { isTargetId } from '../backends/index.js'
+import { TARGET_IDS, type TargetId } from '../backends/types.js'
+import type { Diagnostic } from '../diagnostics.js'
+import { loadPaths } from '../rule/load.js'
+import { testRule, type RuleTestResult, type TargetStatus } from '../verify/sample-tests.js'
+import { one, parseArgs, UsageError } from './args.js'
+import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import type { Command } from './main.js'
+import { green, red, useColour, yellow } from './style.js'
+
+export const command: Command = {
+  summary: 'run sample-event tests',
+  help: `rulesmith test [--target T|all] PATHS…
+
+Run each rule's sample events (the file <rule>.tests.yml beside it) through the reference
+evaluator — every event under match: must be selected, none under nomatch: — and through each
+target's verifier on the compiled query, which must select exactly what the rule selects.
+A target expected to refuse a rule is listed in the tests file under refused: with the reason.
+
+Prints a table rule × target: ok (events checked), refused (expected), FAIL.
+
+Options:
+  --target T        spl | kql | eql | osquery | all (default all)
+  --config FILE     config file (default .rulesmith.yml if present)
+  --json            print the results as JSON on stdout
+  --quiet           print failures only
+
+Examples:
+  rulesmith test rules/
+  rulesmith test --target kql rules/windows/process_creation/
+
+Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
+`,
+  async run(argv) {
+    const args = parseArgs(argv, { values: ['target', 'config'], switches: ['json', 'quiet'] })
+    const t = one(args, 'target') ?? 'all'
+    if (t !== 'all' && !isTargetId(t)) throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)
+    const targets: TargetId[] = t === 'all' ? [...TARGET_IDS] : [t as TargetId]
+    const paths = requirePaths(args)
+    const { config, diagnostics: cd } = configFrom(args)
+    const loaded = loadPaths(paths, { placeholders: config.placeholders })
+    const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
+    const results: RuleTestResult[] = []
+    for (const rule of loaded.rules) {
+      const r = await testRule(rule, targets, (target) => targetOptions(config, target))
+      results.push(r)
+      diagnostics.push(...r.diagnostics)
+    }
+    if (args.switches.has('json')) {
+      process.stdout.write(JSON.stringify(results.map((r) => ({ rule: r.rule.id, file: r.rule.file, title: r.rule.title, events: r.events, referenceFailures: r.referenceFailures, targets: r.targets })), null, 2) + '\n')
+    } else if (!args.switches.has('quiet')) {
+      process.stdout.write(table(results, targets, useColour(process.stdout)))
+    }
+    if (diagnostics.length) printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, args.switches.has('quiet'))
+    return exitCode(diagnostics)
+  },
+}
+
+function cell(s: TargetStatus | undefined, colour: boolean): [string, string] {
+  if (!s) return ['-', '-']
+  switch (s.kind) {
+    case 'ok': return [`ok ${s.events}`, green(colour, `ok ${s.events}`)]
+    case 'refused': return [s.expected ? 'refused' : 'REFUSED', s.expected ? yellow(colour, 'refused') : red(colour, 'REFUSED')]
+    case 'fail': return [`FAIL ${s.failures}`, red(colour, `FAIL ${s.failures}`)]
+  }
+}
+
+function table(results: readonly RuleTestResult[], targets: readonly TargetId[], colour: boolean): string {
+  const header = ['rule', 'events', 'reference', ...targets]
+  const rows = results.map((r) => {
+    const name = r.rule.file.replace(/^.*?rules\//, '')
+    const ref: [string, string] = r.events === 0 ? ['no samples', yellow(colour, 'no samples')] : r.referenceFailures ? [`FAIL ${r.referenceFailures}`, red(colour, `FAIL ${r.referenceFailures}`)] : ['ok', green(colour, 'ok')]
+    return [[name, name], [String(r.events), String(r.events)], ref, ...targets.map((t) => cell(r.targets[t], colour))] as [string, string][]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]![0].length)))
+  const line = (cells: [string, string][]) => cells.map(([plain, shown], i) => shown + ' '.repeat(widths[i]! - plain.length)).join('  ').trimEnd()
+  const refusals = results.flatMap((r) => targets.flatMap((t) => {
+    const s = r.targets[t]
+    return s?.kind === 'refused' ? [`  ${r.rule.file} (${t}): ${s.reason}`] : []
+  }))
+  const total = results.reduce((n, r) => n + r.events, 0)
+  return [
+    line(header.map((h) => [h, h] as [string, string])),
+    ...rows.map(line),
+    '',
+    `${results.length} rules, ${total} sample events, targets: ${targets.join(', ')}`,
+    ...(refusals.length ? ['refusals:', ...refusals] : []),
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,47 @@
+import { validate } from '../api.js'
+import { choice, parseArgs } from './args.js'
+import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import type { Command } from './main.js'
+import { REPORT_FORMATS } from './report.js'
+
+export const command: Command = {
+  summary: 'check rules',
+  help: `rulesmith validate [options] PATHS…
+
+Check Sigma rules: YAML, the Sigma JSON schema, semantic checks (undefined or unused search
+identifiers, modifiers, null in lists, ATT&CK tags, UUIDs, dates, duplicate ids and titles),
+and a compile of each rule for every target. Never writes files.
+
+Options:
+  --format text|json|sarif|github   how to print findings (default text, on stderr;
+                                     the others on stdout)
+  --all-from DIR                    also read every rule under DIR for the checks that span
+                                     files (duplicate ids/titles) — for pre-commit, which
+                                     passes only the changed files; repeatable
+  --config FILE                     config file (default .rulesmith.yml if present):
+                                     targets, unsupported: error|warning|ignore, placeholders
+  --no-compile                      schema and semantic checks only
+  --quiet                           print errors only, no summary
+
+Examples:
+  rulesmith validate rules/
+  rulesmith validate --format sarif rules/ > rulesmith.sarif
+  rulesmith validate --all-from rules/ rules/windows/new_rule.yml
+
+Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreadable path.
+`,
+  async run(argv) {
+    const args = parseArgs(argv, { values: ['format', 'config'], repeatable: ['all-from'], switches: ['no-compile', 'quiet'] })
+    const format = choice(args, 'format', REPORT_FORMATS, 'text')!
+    const paths = requirePaths(args)
+    const { config, diagnostics: configDiagnostics } = configFrom(args)
+    const result = await validate(paths, {
+      config,
+      allFrom: args.values.get('all-from') ?? [],
+      compile: !args.switches.has('no-compile'),
+    })
+    const ds = [...configDiagnostics, ...result.diagnostics]
+    printDiagnostics(ds, format, { files: result.files.length, rules: result.rules.length }, args.switches.has('quiet'))
+    return exitCode(ds)
+  },
+}

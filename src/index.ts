@@ -1,0 +1,21 @@
+/**
+ * rulesmith as a library:
+ *
+ *   import { loadPaths, compile, validate, evaluate } from 'rulesmith'
+ *   const { rules } = loadPaths(['rules/'])
+ *   const { query } = await compile(rules[0], 'kql')
+ */
+export type { Node, Pattern, Segment, Pos } from './ast/nodes.js'
+export type { Diagnostic, Severity } from './diagnostics.js'
+export type { Rule, LogSource, JsonEvent } from './rule/rule.js'
+export type { Backend, Verifier, Compiled, Verified, TargetId, TargetOptions } from './backends/types.js'
+export type { Config, Policy } from './config.js'
+export { TARGET_IDS } from './backends/types.js'
+export { loadRuleText, loadPaths, collectFiles } from './rule/load.js'
+export { evaluate } from './evaluate/evaluate.js'
+export { validate, compile, applyPolicy, targetOptions } from './api.js'
+export { loadBackend, loadVerifier } from './backends/index.js'
+export { checkEquivalence } from './verify/equivalence.js'
+export { formatDiagnostic, sortDiagnostics } from './diagnostics.js'
+export { renderFormat, formatsOf, ruleVars } from './formats/render.js'
+export { loadConfig, DEFAULT_CONFIG } from './config.js'

@@ -1,0 +1,158 @@
+/**
+ * Sample-event tests stored beside each rule (`<rule>.tests.yml`):
+ *
+ *   rule: <the rule's id>
+ *   match:     [{ name, source?, event }]   # must be selected, by the rule and by every target
+ *   nomatch:   [{ name, source?, event }]   # must not be selected
+ *   refused:   { osquery: "why" }            # targets expected to refuse the rule, with the reason
+ *
+ * Each rule's events run through the reference evaluator (expected match / no match) and through
+ * each target's verifier on the emitted query (equivalence with the evaluator, event by event).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { error, warning, type Diagnostic } from '../diagnostics.js'
+import type { Pos } from '../ast/nodes.js'
+import { evaluate } from '../evaluate/evaluate.js'
+import type { JsonEvent, Rule } from '../rule/rule.js'
+import { parseYaml } from '../rule/yaml.js'
+import { TARGET_IDS, type TargetId, type TargetOptions } from '../backends/types.js'
+import { loadBackend, loadVerifier } from '../backends/index.js'
+
+export interface SampleEvent {
+  readonly name: string
+  readonly source?: string
+  readonly event: JsonEvent
+  readonly expect: boolean
+  readonly at?: Pos
+}
+
+export interface SampleTests {
+  readonly file: string
+  readonly rule?: string
+  readonly events: readonly SampleEvent[]
+  readonly refused: Readonly<Partial<Record<TargetId, string>>>
+}
+
+export const testsFileFor = (ruleFile: string): string => ruleFile.replace(/\.ya?ml$/i, '.tests.yml')
+
+export function readSampleTests(file: string): { tests?: SampleTests; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = []
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return { diagnostics: [error('io/unreadable', `cannot read '${file}'`, undefined, file)] }
+  }
+  const { documents, error: yamlError } = parseYaml(text)
+  if (yamlError) return { diagnostics: [error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file)] }
+  const doc = documents[0]
+  const v = doc?.value
+  if (!doc || v === null || typeof v !== 'object' || Array.isArray(v)) return { diagnostics: [error('test/invalid', 'a tests file must be a YAML map with match:, nomatch: and optionally rule: and refused:', { line: 0, col: 0 }, file)] }
+  const raw = v as Record<string, unknown>
+  for (const k of Object.keys(raw)) if (!['rule', 'match', 'nomatch', 'refused'].includes(k)) diagnostics.push(error('test/invalid', `unknown key '${k}' (expected rule, match, nomatch, refused)`, doc.locate([k])?.key, file))
+  const events: SampleEvent[] = []
+  for (const key of ['match', 'nomatch'] as const) {
+    const list = raw[key]
+    if (list === undefined) continue
+    if (!Array.isArray(list)) {
+      diagnostics.push(error('test/invalid', `${key} must be a list of { name, event }`, doc.locate([key])?.value, file))
+      continue
+    }
+    list.forEach((item, i) => {
+      const at = doc.locate([key, i])?.value
+      const it = item as Record<string, unknown> | null
+      if (!it || typeof it !== 'object' || typeof it['event'] !== 'object' || it['event'] === null || Array.isArray(it['event'])) {
+        diagnostics.push(error('test/invalid', `${key}[${i}] must have an event: map`, at, file))
+        return
+      }
+      events.push({
+        name: typeof it['name'] === 'string' ? it['name'] : `${key}[${i}]`,
+        ...(typeof it['source'] === 'string' ? { source: it['source'] } : {}),
+        event: it['event'] as JsonEvent,
+        expect: key === 'match',
+        ...(at ? { at } : {}),
+      })
+    })
+  }
+  const refused: Partial<Record<TargetId, string>> = {}
+  const r = raw['refused']
+  if (r !== undefined) {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) diagnostics.push(error('test/invalid', 'refused must be a map of target to reason', doc.locate(['refused'])?.value, file))
+    else
+      for (const [k, reason] of Object.entries(r)) {
+        if (!(TARGET_IDS as readonly string[]).includes(k)) diagnostics.push(error('test/invalid', `refused: unknown target '${k}'`, doc.locate(['refused', k])?.key, file))
+        else refused[k as TargetId] = String(reason)
+      }
+  }
+  if (events.length === 0) diagnostics.push(error('test/invalid', 'a tests file needs at least one event under match: or nomatch:', doc.at, file))
+  return { tests: { file, ...(typeof raw['rule'] === 'string' ? { rule: raw['rule'] } : {}), events, refused }, diagnostics }
+}
+
+export type TargetStatus =
+  | { readonly kind: 'ok'; readonly events: number }
+  | { readonly kind: 'refused'; readonly reason: string; readonly expected: boolean }
+  | { readonly kind: 'fail'; readonly failures: number }
+
+export interface RuleTestResult {
+  readonly rule: Rule
+  readonly testsFile?: string
+  readonly events: number
+  /** Events where the reference evaluator disagrees with the expectation. */
+  readonly referenceFailures: number
+  readonly targets: Readonly<Partial<Record<TargetId, TargetStatus>>>
+  readonly diagnostics: readonly Diagnostic[]
+}
+
+/** Run one rule's sample events through the evaluator and the given targets. */
+export async function testRule(rule: Rule, targets: readonly TargetId[], optionsFor: (t: TargetId) => TargetOptions): Promise<RuleTestResult> {
+  const file = testsFileFor(rule.file)
+  if (!existsSync(file)) {
+    return { rule, events: 0, referenceFailures: 0, targets: {}, diagnostics: [warning('test/no-samples', `no sample events: create ${file}`, rule.at, rule.file)] }
+  }
+  const { tests, diagnostics } = readSampleTests(file)
+  if (!tests) return { rule, testsFile: file, events: 0, referenceFailures: 0, targets: {}, diagnostics }
+  if (tests.rule !== undefined && rule.id !== undefined && tests.rule !== rule.id) {
+    diagnostics.push(error('test/invalid', `this tests file is for rule ${tests.rule}, but ${rule.file} has id ${rule.id}`, { line: 0, col: 0 }, file))
+    return { rule, testsFile: file, events: 0, referenceFailures: 0, targets: {}, diagnostics }
+  }
+  let referenceFailures = 0
+  for (const s of tests.events) {
+    const got = evaluate(rule.detection, s.event)
+    if (got !== s.expect) {
+      referenceFailures++
+      diagnostics.push(error(s.expect ? 'test/expected-match' : 'test/unexpected-match', `'${s.name}': the rule ${s.expect ? 'does not select this event, but it is listed under match' : 'selects this event, but it is listed under nomatch'}`, s.at, file))
+    }
+  }
+  const statuses: Partial<Record<TargetId, TargetStatus>> = {}
+  const events = tests.events.map((s) => s.event)
+  for (const t of targets) {
+    const options = optionsFor(t)
+    const compiled = (await loadBackend(t)).compile(rule, options)
+    const expectedRefusal = tests.refused[t]
+    if (compiled.query === undefined) {
+      const reason = compiled.diagnostics.find((d) => d.severity === 'error')
+      statuses[t] = { kind: 'refused', reason: reason ? `${reason.message} [${reason.code}]` : 'refused', expected: expectedRefusal !== undefined }
+      if (expectedRefusal === undefined) diagnostics.push(...compiled.diagnostics.map((d) => ({ ...d, severity: 'error' as const })))
+      continue
+    }
+    if (expectedRefusal !== undefined) {
+      diagnostics.push(error('test/expected-refusal', `${t} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`, rule.at, file))
+    }
+    const verified = await (await loadVerifier(t)).verify(compiled.query, rule, events, options)
+    diagnostics.push(...verified.diagnostics)
+    if (!verified.matches) {
+      statuses[t] = { kind: 'fail', failures: events.length }
+      continue
+    }
+    let failures = 0
+    tests.events.forEach((s, i) => {
+      const want = evaluate(rule.detection, s.event)
+      if (verified.matches![i] !== want) {
+        failures++
+        diagnostics.push({ ...error('verify/mismatch', `${t}: '${s.name}' is ${verified.matches![i] ? 'selected by the query but not by the rule' : 'selected by the rule but not by the query'}`, s.at, file), target: t })
+      }
+    })
+    statuses[t] = failures ? { kind: 'fail', failures } : { kind: 'ok', events: events.length }
+  }
+  return { rule, testsFile: file, events: events.length, referenceFailures, targets: statuses, diagnostics }
+}
