@@ -210,10 +210,15 @@ export function resolveLogsource(env: KqlEnv, source: LogSource): LogSourceEntry
   return best
 }
 
+/** One log source's match as text: `product=windows category=process_creation`. */
+export function describeLogsource(ls: LogSourceEntry): string {
+  return Object.entries(ls.match).map(([k, v]) => `${k}=${v}`).join(' ')
+}
+
 /** How the log sources read in messages: `product=windows category=process_creation → DeviceProcessEvents`. */
 export function describeLogsources(env: KqlEnv): string {
   return env.logsources
-    .map((ls) => Object.entries(ls.match).map(([k, v]) => `${k}=${v}`).join(' ') + ` → ${ls.table}`)
+    .map((ls) => `${describeLogsource(ls)} → ${ls.table}`)
     .join('; ')
 }
 

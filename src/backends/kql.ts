@@ -1,0 +1,318 @@
+/**
+ * The Microsoft KQL backend: a rule's detection AST → `Table | where …` for Microsoft Defender XDR
+ * advanced hunting or Microsoft Sentinel (option `variant`), following
+ * https://learn.microsoft.com/kusto/query/datatypes-string-operators and docs/targets/kql.md.
+ *
+ * Emitted KQL (Defender, `Image|endswith: \cmd.exe` and `CommandLine|contains: /c`):
+ *   DeviceProcessEvents
+ *   | where FileName =~ "cmd.exe" and ProcessCommandLine contains "/c"
+ *
+ * The target cannot tell an empty string from a missing value (string columns have no null), so
+ * every construct whose answer differs between the two is refused, not approximated.
+ */
+import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nodes.js'
+import { normalize, shapeOf } from '../ast/pattern.js'
+import type { Diagnostic } from '../diagnostics.js'
+import type { Rule } from '../rule/rule.js'
+import type { Backend, Compiled, TargetOptions } from './types.js'
+import { describeLogsource, describeLogsources, kqlEnv, resolveField, resolveLogsource, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
+import { jsToRe2, re2Literal } from './kql-regex.js'
+
+/** A construct kql cannot express exactly: `code` is `target/unsupported-<construct>`. */
+class Refusal {
+  constructor(readonly code: string, readonly message: string, readonly at?: Pos) {}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Literals. https://learn.microsoft.com/kusto/query/scalar-data-types/string: in "…" the backslash
+// escapes only the enclosing quote, \t, \n and itself; a verbatim @"…" keeps backslashes and
+// doubles the quote; a raw CR or line feed cannot appear inside quotes.
+
+/** Characters no quoted literal may hold raw and no escape spells: values holding them go to regex. */
+const UNQUOTABLE = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029]|[\ud800-\udfff]/u
+
+/** A KQL string literal for the text, or undefined when it has characters no literal can carry. */
+export function kqlString(text: string): string | undefined {
+  if (UNQUOTABLE.test(text)) return undefined
+  if (text.includes('\\') && !/[\t\n]/.test(text)) return '@"' + text.replace(/"/g, '""') + '"'
+  return '"' + text.replace(/[\\"\t\n]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\t': '\\t', '\n': '\\n' })[c]!) + '"'
+}
+
+/** Regex literals are verbatim strings: RE2 backslashes stay readable (re2Literal leaves no control character raw). */
+const regexString = (re: string): string => '@"' + re.replace(/"/g, '""') + '"'
+
+/**
+ * KQL's case-insensitive operators fold ASCII only ("Case-insensitive operators are currently
+ * supported only for ASCII-text", https://www.ibm.com/docs/en/uax?topic=functions-equals, a mirror
+ * of Microsoft's `=~` page). A value with a non-ASCII cased letter is matched with RE2's `(?i)`,
+ * which folds Unicode (https://learn.microsoft.com/kusto/query/re2).
+ */
+function foldsBeyondAscii(text: string): boolean {
+  for (const ch of text) if (ch.codePointAt(0)! > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
+  return false
+}
+
+function patternToRe2(pattern: Pattern, cased: boolean): string {
+  let body = ''
+  let dotall = false
+  for (const s of normalize(pattern)) {
+    if (s.kind === 'lit') body += re2Literal(s.text)
+    else {
+      dotall = true
+      body += s.kind === 'any' ? '.*' : '.'
+    }
+  }
+  const flags = (cased ? '' : 'i') + (dotall ? 's' : '')
+  return (flags ? `(?${flags})` : '') + '^' + body + '$'
+}
+
+/** True when the pattern accepts the empty string (only `*` segments). */
+const acceptsEmpty = (pattern: Pattern): boolean => normalize(pattern).every((s) => s.kind === 'any')
+
+const INTEGER = /^-?(0|[1-9]\d*)$/
+
+function numberLiteral(n: number): string | undefined {
+  if (Number.isSafeInteger(n)) return String(n)
+  if (Number.isFinite(n) && /^-?\d+\.\d+$/.test(String(n))) return String(n)
+  return undefined
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Ctx {
+  readonly env: KqlEnv
+  readonly ls: LogSourceEntry
+  readonly rule: Rule
+  readonly warnings: Diagnostic[]
+  readonly noted: Set<string>
+}
+
+function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
+  const r = resolveField(ctx.env, ctx.ls, name)
+  if (r === undefined) {
+    throw new Refusal('target/unknown-field', `kql cannot express field ${name}: neither the field map nor table ${ctx.ls.table} (${describeLogsource(ctx.ls)}) has it`, at)
+  }
+  if (typeof r === 'string') throw new Refusal('target/unknown-field', `kql cannot express field ${name}: ${r}`, at)
+  if (ctx.ls.conditions[r.column] !== undefined) {
+    throw new Refusal('target/unsupported-field', `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${ctx.ls.conditions[r.column]})`, at)
+  }
+  if (r.note && !ctx.noted.has(name)) {
+    ctx.noted.add(name)
+    ctx.warnings.push({ code: 'target/approximate-field', severity: 'warning', target: 'kql', file: ctx.rule.file, ...(at ? { at } : {}), message: `kql: ${name} is mapped to ${ctx.ls.table}.${r.column}, which is not the same value in real data: ${r.note}` })
+  }
+  return r
+}
+
+const isNumeric = (f: ResolvedField) => f.type === 'long' || f.type === 'int'
+
+function requireScalarType(f: ResolvedField, construct: string, at: Pos | undefined): void {
+  if (f.type !== 'string' && !isNumeric(f)) {
+    throw new Refusal('target/unsupported-field-type', `kql cannot express ${construct} on ${f.sigma}: column ${f.column} is of type ${f.type}`, at)
+  }
+}
+
+/** The string operator for a shape, case-insensitive or `_cs` (https://learn.microsoft.com/kusto/query/datatypes-string-operators). */
+const OPERATOR = {
+  exact: ['=~', '=='],
+  contains: ['contains', 'contains_cs'],
+  startswith: ['startswith', 'startswith_cs'],
+  endswith: ['endswith', 'endswith_cs'],
+} as const
+
+/** A string-valued Match: column (or `tostring(column)`) against a pattern. */
+function matchString(subject: string, f: ResolvedField, n: NodeOf<'Match'>): string {
+  const shape = shapeOf(n.pattern)
+  if (shape.kind !== 'wildcard' && shape.kind !== 'anything') {
+    const lit = kqlString(shape.text)
+    if (lit !== undefined && (n.cased || !foldsBeyondAscii(shape.text))) {
+      // `\name.exe` at the end of a path is the whole file name: the name column says it directly.
+      if (shape.kind === 'endswith' && f.name && /^\\[^\\]+$/.test(shape.text)) {
+        return `${f.name} ${OPERATOR.exact[n.cased ? 1 : 0]} ${kqlString(shape.text.slice(1))!}`
+      }
+      return `${subject} ${OPERATOR[shape.kind][n.cased ? 1 : 0]} ${lit}`
+    }
+  }
+  return `${subject} matches regex ${regexString(patternToRe2(n.pattern, n.cased))}`
+}
+
+function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
+  const f = field(ctx, n.field, n.at)
+  requireScalarType(f, 'a value match', n.at)
+  if (acceptsEmpty(n.pattern)) {
+    throw new Refusal('target/unsupported-empty-value', `kql cannot express ${n.field} matching ${n.pattern.length ? "'*'" : "''"}: an empty value and a missing one are the same in KQL (strings have no null), so the query could not tell them apart`, n.at)
+  }
+  if (isNumeric(f)) {
+    const shape = shapeOf(n.pattern)
+    if (shape.kind === 'exact' && INTEGER.test(shape.text) && Number.isSafeInteger(Number(shape.text))) {
+      // `==` with a null operand is false (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values).
+      return `${f.column} == ${shape.text}`
+    }
+    // Any other pattern reads the number as text; tostring(null) is "", which no pattern here accepts.
+    return matchString(`tostring(${f.column})`, { ...f, name: undefined } as ResolvedField, n)
+  }
+  return matchString(f.column, f, n)
+}
+
+/** `f in~ ("a", "b")` for an OR of plain values of one field (https://learn.microsoft.com/kusto/query/in-cs-operator). */
+function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: string } | undefined {
+  if (n.kind !== 'Match') return undefined
+  const shape = shapeOf(n.pattern)
+  if (shape.kind !== 'exact' && shape.kind !== 'endswith') return undefined
+  const r = resolveField(ctx.env, ctx.ls, n.field)
+  if (!r || typeof r === 'string' || r.type !== 'string' || ctx.ls.conditions[r.column] !== undefined || r.note) return undefined
+  if (shape.text === '' || kqlString(shape.text) === undefined || (!n.cased && foldsBeyondAscii(shape.text))) return undefined
+  if (shape.kind === 'exact') return { key: `${r.column}\u0000${n.cased}`, column: r.column, value: shape.text }
+  if (r.name && /^\\[^\\]+$/.test(shape.text)) return { key: `${r.name}\u0000${n.cased}`, column: r.name, value: shape.text.slice(1) }
+  return undefined
+}
+
+function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string {
+  const groups = new Map<string, { column: string; cased: boolean; values: string[] }>()
+  const parts: Array<string | { group: string }> = []
+  for (const item of n.items) {
+    const k = listKey(ctx, item)
+    if (!k) {
+      parts.push(wrapOr(item, recur(item)))
+      continue
+    }
+    const g = groups.get(k.key)
+    if (g) {
+      if (!g.values.includes(k.value)) g.values.push(k.value)
+    } else {
+      groups.set(k.key, { column: k.column, cased: (item as NodeOf<'Match'>).cased, values: [k.value] })
+      parts.push({ group: k.key })
+      recur(item) // the field's diagnostics (warnings) as for any other match
+    }
+  }
+  const text = parts.map((p) => {
+    if (typeof p === 'string') return p
+    const g = groups.get(p.group)!
+    if (g.values.length === 1) return `${g.column} ${g.cased ? '==' : '=~'} ${kqlString(g.values[0]!)!}`
+    return `${g.column} ${g.cased ? 'in' : 'in~'} (${g.values.map((v) => kqlString(v)!).join(', ')})`
+  })
+  return text.length === 1 ? text[0]! : text.join(' or ')
+}
+
+/** `and` binds tighter than `or`: an OR inside an AND is parenthesised. */
+const wrapAnd = (n: Node, text: string): string => (n.kind === 'Or' && / or /.test(text) ? `(${text})` : text)
+const wrapOr = (_n: Node, text: string): string => text
+
+function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
+  const f = field(ctx, n.field, n.at)
+  requireScalarType(f, 'a regular expression', n.at)
+  const t = jsToRe2(n.source, n.flags)
+  if (t.refused !== undefined) throw new Refusal('target/unsupported-regex', `kql cannot express the regular expression /${n.source}/: ${t.refused}`, n.at)
+  if (matchesEmpty(n.source, n.flags)) {
+    throw new Refusal('target/unsupported-empty-value', `kql cannot express /${n.source}/ on ${n.field}: it matches the empty string, and an empty value and a missing one are the same in KQL`, n.at)
+  }
+  const subject = isNumeric(f) ? `tostring(${f.column})` : f.column
+  return `${subject} matches regex ${regexString(t.source)}`
+}
+
+const emptyCache = new Map<string, boolean>()
+function matchesEmpty(source: string, flags: { i: boolean; m: boolean; s: boolean }): boolean {
+  const key = `${flags.i}${flags.m}${flags.s}/${source}`
+  let r = emptyCache.get(key)
+  if (r === undefined) {
+    try {
+      r = new RegExp(source, (flags.i ? 'i' : '') + (flags.m ? 'm' : '') + (flags.s ? 's' : '')).test('')
+    } catch {
+      r = false
+    }
+    emptyCache.set(key, r)
+  }
+  return r
+}
+
+/** A strict dotted quad, so that ipv4_is_in_range never sees text it would answer null for. */
+const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+const IPV4_STRICT = `^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`
+
+function renderCidr(ctx: Ctx, n: NodeOf<'Cidr'>): string {
+  const f = field(ctx, n.field, n.at)
+  if (f.type !== 'string') throw new Refusal('target/unsupported-field-type', `kql cannot express a CIDR test on ${n.field}: column ${f.column} is of type ${f.type}`, n.at)
+  if (n.family === 6) {
+    throw new Refusal('target/unsupported-cidr', `kql cannot express the IPv6 range ${n.cidr} exactly: ipv6_is_in_range also accepts IPv4 text and its answer on malformed text is undocumented`, n.at)
+  }
+  // ipv4_is_in_range returns null when an argument does not parse
+  // (https://learn.microsoft.com/kusto/query/ipv4-is-in-range-function); the guard keeps it two-valued.
+  return `(${f.column} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
+}
+
+const COMPARE = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
+
+function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {
+  const f = field(ctx, n.field, n.at)
+  if (!isNumeric(f)) {
+    throw new Refusal('target/unsupported-compare', `kql cannot express a numeric comparison on ${n.field}: column ${f.column} is a ${f.type}, and reading text as a number has no documented exact rule`, n.at)
+  }
+  const v = numberLiteral(n.value)
+  if (v === undefined) throw new Refusal('target/unsupported-compare', `kql cannot express the number ${n.value} as a literal`, n.at)
+  // A comparison with null is null: the isnotnull guard keeps the predicate two-valued under not().
+  return `(isnotnull(${f.column}) and ${f.column} ${COMPARE[n.op]} ${v})`
+}
+
+function renderPresence(ctx: Ctx, n: NodeOf<'Exists'> | NodeOf<'Null'>): string {
+  const f = field(ctx, n.field, n.at)
+  if (isNumeric(f)) return n.kind === 'Exists' ? `isnotnull(${f.column})` : `isnull(${f.column})`
+  const what = n.kind === 'Exists' ? 'exists' : 'null'
+  throw new Refusal(`target/unsupported-${what}`, `kql cannot express "${n.field} ${n.kind === 'Exists' ? 'exists' : 'is null'}" on string column ${f.column}: KQL strings are never null (a missing value is ""), so an empty value and a missing one cannot be told apart`, n.at)
+}
+
+function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
+  const a = field(ctx, n.field, n.at)
+  const b = field(ctx, n.ref, n.at)
+  if (isNumeric(a) && isNumeric(b)) return `(isnotnull(${a.column}) and isnotnull(${b.column}) and ${a.column} == ${b.column})`
+  throw new Refusal('target/unsupported-fieldref', `kql cannot express "${n.field} equals ${n.ref}" on string columns: two empty values are equal while two missing ones are not, and KQL cannot tell them apart${n.cased ? '' : '; nor does =~ fold non-ASCII letters'}`, n.at)
+}
+
+function render(ctx: Ctx, node: Node): string {
+  return fold<string>(node, {
+    And: (n, recur) => n.items.map((i) => wrapAnd(i, recur(i))).join(' and '),
+    Or: (n, recur) => renderOr(ctx, n, recur),
+    Not: (n, recur) => `not(${recur(n.item)})`,
+    Match: (n) => renderMatch(ctx, n),
+    Regex: (n) => renderRegex(ctx, n),
+    Cidr: (n) => renderCidr(ctx, n),
+    Compare: (n) => renderCompare(ctx, n),
+    Exists: (n) => renderPresence(ctx, n),
+    Null: (n) => renderPresence(ctx, n),
+    FieldRef: (n) => renderFieldRef(ctx, n),
+    Keyword: (n) => {
+      throw new Refusal('target/unsupported-keyword', 'kql cannot express a keyword search exactly: an event\'s fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings', n.at)
+    },
+  })
+}
+
+function conditionText(column: string, value: string | number): string {
+  return typeof value === 'number' ? `${column} == ${value}` : `${column} == ${kqlString(value)}`
+}
+
+export const backend: Backend = {
+  id: 'kql',
+  compile(rule: Rule, options?: TargetOptions): Compiled {
+    const diag = (code: string, message: string, at?: Pos): Diagnostic => ({ code, severity: 'error', message, file: rule.file, target: 'kql', ...(at ? { at } : {}) })
+    const r = kqlEnv(options)
+    if (!r.env) return { diagnostics: [diag('target/pipeline', r.error, rule.at)] }
+    const env = r.env
+    const ls = resolveLogsource(env, rule.logsource)
+    if (!ls) {
+      const given = Object.entries(rule.logsource).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'
+      return { diagnostics: [diag('target/unsupported-logsource', `kql (${env.variant}) has no table for log source ${given}; supported: ${describeLogsources(env)}`, rule.at)] }
+    }
+    const ctx: Ctx = { env, ls, rule, warnings: [], noted: new Set() }
+    let where: string
+    try {
+      where = render(ctx, rule.detection)
+    } catch (e) {
+      if (e instanceof Refusal) return { diagnostics: [...ctx.warnings, diag(e.code, e.message, e.at ?? rule.at)] }
+      throw e
+    }
+    const lines = [ls.table, ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`), `| where ${where}`]
+    return {
+      query: lines.join('\n'),
+      diagnostics: ctx.warnings,
+      context: { variant: env.variant, table: ls.table, logsource: ls.name, ...(ls.entity ? { entity: ls.entity } : {}), timeColumn: env.variant === 'defender' ? 'Timestamp' : 'TimeGenerated' },
+    }
+  },
+}

@@ -1,0 +1,235 @@
+/**
+ * The kql verifier: parses the emitted text with grammars/kql.ts and evaluates it on each event,
+ * mapped into a row of the log source's table (src/backends/kql-env.ts), with KQL's documented
+ * semantics. It reads nothing of the backend but the event mapping.
+ *
+ * Truth values are three-valued (true/false/null): `where` keeps a row only when its predicate is
+ * true (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values, "null values and
+ * the where operator"); and/or/not follow Kleene's tables, which the same page's example
+ * `val > 3 or isnull(val)` (true for a null val) agrees with.
+ */
+import { RE2JS } from 're2js'
+import { parseKql, type KExpr, type KTerm } from '../../grammars/kql.js'
+import type { Diagnostic } from '../diagnostics.js'
+import type { JsonEvent, Rule } from '../rule/rule.js'
+import type { TargetOptions, Verified, Verifier } from '../backends/types.js'
+import { kqlEnv, mapEvent, resolveLogsource, type KqlRecord } from '../backends/kql-env.js'
+
+type Value = string | number | boolean | null
+type Truth = boolean | null
+
+/** A verifier error: the text uses something outside the documented subset, or mixes types. */
+class VerifyError extends Error {}
+
+/**
+ * ASCII-only case folding: "Case-insensitive operators are currently supported only for ASCII-text.
+ * For non-ASCII comparison, use the tolower() function." (Microsoft's `=~` page, mirrored at
+ * https://www.ibm.com/docs/en/uax?topic=functions-equals).
+ */
+const foldAscii = (s: string): string => s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32))
+
+/** String operators, https://learn.microsoft.com/kusto/query/datatypes-string-operators. */
+const STRING_OPS: Record<string, (a: string, b: string) => boolean> = {
+  '==': (a, b) => a === b,
+  '!=': (a, b) => a !== b,
+  '=~': (a, b) => foldAscii(a) === foldAscii(b),
+  '!~': (a, b) => foldAscii(a) !== foldAscii(b),
+  contains: (a, b) => foldAscii(a).includes(foldAscii(b)),
+  '!contains': (a, b) => !foldAscii(a).includes(foldAscii(b)),
+  contains_cs: (a, b) => a.includes(b),
+  '!contains_cs': (a, b) => !a.includes(b),
+  startswith: (a, b) => foldAscii(a).startsWith(foldAscii(b)),
+  '!startswith': (a, b) => !foldAscii(a).startsWith(foldAscii(b)),
+  startswith_cs: (a, b) => a.startsWith(b),
+  '!startswith_cs': (a, b) => !a.startsWith(b),
+  endswith: (a, b) => foldAscii(a).endsWith(foldAscii(b)),
+  '!endswith': (a, b) => !foldAscii(a).endsWith(foldAscii(b)),
+  endswith_cs: (a, b) => a.endsWith(b),
+  '!endswith_cs': (a, b) => !a.endsWith(b),
+}
+
+/**
+ * Numeric comparison with nulls: `==` of null and non-null is false, `!=` true, two nulls null; the
+ * ordering operators with a null operand are null (null-values page, table of `val > 3`).
+ */
+function compareNumbers(op: string, a: number | null, b: number | null): Truth {
+  if (a === null || b === null) {
+    if (op === '==') return a === null && b === null ? null : false
+    if (op === '!=') return a === null && b === null ? null : true
+    return null
+  }
+  switch (op) {
+    case '==': return a === b
+    case '!=': return a !== b
+    case '<': return a < b
+    case '<=': return a <= b
+    case '>': return a > b
+    case '>=': return a >= b
+  }
+  throw new VerifyError(`the operator ${op} does not apply to numbers`)
+}
+
+const regexCache = new Map<string, RE2JS>()
+function re2(pattern: string): RE2JS {
+  let r = regexCache.get(pattern)
+  if (!r) {
+    try {
+      r = RE2JS.compile(pattern)
+    } catch (e) {
+      throw new VerifyError(`matches regex: RE2 rejects ${JSON.stringify(pattern)}: ${(e as Error).message}`)
+    }
+    regexCache.set(pattern, r)
+  }
+  return r
+}
+
+/**
+ * ipv4_is_in_range(ip, range): null when either argument does not parse
+ * (https://learn.microsoft.com/kusto/query/ipv4-is-in-range-function). Here an address is a dotted
+ * quad of decimal octets 0–255; the range is an address with an optional /prefix (0–32).
+ */
+function ipv4InRange(ip: Value, range: Value): Truth {
+  if (typeof ip !== 'string' || typeof range !== 'string') return null
+  const a = ipv4(ip)
+  const slash = range.indexOf('/')
+  const net = ipv4(slash < 0 ? range : range.slice(0, slash))
+  const prefix = slash < 0 ? 32 : /^\d{1,2}$/.test(range.slice(slash + 1)) ? Number(range.slice(slash + 1)) : NaN
+  if (a === undefined || net === undefined || !(prefix >= 0 && prefix <= 32)) return null
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+  return ((a & mask) >>> 0) === ((net & mask) >>> 0)
+}
+
+function ipv4(text: string): number | undefined {
+  const parts = text.split('.')
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined
+  return parts.reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0)
+}
+
+function evalTerm(t: KTerm, row: KqlRecord): Value {
+  switch (t.k) {
+    case 'str': return t.value
+    case 'num': return t.value
+    case 'col': {
+      if (!Object.prototype.hasOwnProperty.call(row, t.name)) throw new VerifyError(`unknown column ${t.name}`)
+      return row[t.name]!
+    }
+    case 'call': {
+      const args = t.args.map((a) => evalTerm(a, row))
+      const arity = (n: number) => {
+        if (args.length !== n) throw new VerifyError(`${t.fn}() takes ${n} argument(s)`)
+      }
+      switch (t.fn) {
+        // https://learn.microsoft.com/kusto/query/isempty-function: true for "" and for null.
+        case 'isempty': arity(1); return args[0] === '' || args[0] === null
+        case 'isnotempty': arity(1); return !(args[0] === '' || args[0] === null)
+        // https://learn.microsoft.com/kusto/query/isnull-function
+        case 'isnull': arity(1); return args[0] === null
+        case 'isnotnull': arity(1); return args[0] !== null
+        // https://learn.microsoft.com/kusto/query/tostring-function: null → "".
+        case 'tostring': arity(1); return args[0] === null ? '' : String(args[0])
+        case 'ipv4_is_in_range': arity(2); return ipv4InRange(args[0]!, args[1]!)
+      }
+      throw new VerifyError(`the function ${t.fn}() is outside the verified subset`)
+    }
+  }
+}
+
+function truth(v: Value): Truth {
+  if (v === null || typeof v === 'boolean') return v
+  throw new VerifyError(`a ${typeof v} is not a predicate`)
+}
+
+function evalExpr(e: KExpr, row: KqlRecord): Truth {
+  switch (e.k) {
+    case 'and': {
+      let sawNull = false
+      for (const i of e.items) {
+        const v = evalExpr(i, row)
+        if (v === false) return false
+        if (v === null) sawNull = true
+      }
+      return sawNull ? null : true
+    }
+    case 'or': {
+      let sawNull = false
+      for (const i of e.items) {
+        const v = evalExpr(i, row)
+        if (v === true) return true
+        if (v === null) sawNull = true
+      }
+      return sawNull ? null : false
+    }
+    case 'not': {
+      const v = evalExpr(e.item, row)
+      return v === null ? null : !v
+    }
+    case 'term': return truth(evalTerm(e.term, row))
+    case 'regex': {
+      const s = evalTerm(e.left, row)
+      const p = evalTerm(e.pattern, row)
+      if (typeof s !== 'string' || typeof p !== 'string') throw new VerifyError('matches regex takes a string on each side')
+      // RE2 search, unanchored (https://learn.microsoft.com/kusto/query/matches-regex-operator).
+      return re2(p).matcher(s).find()
+    }
+    case 'in': {
+      const left = evalTerm(e.left, row)
+      const list = e.list.map((t) => evalTerm(t, row))
+      const neg = e.op.startsWith('!')
+      const ci = e.op.endsWith('~')
+      if (typeof left === 'string') {
+        if (!list.every((v): v is string => typeof v === 'string')) throw new VerifyError(`${e.op} mixes a string with non-strings`)
+        const eq = ci ? STRING_OPS['=~']! : STRING_OPS['==']!
+        const hit = list.some((v) => eq(left, v))
+        return neg ? !hit : hit
+      }
+      throw new VerifyError(`${e.op} is verified on string columns only`)
+    }
+    case 'binary': {
+      const a = evalTerm(e.left, row)
+      const b = evalTerm(e.right, row)
+      if (typeof a === 'string' && typeof b === 'string') {
+        const op = STRING_OPS[e.op]
+        if (!op) throw new VerifyError(`the operator ${e.op} is not verified on strings`)
+        return op(a, b)
+      }
+      if ((typeof a === 'number' || a === null) && (typeof b === 'number' || b === null)) {
+        return compareNumbers(e.op, a, b)
+      }
+      // Kusto is strongly typed: a string column against a number literal is an error, not a match.
+      throw new VerifyError(`the operator ${e.op} compares a ${a === null ? 'null' : typeof a} with a ${b === null ? 'null' : typeof b}`)
+    }
+  }
+}
+
+export const verifier: Verifier = {
+  id: 'kql',
+  async verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
+    const diag = (code: string, message: string): Diagnostic => ({ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'kql' })
+    const parsed = parseKql(query)
+    if (!parsed.query) {
+      return { diagnostics: parsed.errors.map((e) => diag('verify/parse', `kql: cannot parse the query at offset ${e.offset}: ${e.message}`)) }
+    }
+    const r = kqlEnv(options)
+    if (!r.env) return { diagnostics: [diag('target/pipeline', r.error)] }
+    const ls = resolveLogsource(r.env, rule.logsource)
+    if (!ls) return { diagnostics: [diag('verify/logsource', 'kql: the rule\'s log source has no table in this environment')] }
+    if (parsed.query.table !== ls.table) {
+      return { diagnostics: [diag('verify/table', `kql: the query reads ${parsed.query.table}, the log source's table is ${ls.table}`)] }
+    }
+    const matches: boolean[] = []
+    for (const [i, event] of events.entries()) {
+      const m = mapEvent(r.env, ls, event)
+      if (!m.record) {
+        return { diagnostics: [diag('verify/unrepresentable-event', `kql: event ${i} cannot be a row of ${ls.table}: ${m.unrepresentable}`)] }
+      }
+      try {
+        const row = m.record
+        matches.push(parsed.query.filters.every((f) => evalExpr(f, row) === true))
+      } catch (e) {
+        if (e instanceof VerifyError) return { diagnostics: [diag('verify/parse', `kql: ${e.message}`)] }
+        throw e
+      }
+    }
+    return { matches, diagnostics: [] }
+  },
+}
