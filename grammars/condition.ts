@@ -123,7 +123,7 @@ export function parseCondition(text: string): { condition?: Condition; errors: C
   const lexed = lexer.tokenize(text)
   if (lexed.errors.length > 0) {
     const e = lexed.errors[0]!
-    return { errors: [{ message: `unexpected character '${text.slice(e.offset, e.offset + e.length)}' in condition`, offset: e.offset }] }
+    return { errors: [{ message: `unexpected '${text.slice(e.offset, e.offset + e.length)}' in condition (conditions use and, or, not, parentheses and 1 of / all of)`, offset: e.offset }] }
   }
   if (lexed.tokens.length === 0) return { errors: [{ message: 'condition is empty', offset: 0 }] }
   parser.input = lexed.tokens

@@ -1,0 +1,438 @@
+/**
+ * Sigma values as Lucene regular expressions, for what EQL's `:`/`like` cannot say: Sigma regexes
+ * (JavaScript syntax, searched unanchored) and wildcard patterns holding a literal `*`/`?` or a
+ * non-ASCII letter. EQL's `regex`/`regex~` use Lucene's RegExp syntax, which always matches the
+ * whole value and whose `~` (case-insensitive) form folds ASCII letters only:
+ * https://www.elastic.co/guide/en/elasticsearch/reference/current/regexp-syntax.html,
+ * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html (regex, regex~).
+ */
+import type { Pattern } from '../ast/nodes.js'
+import { normalize } from '../ast/pattern.js'
+
+/** Why a value cannot be written as a Lucene regex: the construct and an explanation. */
+export class Inexpressible extends Error {
+  constructor(readonly construct: string, readonly reason: string) {
+    super(reason)
+  }
+}
+
+const cp = (s: string): number => s.codePointAt(0)!
+const isAsciiAlnum = (c: string): boolean => /^[A-Za-z0-9]$/.test(c)
+
+/**
+ * One code point as a Lucene literal. Lucene reserves `. ? + * | { } [ ] ( ) " \` and, with the
+ * optional operators on, `# @ & < > ~`; a backslash makes any character literal, so every ASCII
+ * character other than a letter or digit is escaped.
+ */
+export function luceneChar(c: string): string {
+  return cp(c) < 128 && !isAsciiAlnum(c) ? '\\' + c : c
+}
+
+let lowerGroups: Map<string, string[]> | undefined
+
+/**
+ * Every code point whose `toLowerCase()` equals that of `c` (Sigma's case-insensitive matching,
+ * src/evaluate/evaluate.ts), built once, lazily, over all of Unicode (about 0.1 s).
+ */
+function lowerVariants(c: string): string[] {
+  if (!lowerGroups) {
+    lowerGroups = new Map()
+    for (let x = 0; x < 0x110000; x++) {
+      if (x >= 0xd800 && x <= 0xdfff) continue
+      const s = String.fromCodePoint(x)
+      const l = s.toLowerCase()
+      if ([...l].length !== 1) continue
+      const g = lowerGroups.get(l)
+      if (g) g.push(s)
+      else lowerGroups.set(l, [s])
+    }
+  }
+  const l = c.toLowerCase()
+  const out = new Set([c, ...(lowerGroups.get(l) ?? [])])
+  if ([...l].length === 1) out.add(l)
+  return [...out].sort()
+}
+
+/**
+ * Characters whose case-insensitive meaning under Sigma (the whole value lowercased) depends on
+ * their neighbours or changes the value's length: Greek sigma (final ς), the dotted capital I
+ * (lowercases to `i` + U+0307) and that combining dot. No per-character rewriting can match them.
+ */
+const CONTEXTUAL = /[\u03a3\u03c2\u03c3\u0130\u0307]/u
+
+/** True when a case-insensitive literal needs no help from us: ASCII or without case. */
+export function caseSafe(c: string): boolean {
+  return cp(c) < 128 || (c.toLowerCase() === c && c.toUpperCase() === c)
+}
+
+export function checkCaseFolding(text: string): void {
+  const m = CONTEXTUAL.exec(text)
+  if (m) {
+    throw new Inexpressible(
+      'case-folding',
+      `eql cannot match ${JSON.stringify(m[0])} case-insensitively as Sigma does: its lowercase depends on the letters around it or has another length`,
+    )
+  }
+}
+
+/** A literal character of a case-insensitive value: itself (ASCII, folded by `regex~`) or a class of its variants. */
+function insensitiveChar(c: string): string {
+  if (caseSafe(c)) return luceneChar(c)
+  const vs = lowerVariants(c)
+  return vs.length === 1 ? luceneChar(c) : '[' + vs.map(luceneChar).join('') + ']'
+}
+
+/**
+ * A Sigma wildcard pattern as a whole-value Lucene regex: `*` → `.*`, `?` → `.` (one code point
+ * in both), literals escaped; case-insensitive patterns expect `regex~` and spell non-ASCII
+ * letters as classes of their case variants.
+ */
+export function patternToLucene(pattern: Pattern, insensitive: boolean): string {
+  let out = ''
+  for (const s of normalize(pattern)) {
+    if (s.kind === 'any') out += '.*'
+    else if (s.kind === 'one') out += '.'
+    else {
+      if (insensitive) checkCaseFolding(s.text)
+      for (const c of s.text) out += insensitive ? insensitiveChar(c) : luceneChar(c)
+    }
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sigma regex (JavaScript syntax, no `u` flag) → Lucene RegExp
+
+let jsCanonGroups: Map<string, string[]> | undefined
+
+/**
+ * JavaScript's case-insensitive matching without the `u` flag compares Canonicalize(ch): the
+ * upper case of a UTF-16 unit when that is one unit, except that a non-ASCII unit never maps to
+ * ASCII (ECMA-262 §22.2.2.7.3 Canonicalize). The units sharing `c`'s canonical form, BMP only.
+ */
+function jsVariants(c: string): string[] {
+  const canon = (u: string): string => {
+    const up = u.toUpperCase()
+    if (up.length !== 1) return u
+    if (u.charCodeAt(0) >= 128 && up.charCodeAt(0) < 128) return u
+    return up
+  }
+  if (!jsCanonGroups) {
+    jsCanonGroups = new Map()
+    for (let x = 0; x < 0x10000; x++) {
+      if (x >= 0xd800 && x <= 0xdfff) continue
+      const u = String.fromCharCode(x)
+      const k = canon(u)
+      const g = jsCanonGroups.get(k)
+      if (g) g.push(u)
+      else jsCanonGroups.set(k, [u])
+    }
+  }
+  if (c.length !== 1) return [c]
+  return jsCanonGroups.get(canon(c)) ?? [c]
+}
+
+/** JavaScript's `\s` (WhiteSpace and LineTerminator, ECMA-262 §22.2.2.9). */
+const JS_SPACE = ['\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2000-\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff']
+const classItem = (item: string): string =>
+  item.length === 3 && item[1] === '-' ? luceneChar(item[0]!) + '-' + luceneChar(item[2]!) : luceneChar(item)
+const SETS: Readonly<Record<string, string>> = {
+  d: '0-9',
+  w: '0-9A-Za-z_',
+  s: JS_SPACE.map(classItem).join(''),
+}
+/** `.` without the `s` flag: any unit but a line terminator. */
+const DOT_NO_S = '[^' + ['\n', '\r', '\u2028', '\u2029'].map(luceneChar).join('') + ']'
+
+interface Flags {
+  readonly i: boolean
+  readonly m: boolean
+  readonly s: boolean
+}
+
+/**
+ * A Sigma regular expression (searched, unanchored, JavaScript syntax) as a Lucene regex that
+ * matches the whole value exactly when the Sigma regex finds a match in it. `^`/`$` are accepted
+ * only at the edges of a top-level alternative (then the `.*` padding is dropped on that side).
+ * Throws Inexpressible for lookaround, backreferences, word boundaries, anchors elsewhere or with
+ * the `m` flag, and a few rarities.
+ */
+export function regexToLucene(source: string, flags: Flags): string {
+  return new RegexTranslator(source, flags).translate()
+}
+
+class RegexTranslator {
+  private i = 0
+  constructor(private readonly src: string, private readonly flags: Flags) {}
+
+  private refuse(construct: string, what: string): never {
+    throw new Inexpressible(construct, `eql cannot express ${what} in a Lucene regular expression (regex ${JSON.stringify(this.src)})`)
+  }
+
+  private peek(n = 0): string | undefined {
+    return this.src[this.i + n]
+  }
+
+  translate(): string {
+    const alts: string[] = []
+    for (;;) {
+      alts.push(this.alternative(true))
+      if (this.peek() === '|') {
+        this.i++
+        continue
+      }
+      if (this.i < this.src.length) this.refuse('regex', 'an unbalanced ")"')
+      break
+    }
+    return alts.join('|')
+  }
+
+  private disjunction(): string {
+    const alts: string[] = []
+    for (;;) {
+      const a = this.alternative(false)
+      // Lucene reads an empty alternative as a parse error; `()` is its empty string.
+      alts.push(a === '' ? '()' : a)
+      if (this.peek() === '|') {
+        this.i++
+        continue
+      }
+      return alts.join('|')
+    }
+  }
+
+  private alternative(top: boolean): string {
+    let start = false
+    let end = false
+    let body = ''
+    const anchor = (c: string): never => this.refuse('regex-anchor', `the anchor ${c} ${this.flags.m ? 'with the m flag' : 'inside the expression'}`)
+    if (top && this.peek() === '^') {
+      if (this.flags.m) anchor('^')
+      start = true
+      this.i++
+    }
+    for (;;) {
+      const c = this.peek()
+      if (c === undefined || c === '|' || c === ')') break
+      if (c === '$') {
+        const next = this.peek(1)
+        if (!top || this.flags.m || (next !== undefined && next !== '|')) anchor('$')
+        end = true
+        this.i++
+        break
+      }
+      if (c === '^') anchor('^')
+      body += this.term()
+    }
+    if (!top) return body
+    const inner = body === '' ? '()' : body
+    return (start ? '' : '.*') + (start || end ? inner : `(${inner})`) + (end ? '' : '.*')
+  }
+
+  private term(): string {
+    const start = this.i
+    const atom = this.atom()
+    const q = this.quantifier()
+    if (q === '') return atom
+    const atomText = this.src.slice(start, this.i)
+    // Without the `u` flag a quantifier binds to the low surrogate of an astral character alone.
+    if (/^[\ud800-\udbff][\udc00-\udfff]/.test(atomText)) this.refuse('regex', 'a quantifier on an astral character')
+    return atom + q
+  }
+
+  private quantifier(): string {
+    const c = this.peek()
+    let q = ''
+    if (c === '*' || c === '+' || c === '?') {
+      q = c
+      this.i++
+    } else if (c === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.i))
+      if (!m) return ''
+      const lo = Number(m[1])
+      const hi = m[2] === undefined ? lo : m[3] === '' ? undefined : Number(m[3])
+      if (hi !== undefined && hi < lo) this.refuse('regex', `the quantifier ${m[0]}`)
+      q = m[2] === undefined ? `{${lo}}` : hi === undefined ? `{${lo},}` : `{${lo},${hi}}`
+      this.i += m[0].length
+    } else {
+      return ''
+    }
+    // A lazy quantifier matches the same values; only which substring is found differs.
+    if (this.peek() === '?') this.i++
+    const after = this.peek()
+    if (after === '*' || after === '+' || after === '?') this.refuse('regex', 'a repeated quantifier')
+    if (after === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) this.refuse('regex', 'a repeated quantifier')
+    return q
+  }
+
+  private atom(): string {
+    const c = this.peek()!
+    if (c === '(') {
+      this.i++
+      if (this.peek() === '?') {
+        const rest = this.src.slice(this.i)
+        if (rest.startsWith('?:')) this.i += 2
+        else if (/^\?<[A-Za-z_$][\w$]*>/.test(rest)) this.i += /^\?<[A-Za-z_$][\w$]*>/.exec(rest)![0].length
+        else this.refuse('regex-lookaround', rest.startsWith('?=') || rest.startsWith('?!') || rest.startsWith('?<') ? 'a lookaround' : 'the group syntax (?')
+      }
+      const inner = this.disjunction()
+      if (this.peek() !== ')') this.refuse('regex', 'an unclosed "("')
+      this.i++
+      return `(${inner})`
+    }
+    if (c === '[') return this.charClass()
+    if (c === '.') {
+      this.i++
+      return this.flags.s ? '.' : DOT_NO_S
+    }
+    if (c === '\\') return this.escape()
+    if (c === '*' || c === '+' || c === '?') this.refuse('regex', `a quantifier ${c} with nothing to repeat`)
+    if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) this.refuse('regex', 'a quantifier with nothing to repeat')
+    return this.literal(this.codePoint())
+  }
+
+  /** One code point of source text (a surrogate pair is one literal character). */
+  private codePoint(): string {
+    const ch = String.fromCodePoint(this.src.codePointAt(this.i)!)
+    this.i += ch.length
+    return ch
+  }
+
+  private literal(ch: string): string {
+    if (!this.flags.i || ch.length !== 1) return luceneChar(ch)
+    const vs = jsVariants(ch)
+    // ASCII letters are folded by `regex~` itself; other letters need their variants spelt out.
+    if (vs.length === 1 || (cp(ch) < 128 && vs.every((v) => cp(v) < 128))) return luceneChar(ch)
+    return '[' + vs.map(luceneChar).join('') + ']'
+  }
+
+  /** An escape outside a class: a set (`[0-9]`…) or one literal character. */
+  private escape(): string {
+    const set = this.escapeSet(false)
+    if (set !== undefined) return set
+    return this.literal(this.escapeChar())
+  }
+
+  /** `\d \w \s` and their negations, as a Lucene class; undefined when the escape is not a set. */
+  private escapeSet(inClass: boolean): string | undefined {
+    const e = this.peek(1)
+    if (e === undefined) this.refuse('regex', 'a trailing backslash')
+    const lower = e.toLowerCase()
+    if (!(lower === 'd' || lower === 'w' || lower === 's')) return undefined
+    const negated = e !== lower
+    if (inClass && negated) this.refuse('regex', `\\${e} inside a character class`)
+    this.i += 2
+    return inClass ? SETS[lower]! : `[${negated ? '^' : ''}${SETS[lower]}]`
+  }
+
+  /** A single-character escape (`\n`, `\x41`, `\u0041`, `\.`); refuses the ones that are not characters. */
+  private escapeChar(): string {
+    const e = this.peek(1)!
+    const simple: Record<string, string> = { t: '\t', n: '\n', r: '\r', v: '\v', f: '\f' }
+    if (simple[e] !== undefined) {
+      this.i += 2
+      return simple[e]!
+    }
+    if (e === 'b' || e === 'B') this.refuse('regex-boundary', `the word boundary \\${e}`)
+    if (/[1-9]/.test(e) || e === 'k') this.refuse('regex-backreference', 'a backreference')
+    if (e === '0') {
+      if (/[0-9]/.test(this.peek(2) ?? '')) this.refuse('regex', 'an octal escape')
+      this.i += 2
+      return '\0'
+    }
+    if (e === 'x') {
+      const m = /^\\x([0-9A-Fa-f]{2})/.exec(this.src.slice(this.i))
+      if (!m) this.refuse('regex', 'the escape \\x without two hex digits')
+      this.i += 4
+      return String.fromCharCode(parseInt(m[1]!, 16))
+    }
+    if (e === 'u') {
+      const m = /^\\u([0-9A-Fa-f]{4})(\\u([dD][c-fC-F][0-9A-Fa-f]{2}))?/.exec(this.src.slice(this.i))
+      if (!m) this.refuse('regex', 'the escape \\u without four hex digits')
+      const hi = parseInt(m[1]!, 16)
+      if (hi >= 0xd800 && hi <= 0xdbff && m[3]) {
+        this.i += 12
+        return String.fromCharCode(hi, parseInt(m[3], 16))
+      }
+      if (hi >= 0xd800 && hi <= 0xdfff) this.refuse('regex', 'a lone surrogate escape')
+      this.i += 6
+      return String.fromCharCode(hi)
+    }
+    if (e === 'c' || e === 'p' || e === 'P') this.refuse('regex', `the escape \\${e}`)
+    this.i += 1
+    return this.codePoint()
+  }
+
+  /** `[...]` / `[^...]`: ranges and sets; with the `i` flag every member's case variants are added. */
+  private charClass(): string {
+    this.i++
+    let negated = false
+    if (this.peek() === '^') {
+      negated = true
+      this.i++
+    }
+    const items: string[] = []
+    const singles: string[] = []
+    const ranges: Array<[number, number]> = []
+    for (;;) {
+      const c = this.peek()
+      if (c === undefined) this.refuse('regex', 'an unclosed "["')
+      if (c === ']') {
+        this.i++
+        break
+      }
+      let from: string
+      if (c === '\\') {
+        const set = this.escapeSet(true)
+        if (set !== undefined) {
+          items.push(set)
+          if (this.peek() === '-' && this.peek(1) !== ']') this.refuse('regex', 'a range from a character set')
+          continue
+        }
+        from = this.peek(1) === 'b' ? ((this.i += 2), '\b') : this.escapeChar()
+      } else {
+        from = this.codePoint()
+      }
+      if (from.length !== 1) this.refuse('regex', 'an astral character inside a character class')
+      if (this.peek() === '-' && this.peek(1) !== ']' && this.peek(1) !== undefined) {
+        this.i++
+        let to: string
+        if (this.peek() === '\\') {
+          if (this.escapeSetAhead()) this.refuse('regex', 'a range to a character set')
+          to = this.peek(1) === 'b' ? ((this.i += 2), '\b') : this.escapeChar()
+        } else {
+          to = this.codePoint()
+        }
+        if (to.length !== 1) this.refuse('regex', 'an astral character inside a character class')
+        if (to < from) this.refuse('regex', 'a reversed range')
+        ranges.push([from.charCodeAt(0), to.charCodeAt(0)])
+        items.push(luceneChar(from) + '-' + luceneChar(to))
+      } else {
+        singles.push(from)
+        items.push(luceneChar(from))
+      }
+    }
+    if (this.flags.i) {
+      const extra = new Set<string>()
+      for (const s of singles) for (const v of jsVariants(s)) extra.add(v)
+      for (const [lo, hi] of ranges) {
+        if (hi - lo > 0x3000) this.refuse('regex', 'a wide character range with the i flag')
+        for (let x = lo; x <= hi; x++) for (const v of jsVariants(String.fromCharCode(x))) extra.add(v)
+      }
+      for (const [lo, hi] of ranges) for (const v of [...extra]) if (v.charCodeAt(0) >= lo && v.charCodeAt(0) <= hi) extra.delete(v)
+      for (const s of singles) extra.delete(s)
+      items.push(...[...extra].sort().map(luceneChar))
+    }
+    if (items.length === 0) {
+      // `[]` matches nothing and `[^]` any unit; neither has a Lucene class.
+      if (negated) return '.'
+      this.refuse('regex', 'an empty character class')
+    }
+    return `[${negated ? '^' : ''}${items.join('')}]`
+  }
+
+  private escapeSetAhead(): boolean {
+    const e = this.peek(1)
+    return e !== undefined && /[dDwWsS]/.test(e)
+  }
+}

@@ -1,0 +1,340 @@
+/**
+ * The Elastic EQL backend: a rule's detection AST → one EQL query (`<category> where <condition>`)
+ * over Elastic Common Schema fields. Semantics follow the Elasticsearch EQL syntax reference,
+ * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html ("E1" below), and
+ * the function reference, https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-function-ref.html
+ * ("E2"); the full list of decisions is docs/targets/eql.md.
+ *
+ * Emitted EQL, for `Image|endswith: '\cmd.exe'` and `CommandLine|contains: ' /c '`:
+ *   process where process.executable : "*\\cmd.exe" and process.command_line : "* /c *"
+ */
+import { shapeOf } from '../ast/pattern.js'
+import type { Node, NodeOf, Pos } from '../ast/nodes.js'
+import type { Diagnostic } from '../diagnostics.js'
+import { parseCidr, parseIp } from '../evaluate/cidr.js'
+import type { Rule } from '../rule/rule.js'
+import type { Backend, Compiled, TargetOptions } from './types.js'
+import {
+  describeLogSources,
+  isStringType,
+  loadEnvironment,
+  resolveField,
+  resolveLogSource,
+  type EqlEnvironment,
+  type EqlLogSource,
+  type FieldType,
+} from './eql-env.js'
+import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, regexToLucene } from './eql-regex.js'
+
+// --- lexical contexts --------------------------------------------------------------------------
+
+/**
+ * EQL string literal: double quotes; escapes `\\ \" \n \r \t` and `\u{XX}` for other control
+ * characters (E1 "Escape characters in a string"). Values are escaped here, once.
+ */
+export function eqlString(text: string): string {
+  let out = '"'
+  for (const c of text) {
+    const code = c.codePointAt(0)!
+    if (c === '\\') out += '\\\\'
+    else if (c === '"') out += '\\"'
+    else if (c === '\n') out += '\\n'
+    else if (c === '\r') out += '\\r'
+    else if (c === '\t') out += '\\t'
+    else if (code < 0x20 || code === 0x7f) out += `\\u{${code.toString(16).padStart(2, '0').toUpperCase()}}`
+    else out += c
+  }
+  return out + '"'
+}
+
+/** Words of the EQL grammar that cannot be bare field names. */
+const RESERVED = new Set(['and', 'any', 'by', 'false', 'in', 'join', 'like', 'maxspan', 'not', 'null', 'of', 'or', 'regex', 'sample', 'sequence', 'true', 'until', 'where', 'with'])
+const BARE_FIELD = /^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$/
+
+/** A field name, in backticks (a backtick inside doubled) when it is not a plain dotted name (E1 "Escape a field name"). */
+export function eqlField(name: string): string {
+  if (BARE_FIELD.test(name) && !RESERVED.has(name.toLowerCase())) return name
+  return '`' + name.replace(/`/g, '``') + '`'
+}
+
+/** The event category: bare when it is an identifier, else a quoted string (E1 "Escape an event category"). */
+const eqlCategory = (c: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(c) && !RESERVED.has(c.toLowerCase()) ? c : c === 'any' ? 'any' : eqlString(c))
+
+// --- comparisons ------------------------------------------------------------------------------
+
+/** One predicate on one field; `op` `:`/`like`/`==`/`cidr` may merge with its siblings in an OR. */
+interface Comparison {
+  readonly field: string
+  readonly op: ':' | 'like' | '==' | 'regex' | 'regex~' | 'cidr' | '<' | '<=' | '>' | '>=' | '!= null' | '== null'
+  /** Literal text, already escaped. */
+  readonly values: readonly string[]
+}
+
+function render(c: Comparison): string {
+  const f = eqlField(c.field)
+  const list = (vs: readonly string[]) => (vs.length === 1 ? vs[0]! : `(${vs.join(', ')})`)
+  switch (c.op) {
+    case '!= null':
+    case '== null':
+      return `${f} ${c.op}`
+    case 'cidr':
+      return `cidrMatch(${f}, ${c.values.join(', ')})`
+    case '==':
+      // `in` is the case-sensitive list form of `==` (E1 "Lookup operators").
+      return c.values.length === 1 ? `${f} == ${c.values[0]}` : `${f} in (${c.values.join(', ')})`
+    default:
+      return `${f} ${c.op} ${list(c.values)}`
+  }
+}
+
+const MERGEABLE = new Set<Comparison['op']>([':', 'like', '==', 'cidr'])
+
+class Refusal extends Error {
+  constructor(readonly construct: string, message: string, readonly at?: Pos) {
+    super(message)
+  }
+}
+
+const CANONICAL_INT = /^-?(0|[1-9]\d{0,14})$/
+
+interface Ctx {
+  readonly source: EqlLogSource
+  readonly env: EqlEnvironment
+  readonly errors: Diagnostic[]
+  readonly rule: Rule
+}
+
+function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldType } {
+  const r = resolveField(sigma, ctx.source, ctx.env)
+  if (!r.ok) throw new Refusal('unknown-field', `eql cannot search ${r.reason}`, at)
+  // E1 "Text fields are not supported".
+  if (r.type === 'text') throw new Refusal('field-type', `eql cannot search the text field ${r.name} (for Sigma field ${sigma}): EQL supports keyword fields only`, at)
+  return r
+}
+
+/**
+ * A Sigma value pattern on an ECS field. Case-insensitive values use `:` (E1: "`:` … equivalent
+ * to `like~`", wildcards `*` and `?`); case-sensitive ones `==` or `like`. A literal `*`/`?` has no
+ * escape in `:`/`like` (Elasticsearch's StringUtils.toLikePattern turns every `*` and `?` into a
+ * wildcard), and `:`'s case folding is ASCII-only (Elasticsearch AutomatonQueries.toCaseInsensitiveChar:
+ * "For now we only work with ASCII characters"), so such values become a whole-value Lucene regex
+ * (`regex`/`regex~`) where non-ASCII letters are spelt as classes of their case variants.
+ */
+function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType }): Comparison {
+  const shape = shapeOf(n.pattern)
+  if (f.type === 'long') {
+    if (shape.kind === 'anything') return { field: f.name, op: '!= null', values: [] }
+    if (shape.kind === 'exact' && CANONICAL_INT.test(shape.text)) return { field: f.name, op: '==', values: [shape.text] }
+    throw new Refusal('match', `eql cannot match the value pattern ${JSON.stringify(sigmaText(n))} against the number field ${f.name}: only whole integers compare exactly`, n.at)
+  }
+  if (f.type === 'ip') return ipComparison(n, f.name, shape)
+  if (shape.kind === 'anything') return { field: f.name, op: ':', values: ['"*"'] }
+  const literals = n.pattern.flatMap((s) => (s.kind === 'lit' ? [s.text] : []))
+  const literalWildcard = literals.some((t) => t.includes('*') || t.includes('?'))
+  try {
+    if (n.cased) {
+      if (shape.kind === 'exact') return { field: f.name, op: '==', values: [eqlString(shape.text)] }
+      if (!literalWildcard) return { field: f.name, op: 'like', values: [eqlString(wildcardText(n))] }
+      return { field: f.name, op: 'regex', values: [eqlString(patternToLucene(n.pattern, false))] }
+    }
+    literals.forEach(checkCaseFolding)
+    const ascii = literals.every((t) => [...t].every(caseSafe))
+    if (ascii && !literalWildcard) return { field: f.name, op: ':', values: [eqlString(wildcardText(n))] }
+    return { field: f.name, op: 'regex~', values: [eqlString(patternToLucene(n.pattern, true))] }
+  } catch (e) {
+    if (e instanceof Inexpressible) throw new Refusal(e.construct, e.reason, n.at)
+    throw e
+  }
+}
+
+/** The pattern in `:`/`like` syntax; only called when no literal holds `*` or `?`. */
+const wildcardText = (n: NodeOf<'Match'>): string =>
+  n.pattern.map((s) => (s.kind === 'lit' ? s.text : s.kind === 'any' ? '*' : '?')).join('')
+
+const sigmaText = (n: NodeOf<'Match'>): string => wildcardText(n)
+
+/**
+ * An ip field holds addresses, not text: `==` and `cidrMatch` compare addresses
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/ip.html). A text pattern
+ * agrees with that only for a dotted-quad IPv4 address, or a prefix of whole octets (`10.`,
+ * `192.168.`), which is the CIDR block of those octets.
+ */
+function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof shapeOf>): Comparison {
+  if (shape.kind === 'anything') return { field: name, op: '!= null', values: [] }
+  if (shape.kind === 'exact' && parseIp(shape.text)?.family === 4) return { field: name, op: '==', values: [eqlString(shape.text)] }
+  if (shape.kind === 'startswith' && /^((0|[1-9]\d{0,2})\.){1,3}$/.test(shape.text)) {
+    const octets = shape.text.split('.').filter((o) => o !== '')
+    if (octets.every((o) => Number(o) <= 255)) {
+      const cidr = [...octets, ...Array(4 - octets.length).fill('0')].join('.') + '/' + octets.length * 8
+      return { field: name, op: 'cidr', values: [eqlString(cidr)] }
+    }
+  }
+  throw new Refusal('match', `eql cannot match the text pattern ${JSON.stringify(sigmaText(n))} against the ip field ${name}: ip fields compare addresses (use |cidr)`, n.at)
+}
+
+function leafComparison(ctx: Ctx, n: Node): Comparison {
+  switch (n.kind) {
+    case 'Match':
+      return matchComparison(n, field(ctx, n.field, n.at))
+    case 'Regex': {
+      const f = field(ctx, n.field, n.at)
+      if (!isStringType(f.type)) throw new Refusal('regex', `eql cannot apply a regular expression to the ${f.type} field ${f.name}`, n.at)
+      try {
+        return { field: f.name, op: n.flags.i ? 'regex~' : 'regex', values: [eqlString(regexToLucene(n.source, n.flags))] }
+      } catch (e) {
+        if (e instanceof Inexpressible) throw new Refusal(e.construct, e.reason, n.at)
+        throw e
+      }
+    }
+    case 'Cidr': {
+      const f = field(ctx, n.field, n.at)
+      // E2 cidrMatch: "field … must be of type ip".
+      if (f.type !== 'ip') throw new Refusal('cidr', `eql cannot test a CIDR range on the ${f.type} field ${f.name}: cidrMatch needs an ip field`, n.at)
+      if (!parseCidr(n.cidr)) throw new Refusal('cidr', `eql cannot use the CIDR range ${JSON.stringify(n.cidr)}`, n.at)
+      return { field: f.name, op: 'cidr', values: [eqlString(n.cidr)] }
+    }
+    case 'Compare': {
+      const f = field(ctx, n.field, n.at)
+      if (f.type !== 'long') throw new Refusal('compare', `eql cannot compare the ${f.type} field ${f.name} numerically: EQL compares strings as text`, n.at)
+      if (!Number.isFinite(n.value)) throw new Refusal('compare', `eql cannot compare with ${n.value}`, n.at)
+      const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
+      return { field: f.name, op: op[n.op], values: [String(n.value)] }
+    }
+    case 'Exists':
+      // E1 "Check if a field exists": `field != null`.
+      return { field: field(ctx, n.field, n.at).name, op: '!= null', values: [] }
+    case 'Null':
+      return { field: field(ctx, n.field, n.at).name, op: '== null', values: [] }
+    case 'FieldRef':
+      // E1 limitations: "You cannot … compare a field to another field".
+      throw new Refusal('fieldref', `eql cannot compare the field ${n.field} with the field ${n.ref}: EQL compares fields only with literal values`, n.at)
+    case 'Keyword':
+      throw new Refusal('keyword', 'eql cannot search a keyword in every field of an event: EQL conditions name their fields', n.at)
+    default:
+      throw new Error(`eql: not a leaf: ${n.kind}`)
+  }
+}
+
+// --- conditions ------------------------------------------------------------------------------
+
+type Prec = 0 | 1 | 2 // or, and, atom
+
+interface Emitted {
+  readonly text: string
+  readonly prec: Prec
+}
+
+/**
+ * A comparison on a missing field yields null in EQL ("functions return null when an argument is
+ * null", E2), and `not null` is null; Sigma's `not` of a missing field is true. Under a `not`, a
+ * comparison is therefore guarded with `field != null and …`, which makes it two-valued: the query
+ * is then exact whether Elasticsearch evaluates with nulls or as a Query DSL filter.
+ */
+function leaf(c: Comparison, underNot: boolean): Emitted {
+  const text = render(c)
+  if (!underNot || c.op === '!= null' || c.op === '== null') return { text, prec: 2 }
+  return { text: `(${eqlField(c.field)} != null and ${text})`, prec: 2 }
+}
+
+const wrap = (e: Emitted, min: Prec): string => (e.prec < min ? `(${e.text})` : e.text)
+
+function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
+  switch (n.kind) {
+    case 'And':
+      // `and` binds tighter than `or` (E1 "Logical operators").
+      return { text: n.items.map((i) => wrap(emit(ctx, i, underNot), 1)).join(' and '), prec: 1 }
+    case 'Or':
+      return { text: orItems(ctx, n.items, underNot).map((e) => wrap(e, 0)).join(' or '), prec: 0 }
+    case 'Not': {
+      const inner = emit(ctx, n.item, true)
+      return { text: `not ${inner.prec === 2 && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, 2)}`, prec: 2 }
+    }
+    default:
+      return leafOrRefusal(ctx, n, underNot)
+  }
+}
+
+function leafOrRefusal(ctx: Ctx, n: Node, underNot: boolean): Emitted {
+  try {
+    return leaf(leafComparison(ctx, n), underNot)
+  } catch (e) {
+    if (!(e instanceof Refusal)) throw e
+    report(ctx, e)
+    return { text: 'false', prec: 2 }
+  }
+}
+
+function report(ctx: Ctx, e: Refusal): void {
+  ctx.errors.push({
+    code: `target/${e.construct === 'unknown-field' ? 'unknown-field' : 'unsupported-' + e.construct}`,
+    severity: 'error',
+    message: e.message,
+    file: ctx.rule.file,
+    ...(e.at ? { at: e.at } : {}),
+    target: 'eql',
+  })
+}
+
+/** OR items, with sibling comparisons on one field and operator merged into one list (`f : ("a", "b")`). */
+function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[] {
+  const out: Array<Emitted | Comparison[]> = []
+  const groups = new Map<string, Comparison[]>()
+  for (const item of items) {
+    if (item.kind === 'And' || item.kind === 'Or' || item.kind === 'Not') {
+      out.push(emit(ctx, item, underNot))
+      continue
+    }
+    let c: Comparison
+    try {
+      c = leafComparison(ctx, item)
+    } catch (e) {
+      if (!(e instanceof Refusal)) throw e
+      report(ctx, e)
+      continue
+    }
+    if (!MERGEABLE.has(c.op)) {
+      out.push(leaf(c, underNot))
+      continue
+    }
+    const key = `${c.op}\u0000${c.field}`
+    const g = groups.get(key)
+    if (g) g.push(c)
+    else {
+      const fresh = [c]
+      groups.set(key, fresh)
+      out.push(fresh)
+    }
+  }
+  return out.map((x) =>
+    Array.isArray(x) ? leaf({ field: x[0]!.field, op: x[0]!.op, values: [...new Set(x.flatMap((c) => c.values))] }, underNot) : x,
+  )
+}
+
+// --- the backend -----------------------------------------------------------------------------
+
+function refuse(rule: Rule, code: string, message: string, extra: readonly Diagnostic[] = []): Compiled {
+  return { diagnostics: [...extra, { code, severity: 'error', message, file: rule.file, at: rule.at, target: 'eql' }] }
+}
+
+export function compile(rule: Rule, options?: TargetOptions): Compiled {
+  const loaded = loadEnvironment(options)
+  if (!loaded.env) return { diagnostics: loaded.diagnostics.map((d) => ({ ...d, file: rule.file })) }
+  const env = loaded.env
+  const source = resolveLogSource(rule.logsource, env)
+  if (!source) {
+    const ls = Object.entries(rule.logsource).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`).join(', ')
+    return refuse(rule, 'target/unsupported-logsource', `eql has no event category and field map for the log source {${ls}}; supported: ${describeLogSources(env)}`)
+  }
+  const ctx: Ctx = { source, env, errors: [], rule }
+  const condition = emit(ctx, rule.detection, false)
+  if (ctx.errors.length) return { diagnostics: ctx.errors }
+  const constants = Object.entries(source.constants).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
+  const where = constants.length ? [...constants, wrap(condition, 1)].join(' and ') : condition.text
+  return {
+    query: `${eqlCategory(source.category)} where ${where}`,
+    diagnostics: [],
+    context: { category: source.category, index: source.index, logsource: source.name, language: 'eql' },
+  }
+}
+
+export const backend: Backend = { id: 'eql', compile }

@@ -1,0 +1,335 @@
+/**
+ * The Splunk SPL backend: a rule's detection AST → one SPL search, `<log source prefix> <search
+ * terms> [| where <eval predicate>]`.
+ *
+ * What `search` can express exactly (case-insensitive values with `*` only at the ends, presence,
+ * CIDR) is written in `search`; everything else (a `?` or a literal `*` in a value, `|cased`,
+ * mid-value wildcards, `|re`, numeric comparisons, `|fieldref`) is written as a `where` predicate
+ * over multivalue-safe eval functions, under the same boolean position as in the rule. Keywords are
+ * refused. Semantics and citations: docs/targets/spl.md.
+ *
+ * Emitted SPL, for `Image|endswith: '\sc.exe'` and `CommandLine|re: 'stop\s+\w+'`:
+ *   source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1 Image="*\\sc.exe"
+ *   | where isnotnull(mvfind(CommandLine, "stop[\\t\\n…]+\\w+"))
+ */
+import { fold, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
+import { shapeOf } from '../ast/pattern.js'
+import type { Diagnostic } from '../diagnostics.js'
+import type { Rule } from '../rule/rule.js'
+import { describeLogSource, loadEnv, resolveLogSource, splunkField, type SplEnv, type SplLogSource } from './spl-env.js'
+import { patternToPcre, sigmaRegexToPcre } from './spl-regex.js'
+import type { Backend, Compiled, TargetOptions } from './types.js'
+
+/** The language facts the renderer relies on, each with its source. */
+export const SPL = {
+  search: {
+    // Implicit AND is whitespace; OR binds tighter than AND in `search` (NOT > OR > AND), so every
+    // compound operand is parenthesised. Operators are upper case.
+    // https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/expressions-and-predicates
+    and: ' ',
+    or: ' OR ',
+    not: 'NOT ',
+    // Quoted values: `\\` is a backslash, `\"` a quote; `*` is a wildcard that cannot be escaped.
+    // https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/backslashes
+    escapes: { '\\': '\\\\', '"': '\\"' } as Readonly<Record<string, string>>,
+    /** Field names written bare in `search`; any other name goes to `where`, which can quote it. */
+    field: /^[A-Za-z_][A-Za-z0-9_.]*$/,
+  },
+  eval: {
+    // In eval expressions AND binds tighter than OR; we parenthesise every compound operand anyway.
+    and: ' AND ',
+    or: ' OR ',
+    not: 'NOT ',
+    // String literals: "C:\\windows" is C:\windows; "\t" would be a tab.
+    // https://help.splunk.com/en/splunk-enterprise/search/search-manual/10.0/expressions-and-predicates
+    escapes: { '\\': '\\\\', '"': '\\"' } as Readonly<Record<string, string>>,
+    // Field names other than [A-Za-z_][A-Za-z0-9_]* are written in single quotes.
+    // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/where
+    field: /^[A-Za-z_][A-Za-z0-9_]*$/,
+    quotedField: /^[^'\\\p{C}]+$/u,
+  },
+  /** Words that are operators somewhere in SPL: never written as bare field names. */
+  reserved: new Set(['AND', 'OR', 'NOT', 'IN', 'XOR', 'LIKE', 'TRUE', 'FALSE', 'NULL', 'CASE', 'TERM', 'SEARCH', 'WHERE']),
+  /** Characters written in a regex as `\x{…}` and never raw in a search value: controls, separators. */
+  invisible: /[\p{C}\u2028\u2029]/u,
+} as const
+
+const quote = (text: string, escapes: Readonly<Record<string, string>>): string =>
+  '"' + text.replace(/[\\"]/g, (c) => escapes[c]!) + '"'
+
+interface Ctx {
+  readonly env: SplEnv
+  readonly ls: SplLogSource
+  readonly rule: Rule
+  readonly diagnostics: Diagnostic[]
+}
+
+function refuse(ctx: Ctx, code: string, message: string, at?: { line: number; col: number }): void {
+  ctx.diagnostics.push({ code, severity: 'error', message, file: ctx.rule.file, ...(at ? { at } : {}), target: 'spl' })
+}
+
+const isCompound = (n: Node): boolean => n.kind === 'And' || n.kind === 'Or'
+
+// ---------------------------------------------------------------------------------------------
+// search: what it can say exactly
+
+/** The literal of a pattern that `search` can match exactly: `*` only at the ends, no `?`. */
+function searchValue(pattern: Pattern): string | undefined {
+  const shape = shapeOf(pattern)
+  switch (shape.kind) {
+    case 'anything':
+      return '*'
+    case 'exact':
+    case 'contains':
+    case 'startswith':
+    case 'endswith': {
+      // An empty value, a literal `*` (not escapable) or invisible characters go to `where`.
+      if (shape.text === '' || shape.text.includes('*') || SPL.invisible.test(shape.text)) return undefined
+      const lead = shape.kind === 'contains' || shape.kind === 'endswith' ? '*' : ''
+      const tail = shape.kind === 'contains' || shape.kind === 'startswith' ? '*' : ''
+      return lead + shape.text + tail
+    }
+    case 'wildcard':
+      // `?` has no search equivalent; a `*` between literals is unreliable in search ("Avoid using
+      // wildcards in the middle of a string": https://docs.splunk.com/Documentation/SplunkCloud/latest/Search/Wildcards).
+      return undefined
+  }
+}
+
+function searchField(ctx: Ctx, sigmaField: string): string | undefined {
+  const name = splunkField(ctx.env, ctx.ls, sigmaField)
+  return SPL.search.field.test(name) && !SPL.reserved.has(name.toUpperCase()) ? name : undefined
+}
+
+const CIDR_TOKEN = /^[0-9A-Fa-f.:]+\/\d{1,3}$/
+
+/** True when `search` alone expresses the node exactly. */
+function searchable(ctx: Ctx, node: Node): boolean {
+  switch (node.kind) {
+    case 'And':
+    case 'Or':
+      return node.items.every((n) => searchable(ctx, n))
+    case 'Not':
+      return searchable(ctx, node.item)
+    case 'Match':
+      return !node.cased && searchField(ctx, node.field) !== undefined && searchValue(node.pattern) !== undefined
+    case 'Exists':
+    case 'Null':
+      return searchField(ctx, node.field) !== undefined
+    case 'Cidr':
+      // "The search command supports IPv4 and IPv6 addresses and subnets that use CIDR notation."
+      // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search
+      return searchField(ctx, node.field) !== undefined && CIDR_TOKEN.test(node.cidr)
+    default:
+      return false
+  }
+}
+
+/** Render a searchable node. `f="v"` matches when any value of a multivalue field matches. */
+function renderSearch(ctx: Ctx, node: Node): string {
+  const operand = (n: Node): string => (isCompound(n) || n.kind === 'Not' ? `(${renderSearch(ctx, n)})` : renderSearch(ctx, n))
+  switch (node.kind) {
+    case 'And':
+      return node.items.map(operand).join(SPL.search.and)
+    case 'Or':
+      return inGroups(ctx, node.items).map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g))).join(SPL.search.or)
+    case 'Not':
+      // `NOT f="v"` also keeps events without f, as Sigma's `not` does; `f!="v"` would drop them.
+      // https://help.splunk.com/splunk-enterprise/search/spl2-search-reference/search-command/search-command-examples
+      return SPL.search.not + operand(node.item)
+    case 'Match':
+      return `${searchField(ctx, node.field)}=${quote(searchValue(node.pattern)!, SPL.search.escapes)}`
+    case 'Exists':
+      return `${searchField(ctx, node.field)}=*`
+    case 'Null':
+      return `${SPL.search.not}${searchField(ctx, node.field)}=*`
+    case 'Cidr':
+      return `${searchField(ctx, node.field)}=${node.cidr}`
+    default:
+      throw new Error(`spl: ${node.kind} is not searchable`)
+  }
+}
+
+/** Split an OR's items into runs of plain matches on one field (written as `f IN (…)`) and the rest. */
+function inGroups(ctx: Ctx, items: readonly Node[]): (Node | NodeOf<'Match'>[])[] {
+  const byField = new Map<string, NodeOf<'Match'>[]>()
+  const out: (Node | NodeOf<'Match'>[])[] = []
+  for (const n of items) {
+    if (n.kind !== 'Match' || searchValue(n.pattern) === '*') {
+      out.push(n)
+      continue
+    }
+    const group = byField.get(n.field)
+    if (group) group.push(n)
+    else {
+      const g = [n]
+      byField.set(n.field, g)
+      out.push(g)
+    }
+  }
+  return out.map((g) => (Array.isArray(g) && g.length === 1 ? g[0]! : g))
+}
+
+/** `f IN ("a", "b*")`: case-insensitive, wildcards allowed, like `f="a" OR f="b*"`. */
+function renderIn(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
+  const values = group.map((m) => quote(searchValue(m.pattern)!, SPL.search.escapes))
+  return `${searchField(ctx, group[0]!.field)} IN (${values.join(', ')})`
+}
+
+// ---------------------------------------------------------------------------------------------
+// where: everything else, as eval predicates that are never null
+
+function evalField(ctx: Ctx, sigmaField: string, at?: { line: number; col: number }): string {
+  const name = splunkField(ctx.env, ctx.ls, sigmaField)
+  if (SPL.eval.field.test(name) && !SPL.reserved.has(name.toUpperCase())) return name
+  if (SPL.eval.quotedField.test(name)) return `'${name}'`
+  refuse(ctx, 'target/unsupported-field-name', `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash or a control character`, at)
+  return "'?'"
+}
+
+const evalString = (text: string): string => quote(text, SPL.eval.escapes)
+
+/** A number as an eval literal (no `+` in exponents). */
+const evalNumber = (n: number): string => String(n).replace('e+', 'e')
+
+/**
+ * Render any node (but Keyword) as an eval predicate. Each leaf is total (true or false, never
+ * null), so NOT and OR mean what they mean in Sigma whatever fields are missing, and each reads
+ * every value of a multivalue field:
+ * - `mvfind(f, re)` is the index of the first value matching `re`, NULL when none does;
+ * - `mvfilter(p)` keeps the values for which `p` holds, NULL when none does.
+ * https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions
+ */
+function renderWhere(ctx: Ctx, node: Node): string {
+  const operand = (n: Node): string => (isCompound(n) || n.kind === 'Not' ? `(${renderWhere(ctx, n)})` : renderWhere(ctx, n))
+  return fold<string>(node, {
+    And: (n) => n.items.map(operand).join(SPL.eval.and),
+    Or: (n) => n.items.map(operand).join(SPL.eval.or),
+    Not: (n) => SPL.eval.not + operand(n.item),
+    Match: (n) => {
+      const f = evalField(ctx, n.field, n.at)
+      if (shapeOf(n.pattern).kind === 'anything') return `isnotnull(${f})`
+      return `isnotnull(mvfind(${f}, ${evalString(patternToPcre(n.pattern, n.cased))}))`
+    },
+    Regex: (n) => {
+      const f = evalField(ctx, n.field, n.at)
+      const r = sigmaRegexToPcre(n.source, n.flags)
+      if ('refused' in r) {
+        refuse(ctx, 'target/unsupported-regex', `spl cannot express the regular expression on '${n.field}' exactly: ${r.refused} (Splunk reads regexes as PCRE, Sigma as JavaScript)`, n.at)
+        return 'false()'
+      }
+      return `isnotnull(mvfind(${f}, ${evalString(r.pcre)}))`
+    },
+    // cidrmatch("<cidr>", ip) is true when ip is in the subnet; mvfilter applies it to every value.
+    // https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions
+    Cidr: (n) => `isnotnull(mvfilter(cidrmatch(${evalString(n.cidr)}, ${evalField(ctx, n.field, n.at)})))`,
+    Compare: (n) => {
+      if (!Number.isFinite(n.value)) {
+        refuse(ctx, 'target/unsupported-number', `spl cannot compare '${n.field}' with ${n.value}`, n.at)
+        return 'false()'
+      }
+      const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[n.op]
+      // tonumber() is NULL for a value that is not a number, so such values never compare.
+      return `isnotnull(mvfilter(tonumber(trim(${evalField(ctx, n.field, n.at)})) ${op} ${evalNumber(n.value)}))`
+    },
+    Exists: (n) => `isnotnull(${evalField(ctx, n.field, n.at)})`,
+    Null: (n) => `isnull(${evalField(ctx, n.field, n.at)})`,
+    FieldRef: (n) => {
+      // Some value of a equals some value of b: the distinct values of both together are fewer
+      // than the distinct values of each, counted apart. mvmap/lower compare case-insensitively.
+      const a = evalField(ctx, n.field, n.at)
+      const b = evalField(ctx, n.ref, n.at)
+      const set = (f: string): string => (n.cased ? `mvdedup(${f})` : `mvdedup(mvmap(${f}, lower(${f})))`)
+      const overlap = `mvcount(mvdedup(mvappend(${set(a)}, ${set(b)}))) < mvcount(${set(a)}) + mvcount(${set(b)})`
+      return `if(isnotnull(${a}) AND isnotnull(${b}), ${overlap}, false())`
+    },
+    Keyword: () => 'false()',
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function prefixTerm([field, values]: readonly [string, readonly (string | number)[]]): string {
+  const value = (v: string | number): string => (typeof v === 'number' ? String(v) : quote(v, SPL.search.escapes))
+  return values.length === 1 ? `${field}=${value(values[0]!)}` : `${field} IN (${values.map(value).join(', ')})`
+}
+
+function firstKeyword(node: Node): NodeOf<'Keyword'> | undefined {
+  return fold<NodeOf<'Keyword'> | undefined>(node, {
+    And: (n, r) => n.items.map(r).find((x) => x),
+    Or: (n, r) => n.items.map(r).find((x) => x),
+    Not: (n, r) => r(n.item),
+    Match: () => undefined,
+    Regex: () => undefined,
+    Cidr: () => undefined,
+    Compare: () => undefined,
+    Exists: () => undefined,
+    Null: () => undefined,
+    FieldRef: () => undefined,
+    Keyword: (n) => n,
+  })
+}
+
+/** Splunk alert severity from the Sigma level (savedsearches.conf `alert.severity`, 1–6). */
+const SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 3, medium: 4, high: 5, critical: 6 }
+
+/** Facts the output formats use: log source, schedule and conf-safe text. */
+function formatContext(env: SplEnv, ls: SplLogSource, rule: Rule): Record<string, unknown> {
+  const confText = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\\+$/, '').trim()
+  const saved = env.savedsearch
+  return {
+    logsource: ls.name,
+    savedsearch: {
+      stanza: confText(`Sigma - ${rule.title}`).replace(/[[\]]/g, ''),
+      description: confText(rule.description ?? rule.title),
+      author: confText(rule.author ?? ''),
+      cron_schedule: typeof saved.cron_schedule === 'string' ? saved.cron_schedule : '*/10 * * * *',
+      earliest_time: typeof saved.earliest_time === 'string' ? saved.earliest_time : '-10m@m',
+      latest_time: typeof saved.latest_time === 'string' ? saved.latest_time : 'now',
+      severity: SEVERITY[(rule.level ?? '').toLowerCase()] ?? 3,
+    },
+  }
+}
+
+export const backend: Backend = {
+  id: 'spl',
+  compile(rule: Rule, options?: TargetOptions): Compiled {
+    const loaded = loadEnv(options?.pipeline)
+    if (!loaded.env) return { diagnostics: loaded.diagnostics }
+    const env = loaded.env
+    const ls = resolveLogSource(env, rule.logsource)
+    if (!ls) {
+      const supported = [...env.logsources.values()].map((l) => Object.values(l.match).join('/')).sort()
+      return {
+        diagnostics: [{
+          code: 'target/unsupported-logsource',
+          severity: 'error',
+          message: `spl has no Splunk log source for ${describeLogSource(rule.logsource)}; supported (product/category/service): ${supported.join(', ')}; add one with --pipeline FILE`,
+          file: rule.file,
+          at: rule.at,
+          target: 'spl',
+        }],
+      }
+    }
+    const ctx: Ctx = { env, ls, rule, diagnostics: [] }
+    const keyword = firstKeyword(rule.detection)
+    if (keyword) {
+      // A bare term searches the raw event text, keys and escapes included, broken into segments:
+      // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
+      refuse(ctx, 'target/unsupported-keyword', 'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event', keyword.at)
+      return { diagnostics: ctx.diagnostics }
+    }
+    const items = rule.detection.kind === 'And' ? rule.detection.items : [rule.detection]
+    const terms = ls.search.map(prefixTerm)
+    const predicates: string[] = []
+    for (const item of items) {
+      if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))
+      else predicates.push(isCompound(item) ? `(${renderWhere(ctx, item)})` : renderWhere(ctx, item))
+    }
+    if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics }
+    const head = terms.length > 0 ? terms.join(' ') : '*'
+    const query = predicates.length > 0 ? `${head} | where ${predicates.join(SPL.eval.and)}` : head
+    return { query, diagnostics: ctx.diagnostics, context: formatContext(env, ls, rule) }
+  },
+}
+

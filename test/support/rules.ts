@@ -1,0 +1,30 @@
+/** Build rules from inline YAML for tests. */
+import { loadRuleText } from '../../src/rule/load.js'
+import type { Rule } from '../../src/rule/rule.js'
+import type { Diagnostic } from '../../src/diagnostics.js'
+
+/** A full rule document around a detection block (indented as YAML under `detection:`). */
+export function ruleYaml(detection: string, logsource = 'product: windows\n    category: process_creation'): string {
+  return `title: Test rule
+id: 8f0c6d7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f
+status: test
+logsource:
+    ${logsource}
+detection:
+${detection.replace(/^\n/, '').replace(/\s+$/, '')}
+level: medium
+`
+}
+
+/** Load a rule from a detection block; throws (failing the test) when it does not load. */
+export function rule(detection: string, options: { placeholders?: Record<string, string[]>; logsource?: string } = {}): Rule {
+  const loaded = loadRuleText(ruleYaml(detection, options.logsource), 'test.yml', options.placeholders ? { placeholders: options.placeholders } : {})
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
+  if (errors.length || loaded.rules.length !== 1) throw new Error(`rule did not load: ${JSON.stringify(errors)}`)
+  return loaded.rules[0]!
+}
+
+/** The diagnostics of a detection block, as `line:col code` (1-based) plus the message. */
+export function diagnosticsOf(detection: string): Diagnostic[] {
+  return loadRuleText(ruleYaml(detection), 'test.yml').diagnostics
+}
