@@ -24,11 +24,12 @@ export function literalProblem(text: string): string | undefined {
 /**
  * LIKE: `%` any run, `_` exactly one character, ASCII letters fold, everything else exact; the
  * ESCAPE character makes the next `%`, `_` or itself literal. The ESCAPE clause is added only when
- * the text holds one of them, so Windows paths stay readable.
+ * the text holds a `%` or `_` (then every backslash is doubled); without it a backslash is an
+ * ordinary character, so Windows paths stay readable.
  * https://sqlite.org/lang_expr.html#the_like_glob_regexp_match_and_extract_operators
  */
 export function likePattern(pattern: Pattern): { text: string; escape: boolean } {
-  const escape = pattern.some((s) => s.kind === 'lit' && /[%_\\]/.test(s.text))
+  const escape = pattern.some((s) => s.kind === 'lit' && /[%_]/.test(s.text))
   const text = pattern
     .map((s) => (s.kind === 'any' ? '%' : s.kind === 'one' ? '_' : escape ? s.text.replace(/[%_\\]/g, '\\$&') : s.text))
     .join('')
