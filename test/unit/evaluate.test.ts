@@ -76,7 +76,7 @@ describe('reference evaluator', () => {
     expect(selects(sel('F|re|i', 'abc'), events)).toEqual([0, 1, 2])
     expect(selects(sel('F|re', "'^abc'"), events)).toEqual([])
     expect(selects(sel('F|re|m', "'^abc'"), events)).toEqual([2])
-    expect(selects(sel('F|re', "'a.c'"), events)).toEqual([])
+    expect(selects(sel('F|re', "'a.c'"), events)).toEqual([1, 2])
     expect(selects(sel('F|re|s', "'^a.c$'"), events)).toEqual([3])
   })
 
