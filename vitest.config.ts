@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     // The CLI tests spawn the built CLI; the KQL parser's first load takes about a second.
     testTimeout: 60_000,
     hookTimeout: 60_000,

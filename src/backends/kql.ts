@@ -17,6 +17,7 @@ import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { describeLogsource, describeLogsources, kqlEnv, resolveField, resolveLogsource, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
 import { jsToRe2, re2Literal } from './kql-regex.js'
+import { attackOf } from '../formats/attack.js'
 
 /** A construct kql cannot express exactly: `code` is `target/unsupported-<construct>`. */
 class Refusal {
@@ -288,6 +289,36 @@ function conditionText(column: string, value: string | number): string {
   return typeof value === 'number' ? `${column} == ${value}` : `${column} == ${kqlString(value)}`
 }
 
+/** Sigma level → Sentinel severity (Informational|Low|Medium|High) and Graph alert severity. */
+const SEVERITY: Record<string, [string, string]> = {
+  informational: ['Informational', 'informational'],
+  low: ['Low', 'low'],
+  medium: ['Medium', 'medium'],
+  high: ['High', 'high'],
+  critical: ['High', 'high'],
+}
+
+/** Facts the formats read: table, entity columns, severities, ATT&CK tactics spelled as Sentinel wants. */
+function formatContext(rule: Rule, env: KqlEnv, ls: LogSourceEntry): Record<string, unknown> {
+  const [severity, defenderSeverity] = SEVERITY[rule.level?.toLowerCase() ?? ''] ?? ['Medium', 'medium']
+  // Sentinel's tactics are ATT&CK tactic names without spaces: "DefenseEvasion".
+  const tactics = attackOf(rule.tags).tacticNames.map((t) => t.replace(/ /g, ''))
+  const defender = env.variant === 'defender'
+  return {
+    variant: env.variant,
+    table: ls.table,
+    logsource: ls.name,
+    entity: ls.entity ?? (defender ? 'DeviceId' : 'Computer'),
+    entityIdentifier: defender ? 'deviceId' : 'deviceName',
+    hostColumn: defender ? 'DeviceName' : 'Computer',
+    timeColumn: defender ? 'Timestamp' : 'TimeGenerated',
+    severity,
+    defenderSeverity,
+    tactics,
+    category: tactics[0] ?? 'SuspiciousActivity',
+  }
+}
+
 export const backend: Backend = {
   id: 'kql',
   compile(rule: Rule, options?: TargetOptions): Compiled {
@@ -309,10 +340,6 @@ export const backend: Backend = {
       throw e
     }
     const lines = [ls.table, ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`), `| where ${where}`]
-    return {
-      query: lines.join('\n'),
-      diagnostics: ctx.warnings,
-      context: { variant: env.variant, table: ls.table, logsource: ls.name, ...(ls.entity ? { entity: ls.entity } : {}), timeColumn: env.variant === 'defender' ? 'Timestamp' : 'TimeGenerated' },
-    }
+    return { query: lines.join('\n'), diagnostics: ctx.warnings, context: formatContext(rule, env, ls) }
   },
 }

@@ -12,6 +12,7 @@ import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr } from '../evaluate/cidr.js'
+import { attackOf } from '../formats/attack.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import {
@@ -258,6 +259,16 @@ function queryName(rule: Rule): string {
   return (base || 'sigma_rule').slice(0, 80)
 }
 
+/** The pack's `value` (why the query matters): the Sigma rule it came from, its level and ATT&CK techniques. */
+function packValue(rule: Rule): string {
+  const techniques = attackOf(rule.tags).techniques
+  return [
+    `Sigma rule ${rule.id ? `${rule.id} ` : ''}"${rule.title}"`,
+    rule.level ? `level ${rule.level}` : '',
+    techniques.length > 0 ? `ATT&CK ${techniques.join(', ')}` : '',
+  ].filter((s) => s !== '').join('; ')
+}
+
 export const backend: Backend = {
   id: 'osquery',
   compile(rule: Rule, options?: TargetOptions): Compiled {
@@ -304,6 +315,7 @@ export const backend: Backend = {
         snapshot: false,
         removed: !table.evented,
         logging: table.evented ? 'differential_ignore_removals' : 'differential',
+        value: packValue(rule),
       },
     }
   },

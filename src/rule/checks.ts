@@ -2,6 +2,9 @@
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { TACTICS } from '../formats/attack.js'
 import type { YamlDocument } from './yaml.js'
+import { TAG_PATTERN } from './schema.js'
+
+const TAG = new RegExp(TAG_PATTERN)
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
@@ -27,14 +30,14 @@ export function checkMetadata(raw: Record<string, unknown>, doc: YamlDocument, f
   if (typeof id === 'string' && !UUID.test(id)) out.push(error('rule/invalid-uuid', `id '${id}' is not a UUID (like 0f1e2d3c-4b5a-4697-8899-aabbccddeeff)`, pos('id'), file))
   for (const key of ['date', 'modified'] as const) {
     const v = raw[key]
-    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !isCalendarDate(v)) out.push(error('rule/invalid-date', `${key} '${v}' is not a date in YYYY-MM-DD form`, pos(key), file))
+    if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !isCalendarDate(v)) out.push(error('rule/invalid-date', `${key} '${v}' is not a real calendar day`, pos(key), file))
   }
   if (typeof raw['date'] === 'string' && typeof raw['modified'] === 'string' && raw['modified'] < raw['date'])
     out.push(warning('rule/modified-before-date', `modified (${raw['modified']}) is earlier than date (${raw['date']})`, pos('modified'), file))
   const tags = raw['tags']
   if (Array.isArray(tags)) {
     tags.forEach((tag, i) => {
-      if (typeof tag === 'string' && tag.startsWith('attack.') && !isAttackTag(tag))
+      if (typeof tag === 'string' && TAG.test(tag) && tag.startsWith('attack.') && !isAttackTag(tag))
         out.push(error('rule/invalid-attack-tag', `'${tag}' is not an ATT&CK tactic, technique (attack.t1234 or attack.t1234.001), group, software or campaign`, pos('tags', i), file))
     })
   }

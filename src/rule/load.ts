@@ -56,6 +56,13 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
   }
   const nonEmpty = documents.filter((d) => d.value !== null && d.value !== undefined)
   if (nonEmpty.length === 0) diagnostics.push(error('yaml/empty', 'the file holds no YAML document', { line: 0, col: 0 }, file))
+  const legacy = nonEmpty.find((d) => isMap(d.value) && 'action' in d.value)
+  if (legacy) {
+    // The whole file is one Sigma v1 collection: its other documents are fragments, not rules.
+    const v = legacy.value as Record<string, unknown>
+    diagnostics.push(error('rule/legacy-collection', `'action: ${String(v['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`, legacy.locate(['action'])?.key ?? legacy.at, file))
+    return { rules, others, diagnostics }
+  }
   for (const doc of nonEmpty) {
     const value = doc.value
     if (!isMap(value)) {
@@ -107,9 +114,9 @@ function checkOther(value: Record<string, unknown>, doc: YamlDocument, file: str
 
 function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: string, options: LoadOptions, diagnostics: Diagnostic[]): Rule | undefined {
   const before = diagnostics.length
-  for (const e of schemaCheck(value)) diagnostics.push(schemaDiagnostic(e, doc, file))
+  for (const e of schemaCheck(value)) diagnostics.push(misplacedCondition(e, value, doc, file) ?? schemaDiagnostic(e, doc, file))
   diagnostics.push(...checkMetadata(value, doc, file))
-  const schemaOk = !diagnostics.slice(before).some((d) => d.severity === 'error' && d.code === 'rule/schema')
+  const schemaOk = !diagnostics.slice(before).some((d) => d.severity === 'error' && (d.code === 'rule/schema' || d.code === 'rule/misplaced-condition'))
   if (!schemaOk) return undefined
   const detection = buildDetection(value['detection'] as Record<string, unknown>, {
     doc,
@@ -124,9 +131,11 @@ function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: strin
     return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []
   }
   const opt = <K extends string>(k: K, v: string | undefined) => (v === undefined ? {} : ({ [k]: v } as Record<K, string>))
+  const idAt = doc.locate(['id'])?.value
   return {
     file,
     at: doc.at,
+    ...(idAt ? { idAt } : {}),
     title: str('title')!,
     ...opt('id', str('id')),
     ...opt('name', str('name')),
@@ -145,6 +154,15 @@ function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: strin
     detection,
     raw: value,
   }
+}
+
+/** `condition` indented one level too deep lands inside a search identifier: say so. */
+function misplacedCondition(e: ErrorObject, value: Record<string, unknown>, doc: YamlDocument, file: string): Diagnostic | undefined {
+  if (e.keyword !== 'required' || e.instancePath !== '/detection' || (e.params as { missingProperty?: string }).missingProperty !== 'condition') return undefined
+  const detection = value['detection'] as Record<string, unknown>
+  const holder = Object.keys(detection).find((k) => isMap(detection[k]) && 'condition' in (detection[k] as Record<string, unknown>))
+  if (!holder) return undefined
+  return error('rule/misplaced-condition', `'condition' is indented inside '${holder}'; it must be a key of detection, at the same indentation as '${holder}'`, doc.locate(['detection', holder, 'condition'])?.key ?? doc.at, file)
 }
 
 function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diagnostic {
@@ -241,7 +259,7 @@ export function crossFileChecks(rules: readonly Rule[], others: readonly OtherDo
     if (r.id) {
       const first = byId.get(r.id)
       if (first) out.push(error('rule/duplicate-id', `id ${r.id} is also used by ${first.file}:${first.at.line + 1}`, idPos(r), r.file))
-      else byId.set(r.id, { file: r.file, at: r.at })
+      else byId.set(r.id, { file: r.file, at: idPos(r) })
     }
     if ('detection' in r && r.title) {
       const key = r.title.toLowerCase()
@@ -254,5 +272,5 @@ export function crossFileChecks(rules: readonly Rule[], others: readonly OtherDo
 }
 
 function idPos(r: Rule | OtherDocument): Pos {
-  return r.at
+  return ('idAt' in r && r.idAt) || r.at
 }

@@ -14,6 +14,8 @@ export interface Rule {
   /** Where the rule's document starts (multi-document files hold several). */
   readonly at: Pos
   readonly id?: string
+  /** Where the `id` value is, for diagnostics about it. */
+  readonly idAt?: Pos
   readonly title: string
   readonly name?: string
   readonly status?: string

@@ -1,0 +1,224 @@
+import { describe, expect, it } from 'vitest'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { backend } from '../../src/backends/osquery.js'
+import { astRule, sigma } from './helpers.js'
+
+const PROC = "SELECT * FROM process_etw_events WHERE type = 'ProcessStart' AND "
+const q = (detection: string, logsource?: string) => {
+  const c = backend.compile(sigma(detection, logsource))
+  expect(c.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
+  return c.query!
+}
+const refused = (detection: string, logsource?: string) => {
+  const c = backend.compile(sigma(detection, logsource))
+  expect(c.query).toBeUndefined()
+  return c.diagnostics
+}
+
+describe('osquery backend: Match shapes (case-insensitive by default)', () => {
+  it.each([
+    ["Image|endswith: '\\sc.exe'", "path LIKE '%\\sc.exe'"],
+    ["Image|startswith: 'C:\\Windows\\'", "path LIKE 'C:\\Windows\\%'"],
+    ["CommandLine|contains: ' stop '", "cmdline LIKE '% stop %'"],
+    ["Image: 'C:\\Windows\\sc.exe'", "path = 'C:\\Windows\\sc.exe' COLLATE NOCASE"],
+    ["CommandLine: '1234'", "cmdline = '1234'"],
+    ["CommandLine: ''", "cmdline = ''"],
+    ["CommandLine: 'sc*stop'", "cmdline LIKE 'sc%stop'"],
+    ["CommandLine: 'sc?exe'", "cmdline LIKE 'sc_exe'"],
+    ["CommandLine: '*'", 'cmdline IS NOT NULL'],
+    ["CommandLine|contains: \"it's\"", "cmdline LIKE '%it''s%'"],
+  ])('%s → %s', (detection, sql) => {
+    expect(q(`  sel:\n    ${detection}\n  condition: sel`)).toBe(`${PROC}${sql};`)
+  })
+
+  it('escapes LIKE wildcards in literals with ESCAPE, doubling backslashes only then', () => {
+    expect(q("  sel:\n    CommandLine|contains: 'C:\\my_dir\\100%'\n  condition: sel")).toBe(`${PROC}cmdline LIKE '%C:\\\\my\\_dir\\\\100\\%%' ESCAPE '\\';`)
+  })
+
+  it('keeps a trailing backslash literal', () => {
+    expect(q("  sel:\n    CommandLine|endswith: 'dir\\'\n  condition: sel")).toBe(`${PROC}cmdline LIKE '%dir\\';`)
+  })
+
+  it('lowers a non-ASCII letter and replaces its upper-case forms in the value first', () => {
+    expect(q("  sel:\n    CommandLine|contains: 'Éc'\n  condition: sel")).toBe(`${PROC}replace(cmdline, 'É', 'é') LIKE '%éc%';`)
+    expect(q("  sel:\n    CommandLine: 'straße'\n  condition: sel")).toBe(`${PROC}replace(cmdline, 'ẞ', 'ß') = 'straße' COLLATE NOCASE;`)
+  })
+
+  it('refuses case-insensitive sigma and dotted I, whose lower case depends on context', () => {
+    for (const v of ['Σ', 'ς', 'İ']) {
+      const ds = refused(`  sel:\n    CommandLine|contains: '${v}'\n  condition: sel`)
+      expect(ds.map((d) => d.code)).toEqual(['target/unsupported-case-folding'])
+      expect(ds[0]!.message).toContain('osquery cannot express')
+      expect(ds[0]!.at).toBeDefined()
+    }
+  })
+
+  it('emoji and other caseless characters go through LIKE unchanged', () => {
+    expect(q("  sel:\n    CommandLine|contains: '😀'\n  condition: sel")).toBe(`${PROC}cmdline LIKE '%😀%';`)
+  })
+})
+
+describe('osquery backend: cased matches', () => {
+  it('uses = for an exact value and GLOB with one-character classes for literal * ? [', () => {
+    expect(q("  sel:\n    CommandLine|cased: 'Stop'\n  condition: sel")).toBe(`${PROC}cmdline = 'Stop';`)
+    expect(q("  sel:\n    CommandLine|cased|contains: 'a\\*b\\?[c'\n  condition: sel")).toBe(`${PROC}cmdline GLOB '*a[*]b[?][[]c*';`)
+    expect(q("  sel:\n    CommandLine|cased: 'a?b'\n  condition: sel")).toBe(`${PROC}cmdline GLOB 'a?b';`)
+  })
+
+  it('overrides a NOCASE column with COLLATE BINARY', () => {
+    expect(q("  sel:\n    ServiceName|cased: 'WinDefend'\n  condition: sel", 'product: windows\n  category: service_state')).toBe(
+      "SELECT * FROM services WHERE name = 'WinDefend' COLLATE BINARY;",
+    )
+  })
+})
+
+describe('osquery backend: columns, JSON event data, integers', () => {
+  const SYS = 'product: windows\n  service: system'
+  it('reaches EventData through json_extract and compares integer columns numerically', () => {
+    expect(q('  sel:\n    EventID: 7036\n    param1: Windows Defender\n  condition: sel', SYS)).toBe(
+      "SELECT * FROM windows_events WHERE source = 'System' AND eventid = 7036 AND json_extract(data, '$.EventData.param1') = 'Windows Defender' COLLATE NOCASE;",
+    )
+  })
+  it('compares a non-canonical integer text as text', () => {
+    expect(q("  sel:\n    EventID: '07036'\n  condition: sel", SYS)).toBe("SELECT * FROM windows_events WHERE source = 'System' AND CAST(eventid AS TEXT) = '07036';")
+  })
+  it('quotes a JSON key with a dot', () => {
+    expect(q("  sel:\n    a.b: x\n  condition: sel", SYS)).toContain(`json_extract(data, '$.EventData."a.b"') = 'x' COLLATE NOCASE`)
+  })
+  it('refuses a field fixed by the log source', () => {
+    expect(refused('  sel:\n    Channel: Security\n  condition: sel', SYS).map((d) => d.code)).toEqual(['target/unsupported-field'])
+  })
+  it('adds the log source conditions: syscall IN for Linux, event_type for macOS', () => {
+    expect(q("  sel:\n    Image|endswith: '/systemctl'\n  condition: sel", 'product: linux\n  category: process_creation')).toBe(
+      "SELECT * FROM process_events WHERE syscall IN ('execve', 'execveat') AND path LIKE '%/systemctl';",
+    )
+    expect(q("  sel:\n    Image|endswith: '/launchctl'\n  condition: sel", 'product: macos\n  category: process_creation')).toBe(
+      "SELECT * FROM es_process_events WHERE event_type = 'exec' AND path LIKE '%/launchctl';",
+    )
+  })
+  it('picks the most specific log source (ps_script has a fixed event id)', () => {
+    expect(q("  sel:\n    ScriptBlockText|contains: 'Stop-Service'\n  condition: sel", 'product: windows\n  category: ps_script')).toBe(
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-PowerShell/Operational' AND eventid = 4104 AND json_extract(data, '$.EventData.ScriptBlockText') LIKE '%Stop-Service%';",
+    )
+  })
+})
+
+describe('osquery backend: boolean structure and NULL', () => {
+  it('guards negated predicates so a NULL column reads as not matching', () => {
+    expect(q("  sel:\n    Image|endswith: '\\sc.exe'\n  f:\n    CommandLine|contains: query\n  condition: sel and not f")).toBe(
+      `${PROC}path LIKE '%\\sc.exe' AND NOT (cmdline IS NOT NULL AND cmdline LIKE '%query%');`,
+    )
+  })
+  it('parenthesises OR under AND, and a top-level OR after the fixed conditions', () => {
+    expect(q('  a:\n    CommandLine: x\n  b:\n    Image: y\n  c:\n    User: z\n  condition: (a or b) and c')).toBe(
+      `${PROC}(cmdline = 'x' COLLATE NOCASE OR path = 'y' COLLATE NOCASE) AND username = 'z' COLLATE NOCASE;`,
+    )
+    expect(q('  a:\n    CommandLine: x\n  b:\n    Image: y\n  condition: a or b')).toBe(
+      `${PROC}(cmdline = 'x' COLLATE NOCASE OR path = 'y' COLLATE NOCASE);`,
+    )
+  })
+  it('neq is present-and-different', () => {
+    expect(q('  sel:\n    User|neq: SYSTEM\n  condition: sel')).toBe(
+      `${PROC}username IS NOT NULL AND NOT (username IS NOT NULL AND username = 'SYSTEM' COLLATE NOCASE);`,
+    )
+  })
+  it('null and exists', () => {
+    expect(q('  sel:\n    User: null\n  condition: sel')).toBe(`${PROC}username IS NULL;`)
+    expect(q('  sel:\n    User|exists: true\n  condition: sel')).toBe(`${PROC}username IS NOT NULL;`)
+  })
+})
+
+describe('osquery backend: regex, cidr, compare, fieldref', () => {
+  const SEC = 'product: windows\n  service: security'
+  it('regex → regex_match(...) IS NOT NULL', () => {
+    expect(q("  sel:\n    CommandLine|re: 'sc(\\.exe)? +stop'\n  condition: sel")).toBe(`${PROC}regex_match(cmdline, 'sc(\\.exe)? +stop', 0) IS NOT NULL;`)
+  })
+  it('the i flag becomes letter classes', () => {
+    expect(q("  sel:\n    CommandLine|re|i: 'st[a-c]p\\d'\n  condition: sel")).toBe(`${PROC}regex_match(cmdline, '[sS][tT][a-cA-C][pP]\\d', 0) IS NOT NULL;`)
+  })
+  it.each([
+    ['a\\sb', 'white space'],
+    ['a.b', "'.'"],
+    ['a[^b]c', "'[^b]'"],
+    ['(?<=a)b', 'lookbehind'],
+    ['é', 'non-ASCII'],
+    ['a{', "'{'"],
+    ['x'.repeat(257), '256 bytes'],
+  ])('refuses /%s/ (%s)', (re, why) => {
+    const ds = refused(`  sel:\n    CommandLine|re: '${re}'\n  condition: sel`)
+    expect(ds.map((d) => d.code)).toEqual(['target/unsupported-regex'])
+    expect(ds[0]!.message).toContain(why)
+  })
+  it('unbounded repeats of a dot are exact on bytes and kept', () => {
+    expect(q("  sel:\n    CommandLine|re: 'a.*b.+c'\n  condition: sel")).toContain("regex_match(cmdline, 'a.*b.+c', 0)")
+  })
+  it('IPv4 cidr: ends by IN, the rest through a guarded in_cidr_block', () => {
+    expect(q("  sel:\n    IpAddress|cidr: '10.1.2.3/8'\n  condition: sel", SEC)).toBe(
+      "SELECT * FROM windows_events WHERE source = 'Security' AND (json_extract(data, '$.EventData.IpAddress') IN ('10.0.0.0', '10.255.255.255') OR CASE WHEN typeof(json_extract(data, '$.EventData.IpAddress')) = 'text' AND regex_match(json_extract(data, '$.EventData.IpAddress'), '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$', 0) IS NOT NULL THEN in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress')) ELSE 0 END = 1);",
+    )
+    expect(q("  sel:\n    IpAddress|cidr: '192.168.1.7/32'\n  condition: sel", SEC)).toContain("json_extract(data, '$.EventData.IpAddress') = '192.168.1.7'")
+    expect(q("  sel:\n    IpAddress|cidr: '192.168.1.6/31'\n  condition: sel", SEC)).toContain("IN ('192.168.1.6', '192.168.1.7');")
+  })
+  it('refuses IPv6 cidr', () => {
+    expect(refused("  sel:\n    IpAddress|cidr: '::1/128'\n  condition: sel", SEC).map((d) => d.code)).toEqual(['target/unsupported-cidr'])
+  })
+  it('compare: numeric column directly, text only once it reads as a number', () => {
+    expect(q('  sel:\n    ProcessId|gt: 100\n  condition: sel')).toBe(`${PROC}pid > 100;`)
+    expect(q('  sel:\n    LogonType|lte: 3\n  condition: sel', SEC)).toContain(
+      "regex_match(trim(json_extract(data, '$.EventData.LogonType'), char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)), '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$', 0) IS NOT NULL AND CAST(",
+    )
+  })
+  it('fieldref: cased only', () => {
+    expect(q('  sel:\n    SubjectUserName|fieldref|cased: TargetUserName\n  condition: sel', SEC)).toBe(
+      "SELECT * FROM windows_events WHERE source = 'Security' AND json_extract(data, '$.EventData.SubjectUserName') = json_extract(data, '$.EventData.TargetUserName');",
+    )
+    expect(refused('  sel:\n    SubjectUserName|fieldref: TargetUserName\n  condition: sel', SEC).map((d) => d.code)).toEqual(['target/unsupported-fieldref'])
+  })
+})
+
+describe('osquery backend: refusals', () => {
+  it('keywords', () => {
+    const ds = refused("  keywords:\n    - 'stop'\n  condition: keywords")
+    expect(ds.map((d) => d.code)).toEqual(['target/unsupported-keyword'])
+  })
+  it('a field the table does not have, with its position; every offending field is reported', () => {
+    const ds = refused("  sel:\n    ParentImage|endswith: '\\cmd.exe'\n    OriginalFileName: sc.exe\n  condition: sel")
+    expect(ds.map((d) => [d.code, d.file, d.target, d.at?.line])).toEqual([
+      ['target/unknown-field', 'test.yml', 'osquery', 6],
+      ['target/unknown-field', 'test.yml', 'osquery', 7],
+    ])
+    expect(ds[0]!.message).toContain("'ParentImage'")
+  })
+  it('a log source with no osquery table, listing the supported ones', () => {
+    const ds = refused("  sel:\n    QueryName: x\n  condition: sel", 'product: windows\n  category: dns_query')
+    expect(ds.map((d) => d.code)).toEqual(['target/unsupported-logsource'])
+    expect(ds[0]!.message).toContain('category: process_creation, product: linux')
+  })
+  it('a NUL character in a value', () => {
+    const r = astRule({ kind: 'Match', field: 'CommandLine', pattern: [{ kind: 'lit', text: 'a\u0000b' }], cased: false })
+    expect(backend.compile(r).diagnostics.map((d) => d.code)).toEqual(['target/unsupported-value'])
+  })
+})
+
+describe('osquery backend: environment', () => {
+  it('merges a user pipeline: a new log source and a field override', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
+    const file = join(dir, 'pipeline.yml')
+    writeFileSync(file, `fields:\n  CommandLine: cmdline\nlogsources:\n  linux-processes:\n    match: { product: linux, category: process_snapshot }\n    table: processes_custom\n`)
+    const bad = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['target/pipeline'])
+    writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { ParentProcessId: ppid, Hostname: username }\n`)
+    const file2 = join(dir, 'pipeline2.yml')
+    writeFileSync(file2, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { Hostname: username }\n`)
+    const ok = backend.compile(sigma('  sel:\n    Hostname: x\n  condition: sel'), { pipeline: file2 })
+    expect(ok.query).toBe(`${PROC}username = 'x' COLLATE NOCASE;`)
+  })
+  it('is deterministic and gives the formats their context', () => {
+    const r = sigma("  sel:\n    CommandLine|contains: 'Éß'\n  condition: sel")
+    const a = backend.compile(r), b = backend.compile(r)
+    expect(a).toEqual(b)
+    expect(a.context).toMatchObject({ table: 'process_etw_events', platform: 'windows', interval: 60, evented: true, name: 'test_rule', snapshot: false, removed: false })
+  })
+})
