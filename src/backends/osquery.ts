@@ -216,6 +216,9 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
       return { text: parts.join(n.kind === 'And' ? ' AND ' : ' OR '), prec: bp }
     }
     case 'Not': {
+      // NOT over a NULL test is the opposite test (both are two-valued): `|neq` reads cleanly.
+      if (n.item.kind === 'Null' || n.item.kind === 'Exists')
+        return emit(ctx, { ...n.item, kind: n.item.kind === 'Null' ? 'Exists' : 'Null' }, negated)
       const s = emit(ctx, n.item, true)
       return { text: `NOT (${s.text})`, prec: ATOM }
     }

@@ -186,15 +186,15 @@ describe('osquery backend: refusals', () => {
   it('a field the table does not have, with its position; every offending field is reported', () => {
     const ds = refused("  sel:\n    ParentImage|endswith: '\\cmd.exe'\n    OriginalFileName: sc.exe\n  condition: sel")
     expect(ds.map((d) => [d.code, d.file, d.target, d.at?.line])).toEqual([
-      ['target/unknown-field', 'test.yml', 'osquery', 6],
       ['target/unknown-field', 'test.yml', 'osquery', 7],
+      ['target/unknown-field', 'test.yml', 'osquery', 8],
     ])
     expect(ds[0]!.message).toContain("'ParentImage'")
   })
   it('a log source with no osquery table, listing the supported ones', () => {
     const ds = refused("  sel:\n    QueryName: x\n  condition: sel", 'product: windows\n  category: dns_query')
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-logsource'])
-    expect(ds[0]!.message).toContain('category: process_creation, product: linux')
+    expect(ds[0]!.message).toContain('product: linux, category: process_creation')
   })
   it('a NUL character in a value', () => {
     const r = astRule({ kind: 'Match', field: 'CommandLine', pattern: [{ kind: 'lit', text: 'a\u0000b' }], cased: false })
