@@ -7,7 +7,7 @@
  * Every node keeps the 0-based offset of its first character in the condition text, so that
  * errors can point inside the YAML value.
  */
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain'
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
 
 export type Condition =
   | { readonly kind: 'and'; readonly items: readonly Condition[]; readonly offset: number }
