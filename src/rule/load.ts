@@ -5,13 +5,13 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv'
+import type { ErrorObject } from 'ajv'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import type { Pos } from '../ast/nodes.js'
 import { buildDetection } from './build.js'
 import { checkMetadata } from './checks.js'
 import type { Rule } from './rule.js'
-import { ruleSchema } from './schema.js'
+import validateRule from './schema-validate.generated.js'
 import { parseYaml, type YamlDocument } from './yaml.js'
 
 export interface LoadOptions {
@@ -34,12 +34,10 @@ export interface Loaded {
   readonly diagnostics: Diagnostic[]
 }
 
-const Ajv = AjvModule as unknown as typeof AjvModule.default
-let validateRule: ValidateFunction | undefined
-
+/** ajv's validator for `ruleSchema`, generated ahead of time (scripts/generate-schema-validator.mjs). */
 function schemaCheck(value: unknown): ErrorObject[] {
-  validateRule ??= new Ajv({ allErrors: true, strict: false }).compile(ruleSchema)
-  return validateRule(value) ? [] : [...(validateRule.errors ?? [])]
+  const validate = validateRule as ((v: unknown) => boolean) & { errors?: ErrorObject[] | null }
+  return validate(value) ? [] : [...(validate.errors ?? [])]
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
