@@ -70,7 +70,8 @@ export function parseLock(text: string, file: string): { lock?: Lock; diagnostic
   return { lock: { lockFormat: LOCK_FORMAT, rules }, diagnostics: [] }
 }
 
-const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+/** Changelog order: by file, then id — the order a reviewer reads the repository in. */
+const byFile = (a: Change, b: Change) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
 
 /** The next lock and the changelog since `previous` (none: every rule is added at version 1). */
 export function nextLock(previous: Lock | undefined, current: readonly RuleState[]): { lock: Lock; changelog: Changelog } {
@@ -107,7 +108,7 @@ export function nextLock(previous: Lock | undefined, current: readonly RuleState
   for (const id of Object.keys(entries).sort()) sorted[id] = entries[id]!
   return {
     lock: { lockFormat: LOCK_FORMAT, rules: sorted },
-    changelog: { added: added.sort(byId), changed: changed.sort(byId), removed: removed.sort(byId), unchanged },
+    changelog: { added: added.sort(byFile), changed: changed.sort(byFile), removed: removed.sort(byFile), unchanged },
   }
 }
 

@@ -1,0 +1,235 @@
+/**
+ * Assemble a release bundle in memory: every rule compiled for every target and rendered in every
+ * format the target ships, a manifest with per-rule and per-artifact sha256, the next lock and its
+ * changelog, a reproducible `.tar.gz` of all that, and `SHA256SUMS`. Nothing touches the disk
+ * here; `write.ts` puts the result in place atomically. Any error in any rule fails the whole
+ * bundle, and every failing rule is reported.
+ */
+import { readFileSync } from 'node:fs'
+import { relative, resolve, sep } from 'node:path'
+import { compile, targetOptions } from '../api.js'
+import type { TargetId } from '../backends/types.js'
+import { DEFAULT_CONFIG, type Config } from '../config.js'
+import { error, type Diagnostic } from '../diagnostics.js'
+import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
+import { loadPaths } from '../rule/load.js'
+import type { Rule } from '../rule/rule.js'
+import { extensionOf, stemsFor } from '../cli/output-files.js'
+import { version as toolVersion } from '../cli/version.js'
+import { gzip } from './gzip.js'
+import { canonicalJson, sha256 } from './hash.js'
+import { changelogMarkdown, nextLock, type Changelog, type Lock, type RuleState } from './lock.js'
+import { tar, TarPathError, type TarFile } from './tar.js'
+
+export interface BundleOptions {
+  readonly config?: Config
+  /** The previous lock; without one every rule is new at version 1. */
+  readonly lock?: Lock
+  /** sha256 of the previous lock file, recorded in the manifest and changelog. */
+  readonly lockSha256?: string
+  /** A target that refuses a rule skips it (listed in the manifest) instead of failing the bundle. */
+  readonly skipUnsupported?: boolean
+  /** Archive name: `<name>.tar.gz` holding the folder `<name>/`. */
+  readonly name?: string
+  /** Paths in the manifest are relative to this folder (default: the working folder). */
+  readonly root?: string
+  readonly onProgress?: (done: number, total: number) => void
+}
+
+export interface Artifact {
+  readonly target: TargetId
+  readonly format: string
+  readonly path: string
+  readonly sha256: string
+}
+
+export interface Skipped {
+  readonly target: TargetId
+  readonly code: string
+  readonly message: string
+}
+
+export interface ManifestRule {
+  readonly id: string
+  readonly title: string
+  readonly version: number
+  readonly status: string | null
+  readonly level: string | null
+  readonly file: string
+  /** sha256 of the rule file's bytes (a multi-document file: the whole file). */
+  readonly sourceSha256: string
+  /** sha256 of the rule document's canonical JSON: what the lock compares. */
+  readonly contentSha256: string
+  readonly artifacts: readonly Artifact[]
+  readonly skipped: readonly Skipped[]
+}
+
+export interface Manifest {
+  readonly tool: 'rulesmith'
+  readonly toolVersion: string
+  readonly name: string
+  readonly targets: readonly TargetId[]
+  readonly formats: Readonly<Partial<Record<TargetId, readonly string[]>>>
+  readonly previousLockSha256: string | null
+  readonly rules: readonly ManifestRule[]
+  readonly changelog: Changelog
+}
+
+/** One rule file that keeps the bundle from being built, with its errors. */
+export interface FailingRule {
+  readonly file: string
+  readonly diagnostics: readonly Diagnostic[]
+}
+
+export interface BuiltBundle {
+  /** Every file of the bundle folder, sorted by path. */
+  readonly files: readonly TarFile[]
+  readonly manifest: Manifest
+  readonly lock: Lock
+  readonly archive: string
+}
+
+export interface BundleResult {
+  /** Absent when anything failed. */
+  readonly bundle?: BuiltBundle
+  readonly failing: readonly FailingRule[]
+  readonly diagnostics: readonly Diagnostic[]
+  readonly files: readonly string[]
+  readonly rules: number
+}
+
+export const DEFAULT_BUNDLE_NAME = 'detections'
+
+const utf8 = (s: string) => Buffer.from(s, 'utf8')
+const withNewline = (s: string) => (s.endsWith('\n') ? s : s + '\n')
+
+export async function buildBundle(paths: readonly string[], options: BundleOptions = {}): Promise<BundleResult> {
+  const config = options.config ?? DEFAULT_CONFIG
+  const name = options.name ?? DEFAULT_BUNDLE_NAME
+  const root = options.root ?? process.cwd()
+  const portable = (file: string) => relative(root, resolve(file)).split(sep).join('/')
+  const loaded = loadPaths(paths, { placeholders: config.placeholders })
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics]
+  const rules = loaded.rules
+  for (const rule of rules)
+    if (!rule.id) diagnostics.push(error('bundle/missing-id', `rule '${rule.title}' has no id: a bundle tracks rules by id (add a UUID 'id:')`, rule.at, rule.file))
+
+  // Versions first: the formats may print them (`rule.version`).
+  const contentSha = new Map(rules.map((r) => [r, sha256(canonicalJson(r.raw))]))
+  const states: RuleState[] = rules.filter((r) => r.id).map((r) => ({ id: r.id!, title: r.title, file: portable(r.file), sha256: contentSha.get(r)! }))
+  const { lock, changelog } = nextLock(options.lock, states)
+
+  const targets = [...config.targets]
+  const formats: Partial<Record<TargetId, string[]>> = {}
+  // A target that ships no templates still gets its bare query, as format `default`.
+  for (const t of targets) formats[t] = formatsOf(t).length ? formatsOf(t) : ['default']
+  const stems = stemsFor(rules)
+  const files: TarFile[] = []
+  const manifestRules: ManifestRule[] = []
+  for (const [i, rule] of rules.entries()) {
+    const version = lock.rules[rule.id ?? '']?.version ?? 1
+    const vars = ruleVars(rule, version)
+    const artifacts: Artifact[] = [], skipped: Skipped[] = []
+    for (const t of targets) {
+      const compiled = await compileSafely(rule, t, targetOptions(config, t))
+      const refused = compiled.query === undefined
+      const why = compiled.diagnostics.find((d) => d.severity === 'error')
+      const skip = refused && options.skipUnsupported === true && why !== undefined && why.code.startsWith('target/')
+      for (const d of compiled.diagnostics)
+        diagnostics.push({ ...d, file: d.file ?? rule.file, target: d.target ?? t, ...(skip && d.code.startsWith('target/') ? { severity: 'warning' as const } : {}) })
+      if (refused) {
+        if (skip) skipped.push({ target: t, code: why.code, message: why.message })
+        else if (!why) diagnostics.push(error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file))
+        continue
+      }
+      for (const format of formats[t]!) {
+        const path = `${t}/${format}/${stems[i]}.${extensionOf(t, format)}`
+        let text: string
+        try {
+          text = formatsOf(t).includes(format)
+            ? await renderFormat(t, { name: format }, { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} })
+            : compiled.query!
+        } catch (e) {
+          diagnostics.push(error('bundle/format-failed', `${t}: format '${format}' failed: ${(e as Error).message}`, rule.at, rule.file))
+          continue
+        }
+        const data = utf8(withNewline(text))
+        artifacts.push({ target: t, format, path, sha256: sha256(data) })
+        files.push({ path, data })
+      }
+    }
+    manifestRules.push({
+      id: rule.id ?? '',
+      title: rule.title,
+      version,
+      status: rule.status ?? null,
+      level: rule.level ?? null,
+      file: portable(rule.file),
+      sourceSha256: sourceSha(rule.file),
+      contentSha256: contentSha.get(rule)!,
+      artifacts,
+      skipped,
+    })
+    options.onProgress?.(i + 1, rules.length)
+  }
+
+  const failing = failingRules(diagnostics)
+  const base = { diagnostics, files: loaded.files, rules: rules.length }
+  if (failing.length || diagnostics.some((d) => d.severity === 'error')) return { ...base, failing }
+
+  const manifest: Manifest = {
+    tool: 'rulesmith',
+    toolVersion: toolVersion(),
+    name,
+    targets,
+    formats,
+    previousLockSha256: options.lockSha256 ?? null,
+    rules: [...manifestRules].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    changelog,
+  }
+  files.push({ path: 'manifest.json', data: utf8(JSON.stringify(manifest, null, 2) + '\n') })
+  files.push({ path: 'rules.lock.json', data: utf8(JSON.stringify(lock, null, 2) + '\n') })
+  files.push({ path: 'CHANGELOG.md', data: utf8(changelogMarkdown(name, changelog, options.lockSha256)) })
+  const archive = `${name}.tar.gz`
+  let packed: Buffer
+  try {
+    packed = gzip(tar(files.map((f) => ({ path: `${name}/${f.path}`, data: f.data }))))
+  } catch (e) {
+    if (!(e instanceof TarPathError)) throw e
+    return { ...base, diagnostics: [...diagnostics, error('bundle/archive', e.message)], failing }
+  }
+  files.push({ path: archive, data: packed })
+  files.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+  // GNU coreutils' format (hash, two spaces, path), so `sha256sum -c SHA256SUMS` checks the folder.
+  const sums = files.map((f) => `${sha256(f.data)}  ${f.path}\n`).join('')
+  const all = [...files, { path: 'SHA256SUMS', data: utf8(sums) }]
+  return { ...base, failing, bundle: { files: all, manifest, lock, archive } }
+}
+
+/** A missing or crashing backend is a diagnostic on the rule, never an exception. */
+async function compileSafely(rule: Rule, target: TargetId, options: ReturnType<typeof targetOptions>) {
+  try {
+    return await compile(rule, target, options)
+  } catch (e) {
+    return { diagnostics: [error('bundle/target-unavailable', `${target}: cannot load the backend: ${(e as Error).message}`, rule.at, rule.file)] } as { query?: string; diagnostics: Diagnostic[]; context?: Record<string, unknown> }
+  }
+}
+
+function sourceSha(file: string): string {
+  try {
+    return sha256(readFileSync(file))
+  } catch {
+    return ''
+  }
+}
+
+/** Every file with an error, and its errors, sorted by path. */
+function failingRules(ds: readonly Diagnostic[]): FailingRule[] {
+  const byFile = new Map<string, Diagnostic[]>()
+  for (const d of ds) {
+    if (d.severity !== 'error') continue
+    const key = d.file ?? '<input>'
+    byFile.set(key, [...(byFile.get(key) ?? []), d])
+  }
+  return [...byFile.keys()].sort().map((file) => ({ file, diagnostics: byFile.get(file)! }))
+}
