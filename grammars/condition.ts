@@ -121,6 +121,11 @@ let parser: ConditionParser | undefined
 export function parseCondition(text: string): { condition?: Condition; errors: ConditionError[] } {
   parser ??= new ConditionParser()
   const lexed = lexer.tokenize(text)
+  const pipe = text.indexOf('|')
+  if (pipe >= 0) {
+    // Sigma v1 aggregations (`… | count() by x > 5`) are obsolete since v2 (spec, correlations).
+    return { errors: [{ message: "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule", offset: pipe }] }
+  }
   if (lexed.errors.length > 0) {
     const e = lexed.errors[0]!
     return { errors: [{ message: `unexpected '${text.slice(e.offset, e.offset + e.length)}' in condition (conditions use and, or, not, parentheses and 1 of / all of)`, offset: e.offset }] }

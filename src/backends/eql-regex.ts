@@ -142,7 +142,13 @@ const SETS: Readonly<Record<string, string>> = {
   s: JS_SPACE.map(classItem).join(''),
 }
 /** `.` without the `s` flag: any unit but a line terminator. */
-const DOT_NO_S = '[^' + ['\n', '\r', '\u2028', '\u2029'].map(luceneChar).join('') + ']'
+const LINE_TERMINATORS = ['\n', '\r', '\u2028', '\u2029'].map(luceneChar).join('')
+/**
+ * Without the `u` flag, `.` and negated classes match one UTF-16 unit, so alone they never match
+ * a whole astral character (an emoji is two units); repeated without bound they match any run.
+ * Lucene counts code points, so a single such atom excludes the astral planes explicitly.
+ */
+const ASTRAL = '\u{10000}-\u{10FFFF}'
 
 interface Flags {
   readonly i: boolean
@@ -229,10 +235,19 @@ class RegexTranslator {
     return (start ? '' : '.*') + (start || end ? inner : `(${inner})`) + (end ? '' : '.*')
   }
 
+  /** Set by atom(): the atom matches any one UTF-16 unit of a set given as a negated Lucene class body. */
+  private unitSet: string | undefined
+
   private term(): string {
     const start = this.i
-    const atom = this.atom()
+    this.unitSet = undefined
+    let atom = this.atom()
+    const unitSet = this.unitSet as string | undefined
     const q = this.quantifier()
+    if (unitSet !== undefined) {
+      const unbounded = q === '*' || q === '+' || /^\{\d+,\}$/.test(q)
+      atom = unbounded ? (unitSet === '' ? '.' : `[^${unitSet}]`) : `[^${unitSet}${ASTRAL}]`
+    }
     if (q === '') return atom
     const atomText = this.src.slice(start, this.i)
     // Without the `u` flag a quantifier binds to the low surrogate of an astral character alone.
@@ -278,12 +293,14 @@ class RegexTranslator {
       const inner = this.disjunction()
       if (this.peek() !== ')') this.refuse('regex', 'an unclosed "("')
       this.i++
+      this.unitSet = undefined
       return `(${inner})`
     }
     if (c === '[') return this.charClass()
     if (c === '.') {
       this.i++
-      return this.flags.s ? '.' : DOT_NO_S
+      this.unitSet = this.flags.s ? '' : LINE_TERMINATORS
+      return ''
     }
     if (c === '\\') return this.escape()
     if (c === '*' || c === '+' || c === '?') this.refuse('regex', `a quantifier ${c} with nothing to repeat`)
@@ -322,7 +339,12 @@ class RegexTranslator {
     const negated = e !== lower
     if (inClass && negated) this.refuse('regex', `\\${e} inside a character class`)
     this.i += 2
-    return inClass ? SETS[lower]! : `[${negated ? '^' : ''}${SETS[lower]}]`
+    if (inClass) return SETS[lower]!
+    if (negated) {
+      this.unitSet = SETS[lower]!
+      return ''
+    }
+    return `[${SETS[lower]}]`
   }
 
   /** A single-character escape (`\n`, `\x41`, `\u0041`, `\.`); refuses the ones that are not characters. */
@@ -423,12 +445,13 @@ class RegexTranslator {
       for (const s of singles) extra.delete(s)
       items.push(...[...extra].sort().map(luceneChar))
     }
-    if (items.length === 0) {
-      // `[]` matches nothing and `[^]` any unit; neither has a Lucene class.
-      if (negated) return '.'
-      this.refuse('regex', 'an empty character class')
+    if (items.length === 0 && !negated) this.refuse('regex', 'an empty character class')
+    if (negated) {
+      // `[^]` is any unit.
+      this.unitSet = items.join('')
+      return ''
     }
-    return `[${negated ? '^' : ''}${items.join('')}]`
+    return `[${items.join('')}]`
   }
 
   private escapeSetAhead(): boolean {

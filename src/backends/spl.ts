@@ -127,13 +127,17 @@ function searchable(ctx: Ctx, node: Node): boolean {
 
 /** Render a searchable node. `f="v"` matches when any value of a multivalue field matches. */
 function renderSearch(ctx: Ctx, node: Node): string {
-  const operand = (n: Node): string => (isCompound(n) || n.kind === 'Not' ? `(${renderSearch(ctx, n)})` : renderSearch(ctx, n))
+  // Operands that are compound or start with NOT are parenthesised: `NOT (NOT f=*)`, never `NOT NOT`.
+  const operand = (n: Node): string =>
+    isCompound(n) || n.kind === 'Not' || n.kind === 'Null' ? `(${renderSearch(ctx, n)})` : renderSearch(ctx, n)
   switch (node.kind) {
     case 'And':
       return node.items.map(operand).join(SPL.search.and)
     case 'Or':
       return inGroups(ctx, node.items).map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g))).join(SPL.search.or)
     case 'Not':
+      // Not(Null f) is exactly "f has a value".
+      if (node.item.kind === 'Null') return `${searchField(ctx, node.item.field)}=*`
       // `NOT f="v"` also keeps events without f, as Sigma's `not` does; `f!="v"` would drop them.
       // https://help.splunk.com/splunk-enterprise/search/spl2-search-reference/search-command/search-command-examples
       return SPL.search.not + operand(node.item)

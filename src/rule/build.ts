@@ -55,7 +55,7 @@ function buildCondition(value: unknown, path: Path, searches: Map<string, Node |
   }
   const { condition, errors } = parseCondition(value)
   if (!condition) {
-    for (const e of errors) ctx.diagnostics.push(error('cond/syntax', e.message, ctx.doc.inside(path, e.offset) ?? at(ctx, path), ctx.file))
+    for (const e of errors) ctx.diagnostics.push(error(e.message.startsWith('aggregation') ? 'cond/aggregation' : 'cond/syntax', e.message, ctx.doc.inside(path, e.offset) ?? at(ctx, path), ctx.file))
     return undefined
   }
   let ok = true
@@ -450,7 +450,7 @@ function expandPlaceholders(text: string, placeholders: Readonly<Record<string, 
       continue
     }
     const values = placeholders?.[part.name]
-    if (!values || values.length === 0) return `placeholder %${part.name}% has no value; supply it with --placeholders FILE (a YAML map of name to values)`
+    if (!values || values.length === 0) return `placeholder %${part.name}% has no value; give its values in .rulesmith.yml under placeholders: (name: [values])`
     results = results.flatMap((r) => values.map((v) => r + v))
   }
   return results.map(parsePattern)

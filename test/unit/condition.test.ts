@@ -79,3 +79,10 @@ describe('condition grammar', () => {
     expect(r.errors[0]!.message).toMatch(message)
   })
 })
+
+describe('obsolete aggregations', () => {
+  it('names Sigma v1 aggregation syntax and points at the pipe', () => {
+    const r = parseCondition('selection | count(dst) by src > 10')
+    expect(r.errors[0]).toEqual({ offset: 10, message: "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule" })
+  })
+})

@@ -1,0 +1,229 @@
+/**
+ * The eql verifier: parses the emitted EQL text (grammars/eql.ts) and evaluates it on events mapped
+ * into ECS records (src/backends/eql-env.ts, the only thing shared with the backend), following
+ * Elasticsearch's documented EQL semantics:
+ * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html (E1) and
+ * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-function-ref.html (E2).
+ *
+ * Evaluation is three-valued: a comparison on a missing or null field is null (E2: functions
+ * "return null" on a null argument), `not null` is null, and/or follow Kleene's tables, and an
+ * event matches only when the condition is true. Array fields match when any value does (the
+ * term-level queries EQL compiles to match any value of a multi-valued field; E1 notes that array
+ * values are "not supported" and may be inconsistent, see docs/targets/eql.md).
+ */
+import { parseEql, type EqlQuery, type Expr, type Literal } from '../../grammars/eql.js'
+import type { Diagnostic } from '../diagnostics.js'
+import { parseCidr, parseIp } from '../evaluate/cidr.js'
+import type { JsonEvent, Rule } from '../rule/rule.js'
+import type { TargetOptions, Verified, Verifier } from '../backends/types.js'
+import {
+  UNSEARCHABLE,
+  isStringType,
+  loadEnvironment,
+  mapEvent,
+  resolveLogSource,
+  typeOf,
+  type FieldType,
+  type IndexedValue,
+  type MappedEvent,
+  type Schema,
+} from '../backends/eql-env.js'
+import { LuceneSyntaxError, luceneMatches, wildcardMatches } from './eql-match.js'
+
+type Truth = boolean | null
+
+/** A query the evaluator cannot give a meaning to (wrong operand types, unknown field or function). */
+class QueryError extends Error {}
+
+const not = (a: Truth): Truth => (a === null ? null : !a)
+
+function and(items: readonly Truth[]): Truth {
+  if (items.some((x) => x === false)) return false
+  return items.some((x) => x === null) ? null : true
+}
+
+function or(items: readonly Truth[]): Truth {
+  if (items.some((x) => x === true)) return true
+  return items.some((x) => x === null) ? null : false
+}
+
+/** `any` over a field's values: true if one matches, false if none does, null if it has none. */
+function anyValue(values: readonly IndexedValue[], test: (v: IndexedValue) => boolean): Truth {
+  if (values.length === 0) return null
+  return values.some(test)
+}
+
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase())
+
+/**
+ * An address as Elasticsearch's ip field holds it: IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is stored
+ * as the IPv4 address (https://www.elastic.co/guide/en/elasticsearch/reference/current/ip.html).
+ */
+function address(text: string): { value: bigint; family: 4 | 6 } | undefined {
+  const a = parseIp(text)
+  if (a && a.family === 6 && a.value >> 32n === 0xffffn) return { value: a.value & 0xffffffffn, family: 4 }
+  return a
+}
+
+function inCidr(text: string, cidr: string): boolean {
+  const a = address(text)
+  const c = parseCidr(cidr)
+  if (!a || !c || a.family !== c.family) return false
+  const bits = c.family === 4 ? 32 : 128
+  const mask = c.prefix === 0 ? 0n : ((1n << BigInt(c.prefix)) - 1n) << BigInt(bits - c.prefix)
+  return (a.value & mask) === c.network
+}
+
+function stringArg(l: Literal, what: string): string {
+  if (l.type !== 'string') throw new QueryError(`${what} needs a string, not ${l.type}`)
+  return l.value
+}
+
+function fieldType(schema: Schema, field: string): FieldType {
+  const t = typeOf(schema, field)
+  // E1: a field that is not mapped is an error unless written `?field`.
+  if (t === undefined) throw new QueryError(`unknown field ${field}`)
+  if (t === 'text') throw new QueryError(`text field ${field} (E1: "Text fields are not supported")`)
+  return t
+}
+
+function compare(e: Extract<Expr, { kind: 'compare' }>, rec: MappedEvent, schema: Schema): Truth {
+  const type = fieldType(schema, e.field)
+  const values = rec.values.get(e.field) ?? []
+  const only = e.values.length === 1 ? e.values[0]! : undefined
+  if (only?.type === 'null' && (e.op === '==' || e.op === '!=')) {
+    // E1 "Check if a field exists": `== null` holds when the field has no value.
+    const missing = values.length === 0
+    return e.op === '==' ? missing : !missing
+  }
+  const strings = (op: string): string[] => {
+    // E1: `:` "Can only be used to compare strings"; like/regex/in likewise take strings.
+    if (!isStringType(type)) throw new QueryError(`${op} on the ${type} field ${e.field}`)
+    return e.values.map((l) => stringArg(l, op))
+  }
+  const text = (v: IndexedValue): v is string => typeof v === 'string'
+  switch (e.op) {
+    case ':':
+    case 'like~':
+    case 'like': {
+      const patterns = strings(e.op)
+      const insensitive = e.op !== 'like'
+      return anyValue(values, (v) => text(v) && patterns.some((p) => wildcardMatches(p, v, insensitive)))
+    }
+    case 'regex':
+    case 'regex~': {
+      const patterns = strings(e.op)
+      return anyValue(values, (v) => text(v) && patterns.some((p) => luceneMatches(p, v, e.op === 'regex~')))
+    }
+    case 'in':
+    case 'in~': {
+      const wanted = strings(e.op)
+      const norm = e.op === 'in~' ? asciiLower : (s: string) => s
+      const set = new Set(wanted.map(norm))
+      return anyValue(values, (v) => text(v) && set.has(norm(v)))
+    }
+    case '==':
+    case '!=': {
+      if (!only) throw new QueryError(`${e.op} with a list`)
+      const eq = anyValue(values, (v) => equals(type, v, only, e.field))
+      return e.op === '==' ? eq : not(eq)
+    }
+    case '<':
+    case '<=':
+    case '>':
+    case '>=': {
+      if (type !== 'long' || only?.type !== 'number') throw new QueryError(`${e.op} on the ${type} field ${e.field}`)
+      const n = only.value
+      const test = { '<': (x: number) => x < n, '<=': (x: number) => x <= n, '>': (x: number) => x > n, '>=': (x: number) => x >= n }[e.op]
+      return anyValue(values, (v) => typeof v === 'number' && test(v))
+    }
+  }
+}
+
+/** `==` by field type: strings exactly (case-sensitive, no wildcards; E1), numbers numerically, ip fields as addresses. */
+function equals(type: FieldType, v: IndexedValue, l: Literal, field: string): boolean {
+  if (v === UNSEARCHABLE) return false
+  if (isStringType(type)) {
+    if (l.type !== 'string') throw new QueryError(`== ${l.type} on the string field ${field}`)
+    return v === l.value
+  }
+  if (type === 'long') {
+    if (l.type !== 'number') throw new QueryError(`== ${l.type} on the number field ${field}`)
+    return v === l.value
+  }
+  if (l.type !== 'string') throw new QueryError(`== ${l.type} on the ip field ${field}`)
+  const a = address(String(v))
+  const b = address(l.value)
+  if (!b) throw new QueryError(`${JSON.stringify(l.value)} is not an ip address`)
+  return !!a && a.family === b.family && a.value === b.value
+}
+
+function call(e: Extract<Expr, { kind: 'call' }>, rec: MappedEvent, schema: Schema): Truth {
+  if (e.name !== 'cidrMatch') throw new QueryError(`unknown function ${e.name}`)
+  // E2 cidrMatch: the field "must be of type ip"; IPv4 and IPv6 ranges; null for a null field.
+  const type = fieldType(schema, e.field)
+  if (type !== 'ip') throw new QueryError(`cidrMatch on the ${type} field ${e.field}`)
+  const cidrs = e.args.map((a) => stringArg(a, 'cidrMatch'))
+  for (const c of cidrs) if (!parseCidr(c)) throw new QueryError(`bad CIDR ${JSON.stringify(c)}`)
+  return anyValue(rec.values.get(e.field) ?? [], (v) => typeof v === 'string' && cidrs.some((c) => inCidr(v, c)))
+}
+
+function evaluate(e: Expr, rec: MappedEvent, schema: Schema): Truth {
+  switch (e.kind) {
+    case 'and':
+      return and(e.items.map((i) => evaluate(i, rec, schema)))
+    case 'or':
+      return or(e.items.map((i) => evaluate(i, rec, schema)))
+    case 'not':
+      return not(evaluate(e.item, rec, schema))
+    case 'literal':
+      if (e.value.type !== 'boolean') throw new QueryError(`a ${e.value.type} used as a condition`)
+      return e.value.value
+    case 'compare':
+      return compare(e, rec, schema)
+    case 'call':
+      return call(e, rec, schema)
+  }
+}
+
+/** The event category must equal the record's `event.category` (E1 "Basic syntax"); `any` takes every event. */
+function inCategory(q: EqlQuery, rec: MappedEvent): boolean {
+  if (q.category === 'any') return true
+  return (rec.values.get('event.category') ?? []).includes(q.category)
+}
+
+const verifyError = (code: string, message: string, rule: Rule): Diagnostic => ({
+  code,
+  severity: 'error',
+  message,
+  file: rule.file,
+  at: rule.at,
+  target: 'eql',
+})
+
+export async function verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
+  const parsed = parseEql(query)
+  if (!parsed.query) {
+    return { diagnostics: parsed.errors.map((e) => verifyError('verify/parse', `eql: cannot parse the query at offset ${e.offset}: ${e.message}`, rule)) }
+  }
+  const loaded = loadEnvironment(options)
+  if (!loaded.env) return { diagnostics: loaded.diagnostics }
+  const env = loaded.env
+  const source = resolveLogSource(rule.logsource, env)
+  if (!source) return { diagnostics: [verifyError('verify/logsource', 'eql: the rule has no eql log source to map its events into', rule)] }
+  const q = parsed.query
+  try {
+    const matches = events.map((event) => {
+      const rec = mapEvent(event, rule, source, env)
+      return inCategory(q, rec) && evaluate(q.condition, rec, env.schema) === true
+    })
+    return { matches, diagnostics: [] }
+  } catch (e) {
+    if (e instanceof QueryError || e instanceof LuceneSyntaxError || e instanceof SyntaxError) {
+      return { diagnostics: [verifyError('verify/eval', `eql: cannot evaluate the query: ${e.message}`, rule)] }
+    }
+    throw e
+  }
+}
+
+export const verifier: Verifier = { id: 'eql', verify }

@@ -1,0 +1,95 @@
+/** Builders for the spl tests: rules from inline Sigma YAML (through the real loader) or from AST nodes. */
+import { expect } from 'vitest'
+import type { Node, Pattern, Segment } from '../../src/ast/nodes.js'
+import { backend } from '../../src/backends/spl.js'
+import { verifier } from '../../src/verify/spl.js'
+import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { loadRuleText } from '../../src/rule/load.js'
+import type { JsonEvent, LogSource, Rule } from '../../src/rule/rule.js'
+import type { TargetOptions } from '../../src/backends/types.js'
+
+/** A rule from Sigma YAML; the test fails if the loader reports an error. */
+export function sigma(text: string, file = 'rules/test.yml'): Rule {
+  const loaded = loadRuleText(text, file)
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
+  expect(errors, JSON.stringify(errors)).toEqual([])
+  expect(loaded.rules).toHaveLength(1)
+  return loaded.rules[0]!
+}
+
+/** A process_creation rule around one detection block (YAML lines, indented under `detection:`). */
+export function processRule(detection: string, condition = 'sel'): Rule {
+  return sigma(`title: Test rule
+id: 5f0c3f9e-1111-4222-8333-944455556666
+status: test
+logsource:
+  product: windows
+  category: process_creation
+detection:
+${detection.replace(/^\n/, '').replace(/^/gm, '  ')}
+  condition: ${condition}
+level: high
+`)
+}
+
+/** A Sigma value in its escaped notation (`*` any, `?` one, `\*` `\?` `\\` literal) as a Pattern. */
+export function pat(sigmaValue: string): Pattern {
+  const out: Segment[] = []
+  let lit = ''
+  const flush = (): void => {
+    if (lit) out.push({ kind: 'lit', text: lit })
+    lit = ''
+  }
+  const chars = [...sigmaValue]
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!
+    if (c === '\\' && (chars[i + 1] === '*' || chars[i + 1] === '?' || chars[i + 1] === '\\')) lit += chars[++i]
+    else if (c === '*' || c === '?') {
+      flush()
+      out.push({ kind: c === '*' ? 'any' : 'one' })
+    } else lit += c
+  }
+  flush()
+  return out
+}
+
+export const PROCESS: LogSource = { product: 'windows', category: 'process_creation' }
+
+export function rule(detection: Node, logsource: LogSource = PROCESS): Rule {
+  return {
+    file: 'rules/test.yml',
+    at: { line: 0, col: 0 },
+    id: '5f0c3f9e-1111-4222-8333-944455556666',
+    title: 'Test rule',
+    references: [],
+    tags: [],
+    falsepositives: [],
+    fields: [],
+    logsource,
+    detection,
+    raw: {},
+  }
+}
+
+export const match = (field: string, sigmaValue: string, cased = false): Node => ({ kind: 'Match', field, pattern: pat(sigmaValue), cased, at: { line: 5, col: 4 } })
+
+/** The emitted query, failing the test if the backend refused. */
+export function compileOk(r: Rule, options?: TargetOptions): string {
+  const c = backend.compile(r, options)
+  expect(c.diagnostics.filter((d) => d.severity === 'error'), JSON.stringify(c.diagnostics)).toEqual([])
+  expect(c.query).toBeDefined()
+  return c.query!
+}
+
+/** The query without the log source prefix of windows process_creation. */
+export const SYSMON1 = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1'
+
+/** Reference vs verifier on every event: the mismatching indexes (with the query for messages). */
+export async function mismatches(r: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<{ query?: string; mismatches: number[]; errors: string[] }> {
+  const eq = await checkEquivalence(r, events, backend, verifier, options)
+  return {
+    query: eq.query,
+    mismatches: [...eq.mismatches],
+    errors: eq.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'verify/mismatch').map((d) => `${d.code}: ${d.message}`),
+  }
+}
