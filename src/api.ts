@@ -16,6 +16,8 @@ export interface ValidateOptions {
   readonly allFrom?: readonly string[]
   /** Compile each rule for the config's targets (default true). */
   readonly compile?: boolean
+  /** Called after each compile: `done` of `total` (rules × targets), for a progress bar. */
+  readonly onProgress?: (done: number, total: number) => void
 }
 
 export interface ValidateResult {
@@ -47,10 +49,13 @@ export async function validate(paths: readonly string[], options: ValidateOption
     diagnostics.push(...cross.filter((d) => d.file !== undefined && given.has(resolve(d.file))))
   }
   if (options.compile !== false) {
+    const total = config.targets.length * loaded.rules.length
+    let done = 0
     for (const target of config.targets) {
       for (const rule of loaded.rules) {
         const compiled = await compile(rule, target, targetOptions(config, target))
         diagnostics.push(...applyPolicy(compiled.diagnostics, config.unsupported))
+        options.onProgress?.(++done, total)
       }
     }
   }

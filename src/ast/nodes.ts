@@ -68,13 +68,25 @@ export function fold<R>(node: Node, handlers: Fold<R>): R {
 }
 
 export function and(items: readonly Node[]): Node {
-  const flat = items.flatMap((n) => (n.kind === 'And' ? n.items : [n]))
-  return flat.length === 1 ? flat[0]! : { kind: 'And', items: flat }
+  return junction('And', items)
 }
 
 export function or(items: readonly Node[]): Node {
-  const flat = items.flatMap((n) => (n.kind === 'Or' ? n.items : [n]))
-  return flat.length === 1 ? flat[0]! : { kind: 'Or', items: flat }
+  return junction('Or', items)
+}
+
+/** An And/Or with nested ones of the same kind flattened; a single item stands alone. */
+function junction(kind: 'And' | 'Or', items: readonly Node[]): Node {
+  if (items.length === 1) return items[0]!
+  let flat: Node[] | undefined
+  for (let i = 0; i < items.length; i++) {
+    const n = items[i]!
+    if (n.kind === kind) {
+      flat ??= items.slice(0, i)
+      flat.push(...n.items)
+    } else if (flat) flat.push(n)
+  }
+  return { kind, items: flat ?? items }
 }
 
 export function not(item: Node): Node {

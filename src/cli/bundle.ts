@@ -100,7 +100,7 @@ path or lock, or a non-bundle DIR.
       skipUnsupported: args.switches.has('skip-unsupported'),
       name,
       onProgress: (done, total) => {
-        bar ??= progressBar({ total, label: 'bundle', quiet })
+        bar ??= progressBar({ rules: total, label: 'bundle', quiet })
         bar.update(done)
       },
     })

@@ -9,6 +9,7 @@ import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
 import { extensionOf, stemsFor } from './output-files.js'
+import { progressBar } from './progress.js'
 
 export const command: Command = {
   summary: 'compile rules',
@@ -73,11 +74,14 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const stems = stemsFor(loaded.rules)
     const printed: string[] = []
     const skipped: string[] = []
+    const bar = progressBar({ rules: loaded.rules.length, total: loaded.rules.length * targets.length, label: 'compile', quiet: args.switches.has('quiet') })
+    let done = 0
     for (const t of targets) {
       const fmt = targetArg === 'all' && !formatsOf(t).includes(format) ? 'default' : format
       const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
       const options = targetOptions(config, t, overrides)
       for (const [i, rule] of loaded.rules.entries()) {
+        bar.update(++done)
         const compiled = await compile(rule, t, options)
         const refusal = compiled.query === undefined
         diagnostics.push(...compiled.diagnostics.map((d) => (refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d)))
@@ -100,6 +104,7 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
         }
       }
     }
+    bar.done()
     if (printed.length) process.stdout.write(printed.join('\n'))
     if (skipped.length && !args.switches.has('quiet')) process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
     const summary = { files: loaded.files.length, rules: loaded.rules.length }

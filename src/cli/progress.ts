@@ -15,7 +15,10 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
-  readonly total: number
+  /** How many rules the run covers: decides whether a bar is worth showing. */
+  readonly rules: number
+  /** Steps to count (default `rules`; e.g. rules × targets). */
+  readonly total?: number
   readonly label: string
   readonly quiet?: boolean
   readonly stream?: Pick<NodeJS.WriteStream, 'write' | 'isTTY' | 'columns'>
@@ -27,18 +30,18 @@ const NONE: Progress = { update() {}, done() {} }
 export function progressBar(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr
   const env = options.env ?? process.env
-  if (options.quiet || stream.isTTY !== true || env['TERM'] === 'dumb' || options.total < PROGRESS_MIN_RULES) return NONE
+  if (options.quiet || stream.isTTY !== true || env['TERM'] === 'dumb' || options.rules < PROGRESS_MIN_RULES) return NONE
+  const total = Math.max(1, options.total ?? options.rules)
   let last = -1
   let shown = false
   return {
     update(done) {
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - options.label.length - 24))
-      const filled = Math.round((Math.min(done, options.total) / options.total) * width)
-      if (filled === last && done !== options.total) return // redraw only when the bar moves
+      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - options.label.length - 20))
+      const filled = Math.round((Math.min(done, total) / total) * width)
+      if (filled === last && done !== total) return // redraw only when the bar moves
       last = filled
       shown = true
-      const count = `${done}/${options.total}`
-      stream.write(`\r${options.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count} rules\u001b[K`)
+      stream.write(`\r${options.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total}\u001b[K`)
     },
     done() {
       if (shown) stream.write('\r\u001b[K')

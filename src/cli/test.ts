@@ -6,6 +6,7 @@ import { loadPaths } from '../rule/load.js'
 import { testRule, type RuleTestResult, type TargetStatus } from '../verify/sample-tests.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import { progressBar } from './progress.js'
 import type { Command } from './main.js'
 import { green, red, useColour, yellow } from './style.js'
 
@@ -42,11 +43,14 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
     const loaded = loadPaths(paths, { placeholders: config.placeholders })
     const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
     const results: RuleTestResult[] = []
+    const bar = progressBar({ rules: loaded.rules.length, label: 'test', quiet: args.switches.has('quiet') })
     for (const rule of loaded.rules) {
       const r = await testRule(rule, targets, (target) => targetOptions(config, target))
       results.push(r)
       diagnostics.push(...r.diagnostics)
+      bar.update(results.length)
     }
+    bar.done()
     if (args.switches.has('json')) {
       process.stdout.write(JSON.stringify(results.map((r) => ({ rule: r.rule.id, file: r.rule.file, title: r.rule.title, events: r.events, referenceFailures: r.referenceFailures, targets: r.targets })), null, 2) + '\n')
     } else if (!args.switches.has('quiet')) {

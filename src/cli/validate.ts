@@ -1,6 +1,7 @@
 import { validate } from '../api.js'
 import { choice, parseArgs } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import { progressBar, type Progress } from './progress.js'
 import type { Command } from './main.js'
 import { REPORT_FORMATS } from './report.js'
 
@@ -35,11 +36,17 @@ Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreada
     const format = choice(args, 'format', REPORT_FORMATS, 'text')!
     const paths = requirePaths(args)
     const { config, diagnostics: configDiagnostics } = configFrom(args)
+    let bar: Progress | undefined
     const result = await validate(paths, {
       config,
       allFrom: args.values.get('all-from') ?? [],
       compile: !args.switches.has('no-compile'),
+      onProgress: (done, total) => {
+        bar ??= progressBar({ rules: total / Math.max(1, config.targets.length), total, label: 'validate', quiet: args.switches.has('quiet') })
+        bar.update(done)
+      },
     })
+    bar?.done()
     const ds = [...configDiagnostics, ...result.diagnostics]
     printDiagnostics(ds, format, { files: result.files.length, rules: result.rules.length }, args.switches.has('quiet'))
     return exitCode(ds)

@@ -362,6 +362,7 @@ function transformValue(
   placeholders: Readonly<Record<string, readonly string[]>> | undefined,
 ): Pattern[] | undefined {
   const text = typeof value === 'string' ? value : String(value)
+  if (mods.length === 0 || (mods.length === 1 && mods[0] === 'cased')) return [typeof value === 'string' ? parsePattern(text) : [{ kind: 'lit', text }]]
   let patterns: Pattern[]
   if (mods.includes('expand')) {
     const expanded = expandPlaceholders(text, placeholders)

@@ -85,7 +85,10 @@ function styleAt(text: string, i: number): Located['style'] {
 function collapse(node: Built): Built {
   let n = node
   while (n.children.length === 1 && n.children[0]!.result === n.result && n.children[0]!.kind === n.kind) n = n.children[0]!
-  return { ...n, start: node.start <= n.start ? n.start : node.start, children: n.children.map(collapse) }
+  const children = n.children
+  for (let i = 0; i < children.length; i++) children[i] = collapse(children[i]!)
+  if (node.start > n.start) n.start = node.start
+  return n
 }
 
 export function parseYaml(text: string): { documents: YamlDocument[]; error?: YamlError } {
