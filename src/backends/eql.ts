@@ -292,7 +292,8 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
       report(ctx, e)
       continue
     }
-    if (!MERGEABLE.has(c.op)) {
+    // `in` takes strings; numbers stay separate `==` comparisons.
+    if (!MERGEABLE.has(c.op) || (c.op === '==' && !c.values[0]!.startsWith('"'))) {
       out.push(leaf(c, underNot))
       continue
     }
