@@ -52,14 +52,33 @@ export async function validate(paths: readonly string[], options: ValidateOption
     const total = config.targets.length * loaded.rules.length
     let done = 0
     for (const target of config.targets) {
+      const options_ = targetOptions(config, target)
       for (const rule of loaded.rules) {
-        const compiled = await compile(rule, target, targetOptions(config, target))
+        const compiled = await compile(rule, target, options_)
         diagnostics.push(...applyPolicy(compiled.diagnostics, config.unsupported))
+        if (target === 'kql' && compiled.query !== undefined) diagnostics.push(...(await kqlGate(rule, compiled.query, options_.variant)))
         options.onProgress?.(++done, total)
       }
     }
   }
   return { files: loaded.files, rules: loaded.rules, others: loaded.others, diagnostics }
+}
+
+/**
+ * Every KQL query is parsed and bound by Microsoft's own parser against the declared tables; an
+ * error there is a bug of the compile, so it stays an error whatever the refusal policy says.
+ */
+export async function kqlGate(rule: Rule, query: string, variant?: string): Promise<Diagnostic[]> {
+  const { checkKql } = await import('./verify/kql-parser.js')
+  const found = await checkKql(query, variant)
+  return found.map((d) => ({
+    ...d,
+    code: 'verify/kql-parser',
+    severity: 'error' as const,
+    file: rule.file,
+    at: rule.at,
+    message: `${d.message}; line ${(d.at?.line ?? 0) + 1}, column ${(d.at?.col ?? 0) + 1} of the emitted query`,
+  }))
 }
 
 /** A target's refusal is an error, a warning or nothing, as the config says; other diagnostics keep theirs. */
