@@ -42,21 +42,23 @@ function translate(pattern: string): PcreResult {
   const no = (why: string): PcreResult => ({ unsupported: why })
   let out = ''
 
-  const escape = (inClass: boolean): string | PcreResult => {
+  /** An escape; inside a class \\D \\W \\S come back as the set a character must be outside of. */
+  const escape = (inClass: boolean): string | { negated: string } | PcreResult => {
     const c = chars[i++]
     if (c === undefined) return no('a trailing backslash')
     switch (c) {
       case 'd': return inClass ? '0-9' : '[0-9]'
-      case 'D': return inClass ? no('\\D in a class') : '[^0-9]'
+      case 'D': return inClass ? { negated: '0-9' } : '[^0-9]'
       case 'w': return inClass ? WORD : `[${WORD}]`
-      case 'W': return inClass ? no('\\W in a class') : `[^${WORD}]`
+      case 'W': return inClass ? { negated: WORD } : `[^${WORD}]`
       case 's': return inClass ? SPACE : `[${SPACE}]`
-      case 'S': return inClass ? no('\\S in a class') : `[^${SPACE}]`
+      case 'S': return inClass ? { negated: SPACE } : `[^${SPACE}]`
       case 'b': return inClass ? lit(8) : `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))`
       case 'B': return inClass ? no('\\B in a class') : `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))`
-      case 'A': return inClass ? no('\\A in a class') : '(?<![^])'
-      case 'z': return inClass ? no('\\z in a class') : '(?![^])'
-      case 'Z': return inClass ? no('\\Z in a class') : '(?=\\n?(?![^]))'
+      // JavaScript's own ^ and $ (no m flag) are exactly the start and the end of the subject.
+      case 'A': return inClass ? no('\\A in a class') : '^'
+      case 'z': return inClass ? no('\\z in a class') : '$'
+      case 'Z': return inClass ? no('\\Z in a class') : '(?=\\n?$)'
       case 'n': return lit(10)
       case 'r': return lit(13)
       case 't': return lit(9)
@@ -84,20 +86,24 @@ function translate(pattern: string): PcreResult {
     const c = chars[i++]!
     if (c === '\\') {
       const e = escape(false)
-      if (typeof e !== 'string') return e
+      if (typeof e !== 'string') return 'negated' in e ? no('a class escape') : e
       out += e
     } else if (c === '.') {
       out += flags.s ? '[^]' : '[^\\n]'
     } else if (c === '^') {
-      out += flags.m ? '(?<![^\\n])' : '(?<![^])'
+      out += flags.m ? '(?:^|(?<=\\n))' : '^'
     } else if (c === '$') {
-      out += flags.m ? '(?=\\n|(?![^]))' : '(?=\\n?(?![^]))'
+      out += flags.m ? '(?=\\n|$)' : '(?=\\n?$)'
     } else if (c === '[') {
-      let body = ''
+      // A class is kept as the characters it lists (P) and the sets of \\D \\W \\S it includes
+      // (N1…): a character is in it when it is in P or outside some Ni.
+      let negate = false
       if (chars[i] === '^') {
-        body += '^'
+        negate = true
         i++
       }
+      let body = ''
+      const outside: string[] = []
       // In PCRE a ']' right after '[' or '[^' is a literal.
       let first = true
       for (;;) {
@@ -107,8 +113,9 @@ function translate(pattern: string): PcreResult {
         first = false
         if (d === '\\') {
           const e = escape(true)
-          if (typeof e !== 'string') return e
-          body += e
+          if (typeof e === 'string') body += e
+          else if ('negated' in e) outside.push(e.negated)
+          else return e
         } else if (d === '[' && chars[i] === ':') {
           return no('a POSIX class')
         } else if (d === '-') {
@@ -117,7 +124,9 @@ function translate(pattern: string): PcreResult {
           body += lit(d.codePointAt(0)!)
         }
       }
-      out += `[${body}]`
+      const parts = [...(body ? [`[${body}]`] : []), ...outside.map((n) => `[^${n}]`)]
+      if (!negate) out += parts.length === 0 ? '(?!)' : parts.length === 1 ? parts[0]! : `(?:${parts.join('|')})`
+      else out += `(?:${body ? `(?![${body}])` : ''}${outside.map((n) => `(?=[${n}])`).join('')}[^])`
     } else if (c === '(') {
       const rest = chars.slice(i, i + 3).join('')
       const m = /^\?(:|=|!|<=|<!)/.exec(rest)
