@@ -184,11 +184,20 @@ export function resolveLogSource(env: Env, logsource: LogSource): LogSourceEntry
   return best
 }
 
+/** The supported log sources, grouped by product: `windows (category: process_creation, …; service: security, …)`. */
 export function describeLogSources(env: Env): string {
-  return env.logsources
-    .map((ls) => Object.entries(ls.match).map(([k, v]) => `${k}: ${v}`).join(', '))
-    .sort()
-    .join('; ')
+  const groups = new Map<string, Map<string, Set<string>>>()
+  for (const ls of env.logsources) {
+    const { product = '*', ...rest } = ls.match
+    const g = groups.get(product) ?? new Map<string, Set<string>>()
+    groups.set(product, g)
+    for (const [k, v] of Object.entries(rest)) (g.get(k) ?? g.set(k, new Set()).get(k)!).add(v)
+  }
+  return [...groups.keys()].sort().map((p) => {
+    const g = groups.get(p)!
+    const keys = [...g.keys()].sort().map((k) => `${k}: ${[...g.get(k)!].sort().join(', ')}`)
+    return `${p} (${keys.join('; ')})`
+  }).join('; ')
 }
 
 const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
