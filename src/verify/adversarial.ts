@@ -1,0 +1,185 @@
+/**
+ * Adversarial sample events, generated from a rule's AST: for every field the rule reads, values
+ * that match, values that almost match (case variants, one character more or less, wildcard
+ * characters taken literally, quotes, backslashes, non-ASCII look-alikes), empty and missing
+ * values — combined so that each predicate is tried both ways under the others. The equivalence
+ * runs feed them to the reference evaluator and to every target's verifier.
+ */
+import { fieldsOf, type Node, type Pattern } from '../ast/nodes.js'
+import type { JsonEvent } from '../rule/rule.js'
+import { parseCidr } from '../evaluate/cidr.js'
+
+/** A small deterministic PRNG (mulberry32): the same rule always gets the same events. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const MISSING = Symbol('missing')
+type Value = string | number | boolean | null | typeof MISSING
+
+/** Fill a pattern's wildcards: `*` with `fill`, `?` with one character. */
+function instantiate(pattern: Pattern, fill: string, one: string): string {
+  return pattern.map((s) => (s.kind === 'lit' ? s.text : s.kind === 'any' ? fill : one)).join('')
+}
+
+function swapCase(s: string): string {
+  return [...s].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('')
+}
+
+function variantsOfText(base: string): string[] {
+  const out = [base, base.toUpperCase(), base.toLowerCase(), swapCase(base), base + 'x', 'x' + base, base.slice(1), base.slice(0, -1), ` ${base} `]
+  if (base.length > 2) out.push(base.slice(0, 1) + base.slice(2)) // one character dropped inside
+  // Non-ASCII look-alikes: an accented letter in place of an ASCII one, and its case pair.
+  out.push(base.replace(/e/i, 'é'), base.replace(/e/i, 'É'))
+  return out
+}
+
+function valuesForPattern(pattern: Pattern): string[] {
+  const out = new Set<string>()
+  for (const fill of ['', 'zz', '*', '?', '\\', '"', "'", '%', '_']) {
+    for (const one of ['y', '?', '*', 'É', '😀']) out.add(instantiate(pattern, fill, one))
+  }
+  const plain = instantiate(pattern, 'q', 'w')
+  for (const v of variantsOfText(plain)) out.add(v)
+  // Wildcard characters taken literally, and escapes seen raw.
+  out.add(pattern.map((s) => (s.kind === 'lit' ? s.text : s.kind === 'any' ? '*' : '?')).join(''))
+  out.add(plain.replace(/\\/g, '\\\\'))
+  out.add(plain.replace(/\\/g, '/'))
+  out.add(plain + '\n' + plain)
+  return [...out]
+}
+
+function valuesForRegex(source: string): string[] {
+  // Literal runs of the expression, case-flipped and with neighbours: enough to hit and miss.
+  const literals = source.replace(/\\[dswDSW]/g, ' ').split(/[\\^$.*+?()[\]{}|]+/).filter((s) => s.length > 1)
+  const out = new Set<string>(['', 'abc', 'ABC', '0', 'a\nb'])
+  for (const l of literals.slice(0, 4)) for (const v of variantsOfText(l)) out.add(v)
+  if (literals.length > 1) out.add(literals.join(''))
+  return [...out]
+}
+
+function valuesForCidr(cidr: string): string[] {
+  const c = parseCidr(cidr)
+  if (!c) return ['10.0.0.1']
+  if (c.family === 4) {
+    const n = Number(c.network)
+    const ip = (x: number) => [24, 16, 8, 0].map((b) => (x >>> b) & 255).join('.')
+    const size = 2 ** (32 - c.prefix)
+    return [ip(n), ip(n + size - 1), ip((n + size) >>> 0), ip((n - 1) >>> 0), `0${ip(n)}`, '::ffff:' + ip(n), 'not an ip', '']
+  }
+  return ['::1', 'fe80::1', '2001:db8::1', 'FE80::ABCD', '10.0.0.1', 'fe80::1%eth0', '']
+}
+
+/** Candidate values for each field the node reads. */
+function candidates(node: Node, out = new Map<string, Set<Value>>()): Map<string, Set<Value>> {
+  const add = (field: string, values: Iterable<Value>) => {
+    const set = out.get(field) ?? new Set<Value>([MISSING, null, ''])
+    for (const v of values) set.add(v)
+    out.set(field, set)
+  }
+  switch (node.kind) {
+    case 'And':
+    case 'Or':
+      node.items.forEach((n) => candidates(n, out))
+      break
+    case 'Not':
+      candidates(node.item, out)
+      break
+    case 'Match': {
+      const values = valuesForPattern(node.pattern)
+      add(node.field, values)
+      const lit = instantiate(node.pattern, '', '')
+      if (/^-?\d+$/.test(lit)) add(node.field, [Number(lit), Number(lit) + 1])
+      if (lit === 'true' || lit === 'false') add(node.field, [lit === 'true', lit !== 'true'])
+      break
+    }
+    case 'Regex':
+      add(node.field, valuesForRegex(node.source))
+      break
+    case 'Cidr':
+      add(node.field, valuesForCidr(node.cidr))
+      break
+    case 'Compare':
+      add(node.field, [node.value, node.value - 1, node.value + 1, String(node.value), 'NaN', `${node.value}.5`])
+      break
+    case 'Exists':
+    case 'Null':
+      add(node.field, ['x'])
+      break
+    case 'FieldRef':
+      add(node.field, ['same', 'SAME', 'other'])
+      add(node.ref, ['same', 'Same', 'else'])
+      break
+    case 'Keyword':
+      add('Keyword_Carrier', valuesForPattern(node.pattern))
+      break
+  }
+  return out
+}
+
+/** One value per field that satisfies the first positive predicate on it, to build on. */
+function baseline(node: Node, out: Record<string, Value> = {}): Record<string, Value> {
+  switch (node.kind) {
+    case 'And':
+    case 'Or':
+      node.items.forEach((n) => baseline(n, out))
+      break
+    case 'Not':
+      break
+    case 'Match':
+      if (!(node.field in out)) out[node.field] = instantiate(node.pattern, 'q', 'w')
+      break
+    case 'Cidr':
+      if (!(node.field in out)) out[node.field] = valuesForCidr(node.cidr)[0]!
+      break
+    case 'Compare':
+      if (!(node.field in out)) out[node.field] = node.op.startsWith('g') ? node.value + 1 : node.value - 1
+      break
+    case 'Exists':
+      if (!(node.field in out)) out[node.field] = 'x'
+      break
+    default:
+      break
+  }
+  return out
+}
+
+function toEvent(values: Record<string, Value>): JsonEvent {
+  const e: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(values)) if (v !== MISSING) e[k] = v
+  return e
+}
+
+/** `count` events for the node: one-field variations around a matching baseline, then random mixes. */
+export function adversarialEvents(node: Node, count = 120, seed = 1489): JsonEvent[] {
+  const cands = candidates(node)
+  const fields = [...new Set([...fieldsOf(node), ...cands.keys()])].filter((f) => cands.has(f))
+  const base = baseline(node)
+  const events: JsonEvent[] = [toEvent(base)]
+  const seen = new Set<string>([JSON.stringify(events[0])])
+  const push = (e: JsonEvent) => {
+    const k = JSON.stringify(e)
+    if (!seen.has(k) && events.length < count) {
+      seen.add(k)
+      events.push(e)
+    }
+  }
+  for (const f of fields) for (const v of cands.get(f)!) push(toEvent({ ...base, [f]: v }))
+  const rand = prng(seed)
+  for (let tries = 0; events.length < count && tries < count * 20; tries++) {
+    const values: Record<string, Value> = {}
+    for (const f of fields) {
+      const list = [...cands.get(f)!]
+      values[f] = rand() < 0.5 && f in base ? base[f]! : list[Math.floor(rand() * list.length)]!
+    }
+    push(toEvent(values))
+  }
+  return events
+}
