@@ -15,7 +15,8 @@ const WORD = 'A-Za-z0-9_'
 const SPACE = '\\t\\n\\v\\f\\r '
 const lit = (cp: number): string => `\\u{${cp.toString(16)}}`
 
-export type PcreResult = { readonly regex: RegExp } | { readonly unsupported: string }
+/** `test(s)`: does the pattern match somewhere in s (an unanchored search, as PCRE does). */
+export type PcreResult = { readonly test: (s: string) => boolean } | { readonly unsupported: string }
 
 const cache = new Map<string, PcreResult>()
 
@@ -164,7 +165,17 @@ function translate(pattern: string): PcreResult {
     }
   }
   try {
-    return { regex: new RegExp(out, flags.i ? 'iu' : 'u') }
+    const re = new RegExp(out, flags.i ? 'iuy' : 'uy')
+    // PCRE tries a match at each character; JavaScript's own search may also try the middle of a
+    // surrogate pair, where lookbehinds misread. So the start positions are walked by code point.
+    const test = (s: string): boolean => {
+      for (let at = 0; at <= s.length; at += s.codePointAt(at)! > 0xffff ? 2 : 1) {
+        re.lastIndex = at
+        if (re.test(s)) return true
+      }
+      return false
+    }
+    return { test }
   } catch (e) {
     return no(`a pattern JavaScript cannot run: ${(e as Error).message}`)
   }

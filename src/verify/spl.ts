@@ -96,12 +96,12 @@ function toNumber(v: Value): number | null {
   return null
 }
 
-function regexOf(pattern: Value): RegExp {
+function regexOf(pattern: Value): { test: (s: string) => boolean } {
   const p = scalar(pattern)
   if (typeof p !== 'string') throw new Unsupported('a regular expression that is not a string literal')
   const r = pcreToRegExp(p)
   if ('unsupported' in r) throw new Unsupported(`the PCRE construct ${r.unsupported} in ${JSON.stringify(p)}`)
-  return r.regex
+  return r
 }
 
 /** The one field an mvfilter/mvmap expression reads ("can reference only one field"). */
