@@ -42,6 +42,8 @@ interface Ctx {
   readonly ls: LogSourceEntry
   readonly rule: Rule
   readonly diagnostics: Diagnostic[]
+  /** Column → the Sigma field that claimed it: one column cannot hold two fields' values. */
+  readonly columns: Map<string, string>
 }
 
 const REFUSED: Sql = { text: 'NULL', prec: ATOM }
@@ -81,6 +83,13 @@ function resolve(ctx: Ctx, field: string, at: Pos | undefined): FieldPlace | und
     refuse(ctx, 'field', `osquery cannot express field '${field}': its column ${place.column} is fixed by log source ${ctx.ls.name}`, at)
     return undefined
   }
+  const key = place.kind === 'column' ? place.column : `${place.column}:${place.path}`
+  const owner = ctx.columns.get(key)
+  if (owner !== undefined && owner !== field) {
+    refuse(ctx, 'field', `osquery cannot express fields '${owner}' and '${field}' in one query: both map to ${place.kind === 'column' ? `column ${place.column}` : place.path}`, at)
+    return undefined
+  }
+  ctx.columns.set(key, field)
   return place
 }
 
@@ -114,8 +123,9 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
     if (shape.kind === 'exact') return guarded(e, `${e} = ${sqlString(shape.text)}${nocase ? ' COLLATE BINARY' : ''}`, negated)
     return guarded(e, `${e} GLOB ${sqlString(globPattern(p))}`, negated)
   }
-  // Case-insensitive: LIKE and NOCASE fold ASCII only. A non-ASCII letter of the pattern is
-  // lowered, and its upper-case forms in the value are replaced by it first.
+  // Case-insensitive: LIKE and NOCASE fold ASCII only ("only ASCII characters are case folded",
+  // https://sqlite.org/c3ref/strlike.html). A non-ASCII letter of the pattern is lowered, and its
+  // upper-case forms in the value are replaced by it first (replace(): https://sqlite.org/lang_corefunc.html#replace).
   const replaces = new Map<string, string>()
   let folded = ''
   const lowered = p.map((s) => {
@@ -295,7 +305,7 @@ export const backend: Backend = {
       }
     }
     const diagnostics: Diagnostic[] = []
-    const ctx: Ctx = { env, ls, rule, diagnostics }
+    const ctx: Ctx = { env, ls, rule, diagnostics, columns: new Map() }
     const detection = emit(ctx, rule.detection, false)
     if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
     const where = [

@@ -215,6 +215,15 @@ describe('osquery backend: environment', () => {
     const ok = backend.compile(sigma('  sel:\n    Hostname: x\n  condition: sel'), { pipeline: file2 })
     expect(ok.query).toBe(`${PROC}username = 'x' COLLATE NOCASE;`)
   })
+  it('refuses two fields mapped to one column (a row holds one value there)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
+    const file = join(dir, 'p.yml')
+    writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    conditions: { type: ProcessStart }\n    fields: { NewProcessName: path }\n`)
+    const c = backend.compile(sigma("  sel:\n    Image: a\n    NewProcessName: b\n  condition: sel"), { pipeline: file })
+    expect(c.diagnostics.map((d) => d.code)).toEqual(['target/unsupported-field'])
+    expect(c.diagnostics[0]!.message).toContain("'Image' and 'NewProcessName'")
+  })
+
   it('is deterministic and gives the formats their context', () => {
     const r = sigma("  sel:\n    CommandLine|contains: 'Éß'\n  condition: sel")
     const a = backend.compile(r), b = backend.compile(r)
