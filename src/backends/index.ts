@@ -9,13 +9,28 @@ export { TARGET_IDS }
 
 export const isTargetId = (s: string): s is TargetId => (TARGET_IDS as readonly string[]).includes(s)
 
+// Literal import() paths, one per target: bundlers and vitest resolve them, and each stays lazy.
+const BACKENDS: Record<TargetId, () => Promise<{ backend: Backend }>> = {
+  spl: () => import('./spl.js'),
+  kql: () => import('./kql.js'),
+  eql: () => import('./eql.js'),
+  osquery: () => import('./osquery.js'),
+}
+
+const VERIFIERS: Record<TargetId, () => Promise<{ verifier: Verifier }>> = {
+  spl: () => import('../verify/spl.js'),
+  kql: () => import('../verify/kql.js'),
+  eql: () => import('../verify/eql.js'),
+  osquery: () => import('../verify/osquery.js'),
+}
+
 const backends = new Map<TargetId, Backend>()
 const verifiers = new Map<TargetId, Verifier>()
 
 export async function loadBackend(id: TargetId): Promise<Backend> {
   let b = backends.get(id)
   if (!b) {
-    b = ((await import(`./${id}.js`)) as { backend: Backend }).backend
+    b = (await BACKENDS[id]()).backend
     backends.set(id, b)
   }
   return b
@@ -24,7 +39,7 @@ export async function loadBackend(id: TargetId): Promise<Backend> {
 export async function loadVerifier(id: TargetId): Promise<Verifier> {
   let v = verifiers.get(id)
   if (!v) {
-    v = ((await import(`../verify/${id}.js`)) as { verifier: Verifier }).verifier
+    v = (await VERIFIERS[id]()).verifier
     verifiers.set(id, v)
   }
   return v
