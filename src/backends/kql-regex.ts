@@ -44,8 +44,22 @@ export function re2Literal(text: string): string {
  * only `[\t\n\f\r ]` (https://github.com/google/re2/wiki/Syntax).
  */
 const JS_SPACE = '\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}'
-/** JavaScript's `.` without `s`: anything but a line terminator. */
-const JS_DOT = '[^\\n\\r\\x{2028}\\x{2029}]'
+/** Every code point outside the Basic Multilingual Plane (two UTF-16 units in JavaScript). */
+const ASTRAL = '\\x{10000}-\\x{10FFFF}'
+
+/**
+ * Atoms that match one UTF-16 code unit in JavaScript (no `u` flag), so also half of an emoji: `.`,
+ * negated classes, `\S`, `\D`, `\W`. RE2 matches code points. Repeated with `*` or `+` both read the
+ * same runs (the `full` form); alone or with `?` the `bare` form leaves astral characters out, as a
+ * single JavaScript unit cannot be a whole one. Counted repeats and two such atoms side by side are
+ * refused: there JavaScript may split an emoji in two.
+ */
+interface Unit {
+  readonly bare: string
+  readonly full: string
+}
+
+const negatedUnit = (body: string): Unit => ({ bare: `[^${body}${ASTRAL}]`, full: `[^${body}]` })
 
 class Refusal {
   constructor(readonly why: string) {}
@@ -67,72 +81,91 @@ export function jsToRe2(source: string, flags: { i: boolean; m: boolean; s: bool
   }
 }
 
+type Quant = { readonly text: string; readonly min: number; readonly max: number | undefined }
+type Tok =
+  | { k: 'atom'; text: string; astral?: boolean; q?: Quant }
+  | { k: 'unit'; unit: Unit; q?: Quant }
+  | { k: 'open' | 'alt' | 'anchor' | 'zw'; text: string; q?: Quant }
+  | { k: 'close'; text: string; q?: Quant }
+
 function translate(src: string, flags: { m: boolean; s: boolean }): string {
   const cps = [...src].map((c) => c.codePointAt(0)!)
   let i = 0
-  let out = ''
-  let lastAstral = false
+  const toks: Tok[] = []
   const peek = (k = 0): string => (i + k < cps.length ? String.fromCodePoint(cps[i + k]!) : '')
+  const quantify = (text: string, min: number, max: number | undefined): void => {
+    const last = toks[toks.length - 1]
+    if (last && (last.k === 'atom' || last.k === 'unit' || last.k === 'close') && !last.q) {
+      if (last.k === 'atom' && last.astral) throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
+      let t = text
+      if (peek() === '?') { t += '?'; i++ }
+      last.q = { text: t, min, max }
+    } else {
+      throw new Refusal(`a quantifier ${text} with nothing to repeat`)
+    }
+  }
   while (i < cps.length) {
     const c = peek()
-    let astral = false
     if (c === '\\') {
-      out += escape(false)
+      const e = peek(1)
+      const text = escape(false)
+      if (e === 'S') toks.push({ k: 'unit', unit: negatedUnit(JS_SPACE) })
+      else if (e === 'D') toks.push({ k: 'unit', unit: { bare: `[^0-9${ASTRAL}]`, full: '\\D' } })
+      else if (e === 'W') toks.push({ k: 'unit', unit: { bare: `[^0-9A-Za-z_${ASTRAL}]`, full: '\\W' } })
+      else if (e === 'b' || e === 'B') toks.push({ k: 'zw', text })
+      else toks.push({ k: 'atom', text })
     } else if (c === '[') {
-      out += klass()
+      const k = klass()
+      toks.push(typeof k === 'string' ? { k: 'atom', text: k } : { k: 'unit', unit: k })
     } else if (c === '(') {
       if (peek(1) === '?') {
         const kind = peek(2)
-        if (kind === ':') { out += '(?:'; i += 3 }
+        if (kind === ':') i += 3
         else if (kind === '=' || kind === '!') throw new Refusal('lookahead (?= / (?! — RE2 has no lookaround')
         else if (kind === '<' && (peek(3) === '=' || peek(3) === '!')) throw new Refusal('lookbehind (?<= / (?<! — RE2 has no lookaround')
         else if (kind === '<') {
-          const close = src.indexOf('>', i)
-          if (close < 0) throw new Refusal('an unterminated group name')
-          i += [...src.slice(0, close + 1)].length - i
-          out += '(?:'
+          while (i < cps.length && peek() !== '>') i++
+          if (i >= cps.length) throw new Refusal('an unterminated group name')
+          i++
         } else throw new Refusal(`the group syntax (?${kind}`)
-      } else {
-        // Capturing groups become non-capturing: matching is unchanged and KQL limits group counts.
-        out += '(?:'
-        i++
-      }
-    } else if (c === '.') {
-      out += flags.s ? '(?s:.)' : JS_DOT
+      } else i++
+      // Capturing groups become non-capturing: matching is unchanged and KQL limits group counts.
+      toks.push({ k: 'open', text: '(?:' })
+    } else if (c === ')') {
+      toks.push({ k: 'close', text: ')' })
       i++
+    } else if (c === '|') {
+      toks.push({ k: 'alt', text: '|' })
+      i++
+    } else if (c === '.') {
+      i++
+      toks.push({ k: 'unit', unit: flags.s ? { bare: '[\\x{0}-\\x{FFFF}]', full: '(?s:.)' } : negatedUnit('\\n\\r\\x{2028}\\x{2029}') })
     } else if (c === '^' || c === '$') {
       if (flags.m) throw new Refusal('multi-line anchors (flag m): JavaScript also breaks lines at \\r, U+2028 and U+2029, RE2 only at \\n')
-      out += c
+      toks.push({ k: 'anchor', text: c })
       i++
     } else if (c === '*' || c === '+' || c === '?') {
-      if (lastAstral) throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
-      out += c
       i++
-      if (peek() === '?') { out += '?'; i++ }
+      quantify(c, c === '+' ? 1 : 0, c === '?' ? 1 : undefined)
     } else if (c === '{') {
       const m = /^\{(\d+)(,(\d*))?\}/.exec(String.fromCodePoint(...cps.slice(i, i + 24)))
       if (m) {
-        if (lastAstral) throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
-        if (Number(m[1]) > 1000 || (m[3] !== undefined && m[3] !== '' && Number(m[3]) > 1000)) throw new Refusal('a repeat count over 1000 (RE2\'s limit)')
-        out += m[0]
+        const min = Number(m[1])
+        const max = m[2] === undefined ? min : m[3] === '' ? undefined : Number(m[3])
+        if (min > 1000 || (max !== undefined && max > 1000)) throw new Refusal("a repeat count over 1000 (RE2's limit)")
         i += m[0].length
-        if (peek() === '?') { out += '?'; i++ }
+        quantify(m[0], min, max)
       } else {
-        out += '\\{'
+        toks.push({ k: 'atom', text: '\\{' })
         i++
       }
-    } else if (c === '|' || c === ')') {
-      out += c
-      i++
     } else {
       const cp = cps[i]!
-      astral = cp > 0xffff
-      out += re2Char(cp)
       i++
+      toks.push({ k: 'atom', text: re2Char(cp), ...(cp > 0xffff ? { astral: true } : {}) })
     }
-    lastAstral = astral
   }
-  return out
+  return render(toks)
 
   /** An escape outside (inClass=false) or inside a class; `i` points at the backslash. */
   function escape(inClass: boolean): string {
@@ -140,13 +173,15 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
     if (e === '') throw new Refusal('a trailing backslash')
     i += 2
     switch (e) {
-      case 'd': case 'D': case 'w': case 'W':
+      case 'd': case 'w':
         return '\\' + e
+      case 'D': case 'W':
+        return '' // the caller emits the unit forms
       case 's':
         return inClass ? JS_SPACE : `[${JS_SPACE}]`
       case 'S':
         if (inClass) throw new Refusal('\\S inside a character class')
-        return `[^${JS_SPACE}]`
+        return '' // the caller emits the unit forms
       case 'b':
         return inClass ? hex(8) : '\\b'
       case 'B':
@@ -192,14 +227,14 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
     return inClass ? re2ClassChar(cp) : re2Char(cp)
   }
 
-  /** A character class; `i` points at `[`. JavaScript's `[]` matches nothing and `[^]` anything. */
-  function klass(): string {
+  /** A character class; `i` points at `[`. JavaScript's `[]` matches nothing and `[^]` anything (a unit). */
+  function klass(): string | Unit {
     i++
     let negate = false
     if (peek() === '^') { negate = true; i++ }
     if (peek() === ']') {
       i++
-      return negate ? '(?s:.)' : '[^\\x{0}-\\x{10FFFF}]'
+      return negate ? { bare: '[\\x{0}-\\x{FFFF}]', full: '(?s:.)' } : '[^\\x{0}-\\x{10FFFF}]'
     }
     let body = ''
     // Items: RE2 text, the code point it stands for (none for \d, \w, \s …), whether it is a bare `-`.
@@ -208,11 +243,15 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
       if (peek() === '') throw new Refusal('an unterminated character class')
       if (peek() === '\\') {
         const e = peek(1)
+        if (e === 'D' || e === 'W') throw new Refusal(`\\${e} inside a character class`)
         const before = i
         const t = escape(true)
-        items.push({ t, cp: /^[dDwWsS]$/.test(e) ? undefined : codePointOfEscape(before), dash: false })
+        const cp = /^[dwsS]$/.test(e) ? undefined : codePointOfEscape(before)
+        if (cp !== undefined && cp >= 0xd800 && cp <= 0xdfff) throw new Refusal('a surrogate code unit in a character class')
+        items.push({ t, cp, dash: false })
       } else {
         const cp = cps[i]!
+        if (cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane inside a class (JavaScript reads it as two units)')
         items.push({ t: re2ClassChar(cp), cp, dash: cp === 0x2d })
         i++
       }
@@ -225,13 +264,14 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
       const b = items[k + 2]
       if (a.cp !== undefined && dash?.dash && b && b.cp !== undefined) {
         if (b.cp < a.cp) throw new Refusal('a character class range out of order')
+        if (a.cp <= 0xdfff && b.cp >= 0xd800) throw new Refusal('a character class range over the surrogate code units')
         body += `${a.t}-${b.t}`
         k += 2
       } else {
         body += a.t
       }
     }
-    return `[${negate ? '^' : ''}${body}]`
+    return negate ? negatedUnit(body) : `[${body}]`
   }
 
   /** The code point an escape at `start` stood for (the escape was already consumed). */
@@ -245,4 +285,46 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
     if (e === 'c') return text.charCodeAt(2) % 32
     return text.slice(1).codePointAt(0)
   }
+}
+
+/** A neighbour that ends or starts on a code point boundary for sure: a required atom or an anchor. */
+const aligned = (t: Tok | undefined): boolean =>
+  t !== undefined && ((t.k === 'atom' && (t.q === undefined || t.q.min >= 1)) || t.k === 'anchor')
+
+/**
+ * Render tokens, choosing each unit atom's form. Repeated with `*`/`+`: the full form. Otherwise it
+ * matches one JavaScript unit: at a free edge of the pattern (unanchored search) half an emoji is
+ * as good as the whole one, so the full form; between two aligned neighbours a half cannot fit, so
+ * the bare (BMP-only) form; anywhere else the two engines may differ and it is refused.
+ */
+function render(toks: readonly Tok[]): string {
+  let depth = 0
+  let out = ''
+  for (const [j, t] of toks.entries()) {
+    if (t.k === 'open') depth++
+    if (t.k === 'close') depth--
+    if (t.k !== 'unit') {
+      out += t.text + (t.q?.text ?? '')
+      continue
+    }
+    const prev = toks[j - 1]
+    const next = toks[j + 1]
+    if (prev?.k === 'unit' || next?.k === 'unit') {
+      throw new Refusal('two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, RE2 cannot')
+    }
+    const q = t.q
+    if (q && q.max === undefined && q.min <= 1) {
+      out += t.unit.full + q.text
+      continue
+    }
+    if (q && !(q.max !== undefined && q.max <= 1)) {
+      throw new Refusal(`the counted repeat ${q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, RE2 code points`)
+    }
+    const leftFree = depth === 0 && (prev === undefined || prev.k === 'alt')
+    const rightFree = depth === 0 && (next === undefined || next.k === 'alt')
+    if (leftFree || rightFree) out += t.unit.full + (q?.text ?? '')
+    else if (aligned(prev) && aligned(next)) out += t.unit.bare + (q?.text ?? '')
+    else throw new Refusal('a single `.` or negated class next to a group or an optional part: JavaScript may match half of an emoji there, RE2 cannot')
+  }
+  return out
 }

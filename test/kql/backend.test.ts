@@ -95,12 +95,17 @@ describe('regex, cidr, numbers, presence', () => {
   test('a Sigma regex is translated to RE2', () => {
     expect(where(re('a\\d+\\.exe$'))).toBe('ProcessCommandLine matches regex @"a\\d+\\.exe$"')
     expect(where(re('(x|y)z', { i: true, m: false, s: false }))).toBe('ProcessCommandLine matches regex @"(?i)(?:x|y)z"')
-    expect(where(re('a.b'))).toBe('ProcessCommandLine matches regex @"a[^\\n\\r\\x{2028}\\x{2029}]b"')
-    expect(where(re('a.b', { i: false, m: false, s: true }))).toBe('ProcessCommandLine matches regex @"a(?s:.)b"')
+    // One `.` between literals matches one JavaScript unit: never a whole emoji (two units).
+    expect(where(re('a.b'))).toBe('ProcessCommandLine matches regex @"a[^\\n\\r\\x{2028}\\x{2029}\\x{10000}-\\x{10FFFF}]b"')
+    expect(where(re('a.b', { i: false, m: false, s: true }))).toBe('ProcessCommandLine matches regex @"a[\\x{0}-\\x{FFFF}]b"')
+    // Repeated, or at a free edge of the unanchored pattern, it reads whole code points.
+    expect(where(re('a.*b'))).toBe('ProcessCommandLine matches regex @"a[^\\n\\r\\x{2028}\\x{2029}]*b"')
+    expect(where(re('a.', { i: false, m: false, s: true }))).toBe('ProcessCommandLine matches regex @"a(?s:.)"')
+    expect(where(re('\\S+\\s'))).toContain('matches regex @"[^\\t\\n')
     expect(where(re('"q"'))).toBe('ProcessCommandLine matches regex @"""q"""')
   })
   test('lookaround, backreferences and multi-line anchors are refused', () => {
-    for (const [src, flags] of [['a(?=b)', {}], ['(?<!a)b', {}], ['(a)\\1', {}], ['^a', { m: true }]] as const) {
+    for (const [src, flags] of [['a(?=b)', {}], ['(?<!a)b', {}], ['(a)\\1', {}], ['^a', { m: true }], ['a..b', {}], ['a.{2}b', {}], ['(a|.)b', {}]] as const) {
       const e = refusal(re(src, { i: false, m: false, s: false, ...flags }))
       expect(e.code).toBe('target/unsupported-regex')
       expect(e.at).toEqual({ line: 7, col: 8 })

@@ -134,6 +134,14 @@ describe('regular expressions', () => {
     ['a{,', { i: false, m: false, s: false }],
     ['[-a]', { i: false, m: false, s: false }],
     ['\\.exe$', { i: true, m: false, s: false }],
+    ['^.$', { i: false, m: false, s: false }],
+    ['a.?c', { i: false, m: false, s: false }],
+    ['a.*c', { i: false, m: false, s: true }],
+    ['[^\\\\]+\\.exe', { i: true, m: false, s: false }],
+    ['a\\Wc', { i: false, m: false, s: false }],
+    ['\\D$', { i: false, m: false, s: false }],
+    ['x|[^a]', { i: false, m: false, s: false }],
+    ['😀', { i: false, m: false, s: false }],
   ]
   for (const [source, flags] of REGEXES) {
     test(`/${source}/${flags.i ? 'i' : ''}${flags.s ? 's' : ''}`, async () => {
