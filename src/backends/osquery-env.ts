@@ -185,7 +185,15 @@ export function resolveLogSource(env: Env, logsource: LogSource): LogSourceEntry
 }
 
 /** The supported log sources, grouped by product: `windows (category: process_creation, …; service: security, …)`. */
+const described = new WeakMap<Env, string>()
+
 export function describeLogSources(env: Env): string {
+  let text = described.get(env)
+  if (text === undefined) described.set(env, (text = describe(env)))
+  return text
+}
+
+function describe(env: Env): string {
   const groups = new Map<string, Map<string, Set<string>>>()
   for (const ls of env.logsources) {
     const { product = '*', ...rest } = ls.match

@@ -237,6 +237,8 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
     case 'Regex': {
       const place = resolve(ctx, n.field, n.at)
       if (!place) return REFUSED
+      const bad = literalProblem(n.source)
+      if (bad) return refuse(ctx, 'regex', `osquery cannot express a regex holding ${bad}`, n.at)
       const lowered = lowerRegex(n.source, n.flags)
       if ('problem' in lowered) return refuse(ctx, 'regex', `osquery cannot express the regex /${n.source}/: ${lowered.problem}`, n.at)
       // regex_match returns the matched text or NULL; a bare match of "0" would read as false.
