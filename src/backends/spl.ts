@@ -141,8 +141,10 @@ function renderSearch(ctx: Ctx, node: Node): string {
       // `NOT f="v"` also keeps events without f, as Sigma's `not` does; `f!="v"` would drop them.
       // https://help.splunk.com/splunk-enterprise/search/spl2-search-reference/search-command/search-command-examples
       return SPL.search.not + operand(node.item)
-    case 'Match':
-      return `${searchField(ctx, node.field)}=${quote(searchValue(node.pattern)!, SPL.search.escapes)}`
+    case 'Match': {
+      const value = searchValue(node.pattern)!
+      return `${searchField(ctx, node.field)}=${value === '*' ? '*' : quote(value, SPL.search.escapes)}`
+    }
     case 'Exists':
       return `${searchField(ctx, node.field)}=*`
     case 'Null':
