@@ -153,14 +153,21 @@ export function loadEnvironment(options?: TargetOptions): Loaded {
   return result
 }
 
+const resolved = new WeakMap<EqlEnvironment, Map<string, EqlLogSource | undefined>>()
+
 /** The most specific log source whose every `match` key equals the rule's (case-insensitive). */
 export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): EqlLogSource | undefined {
+  const ls = logsource as Record<string, string | undefined>
+  const key = JSON.stringify(Object.keys(ls).sort().map((k) => [k, ls[k]?.toLowerCase()]))
+  let cache = resolved.get(env)
+  if (!cache) resolved.set(env, (cache = new Map()))
+  if (cache.has(key)) return cache.get(key)
   let best: EqlLogSource | undefined
   let bestKeys = -1
   for (const s of env.logsources) {
     const keys = Object.entries(s.match)
     const ok = keys.every(([k, v]) => {
-      const mine = (logsource as Record<string, string | undefined>)[k]
+      const mine = ls[k]
       return mine !== undefined && mine.toLowerCase() === v.toLowerCase()
     })
     if (ok && keys.length > bestKeys) {
@@ -168,6 +175,7 @@ export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): Eql
       bestKeys = keys.length
     }
   }
+  cache.set(key, best)
   return best
 }
 
@@ -189,10 +197,10 @@ export function typeOf(schema: Schema, name: string): FieldType | undefined {
 export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlEnvironment): ResolvedField {
   const mapped = source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)
   if (mapped === undefined) {
-    return { ok: false, reason: `the field ${sigmaField} has no ECS name for log source ${source.name} (add it under fields: in a --pipeline file)` }
+    return { ok: false, reason: `the Sigma field ${sigmaField} has no ECS name in log source ${source.name} (add it under fields: in a --pipeline file)` }
   }
   const type = typeOf(env.schema, mapped)
-  if (type === undefined) return { ok: false, reason: `the field ${sigmaField} maps to ${mapped}, which is not in targets/eql/schema/ecs.yml` }
+  if (type === undefined) return { ok: false, reason: `the Sigma field ${sigmaField} maps to ${mapped}, which is not in targets/eql/schema/ecs.yml` }
   return { ok: true, name: mapped, type }
 }
 

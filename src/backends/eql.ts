@@ -32,7 +32,10 @@ import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, regexToLuce
  * EQL string literal: double quotes; escapes `\\ \" \n \r \t` and `\u{XX}` for other control
  * characters (E1 "Escape characters in a string"). Values are escaped here, once.
  */
+const PLAIN_STRING = /^[^\\"\u0000-\u001f\u007f]*$/
+
 export function eqlString(text: string): string {
+  if (PLAIN_STRING.test(text)) return `"${text}"`
   let out = '"'
   for (const c of text) {
     const code = c.codePointAt(0)!
@@ -95,6 +98,7 @@ class Refusal extends Error {
   }
 }
 
+const ASCII = /^[\u0000-\u007f]*$/
 const CANONICAL_INT = /^-?(0|[1-9]\d{0,14})$/
 
 interface Ctx {
@@ -106,7 +110,7 @@ interface Ctx {
 
 function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldType } {
   const r = resolveField(sigma, ctx.source, ctx.env)
-  if (!r.ok) throw new Refusal('unknown-field', `eql cannot search ${r.reason}`, at)
+  if (!r.ok) throw new Refusal('unknown-field', `eql cannot search ${sigma}: ${r.reason}`, at)
   // E1 "Text fields are not supported".
   if (r.type === 'text') throw new Refusal('field-type', `eql cannot search the text field ${r.name} (for Sigma field ${sigma}): EQL supports keyword fields only`, at)
   return r
@@ -138,7 +142,7 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
       return { field: f.name, op: 'regex', values: [eqlString(patternToLucene(n.pattern, false))] }
     }
     literals.forEach(checkCaseFolding)
-    const ascii = literals.every((t) => [...t].every(caseSafe))
+    const ascii = literals.every((t) => ASCII.test(t) || [...t].every(caseSafe))
     if (ascii && !literalWildcard) return { field: f.name, op: ':', values: [eqlString(wildcardText(n))] }
     return { field: f.name, op: 'regex~', values: [eqlString(patternToLucene(n.pattern, true))] }
   } catch (e) {
