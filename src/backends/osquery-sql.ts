@@ -114,6 +114,7 @@ export function lowerRegex(source: string, flags: { i: boolean; m: boolean; s: b
         const hex = d === 'u' ? /^[0-9A-Fa-f]{4}/.exec(source.slice(i + 2)) : /^[0-9A-Fa-f]{2}/.exec(source.slice(i + 2))
         if (!hex) return problem(`'\\${d}' without its hex digits`)
         if (parseInt(hex[0], 16) >= 0x80) return problem(`the escape '\\${d}${hex[0]}' of a non-ASCII character`)
+        if (flags.i && isAsciiLetter(String.fromCharCode(parseInt(hex[0], 16)))) return problem(`the escape '\\${d}${hex[0]}' of a letter with the i flag`)
         out += source.slice(i, i + 2 + hex[0].length)
         i += 2 + hex[0].length
         continue

@@ -146,8 +146,10 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
     ['é', 'non-ASCII'],
     ['a{', "'{'"],
     ['x'.repeat(257), '256 bytes'],
-  ])('refuses /%s/ (%s)', (re, why) => {
-    const ds = refused(`  sel:\n    CommandLine|re: '${re}'\n  condition: sel`)
+    ['\\x41', 'i flag', 'i'],
+    ['(a)\\1', 'back-reference', 'i'],
+  ])('refuses /%s/ (%s)', (re, why, flag = '') => {
+    const ds = refused(`  sel:\n    CommandLine|re${flag ? `|${flag}` : ''}: '${re}'\n  condition: sel`)
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-regex'])
     expect(ds[0]!.message).toContain(why)
   })
