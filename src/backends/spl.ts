@@ -281,7 +281,8 @@ const SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 3, m
 
 /** Facts the output formats use: log source, schedule and conf-safe text. */
 function formatContext(env: SplEnv, ls: SplLogSource, rule: Rule): Record<string, unknown> {
-  const confText = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\\+$/, '').trim()
+  // One line, no trailing backslash: in .conf files a line ending in `\` continues on the next.
+  const confText = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ').trim().replace(/[\s\\]+$/, '')
   const saved = env.savedsearch
   return {
     logsource: ls.name,
