@@ -47,6 +47,10 @@ function detection(fields: string[], numeric: string[]): fc.Arbitrary<Node> {
       arbitrary: fc.record({ field: anyField, op: fc.constantFrom<CompareOp>('lt', 'lte', 'gt', 'gte'), value: fc.constantFrom(-1, 0, 1, 1.5, 10) }).map((c): Node => ({ kind: 'Compare', ...c })),
     },
     { weight: 1, arbitrary: fc.record({ field, ref: field }).map((r): Node => ({ kind: 'FieldRef', ...r, cased: true })) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ field, cidr: fc.constantFrom('10.0.0.0/8', '10.0.0.1/32', '10.0.0.0/31', '0.0.0.0/0', '10.0.0.0/30') }).map((c): Node => ({ kind: 'Cidr', ...c, family: 4 })),
+    },
   )
   return fc.letrec<{ node: Node }>((tie) => ({
     node: fc.oneof(
@@ -62,7 +66,7 @@ function detection(fields: string[], numeric: string[]): fc.Arbitrary<Node> {
 function events(fields: string[]): fc.Arbitrary<JsonEvent[]> {
   const value = fc.oneof(
     { weight: 5, arbitrary: text },
-    { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 0, 1, 10, -1, 1.5, true, '1.5', ' 10', '10.0.0.1') },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 0, 1, 10, -1, 1.5, true, '1.5', ' 10', '10.0.0.1', '10.0.0.0', '10.0.0.3', '10.255.255.255', '255.255.255.255', '010.0.0.1', '::1') },
   )
   const event = fc.dictionary(fc.constantFrom(...fields), value, { maxKeys: fields.length }) as fc.Arbitrary<JsonEvent>
   return fc.array(event, { minLength: 1, maxLength: 10 })
@@ -97,5 +101,41 @@ describe('osquery property: reference == SQLite, or refused', () => {
     console.log(`osquery property: ${compiled} detections compiled (${checked} event checks, ${selected} selected by the rule, 0 mismatches), ${refused} refused`)
     expect(compiled).toBeGreaterThan(refused)
     expect(selected).toBeGreaterThan(checked / 10)
+  }, 120_000)
+})
+
+describe('osquery property: the regex subset reads the same in std::regex (bytes) as in JavaScript', () => {
+  const TOKENS = ['a', 'A', 'b', '0', '.', '*', '+', '?', '[^a]', '[a-c]', '[A-z]', '\\d', '\\w', '\\W', '\\D', '\\b', '(', ')', '(?:', '(?=', '|', '^', '$', '{1,2}', '{2,}', 'é', '\\.', '\\\\', "'", '-']
+  const source = fc.array(fc.constantFrom(...TOKENS), { minLength: 1, maxLength: 7 }).map((ts) => ts.join('')).filter((s) => {
+    try {
+      new RegExp(s)
+      return true
+    } catch {
+      return false
+    }
+  })
+  const VALUE_CHARS = ['a', 'A', 'b', 'B', '0', '9', 'é', 'É', '\u00a0', ' ', '\n', '😀', '.', '_', "'", '\\', 'ab', 'aé']
+  const value = fc.array(fc.constantFrom(...VALUE_CHARS), { maxLength: 5 }).map((cs) => cs.join(''))
+
+  it('holds for random patterns, flags and values', async () => {
+    let compiled = 0, refused = 0, checked = 0
+    await fc.assert(
+      fc.asyncProperty(source, fc.boolean(), fc.array(value, { minLength: 1, maxLength: 8 }), async (src, i, values) => {
+        const rule = astRule({ kind: 'Regex', field: 'CommandLine', source: src, flags: { i, m: false, s: false } })
+        const r = await checkEquivalence(rule, values.map((v) => ({ CommandLine: v })), backend, verifier)
+        if (r.query === undefined) {
+          refused++
+          expect(r.diagnostics.map((d) => d.code)).toEqual(['target/unsupported-regex'])
+          return
+        }
+        compiled++
+        checked += values.length
+        expect(r.diagnostics.filter((d) => d.severity === 'error'), r.query).toEqual([])
+        expect(r.mismatches.map((k) => values[k]), r.query).toEqual([])
+      }),
+      { numRuns: 1500, seed: 1127 },
+    )
+    console.log(`osquery regex property: ${compiled} patterns compiled (${checked} event checks, 0 mismatches), ${refused} refused`)
+    expect(compiled).toBeGreaterThan(refused / 4)
   }, 120_000)
 })
