@@ -313,16 +313,24 @@ function render(toks: readonly Tok[]): string {
       throw new Refusal('two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, RE2 cannot')
     }
     const q = t.q
-    if (q && q.max === undefined && q.min <= 1) {
+    const leftFree = depth === 0 && (prev === undefined || prev.k === 'alt')
+    const rightFree = depth === 0 && (next === undefined || next.k === 'alt')
+    const boundedRun = (leftFree && rightFree) || ((leftFree || aligned(prev)) && (rightFree || aligned(next)))
+    if (q && q.max === undefined && q.min === 0) {
+      // `*`: a run of any length can always end on a code point boundary.
+      out += t.unit.full + q.text
+      continue
+    }
+    if (q && q.max === undefined && q.min === 1) {
+      // `+`: at least one unit; exact only where neither end can split an emoji.
+      if (!boundedRun) throw new Refusal('`.+` or a repeated negated class next to a group, an optional part or another wildcard: JavaScript may split an emoji there, RE2 cannot')
       out += t.unit.full + q.text
       continue
     }
     if (q && !(q.max !== undefined && q.max <= 1)) {
       throw new Refusal(`the counted repeat ${q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, RE2 code points`)
     }
-    const leftFree = depth === 0 && (prev === undefined || prev.k === 'alt')
-    const rightFree = depth === 0 && (next === undefined || next.k === 'alt')
-    if (leftFree || rightFree) out += t.unit.full + (q?.text ?? '')
+    if ((leftFree && rightFree) || (leftFree && aligned(next)) || (rightFree && aligned(prev))) out += t.unit.full + (q?.text ?? '')
     else if (aligned(prev) && aligned(next)) out += t.unit.bare + (q?.text ?? '')
     else throw new Refusal('a single `.` or negated class next to a group or an optional part: JavaScript may match half of an emoji there, RE2 cannot')
   }
