@@ -21,11 +21,11 @@ const isAsciiAlnum = (c: string): boolean => /^[A-Za-z0-9]$/.test(c)
 
 /**
  * One code point as a Lucene literal. Lucene reserves `. ? + * | { } [ ] ( ) " \` and, with the
- * optional operators on, `# @ & < > ~`; a backslash makes any character literal, so every ASCII
- * character other than a letter or digit is escaped.
+ * optional operators on, `# @ & < > ~`; a backslash makes any character literal, so every
+ * printable ASCII character other than a letter or digit is escaped.
  */
 export function luceneChar(c: string): string {
-  return cp(c) < 128 && !isAsciiAlnum(c) ? '\\' + c : c
+  return /^[!-/:-@[-`{-~]$/.test(c) ? '\\' + c : c
 }
 
 /**

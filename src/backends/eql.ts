@@ -12,6 +12,7 @@ import { shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
+import { TACTICS, attackOf } from '../formats/attack.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import {
@@ -32,7 +33,9 @@ import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, regexToLuce
  * EQL string literal: double quotes; escapes `\\ \" \n \r \t` and `\u{XX}` for other control
  * characters (E1 "Escape characters in a string"). Values are escaped here, once.
  */
-const PLAIN_STRING = /^[^\\"\u0000-\u001f\u007f]*$/
+const PLAIN_STRING = /^[^\\"\u0000-\u001f\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]*$/
+/** Invisible characters (controls, non-ASCII spaces, format marks): written as `\u{…}` so the query stays readable. */
+const INVISIBLE = /^[\u0000-\u001f\u007f-\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]$/
 
 export function eqlString(text: string): string {
   if (PLAIN_STRING.test(text)) return `"${text}"`
@@ -44,7 +47,7 @@ export function eqlString(text: string): string {
     else if (c === '\n') out += '\\n'
     else if (c === '\r') out += '\\r'
     else if (c === '\t') out += '\\t'
-    else if (code < 0x20 || code === 0x7f) out += `\\u{${code.toString(16).padStart(2, '0').toUpperCase()}}`
+    else if (INVISIBLE.test(c)) out += `\\u{${code.toString(16).padStart(2, '0').toUpperCase()}}`
     else out += c
   }
   return out + '"'
@@ -247,9 +250,15 @@ function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
     case 'And':
       // `and` binds tighter than `or` (E1 "Logical operators").
       return { text: n.items.map((i) => wrap(emit(ctx, i, underNot), 1)).join(' and '), prec: 1 }
-    case 'Or':
-      return { text: orItems(ctx, n.items, underNot).map((e) => wrap(e, 0)).join(' or '), prec: 0 }
+    case 'Or': {
+      const items = orItems(ctx, n.items, underNot)
+      return items.length === 1 ? items[0]! : { text: items.map((e) => wrap(e, 0)).join(' or '), prec: 0 }
+    }
     case 'Not': {
+      // not exists / not null: the opposite null test, a plain two-valued comparison.
+      if (n.item.kind === 'Exists' || n.item.kind === 'Null') {
+        return leafOrRefusal(ctx, { ...n.item, kind: n.item.kind === 'Exists' ? 'Null' : 'Exists' }, underNot)
+      }
       const inner = emit(ctx, n.item, true)
       return { text: `not ${inner.prec === 2 && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, 2)}`, prec: 2 }
     }
@@ -315,6 +324,52 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
   )
 }
 
+// --- facts for the formats --------------------------------------------------------------------
+
+/**
+ * Elastic's severity and risk score for a Sigma level, at the top of each of Elastic's ranges
+ * (low 0–21, medium 22–47, high 48–73, critical 74–100: detection-rules' TestRiskScoreMismatch).
+ */
+const SEVERITY: Readonly<Record<string, readonly [string, number]>> = {
+  informational: ['low', 21],
+  low: ['low', 21],
+  medium: ['medium', 47],
+  high: ['high', 73],
+  critical: ['critical', 99],
+}
+
+/**
+ * The `threat` array of an Elastic rule (framework, tactic, technique, subtechnique with ATT&CK
+ * references). Sigma tags do not say which technique serves which tactic, so every technique is
+ * listed under every tactic; technique names are not in the tags, so the id stands for the name.
+ */
+function elasticThreat(tags: readonly string[]): unknown[] {
+  const attack = attackOf(tags)
+  const byParent = new Map<string, string[]>()
+  for (const t of attack.techniques) {
+    const [parent, sub] = t.split('.')
+    const subs = byParent.get(parent!) ?? []
+    if (sub) subs.push(t)
+    byParent.set(parent!, subs)
+  }
+  const technique = [...byParent].map(([id, subs]) => ({
+    id,
+    name: id,
+    reference: `https://attack.mitre.org/techniques/${id}/`,
+    ...(subs.length
+      ? { subtechnique: subs.map((s) => ({ id: s, name: s, reference: `https://attack.mitre.org/techniques/${s.replace('.', '/')}/` })) }
+      : {}),
+  }))
+  return attack.tactics.map((t) => {
+    const tactic = TACTICS[t]!
+    return {
+      framework: 'MITRE ATT&CK',
+      tactic: { id: tactic.id, name: tactic.name, reference: `https://attack.mitre.org/tactics/${tactic.id}/` },
+      technique,
+    }
+  })
+}
+
 // --- the backend -----------------------------------------------------------------------------
 
 function refuse(rule: Rule, code: string, message: string, extra: readonly Diagnostic[] = []): Compiled {
@@ -338,7 +393,14 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
   return {
     query: `${eqlCategory(source.category)} where ${where}`,
     diagnostics: [],
-    context: { category: source.category, index: source.index, logsource: source.name, language: 'eql' },
+    context: {
+      category: source.category,
+      index: source.index,
+      logsource: source.name,
+      severity: (SEVERITY[rule.level ?? ''] ?? SEVERITY.medium!)[0],
+      riskScore: (SEVERITY[rule.level ?? ''] ?? SEVERITY.medium!)[1],
+      threat: elasticThreat(rule.tags),
+    },
   }
 }
 
