@@ -156,7 +156,8 @@ function build(pipeline?: string): { env?: Env; error?: string } {
   for (const ls of base.logsources.values()) {
     if (!tables.has(ls.table)) return { error: `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)` }
     const table = tables.get(ls.table)!
-    for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : [])])
+    const named = Object.values(ls.fields).filter((c): c is string => c !== null)
+    for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : []), ...named])
       if (!table.columns.has(c)) return { error: `log source '${ls.name}': table ${ls.table} has no column '${c}'` }
   }
   return { env: { fields: base.fields, logsources: [...base.logsources.values()], tables } }

@@ -217,6 +217,15 @@ describe('osquery backend: environment', () => {
     const ok = backend.compile(sigma('  sel:\n    Hostname: x\n  condition: sel'), { pipeline: file2 })
     expect(ok.query).toBe(`${PROC}username = 'x' COLLATE NOCASE;`)
   })
+  it('rejects a pipeline that maps a field to a column the table does not have', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
+    const file = join(dir, 'p.yml')
+    writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    fields: { ParentImage: parent_path }\n`)
+    const c = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
+    expect(c.diagnostics.map((d) => [d.code, d.file])).toEqual([['target/pipeline', file]])
+    expect(c.diagnostics[0]!.message).toContain("no column 'parent_path'")
+  })
+
   it('refuses two fields mapped to one column (a row holds one value there)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
     const file = join(dir, 'p.yml')
