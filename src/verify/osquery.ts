@@ -38,6 +38,31 @@ function createTable(table: Table): string {
   return `CREATE TABLE ${quote(table.name)} (${cols.join(', ')})`
 }
 
+/**
+ * The SQL functions a query may call in osquery: SQLite 3.42's built-in scalar, date and JSON
+ * functions (osquery bundles 3.42; https://sqlite.org/lang_corefunc.html, https://sqlite.org/json1.html,
+ * https://sqlite.org/lang_datefunc.html) and the ones osquery registers itself (osquery/sql/*.cpp).
+ * sql.js runs a newer SQLite, so a function added after 3.42 (unistr, octet_length, string_agg …)
+ * would run here and fail in osquery: the verifier rejects it.
+ */
+const OSQUERY_FUNCTIONS = new Set([
+  ...'abs changes char coalesce format glob hex ifnull iif instr last_insert_rowid length like likelihood likely lower ltrim max min nullif printf quote random randomblob replace round rtrim sign soundex sqlite_source_id sqlite_version substr substring total_changes trim typeof unhex unicode unlikely upper zeroblob'.split(' '),
+  ...'date time datetime julianday unixepoch strftime avg count group_concat sum total'.split(' '),
+  ...'json json_array json_array_length json_extract json_insert json_object json_patch json_remove json_replace json_set json_type json_valid json_quote json_group_array json_group_object -> ->>'.split(' '),
+  ...'regex_match regex_split split inet_aton concat concat_ws in_cidr_block md5 sha1 sha256 community_id_v1 community_id_v1_strict to_base64 from_base64 conditional_to_base64 version_compare'.split(' '),
+  ...'sqrt acos asin atan cos sin tan cot exp log log10 power ceil floor degrees radians pi'.split(' '),
+])
+
+/** Functions the prepared statement calls, read from SQLite's own EXPLAIN listing (opcode p4 `name(argc)`). */
+function functionsCalled(db: Database, query: string): string[] {
+  const out = new Set<string>()
+  for (const row of db.exec(`EXPLAIN ${query}`)[0]?.values ?? []) {
+    const m = /^([^()]+)\(-?\d+\)$/.exec(String(row[5] ?? ''))
+    if (m && /Func|Agg/.test(String(row[1]))) out.add(m[1]!.toLowerCase())
+  }
+  return [...out].sort()
+}
+
 const fail = (code: string, message: string, rule: Rule): Verified => ({
   diagnostics: [{ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'osquery' }],
 })
@@ -67,6 +92,8 @@ export const verifier: Verifier = {
         }
         if (count !== 1) return fail('verify/parse', `expected one SQL statement, found ${count}`, rule)
         stmt = db.prepare(query)
+        const unknown = functionsCalled(db, query.replace(/;\s*$/, '')).filter((f) => !OSQUERY_FUNCTIONS.has(f))
+        if (unknown.length > 0) return fail('verify/parse', `osquery (SQLite 3.42 with osquery's functions) has no function ${unknown.join(', ')}`, rule)
       } catch (e) {
         return fail('verify/parse', `SQLite rejects the query: ${(e as Error).message}`, rule)
       }

@@ -33,6 +33,7 @@ describe('osquery verifier: what SQLite accepts', () => {
     ['two statements', `${PROC}cmdline = 'x'; SELECT 1;`],
     ['not a SELECT', "DELETE FROM process_etw_events;"],
     ['REGEXP, which osquery does not define', `${PROC}cmdline REGEXP 'x';`],
+    ['a function newer than osquery\'s SQLite 3.42', `${PROC}cmdline = unistr('x');`],
   ])('rejects %s as verify/parse', async (_what, sql) => {
     const v = await verifier.verify(sql, rule, [{ CommandLine: 'x' }])
     expect(v.matches).toBeUndefined()
