@@ -1,0 +1,39 @@
+/** Microsoft's parser (Kusto.Language) as the gate: emitted queries bind, bad ones are reported. */
+import { describe, expect, test } from 'vitest'
+import { checkKql } from '../../src/verify/kql-parser.js'
+import { backend } from '../../src/backends/kql.js'
+import { and, not, or } from '../../src/ast/nodes.js'
+import { contains, endswith, is, match, pat, rule } from './helpers.js'
+
+describe('checkKql', () => {
+  test('accepts a valid query bound to the Defender and Sentinel tables', async () => {
+    expect(await checkKql('DeviceProcessEvents\n| where FileName =~ "sc.exe" and ProcessCommandLine contains "stop"', 'defender')).toEqual([])
+    expect(await checkKql('SecurityEvent\n| where EventID == 4688\n| where NewProcessName endswith @"\\sc.exe"', 'sentinel')).toEqual([])
+  })
+  test('reports unknown columns, bad escapes and syntax errors with their place in the query', async () => {
+    const unknown = await checkKql('DeviceProcessEvents\n| where Nope == "x"', 'defender')
+    expect(unknown[0]).toMatchObject({ code: 'target/kql-parser', severity: 'error', target: 'kql', at: { line: 1, col: 8 } })
+    expect(unknown[0]!.message).toContain('Nope')
+    expect((await checkKql('DeviceProcessEvents | where FileName == "\\sc.exe"', 'defender')).length).toBeGreaterThan(0)
+    expect((await checkKql('DeviceProcessEvents | where (FileName == "x"', 'defender')).length).toBeGreaterThan(0)
+    // A Sentinel table is unknown to the Defender schema, and the reverse.
+    expect((await checkKql('SecurityEvent | where EventID == 1', 'defender')).length).toBeGreaterThan(0)
+  })
+  test('every shape the backend emits passes, in both families', async () => {
+    const d = or([
+      and([endswith('Image', '\\a.exe'), not(contains('CommandLine', 'x"y\\z'))]),
+      match('CommandLine', pat('a*b?c')),
+      is('CommandLine', 'a\rb'),
+      contains('CommandLine', 'Été'),
+      or([is('ParentImage', 'C:\\p.exe'), is('ParentImage', "q'")]),
+      { kind: 'Regex', field: 'CommandLine', source: '\\s+-e(nc)?\\s', flags: { i: true, m: false, s: false } },
+    ])
+    for (const variant of ['defender', 'sentinel']) {
+      const c = backend.compile(rule(d), { variant })
+      expect(c.query).toBeDefined()
+      expect(await checkKql(c.query!, variant), c.query).toEqual([])
+    }
+    const net = backend.compile(rule(and([{ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, { kind: 'Compare', field: 'DestinationPort', op: 'gt', value: 1024 }, is('DestinationPort', '445')]), { product: 'windows', category: 'network_connection' }))
+    expect(await checkKql(net.query!, 'defender'), net.query).toEqual([])
+  })
+})
