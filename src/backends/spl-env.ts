@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import yaml from 'js-yaml'
 import { error, type Diagnostic } from '../diagnostics.js'
 import { targetPath } from '../paths.js'
+import { fieldsOf, type Node } from '../ast/nodes.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 
 /** One log source: the events a Sigma `logsource` stands for in Splunk. */
@@ -16,7 +17,7 @@ export interface SplLogSource {
   /** Rule logsource keys that must all be equal (case-insensitive). */
   readonly match: Readonly<Record<string, string>>
   /** Search prefix terms, in order: `f=v`, or `f IN (…)` for several values. */
-  readonly search: readonly (readonly [field: string, values: readonly (string | number)[]])[]
+  readonly search: readonly SearchTerm[]
   /** Sigma field → Splunk field, over the environment's global map. */
   readonly fields: Readonly<Record<string, string>>
 }
@@ -151,6 +152,18 @@ export function splunkField(env: SplEnv, ls: SplLogSource, sigmaField: string): 
   return ls.fields[sigmaField] ?? env.fields[sigmaField] ?? sigmaField
 }
 
+export type SearchTerm = readonly [field: string, values: readonly (string | number)[]]
+
+/**
+ * The log source's search terms that this rule's search starts with: all of them, except a field
+ * the rule tests itself (a Sysmon WMI rule's own `EventID: [19, 20, 21]` replaces the log source's
+ * `EventCode IN (19, 20, 21)`), so that the rule alone decides that field.
+ */
+export function logSourceTerms(env: SplEnv, ls: SplLogSource, detection: Node): readonly SearchTerm[] {
+  const tested = new Set(fieldsOf(detection).map((f) => splunkField(env, ls, f)))
+  return ls.search.filter(([field]) => !tested.has(field))
+}
+
 /** Numbers and booleans reach Splunk as the text they were logged as: their JSON text. */
 const asText = (v: string | number | boolean): string => (typeof v === 'string' ? v : JSON.stringify(v))
 
@@ -164,10 +177,10 @@ function scalars(value: unknown, out: string[]): void {
  * log source. Top-level keys first, then dotted paths into nested objects (as JSON field
  * extraction names them); arrays become multivalue fields; null, empty arrays and objects give no
  * field (Splunk has no value to extract). Each Sigma name is renamed by the field map. The log
- * source's own search fields (source, sourcetype, EventCode …) are added when the event lacks
+ * source's search fields (`terms`: source, sourcetype, EventCode …) are added when the event lacks
  * them: the sample event is taken to come from that log source.
  */
-export function mapEvent(env: SplEnv, ls: SplLogSource, event: JsonEvent): SplRecord {
+export function mapEvent(env: SplEnv, ls: SplLogSource, event: JsonEvent, terms: readonly SearchTerm[] = ls.search): SplRecord {
   const record = new Map<string, string[]>()
   // A name already decided (even as "no value", e.g. an exact key holding null) is never filled again.
   const claimed = new Set<string>()
@@ -196,7 +209,7 @@ export function mapEvent(env: SplEnv, ls: SplLogSource, event: JsonEvent): SplRe
       if (isMap(v)) nested.push([name, v])
     }
   }
-  for (const [field, values] of ls.search) {
+  for (const [field, values] of terms) {
     if (!record.has(field)) record.set(field, [String(values[0])])
   }
   return record

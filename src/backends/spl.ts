@@ -16,7 +16,7 @@ import { fold, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
 import { shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
-import { describeLogSource, loadEnv, resolveLogSource, splunkField, type SplEnv, type SplLogSource } from './spl-env.js'
+import { describeLogSource, loadEnv, logSourceTerms, resolveLogSource, splunkField, type SearchTerm, type SplEnv, type SplLogSource } from './spl-env.js'
 import { patternToPcre, sigmaRegexToPcre } from './spl-regex.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 
@@ -255,7 +255,7 @@ function renderWhere(ctx: Ctx, node: Node): string {
 
 // ---------------------------------------------------------------------------------------------
 
-function prefixTerm([field, values]: readonly [string, readonly (string | number)[]]): string {
+function prefixTerm([field, values]: SearchTerm): string {
   const value = (v: string | number): string => (typeof v === 'number' ? String(v) : quote(v, SPL.search.escapes))
   return values.length === 1 ? `${field}=${value(values[0]!)}` : `${field} IN (${values.map(value).join(', ')})`
 }
@@ -327,7 +327,7 @@ export const backend: Backend = {
       return { diagnostics: ctx.diagnostics }
     }
     const items = rule.detection.kind === 'And' ? rule.detection.items : [rule.detection]
-    const terms = ls.search.map(prefixTerm)
+    const terms = logSourceTerms(env, ls, rule.detection).map(prefixTerm)
     const predicates: string[] = []
     for (const item of items) {
       if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))

@@ -5,7 +5,7 @@
  * the documentation leaves open (listed in docs/targets/spl.md).
  */
 import { parseSpl, type Command, type EvalExpr, type SearchExpr, type SearchValue } from '../../grammars/spl.js'
-import { loadEnv, mapEvent, resolveLogSource, type SplRecord } from '../backends/spl-env.js'
+import { loadEnv, logSourceTerms, mapEvent, resolveLogSource, type SplRecord } from '../backends/spl-env.js'
 import type { Verifier, Verified } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { ipInCidr, parseCidr } from '../evaluate/cidr.js'
@@ -313,9 +313,12 @@ export const verifier: Verifier = {
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) return { diagnostics: [diag(rule, 'verify/logsource', 'spl: no Splunk log source for this rule, so its events cannot be mapped')] }
     const commands = parsed.query.commands
+    // The event mapping (shared with the backend): the log source's fields are filled in, except
+    // those the rule tests itself.
+    const terms = logSourceTerms(env, ls, rule.detection)
     try {
       const matches = events.map((event) => {
-        const rec = mapEvent(env, ls, event)
+        const rec = mapEvent(env, ls, event, terms)
         return commands.every((c) => runCommand(c, rec))
       })
       return { matches, diagnostics: [] }

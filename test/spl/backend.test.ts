@@ -206,6 +206,11 @@ describe('spl backend: log sources and --pipeline', () => {
     )
     expect(withLs('product: windows\n  category: registry_event')).toBe('source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode IN (12, 13, 14) Image="x"')
   })
+  it('a field the rule tests itself is left to the rule, not pinned by the log source', () => {
+    expect(withLs('product: windows\n  category: wmi_event', 'sel:\n    EventID: [19, 20]')).toBe(
+      'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" (EventCode IN ("19", "20"))',
+    )
+  })
   it('a pipeline file adds a log source and renames fields, without code', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spl-pipeline-'))
     const file = join(dir, 'pipeline.yml')

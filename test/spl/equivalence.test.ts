@@ -135,6 +135,7 @@ const CASES: Case[] = [
   { name: 'field with a space', detection: "sel:\n  Some Field|contains: 'b'", fields: ['Some Field'] },
   { name: 'field named like an operator', detection: "sel:\n  OR: 'abc'", fields: ['OR'] },
   { name: 'EventID mapped to EventCode', detection: 'sel:\n  EventID: 4688', fields: ['EventID'], logsource: 'product: windows\n  service: security', events: [{ EventID: 4688 }, { EventID: '4688' }, { EventID: 4689 }] },
+  { name: 'EventID under a log source that pins EventCode', detection: 'sel:\n  EventID: [12, 14]', fields: ['EventID'], logsource: 'product: windows\n  category: registry_event', events: [{ EventID: 12 }, { EventID: 13 }, { EventID: '14' }] },
   // conditions
   { name: 'and not', detection: "sel:\n  Image|endswith: '\\sc.exe'\nfilter:\n  CommandLine|contains: 'stop'", condition: 'sel and not filter', fields: ['Image', 'CommandLine'] },
   { name: 'or of ands (precedence)', detection: "a:\n  Image: 'abc'\n  CommandLine: 'x'\nb:\n  Image: 'ABC'\nc:\n  CommandLine: 'y*'", condition: 'a or b and c', fields: ['Image', 'CommandLine'] },
