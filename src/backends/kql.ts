@@ -191,7 +191,19 @@ function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string
     if (g.values.length === 1) return `${g.column} ${g.cased ? '==' : '=~'} ${kqlString(g.values[0]!)!}`
     return `${g.column} ${g.cased ? 'in' : 'in~'} (${g.values.map((v) => kqlString(v)!).join(', ')})`
   })
-  return text.length === 1 ? text[0]! : text.join(' or ')
+  return joinBalanced(text, 'or')
+}
+
+/**
+ * Long chains nest in parentheses, at most 16 operands a level: Microsoft's parser refuses a flat
+ * chain of a few hundred `or`s ("KS245 Query syntax depth exceeds maximum safe limit").
+ */
+function joinBalanced(parts: readonly string[], op: 'and' | 'or'): string {
+  if (parts.length <= 16) return parts.join(` ${op} `)
+  const size = Math.ceil(parts.length / 16)
+  const chunks: string[] = []
+  for (let i = 0; i < parts.length; i += size) chunks.push(`(${joinBalanced(parts.slice(i, i + size), op)})`)
+  return joinBalanced(chunks, op)
 }
 
 /** `and` binds tighter than `or`: an OR inside an AND is parenthesised. */
@@ -269,7 +281,7 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
 
 function render(ctx: Ctx, node: Node): string {
   return fold<string>(node, {
-    And: (n, recur) => n.items.map((i) => wrapAnd(i, recur(i))).join(' and '),
+    And: (n, recur) => joinBalanced(n.items.map((i) => wrapAnd(i, recur(i))), 'and'),
     Or: (n, recur) => renderOr(ctx, n, recur),
     Not: (n, recur) => `not(${recur(n.item)})`,
     Match: (n) => renderMatch(ctx, n),

@@ -214,3 +214,12 @@ afterAll(() => {
   expect(tally.mismatches).toBe(0)
   expect(tally.parserErrors).toBe(0)
 })
+
+describe('long chains keep their meaning when nested', () => {
+  test('an OR of 300 values and an AND of 100 negations', async () => {
+    const values = Array.from({ length: 300 }, (_, i) => contains('CommandLine', `v${i}x`))
+    const events: JsonEvent[] = [{}, { CommandLine: 'v17x' }, { CommandLine: 'V299X' }, { CommandLine: 'v300x' }, { CommandLine: 'n5' }, { CommandLine: 'abc' }]
+    await expectEquivalent('or300', or(values), events)
+    await expectEquivalent('and100', and(Array.from({ length: 100 }, (_, i) => not(contains('CommandLine', `n${i}`)))), events)
+  })
+})
