@@ -213,7 +213,8 @@ function leafComparison(ctx: Ctx, n: Node): Comparison {
     case 'Null':
       return { field: field(ctx, n.field, n.at).name, op: '== null', values: [] }
     case 'FieldRef':
-      // E1 limitations: "You cannot … compare a field to another field".
+      // Elasticsearch's QL translator: "Comparisons against fields are not (currently) supported"
+      // (ExpressionTranslators.checkBinaryComparison; https://github.com/elastic/elasticsearch/issues/137366).
       throw new Refusal('fieldref', `eql cannot compare the field ${n.field} with the field ${n.ref}: EQL compares fields only with literal values`, n.at)
     case 'Keyword':
       throw new Refusal('keyword', 'eql cannot search a keyword in every field of an event: EQL conditions name their fields', n.at)
