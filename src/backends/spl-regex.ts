@@ -40,13 +40,26 @@ export function pcreLiteral(ch: string): string {
  * Emitted: `(?i)^C:\\Windows\\[\s\S]*\.exe\z` for `C:\Windows\*.exe`.
  */
 export function patternToPcre(pattern: Pattern, cased: boolean): string {
-  let out = cased ? '^' : '(?i)^'
-  for (const s of normalize(pattern)) {
-    if (s.kind === 'any') out += '[\\s\\S]*'
-    else if (s.kind === 'one') out += '[\\s\\S]'
-    else for (const ch of s.text) out += pcreLiteral(ch)
+  return patternsToPcre([pattern], cased)
+}
+
+/**
+ * Several value patterns on one field as one anchored PCRE alternation: a value matches when it
+ * matches any of them. Emitted: `(?i)^(?:[\s\S]*\\a\.exe|[\s\S]*\\b\.exe)\z`.
+ */
+export function patternsToPcre(patterns: readonly Pattern[], cased: boolean): string {
+  const body = (pattern: Pattern): string => {
+    let out = ''
+    for (const s of normalize(pattern)) {
+      if (s.kind === 'any') out += '[\\s\\S]*'
+      else if (s.kind === 'one') out += '[\\s\\S]'
+      else for (const ch of s.text) out += pcreLiteral(ch)
+    }
+    return out
   }
-  return out + '\\z'
+  const bodies = patterns.map(body)
+  const alt = bodies.length === 1 ? bodies[0]! : `(?:${bodies.join('|')})`
+  return `${cased ? '' : '(?i)'}^${alt}\\z`
 }
 
 export type RegexResult = { readonly pcre: string } | { readonly refused: string }

@@ -17,7 +17,7 @@ import { shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import { describeLogSource, loadEnv, logSourceTerms, resolveLogSource, splunkField, type SearchTerm, type SplEnv, type SplLogSource } from './spl-env.js'
-import { patternToPcre, sigmaRegexToPcre } from './spl-regex.js'
+import { patternsToPcre, sigmaRegexToPcre } from './spl-regex.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 
 /** The language facts the renderer relies on, each with its source. */
@@ -207,16 +207,13 @@ const evalNumber = (n: number): string => String(n).replace('e+', 'e')
  * https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions
  */
 function renderWhere(ctx: Ctx, node: Node): string {
-  const operand = (n: Node): string => (isCompound(n) || n.kind === 'Not' ? `(${renderWhere(ctx, n)})` : renderWhere(ctx, n))
+  const operand = (n: Node): string => (whereCompound(n) || n.kind === 'Not' ? `(${renderWhere(ctx, n)})` : renderWhere(ctx, n))
   return fold<string>(node, {
     And: (n) => n.items.map(operand).join(SPL.eval.and),
-    Or: (n) => n.items.map(operand).join(SPL.eval.or),
+    // Value matches on one field under one OR share one mvfind with an alternation.
+    Or: (n) => matchGroups(n.items).map((g) => (Array.isArray(g) ? renderMatches(ctx, g) : operand(g))).join(SPL.eval.or),
     Not: (n) => SPL.eval.not + operand(n.item),
-    Match: (n) => {
-      const f = evalField(ctx, n.field, n.at)
-      if (shapeOf(n.pattern).kind === 'anything') return `isnotnull(${f})`
-      return `isnotnull(mvfind(${f}, ${evalString(patternToPcre(n.pattern, n.cased))}))`
-    },
+    Match: (n) => renderMatches(ctx, [n]),
     Regex: (n) => {
       const f = evalField(ctx, n.field, n.at)
       const r = sigmaRegexToPcre(n.source, n.flags)
@@ -251,6 +248,38 @@ function renderWhere(ctx: Ctx, node: Node): string {
     },
     Keyword: () => 'false()',
   })
+}
+
+/** A node whose where-text has a top-level AND/OR (an OR that is one mvfind has none). */
+const whereCompound = (n: Node): boolean => isCompound(n) && !(n.kind === 'Or' && matchGroups(n.items).length === 1)
+
+/** `mvfind` over the value patterns of one field: TRUE when some value matches one of them. */
+function renderMatches(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
+  const first = group[0]!
+  const f = evalField(ctx, first.field, first.at)
+  if (group.length === 1 && shapeOf(first.pattern).kind === 'anything') return `isnotnull(${f})`
+  return `isnotnull(mvfind(${f}, ${evalString(patternsToPcre(group.map((m) => m.pattern), first.cased))}))`
+}
+
+/** An OR's items with the value matches grouped by field and case rule (order of first appearance). */
+function matchGroups(items: readonly Node[]): (Node | NodeOf<'Match'>[])[] {
+  const groups = new Map<string, NodeOf<'Match'>[]>()
+  const out: (Node | NodeOf<'Match'>[])[] = []
+  for (const n of items) {
+    if (n.kind !== 'Match') {
+      out.push(n)
+      continue
+    }
+    const key = `${n.cased}\u0000${n.field}`
+    const g = groups.get(key)
+    if (g) g.push(n)
+    else {
+      const fresh = [n]
+      groups.set(key, fresh)
+      out.push(fresh)
+    }
+  }
+  return out.map((g) => (Array.isArray(g) && g.length === 1 ? g[0]! : g))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,7 +360,7 @@ export const backend: Backend = {
     const predicates: string[] = []
     for (const item of items) {
       if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))
-      else predicates.push(isCompound(item) ? `(${renderWhere(ctx, item)})` : renderWhere(ctx, item))
+      else predicates.push(whereCompound(item) ? `(${renderWhere(ctx, item)})` : renderWhere(ctx, item))
     }
     if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics }
     const head = terms.length > 0 ? terms.join(' ') : '*'

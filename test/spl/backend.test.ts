@@ -68,6 +68,11 @@ describe('spl backend: where predicates', () => {
   it('a * between literals goes to where', () => {
     expect(body("sel:\n  Image: 'a*b.exe'")).toBe('| where isnotnull(mvfind(Image, "(?i)^a[\\\\s\\\\S]*b\\\\.exe\\\\z"))')
   })
+  it('where-values on one field under one OR share one mvfind alternation', () => {
+    expect(body("sel:\n  Image: ['a?c', 'x*y', 'plain']\n  Image|cased: 'Q?'", 'sel')).toBe(
+      '| where isnotnull(mvfind(Image, "(?i)^(?:a[\\\\s\\\\S]c|x[\\\\s\\\\S]*y|plain)\\\\z")) AND isnotnull(mvfind(Image, "^Q[\\\\s\\\\S]\\\\z"))',
+    )
+  })
   it('cased values are matched without (?i)', () => {
     expect(body("sel:\n  Image|cased: 'A\"B'")).toBe('| where isnotnull(mvfind(Image, "^A\\\\\\"B\\\\z"))')
   })
