@@ -222,9 +222,15 @@ export function describeLogsources(env: KqlEnv): string {
     .join('; ')
 }
 
+const effectiveCache = new WeakMap<LogSourceEntry, { env: KqlEnv; map: Record<string, FieldSpec> }>()
+
 /** The Sigma-field → column map in force for a log source (log source entries over the defaults). */
 function effectiveFields(env: KqlEnv, ls: LogSourceEntry): Record<string, FieldSpec> {
-  return { ...env.fields, ...ls.fields }
+  const hit = effectiveCache.get(ls)
+  if (hit && hit.env === env) return hit.map
+  const map = { ...env.fields, ...ls.fields }
+  effectiveCache.set(ls, { env, map })
+  return map
 }
 
 /**
