@@ -73,6 +73,9 @@ function readEnvFile(file: string): { raw?: RawEnv; diagnostics: Diagnostic[] } 
     if (!isMap(rawSearch)) return bad(`log source '${name}': \`search\` must map Splunk fields to values`)
     const search: [string, (string | number)[]][] = []
     for (const [field, v] of Object.entries(rawSearch)) {
+      // Written bare before the rule's terms, so it must be a plain Splunk field name.
+      if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field) || /^(AND|OR|NOT|IN)$/.test(field))
+        return bad(`log source '${name}': '${field}' cannot be written bare in a search; use a plain field name`)
       const values = Array.isArray(v) ? v : [v]
       if (values.length === 0 || !values.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x))))
         return bad(`log source '${name}': search value of '${field}' must be a string, a number or a non-empty list of them`)
