@@ -134,7 +134,7 @@ function renderSearch(ctx: Ctx, node: Node): string {
     case 'And':
       return node.items.map(operand).join(SPL.search.and)
     case 'Or':
-      return inGroups(ctx, node.items).map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g))).join(SPL.search.or)
+      return inGroups(node.items).map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g))).join(SPL.search.or)
     case 'Not':
       // Not(Null f) is exactly "f has a value".
       if (node.item.kind === 'Null') return `${searchField(ctx, node.item.field)}=*`
@@ -156,25 +156,35 @@ function renderSearch(ctx: Ctx, node: Node): string {
   }
 }
 
-/** Split an OR's items into runs of plain matches on one field (written as `f IN (…)`) and the rest. */
-function inGroups(ctx: Ctx, items: readonly Node[]): (Node | NodeOf<'Match'>[])[] {
-  const byField = new Map<string, NodeOf<'Match'>[]>()
+/**
+ * An OR's items with its value matches grouped by `key` (order of first appearance); a match
+ * without a key, and any other node, stays on its own.
+ */
+function groupMatches(items: readonly Node[], key: (m: NodeOf<'Match'>) => string | undefined): (Node | NodeOf<'Match'>[])[] {
+  const groups = new Map<string, NodeOf<'Match'>[]>()
   const out: (Node | NodeOf<'Match'>[])[] = []
   for (const n of items) {
-    if (n.kind !== 'Match' || searchValue(n.pattern) === '*') {
+    const k = n.kind === 'Match' ? key(n) : undefined
+    if (n.kind !== 'Match' || k === undefined) {
       out.push(n)
       continue
     }
-    const group = byField.get(n.field)
+    const group = groups.get(k)
     if (group) group.push(n)
     else {
-      const g = [n]
-      byField.set(n.field, g)
-      out.push(g)
+      const fresh = [n]
+      groups.set(k, fresh)
+      out.push(fresh)
     }
   }
   return out.map((g) => (Array.isArray(g) && g.length === 1 ? g[0]! : g))
 }
+
+/** Plain matches on one field, for `f IN (…)` (a lone `*` stays `f=*`). */
+const inGroups = (items: readonly Node[]) => groupMatches(items, (m) => (searchValue(m.pattern) === '*' ? undefined : m.field))
+
+/** Value matches on one field with one case rule, for one `mvfind` alternation. */
+const matchGroups = (items: readonly Node[]) => groupMatches(items, (m) => `${m.cased}\u0000${m.field}`)
 
 /** `f IN ("a", "b*")`: case-insensitive, wildcards allowed, like `f="a" OR f="b*"`. */
 function renderIn(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
@@ -259,27 +269,6 @@ function renderMatches(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
   const f = evalField(ctx, first.field, first.at)
   if (group.length === 1 && shapeOf(first.pattern).kind === 'anything') return `isnotnull(${f})`
   return `isnotnull(mvfind(${f}, ${evalString(patternsToPcre(group.map((m) => m.pattern), first.cased))}))`
-}
-
-/** An OR's items with the value matches grouped by field and case rule (order of first appearance). */
-function matchGroups(items: readonly Node[]): (Node | NodeOf<'Match'>[])[] {
-  const groups = new Map<string, NodeOf<'Match'>[]>()
-  const out: (Node | NodeOf<'Match'>[])[] = []
-  for (const n of items) {
-    if (n.kind !== 'Match') {
-      out.push(n)
-      continue
-    }
-    const key = `${n.cased}\u0000${n.field}`
-    const g = groups.get(key)
-    if (g) g.push(n)
-    else {
-      const fresh = [n]
-      groups.set(key, fresh)
-      out.push(fresh)
-    }
-  }
-  return out.map((g) => (Array.isArray(g) && g.length === 1 ? g[0]! : g))
 }
 
 // ---------------------------------------------------------------------------------------------

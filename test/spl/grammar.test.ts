@@ -156,3 +156,17 @@ describe('spl verifier PCRE reading', () => {
     for (const re of ['a++', '[[:alpha:]]', '\\p{L}', '(?|a)']) expect('unsupported' in pcreToRegExp(re), re).toBe(true)
   })
 })
+
+describe('spl verifier robustness', () => {
+  it('any text gives matches or diagnostics, never an exception', async () => {
+    const fc = (await import('fast-check')).default
+    const piece = fc.constantFrom('a', '=', '"x"', '(', ')', '|', ' where ', ' regex ', ' search ', 'NOT ', ' OR ', ' AND ', ' IN ', ',', '*', 'isnull(', 'mvfind(', 'mvfilter(', '"(?i)^a\\\\z"', "'f-g'", '5', '<', '==', '+', '\\', 'mvmap(a, ', 'if(')
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 12 }).map((p) => p.join('')), async (text) => {
+        const v = await verifier.verify(text, R, [{ a: 'x' }, {}, { a: ['1', '2'] }])
+        expect(v.matches !== undefined || v.diagnostics.length > 0).toBe(true)
+      }),
+      { numRuns: 2000, seed: 7 },
+    )
+  })
+})
