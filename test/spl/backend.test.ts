@@ -52,6 +52,10 @@ describe('spl backend: search terms', () => {
   it('cidr uses the search command subnet syntax', () => {
     expect(body("sel:\n  DestinationIp|cidr: ['10.0.0.0/8', 'fe80::/10']")).toBe('(DestinationIp=10.0.0.0/8 OR DestinationIp=fe80::/10)')
   })
+  it('windash and base64offset expand into plain alternatives', () => {
+    expect(body("sel:\n  CommandLine|windash|contains: '-s'")).toBe('(CommandLine IN ("*-s*", "*/s*", "*–s*", "*—s*", "*―s*"))')
+    expect(body("sel:\n  CommandLine|base64offset|contains: 'abc'")).toBe('(CommandLine IN ("*YWJj*", "*FiY*", "*hYm*"))')
+  })
   it('numbers and booleans are matched as their text', () => {
     expect(body('sel:\n  Image: 5')).toBe('Image="5"')
     expect(body('sel:\n  Image: true')).toBe('Image="true"')

@@ -95,6 +95,10 @@ const CASES: Case[] = [
   { name: 'windash', detection: "sel:\n  CommandLine|windash|contains: '-s'", fields: ['CommandLine'] },
   { name: 'base64offset', detection: "sel:\n  CommandLine|base64offset|contains: 'abc'", fields: ['CommandLine'] },
   { name: 'base64', detection: "sel:\n  CommandLine|base64: 'abc'", fields: ['CommandLine'] },
+  { name: 'wide base64offset', detection: "sel:\n  CommandLine|wide|base64offset|contains: 'ab'", fields: ['CommandLine'], events: [{ CommandLine: 'YQBiA' }, { CommandLine: 'xYQBiAx' }] },
+  { name: 'utf16be base64', detection: "sel:\n  CommandLine|utf16be|base64: 'a'", fields: ['CommandLine'], events: [{ CommandLine: 'AGE=' }] },
+  { name: 'utf16 base64 contains', detection: "sel:\n  CommandLine|utf16|base64|contains: 'a'", fields: ['CommandLine'], events: [{ CommandLine: '//5hAA==' }] },
+  { name: 'startswith|all', detection: "sel:\n  CommandLine|contains|all: ['a', 'b']\n  Image|startswith: ['C:\\', 'c']", fields: ['CommandLine', 'Image'] },
   // regular expressions
   { name: 're anchored', detection: "sel:\n  CommandLine|re: '^a.*c$'", fields: ['CommandLine'] },
   { name: 're one char', detection: "sel:\n  CommandLine|re: 'a.c'", fields: ['CommandLine'], bmpOnly: true },
