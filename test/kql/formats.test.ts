@@ -88,6 +88,9 @@ describe('kql formats', () => {
     // No projection drops a column, and the table has the three columns Defender requires.
     expect(query).not.toMatch(/\| *project/)
     expect(await checkKql(`${query}\n| project Timestamp, ReportId, DeviceId`, 'defender')).toEqual([])
+    for (const table of ['DeviceProcessEvents', 'DeviceFileEvents', 'DeviceRegistryEvents', 'DeviceImageLoadEvents', 'DeviceNetworkEvents', 'DeviceEvents']) {
+      expect(await checkKql(`${table}\n| project Timestamp, ReportId, DeviceId`, 'defender'), table).toEqual([])
+    }
   })
   test('a multi-line query with a quote-heavy value survives the YAML block scalar', async () => {
     const r = load(SIGMA.replace("' stop '", "'\"a\" \\\\b: #c'"))
