@@ -126,8 +126,20 @@ export function loadEnv(pipeline?: string): { env?: SplEnv; diagnostics: readonl
   return result
 }
 
+const resolved = new WeakMap<SplEnv, Map<string, SplLogSource | undefined>>()
+
 /** The most specific log source whose `match` keys all equal the rule's (case-insensitive). */
 export function resolveLogSource(env: SplEnv, logsource: LogSource): SplLogSource | undefined {
+  let cache = resolved.get(env)
+  if (!cache) resolved.set(env, (cache = new Map()))
+  const key = LOGSOURCE_KEYS.map((k) => logsource[k]?.toLowerCase() ?? '').join('\u0000')
+  if (cache.has(key)) return cache.get(key)
+  const found = findLogSource(env, logsource)
+  cache.set(key, found)
+  return found
+}
+
+function findLogSource(env: SplEnv, logsource: LogSource): SplLogSource | undefined {
   let best: SplLogSource | undefined
   let bestKeys = -1
   for (const ls of env.logsources.values()) {

@@ -26,11 +26,16 @@ const hex = (cp: number): string => `\\x{${cp.toString(16)}}`
  */
 export function pcreLiteral(ch: string): string {
   const cp = ch.codePointAt(0)!
-  if (/[A-Za-z0-9]/.test(ch)) return ch
-  if (cp < 0x20 || cp === 0x7f) return hex(cp)
-  if (cp < 0x7f) return ch === ' ' ? ' ' : '\\' + ch
-  return ch
+  return cp < 0x80 ? ASCII_LITERAL[cp]! : ch
 }
+
+/** pcreLiteral for each ASCII character, computed once. */
+const ASCII_LITERAL: readonly string[] = Array.from({ length: 0x80 }, (_, cp) => {
+  const ch = String.fromCharCode(cp)
+  if (/[A-Za-z0-9 ]/.test(ch)) return ch
+  if (cp < 0x20 || cp === 0x7f) return hex(cp)
+  return '\\' + ch
+})
 
 /**
  * A Sigma value pattern as an anchored PCRE: `*` any run, `?` exactly one character, the rest

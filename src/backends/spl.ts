@@ -73,8 +73,17 @@ const isCompound = (n: Node): boolean => n.kind === 'And' || n.kind === 'Or'
 // ---------------------------------------------------------------------------------------------
 // search: what it can say exactly
 
+const searchValues = new WeakMap<Pattern, string | undefined>()
+
 /** The literal of a pattern that `search` can match exactly: `*` only at the ends, no `?`. */
 function searchValue(pattern: Pattern): string | undefined {
+  if (searchValues.has(pattern)) return searchValues.get(pattern)
+  const value = searchValueOf(pattern)
+  searchValues.set(pattern, value)
+  return value
+}
+
+function searchValueOf(pattern: Pattern): string | undefined {
   const shape = shapeOf(pattern)
   switch (shape.kind) {
     case 'anything':
