@@ -45,7 +45,8 @@ export async function validate(paths: readonly string[], options: ValidateOption
     const others = repo.rules.filter((r) => !given.has(resolve(r.file)))
     const otherDocs = repo.others.filter((r) => !given.has(resolve(r.file)))
     diagnostics = diagnostics.filter((d) => d.code !== 'rule/duplicate-id' && d.code !== 'rule/duplicate-title')
-    const cross = crossFileChecks([...loaded.rules, ...others], [...loaded.others, ...otherDocs])
+    // The repository's other rules come first, so a duplicate is reported on the given (changed) file.
+    const cross = crossFileChecks([...others, ...loaded.rules], [...otherDocs, ...loaded.others])
     diagnostics.push(...cross.filter((d) => d.file !== undefined && given.has(resolve(d.file))))
   }
   if (options.compile !== false) {

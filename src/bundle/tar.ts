@@ -72,7 +72,10 @@ function header(path: string, size: number, kind: 'file' | 'dir'): Buffer {
 }
 
 /** ustar keeps 100 bytes of name and 155 of prefix, split at a `/`. */
-function splitPath(path: string): [string, string] {
+function splitPath(entry: string): [string, string] {
+  if (Buffer.byteLength(entry) <= 100) return ['', entry]
+  // A folder's trailing `/` is optional (typeflag 5 says it is a folder): drop it to make room.
+  const path = entry.endsWith('/') ? entry.slice(0, -1) : entry
   const bytes = Buffer.byteLength(path)
   if (bytes <= 100) return ['', path]
   for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { relative } from 'node:path'
 import { buildBundle, DEFAULT_BUNDLE_NAME } from '../bundle/build.js'
 import { sha256 } from '../bundle/hash.js'
 import { parseLock, type Lock } from '../bundle/lock.js'
@@ -126,7 +125,7 @@ path or lock, or a non-bundle DIR.
       const c = manifest.changelog
       process.stderr.write(
         [
-          `bundle ${relative(process.cwd(), out) || '.'}: ${manifest.rules.length} rules, ${artifacts} artifacts for ${manifest.targets.join(', ')}`,
+          `bundle ${out}: ${manifest.rules.length} rules, ${artifacts} artifacts for ${manifest.targets.join(', ')}`,
           `  ${result.bundle.archive} sha256 ${sha256(archive.data)}`,
           `  changes since the lock: ${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
           ...(skipped.length ? ['skipped (unsupported), file (target): reason:', ...skipped] : []),
