@@ -1,4 +1,6 @@
 /** Printing diagnostics: text (GNU `file:line:col`), json, SARIF 2.1.0 and GitHub annotations. */
+import { isAbsolute, relative, resolve, sep } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
 import { bold, red, useColour, yellow } from './style.js'
 import { version } from './version.js'
@@ -74,7 +76,7 @@ function toSarif(ds: readonly Diagnostic[]) {
           locations: [
             {
               physicalLocation: {
-                artifactLocation: { uri: (d.file ?? 'unknown').replace(/\\/g, '/').replace(/^\.\//, '') },
+                artifactLocation: { uri: sarifUri(d.file) },
                 region: { startLine: (d.at?.line ?? 0) + 1, startColumn: (d.at?.col ?? 0) + 1 },
               },
             },
@@ -83,6 +85,19 @@ function toSarif(ds: readonly Diagnostic[]) {
       },
     ],
   }
+}
+
+/**
+ * A SARIF artifact location is a URI, not a path: relative to the working folder (the repository
+ * root in CI, where code scanning resolves it), percent-encoded; a file outside it becomes a
+ * `file://` URI. https://docs.github.com/code-security/secure-coding/sarif-support-for-code-scanning
+ */
+function sarifUri(file: string | undefined): string {
+  if (file === undefined) return 'unknown'
+  const abs = resolve(file)
+  const rel = relative(process.cwd(), abs)
+  if (rel.startsWith('..') || isAbsolute(rel)) return pathToFileURL(abs).href
+  return rel.split(sep).map((part) => encodeURIComponent(part)).join('/')
 }
 
 /** GitHub Actions workflow commands; data and properties escaped as the runner expects. */

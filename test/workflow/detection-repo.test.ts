@@ -135,6 +135,18 @@ describe('CI output: SARIF 2.1.0 and GitHub annotations', () => {
     expect(title.level).toBe('warning')
   })
 
+  it('SARIF artifact URIs are relative to the working folder and percent-encoded, even for absolute paths', () => {
+    const repo = sampleRepo()
+    mkdirSync(join(repo, 'rules/new rules'))
+    writeFileSync(join(repo, 'rules/new rules/sc #2.yml'), duplicateOfSc())
+    const run = rulesmith(repo, 'validate', '--format', 'sarif', '--all-from', 'rules/', join(repo, 'rules/new rules/sc #2.yml'))
+    expect(run.code).toBe(1)
+    const log = JSON.parse(run.stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] }
+    expect(sarifValidator()(log)).toBe(true)
+    const dup = log.runs[0]!.results.find((r) => r.ruleId === 'rule/duplicate-id')!
+    expect(dup.locations[0]!.physicalLocation.artifactLocation.uri).toBe('rules/new%20rules/sc%20%232.yml')
+  })
+
   it('SARIF from a clean repository is valid too, with no results', () => {
     const run = rulesmith(sampleRepo(), 'validate', '--format', 'sarif', 'rules/')
     expect(run.code).toBe(0)
