@@ -12,7 +12,7 @@
  *   source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1 Image="*\\sc.exe"
  *   | where isnotnull(mvfind(CommandLine, "stop[\\t\\n…]+\\w+"))
  */
-import { fold, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
+import { fold, not, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
 import { shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
@@ -287,6 +287,19 @@ function prefixTerm([field, values]: SearchTerm): string {
   return values.length === 1 ? `${field}=${value(values[0]!)}` : `${field} IN (${values.map(value).join(', ')})`
 }
 
+/**
+ * The rule as a list of conditions that must all hold, with `not (a or b)` opened into `not a`,
+ * `not b` (De Morgan; exact, as every emitted leaf is true or false), so that each part can go to
+ * `search` when it can, instead of the whole filter going to `where`.
+ */
+function conjuncts(ctx: Ctx, node: Node): Node[] {
+  if (node.kind === 'And') return node.items.flatMap((n) => conjuncts(ctx, n))
+  if (node.kind === 'Not' && node.item.kind === 'Not') return conjuncts(ctx, node.item.item)
+  if (node.kind === 'Not' && node.item.kind === 'Or' && !searchable(ctx, node))
+    return node.item.items.flatMap((n) => conjuncts(ctx, not(n)))
+  return [node]
+}
+
 function firstKeyword(node: Node): NodeOf<'Keyword'> | undefined {
   return fold<NodeOf<'Keyword'> | undefined>(node, {
     And: (n, r) => n.items.map(r).find((x) => x),
@@ -353,7 +366,7 @@ export const backend: Backend = {
       refuse(ctx, 'target/unsupported-keyword', 'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event', keyword.at)
       return { diagnostics: ctx.diagnostics }
     }
-    const items = rule.detection.kind === 'And' ? rule.detection.items : [rule.detection]
+    const items = conjuncts(ctx, rule.detection)
     const terms = logSourceTerms(env, ls, rule.detection).map(prefixTerm)
     const predicates: string[] = []
     for (const item of items) {

@@ -133,7 +133,14 @@ describe('spl backend: AST nodes built directly', () => {
     )
   })
   it('Not of Not is parenthesised, never NOT NOT', () => {
-    expect(text({ kind: 'Not', item: { kind: 'Not', item: match('F', 'x') } })).toBe('NOT (NOT F="x")')
+    const notNot: Node = { kind: 'Not', item: { kind: 'Not', item: match('F', 'x') } }
+    expect(text({ kind: 'Or', items: [notNot, match('G', 'y')] })).toBe('((NOT (NOT F="x")) OR G="y")')
+    // At the top a double negation is simply dropped.
+    expect(text(notNot)).toBe('F="x"')
+  })
+  it('a filter that cannot be searched as a whole is opened (De Morgan) so its parts can be', () => {
+    const r = processRule("sel:\n  Image|endswith: '.exe'\nf1:\n  User|endswith: '$'\nf2:\n  User|fieldref: ParentUser", 'sel and not 1 of f*')
+    expect(compileOk(r).slice(SYSMON1.length).trim()).toMatch(/^Image="\*\.exe" NOT User="\*\$" \| where NOT if\(/)
   })
   it('the same rule compiles to byte-identical text', () => {
     const r = processRule("sel:\n  Image|endswith: ['\\a.exe', '\\b.exe']\n  CommandLine|re: 'x+'")
