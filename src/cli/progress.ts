@@ -36,7 +36,7 @@ export function progressBar(options: ProgressOptions): Progress {
   let shown = false
   return {
     update(done) {
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - options.label.length - 20))
+      const width = Math.max(10, Math.min(40, (stream.columns || 80) - options.label.length - 20))
       const filled = Math.round((Math.min(done, total) / total) * width)
       if (filled === last && done !== total) return // redraw only when the bar moves
       last = filled
