@@ -50,8 +50,8 @@ export const SPL = {
   },
   /** Words that are operators somewhere in SPL: never written as bare field names. */
   reserved: new Set(['AND', 'OR', 'NOT', 'IN', 'XOR', 'LIKE', 'TRUE', 'FALSE', 'NULL', 'CASE', 'TERM', 'SEARCH', 'WHERE']),
-  /** Characters written in a regex as `\x{…}` and never raw in a search value: controls, separators. */
-  invisible: /[\p{C}\u2028\u2029]/u,
+  /** Characters never written raw in a search value (controls, lone surrogates, line separators). */
+  invisible: /[\p{Cc}\p{Cs}\u2028\u2029]/u,
 } as const
 
 const quote = (text: string, escapes: Readonly<Record<string, string>>): string =>

@@ -11,7 +11,7 @@ import { mismatches, sigma } from './helpers.js'
 const HOSTILE = [
   '', ' ', 'a', 'A', 'abc', 'ABC', 'aBc', 'xabcx', 'XABCX', 'ab', 'bc', 'a*c', 'a?c', 'abbc', 'ac', 'a\\c', 'a\\', '\\', 'a\\\\c',
   'a"b', 'A"B', "a'b", 'a=b', 'a%b', 'axb', 'a_b', 'a.b', 'a|b', 'a(b)', '%', '_', '*', '?', '"', '=', 'a b', 'a\tb',
-  'É', 'é', 'ÉCOLE', 'école', 'ß', 'SS', '😀', 'a😀c', 'a\nc', 'abc\n', 'line1\nline2', '\r',
+  'É', 'é', 'ÉCOLE', 'école', 'ß', 'SS', '😀', 'a😀c', '👩\u200d💻', 'x👩\u200d💻x', 'a\u200db', 'a\nc', 'abc\n', 'line1\nline2', '\r',
   'C:\\Windows\\System32\\sc.exe', 'c:\\windows\\system32\\SC.EXE', 'C:\\Windows\\sc.exe.bak', 'sc.exe',
   ' stop ', 'net stop svc', 'NET STOP SVC', '-s', '/s', '–s',
   '10.1.2.3', '10.255.255.255', '11.0.0.1', '192.168.0.1', '::1', 'fe80::1', 'FE80::abcd', 'fe81::1', '010.1.2.3', '10.1.2.3/8',
@@ -60,6 +60,7 @@ const CASES: Case[] = [
   { name: 'exact with = % _ |', detection: "sel:\n  Image: ['a=b', 'a%b', 'a_b', 'a|b']", fields: ['Image'] },
   { name: 'exact non-ASCII', detection: "sel:\n  Image: ['É', 'école', 'ß']", fields: ['Image'] },
   { name: 'exact emoji', detection: "sel:\n  Image: 'a😀c'", fields: ['Image'] },
+  { name: 'contains a ZWJ emoji sequence', detection: "sel:\n  Image|contains: '👩\u200d💻'", fields: ['Image'] },
   { name: 'exact trailing backslash', detection: "sel:\n  Image: 'a\\'", fields: ['Image'] },
   { name: 'exact lone backslash', detection: "sel:\n  Image: '\\'", fields: ['Image'] },
   { name: 'exact escaped backslash before wildcard', detection: "sel:\n  Image: 'a\\\\*'", fields: ['Image'] },
