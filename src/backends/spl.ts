@@ -289,8 +289,9 @@ function prefixTerm([field, values]: SearchTerm): string {
 
 /**
  * The rule as a list of conditions that must all hold, with `not (a or b)` opened into `not a`,
- * `not b` (De Morgan; exact, as every emitted leaf is true or false), so that each part can go to
- * `search` when it can, instead of the whole filter going to `where`.
+ * `not b` (De Morgan; exact, as every emitted leaf is true or false) when the OR cannot be
+ * searched as a whole, so that each part goes to `search` when it can, instead of the whole filter
+ * going to `where`.
  */
 function conjuncts(ctx: Ctx, node: Node): Node[] {
   if (node.kind === 'And') return node.items.flatMap((n) => conjuncts(ctx, n))
