@@ -215,11 +215,11 @@ export function describeLogsource(ls: LogSourceEntry): string {
   return Object.entries(ls.match).map(([k, v]) => `${k}=${v}`).join(' ')
 }
 
-/** How the log sources read in messages: `product=windows category=process_creation → DeviceProcessEvents`. */
+/** How the log sources read in messages: `windows/process_creation → DeviceProcessEvents, …`. */
 export function describeLogsources(env: KqlEnv): string {
   return env.logsources
-    .map((ls) => `${describeLogsource(ls)} → ${ls.table}`)
-    .join('; ')
+    .map((ls) => `${Object.values(ls.match).join('/')} → ${ls.table}`)
+    .join(', ')
 }
 
 const effectiveCache = new WeakMap<LogSourceEntry, { env: KqlEnv; map: Record<string, FieldSpec> }>()

@@ -15,7 +15,7 @@ import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { describeLogsource, describeLogsources, kqlEnv, resolveField, resolveLogsource, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
+import { describeLogsource, describeLogsources, kqlEnv, resolveField, resolveLogsource, variants, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
 import { jsToRe2, re2Literal } from './kql-regex.js'
 import { attackOf } from '../formats/attack.js'
 
@@ -241,14 +241,29 @@ function matchesEmpty(source: string, flags: { i: boolean; m: boolean; s: boolea
 const IPV4_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 const IPV4_STRICT = `^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`
 
+/**
+ * A strict IPv6 text: eight groups of 1–4 hex digits, one `::` standing for at least one zero
+ * group, or six groups and a dotted quad — the addresses Sigma's reference accepts (no zone id).
+ */
+const IPV6_STRICT = (() => {
+  const h = '[0-9A-Fa-f]{1,4}'
+  const groups = (n: number) => (n === 0 ? '' : n === 1 ? h : `${h}(?::${h}){${n - 1}}`)
+  const upTo = (n: number) => (n === 1 ? `(?:${h})?` : `(?:${h}(?::${h}){0,${n - 1}})?`)
+  const left = groups
+  const forms = [`(?:${h}:){7}${h}`, `(?:${h}:){6}${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}`]
+  for (let k = 0; k <= 7; k++) forms.push(`${left(k)}::${k === 7 ? '' : upTo(7 - k)}`)
+  for (let k = 0; k <= 5; k++) forms.push(`${left(k)}::${k === 5 ? '' : `(?:${h}:){0,${5 - k}}`}${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}`)
+  return `^(?:${forms.join('|')})$`
+})()
+
 function renderCidr(ctx: Ctx, n: NodeOf<'Cidr'>): string {
   const f = field(ctx, n.field, n.at)
   if (f.type !== 'string') throw new Refusal('target/unsupported-field-type', `kql cannot express a CIDR test on ${n.field}: column ${f.column} is of type ${f.type}`, n.at)
-  if (n.family === 6) {
-    throw new Refusal('target/unsupported-cidr', `kql cannot express the IPv6 range ${n.cidr} exactly: ipv6_is_in_range also accepts IPv4 text and its answer on malformed text is undocumented`, n.at)
-  }
-  // ipv4_is_in_range returns null when an argument does not parse
-  // (https://learn.microsoft.com/kusto/query/ipv4-is-in-range-function); the guard keeps it two-valued.
+  // ipv4_is_in_range / ipv6_is_in_range return null when an argument does not parse
+  // (https://learn.microsoft.com/kusto/query/ipv4-is-in-range-function,
+  // https://learn.microsoft.com/kusto/query/ipv6-is-in-range-function): the strict address check
+  // keeps the predicate two-valued and keeps text of the other family away from the function.
+  if (n.family === 6) return `(${f.column} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
   return `(${f.column} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
 }
 
@@ -279,8 +294,16 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
   throw new Refusal('target/unsupported-fieldref', `kql cannot express "${n.field} equals ${n.ref}" on string columns: two empty values are equal while two missing ones are not, and KQL cannot tell them apart${n.cased ? '' : '; nor does =~ fold non-ASCII letters'}`, n.at)
 }
 
+/** Nested and/or of the same kind and one-item and/or read the same flat: emit them flat. */
+function flatten(node: Node): Node {
+  if (node.kind === 'Not') return { ...node, item: flatten(node.item) }
+  if (node.kind !== 'And' && node.kind !== 'Or') return node
+  const items = node.items.map(flatten).flatMap((i) => (i.kind === node.kind ? i.items : [i]))
+  return items.length === 1 ? items[0]! : { kind: node.kind, items }
+}
+
 function render(ctx: Ctx, node: Node): string {
-  return fold<string>(node, {
+  return fold<string>(flatten(node), {
     And: (n, recur) => joinBalanced(n.items.map((i) => wrapAnd(i, recur(i))), 'and'),
     Or: (n, recur) => renderOr(ctx, n, recur),
     Not: (n, recur) => `not(${recur(n.item)})`,
@@ -341,7 +364,9 @@ export const backend: Backend = {
     const ls = resolveLogsource(env, rule.logsource)
     if (!ls) {
       const given = Object.entries(rule.logsource).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'
-      return { diagnostics: [diag('target/unsupported-logsource', `kql (${env.variant}) has no table for log source ${given}; supported: ${describeLogsources(env)}`, rule.at)] }
+      const elsewhere = variants().filter((v) => v !== env.variant && !options?.pipeline && kqlEnv({ variant: v }).env && resolveLogsource(kqlEnv({ variant: v }).env!, rule.logsource))
+      const hint = elsewhere.length ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${elsewhere[0]})` : ''
+      return { diagnostics: [diag('target/unsupported-logsource', `kql (${env.variant}) has no table for log source ${given}${hint}; supported: ${describeLogsources(env)}`, rule.at)] }
     }
     const ctx: Ctx = { env, ls, rule, warnings: [], noted: new Set() }
     let where: string

@@ -105,6 +105,51 @@ function ipv4(text: string): number | undefined {
   return parts.reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0)
 }
 
+/**
+ * ipv6_is_in_range(ip, range): null when either does not convert
+ * (https://learn.microsoft.com/kusto/query/ipv6-is-in-range-function). An address is RFC 4291
+ * text: eight hex groups, one `::`, an optional trailing dotted quad; the prefix is 0–128.
+ */
+function ipv6InRange(ip: Value, range: Value): Truth {
+  if (typeof ip !== 'string' || typeof range !== 'string') return null
+  const a = ipv6(ip)
+  const slash = range.indexOf('/')
+  const net = ipv6(slash < 0 ? range : range.slice(0, slash))
+  const prefix = slash < 0 ? 128 : /^\d{1,3}$/.test(range.slice(slash + 1)) ? Number(range.slice(slash + 1)) : NaN
+  if (a === undefined || net === undefined || !(prefix >= 0 && prefix <= 128)) return null
+  const shift = BigInt(128 - prefix)
+  return a >> shift === net >> shift
+}
+
+function ipv6(text: string): bigint | undefined {
+  let groups: number[] = []
+  let body = text
+  const tail = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text)
+  if (tail) {
+    const v4 = ipv4(tail[1]!)
+    if (v4 === undefined) return undefined
+    body = text.slice(0, text.length - tail[1]!.length) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`
+  }
+  const halves = body.split('::')
+  if (halves.length > 2) return undefined
+  const parse = (s: string): number[] | undefined => {
+    if (s === '') return []
+    const parts = s.split(':')
+    return parts.every((p) => /^[0-9A-Fa-f]{1,4}$/.test(p)) ? parts.map((p) => parseInt(p, 16)) : undefined
+  }
+  const head = parse(halves[0]!)
+  const rest = halves.length === 2 ? parse(halves[1]!) : []
+  if (!head || !rest) return undefined
+  if (halves.length === 1) {
+    if (head.length !== 8) return undefined
+    groups = head
+  } else {
+    if (head.length + rest.length > 7) return undefined
+    groups = [...head, ...Array<number>(8 - head.length - rest.length).fill(0), ...rest]
+  }
+  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n)
+}
+
 function evalTerm(t: KTerm, row: KqlRecord): Value {
   switch (t.k) {
     case 'str': return t.value
@@ -128,6 +173,7 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
         // https://learn.microsoft.com/kusto/query/tostring-function: null → "".
         case 'tostring': arity(1); return args[0] === null ? '' : String(args[0])
         case 'ipv4_is_in_range': arity(2); return ipv4InRange(args[0]!, args[1]!)
+        case 'ipv6_is_in_range': arity(2); return ipv6InRange(args[0]!, args[1]!)
       }
       throw new VerifyError(`the function ${t.fn}() is outside the verified subset`)
     }

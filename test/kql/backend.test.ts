@@ -114,10 +114,12 @@ describe('regex, cidr, numbers, presence', () => {
   test('a regex that matches the empty string is refused (empty and missing are one in KQL)', () => {
     expect(refusal(re('x*')).code).toBe('target/unsupported-empty-value')
   })
-  test('IPv4 CIDR: ipv4_is_in_range behind a strict address check; IPv6 refused', () => {
+  test('CIDR: ipv4_is_in_range / ipv6_is_in_range behind a strict address check', () => {
     expect(where({ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, NETWORK))
       .toBe('(RemoteIP matches regex @"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$" and ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))')
-    expect(refusal({ kind: 'Cidr', field: 'DestinationIp', cidr: 'fe80::/10', family: 6 }, NETWORK).code).toBe('target/unsupported-cidr')
+    const v6 = where({ kind: 'Cidr', field: 'DestinationIp', cidr: 'fe80::/10', family: 6 }, NETWORK)
+    expect(v6.startsWith('(RemoteIP matches regex @"^(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|')).toBe(true)
+    expect(v6.endsWith(')$" and ipv6_is_in_range(RemoteIP, "fe80::/10"))')).toBe(true)
   })
   test('numbers: == on numeric columns, comparisons guarded by isnotnull, tostring() for patterns', () => {
     expect(where(is('EventID', '4624'), SECURITY, SENTINEL)).toBe('EventID == 4624')
@@ -157,7 +159,13 @@ describe('environment', () => {
   test('an unsupported log source lists the supported ones', () => {
     const e = refusal(is('x', 'y'), { product: 'okta', service: 'okta' })
     expect(e.code).toBe('target/unsupported-logsource')
-    expect(e.message).toContain('product=windows category=process_creation → DeviceProcessEvents')
+    expect(e.message).toContain('windows/process_creation → DeviceProcessEvents')
+    // A log source only the other family has: the message says which.
+    expect(refusal(is('EventID', '4624'), { product: 'windows', service: 'security' }).message).toContain('(the sentinel schema family has it: --variant sentinel)')
+  })
+  test('nested and one-item and/or are emitted flat, so lists still become in~', () => {
+    const nested: Node = { kind: 'Or', items: [{ kind: 'Or', items: [is('CommandLine', 'a'), is('CommandLine', 'b')] }, { kind: 'And', items: [is('CommandLine', 'c')] }] }
+    expect(where(nested)).toBe('ProcessCommandLine in~ ("a", "b", "c")')
   })
   test('Sentinel: process creation is SecurityEvent 4688, the log source condition first', () => {
     const c = backend.compile(rule(and([endswith('Image', '\\sc.exe'), contains('CommandLine', 'stop')])), { variant: 'sentinel' })

@@ -154,11 +154,11 @@ describe('regular expressions', () => {
 
 describe('cidr, numbers, presence (Defender network and process tables, Sentinel security)', () => {
   const NETWORK: LogSource = { product: 'windows', category: 'network_connection' }
-  const IPS = ['10.1.2.3', '10.0.0.0', '10.255.255.255', '11.0.0.1', '9.255.255.255', '010.1.2.3', '10.1.2', '10.1.2.3.4', '10.0.0.256', '10.1.2.3/8', ' 10.1.2.3', '::1', '::ffff:10.1.2.3', 'fe80::1', '', 'abc', '192.168.1.1']
+  const IPS = ['fe80::1', 'FE80::a:b', 'fe80:0:0:0:0:0:0:1', 'fe81::1', 'febf:ffff::', 'fec0::', '::', '::1', '::0.0.0.1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7::', '1::2::3', '1:2:3:4:5:6:7:8:9', ':1::', 'fe80::1%eth0', 'fe80::/10', '::ffff:10.1.2.300', '::ffff:c0a8:101', '::ffff:192.168.1.1', '2001:db8::', '2001:0db8:0000::1', '12345::', 'g::1', '10.1.2.3', '10.0.0.0', '10.255.255.255', '11.0.0.1', '9.255.255.255', '010.1.2.3', '10.1.2', '10.1.2.3.4', '10.0.0.256', '10.1.2.3/8', ' 10.1.2.3', '::1', '::ffff:10.1.2.3', 'fe80::1', '', 'abc', '192.168.1.1']
   const IP_EVENTS: JsonEvent[] = [{}, { DestinationIp: null }, { DestinationIp: 10 }, ...IPS.map((ip) => ({ DestinationIp: ip }))]
-  test('IPv4 CIDR and its negation', async () => {
-    for (const cidr of ['10.0.0.0/8', '192.168.0.0/16', '10.1.2.3/32', '0.0.0.0/0']) {
-      const node: Node = { kind: 'Cidr', field: 'DestinationIp', cidr, family: 4 }
+  test('IPv4 and IPv6 CIDR and their negations', async () => {
+    for (const cidr of ['10.0.0.0/8', '192.168.0.0/16', '10.1.2.3/32', '0.0.0.0/0', 'fe80::/10', '::1/128', '::/0', '::ffff:0:0/96', '2001:db8::/32', 'fc00::/7']) {
+      const node: Node = { kind: 'Cidr', field: 'DestinationIp', cidr, family: cidr.includes(':') ? 6 : 4 }
       await expectEquivalent(cidr, node, IP_EVENTS, NETWORK, ['defender'])
       await expectEquivalent(`not ${cidr}`, not(node), IP_EVENTS, NETWORK, ['defender'])
     }

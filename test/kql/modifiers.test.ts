@@ -51,7 +51,6 @@ const REFUSED: Array<[string, string, string]> = [
   ['fieldref (string)', 'sel:\n  Image|fieldref: CommandLine\ncondition: sel', 'target/unsupported-fieldref'],
   ['keywords', 'keywords:\n  - evil\ncondition: keywords', 'target/unsupported-keyword'],
   ['lookahead', "sel:\n  CommandLine|re: 'a(?=b)'\ncondition: sel", 'target/unsupported-regex'],
-  ['ipv6 cidr', 'sel:\n  DestinationIp|cidr: fe80::/10\ncondition: sel', 'target/unsupported-cidr'],
   ['string compare', 'sel:\n  CommandLine|gt: 4\ncondition: sel', 'target/unsupported-compare'],
   ['unknown field', 'sel:\n  Hashes|contains: abc\ncondition: sel', 'target/unknown-field'],
 ]

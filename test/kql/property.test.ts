@@ -103,3 +103,23 @@ describe('property: Sigma (JavaScript) regex == translated RE2 regex, or refusal
     expect(compared).toBeGreaterThan(1000)
   }, 120_000)
 })
+
+describe('property: CIDR ranges on address-like text', () => {
+  test('random IPv4/IPv6-looking values against fixed ranges', async () => {
+    const piece = fc.constantFrom('0', '1', '10', '255', '256', '01', 'fe80', 'FFFF', 'ffff', 'a', 'g', ':', '::', '.', '1.2.3.4', '10.0.0.1', '%', '/8')
+    const value = fc.array(piece, { minLength: 1, maxLength: 9 }).map((ps) => ps.join(''))
+    const NETWORK = { product: 'windows', category: 'network_connection' }
+    let compared = 0
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('10.0.0.0/8', '0.0.0.0/0', '1.2.3.4/32', 'fe80::/10', '::/0', '::ffff:0:0/96', '::1/128', '1:0:0:0:0:0:0:0/16'), fc.array(value, { minLength: 1, maxLength: 10 }), fc.boolean(), async (cidr, values, negate) => {
+        const cidrNode: Node = { kind: 'Cidr', field: 'DestinationIp', cidr, family: cidr.includes(':') ? 6 : 4 }
+        const node: Node = negate ? { kind: 'Not', item: cidrNode } : cidrNode
+        const eq = await checkEquivalence(rule(node, NETWORK), values.map((v) => ({ DestinationIp: v })), backend, verifier)
+        expect(eq.mismatches, `${cidr} ${JSON.stringify(values)}`).toEqual([])
+        compared += values.length
+      }),
+      { numRuns: 500, seed: 77 },
+    )
+    console.log(`kql cidr property: ${compared} (range, value) comparisons, 0 mismatches`)
+  }, 120_000)
+})
