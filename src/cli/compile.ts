@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative, resolve, sep } from 'node:path'
 import { compile, targetOptions } from '../api.js'
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
@@ -9,6 +10,7 @@ import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
 import { extensionOf, stemsFor } from './output-files.js'
+import { version } from './version.js'
 import { progressBar } from './progress.js'
 
 export const command: Command = {
@@ -27,7 +29,8 @@ Options:
                        rule.{id,title,description,author,date,modified,status,level,tags,
                        references,falsepositives,logsource,attack.{tactics,tacticNames,techniques},
                        file,version}, query, target, context (target facts: table, index …)
-  --out DIR            write files instead of printing
+  --out DIR            write files instead of printing, and DIR/compile-manifest.json listing
+                       each file (rule, target, format, sha256) and each rule skipped
   --pipeline FILE      YAML adding log sources / overriding field names (one target only)
   --variant NAME       target variant (kql: defender | sentinel)
   --skip-unsupported   a rule a target cannot express is listed on stderr and skipped
@@ -74,6 +77,8 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const stems = stemsFor(loaded.rules)
     const printed: string[] = []
     const skipped: string[] = []
+    // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
+    const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
     const bar = progressBar({ rules: loaded.rules.length, total: loaded.rules.length * targets.length, label: 'compile', quiet: args.switches.has('quiet') })
     let done = 0
     for (const t of targets) {
@@ -86,7 +91,9 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
         const refusal = compiled.query === undefined
         diagnostics.push(...compiled.diagnostics.map((d) => (refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d)))
         if (refusal) {
-          if (skip) skipped.push(`${t}\t${rule.file}\t${compiled.diagnostics.find((d) => d.severity === 'error')?.code ?? 'refused'}`)
+          const why = compiled.diagnostics.find((d) => d.severity === 'error')
+          if (skip) skipped.push(`${t}\t${rule.file}\t${why?.code ?? 'refused'}`)
+          if (skip) manifest.skipped.push({ target: t, rule: rule.id ?? null, file: portable(rule.file), code: why?.code ?? 'refused', message: why?.message ?? '' })
           continue
         }
         const text = await renderFormat(t, template ? { file: template } : { name: fmt }, {
@@ -98,7 +105,9 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
         if (out) {
           const file = join(out, t, template ? 'custom' : fmt, `${stems[i]}.${extensionOf(t, fmt, template)}`)
           mkdirSync(dirname(file), { recursive: true })
-          writeFileSync(file, text.endsWith('\n') ? text : text + '\n')
+          const data = text.endsWith('\n') ? text : text + '\n'
+          writeFileSync(file, data)
+          manifest.written.push({ target: t, format: template ? 'custom' : fmt, rule: rule.id ?? null, file: portable(rule.file), path: relative(out, file).split(sep).join('/'), sha256: createHash('sha256').update(data).digest('hex') })
         } else {
           printed.push(text.endsWith('\n') ? text : text + '\n')
         }
@@ -106,9 +115,16 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     }
     bar.done()
     if (printed.length) process.stdout.write(printed.join('\n'))
+    if (out) {
+      mkdirSync(out, { recursive: true })
+      writeFileSync(join(out, 'compile-manifest.json'), JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n')
+    }
     if (skipped.length && !args.switches.has('quiet')) process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
     const summary = { files: loaded.files.length, rules: loaded.rules.length }
     if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, args.switches.has('quiet'))
     return exitCode(diagnostics)
   },
 }
+
+/** A rule's path relative to the working folder, with `/`: the same on every machine. */
+const portable = (file: string): string => relative(process.cwd(), resolve(file)).split(sep).join('/')

@@ -175,6 +175,36 @@ describe('CI output: SARIF 2.1.0 and GitHub annotations', () => {
   })
 })
 
+describe('compile --out: one file per rule, target and format, and a manifest', () => {
+  const nowhere = () => duplicateOfSc('Nowhere').replace(`id: ${SC_ID}`, 'id: 1c0ffee0-0000-4000-8000-000000000030').replace('product: windows', 'product: rulesmith_no_such_product')
+
+  it('writes stable names and the same bytes on every run; lists skipped rules in compile-manifest.json', () => {
+    const repo = sampleRepo()
+    writeFileSync(join(repo, 'rules/nowhere.yml'), nowhere())
+    const first = rulesmith(repo, 'compile', '--target', 'all', '--skip-unsupported', '--out', 'build1', 'rules/')
+    const second = rulesmith(repo, 'compile', '--target', 'all', '--skip-unsupported', '--out', 'build2', 'rules/')
+    expect(first.code, first.stderr).toBe(0)
+    expect(second.code).toBe(0)
+    const files = listFiles(join(repo, 'build1'))
+    expect(listFiles(join(repo, 'build2'))).toEqual(files)
+    for (const f of files) expect(read(join(repo, 'build2', f))).toBe(read(join(repo, 'build1', f)))
+    expect(files).toContain('kql/default/proc_creation_win_sc_stop_service.kql')
+    const m = JSON.parse(read(join(repo, 'build1/compile-manifest.json'))) as { written: { path: string; sha256: string }[]; skipped: { target: string; file: string; code: string }[] }
+    expect(m.written.map((w) => w.path).sort()).toEqual(files.filter((f) => f !== 'compile-manifest.json'))
+    for (const w of m.written) expect(sha256(readFileSync(join(repo, 'build1', w.path)))).toBe(w.sha256)
+    expect(m.skipped.map((x) => [x.target, x.file])).toEqual([['spl', 'rules/nowhere.yml'], ['kql', 'rules/nowhere.yml'], ['eql', 'rules/nowhere.yml'], ['osquery', 'rules/nowhere.yml']])
+    expect(first.stderr).toMatch(/^ {2}osquery\trules\/nowhere\.yml\ttarget\//m)
+  })
+
+  it('without --skip-unsupported a refused rule is exit 1', () => {
+    const repo = sampleRepo()
+    writeFileSync(join(repo, 'rules/nowhere.yml'), nowhere())
+    const run = rulesmith(repo, 'compile', '--target', 'kql', '--out', 'build', 'rules/')
+    expect(run.code).toBe(1)
+    expect(run.stderr).toMatch(/^rules\/nowhere\.yml:\d+:\d+: error: .*\[target\//m)
+  })
+})
+
 describe('release bundles', () => {
   const bundle = (repo: string, out: string, ...args: string[]) => rulesmith(repo, 'bundle', '--out', out, ...args, 'rules/')
   const manifestOf = (dir: string) => JSON.parse(read(join(dir, 'manifest.json'))) as {
