@@ -173,6 +173,8 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     options.onProgress?.(i + 1, rules.length)
   }
 
+  if (rules.length === 0 && !diagnostics.some((d) => d.severity === 'error'))
+    diagnostics.push(error('bundle/no-rules', `no rules found under ${paths.join(', ')}: an empty release is refused`))
   const failing = failingRules(diagnostics)
   const base = { diagnostics, files: loaded.files, rules: rules.length }
   if (failing.length || diagnostics.some((d) => d.severity === 'error')) return { ...base, failing }
@@ -223,12 +225,12 @@ function sourceSha(file: string): string {
   }
 }
 
-/** Every file with an error, and its errors, sorted by path. */
+/** Every rule file with an error, and its errors, sorted by path (errors about no file are in `diagnostics`). */
 function failingRules(ds: readonly Diagnostic[]): FailingRule[] {
   const byFile = new Map<string, Diagnostic[]>()
   for (const d of ds) {
-    if (d.severity !== 'error') continue
-    const key = d.file ?? '<input>'
+    if (d.severity !== 'error' || d.file === undefined) continue
+    const key = d.file
     byFile.set(key, [...(byFile.get(key) ?? []), d])
   }
   return [...byFile.keys()].sort().map((file) => ({ file, diagnostics: byFile.get(file)! }))

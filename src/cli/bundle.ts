@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs'
+import { isAbsolute, relative, resolve } from 'node:path'
 import { buildBundle, DEFAULT_BUNDLE_NAME } from '../bundle/build.js'
 import { sha256 } from '../bundle/hash.js'
 import { parseLock, type Lock } from '../bundle/lock.js'
@@ -65,6 +66,12 @@ path or lock, or a non-bundle DIR.
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`--name must be letters, digits, '.', '_' or '-', not '${name}'`)
     const quiet = args.switches.has('quiet')
     const paths = requirePaths(args)
+    // A bundle inside a rule folder would be read back as rules by the next build (its .yml formats).
+    const inside = paths.find((p) => {
+      const rel = relative(resolve(p), resolve(out))
+      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+    })
+    if (inside !== undefined) throw new UsageError(`--out ${out} is inside the rule path '${inside}'; write the bundle elsewhere`)
     try {
       checkOutDir(out)
     } catch (e) {
@@ -110,7 +117,8 @@ path or lock, or a non-bundle DIR.
       printDiagnostics(diagnostics, 'text', summary, quiet)
       const colour = useColour(process.stderr)
       const list = result.failing.map((f) => `  ${f.file} (${f.diagnostics.length} error${f.diagnostics.length === 1 ? '' : 's'})`)
-      process.stderr.write(red(colour, `rulesmith bundle: nothing written to ${out}; ${result.failing.length} failing rule file${result.failing.length === 1 ? '' : 's'}:`) + '\n' + list.join('\n') + (list.length ? '\n' : ''))
+      const n = result.failing.length
+      process.stderr.write(red(colour, `rulesmith bundle: nothing written to ${out}${n ? `; ${n} failing rule file${n === 1 ? '' : 's'}:` : ''}`) + '\n' + list.map((l) => l + '\n').join(''))
       const code = exitCode(diagnostics)
       return code === 0 ? 1 : code
     }

@@ -342,6 +342,19 @@ describe('release bundles', () => {
     expect(listFiles(join(repo, 'docs'))).toEqual(['notes.md'])
   })
 
+  it('refuses an output folder inside the rule folders, and an empty release', () => {
+    const repo = sampleRepo()
+    const inside = bundle(repo, 'rules/release')
+    expect(inside.code).toBe(2)
+    expect(inside.stderr).toContain("is inside the rule path 'rules/'")
+    mkdirSync(join(repo, 'empty'))
+    const empty = rulesmith(repo, 'bundle', '--out', 'release', 'empty')
+    expect(empty.code).toBe(1)
+    expect(empty.stderr).toContain('[bundle/no-rules]')
+    expect(existsSync(join(repo, 'release'))).toBe(false)
+    expect(existsSync(join(repo, 'rules/release'))).toBe(false)
+  })
+
   it('prints no progress bar when stderr is not a terminal', () => {
     const run = bundle(sampleRepo(), 'release')
     expect(run.code).toBe(0)
