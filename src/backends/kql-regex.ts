@@ -292,6 +292,23 @@ const aligned = (t: Tok | undefined): boolean =>
   t !== undefined && ((t.k === 'atom' && (t.q === undefined || t.q.min >= 1)) || t.k === 'anchor')
 
 /**
+ * What a unit atom meets on one side, looking past optional atoms that match only BMP characters
+ * (they cannot take half of an emoji, so they cannot move a split): an aligned atom, a free edge of
+ * the pattern (start, end or a top-level `|`), or anything else.
+ */
+function side(toks: readonly Tok[], j: number, dir: 1 | -1, depth: number): 'aligned' | 'free' | 'other' {
+  let k = j + dir
+  while (k >= 0 && k < toks.length) {
+    const t = toks[k]!
+    if (t.k === 'atom' && t.q !== undefined && t.q.min === 0) k += dir
+    else break
+  }
+  const t = toks[k]
+  if (t === undefined || t.k === 'alt') return depth === 0 ? 'free' : 'other'
+  return aligned(t) ? 'aligned' : 'other'
+}
+
+/**
  * Render tokens, choosing each unit atom's form. Repeated with `*`/`+`: the full form. Otherwise it
  * matches one JavaScript unit: at a free edge of the pattern (unanchored search) half an emoji is
  * as good as the whole one, so the full form; between two aligned neighbours a half cannot fit, so
@@ -313,9 +330,11 @@ function render(toks: readonly Tok[]): string {
       throw new Refusal('two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, RE2 cannot')
     }
     const q = t.q
-    const leftFree = depth === 0 && (prev === undefined || prev.k === 'alt')
-    const rightFree = depth === 0 && (next === undefined || next.k === 'alt')
-    const boundedRun = (leftFree && rightFree) || ((leftFree || aligned(prev)) && (rightFree || aligned(next)))
+    const left = side(toks, j, -1, depth)
+    const right = side(toks, j, 1, depth)
+    const leftFree = left === 'free'
+    const rightFree = right === 'free'
+    const boundedRun = left !== 'other' && right !== 'other'
     if (q && q.max === undefined && q.min === 0) {
       // `*`: a run of any length can always end on a code point boundary.
       out += t.unit.full + q.text
@@ -330,8 +349,8 @@ function render(toks: readonly Tok[]): string {
     if (q && !(q.max !== undefined && q.max <= 1)) {
       throw new Refusal(`the counted repeat ${q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, RE2 code points`)
     }
-    if ((leftFree && rightFree) || (leftFree && aligned(next)) || (rightFree && aligned(prev))) out += t.unit.full + (q?.text ?? '')
-    else if (aligned(prev) && aligned(next)) out += t.unit.bare + (q?.text ?? '')
+    if ((leftFree && rightFree) || (leftFree && right === 'aligned') || (rightFree && left === 'aligned')) out += t.unit.full + (q?.text ?? '')
+    else if (left === 'aligned' && right === 'aligned') out += t.unit.bare + (q?.text ?? '')
     else throw new Refusal('a single `.` or negated class next to a group or an optional part: JavaScript may match half of an emoji there, RE2 cannot')
   }
   return out
