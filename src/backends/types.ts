@@ -32,6 +32,12 @@ export interface Backend {
 export interface Verified {
   /** One answer per event, in order; absent when the text could not be parsed or run. */
   readonly matches?: readonly boolean[]
+  /**
+   * Indexes of events the target's schema cannot hold as they are (text in an integer column, an
+   * array where a column holds one scalar …): no real record looks like them, so their answer in
+   * `matches` proves nothing and equivalence checks leave them out (and count them).
+   */
+  readonly unrepresentable?: readonly number[]
   readonly diagnostics: readonly Diagnostic[]
 }
 

@@ -14,6 +14,8 @@ export interface Equivalence {
   readonly actual?: readonly boolean[]
   /** Indexes of events where the two disagree. */
   readonly mismatches: readonly number[]
+  /** Indexes of events the target's schema cannot hold; not compared. */
+  readonly unrepresentable: readonly number[]
   readonly diagnostics: readonly Diagnostic[]
 }
 
@@ -26,12 +28,14 @@ export async function checkEquivalence(
 ): Promise<Equivalence> {
   const expected = events.map((e) => evaluate(rule.detection, e))
   const compiled = backend.compile(rule, options)
-  if (compiled.query === undefined) return { expected, mismatches: [], diagnostics: compiled.diagnostics }
+  if (compiled.query === undefined) return { expected, mismatches: [], unrepresentable: [], diagnostics: compiled.diagnostics }
   const verified = await verifier.verify(compiled.query, rule, events, options)
   const diagnostics = [...compiled.diagnostics, ...verified.diagnostics]
-  if (!verified.matches) return { query: compiled.query, expected, mismatches: [], diagnostics }
+  const unrepresentable = verified.unrepresentable ?? []
+  if (!verified.matches) return { query: compiled.query, expected, mismatches: [], unrepresentable, diagnostics }
   const actual = verified.matches
-  const mismatches = expected.flatMap((want, i) => (actual[i] === want ? [] : [i]))
+  const skip = new Set(unrepresentable)
+  const mismatches = expected.flatMap((want, i) => (skip.has(i) || actual[i] === want ? [] : [i]))
   for (const i of mismatches) {
     diagnostics.push({
       code: 'verify/mismatch',
@@ -42,5 +46,5 @@ export async function checkEquivalence(
       message: `${backend.id}: event ${i} ${expected[i] ? 'matches the rule but not the query' : 'matches the query but not the rule'}: ${JSON.stringify(events[i])}`,
     })
   }
-  return { query: compiled.query, expected, actual, mismatches, diagnostics }
+  return { query: compiled.query, expected, actual, mismatches, unrepresentable, diagnostics }
 }

@@ -99,9 +99,11 @@ export const verifier: Verifier = {
       }
       const fields = fieldsOf(rule.detection)
       const matches: boolean[] = []
+      const unrepresentable: number[] = []
       const diagnostics: Diagnostic[] = []
       for (const [i, event] of events.entries()) {
         const row = mapEvent(env, ls, fields, event)
+        if (row.inexact.length > 0) unrepresentable.push(i)
         if (row.inexact.length > 0)
           diagnostics.push({
             code: 'verify/inexact-event',
@@ -123,7 +125,7 @@ export const verifier: Verifier = {
           return fail('verify/runtime', `the query fails in SQLite on event ${i}: ${(e as Error).message}`, rule)
         }
       }
-      return { matches, diagnostics }
+      return { matches, unrepresentable, diagnostics }
     } finally {
       stmt?.free()
       db.close()

@@ -2,7 +2,8 @@
  * The shipped rule pack, proven beyond its hand-written samples: for every rule and every target
  * that compiles it, adversarial events generated from the rule's AST (case variants, look-alikes,
  * literal wildcards, quotes, backslashes, empty and missing fields, non-ASCII) must be selected
- * by the emitted query exactly when the reference evaluator selects them.
+ * by the emitted query exactly when the reference evaluator selects them. Events the target's
+ * schema cannot hold (text in an integer column) are left out, and must stay a minority.
  */
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -27,6 +28,7 @@ describe('rule pack', () => {
       const verifier = await loadVerifier(target)
       let compiled = 0
       let checked = 0
+      let skipped = 0
       const mismatches: string[] = []
       for (const rule of rules) {
         const c = backend.compile(rule, {})
@@ -35,15 +37,19 @@ describe('rule pack', () => {
         const events = adversarialEvents(rule.detection, 80)
         const v = await verifier.verify(c.query, rule, events, {})
         expect(v.diagnostics.filter((d) => d.severity === 'error'), rule.file).toEqual([])
+        const skip = new Set(v.unrepresentable ?? [])
+        skipped += skip.size
         events.forEach((e, i) => {
+          if (skip.has(i)) return
           const want = evaluate(rule.detection, e)
           if (v.matches![i] !== want) mismatches.push(`${rule.file}: rule ${want}, query ${v.matches![i]}: ${JSON.stringify(e)}`)
         })
-        checked += events.length
+        checked += events.length - skip.size
       }
       expect(mismatches).toEqual([])
       expect(compiled).toBeGreaterThan(0)
       expect(checked).toBeGreaterThan(compiled * 20)
+      expect(skipped, 'most events must be representable in the target').toBeLessThan(checked / 4)
     })
   }
 })
