@@ -216,7 +216,17 @@ export function describeLogsource(ls: LogSourceEntry): string {
 }
 
 /** How the log sources read in messages: `windows/process_creation → DeviceProcessEvents, …`. */
+const described = new WeakMap<KqlEnv, string>()
 export function describeLogsources(env: KqlEnv): string {
+  let d = described.get(env)
+  if (d === undefined) {
+    d = listLogsources(env)
+    described.set(env, d)
+  }
+  return d
+}
+
+function listLogsources(env: KqlEnv): string {
   return env.logsources
     .map((ls) => `${Object.values(ls.match).join('/')} → ${ls.table}`)
     .join(', ')

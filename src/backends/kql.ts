@@ -30,9 +30,9 @@ class Refusal {
 // doubles the quote; a raw CR or line feed cannot appear inside quotes.
 
 /** Characters no quoted literal may hold raw and no escape spells: values holding them go to regex. */
-const UNQUOTABLE = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029]|[\ud800-\udfff]/u
+const UNQUOTABLE = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
-/** A KQL string literal for the text, or undefined when it has characters no literal can carry. */
+/** A KQL string literal for the text, or undefined when it has characters no literal can carry (or a lone surrogate). */
 export function kqlString(text: string): string | undefined {
   if (UNQUOTABLE.test(text)) return undefined
   if (text.includes('\\') && !/[\t\n]/.test(text)) return '@"' + text.replace(/"/g, '""') + '"'
@@ -136,8 +136,13 @@ function matchString(subject: string, f: ResolvedField, n: NodeOf<'Match'>): str
   return `${subject} matches regex ${regexString(patternToRe2(n.pattern, n.cased))}`
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
 function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
   const f = field(ctx, n.field, n.at)
+  if (n.pattern.some((s) => s.kind === 'lit' && LONE_SURROGATE.test(s.text))) {
+    throw new Refusal('target/unsupported-value', `kql cannot express a value of ${n.field} holding a lone UTF-16 surrogate: query text is UTF-8`, n.at)
+  }
   requireScalarType(f, 'a value match', n.at)
   if (acceptsEmpty(n.pattern)) {
     throw new Refusal('target/unsupported-empty-value', `kql cannot express ${n.field} matching ${n.pattern.length ? "'*'" : "''"}: an empty value and a missing one are the same in KQL (strings have no null), so the query could not tell them apart`, n.at)
@@ -296,9 +301,24 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
 
 /** Nested and/or of the same kind and one-item and/or read the same flat: emit them flat. */
 function flatten(node: Node): Node {
-  if (node.kind === 'Not') return { ...node, item: flatten(node.item) }
+  if (node.kind === 'Not') {
+    const item = flatten(node.item)
+    return item === node.item ? node : { ...node, item }
+  }
   if (node.kind !== 'And' && node.kind !== 'Or') return node
-  const items = node.items.map(flatten).flatMap((i) => (i.kind === node.kind ? i.items : [i]))
+  let changed = node.items.length === 1
+  const items: Node[] = []
+  for (const i of node.items) {
+    const f = flatten(i)
+    if (f.kind === node.kind) {
+      items.push(...f.items)
+      changed = true
+    } else {
+      items.push(f)
+      if (f !== i) changed = true
+    }
+  }
+  if (!changed) return node
   return items.length === 1 ? items[0]! : { kind: node.kind, items }
 }
 

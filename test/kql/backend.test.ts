@@ -140,6 +140,10 @@ describe('regex, cidr, numbers, presence', () => {
       .toBe('(isnotnull(ProcessId) and isnotnull(InitiatingProcessId) and ProcessId == InitiatingProcessId)')
     expect(refusal({ kind: 'FieldRef', field: 'Image', ref: 'ParentImage', cased: true }).code).toBe('target/unsupported-fieldref')
   })
+  test('a value with a lone surrogate (no UTF-8 text can hold it) is refused', () => {
+    expect(refusal(contains('CommandLine', 'a\ud800b')).code).toBe('target/unsupported-value')
+    expect(where(contains('CommandLine', 'a\ud83d\ude00b'))).toBe('ProcessCommandLine contains "a😀b"')
+  })
   test('keywords and empty values are refused', () => {
     expect(refusal({ kind: 'Keyword', pattern: pat('*evil*'), cased: false, at: { line: 3, col: 6 } })).toMatchObject({ code: 'target/unsupported-keyword', at: { line: 3, col: 6 } })
     expect(refusal(is('CommandLine', '')).code).toBe('target/unsupported-empty-value')
