@@ -50,6 +50,13 @@ export const SPL = {
   },
   /** Words that are operators somewhere in SPL: never written as bare field names. */
   reserved: new Set(['AND', 'OR', 'NOT', 'IN', 'XOR', 'LIKE', 'TRUE', 'FALSE', 'NULL', 'CASE', 'TERM', 'SEARCH', 'WHERE']),
+  /**
+   * Splunk's own fields: where an event came from, not a value inside it. A Sigma field named so
+   * (Zeek's HTTP `host`) would be compared with the wrong value, so such a rule is refused until a
+   * pipeline maps the field elsewhere.
+   * https://help.splunk.com/splunk-cloud-platform/manage-knowledge-objects/knowledge-management-manual/10.0.2503/fields-and-field-extractions/use-default-fields
+   */
+  defaultField: /^(host|index|linecount|punct|source|sourcetype|splunk_server|timestamp|eventtype|tag|date_[a-z]+|_.*)$/,
   /** Characters never written raw in a search value (controls, lone surrogates, line separators). */
   invisible: /[\p{Cc}\p{Cs}\u2028\u2029]/u,
 } as const
@@ -301,20 +308,20 @@ function conjuncts(ctx: Ctx, node: Node): Node[] {
   return [node]
 }
 
-function firstKeyword(node: Node): NodeOf<'Keyword'> | undefined {
-  return fold<NodeOf<'Keyword'> | undefined>(node, {
-    And: (n, r) => n.items.map(r).find((x) => x),
-    Or: (n, r) => n.items.map(r).find((x) => x),
-    Not: (n, r) => r(n.item),
-    Match: () => undefined,
-    Regex: () => undefined,
-    Cidr: () => undefined,
-    Compare: () => undefined,
-    Exists: () => undefined,
-    Null: () => undefined,
-    FieldRef: () => undefined,
-    Keyword: (n) => n,
-  })
+/** The Sigma fields a leaf reads. */
+const leafFields = (n: Node): string[] => (n.kind === 'FieldRef' ? [n.field, n.ref] : 'field' in n ? [n.field] : [])
+
+/** The first leaf (in rule order) that satisfies `test`. */
+function firstNode(node: Node, test: (n: Node) => boolean): Exclude<Node, { kind: 'And' | 'Or' | 'Not' }> | undefined {
+  if (node.kind === 'And' || node.kind === 'Or') {
+    for (const item of node.items) {
+      const hit = firstNode(item, test)
+      if (hit) return hit
+    }
+    return undefined
+  }
+  if (node.kind === 'Not') return firstNode(node.item, test)
+  return test(node) ? node : undefined
 }
 
 /** Splunk alert severity from the Sigma level (savedsearches.conf `alert.severity`, 1–6). */
@@ -360,11 +367,18 @@ export const backend: Backend = {
       }
     }
     const ctx: Ctx = { env, ls, rule, diagnostics: [] }
-    const keyword = firstKeyword(rule.detection)
+    const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')
     if (keyword) {
       // A bare term searches the raw event text, keys and escapes included, broken into segments:
       // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
       refuse(ctx, 'target/unsupported-keyword', 'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event', keyword.at)
+      return { diagnostics: ctx.diagnostics }
+    }
+    const defaultField = (n: Node): string | undefined =>
+      leafFields(n).map((f) => splunkField(env, ls, f)).find((f) => SPL.defaultField.test(f))
+    const clash = firstNode(rule.detection, (n) => defaultField(n) !== undefined)
+    if (clash) {
+      refuse(ctx, 'target/unsupported-field-name', `spl cannot test the field '${defaultField(clash)}': in Splunk it is a default field (where the event came from), not a value of the event; map the Sigma field to another Splunk field with --pipeline`, clash.at)
       return { diagnostics: ctx.diagnostics }
     }
     const items = conjuncts(ctx, rule.detection)

@@ -201,6 +201,22 @@ detection:
     expect(c.diagnostics[0]!.message).toContain('product=plan9 category=process_creation')
     expect(c.diagnostics[0]!.message).toContain('windows/process_creation')
   })
+  it("a Sigma field that is one of Splunk's default fields (Zeek's HTTP host)", () => {
+    const r = sigma(`title: t
+logsource:
+  product: zeek
+  service: http
+detection:
+  sel:
+    host|endswith: '.bid'
+  condition: sel
+`)
+    const c = backend.compile(r)
+    expect(c.query).toBeUndefined()
+    expect(c.diagnostics[0]!.code).toBe('target/unsupported-field-name')
+    expect(c.diagnostics[0]!.message).toContain("'host'")
+    expect(c.diagnostics[0]!.at).toEqual({ line: 6, col: 19 })
+  })
   it('a field name eval cannot quote', () => {
     const d = refused(processRule("sel:\n  \"we'ird\": 'x'"))
     expect(d.code).toBe('target/unsupported-field-name')
