@@ -53,7 +53,13 @@ function globalState(variant: string): Kusto {
  */
 export async function checkKql(query: string, variant = 'defender'): Promise<Diagnostic[]> {
   const K = load()
-  const code = K.KustoCode.ParseAndAnalyze(query, globalState(variant))
+  let globals: Kusto
+  try {
+    globals = globalState(variant)
+  } catch (e) {
+    return [{ code: 'target/kql-parser', severity: 'error', target: 'kql', message: `kql has no schema for the family "${variant}": ${(e as Error).message.split('\n')[0]}` }]
+  }
+  const code = K.KustoCode.ParseAndAnalyze(query, globals)
   const diags = (globalThis as any).Bridge.toArray(code.GetDiagnostics()) as Array<{ Severity: string; Code: string; Message: string; Start: number; End: number }>
   return diags
     .filter((d) => d.Severity === 'Error')

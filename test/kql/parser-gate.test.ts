@@ -38,6 +38,10 @@ describe('checkKql', () => {
   })
 })
 
+test('an unknown schema family is a diagnostic, not an exception', async () => {
+  expect((await checkKql('T | where a == 1', 'nope'))[0]).toMatchObject({ code: 'target/kql-parser', severity: 'error' })
+})
+
 describe('long chains', () => {
   test('hundreds of alternatives nest in parentheses so that Microsoft\'s parser accepts them', async () => {
     const items = Array.from({ length: 400 }, (_, i) => contains('CommandLine', `v${i}x`))
