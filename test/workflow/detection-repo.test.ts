@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import AjvModule from 'ajv'
 import yaml from 'js-yaml'
-import { beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { formatsOf } from '../../src/formats/render.js'
-import { buildCli, listFiles, read, ROOT, rulesmith, sampleRepo, sha256 } from './helpers.js'
+import { listFiles, read, ROOT, rulesmith, sampleRepo, sha256 } from './helpers.js'
 
 const SC = 'rules/windows/process_creation/proc_creation_win_sc_stop_service.yml'
 const NET = 'rules/windows/process_creation/proc_creation_win_net_stop_service.yml'
@@ -41,10 +41,7 @@ detection:
 level: low
 `
 
-// Each test spawns the CLI a few times; on a loaded machine that takes more than vitest's 5 s.
-vi.setConfig({ testTimeout: 120_000 })
-
-beforeAll(() => buildCli(), 300_000)
+// The CLI is built once for the whole run by test/support/global-setup.ts (vitest.config.ts).
 
 describe('pre-commit: the hook from .pre-commit-hooks.yaml on a changed file', () => {
   interface Hook { id: string; entry: string; language: string; files: string; exclude: string; pass_filenames: boolean; require_serial: boolean }

@@ -1,4 +1,4 @@
-/** Shared by the workflow tests: build the CLI once, copy the sample repo, run `rulesmith`. */
+/** Shared by the workflow tests: copy the sample repo, run the built `rulesmith` (built by the global setup). */
 import { spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,13 +9,6 @@ import { createHash } from 'node:crypto'
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 export const FIXTURE = join(ROOT, 'test', 'fixtures', 'detection-repo')
 const CLI = join(ROOT, 'bin', 'rulesmith.js')
-
-/** `tsc -p tsconfig.json` into dist/ (type errors in unrelated files do not stop the emit). */
-export function buildCli(): void {
-  const tsc = join(ROOT, 'node_modules', '.bin', 'tsc')
-  const r = spawnSync(tsc, ['-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' })
-  if (r.error) throw r.error
-}
 
 export interface Run {
   readonly code: number | null
