@@ -12,7 +12,7 @@
  *   source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1 Image="*\\sc.exe"
  *   | where isnotnull(mvfind(CommandLine, "stop[\\t\\n…]+\\w+"))
  */
-import { fold, not, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
+import { fold, not, or, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
 import { shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
@@ -303,8 +303,12 @@ function prefixTerm([field, values]: SearchTerm): string {
 function conjuncts(ctx: Ctx, node: Node): Node[] {
   if (node.kind === 'And') return node.items.flatMap((n) => conjuncts(ctx, n))
   if (node.kind === 'Not' && node.item.kind === 'Not') return conjuncts(ctx, node.item.item)
-  if (node.kind === 'Not' && node.item.kind === 'Or' && !searchable(ctx, node))
-    return node.item.items.flatMap((n) => conjuncts(ctx, not(n)))
+  if (node.kind === 'Not' && node.item.kind === 'Or' && !searchable(ctx, node)) {
+    // The searchable alternatives stay together as one NOT (…) in search.
+    const inSearch = node.item.items.filter((n) => searchable(ctx, n))
+    const rest = node.item.items.filter((n) => !searchable(ctx, n))
+    return [...(inSearch.length > 0 ? [not(or(inSearch))] : []), ...rest.flatMap((n) => conjuncts(ctx, not(n)))]
+  }
   return [node]
 }
 
