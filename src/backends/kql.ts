@@ -200,14 +200,13 @@ function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string
 }
 
 /**
- * Long chains nest in parentheses, at most 16 operands a level: Microsoft's parser refuses a flat
- * chain of a few hundred `or`s ("KS245 Query syntax depth exceeds maximum safe limit").
+ * Chains longer than 64 operands nest in parenthesised groups of 64: Microsoft's parser refuses a
+ * flat chain of a few hundred `or`s ("KS245 Query syntax depth exceeds maximum safe limit").
  */
 function joinBalanced(parts: readonly string[], op: 'and' | 'or'): string {
-  if (parts.length <= 16) return parts.join(` ${op} `)
-  const size = Math.ceil(parts.length / 16)
+  if (parts.length <= 64) return parts.join(` ${op} `)
   const chunks: string[] = []
-  for (let i = 0; i < parts.length; i += size) chunks.push(`(${joinBalanced(parts.slice(i, i + size), op)})`)
+  for (let i = 0; i < parts.length; i += 64) chunks.push(`(${parts.slice(i, i + 64).join(` ${op} `)})`)
   return joinBalanced(chunks, op)
 }
 
