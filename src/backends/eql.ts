@@ -74,6 +74,8 @@ interface Comparison {
   readonly op: ':' | 'like' | '==' | 'regex' | 'regex~' | 'cidr' | '<' | '<=' | '>' | '>=' | '!= null' | '== null'
   /** Literal text, already escaped. */
   readonly values: readonly string[]
+  /** A `==` on a string field, which may merge into `in (…)`; number and ip `==` stay apart. */
+  readonly text?: true
 }
 
 function render(c: Comparison): string {
@@ -140,7 +142,7 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
   const literalWildcard = literals.some((t) => t.includes('*') || t.includes('?'))
   try {
     if (n.cased) {
-      if (shape.kind === 'exact') return { field: f.name, op: '==', values: [eqlString(shape.text)] }
+      if (shape.kind === 'exact') return { field: f.name, op: '==', values: [eqlString(shape.text)], text: true }
       if (!literalWildcard) return { field: f.name, op: 'like', values: [eqlString(wildcardText(n))] }
       return { field: f.name, op: 'regex', values: [eqlString(patternToLucene(n.pattern, false))] }
     }
@@ -306,8 +308,8 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
       report(ctx, e)
       continue
     }
-    // `in` takes strings; numbers stay separate `==` comparisons.
-    if (!MERGEABLE.has(c.op) || (c.op === '==' && !c.values[0]!.startsWith('"'))) {
+    // `in` is for strings (E1 "Lookup operators"); number and ip fields keep separate `==`.
+    if (!MERGEABLE.has(c.op) || (c.op === '==' && !c.text)) {
       out.push(leaf(c, underNot))
       continue
     }

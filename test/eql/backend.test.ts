@@ -61,6 +61,7 @@ describe('eql backend: values and modifiers', () => {
   })
   test('ip field: exact IPv4 → ==, octet prefix → cidrMatch', () => {
     expect(eql(sigma(sel(`DestinationIp: 127.0.0.1`), NET))).toBe('network where destination.ip == "127.0.0.1"')
+    expect(eql(sigma(sel(`DestinationIp: ['127.0.0.1', '0.0.0.0']`), NET))).toBe('network where destination.ip == "127.0.0.1" or destination.ip == "0.0.0.0"')
     expect(eql(sigma(sel(`DestinationIp|startswith: ['10.', '192.168.']`), NET))).toBe('network where cidrMatch(destination.ip, "10.0.0.0/8", "192.168.0.0/16")')
   })
   test('a service log source adds its channel', () => {

@@ -172,6 +172,7 @@ describe('eql equivalence: numbers, addresses, log-source constants', () => {
     ['cidr list', `DestinationIp|cidr: ['10.0.0.0/8', '192.168.0.0/16', 'fe80::/10']`, 'DestinationIp', ips],
     ['cidr v6', `DestinationIp|cidr: '::1/128'`, 'DestinationIp', ips],
     ['ip exact', `DestinationIp: 127.0.0.1`, 'DestinationIp', ips],
+    ['ip list', `DestinationIp: ['127.0.0.1', '10.0.0.1']`, 'DestinationIp', ips],
     // Without '10.0.0': an ip field cannot hold a non-address (Elasticsearch rejects the event),
     // while Sigma's text prefix would match it (docs/targets/eql.md, limits).
     ['ip startswith octets', `DestinationIp|startswith: ['10.', '192.168.']`, 'DestinationIp', ips.filter((v) => v !== '10.0.0')],
