@@ -178,7 +178,7 @@ function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string
   for (const item of n.items) {
     const k = listKey(ctx, item)
     if (!k) {
-      parts.push(wrapOr(item, recur(item)))
+      parts.push(recur(item)) // and binds tighter than or: an and inside needs no parentheses
       continue
     }
     const g = groups.get(k.key)
@@ -212,7 +212,6 @@ function joinBalanced(parts: readonly string[], op: 'and' | 'or'): string {
 
 /** `and` binds tighter than `or`: an OR inside an AND is parenthesised. */
 const wrapAnd = (n: Node, text: string): string => (n.kind === 'Or' && / or /.test(text) ? `(${text})` : text)
-const wrapOr = (_n: Node, text: string): string => text
 
 function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
   const f = field(ctx, n.field, n.at)
