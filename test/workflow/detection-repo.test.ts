@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import AjvModule from 'ajv'
 import yaml from 'js-yaml'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { formatsOf } from '../../src/formats/render.js'
-import { listFiles, read, ROOT, rulesmith, sampleRepo, sha256 } from './helpers.js'
+import { listFiles, removeSampleRepos, read, ROOT, rulesmith, sampleRepo, sha256 } from './helpers.js'
 
 const SC = 'rules/windows/process_creation/proc_creation_win_sc_stop_service.yml'
 const NET = 'rules/windows/process_creation/proc_creation_win_net_stop_service.yml'
@@ -42,6 +42,7 @@ level: low
 `
 
 // The CLI is built once for the whole run by test/support/global-setup.ts (vitest.config.ts).
+afterAll(removeSampleRepos)
 
 describe('pre-commit: the hook from .pre-commit-hooks.yaml on a changed file', () => {
   interface Hook { id: string; entry: string; language: string; files: string; exclude: string; pass_filenames: boolean; require_serial: boolean }

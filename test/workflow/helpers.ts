@@ -1,6 +1,6 @@
 /** Shared by the workflow tests: copy the sample repo, run the built `rulesmith` (built by the global setup). */
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -25,9 +25,12 @@ export function rulesmith(cwd: string, ...args: string[]): Run {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+const made: string[] = []
+
 /** A fresh copy of the sample detection repository in a temporary folder. */
 export function sampleRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'rulesmith-repo-'))
+  made.push(dir)
   cpSync(FIXTURE, dir, { recursive: true })
   return dir
 }
@@ -49,3 +52,8 @@ export function listFiles(dir: string): string[] {
 }
 
 export const read = (path: string): string => readFileSync(path, 'utf8')
+
+/** Remove every sample repository this test file made. */
+export function removeSampleRepos(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
