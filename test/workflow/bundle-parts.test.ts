@@ -1,10 +1,10 @@
 /** The pieces of a release bundle on their own: tar, gzip, hashes, the lock, atomic writes, the progress bar. */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { crc32, gzip } from '../../src/bundle/gzip.js'
 import { canonicalJson, sha256 } from '../../src/bundle/hash.js'
 import { changelogMarkdown, nextLock, parseLock, type Lock } from '../../src/bundle/lock.js'
@@ -139,7 +139,13 @@ describe('lock and changelog', () => {
 })
 
 describe('atomic writes', () => {
-  const tmp = () => mkdtempSync(join(tmpdir(), 'rulesmith-write-'))
+  const made: string[] = []
+  const tmp = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-write-'))
+    made.push(dir)
+    return dir
+  }
+  afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })))
 
   it('writes every file and replaces a previous bundle whole', () => {
     const dir = join(tmp(), 'out')
