@@ -90,11 +90,16 @@ describe('spl backend: where predicates', () => {
     expect(body("a:\n  Image: 'abc'\nb:\n  CommandLine|re: 'stop'", 'a and not b')).toBe('Image="abc" | where NOT isnotnull(mvfind(CommandLine, "stop"))')
   })
   it('|re flags: i is (?i); m and s are rewritten into the pattern; $ becomes \\z', () => {
-    expect(body("sel:\n  CommandLine|re|i: '^a.c$'")).toBe('| where isnotnull(mvfind(CommandLine, "(?i)^a[^\\\\n\\\\r\\\\x{2028}\\\\x{2029}]c\\\\z"))')
-    expect(body("sel:\n  CommandLine|re|s: 'a.c'")).toBe('| where isnotnull(mvfind(CommandLine, "a[\\\\s\\\\S]c"))')
+    expect(body("sel:\n  CommandLine|re|i: '^a.c$'")).toBe('| where isnotnull(mvfind(CommandLine, "(?i)^a[^\\\\n\\\\r\\\\x{2028}\\\\x{2029}\\\\x{10000}-\\\\x{10ffff}]c\\\\z"))')
+    expect(body("sel:\n  CommandLine|re|s: 'a.c'")).toBe('| where isnotnull(mvfind(CommandLine, "a[^\\\\x{10000}-\\\\x{10ffff}]c"))')
     expect(body("sel:\n  CommandLine|re|m: '^c$'")).toBe(
       '| where isnotnull(mvfind(CommandLine, "(?<![^\\\\n\\\\r\\\\x{2028}\\\\x{2029}])c(?![^\\\\n\\\\r\\\\x{2028}\\\\x{2029}])"))',
     )
+  })
+  it('a `.` that could take half an emoji in JavaScript leaves characters outside the BMP out, or stays whole at a free edge', () => {
+    expect(body("sel:\n  CommandLine|re: 'a[^b]c'")).toBe('| where isnotnull(mvfind(CommandLine, "a[^b\\\\x{10000}-\\\\x{10ffff}]c"))')
+    expect(body("sel:\n  CommandLine|re: '\\Sc'")).toBe('| where isnotnull(mvfind(CommandLine, "[^\\\\t\\\\n\\\\x{0b}\\\\f\\\\r \\\\x{a0}\\\\x{1680}\\\\x{2000}-\\\\x{200a}\\\\x{2028}\\\\x{2029}\\\\x{202f}\\\\x{205f}\\\\x{3000}\\\\x{feff}]c"))')
+    expect(body("sel:\n  CommandLine|re: '(ab)?.+x'")).toBe('| where isnotnull(mvfind(CommandLine, "(ab)?[^\\\\n\\\\r\\\\x{2028}\\\\x{2029}]+x"))')
   })
   it('numeric comparisons read every value as a number', () => {
     expect(body('sel:\n  Count|gte: 5')).toBe('| where isnotnull(mvfilter(tonumber(trim(Count)) >= 5))')
@@ -173,6 +178,10 @@ describe('spl backend: refusals', () => {
       ['(?<=a+)b', /lookbehind/],
       ['a😀', /Basic Multilingual Plane/],
       ['[[:alpha:]]', /./],
+      ['a.{2}b', /counted repeat \{2\}/],
+      ['(.)', /single `\.`/],
+      ['..', /side by side/],
+      ['(a.*)?.+x', /`\.\+`/],
     ] as const) {
       const c = backend.compile(processRule(`sel:\n  CommandLine|re: '${re}'`))
       if (re === '[[:alpha:]]') {

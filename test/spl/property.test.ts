@@ -34,7 +34,7 @@ const field = fc.constantFrom(...FIELDS)
 /** Regexes in the Sigma (JavaScript) dialect built from pieces both dialects know. */
 const regexAtom = fc.oneof(
   fc.constantFrom(...ALPHABET).filter((c) => c !== '😀').map(escapeRegex),
-  fc.constantFrom('.*', '.+', '[ab]', '[a-c]', '\\w', '\\d', '\\s', 'b?', 'a{2}', '(a|b)', '\\b', '[\\s\\S]'),
+  fc.constantFrom('.*', '.+', '.', '.?', '.{2}', '[^a]', '\\S', '\\W+', '[ab]', '[a-c]', '\\w', '\\d', '\\s', 'b?', 'a{2}', '(a|b)', '(.)', '\\b', '[\\s\\S]', '(?=a)'),
 )
 const regexSource = fc
   .tuple(fc.boolean(), fc.array(regexAtom, { minLength: 1, maxLength: 4 }), fc.boolean(), fc.option(fc.array(regexAtom, { minLength: 1, maxLength: 2 })))
