@@ -85,7 +85,8 @@ export async function kqlGate(rule: Rule, query: string, variant?: string): Prom
 /** A target's refusal is an error, a warning or nothing, as the config says; other diagnostics keep theirs. */
 export function applyPolicy(ds: readonly Diagnostic[], policy: Policy): Diagnostic[] {
   return ds.flatMap((d) => {
-    if (!d.code.startsWith('target/')) return [d]
+    // Only refusals follow the policy; a target's warnings (approximate fields) stay warnings.
+    if (!d.code.startsWith('target/') || d.severity !== 'error') return [d]
     if (policy === 'ignore') return []
     return [{ ...d, severity: policy }]
   })
