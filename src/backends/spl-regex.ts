@@ -102,7 +102,7 @@ type Tok =
  */
 export function sigmaRegexToPcre(source: string, flags: RegexFlags): RegexResult {
   try {
-    return { pcre: (flags.i ? '(?i)' : '') + render(tokenize(source, flags)) }
+    return { pcre: render(tokenize(source, flags)) }
   } catch (e) {
     if (e instanceof Refusal) return { refused: e.why }
     throw e
@@ -165,6 +165,12 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     if (cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane (JavaScript counts it as two)')
     return pcreLiteral(String.fromCodePoint(cp))
   }
+  /** A literal character; with the i flag, the class of the characters JavaScript takes as equal. */
+  const letter = (cp: number): string => {
+    if (!flags.i || cp > 0xffff) return literal(cp)
+    const same = caseOrbit(cp)
+    return same.length === 1 ? literal(cp) : `[${classBody(same)}]`
+  }
 
   /** A class after `[`: an atom when it holds BMP characters only, else a unit. */
   const characterClass = (): void => {
@@ -195,22 +201,30 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     // A '-' makes a range only between two single characters; elsewhere it is literal.
     let body = ''
     const outside: string[] = []
+    const members: number[] = []
     for (let k = 0; k < items.length; ) {
       const it = items[k]!
       const dash = items[k + 1]
       const end = items[k + 2]
       if (it.kind === 'char' && dash?.kind === 'dash' && end?.kind === 'char') {
         if (it.cp <= 0xdfff && end.cp >= 0xd800) throw new Refusal('a character class range over the surrogate code units')
-        body += `${literal(it.cp)}-${literal(end.cp)}`
+        if (end.cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane in a class')
+        for (let cp = it.cp; cp <= end.cp; cp++) members.push(cp)
         k += 3
         continue
       }
-      if (it.kind === 'dash') body += '\\-'
-      else if (it.kind === 'char') body += literal(it.cp)
-      else if (it.negated) outside.push(it.text)
+      if (it.kind === 'dash') members.push(0x2d)
+      else if (it.kind === 'char') {
+        if (it.cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane in a class')
+        members.push(it.cp)
+      } else if (it.negated) outside.push(it.text)
       else body += it.text
       k += 1
     }
+    // With the i flag a class holds every character JavaScript takes as equal to a member
+    // (\d \w \s and their negations are closed already: ASCII letters only pair with ASCII).
+    const closed = flags.i ? [...new Set(members.flatMap(caseOrbit))] : members
+    body = classBody(closed) + body
     if (outside.length === 0 && !negated) {
       push('atom', `[${body}]`)
       return
@@ -225,7 +239,7 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     const c = chars[i++]!
     if (c === '\\') {
       const e = escape(false)
-      if ('cp' in e) push('atom', literal(e.cp))
+      if ('cp' in e) push('atom', letter(e.cp))
       else if ('zero' in e) push('zero', e.zero)
       else if (e.negated) toks.push({ k: 'unit', text: `[^${e.set}]`, depth })
       else push('atom', e.set === JS_SPACE ? `[${JS_SPACE}]` : `\\${e.set === '0-9' ? 'd' : 'w'}`)
@@ -278,10 +292,54 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     } else if (c === '{') {
       push('atom', '\\{')
     } else {
-      push('atom', literal(c.codePointAt(0)!))
+      push('atom', letter(c.codePointAt(0)!))
     }
   }
   return toks
+}
+
+/**
+ * JavaScript's case folding for the `i` flag without `u` (ECMA-262 Canonicalize): the upper case of
+ * a character when it is one character, but never from outside ASCII into it (so `ſ` and the
+ * Kelvin sign stay apart from `s` and `k`, and `ß` from `ẞ`). PCRE's caseless matching folds those
+ * together, so `(?i)` is never emitted for a Sigma regex: each letter is spelt out instead.
+ */
+function canonicalize(cp: number): number {
+  const upper = String.fromCharCode(cp).toUpperCase()
+  if (upper.length !== 1) return cp
+  const cu = upper.charCodeAt(0)
+  return cp >= 128 && cu < 128 ? cp : cu
+}
+
+let orbits: Map<number, number[]> | undefined
+
+/** The BMP characters JavaScript's `i` flag takes as equal to `cp` (itself included), ascending. */
+function caseOrbit(cp: number): number[] {
+  if (!orbits) {
+    orbits = new Map()
+    for (let c = 0; c <= 0xffff; c++) {
+      if (c >= 0xd800 && c <= 0xdfff) continue
+      const key = canonicalize(c)
+      const list = orbits.get(key)
+      if (list) list.push(c)
+      else orbits.set(key, [c])
+    }
+  }
+  return orbits.get(canonicalize(cp)) ?? [cp]
+}
+
+/** Code points as the inside of a PCRE class, runs written as ranges. */
+function classBody(cps: readonly number[]): string {
+  const sorted = [...new Set(cps)].sort((a, b) => a - b)
+  let out = ''
+  for (let k = 0; k < sorted.length; ) {
+    let end = k
+    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end++
+    const lit = (cp: number): string => pcreLiteral(String.fromCharCode(cp))
+    out += end - k >= 2 ? `${lit(sorted[k]!)}-${lit(sorted[end]!)}` : sorted.slice(k, end + 1).map(lit).join('')
+    k = end + 1
+  }
+  return out
 }
 
 /**

@@ -102,3 +102,31 @@ describe('spl property: random detections, random events', () => {
     expect(compiled).toBeGreaterThan(300)
   })
 })
+
+/** Characters whose case folding differs between JavaScript's non-Unicode `i` and PCRE's caseless matching. */
+const CASE_ALPHABET = ['s', 'S', 'ſ', 'k', 'K', 'K', 'ß', 'ẞ', 'σ', 'ς', 'Σ', 'i', 'I', 'İ', 'ı', 'å', 'Å', 'Å', 'µ', 'μ', 'Ω', 'ω', '😀', '.', 'a']
+const caseText = fc.array(fc.constantFrom(...CASE_ALPHABET), { minLength: 0, maxLength: 4 }).map((cs) => cs.join(''))
+const caseRegex = fc
+  .tuple(
+    fc.boolean(),
+    fc.array(fc.oneof(fc.constantFrom(...CASE_ALPHABET).filter((c) => c !== '😀').map(escapeRegex), fc.constantFrom('[a-z]', '[sk]', '[^s]', '.', '.*', '\\w', '[ß-ẞ]', 'ς+')), { minLength: 1, maxLength: 4 }),
+    fc.boolean(),
+  )
+  .map(([start, body, end]) => (start ? '^' : '') + body.join('') + (end ? '$' : ''))
+const caseNode: fc.Arbitrary<Node> = fc.record({ kind: fc.constant('Regex' as const), field: fc.constant('A'), source: caseRegex, flags: fc.record({ i: fc.boolean(), m: fc.constant(false), s: fc.boolean() }) })
+
+describe('spl property: case folding in |re|i', () => {
+  it('letters JavaScript and PCRE fold differently (ſ, K, ẞ, final sigma …) select the same events', async () => {
+    let compiled = 0
+    await fc.assert(
+      fc.asyncProperty(caseNode, fc.array(fc.record({ A: caseText }), { minLength: 1, maxLength: 8 }), async (detection, events) => {
+        const eq = await checkEquivalence(rule(detection), events, backend, verifier)
+        if (eq.query === undefined) return
+        compiled++
+        expect(eq.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}\n${eq.query}`)).toEqual([])
+      }),
+      { numRuns: Number(process.env.SPL_RUNS ?? 300), seed: process.env.SPL_RUNS ? undefined : 20261128 },
+    )
+    expect(compiled).toBeGreaterThan(150)
+  })
+})
