@@ -10,7 +10,7 @@
  * '…' only \" \' \\ \t \n are escapes (anything else is a lex error); @"…" / @'…' are verbatim with
  * the quote doubled. Operators: https://learn.microsoft.com/kusto/query/datatypes-string-operators.
  */
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain'
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
 
 export type KTerm =
   | { readonly k: 'col'; readonly name: string }

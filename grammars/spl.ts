@@ -8,7 +8,7 @@
  * https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/expressions-and-predicates
  * So a backend that forgets a parenthesis is caught by the verifier, not excused by it.
  */
-import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from 'chevrotain'
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
 
 // --- AST ---------------------------------------------------------------------------------------
 
