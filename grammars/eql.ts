@@ -6,7 +6,7 @@
  * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html. The parser
  * builds its own small AST; it shares nothing with the backend.
  */
-import { createToken, EmbeddedActionsParser, Lexer, type IToken } from 'chevrotain'
+import { createToken, EmbeddedActionsParser, Lexer, type IToken } from './chevrotain.js'
 
 // --- AST ----------------------------------------------------------------------------------------
 

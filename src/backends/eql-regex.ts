@@ -165,6 +165,14 @@ export function regexToLucene(source: string, flags: Flags): string {
   return new RegexTranslator(source, flags).translate()
 }
 
+interface Term {
+  /** plain: no unit atom; unit: `.`/negated class/`\D\W\S` (text built by position); group-unit: a group holding one. */
+  readonly kind: 'plain' | 'unit' | 'group-unit'
+  readonly set: string
+  readonly q: string
+  readonly text: string
+}
+
 class RegexTranslator {
   private i = 0
   constructor(private readonly src: string, private readonly flags: Flags) {}
@@ -208,7 +216,7 @@ class RegexTranslator {
   private alternative(top: boolean): string {
     let start = false
     let end = false
-    let body = ''
+    const terms: Term[] = []
     const anchor = (c: string): never => this.refuse('regex-anchor', `the anchor ${c} ${this.flags.m ? 'with the m flag' : 'inside the expression'}`)
     if (top && this.peek() === '^') {
       if (this.flags.m) anchor('^')
@@ -226,31 +234,64 @@ class RegexTranslator {
         break
       }
       if (c === '^') anchor('^')
-      body += this.term()
+      terms.push(this.term())
     }
+    const body = terms.map((t, k) => this.termText(t, top && ((k === 0 && !start) || (k === terms.length - 1 && !end)), terms[k - 1])).join('')
     if (!top) return body
     const inner = body === '' ? '()' : body
     return (start ? '' : '.*') + (start || end ? inner : `(${inner})`) + (end ? '' : '.*')
   }
 
+  /**
+   * A term's Lucene text. JavaScript without the `u` flag matches `.` and negated classes one
+   * UTF-16 unit at a time, so such a "unit atom" may match half of an astral character (an emoji),
+   * while Lucene matches whole code points. Exact rewrites:
+   * - repeated without bound (`*`, `+`, `{0,}`, `{1,}`): any run of units is a run of code points;
+   * - at most once next to the search's open edge (`a.` unanchored): the other half is absorbed by
+   *   the padding, so any code point;
+   * - at most once between other atoms: an astral character cannot fit, so BMP only.
+   * Two unit atoms side by side, or counted ones (`.{2}`), could split a character: refused
+   * (docs/semantics.md: a target whose engine would count differently refuses).
+   */
+  private termText(t: Term, atOpenEdge: boolean, before: Term | undefined): string {
+    if (before && before.kind !== 'plain' && t.kind !== 'plain') this.refuse('regex', 'two single-character atoms side by side (JavaScript counts UTF-16 units, Lucene code points)')
+    if (t.kind === 'group-unit' && atOpenEdge) this.refuse('regex', 'a group with a single-character atom at the edge of the search (JavaScript counts UTF-16 units, Lucene code points)')
+    if (t.kind !== 'unit') return t.text
+    if (t.q === '*' || t.q === '+' || t.q === '{0,}' || t.q === '{1,}') return (t.set === '' ? '.' : `[^${t.set}]`) + t.q
+    if (t.q !== '' && t.q !== '?' && t.q !== '{0,1}' && t.q !== '{1}' && t.q !== '{1,1}') {
+      this.refuse('regex', `the count ${t.q} on a single-character atom (JavaScript counts UTF-16 units, Lucene code points)`)
+    }
+    const set = atOpenEdge ? t.set : t.set + ASTRAL
+    return (set === '' ? '.' : `[^${set}]`) + t.q
+  }
+
   /** Set by atom(): the atom matches any one UTF-16 unit of a set given as a negated Lucene class body. */
   private unitSet: string | undefined
+  /** How many unit atoms were read so far (a group holding one is itself unit-edged). */
+  private units = 0
 
-  private term(): string {
+  private term(): Term {
     const start = this.i
+    const unitsBefore = this.units
     this.unitSet = undefined
-    let atom = this.atom()
+    const atom = this.atom()
     const unitSet = this.unitSet as string | undefined
     const q = this.quantifier()
     if (unitSet !== undefined) {
-      const unbounded = q === '*' || q === '+' || /^\{\d+,\}$/.test(q)
-      atom = unbounded ? (unitSet === '' ? '.' : `[^${unitSet}]`) : `[^${unitSet}${ASTRAL}]`
+      this.units++
+      return { kind: 'unit', set: unitSet, q, text: '' }
     }
-    if (q === '') return atom
     const atomText = this.src.slice(start, this.i)
     // Without the `u` flag a quantifier binds to the low surrogate of an astral character alone.
-    if (/^[\ud800-\udbff][\udc00-\udfff]/.test(atomText)) this.refuse('regex', 'a quantifier on an astral character')
-    return atom + q
+    if (q !== '' && /^[\ud800-\udbff][\udc00-\udfff]/.test(atomText)) this.refuse('regex', 'a quantifier on an astral character')
+    if (this.units > unitsBefore) {
+      const m = /^\{(\d+)(?:,(\d*))?\}$/.exec(q)
+      if (m && (Number(m[1]) >= 2 || (m[2] !== undefined && m[2] !== '' && Number(m[2]) >= 2) || (m[2] === undefined && Number(m[1]) >= 2))) {
+        this.refuse('regex', `the count ${q} on a group holding a single-character atom`)
+      }
+      return { kind: 'group-unit', set: '', q, text: atom + q }
+    }
+    return { kind: 'plain', set: '', q, text: atom + q }
   }
 
   private quantifier(): string {

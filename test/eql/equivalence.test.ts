@@ -17,7 +17,7 @@ const STRINGS: readonly unknown[] = [
   '', 'a', 'A', 'abc', 'ABC', 'aBc', 'xabcx', 'XABCX', 'ab', 'bc', 'a*c', 'a?c', 'aXc', 'a\\c', 'a\\', '\\', 'a\\*c',
   'C:\\Windows\\System32\\cmd.exe', 'c:\\windows\\system32\\CMD.EXE', 'C:\\Windows\\cmd.exe.bak', 'D:\\cmd.exe', '\\cmd.exe',
   'x"y', "x'y", 'a=b', '100%', '100', 'a_b', 'a%b', 'É', 'é', 'café', 'CAFÉ', 'cafe', 'ß', 'ẞ', 'SS', 'ss', '😀', 'a😀c',
-  'line1\nline2', 'a\nc', '\t', ' /c ', 'cmd /c whoami', 'CMD /C WHOAMI', '4688', 4688, 4688.5, true, 'true', null,
+  '😀c', 'a😀', 'x😀', 'a😀b😀', 'line1\nline2', 'a\nc', '\t', ' /c ', 'cmd /c whoami', 'CMD /C WHOAMI', '4688', 4688, 4688.5, true, 'true', null,
   ['abc', 'zzz'], ['zzz', 'ABC'], ['zzz'], [null, 'abc'], { nested: 'abc' },
 ]
 
@@ -107,6 +107,13 @@ const REGEX_CONSTRUCTS: ReadonlyArray<readonly [string, string]> = [
   ['re lazy', `CommandLine|re: 'a.*?c'`],
   ['re newline escape', `CommandLine|re: 'line1\\nline2'`],
   ['re non-capturing', `CommandLine|re: '^(?:ab)+c'`],
+  ['re dot at the open end (may match half an emoji)', `CommandLine|re: 'a.'`],
+  ['re dot at the open start', `CommandLine|re: '.c'`],
+  ['re single dot anchored (an emoji is two units)', `CommandLine|re: '^.$'`],
+  ['re optional dot between letters', `CommandLine|re: '^a.?c$'`],
+  ['re negated class at the open end', `CommandLine|re: 'a[^b]'`],
+  ['re \\S between letters', `CommandLine|re: 'a\\Sc'`],
+  ['re dot plus', `CommandLine|re: '^a.+$'`],
 ]
 
 describe('eql equivalence: string constructs', () => {

@@ -28,12 +28,13 @@ const segment: fc.Arbitrary<Segment> = fc.oneof(
 const pattern: fc.Arbitrary<Pattern> = fc.array(segment, { minLength: 1, maxLength: 4 })
 const field = fc.constantFrom(...FIELDS)
 
-/** Sigma regexes built from safe pieces (no bounded `.` next to `.`: see the astral-character limit). */
+/** Sigma regexes from pieces, single-character atoms included (`.` counts UTF-16 units in JavaScript). */
 const regexSource = fc
   .array(
     fc.oneof(
       fc.constantFrom('a', 'b', 'é', 'ß', '😀', '\\*', '\\?', '\\\\', '"', '%', '_', '=', ' ', '\\n'),
       fc.constantFrom('.*', '.+', '[ab]', '[^a]*', '\\d', '\\s', '\\w+', '(a|b)', '(é|\\*)?'),
+      fc.constantFrom('.', '.?', '[^a]', '\\S', '\\W', '.{2}', '(a.)', '(.|b)+'),
     ),
     { minLength: 1, maxLength: 4 },
   )
