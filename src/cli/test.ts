@@ -81,15 +81,20 @@ function table(results: readonly RuleTestResult[], targets: readonly TargetId[],
   const line = (cells: [string, string][]) => cells.map(([plain, shown], i) => shown + ' '.repeat(widths[i]! - plain.length)).join('  ').trimEnd()
   const refusals = results.flatMap((r) => targets.flatMap((t) => {
     const s = r.targets[t]
-    return s?.kind === 'refused' ? [`  ${r.rule.file} (${t}): ${s.reason}`] : []
+    // The first sentence says why; the list of what the target supports is for `rulesmith targets`.
+    return s?.kind === 'refused' ? [`  ${r.rule.file} (${t}): ${s.reason.replace(/[;.] [Ss]upported.*?( \[[^\]]+\])?$/, '$1')}`] : []
   }))
   const total = results.reduce((n, r) => n + r.events, 0)
+  const untested = results.filter((r) => r.events === 0 && r.diagnostics.every((d) => d.severity !== 'error')).length
+  const passed = results.filter((r) => r.events > 0 && r.referenceFailures === 0 && targets.every((t) => r.targets[t]?.kind !== 'fail' && !(r.targets[t]?.kind === 'refused' && !(r.targets[t] as { expected: boolean }).expected))).length
   return [
     line(header.map((h) => [h, h] as [string, string])),
     ...rows.map(line),
     '',
     `${results.length} rules, ${total} sample events, targets: ${targets.join(', ')}`,
     ...(refusals.length ? ['refusals:', ...refusals] : []),
+    // The plain closing line CI systems read.
+    `tests: ${passed} passed, ${results.length - passed - untested} failed${untested ? `, ${untested} skipped` : ''}`,
     '',
   ].join('\n')
 }
