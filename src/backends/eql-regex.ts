@@ -162,7 +162,51 @@ interface Flags {
  * the `m` flag, and a few rarities.
  */
 export function regexToLucene(source: string, flags: Flags): string {
-  return new RegexTranslator(source, flags).translate()
+  return new RegexTranslator(unwrapAlternatives(source), flags).translate()
+}
+
+/**
+ * The top-level alternatives of a regex source, split at `|` outside groups and classes; a group
+ * that is a whole alternative (`(^a$)|(^b$)`, unquantified) is unwrapped and its own alternatives
+ * spliced in — the same language, with its anchors now at the edges where they can be read.
+ */
+function unwrapAlternatives(source: string): string {
+  const split = (src: string): string[] | undefined => {
+    const out: string[] = []
+    let depth = 0
+    let cls = false
+    let from = 0
+    for (let i = 0; i < src.length; i++) {
+      const c = src[i]
+      if (c === '\\') i++
+      else if (cls) cls = c !== ']'
+      else if (c === '[') cls = true
+      else if (c === '(') depth++
+      else if (c === ')') depth--
+      else if (c === '|' && depth === 0) {
+        out.push(src.slice(from, i))
+        from = i + 1
+      }
+      if (depth < 0) return undefined
+    }
+    out.push(src.slice(from))
+    return depth === 0 && !cls ? out : undefined
+  }
+  /** The inside of `(…)` / `(?:…)` / `(?<n>…)` when the group spans the whole text. */
+  const whole = (alt: string): string | undefined => {
+    const open = /^\((\?:|\?<[A-Za-z_$][\w$]*>)?/.exec(alt)
+    if (!open || !alt.endsWith(')') || alt.endsWith('\\)')) return undefined
+    const inner = alt.slice(open[0].length, -1)
+    return split(inner) ? inner : undefined
+  }
+  const alts = split(source)
+  if (!alts) return source
+  const flat = alts.flatMap((a) => {
+    let cur = a
+    for (let inner = whole(cur); inner !== undefined; inner = whole(cur)) cur = inner
+    return cur === a ? [a] : split(cur) ?? [a]
+  })
+  return flat.join('|')
 }
 
 interface Term {

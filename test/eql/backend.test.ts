@@ -199,6 +199,9 @@ describe('eql regex translation', () => {
     ['\\x41\\u00e9\\t', '.*(Aé\t).*'],
     ['[@#&<>~"]', '.*([\\@\\#\\&\\<\\>\\~\\"]).*'],
     ['a{', '.*(a\\{).*'],
+    ['(^[ab]{2}$)|(^c$)', '[ab]{2}|c'],
+    ['(?:^x|y$)', 'x.*|.*y'],
+    ['(a)(b)', '.*((a)(b)).*'],
   ]
   for (const [src, want] of cases) test(`${JSON.stringify(src)} → ${JSON.stringify(want)}`, () => expect(regexToLucene(src, flags)).toBe(want))
   test('the i flag spells out non-ASCII case variants and ASCII ranges', () => {

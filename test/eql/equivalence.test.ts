@@ -113,6 +113,7 @@ const REGEX_CONSTRUCTS: ReadonlyArray<readonly [string, string]> = [
   ['re optional dot between letters', `CommandLine|re: '^a.?c$'`],
   ['re negated class at the open end', `CommandLine|re: 'a[^b]'`],
   ['re \\S between letters', `CommandLine|re: 'a\\Sc'`],
+  ['re anchored alternatives in groups', `CommandLine|re: '(^[a-c]{3}$)|(^x)'`],
   ['re dot plus', `CommandLine|re: '^a.+$'`],
 ]
 
