@@ -117,8 +117,24 @@ class ConditionParser extends EmbeddedActionsParser {
 
 let parser: ConditionParser | undefined
 
+type Parsed = { readonly condition?: Condition; readonly errors: ConditionError[] }
+
+// Conditions repeat across a rule set (`selection and not filter` …): parse each text once.
+// The results are never mutated, so sharing them is safe.
+const cache = new Map<string, Parsed>()
+
 /** Parse a condition; on failure, the first error with its offset (lex errors win over parse errors). */
-export function parseCondition(text: string): { condition?: Condition; errors: ConditionError[] } {
+export function parseCondition(text: string): Parsed {
+  let hit = cache.get(text)
+  if (!hit) {
+    hit = parse(text)
+    if (cache.size > 10_000) cache.clear()
+    cache.set(text, hit)
+  }
+  return hit
+}
+
+function parse(text: string): Parsed {
   parser ??= new ConditionParser()
   const lexed = lexer.tokenize(text)
   const pipe = text.indexOf('|')

@@ -255,3 +255,11 @@ describe('semantic checks', () => {
     condition: sel and not filter`)).toEqual([])
   })
 })
+
+describe('calendar dates', () => {
+  it('accepts real days only, leap years included', async () => {
+    const { isCalendarDate } = await import('../../src/rule/checks.js')
+    expect(['2024-02-29', '2000-02-29', '2023-12-31', '2023-01-01'].map(isCalendarDate)).toEqual([true, true, true, true])
+    expect(['2023-02-29', '1900-02-29', '2023-04-31', '2023-13-01', '2023-00-10', '2023-01-00', '2023-1-01'].map(isCalendarDate)).toEqual([false, false, false, false, false, false, false])
+  })
+})
