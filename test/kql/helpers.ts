@@ -1,4 +1,5 @@
 /** Builders for kql tests: rules and AST nodes written directly (the Sigma loader is not needed). */
+import { astRule } from '../support/rules.js'
 import type { Node, Pattern, Segment } from '../../src/ast/nodes.js'
 import type { LogSource, Rule } from '../../src/rule/rule.js'
 
@@ -38,19 +39,7 @@ export const is = (field: string, text: string, cased = false): Node => match(fi
 
 export const PROCESS: LogSource = { product: 'windows', category: 'process_creation' }
 
+/** A rule around an AST, named as the target's tests expect in diagnostics. */
 export function rule(detection: Node, logsource: LogSource = PROCESS, extra: Partial<Rule> = {}): Rule {
-  return {
-    file: 'rules/test.yml',
-    at: { line: 0, col: 0 },
-    id: '5f0c3f9e-1111-4222-8333-944455556666',
-    title: 'Test rule',
-    references: [],
-    tags: [],
-    falsepositives: [],
-    fields: [],
-    logsource,
-    detection,
-    raw: {},
-    ...extra,
-  }
+  return astRule(detection, logsource, { file: 'rules/test.yml', id: '5f0c3f9e-1111-4222-8333-944455556666', title: 'Test rule', ...extra })
 }

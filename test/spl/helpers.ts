@@ -1,5 +1,6 @@
 /** Builders for the spl tests: rules from inline Sigma YAML (through the real loader) or from AST nodes. */
 import { expect } from 'vitest'
+import { astRule } from '../support/rules.js'
 import type { Node, Pattern, Segment } from '../../src/ast/nodes.js'
 import { backend } from '../../src/backends/spl.js'
 import { verifier } from '../../src/verify/spl.js'
@@ -55,20 +56,9 @@ export function pat(sigmaValue: string): Pattern {
 
 export const PROCESS: LogSource = { product: 'windows', category: 'process_creation' }
 
-export function rule(detection: Node, logsource: LogSource = PROCESS): Rule {
-  return {
-    file: 'rules/test.yml',
-    at: { line: 0, col: 0 },
-    id: '5f0c3f9e-1111-4222-8333-944455556666',
-    title: 'Test rule',
-    references: [],
-    tags: [],
-    falsepositives: [],
-    fields: [],
-    logsource,
-    detection,
-    raw: {},
-  }
+/** A rule around an AST, named as the target's tests expect in diagnostics. */
+export function rule(detection: Node, logsource: LogSource = PROCESS, extra: Partial<Rule> = {}): Rule {
+  return astRule(detection, logsource, { file: 'rules/test.yml', id: '5f0c3f9e-1111-4222-8333-944455556666', title: 'Test rule', ...extra })
 }
 
 export const match = (field: string, sigmaValue: string, cased = false): Node => ({ kind: 'Match', field, pattern: pat(sigmaValue), cased, at: { line: 5, col: 4 } })

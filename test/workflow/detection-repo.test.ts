@@ -109,7 +109,7 @@ describe('CI output: SARIF 2.1.0 and GitHub annotations', () => {
     const file = join(dirname(require.resolve('@microsoft/jest-sarif/package.json')), 'lib', 'schemas', 'sarif-2.1.0-rtm.5.json')
     const { $schema, id, ...schema } = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
     expect($schema).toBe('http://json-schema.org/draft-04/schema#')
-    return new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false }).compile({ ...schema, $id: id })
+    return new Ajv({ strict: false, allErrors: true, validateFormats: false, unicodeRegExp: false }).compile({ ...schema, $id: id as string })
   }
 
   it('--format sarif is valid SARIF 2.1.0 with each finding at its file, line and column', () => {
