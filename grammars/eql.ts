@@ -22,9 +22,15 @@ export type Expr =
   | { readonly kind: 'and'; readonly items: readonly Expr[] }
   | { readonly kind: 'or'; readonly items: readonly Expr[] }
   | { readonly kind: 'not'; readonly item: Expr }
-  | { readonly kind: 'compare'; readonly field: string; readonly op: CompareOp; readonly values: readonly Literal[] }
-  | { readonly kind: 'call'; readonly name: string; readonly insensitive: boolean; readonly field: string; readonly args: readonly Literal[] }
+  | { readonly kind: 'compare'; readonly field: FieldRef; readonly op: CompareOp; readonly values: readonly Literal[] }
+  | { readonly kind: 'call'; readonly name: string; readonly insensitive: boolean; readonly field: FieldRef; readonly args: readonly Literal[] }
   | { readonly kind: 'literal'; readonly value: Literal }
+
+/** A field as written: its name, and whether it was marked optional (`?name`). */
+export interface FieldRef {
+  readonly name: string
+  readonly optional: boolean
+}
 
 export interface EqlQuery {
   /** The event category, or `any`. */
@@ -69,6 +75,8 @@ const FunctionName = createToken({
   pattern: /(?!(?:and|or|not|in|like|regex|where|any|null|true|false)(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*~?(?=\s*\()/,
   label: 'function',
 })
+// `?field`: an optional field, null where no index maps it (E1 "Optional fields").
+const Question = createToken({ name: 'Question', pattern: /\?/, label: "'?'" })
 const Colon = createToken({ name: 'Colon', pattern: /:/, label: "':'" })
 const Eq = createToken({ name: 'Eq', pattern: /==/, label: "'=='" })
 const Neq = createToken({ name: 'Neq', pattern: /!=/, label: "'!='" })
@@ -86,7 +94,7 @@ const allTokens = [
   LikeI, RegexI, InI,
   Where, And, Or, Not, Null, True, False, Like, Regex, In, Any,
   Identifier,
-  Eq, Neq, Lte, Gte, Lt, Gt, Colon, LParen, RParen, Comma,
+  Eq, Neq, Lte, Gte, Lt, Gt, Colon, Question, LParen, RParen, Comma,
 ]
 
 const lexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'onlyOffset' })
@@ -244,12 +252,14 @@ class EqlParser extends EmbeddedActionsParser {
     return { kind: 'compare', field, op, values }
   })
 
-  private field = this.RULE('field', (): string =>
-    this.OR([
+  private field = this.RULE('field', (): FieldRef => {
+    const optional = this.OPTION(() => this.CONSUME(Question)) !== undefined
+    const name = this.OR([
       { ALT: () => this.CONSUME(Identifier).image },
       { ALT: () => decodeField(this.CONSUME(BacktickField).image) },
-    ]),
-  )
+    ])
+    return { name, optional }
+  })
 
   private booleanLiteral = this.RULE('booleanLiteral', (): Literal =>
     this.OR([

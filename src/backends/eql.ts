@@ -76,10 +76,19 @@ interface Comparison {
   readonly values: readonly string[]
   /** A `==` on a string field, which may merge into `in (…)`; number and ip `==` stay apart. */
   readonly text?: true
+  /** A field under a schema prefix (Windows event data): written `?field`, null where unmapped. */
+  readonly optional?: boolean
 }
 
+/**
+ * `?field` for event-data fields: such keys exist only in indices that have seen them, and EQL
+ * fails a query naming a field no index maps unless it is written as optional, which reads as
+ * null there (E1 "Optional fields").
+ */
+const fieldText = (c: Comparison): string => (c.optional ? '?' : '') + eqlField(c.field)
+
 function render(c: Comparison): string {
-  const f = eqlField(c.field)
+  const f = fieldText(c)
   const list = (vs: readonly string[]) => (vs.length === 1 ? vs[0]! : `(${vs.join(', ')})`)
   switch (c.op) {
     case '!= null':
@@ -182,6 +191,11 @@ function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof
 }
 
 function leafComparison(ctx: Ctx, n: Node): Comparison {
+  const c = comparisonOf(ctx, n)
+  return ctx.env.schema.fields.has(c.field) ? c : { ...c, optional: true }
+}
+
+function comparisonOf(ctx: Ctx, n: Node): Comparison {
   switch (n.kind) {
     case 'Match':
       return matchComparison(n, field(ctx, n.field, n.at))
@@ -243,7 +257,7 @@ interface Emitted {
 function leaf(c: Comparison, underNot: boolean): Emitted {
   const text = render(c)
   if (!underNot || c.op === '!= null' || c.op === '== null') return { text, prec: 2 }
-  return { text: `(${eqlField(c.field)} != null and ${text})`, prec: 2 }
+  return { text: `(${fieldText(c)} != null and ${text})`, prec: 2 }
 }
 
 const wrap = (e: Emitted, min: Prec): string => (e.prec < min ? `(${e.text})` : e.text)

@@ -11,7 +11,7 @@
  * term-level queries EQL compiles to match any value of a multi-valued field; E1 notes that array
  * values are "not supported" and may be inconsistent, see docs/targets/eql.md).
  */
-import { parseEql, type EqlQuery, type Expr, type Literal } from '../../grammars/eql.js'
+import { parseEql, type EqlQuery, type Expr, type FieldRef, type Literal } from '../../grammars/eql.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
@@ -79,26 +79,34 @@ function stringArg(l: Literal, what: string): string {
   return l.value
 }
 
-function fieldType(schema: Schema, field: string): FieldType {
-  const t = typeOf(schema, field)
+/** The field's type; undefined for an optional field no index maps (E1: then its value is null). */
+function fieldType(schema: Schema, field: FieldRef): FieldType | undefined {
+  const t = typeOf(schema, field.name)
   // E1: a field that is not mapped is an error unless written `?field`.
-  if (t === undefined) throw new QueryError(`unknown field ${field}`)
-  if (t === 'text') throw new QueryError(`text field ${field} (E1: "Text fields are not supported")`)
+  if (t === undefined) {
+    if (field.optional) return undefined
+    throw new QueryError(`unknown field ${field.name}`)
+  }
+  if (t === 'text') throw new QueryError(`text field ${field.name} (E1: "Text fields are not supported")`)
   return t
 }
 
 function compare(e: Extract<Expr, { kind: 'compare' }>, rec: MappedEvent, schema: Schema): Truth {
-  const type = fieldType(schema, e.field)
-  const values = rec.values.get(e.field) ?? []
+  const mapped = fieldType(schema, e.field)
+  const values = mapped === undefined ? [] : rec.values.get(e.field.name) ?? []
   const only = e.values.length === 1 ? e.values[0]! : undefined
   if (only?.type === 'null' && (e.op === '==' || e.op === '!=')) {
     // E1 "Check if a field exists": `== null` holds when the field has no value.
     const missing = values.length === 0
     return e.op === '==' ? missing : !missing
   }
+  // An optional field that no index maps is null: every comparison on it is null.
+  if (mapped === undefined) return null
+  const type = mapped
+  const fieldName = e.field.name
   const strings = (op: string): string[] => {
     // E1: `:` "Can only be used to compare strings"; like/regex/in likewise take strings.
-    if (!isStringType(type)) throw new QueryError(`${op} on the ${type} field ${e.field}`)
+    if (!isStringType(type)) throw new QueryError(`${op} on the ${type} field ${fieldName}`)
     return e.values.map((l) => stringArg(l, op))
   }
   const text = (v: IndexedValue): v is string => typeof v === 'string'
@@ -125,14 +133,14 @@ function compare(e: Extract<Expr, { kind: 'compare' }>, rec: MappedEvent, schema
     case '==':
     case '!=': {
       if (!only) throw new QueryError(`${e.op} with a list`)
-      const eq = anyValue(values, (v) => equals(type, v, only, e.field))
+      const eq = anyValue(values, (v) => equals(type, v, only, fieldName))
       return e.op === '==' ? eq : not(eq)
     }
     case '<':
     case '<=':
     case '>':
     case '>=': {
-      if (type !== 'long' || only?.type !== 'number') throw new QueryError(`${e.op} on the ${type} field ${e.field}`)
+      if (type !== 'long' || only?.type !== 'number') throw new QueryError(`${e.op} on the ${type} field ${fieldName}`)
       const n = only.value
       const test = { '<': (x: number) => x < n, '<=': (x: number) => x <= n, '>': (x: number) => x > n, '>=': (x: number) => x >= n }[e.op]
       return anyValue(values, (v) => typeof v === 'number' && test(v))
@@ -162,10 +170,11 @@ function call(e: Extract<Expr, { kind: 'call' }>, rec: MappedEvent, schema: Sche
   if (e.name !== 'cidrMatch') throw new QueryError(`unknown function ${e.name}`)
   // E2 cidrMatch: the field "must be of type ip"; IPv4 and IPv6 ranges; null for a null field.
   const type = fieldType(schema, e.field)
-  if (type !== 'ip') throw new QueryError(`cidrMatch on the ${type} field ${e.field}`)
   const cidrs = e.args.map((a) => stringArg(a, 'cidrMatch'))
   for (const c of cidrs) if (!parseCidr(c)) throw new QueryError(`bad CIDR ${JSON.stringify(c)}`)
-  return anyValue(rec.values.get(e.field) ?? [], (v) => typeof v === 'string' && cidrs.some((c) => inCidr(v, c)))
+  if (type === undefined) return null
+  if (type !== 'ip') throw new QueryError(`cidrMatch on the ${type} field ${e.field.name}`)
+  return anyValue(rec.values.get(e.field.name) ?? [], (v) => typeof v === 'string' && cidrs.some((c) => inCidr(v, c)))
 }
 
 function evaluate(e: Expr, rec: MappedEvent, schema: Schema): Truth {

@@ -45,7 +45,7 @@ describe('eql backend: values and modifiers', () => {
     ['|gte on a number field', `ProcessId|gte: 4`, 'process where process.pid >= 4'],
     ['number value on a number field → ==', `ProcessId: 4`, 'process where process.pid == 4'],
     ['number value on a keyword field → its text', `EventID: 4688`, 'process where winlog.event_id : "4688"'],
-    ['unmapped Windows field → winlog.event_data', `IntegrityLevel: High`, 'process where winlog.event_data.IntegrityLevel : "High"'],
+    ['unmapped Windows field → optional ?winlog.event_data.<Field>', `IntegrityLevel: High`, 'process where ?winlog.event_data.IntegrityLevel : "High"'],
   ]
   for (const [name, body, want] of cases) test(name, () => expect(eql(sigma(sel(body)))).toBe(want))
 

@@ -20,25 +20,25 @@ async function run(query: string, events: readonly JsonEvent[], rule = PROC): Pr
 
 describe('eql grammar', () => {
   test('parses the emitted subset into its own AST', () => {
-    const r = parseEql('process where a.b : ("x*", "y") and not (c == null or cidrMatch(d, "10.0.0.0/8")) and `e-f` regex~ """a\\b"""')
+    const r = parseEql('process where a.b : ("x*", "y") and not (c == null or cidrMatch(?d, "10.0.0.0/8")) and `e-f` regex~ """a\\b"""')
     expect(r.errors).toEqual([])
     expect(r.query).toEqual({
       category: 'process',
       condition: {
         kind: 'and',
         items: [
-          { kind: 'compare', field: 'a.b', op: ':', values: [{ type: 'string', value: 'x*' }, { type: 'string', value: 'y' }] },
+          { kind: 'compare', field: { name: 'a.b', optional: false }, op: ':', values: [{ type: 'string', value: 'x*' }, { type: 'string', value: 'y' }] },
           {
             kind: 'not',
             item: {
               kind: 'or',
               items: [
-                { kind: 'compare', field: 'c', op: '==', values: [{ type: 'null' }] },
-                { kind: 'call', name: 'cidrMatch', insensitive: false, field: 'd', args: [{ type: 'string', value: '10.0.0.0/8' }] },
+                { kind: 'compare', field: { name: 'c', optional: false }, op: '==', values: [{ type: 'null' }] },
+                { kind: 'call', name: 'cidrMatch', insensitive: false, field: { name: 'd', optional: true }, args: [{ type: 'string', value: '10.0.0.0/8' }] },
               ],
             },
           },
-          { kind: 'compare', field: 'e-f', op: 'regex~', values: [{ type: 'string', value: 'a\\b' }] },
+          { kind: 'compare', field: { name: 'e-f', optional: false }, op: 'regex~', values: [{ type: 'string', value: 'a\\b' }] },
         ],
       },
     })
@@ -53,7 +53,7 @@ describe('eql grammar', () => {
   })
   test('keywords inside dotted names and as backticked fields', () => {
     expect(parseEql('any where winlog.event_data.not : "x" and `where` : "y"').errors).toEqual([])
-    expect(parseEql('any where android : "x"').query?.condition).toMatchObject({ field: 'android' })
+    expect(parseEql('any where android : "x"').query?.condition).toMatchObject({ field: { name: 'android' } })
   })
   test('numbers, lists of numbers, in~, like~', () => {
     const r = parseEql('any where p in (1, 2) and q <= -3.5 and r in~ ("A") and s like~ "a*"')
@@ -109,6 +109,11 @@ describe('eql semantics: strings', () => {
     expect(luceneMatches('a(b|())c', 'ac', false)).toBe(true)
     expect(await run('process where process.command_line regex "a@b"', [cmd('a@b')])).toBe('verify/eval')
     expect(await run('process where process.command_line regex "a|"', [cmd('a')])).toBe('verify/eval')
+  })
+  test('an optional field no index maps is null; a plain one is an error', async () => {
+    expect(await run('process where ?no.such.field == null', [{}])).toEqual([true])
+    expect(await run('process where not ?no.such.field : "x"', [{}])).toEqual([false])
+    expect(await run('process where ?winlog.event_data.X : "x"', [{ X: 'X' }])).toEqual([true])
   })
   test(': on a number field is an error, as in Elasticsearch', async () => {
     expect(await run('process where process.pid : "4"', [{ ProcessId: 4 }])).toBe('verify/eval')
