@@ -8,7 +8,7 @@
  * Emitted EQL, for `Image|endswith: '\cmd.exe'` and `CommandLine|contains: ' /c '`:
  *   process where process.executable : "*\\cmd.exe" and process.command_line : "* /c *"
  */
-import { shapeOf } from '../ast/pattern.js'
+import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
@@ -169,7 +169,8 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
 const wildcardText = (n: NodeOf<'Match'>): string =>
   n.pattern.map((s) => (s.kind === 'lit' ? s.text : s.kind === 'any' ? '*' : '?')).join('')
 
-const sigmaText = (n: NodeOf<'Match'>): string => wildcardText(n)
+/** The value as the rule wrote it (Sigma escapes), for messages. */
+const sigmaText = (n: NodeOf<'Match'>): string => patternToSigma(n.pattern)
 
 /**
  * An ip field holds addresses, not text: `==` and `cidrMatch` compare addresses
@@ -389,8 +390,8 @@ function elasticThreat(tags: readonly string[]): unknown[] {
 
 // --- the backend -----------------------------------------------------------------------------
 
-function refuse(rule: Rule, code: string, message: string, extra: readonly Diagnostic[] = []): Compiled {
-  return { diagnostics: [...extra, { code, severity: 'error', message, file: rule.file, at: rule.at, target: 'eql' }] }
+function refuse(rule: Rule, code: string, message: string): Compiled {
+  return { diagnostics: [{ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'eql' }] }
 }
 
 export function compile(rule: Rule, options?: TargetOptions): Compiled {
