@@ -215,6 +215,12 @@ export type IndexedValue = string | number | typeof UNSEARCHABLE
 export interface MappedEvent {
   readonly values: ReadonlyMap<string, readonly IndexedValue[]>
   readonly types: ReadonlyMap<string, FieldType>
+  /**
+   * ECS fields whose value Elasticsearch would not hold as written: coerced (`" 1100 "` or `443.7`
+   * in a long field), or rejected (a non-address in an ip field, an object in a keyword field).
+   * No real record of this log source looks like that, so the event proves nothing for EQL.
+   */
+  readonly inexact: readonly string[]
 }
 
 /**
@@ -248,6 +254,20 @@ function indexValue(v: unknown, type: FieldType): IndexedValue[] {
   }
 }
 
+/** True when Elasticsearch holds `v` in a field of this type as written, without coercing it. */
+function heldExactly(v: unknown, type: FieldType): boolean {
+  if (v === null || v === undefined) return true
+  if (Array.isArray(v)) return v.every((x) => heldExactly(x, type))
+  switch (type) {
+    case 'long':
+      return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v))
+    case 'ip':
+      return typeof v === 'string' && parseIp(v) !== undefined
+    default:
+      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+  }
+}
+
 /**
  * A Sigma-taxonomy event as the record the target would hold for this log source: every Sigma
  * field the rule reads or the event carries, under its ECS name and indexed by its type, plus the
@@ -256,6 +276,7 @@ function indexValue(v: unknown, type: FieldType): IndexedValue[] {
 export function mapEvent(event: JsonEvent, rule: Rule, source: EqlLogSource, env: EqlEnvironment): MappedEvent {
   const values = new Map<string, IndexedValue[]>()
   const types = new Map<string, FieldType>()
+  const inexact: string[] = []
   const sigmaFields = new Set([...fieldsOf(rule.detection), ...Object.keys(event)])
   for (const f of sigmaFields) {
     const r = resolveField(f, source, env)
@@ -263,6 +284,7 @@ export function mapEvent(event: JsonEvent, rule: Rule, source: EqlLogSource, env
     types.set(r.name, r.type)
     const raw = getField(event, f)
     if (raw === undefined) continue
+    if (!heldExactly(raw, r.type)) inexact.push(r.name)
     values.set(r.name, [...(values.get(r.name) ?? []), ...indexValue(raw, r.type)])
   }
   for (const [f, v] of Object.entries(source.constants)) {
@@ -273,5 +295,5 @@ export function mapEvent(event: JsonEvent, rule: Rule, source: EqlLogSource, env
     values.set('event.category', [source.category])
     types.set('event.category', 'keyword')
   }
-  return { values, types }
+  return { values, types, inexact }
 }

@@ -222,11 +222,15 @@ export async function verify(query: string, rule: Rule, events: readonly JsonEve
   if (!source) return { diagnostics: [verifyError('verify/logsource', 'eql: the rule has no eql log source to map its events into', rule)] }
   const q = parsed.query
   try {
-    const matches = events.map((event) => {
+    const unrepresentable: number[] = []
+    const matches = events.map((event, i) => {
       const rec = mapEvent(event, rule, source, env)
+      if (rec.inexact.length > 0) unrepresentable.push(i)
       return inCategory(q, rec) && evaluate(q.condition, rec, env.schema) === true
     })
-    return { matches, diagnostics: [] }
+    const diagnostics = unrepresentable.map((i) =>
+      ({ ...verifyError('verify/unrepresentable-event', `eql: event ${i}: Elasticsearch would not hold ${mapEvent(events[i]!, rule, source, env).inexact.join(', ')} as written (coerced or rejected by the field's type)`, rule), severity: 'warning' as const }))
+    return { matches, unrepresentable, diagnostics }
   } catch (e) {
     if (e instanceof QueryError || e instanceof LuceneSyntaxError || e instanceof SyntaxError) {
       return { diagnostics: [verifyError('verify/eval', `eql: cannot evaluate the query: ${e.message}`, rule)] }
