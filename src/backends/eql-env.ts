@@ -194,6 +194,20 @@ export function typeOf(schema: Schema, name: string): FieldType | undefined {
 }
 
 /** A Sigma field's ECS name and type in this log source. */
+/**
+ * The log source's constant fields that apply to this rule: a constant on a field the rule tests
+ * itself (e.g. `Channel` under `service: system`) is left to the rule, which says what it wants
+ * of that field; the query neither pins it nor does the event mapping overwrite it.
+ */
+export function constantsFor(rule: Rule, source: EqlLogSource, env: EqlEnvironment): [string, string][] {
+  const tested = new Set<string>()
+  for (const f of fieldsOf(rule.detection)) {
+    const r = resolveField(f, source, env)
+    if (r.ok) tested.add(r.name)
+  }
+  return Object.entries(source.constants).filter(([f]) => !tested.has(f))
+}
+
 export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlEnvironment): ResolvedField {
   const mapped = source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)
   if (mapped === undefined) {
@@ -287,7 +301,7 @@ export function mapEvent(event: JsonEvent, rule: Rule, source: EqlLogSource, env
     if (!heldExactly(raw, r.type)) inexact.push(r.name)
     values.set(r.name, [...(values.get(r.name) ?? []), ...indexValue(raw, r.type)])
   }
-  for (const [f, v] of Object.entries(source.constants)) {
+  for (const [f, v] of constantsFor(rule, source, env)) {
     values.set(f, [v])
     types.set(f, typeOf(env.schema, f) ?? 'keyword')
   }

@@ -16,6 +16,7 @@ import { TACTICS, attackOf } from '../formats/attack.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import {
+  constantsFor,
   describeLogSources,
   isStringType,
   loadEnvironment,
@@ -406,7 +407,7 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
   const ctx: Ctx = { source, env, errors: [], rule }
   const condition = emit(ctx, rule.detection, false)
   if (ctx.errors.length) return { diagnostics: ctx.errors }
-  const constants = Object.entries(source.constants).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
+  const constants = constantsFor(rule, source, env).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
   const where = constants.length ? [...constants, wrap(condition, 1)].join(' and ') : condition.text
   return {
     query: `${eqlCategory(source.category)} where ${where}`,

@@ -220,3 +220,19 @@ describe('eql regex translation', () => {
     expect(lowerVariants('k')).toEqual(['K', 'k', '\u212a'])
   })
 })
+
+describe('log source constants', () => {
+  test('leaves a constant field to the rule when the rule tests that field itself', async () => {
+    const { verifier } = await import('../../src/verify/eql.js')
+    const r = sigma(`
+    selection:
+        EventID: 104
+    filter:
+        Channel: System
+    condition: selection and not filter`, 'product: windows\n  service: system')
+    const c = backend.compile(r, {})
+    expect(c.query).not.toContain('winlog.channel == "System" and')
+    const v = await verifier.verify(c.query!, r, [{ EventID: 104 }, { EventID: 104, Channel: 'System' }, { EventID: 104, Channel: 'Application' }], {})
+    expect(v.matches).toEqual([true, false, true])
+  })
+})
