@@ -214,6 +214,18 @@ function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>, negated: boolean): Sql {
   return negated ? { text: `${ea} IS NOT NULL AND ${eb} IS NOT NULL AND ${pred}`, prec: AND } : { text: pred, prec: ATOM }
 }
 
+/**
+ * Join a long AND/OR run as a balanced tree of parenthesised halves. SQLite parses `a OR b OR …`
+ * into a left-deep tree and rejects expressions deeper than 1000 ("Expression tree is too large",
+ * SQLITE_MAX_EXPR_DEPTH, https://sqlite.org/limits.html); both operators are associative, so
+ * the halves select the same rows at a depth of about log2 of the run.
+ */
+function balanced(parts: readonly string[], op: string): string {
+  if (parts.length <= 16) return parts.join(op)
+  const mid = parts.length >> 1
+  return `(${balanced(parts.slice(0, mid), op)})${op}(${balanced(parts.slice(mid), op)})`
+}
+
 function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
   switch (n.kind) {
     case 'And':
@@ -223,7 +235,7 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
         const s = emit(ctx, i, negated)
         return s.prec < bp ? `(${s.text})` : s.text
       })
-      return { text: parts.join(n.kind === 'And' ? ' AND ' : ' OR '), prec: bp }
+      return { text: balanced(parts, n.kind === 'And' ? ' AND ' : ' OR '), prec: bp }
     }
     case 'Not': {
       // NOT over a NULL test is the opposite test (both are two-valued): `|neq` reads cleanly.

@@ -242,3 +242,18 @@ describe('osquery backend: environment', () => {
     expect(a.context).toMatchObject({ table: 'process_etw_events', platform: 'windows', interval: 60, evented: true, name: 'test_rule', snapshot: false, removed: false })
   })
 })
+
+describe('long OR runs', () => {
+  it('are balanced so SQLite accepts more than 1000 alternatives', async () => {
+    const { astRule } = await import('../support/rules.js')
+    const { verifier } = await import('../../src/verify/osquery.js')
+    const { backend } = await import('../../src/backends/osquery.js')
+    const items = Array.from({ length: 1500 }, (_, i) => ({ kind: 'Match' as const, field: 'CommandLine', pattern: [{ kind: 'any' as const }, { kind: 'lit' as const, text: `x${i}y` }, { kind: 'any' as const }], cased: false }))
+    const rule = astRule({ kind: 'Or', items })
+    const c = backend.compile(rule, {})
+    expect(c.query).toBeDefined()
+    const v = await verifier.verify(c.query!, rule, [{ CommandLine: 'a x1499y b' }, { CommandLine: 'x1500y' }], {})
+    expect(v.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
+    expect(v.matches).toEqual([true, false])
+  })
+})
