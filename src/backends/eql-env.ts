@@ -276,7 +276,8 @@ function heldExactly(v: unknown, type: FieldType): boolean {
     case 'long':
       return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v))
     case 'ip':
-      return typeof v === 'string' && parseIp(v) !== undefined
+      // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is indexed as the IPv4 address itself.
+      return typeof v === 'string' && parseIp(v) !== undefined && !/^::ffff:(\d+\.){3}\d+$/i.test(v)
     default:
       return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
   }
