@@ -1,7 +1,5 @@
 /** Test helpers for the osquery target: rules from inline Sigma YAML or straight from AST nodes. */
-import { loadRuleText } from '../../src/rule/load.js'
-import type { LogSource, Rule } from '../../src/rule/rule.js'
-import type { Node } from '../../src/ast/nodes.js'
+import type { Rule } from '../../src/rule/rule.js'
 import { backend } from '../../src/backends/osquery.js'
 
 export const WIN_PROC = 'product: windows\n  category: process_creation'
