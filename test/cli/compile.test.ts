@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cli } from '../support/cli.js'
+
+const SC_STOP = 'rules/windows/process_creation/proc_creation_win_sc_service_stop.yml'
+const SYSTEM_7036 = 'rules/windows/system/win_system_critical_service_stopped.yml'
+
+describe('rulesmith compile', () => {
+  it('prints the query of each rule and exits 0', () => {
+    const r = cli(['compile', '--target', 'kql', SC_STOP])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^DeviceProcessEvents\n\| where /)
+    expect(r.stderr).toBe('')
+  })
+
+  it('exits 1 for a rule a target refuses, naming the construct; --skip-unsupported lists it and exits 0', () => {
+    const refused = cli(['compile', '--target', 'kql', SYSTEM_7036])
+    expect(refused.code).toBe(1)
+    expect(refused.stdout).toBe('')
+    expect(refused.stderr).toMatch(/win_system_critical_service_stopped\.yml:\d+:\d+: error: kql \(defender\) has no table for log source product=windows service=system.*\[target\/unsupported-logsource\]/)
+    const skipped = cli(['compile', '--target', 'kql', '--skip-unsupported', SYSTEM_7036, SC_STOP])
+    expect(skipped.code).toBe(0)
+    expect(skipped.stdout).toMatch(/^DeviceProcessEvents/)
+    expect(skipped.stderr).toContain(`kql\t${SYSTEM_7036}\ttarget/unsupported-logsource`)
+  })
+
+  it('renders a user template with the documented variables', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-template-'))
+    const template = join(dir, 'mine.txt.hbs')
+    writeFileSync(template, '{{rule.id}} {{rule.level}} {{join rule.attack.techniques ","}} {{target}}\n{{query}}\n')
+    const r = cli(['compile', '--target', 'spl', '--template', template, SC_STOP])
+    expect(r.code).toBe(0)
+    expect(r.stdout.split('\n')[0]).toMatch(/^[0-9a-f-]{36} \w+ T1489 spl$/)
+    expect(r.stdout).toContain('Image="*\\\\sc.exe"')
+  })
+
+  it('names missing formats and bad targets as usage errors (exit 2)', () => {
+    const bad = cli(['compile', '--target', 'spl', '--format', 'nope', SC_STOP])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("target spl has no format 'nope' (it has: default, savedsearches)")
+    expect(cli(['compile', '--target', 'sql', SC_STOP]).code).toBe(2)
+    expect(cli(['compile', SC_STOP]).code).toBe(2)
+  })
+
+  it('is deterministic: the same input gives byte-identical output', () => {
+    const a = cli(['compile', '--target', 'all', '--skip-unsupported', 'rules/'])
+    const b = cli(['compile', '--target', 'all', '--skip-unsupported', 'rules/'])
+    expect(a.code).toBe(0)
+    expect(a.stdout.length).toBeGreaterThan(1000)
+    expect(b.stdout).toBe(a.stdout)
+  })
+})
+
+describe('terminal behaviour', () => {
+  it('colours diagnostics only when asked for a colour terminal, never with NO_COLOR', () => {
+    const plain = cli(['validate', '--no-compile', 'test/fixtures/broken/unknown_modifier.yml'])
+    expect(plain.stderr).not.toContain('\u001b[')
+    const forced = cli(['validate', '--no-compile', 'test/fixtures/broken/unknown_modifier.yml'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } })
+    expect(forced.stderr).toContain('\u001b[31m')
+  })
+})
