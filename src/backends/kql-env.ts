@@ -16,8 +16,10 @@ export type ColumnType = 'string' | 'long' | 'int' | 'bool' | 'datetime' | 'dyna
 /** How one Sigma field lands in the table. */
 export interface FieldSpec {
   readonly column: string
-  /** Windows paths: a second column holding the last `\` segment of the value ("" when none). */
+  /** Paths: a second column holding the text after the last `separator` in the value ("" when none). */
   readonly name?: string
+  /** The path separator `name` splits on: one character without case, `\` unless given (`/` on Linux and macOS). */
+  readonly separator?: string
   /** Why the rename is not exact in real data (compiles with a warning). */
   readonly note?: string
 }
@@ -45,6 +47,8 @@ export interface ResolvedField {
   readonly column: string
   readonly type: ColumnType
   readonly name?: string
+  /** The separator `name` splits on (always set when `name` is). */
+  readonly separator?: string
   readonly note?: string
 }
 
@@ -87,17 +91,31 @@ function schemaOf(variant: string): Record<string, Record<string, ColumnType>> {
   return s
 }
 
-function fieldSpec(v: unknown): FieldSpec | undefined {
+/** The separator a `{ column, name }` entry splits on when it names none: Windows paths. */
+export const DEFAULT_SEPARATOR = '\\'
+
+/**
+ * One field map value, or a reason it is malformed. A separator is one character without case
+ * (`\`, `/`): the backend's "endswith <sep><name> is the name column" rewrite relies on a match of
+ * one caseless character never overlapping the name after it.
+ */
+function fieldSpec(v: unknown): FieldSpec | string {
   if (typeof v === 'string') return { column: v }
   if (v && typeof v === 'object' && typeof (v as { column?: unknown }).column === 'string') {
-    const o = v as { column: string; name?: unknown; note?: unknown }
+    const o = v as { column: string; name?: unknown; note?: unknown; separator?: unknown }
+    if (o.separator !== undefined) {
+      if (typeof o.name !== 'string') return 'separator is only meaningful with name'
+      if (typeof o.separator !== 'string' || [...o.separator].length !== 1 || o.separator.toLowerCase() !== o.separator.toUpperCase()) {
+        return `separator must be one character without case, such as \\ or /, not ${JSON.stringify(o.separator)}`
+      }
+    }
     return {
       column: o.column,
-      ...(typeof o.name === 'string' ? { name: o.name } : {}),
+      ...(typeof o.name === 'string' ? { name: o.name, separator: typeof o.separator === 'string' ? o.separator : DEFAULT_SEPARATOR } : {}),
       ...(typeof o.note === 'string' ? { note: o.note } : {}),
     }
   }
-  return undefined
+  return 'it must be a column name or { column, name?, separator?, note? }'
 }
 
 function fieldMap(raw: unknown, where: string): Record<string, FieldSpec> | string {
@@ -106,7 +124,7 @@ function fieldMap(raw: unknown, where: string): Record<string, FieldSpec> | stri
   if (typeof raw !== 'object' || Array.isArray(raw)) return `${where}: fields must be a map`
   for (const [k, v] of Object.entries(raw)) {
     const spec = fieldSpec(v)
-    if (!spec) return `${where}: field ${k} must be a column name or { column, name?, note? }`
+    if (typeof spec === 'string') return `${where}: field ${k}: ${spec}`
     out[k] = spec
   }
   return out
@@ -255,7 +273,13 @@ export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): Re
   const type = table[spec.column]
   if (type === undefined) return `the field map sends ${sigma} to ${spec.column}, which table ${ls.table} does not have`
   if (spec.name !== undefined && table[spec.name] !== 'string') return `the field map sends ${sigma}'s file name to ${spec.name}, which is not a string column of ${ls.table}`
-  return { sigma, column: spec.column, type, ...(spec.name ? { name: spec.name } : {}), ...(spec.note ? { note: spec.note } : {}) }
+  return {
+    sigma,
+    column: spec.column,
+    type,
+    ...(spec.name ? { name: spec.name, separator: spec.separator ?? DEFAULT_SEPARATOR } : {}),
+    ...(spec.note ? { note: spec.note } : {}),
+  }
 }
 
 const mappedCache = new WeakMap<object, Set<string>>()
@@ -273,10 +297,25 @@ export type KqlRecord = Readonly<Record<string, string | number | null>>
 
 export type Mapped = { record: KqlRecord; unrepresentable?: undefined } | { record?: undefined; unrepresentable: string }
 
-/** The last `\` segment of a Windows path, "" when it has none (the `name` transform). */
-export function pathName(path: string): string {
-  const i = path.lastIndexOf('\\')
-  return i < 0 ? '' : path.slice(i + 1)
+/**
+ * The `name` transform: the text after the last separator of a path (`\` for Windows, `/` for
+ * Linux and macOS), "" when it has none.
+ */
+export function pathName(path: string, separator: string = DEFAULT_SEPARATOR): string {
+  const i = path.lastIndexOf(separator)
+  return i < 0 ? '' : path.slice(i + separator.length)
+}
+
+/**
+ * When `endswith <text>` on a path is exactly `name == <rest>`: the text is one separator and a
+ * non-empty rest without a separator. Then a path ends with the text exactly when its last
+ * separator is the text's, i.e. when the text after its last separator is the rest. Undefined
+ * otherwise. Shared by the backend's rewrite; the event mapping's `pathName` is its other half.
+ */
+export function nameSuffix(text: string, separator: string): string | undefined {
+  if (!text.startsWith(separator)) return undefined
+  const rest = text.slice(separator.length)
+  return rest !== '' && !rest.includes(separator) ? rest : undefined
 }
 
 const INT32 = 2 ** 31
@@ -324,7 +363,7 @@ export function mapEvent(env: KqlEnv, ls: LogSourceEntry, event: JsonEvent): Map
     const v = columnValue(raw, type)
     if ('reason' in v) return `${sigma} → ${ls.table}.${spec.column}: ${v.reason}`
     record[spec.column] = v.value
-    if (spec.name && typeof v.value === 'string') record[spec.name] = pathName(v.value)
+    if (spec.name && typeof v.value === 'string') record[spec.name] = pathName(v.value, spec.separator ?? DEFAULT_SEPARATOR)
     return undefined
   }
   const mapped = mappedColumns(map)

@@ -6,6 +6,8 @@
  * Emitted KQL (Defender, `Image|endswith: \cmd.exe` and `CommandLine|contains: /c`):
  *   DeviceProcessEvents
  *   | where FileName =~ "cmd.exe" and ProcessCommandLine contains "/c"
+ * and on Linux or macOS, where the field map splits paths on `/`, `Image|endswith: /systemctl`
+ * is `FileName =~ "systemctl"` (but `Image|endswith: systemctl` stays `FolderPath endswith …`).
  *
  * The target cannot tell an empty string from a missing value (string columns have no null), so
  * every construct whose answer differs between the two is refused, not approximated.
@@ -15,7 +17,7 @@ import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { describeLogsource, describeLogsources, kqlEnv, resolveField, resolveLogsource, variants, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
+import { describeLogsource, describeLogsources, kqlEnv, nameSuffix, resolveField, resolveLogsource, variants, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
 import { jsToRe2, re2Literal } from './kql-regex.js'
 import { attackOf } from '../formats/attack.js'
 
@@ -126,10 +128,10 @@ function matchString(subject: string, f: ResolvedField, n: NodeOf<'Match'>): str
   if (shape.kind !== 'wildcard' && shape.kind !== 'anything') {
     const lit = kqlString(shape.text)
     if (lit !== undefined && (n.cased || !foldsBeyondAscii(shape.text))) {
-      // `\name.exe` at the end of a path is the whole file name: the name column says it directly.
-      if (shape.kind === 'endswith' && f.name && /^\\[^\\]+$/.test(shape.text)) {
-        return `${f.name} ${OPERATOR.exact[n.cased ? 1 : 0]} ${kqlString(shape.text.slice(1))!}`
-      }
+      // `\name.exe` (Windows) or `/name` (Linux, macOS) at the end of a path is the whole file
+      // name: the name column says it directly. The separator is the field map's, never assumed.
+      const rest = shape.kind === 'endswith' && f.name && f.separator ? nameSuffix(shape.text, f.separator) : undefined
+      if (rest !== undefined) return `${f.name} ${OPERATOR.exact[n.cased ? 1 : 0]} ${kqlString(rest)!}`
       return `${subject} ${OPERATOR[shape.kind][n.cased ? 1 : 0]} ${lit}`
     }
   }
@@ -154,7 +156,7 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
       return `${f.column} == ${shape.text}`
     }
     // Any other pattern reads the number as text; tostring(null) is "", which no pattern here accepts.
-    return matchString(`tostring(${f.column})`, { ...f, name: undefined } as ResolvedField, n)
+    return matchString(`tostring(${f.column})`, { ...f, name: undefined, separator: undefined } as ResolvedField, n)
   }
   return matchString(f.column, f, n)
 }
@@ -168,7 +170,8 @@ function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: strin
   if (!r || typeof r === 'string' || r.type !== 'string' || ctx.ls.conditions[r.column] !== undefined || r.note) return undefined
   if (shape.text === '' || kqlString(shape.text) === undefined || (!n.cased && foldsBeyondAscii(shape.text))) return undefined
   if (shape.kind === 'exact') return { key: `${r.column}\u0000${n.cased}`, column: r.column, value: shape.text }
-  if (r.name && /^\\[^\\]+$/.test(shape.text)) return { key: `${r.name}\u0000${n.cased}`, column: r.name, value: shape.text.slice(1) }
+  const rest = r.name && r.separator ? nameSuffix(shape.text, r.separator) : undefined
+  if (rest !== undefined) return { key: `${r.name}\u0000${n.cased}`, column: r.name!, value: rest }
   return undefined
 }
 
