@@ -22,8 +22,14 @@ Example:
       const file = targetPath(id, 'target.yml')
       let logsources: string[] = []
       if (existsSync(file)) {
-        const data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) as { logsources?: Record<string, { match?: Record<string, string> }> } | null
-        logsources = Object.entries(data?.logsources ?? {}).map(([name, l]) => `${name} (${Object.entries(l.match ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})`)
+        type Sources = Record<string, { match?: Record<string, string> }>
+        const data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) as { logsources?: Sources; variants?: Record<string, { logsources?: Sources }> } | null
+        const describe = (sources: Sources | undefined, prefix = '') =>
+          Object.entries(sources ?? {}).map(([name, l]) => `${prefix}${name} (${Object.entries(l.match ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})`)
+        // A target with variants (kql: defender, sentinel) lists each variant's log sources.
+        logsources = data?.variants
+          ? Object.entries(data.variants).flatMap(([variant, v]) => describe(v.logsources, `${variant}: `))
+          : describe(data?.logsources)
       }
       return { id, formats: formatsOf(id), logsources }
     })

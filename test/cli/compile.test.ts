@@ -61,3 +61,16 @@ describe('terminal behaviour', () => {
     expect(forced.stderr).toContain('\u001b[31m')
   })
 })
+
+describe('rulesmith targets', () => {
+  it('lists every target with its formats and log sources, variants included', () => {
+    const r = cli(['targets', '--json'])
+    expect(r.code).toBe(0)
+    const info = JSON.parse(r.stdout) as { id: string; formats: string[]; logsources: string[] }[]
+    expect(info.map((t) => t.id)).toEqual(['spl', 'kql', 'eql', 'osquery'])
+    expect(info.find((t) => t.id === 'kql')!.formats).toEqual(['default', 'defender', 'sentinel'])
+    expect(info.find((t) => t.id === 'kql')!.logsources).toContain('defender: windows-process-creation (product: windows, category: process_creation)')
+    expect(info.find((t) => t.id === 'kql')!.logsources.some((l) => l.startsWith('sentinel: '))).toBe(true)
+    for (const t of info) expect(t.logsources.length).toBeGreaterThan(3)
+  })
+})
