@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
-import { compile, targetOptions } from '../api.js'
+import { targetOptions } from '../api.js'
+import { compileFiles } from '../compile-files.js'
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
-import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
-import { loadPaths } from '../rule/load.js'
+import { formatsOf } from '../formats/render.js'
+import { collectFiles } from '../rule/load.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
@@ -72,36 +73,40 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const out = one(args, 'out')
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
-    const loaded = loadPaths(paths, { placeholders: config.placeholders })
-    const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
-    const stems = stemsFor(loaded.rules)
+    const collected = collectFiles(paths)
+    const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
+    const formatOf = (t: TargetId) => (targetArg === 'all' && !formatsOf(t).includes(format) ? 'default' : format)
+    const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet: args.switches.has('quiet') })
+    const compiledFiles = await compileFiles(
+      collected.files,
+      {
+        targets,
+        formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
+        options: Object.fromEntries(targets.map((t) => [t, targetOptions(config, t, overrides)])),
+        placeholders: config.placeholders,
+      },
+    )
+    bar.update(collected.files.length)
+    const rules = compiledFiles.rules
+    const diagnostics: Diagnostic[] = [...cd, ...collected.diagnostics, ...compiledFiles.diagnostics]
+    const stems = stemsFor(rules.map((r) => r.rule))
     const printed: string[] = []
     const skipped: string[] = []
     // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
     const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
-    const bar = progressBar({ rules: loaded.rules.length, total: loaded.rules.length * targets.length, label: 'compile', quiet: args.switches.has('quiet') })
-    let done = 0
     for (const t of targets) {
-      const fmt = targetArg === 'all' && !formatsOf(t).includes(format) ? 'default' : format
-      const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
-      const options = targetOptions(config, t, overrides)
-      for (const [i, rule] of loaded.rules.entries()) {
-        bar.update(++done)
-        const compiled = await compile(rule, t, options)
-        const refusal = compiled.query === undefined
-        diagnostics.push(...compiled.diagnostics.map((d) => (refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d)))
+      const fmt = formatOf(t)
+      for (const [i, { rule, results }] of rules.entries()) {
+        const result = results[t]!
+        const refusal = result.text === undefined
+        diagnostics.push(...result.diagnostics.map((d) => (refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d)))
         if (refusal) {
-          const why = compiled.diagnostics.find((d) => d.severity === 'error')
+          const why = result.diagnostics.find((d) => d.severity === 'error')
           if (skip) skipped.push(`${t}\t${rule.file}\t${why?.code ?? 'refused'}`)
           if (skip) manifest.skipped.push({ target: t, rule: rule.id ?? null, file: portable(rule.file), code: why?.code ?? 'refused', message: why?.message ?? '' })
           continue
         }
-        const text = await renderFormat(t, template ? { file: template } : { name: fmt }, {
-          rule: ruleVars(rule),
-          query: compiled.query!,
-          target: t,
-          context: compiled.context ?? {},
-        })
+        const text = result.text!
         if (out) {
           const file = join(out, t, template ? 'custom' : fmt, `${stems[i]}.${extensionOf(t, fmt, template)}`)
           mkdirSync(dirname(file), { recursive: true })
@@ -120,7 +125,7 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
       writeFileSync(join(out, 'compile-manifest.json'), JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n')
     }
     if (skipped.length && !args.switches.has('quiet')) process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
-    const summary = { files: loaded.files.length, rules: loaded.rules.length }
+    const summary = { files: collected.files.length, rules: rules.length }
     if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, args.switches.has('quiet'))
     return exitCode(diagnostics)
   },

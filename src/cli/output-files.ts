@@ -19,13 +19,13 @@ export function extensionOf(target: string, format: string, templateFile?: strin
 }
 
 /** The rule's file name without extension; a multi-document file's later rules get `-2`, `-3`. */
-export function stemOf(rule: Rule, indexInFile: number): string {
+export function stemOf(rule: Pick<Rule, 'file'>, indexInFile: number): string {
   const stem = basename(rule.file).replace(/\.ya?ml$/i, '')
   return indexInFile === 0 ? stem : `${stem}-${indexInFile + 1}`
 }
 
 /** Unique stems for a list of rules: same file name in two folders gets the id's first 8 characters. */
-export function stemsFor(rules: readonly Rule[]): string[] {
+export function stemsFor(rules: readonly Pick<Rule, 'file' | 'id'>[]): string[] {
   const perFile = new Map<string, number>()
   const stems = rules.map((r) => {
     const n = perFile.get(r.file) ?? 0

@@ -249,17 +249,29 @@ export function loadPaths(paths: readonly string[], options: LoadOptions = {}): 
 }
 
 /** Duplicate ids (error) and duplicate titles (warning) across everything loaded together. */
-export function crossFileChecks(rules: readonly Rule[], others: readonly OtherDocument[] = []): Diagnostic[] {
+/** What the checks across files read of a rule: where it is and what it is called. */
+export interface RuleIdentity {
+  readonly file: string
+  readonly at: Pos
+  readonly idAt?: Pos
+  readonly id?: string
+  readonly title?: string
+}
+
+/** Duplicate ids (error, rules and other documents alike) and duplicate rule titles (warning). */
+export function crossFileChecks(rules: readonly RuleIdentity[], others: readonly OtherDocument[] = []): Diagnostic[] {
   const out: Diagnostic[] = []
   const byId = new Map<string, { file: string; at: Pos }>()
   const byTitle = new Map<string, { file: string; at: Pos }>()
-  for (const r of [...rules, ...others]) {
+  const all: Array<{ doc: RuleIdentity; rule: boolean }> = [...rules.map((doc) => ({ doc, rule: true })), ...others.map((doc) => ({ doc, rule: false }))]
+  for (const { doc: r, rule } of all) {
+    const idAt = r.idAt ?? r.at
     if (r.id) {
       const first = byId.get(r.id)
-      if (first) out.push(error('rule/duplicate-id', `id ${r.id} is also used by ${first.file}:${first.at.line + 1}`, idPos(r), r.file))
-      else byId.set(r.id, { file: r.file, at: idPos(r) })
+      if (first) out.push(error('rule/duplicate-id', `id ${r.id} is also used by ${first.file}:${first.at.line + 1}`, idAt, r.file))
+      else byId.set(r.id, { file: r.file, at: idAt })
     }
-    if ('detection' in r && r.title) {
+    if (rule && r.title) {
       const key = r.title.toLowerCase()
       const first = byTitle.get(key)
       if (first) out.push(warning('rule/duplicate-title', `title '${r.title}' is also used by ${first.file}:${first.at.line + 1}`, r.at, r.file))
@@ -267,8 +279,4 @@ export function crossFileChecks(rules: readonly Rule[], others: readonly OtherDo
     }
   }
   return out
-}
-
-function idPos(r: Rule | OtherDocument): Pos {
-  return ('idAt' in r && r.idAt) || r.at
 }
