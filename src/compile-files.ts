@@ -11,10 +11,8 @@ import { compile } from './api.js'
 import type { TargetId, TargetOptions } from './backends/types.js'
 import type { Diagnostic } from './diagnostics.js'
 import { renderFormat, ruleVars } from './formats/render.js'
-import { crossFileChecks, loadRuleText, type OtherDocument } from './rule/load.js'
+import { crossFileChecks, loadFile, type OtherDocument } from './rule/load.js'
 import type { Rule } from './rule/rule.js'
-import { readFileSync } from 'node:fs'
-import { error } from './diagnostics.js'
 
 export interface CompilePlan {
   readonly targets: readonly TargetId[]
@@ -63,14 +61,7 @@ export async function compileShard(files: readonly string[], plan: CompilePlan):
   const others: OtherDocument[] = []
   const diagnostics: Diagnostic[] = []
   for (const file of files) {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (e) {
-      diagnostics.push(error('io/unreadable', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file))
-      continue
-    }
-    const loaded = loadRuleText(text, file, { placeholders: plan.placeholders })
+    const loaded = loadFile(file, { placeholders: plan.placeholders })
     diagnostics.push(...loaded.diagnostics)
     others.push(...loaded.others)
     for (const rule of loaded.rules) {

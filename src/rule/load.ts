@@ -226,20 +226,24 @@ export function collectFiles(paths: readonly string[]): { files: string[]; diagn
   return { files: [...new Set(files)], diagnostics }
 }
 
+/** Load one file; an unreadable file is an `io/unreadable` diagnostic. */
+export function loadFile(file: string, options: LoadOptions = {}): Loaded {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    return { rules: [], others: [], diagnostics: [error('io/unreadable', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file)] }
+  }
+  return loadRuleText(text, file, options)
+}
+
 /** Load every rule under the given paths, with the checks that span files (duplicate ids). */
 export function loadPaths(paths: readonly string[], options: LoadOptions = {}): Loaded & { files: string[] } {
   const { files, diagnostics } = collectFiles(paths)
   const rules: Rule[] = []
   const others: OtherDocument[] = []
   for (const file of files) {
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (e) {
-      diagnostics.push(error('io/unreadable', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file))
-      continue
-    }
-    const loaded = loadRuleText(text, file, options)
+    const loaded = loadFile(file, options)
     rules.push(...loaded.rules)
     others.push(...loaded.others)
     diagnostics.push(...loaded.diagnostics)
