@@ -263,3 +263,40 @@ describe('calendar dates', () => {
     expect(['2023-02-29', '1900-02-29', '2023-04-31', '2023-13-01', '2023-00-10', '2023-01-00', '2023-1-01'].map(isCalendarDate)).toEqual([false, false, false, false, false, false, false])
   })
 })
+
+describe('metadata checks', () => {
+  it('names a malformed id, an impossible date, an ATT&CK tag that is no ATT&CK id, and a correlation it will not compile', async () => {
+    const { loadRuleText } = await import('../../src/rule/load.js')
+    const text = `title: t
+id: not-a-uuid
+date: 2024-02-30
+modified: 2023-01-01
+tags:
+    - attack.t1489
+    - attack.t148
+    - attack.s0001
+    - attack.ds0005
+    - attack.stealth
+logsource: { product: windows }
+detection:
+    sel: { A: 1 }
+    condition: sel
+---
+title: c
+correlation:
+    type: event_count
+    rules: [x]
+    timespan: 1h
+`
+    const r = loadRuleText(text, 'meta.yml')
+    expect(r.diagnostics.map((d) => `${d.at!.line + 1}:${d.at!.col + 1} ${d.severity} ${d.code}`)).toEqual([
+      '2:5 error rule/invalid-uuid',
+      '3:7 error rule/invalid-date',
+      '4:11 warning rule/modified-before-date',
+      '7:7 error rule/invalid-attack-tag',
+      '16:1 warning rule/correlation-not-compiled',
+    ])
+    expect(r.others).toMatchObject([{ kind: 'correlation', title: 'c' }])
+    expect(r.rules).toHaveLength(0)
+  })
+})
