@@ -86,7 +86,7 @@ export async function kqlGate(rule: Rule, query: string, variant?: string): Prom
 export function applyPolicy(ds: readonly Diagnostic[], policy: Policy): Diagnostic[] {
   return ds.flatMap((d) => {
     // Only refusals follow the policy; a target's warnings (approximate fields) stay warnings.
-    if (!d.code.startsWith('target/') || d.severity !== 'error') return [d]
+    if (!d.code.startsWith('target/') || d.severity !== 'error' || d.code === 'target/pipeline') return [d]
     if (policy === 'ignore') return []
     return [{ ...d, severity: policy }]
   })

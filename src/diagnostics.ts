@@ -49,5 +49,6 @@ export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
 /** `path:line:col: severity: message [code]`, 1-based. */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = `${d.file ?? '<input>'}:${(d.at?.line ?? 0) + 1}:${(d.at?.col ?? 0) + 1}`
-  return `${where}: ${d.severity}: ${d.message} [${d.code}]`
+  // One diagnostic, one line: a message carrying line breaks (a parser's snippet) is folded.
+  return `${where}: ${d.severity}: ${d.message.replace(/\s*\n\s*/g, ' ')} [${d.code}]`
 }

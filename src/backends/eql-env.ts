@@ -147,7 +147,7 @@ export function loadEnvironment(options?: TargetOptions): Loaded {
       ? { diagnostics: problems.map((p) => errorAt('target/pipeline', `eql: ${options.pipeline}: ${p}`)) }
       : { env: { fields, logsources: [...byName.values()], schema: base.env.schema }, diagnostics: [] }
   } catch (e) {
-    result = { diagnostics: [errorAt('target/pipeline', `eql: cannot read pipeline ${options.pipeline}: ${(e as Error).message}`)] }
+    result = { diagnostics: [errorAt('target/pipeline', `eql: cannot read pipeline ${options.pipeline}: ${((e as { reason?: string }).reason ?? (e as Error).message).split('\n')[0]}`)] }
   }
   withPipeline.set(options.pipeline, result)
   return result

@@ -25,6 +25,7 @@ export function printDiagnostics(ds: readonly Diagnostic[], format: ReportFormat
 
 /** Exit 2 when a path could not be read or the config is broken; 1 when any error; else 0. */
 export function exitCode(ds: readonly Diagnostic[]): number {
-  if (ds.some((d) => d.severity === 'error' && (d.code.startsWith('io/') || d.code.startsWith('config/')))) return 2
+  // An unreadable path, a broken config or pipeline file: the run itself could not be set up.
+  if (ds.some((d) => d.severity === 'error' && (d.code.startsWith('io/') || d.code.startsWith('config/') || d.code === 'target/pipeline'))) return 2
   return ds.some((d) => d.severity === 'error') ? 1 : 0
 }

@@ -74,3 +74,17 @@ describe('rulesmith targets', () => {
     for (const t of info) expect(t.logsources.length).toBeGreaterThan(3)
   })
 })
+
+describe('pipelines', () => {
+  it('a broken --pipeline file is an environment error (exit 2) on every target, one line per diagnostic', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-pipeline-'))
+    const bad = join(dir, 'bad.yml')
+    writeFileSync(bad, 'fields: [1,2\n')
+    for (const target of ['spl', 'kql', 'eql', 'osquery']) {
+      const r = cli(['compile', '--target', target, '--pipeline', bad, SC_STOP])
+      expect(r.code, target).toBe(2)
+      expect(r.stderr, target).toMatch(/\[target\/pipeline\]\n/)
+      for (const line of r.stderr.trim().split('\n')) expect(line, target).toMatch(/^\S+:\d+:\d+: (error|warning): .* \[[\w/-]+\]$|^\d+ rules? in \d+ files?: /)
+    }
+  })
+})
