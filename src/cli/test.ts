@@ -23,6 +23,8 @@ Prints a table rule × target: ok (events checked), refused (expected), FAIL.
 
 Options:
   --target T        spl | kql | eql | osquery | all (default all)
+  --variant NAME    a variant of that target (kql: sentinel); expected refusals for it are
+                    listed in tests files as 'kql/sentinel: reason'
   --config FILE     config file (default .rulesmith.yml if present)
   --json            print the results as JSON on stdout
   --quiet           print failures only
@@ -30,13 +32,16 @@ Options:
 Examples:
   rulesmith test rules/
   rulesmith test --target kql rules/windows/process_creation/
+  rulesmith test --target kql --variant sentinel rules/
 
 Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
 `,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['target', 'config'], switches: ['json', 'quiet'] })
+    const args = parseArgs(argv, { values: ['target', 'variant', 'config'], switches: ['json', 'quiet'] })
     const t = one(args, 'target') ?? 'all'
     if (t !== 'all' && !isTargetId(t)) throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)
+    const variant = one(args, 'variant')
+    if (variant !== undefined && t === 'all') throw new UsageError('--variant needs a single --target (e.g. --target kql --variant sentinel)')
     const targets: TargetId[] = t === 'all' ? [...TARGET_IDS] : [t as TargetId]
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
@@ -45,7 +50,7 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
     const results: RuleTestResult[] = []
     const bar = progressBar({ rules: loaded.rules.length, label: 'test', quiet: args.switches.has('quiet') })
     for (const rule of loaded.rules) {
-      const r = await testRule(rule, targets, (target) => targetOptions(config, target))
+      const r = await testRule(rule, targets, (target) => targetOptions(config, target, variant ? { variant } : {}))
       results.push(r)
       diagnostics.push(...r.diagnostics)
       bar.update(results.length)

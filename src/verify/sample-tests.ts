@@ -4,7 +4,9 @@
  *   rule: <the rule's id>
  *   match:     [{ name, source?, event }]   # must be selected, by the rule and by every target
  *   nomatch:   [{ name, source?, event }]   # must not be selected
- *   refused:   { osquery: "why" }            # targets expected to refuse the rule, with the reason
+ *   refused:   { osquery: "why" }            # targets expected to refuse the rule, with the reason;
+ *                                           # `kql/sentinel: "why"` for one variant of a target
+ *                                           # (a bare `kql:` is the target's default variant)
  *
  * Each rule's events run through the reference evaluator (expected match / no match) and through
  * each target's verifier on the emitted query (equivalence with the evaluator, event by event).
@@ -30,7 +32,8 @@ export interface SampleTests {
   readonly file: string
   readonly rule?: string
   readonly events: readonly SampleEvent[]
-  readonly refused: Readonly<Partial<Record<TargetId, string>>>
+  /** Expected refusals by `target` (its default variant) or `target/variant`. */
+  readonly refused: Readonly<Record<string, string>>
 }
 
 export const testsFileFor = (ruleFile: string): string => ruleFile.replace(/\.ya?ml$/i, '.tests.yml')
@@ -74,14 +77,16 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
       })
     })
   }
-  const refused: Partial<Record<TargetId, string>> = {}
+  const refused: Record<string, string> = {}
   const r = raw['refused']
   if (r !== undefined) {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) diagnostics.push(error('test/invalid', 'refused must be a map of target to reason', doc.locate(['refused'])?.value, file))
     else
       for (const [k, reason] of Object.entries(r)) {
-        if (!(TARGET_IDS as readonly string[]).includes(k)) diagnostics.push(error('test/invalid', `refused: unknown target '${k}'`, doc.locate(['refused', k])?.key, file))
-        else refused[k as TargetId] = String(reason)
+        const [target, variant, extra] = k.split('/')
+        if (!(TARGET_IDS as readonly string[]).includes(target!) || variant === '' || extra !== undefined)
+          diagnostics.push(error('test/invalid', `refused: '${k}' is not a target (${TARGET_IDS.join(', ')}) or target/variant`, doc.locate(['refused', k])?.key, file))
+        else refused[k] = String(reason)
       }
   }
   if (events.length === 0) diagnostics.push(error('test/invalid', 'a tests file needs at least one event under match: or nomatch:', doc.at, file))
@@ -128,7 +133,9 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
   for (const t of targets) {
     const options = optionsFor(t)
     const compiled = (await loadBackend(t)).compile(rule, options)
-    const expectedRefusal = tests.refused[t]
+    // `kql/sentinel` when the run names a variant; the bare target key is its default variant.
+    const refusalKey = options.variant ? `${t}/${options.variant}` : t
+    const expectedRefusal = tests.refused[refusalKey]
     if (compiled.query === undefined) {
       const reason = compiled.diagnostics.find((d) => d.severity === 'error')
       statuses[t] = { kind: 'refused', reason: reason ? `${reason.message} [${reason.code}]` : 'refused', expected: expectedRefusal !== undefined }
@@ -136,7 +143,7 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
       continue
     }
     if (expectedRefusal !== undefined) {
-      diagnostics.push(error('test/expected-refusal', `${t} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`, rule.at, file))
+      diagnostics.push(error('test/expected-refusal', `${refusalKey} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`, rule.at, file))
     }
     const verified = await (await loadVerifier(t)).verify(compiled.query, rule, events, options)
     diagnostics.push(...verified.diagnostics)
