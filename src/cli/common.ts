@@ -2,7 +2,7 @@
 import { loadConfig, type Config } from '../config.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { one, UsageError, type ParsedArgs } from './args.js'
-import { renderReport, summaryLine, useColour, type ReportFormat } from './report.js'
+import { renderReport, summaryLine, useColour, type ReportFormat, type Summary } from './report.js'
 
 export function configFrom(args: ParsedArgs): { config: Config; diagnostics: Diagnostic[] } {
   return loadConfig(one(args, 'config'))
@@ -14,7 +14,7 @@ export function requirePaths(args: ParsedArgs): string[] {
 }
 
 /** Print diagnostics on stderr (text) or stdout (machine formats), with a summary on stderr. */
-export function printDiagnostics(ds: readonly Diagnostic[], format: ReportFormat, summary: { files: number; rules: number }, quiet = false): void {
+export function printDiagnostics(ds: readonly Diagnostic[], format: ReportFormat, summary: Summary, quiet = false): void {
   if (format === 'text') {
     process.stderr.write(renderReport('text', quiet ? ds.filter((d) => d.severity === 'error') : ds, summary, useColour(process.stderr)))
   } else {

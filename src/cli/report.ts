@@ -11,6 +11,8 @@ export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'sarif',
 export interface Summary {
   readonly files: number
   readonly rules: number
+  /** Refusals declared in tests files (validate): counted, not listed. */
+  readonly declaredRefusals?: number
 }
 
 export function counts(ds: readonly Diagnostic[]): { errors: number; warnings: number } {
@@ -110,7 +112,8 @@ function toGithub(d: Diagnostic): string {
 
 export function summaryLine(ds: readonly Diagnostic[], summary: Summary, colour: boolean): string {
   const { errors, warnings } = counts(ds)
-  const text = `${summary.rules} rule${summary.rules === 1 ? '' : 's'} in ${summary.files} file${summary.files === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
+  const declared = summary.declaredRefusals ? `; ${summary.declaredRefusals} target refusal${summary.declaredRefusals === 1 ? '' : 's'} declared in tests files` : ''
+  const text = `${summary.rules} rule${summary.rules === 1 ? '' : 's'} in ${summary.files} file${summary.files === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${declared}`
   return (errors ? red(colour, text) : text) + '\n'
 }
 

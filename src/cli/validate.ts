@@ -48,7 +48,7 @@ Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreada
     })
     bar?.done()
     const ds = [...configDiagnostics, ...result.diagnostics]
-    printDiagnostics(ds, format, { files: result.files.length, rules: result.rules.length }, args.switches.has('quiet'))
+    printDiagnostics(ds, format, { files: result.files.length, rules: result.rules.length, declaredRefusals: result.declaredRefusals }, args.switches.has('quiet'))
     return exitCode(ds)
   },
 }

@@ -38,6 +38,19 @@ export interface SampleTests {
 
 export const testsFileFor = (ruleFile: string): string => ruleFile.replace(/\.ya?ml$/i, '.tests.yml')
 
+/**
+ * The refusals a rule's tests file declares, by `target` or `target/variant` (empty when it has
+ * no tests file or the file is broken: `rulesmith test` reports those).
+ */
+export function declaredRefusals(ruleFile: string): Readonly<Record<string, string>> {
+  const file = testsFileFor(ruleFile)
+  if (!existsSync(file)) return {}
+  return readSampleTests(file).tests?.refused ?? {}
+}
+
+/** The key a refusal is declared under: the bare target for its default variant. */
+export const refusalKey = (target: TargetId, options: TargetOptions): string => (options.variant ? `${target}/${options.variant}` : target)
+
 export function readSampleTests(file: string): { tests?: SampleTests; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = []
   let text: string
@@ -134,8 +147,8 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
     const options = optionsFor(t)
     const compiled = (await loadBackend(t)).compile(rule, options)
     // `kql/sentinel` when the run names a variant; the bare target key is its default variant.
-    const refusalKey = options.variant ? `${t}/${options.variant}` : t
-    const expectedRefusal = tests.refused[refusalKey]
+    const key = refusalKey(t, options)
+    const expectedRefusal = tests.refused[key]
     if (compiled.query === undefined) {
       const reason = compiled.diagnostics.find((d) => d.severity === 'error')
       statuses[t] = { kind: 'refused', reason: reason ? `${reason.message} [${reason.code}]` : 'refused', expected: expectedRefusal !== undefined }
@@ -143,7 +156,7 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
       continue
     }
     if (expectedRefusal !== undefined) {
-      diagnostics.push(error('test/expected-refusal', `${refusalKey} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`, rule.at, file))
+      diagnostics.push(error('test/expected-refusal', `${key} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`, rule.at, file))
     }
     const verified = await (await loadVerifier(t)).verify(compiled.query, rule, events, options)
     diagnostics.push(...verified.diagnostics)

@@ -57,3 +57,15 @@ describe('rulesmith test', () => {
     expect(cli(['test', '--variant', 'sentinel', 'rules/']).code).toBe(2)
   })
 })
+
+describe('rulesmith validate and declared refusals', () => {
+  it('counts a refusal the tests file declares instead of reporting it; an undeclared one stays a finding', () => {
+    const declared = cli(['validate', repo('refused:\n  osquery: "no OriginalFileName column"\n')])
+    expect(declared.code).toBe(0)
+    expect(declared.stderr).not.toContain('osquery cannot express')
+    expect(declared.stderr).toContain('1 rule in 1 file: 0 errors, 0 warnings; 1 target refusal declared in tests files')
+    const undeclared = cli(['validate', repo('')])
+    expect(undeclared.code).toBe(0)
+    expect(undeclared.stderr).toMatch(/warning: osquery cannot express field 'OriginalFileName'.*\[target\/unknown-field\]/)
+  })
+})
