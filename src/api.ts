@@ -65,7 +65,7 @@ export async function validate(paths: readonly string[], options: ValidateOption
         // `rulesmith test`; validate counts it instead of repeating it as a finding.
         const isDeclared = compiled.query === undefined && refusals.get(rule)![refusalKey(target, options_)] !== undefined
         if (isDeclared) declared++
-        const ds = isDeclared ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error' && d.code !== 'target/pipeline')) : compiled.diagnostics
+        const ds = isDeclared ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error')) : compiled.diagnostics
         diagnostics.push(...applyPolicy(ds, config.unsupported))
         if (target === 'kql' && compiled.query !== undefined) diagnostics.push(...(await kqlGate(rule, compiled.query, options_.variant)))
         options.onProgress?.(++done, total)
@@ -96,7 +96,7 @@ export async function kqlGate(rule: Rule, query: string, variant?: string): Prom
 export function applyPolicy(ds: readonly Diagnostic[], policy: Policy): Diagnostic[] {
   return ds.flatMap((d) => {
     // Only refusals follow the policy; a target's warnings (approximate fields) stay warnings.
-    if (!d.code.startsWith('target/') || d.severity !== 'error' || d.code === 'target/pipeline') return [d]
+    if (!d.code.startsWith('target/') || d.severity !== 'error') return [d]
     if (policy === 'ignore') return []
     return [{ ...d, severity: policy }]
   })

@@ -9,8 +9,8 @@
 import type { Pos } from './ast/nodes.js'
 import { compile } from './api.js'
 import type { TargetId, TargetOptions } from './backends/types.js'
-import type { Diagnostic } from './diagnostics.js'
-import { renderFormat, ruleVars } from './formats/render.js'
+import { error, type Diagnostic } from './diagnostics.js'
+import { renderFormat, ruleVars, TemplateError } from './formats/render.js'
 import { crossFileChecks, loadFile, type OtherDocument } from './rule/load.js'
 import type { Rule } from './rule/rule.js'
 
@@ -55,8 +55,8 @@ const summary = (r: Rule): RuleSummary => ({
   ...(r.idAt ? { idAt: r.idAt } : {}),
 })
 
-/** The files in order, one rule after another. Cross-file checks are the caller's. */
-export async function compileShard(files: readonly string[], plan: CompilePlan): Promise<{ rules: CompiledRule[]; others: OtherDocument[]; diagnostics: Diagnostic[] }> {
+/** Compile every file in order, one rule after another, then run the checks that span files. */
+export async function compileFiles(files: readonly string[], plan: CompilePlan): Promise<CompiledFiles> {
   const rules: CompiledRule[] = []
   const others: OtherDocument[] = []
   const diagnostics: Diagnostic[] = []
@@ -72,19 +72,18 @@ export async function compileShard(files: readonly string[], plan: CompilePlan):
           results[t] = { diagnostics: compiled.diagnostics }
           continue
         }
-        const rendered = await renderFormat(t, plan.formats[t] ?? { name: 'default' }, { rule: ruleVars(rule), query: compiled.query, target: t, context: compiled.context ?? {} })
-        results[t] = { text: rendered, diagnostics: compiled.diagnostics }
+        try {
+          const text = await renderFormat(t, plan.formats[t] ?? { name: 'default' }, { rule: ruleVars(rule), query: compiled.query, target: t, context: compiled.context ?? {} })
+          results[t] = { text, diagnostics: compiled.diagnostics }
+        } catch (e) {
+          if (!(e instanceof TemplateError)) throw e
+          // The same broken template fails every rule the same way: one diagnostic after sorting.
+          results[t] = { diagnostics: [...compiled.diagnostics, { ...error('config/template', e.message, e.at, e.file), target: t }] }
+        }
       }
       rules.push({ rule: summary(rule), results })
     }
   }
-  return { rules, others, diagnostics }
-}
-
-/** Compile every file, then run the checks that span files. */
-export async function compileFiles(files: readonly string[], plan: CompilePlan): Promise<CompiledFiles> {
-  const { rules, others, diagnostics } = await compileShard(files, plan)
-  // Duplicate ids and titles: the check reads only identities, which every shard returned.
   diagnostics.push(...crossFileChecks(rules.map((r) => r.rule), others))
   return { rules, diagnostics }
 }

@@ -34,9 +34,15 @@ export function loadConfig(path?: string): { config: Config; diagnostics: Diagno
     if (path) return { config: DEFAULT_CONFIG, diagnostics: [error('io/unreadable', `cannot read config '${path}'`, undefined, path)] }
     return { config: DEFAULT_CONFIG, diagnostics: [] }
   }
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    return { config: DEFAULT_CONFIG, diagnostics: [error('io/unreadable', `cannot read config '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file)] }
+  }
   let raw: unknown
   try {
-    raw = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) ?? {}
+    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}
   } catch (e) {
     const mark = (e as { mark?: { line: number; column: number } }).mark
     return { config: DEFAULT_CONFIG, diagnostics: [error('config/invalid', `invalid YAML: ${(e as { reason?: string }).reason ?? String(e)}`, mark ? { line: mark.line, col: mark.column } : undefined, file)] }

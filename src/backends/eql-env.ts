@@ -144,10 +144,10 @@ export function loadEnvironment(options?: TargetOptions): Loaded {
     const byName = new Map(base.env.logsources.map((s) => [s.name, s]))
     for (const s of readLogSources(d.logsources, problems)) byName.set(s.name, s)
     result = problems.length
-      ? { diagnostics: problems.map((p) => errorAt('target/pipeline', `eql: ${options.pipeline}: ${p}`)) }
+      ? { diagnostics: problems.map((p) => errorAt('config/pipeline', `eql: ${options.pipeline}: ${p}`)) }
       : { env: { fields, logsources: [...byName.values()], schema: base.env.schema }, diagnostics: [] }
   } catch (e) {
-    result = { diagnostics: [errorAt('target/pipeline', `eql: cannot read pipeline ${options.pipeline}: ${((e as { reason?: string }).reason ?? (e as Error).message).split('\n')[0]}`)] }
+    result = { diagnostics: [errorAt('config/pipeline', `eql: cannot read pipeline ${options.pipeline}: ${((e as { reason?: string }).reason ?? (e as Error).message).split('\n')[0]}`)] }
   }
   withPipeline.set(options.pipeline, result)
   return result

@@ -380,7 +380,7 @@ export const backend: Backend = {
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const diag = (code: string, message: string, at?: Pos): Diagnostic => ({ code, severity: 'error', message, file: rule.file, target: 'kql', ...(at ? { at } : {}) })
     const r = kqlEnv(options)
-    if (!r.env) return { diagnostics: [diag('target/pipeline', r.error, rule.at)] }
+    if (!r.env) return { diagnostics: [diag('config/pipeline', r.error, rule.at)] }
     const env = r.env
     const ls = resolveLogsource(env, rule.logsource)
     if (!ls) {

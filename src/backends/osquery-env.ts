@@ -303,5 +303,5 @@ export function mapEvent(env: Env, ls: LogSourceEntry, fields: readonly string[]
 
 /** A diagnostic about the environment itself (bad pipeline file). */
 export function envDiagnostic(message: string, target: string, file?: string): Diagnostic {
-  return { code: 'target/pipeline', severity: 'error', message, target, ...(file ? { file } : {}) }
+  return { code: 'config/pipeline', severity: 'error', message, target, ...(file ? { file } : {}) }
 }

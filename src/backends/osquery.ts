@@ -301,7 +301,7 @@ export const backend: Backend = {
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const loaded = loadEnv(options?.pipeline)
     if (!loaded.env) {
-      return { diagnostics: [{ code: 'target/pipeline', severity: 'error', message: loaded.error ?? 'invalid osquery environment', file: options?.pipeline ?? rule.file, target: 'osquery' }] }
+      return { diagnostics: [{ code: 'config/pipeline', severity: 'error', message: loaded.error ?? 'invalid osquery environment', file: options?.pipeline ?? rule.file, target: 'osquery' }] }
     }
     const env = loaded.env
     const ls = resolveLogSource(env, rule.logsource)

@@ -47,7 +47,7 @@ interface RawEnv {
 /** Read one YAML file of the target.yml shape; problems become diagnostics naming the file. */
 function readEnvFile(file: string): { raw?: RawEnv; diagnostics: Diagnostic[] } {
   const bad = (message: string): { diagnostics: Diagnostic[] } => ({
-    diagnostics: [{ ...error('target/pipeline', `${file}: ${message}`, undefined, file), target: 'spl' }],
+    diagnostics: [{ ...error('config/pipeline', `${file}: ${message}`, undefined, file), target: 'spl' }],
   })
   let doc: unknown
   try {

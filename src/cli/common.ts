@@ -1,6 +1,6 @@
 /** Pieces several commands share: loading the config, printing diagnostics. */
 import { loadConfig, type Config } from '../config.js'
-import type { Diagnostic } from '../diagnostics.js'
+import { sortDiagnostics, type Diagnostic } from '../diagnostics.js'
 import { one, UsageError, type ParsedArgs } from './args.js'
 import { renderReport, summaryLine, useColour, type ReportFormat, type Summary } from './report.js'
 
@@ -14,7 +14,9 @@ export function requirePaths(args: ParsedArgs): string[] {
 }
 
 /** Print diagnostics on stderr (text) or stdout (machine formats), with a summary on stderr. */
-export function printDiagnostics(ds: readonly Diagnostic[], format: ReportFormat, summary: Summary, quiet = false): void {
+export function printDiagnostics(all: readonly Diagnostic[], format: ReportFormat, summary: Summary, quiet = false): void {
+  // The same finding reached twice (a broken template, once per rule) is printed and counted once.
+  const ds = sortDiagnostics(all)
   if (format === 'text') {
     process.stderr.write(renderReport('text', quiet ? ds.filter((d) => d.severity === 'error') : ds, summary, useColour(process.stderr)))
   } else {
@@ -25,7 +27,7 @@ export function printDiagnostics(ds: readonly Diagnostic[], format: ReportFormat
 
 /** Exit 2 when a path could not be read or the config is broken; 1 when any error; else 0. */
 export function exitCode(ds: readonly Diagnostic[]): number {
-  // An unreadable path, a broken config or pipeline file: the run itself could not be set up.
-  if (ds.some((d) => d.severity === 'error' && (d.code.startsWith('io/') || d.code.startsWith('config/') || d.code === 'target/pipeline'))) return 2
+  // An unreadable path, a broken config, pipeline or template file: the run could not be set up.
+  if (ds.some((d) => d.severity === 'error' && (d.code.startsWith('io/') || d.code.startsWith('config/')))) return 2
   return ds.some((d) => d.severity === 'error') ? 1 : 0
 }

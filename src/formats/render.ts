@@ -9,6 +9,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Rule } from '../rule/rule.js'
+import type { Pos } from '../ast/nodes.js'
 import { targetPath } from '../paths.js'
 import { attackOf, type Attack } from './attack.js'
 
@@ -96,13 +97,43 @@ export function formatsOf(target: string): string[] {
   return readdirSync(dir).filter((f) => f.endsWith('.hbs')).map((f) => basename(f, '.hbs')).sort()
 }
 
-/** Render with the target's named format, or with a template file given by path. */
+/** A template that does not parse, or names a variable that does not exist: where, and why. */
+export class TemplateError extends Error {
+  constructor(readonly file: string, readonly at: Pos, message: string) {
+    super(message)
+  }
+}
+
+/** Handlebars reports 1-based `lineNumber` and 0-based `column` on its exceptions. */
+function templateError(file: string, e: unknown): TemplateError {
+  const err = e as { message?: string; lineNumber?: number; column?: number }
+  const text = String(err.message ?? e)
+  // A parse error: "Parse error on line N:", the source line, a caret, then "Expecting …, got …".
+  const parse = /^Parse error on line (\d+):[\s\S]*\n(Expecting[^\n]*)/.exec(text)
+  if (parse) return new TemplateError(file, { line: Number(parse[1]) - 1, col: 0 }, `template does not parse: ${parse[2]}`)
+  // strict mode: `"name" not defined in [object Object] - 1:2`.
+  const missing = /^"([^"]+)" not defined/.exec(text)
+  const message = missing ? `template uses '${missing[1]}', which is not a variable here (see 'rulesmith compile --help')` : `template: ${text.split('\n')[0]}`
+  return new TemplateError(file, { line: Math.max(0, (err.lineNumber ?? 1) - 1), col: Math.max(0, err.column ?? 0) }, message)
+}
+
+/**
+ * Render with the target's named format, or with a template file given by path. A template that
+ * does not parse or names an unknown variable throws a TemplateError with its position.
+ */
 export async function renderFormat(target: string, format: { name?: string; file?: string }, vars: FormatVars): Promise<string> {
   const file = format.file ?? join(targetPath(target, 'formats'), `${format.name ?? 'default'}.hbs`)
   let fn = compiled.get(file)
   if (!fn) {
     const h = await handlebars()
-    fn = h.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }) as (vars: FormatVars) => string
+    const template = h.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }) as (vars: FormatVars) => string
+    fn = (v) => {
+      try {
+        return template(v)
+      } catch (e) {
+        throw templateError(file, e)
+      }
+    }
     compiled.set(file, fn)
   }
   return fn(vars)

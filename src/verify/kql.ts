@@ -256,7 +256,7 @@ export const verifier: Verifier = {
       return { diagnostics: parsed.errors.map((e) => diag('verify/parse', `kql: cannot parse the query at offset ${e.offset}: ${e.message}`)) }
     }
     const r = kqlEnv(options)
-    if (!r.env) return { diagnostics: [diag('target/pipeline', r.error)] }
+    if (!r.env) return { diagnostics: [diag('config/pipeline', r.error)] }
     const ls = resolveLogsource(r.env, rule.logsource)
     if (!ls) return { diagnostics: [diag('verify/logsource', 'kql: the rule\'s log source has no table in this environment')] }
     if (parsed.query.table !== ls.table) {

@@ -83,8 +83,33 @@ describe('pipelines', () => {
     for (const target of ['spl', 'kql', 'eql', 'osquery']) {
       const r = cli(['compile', '--target', target, '--pipeline', bad, SC_STOP])
       expect(r.code, target).toBe(2)
-      expect(r.stderr, target).toMatch(/\[target\/pipeline\]\n/)
+      expect(r.stderr, target).toMatch(/\[config\/pipeline\]\n/)
       for (const line of r.stderr.trim().split('\n')) expect(line, target).toMatch(/^\S+:\d+:\d+: (error|warning): .* \[[\w/-]+\]$|^\d+ rules? in \d+ files?: /)
     }
+  })
+})
+
+describe('broken templates and configs', () => {
+  it('a template that does not parse, or names an unknown variable, is a positioned config/template error (exit 2), once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-badtpl-'))
+    const unclosed = join(dir, 'unclosed.hbs')
+    writeFileSync(unclosed, '{{#if rule.id}}\n{{query}}\n')
+    const r1 = cli(['compile', '--target', 'spl', '--template', unclosed, 'rules/windows/process_creation/'])
+    expect(r1.code).toBe(2)
+    expect(r1.stderr).toContain(`${unclosed}:3:1: error: template does not parse: Expecting`)
+    expect(r1.stderr.match(/\[config\/template\]/g)).toHaveLength(1)
+    const unknown = join(dir, 'unknown.hbs')
+    writeFileSync(unknown, '{{rule.nope}} {{query}}\n')
+    const r2 = cli(['compile', '--target', 'spl', '--template', unknown, SC_STOP])
+    expect(r2.code).toBe(2)
+    expect(r2.stderr).toContain(`${unknown}:1:3: error: template uses 'nope', which is not a variable here`)
+    for (const r of [r1, r2]) expect(r.stderr).not.toContain('internal error')
+  })
+
+  it('a config path that is a folder is unreadable (exit 2), not invalid YAML', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-cfgdir-'))
+    const r = cli(['validate', '--no-compile', '--config', dir, SC_STOP])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain(`error: cannot read config '${dir}': EISDIR [io/unreadable]`)
   })
 })

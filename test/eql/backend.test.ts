@@ -175,11 +175,11 @@ describe('eql backend: user pipeline', () => {
   })
   test('an unreadable or malformed pipeline is a diagnostic, not an exception', () => {
     const bad = backend.compile(sigma(sel(`Image: x`)), { pipeline: '/nonexistent/eql.yml' })
-    expect(bad.diagnostics[0]).toMatchObject({ code: 'target/pipeline', severity: 'error' })
+    expect(bad.diagnostics[0]).toMatchObject({ code: 'config/pipeline', severity: 'error' })
     const dir = mkdtempSync(join(tmpdir(), 'eql-pipeline-'))
     const file = join(dir, 'p.yml')
     writeFileSync(file, 'logsources: [1, 2]\n')
-    expect(backend.compile(sigma(sel(`Image: x`)), { pipeline: file }).diagnostics[0]).toMatchObject({ code: 'target/pipeline' })
+    expect(backend.compile(sigma(sel(`Image: x`)), { pipeline: file }).diagnostics[0]).toMatchObject({ code: 'config/pipeline' })
   })
 })
 

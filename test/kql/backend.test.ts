@@ -192,10 +192,10 @@ describe('environment', () => {
     expect(c.query).toBe('DeviceEvents\n| where ActionType == "PowerShellCommand"\n| where ProcessCommandLine contains "iex" and DeviceName =~ "h"')
     writeFileSync(file, 'logsources:\n  bad:\n    match: { product: windows }\n    table: NoTable\n')
     const bad = backend.compile(rule(is('CommandLine', 'x')), { pipeline: join(dir, 'p.yml'), variant: 'sentinel' })
-    expect(bad.diagnostics[0]).toMatchObject({ code: 'target/pipeline' })
+    expect(bad.diagnostics[0]).toMatchObject({ code: 'config/pipeline' })
   })
   test('an unknown variant is a diagnostic, not an exception', () => {
-    expect(backend.compile(rule(is('CommandLine', 'x')), { variant: 'nope' }).diagnostics[0]).toMatchObject({ code: 'target/pipeline' })
+    expect(backend.compile(rule(is('CommandLine', 'x')), { variant: 'nope' }).diagnostics[0]).toMatchObject({ code: 'config/pipeline' })
   })
   test('compile is deterministic', () => {
     const r = rule(or([endswith('Image', '\\b.exe'), endswith('Image', '\\a.exe'), match('CommandLine', pat('x*y'))]))

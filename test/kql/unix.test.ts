@@ -145,7 +145,7 @@ describe('separator in user pipelines', () => {
     for (const bad of ['//', 'x', "''", '1.5']) {
       const p = pipeline('bad.yml', `fields:\n  Image: { column: FolderPath, name: FileName, separator: ${bad} }\n`)
       const d = compile(is('Image', 'x'), LINUX_PROCESS, p).diagnostics[0]!
-      expect(d.code, bad).toBe('target/pipeline')
+      expect(d.code, bad).toBe('config/pipeline')
       expect(d.message).toContain('separator')
     }
     const noName = pipeline('noname.yml', 'fields:\n  Image: { column: FolderPath, separator: / }\n')

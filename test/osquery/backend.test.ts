@@ -210,7 +210,7 @@ describe('osquery backend: environment', () => {
     const file = join(dir, 'pipeline.yml')
     writeFileSync(file, `fields:\n  CommandLine: cmdline\nlogsources:\n  linux-processes:\n    match: { product: linux, category: process_snapshot }\n    table: processes_custom\n`)
     const bad = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
-    expect(bad.diagnostics.map((d) => d.code)).toEqual(['target/pipeline'])
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(['config/pipeline'])
     writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { ParentProcessId: ppid, Hostname: username }\n`)
     const file2 = join(dir, 'pipeline2.yml')
     writeFileSync(file2, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { Hostname: username }\n`)
@@ -222,7 +222,7 @@ describe('osquery backend: environment', () => {
     const file = join(dir, 'p.yml')
     writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    fields: { ParentImage: parent_path }\n`)
     const c = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
-    expect(c.diagnostics.map((d) => [d.code, d.file])).toEqual([['target/pipeline', file]])
+    expect(c.diagnostics.map((d) => [d.code, d.file])).toEqual([['config/pipeline', file]])
     expect(c.diagnostics[0]!.message).toContain("no column 'parent_path'")
   })
 
