@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { loadPaths } from '../../src/rule/load.js'
 import { loadBackend, loadVerifier } from '../../src/backends/index.js'
-import { TARGET_IDS } from '../../src/backends/types.js'
+import { TARGET_IDS, type TargetId, type TargetOptions } from '../../src/backends/types.js'
 import { evaluate } from '../../src/evaluate/evaluate.js'
 import { adversarialEvents } from '../../src/verify/adversarial.js'
 
@@ -22,8 +22,10 @@ describe('rule pack', () => {
     expect(rules.length).toBeGreaterThan(20)
   })
 
-  for (const target of TARGET_IDS) {
-    it(`${target}: every compiled rule agrees with the reference on adversarial events`, async () => {
+  // Every target with its default environment, and KQL's Sentinel tables too.
+  const runs: { target: TargetId; options: TargetOptions }[] = [...TARGET_IDS.map((target) => ({ target, options: {} })), { target: 'kql', options: { variant: 'sentinel' } }]
+  for (const { target, options } of runs) {
+    it(`${target}${options.variant ? ` (${options.variant})` : ''}: every compiled rule agrees with the reference on adversarial events`, async () => {
       const backend = await loadBackend(target)
       const verifier = await loadVerifier(target)
       let compiled = 0
@@ -31,11 +33,11 @@ describe('rule pack', () => {
       let skipped = 0
       const mismatches: string[] = []
       for (const rule of rules) {
-        const c = backend.compile(rule, {})
+        const c = backend.compile(rule, options)
         if (c.query === undefined) continue
         compiled++
         const events = adversarialEvents(rule.detection, 80)
-        const v = await verifier.verify(c.query, rule, events, {})
+        const v = await verifier.verify(c.query, rule, events, options)
         expect(v.diagnostics.filter((d) => d.severity === 'error'), rule.file).toEqual([])
         const skip = new Set(v.unrepresentable ?? [])
         skipped += skip.size
