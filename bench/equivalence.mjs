@@ -2,7 +2,7 @@
 // Differential run over a rule corpus: for every rule and target, compile it, generate
 // adversarial events from its AST (src/verify/adversarial.ts), and compare the reference
 // evaluator with the target's verifier on the emitted text. Prints mismatches (must be 0).
-//   npm run build && node bench/equivalence.mjs [--target T|all] [--events N] [--limit N] PATHS…
+//   npm run build && node bench/equivalence.mjs [--target T|all] [--variant V] [--events N] [--limit N] PATHS…
 const argv = process.argv.slice(2)
 const opt = (name, fallback) => {
   const i = argv.indexOf(`--${name}`)
@@ -12,6 +12,8 @@ const target = opt('target', 'all')
 const perRule = Number(opt('events', '60'))
 const limit = Number(opt('limit', '0'))
 const showMax = Number(opt('show', '10'))
+const variant = opt('variant', undefined)
+const options = variant ? { variant } : {}
 const { loadPaths } = await import('../dist/src/rule/load.js')
 const { loadBackend, loadVerifier, TARGET_IDS } = await import('../dist/src/backends/index.js')
 const { evaluate } = await import('../dist/src/evaluate/evaluate.js')
@@ -28,12 +30,12 @@ for (const t of targets) {
   let compiled = 0, events = 0, mismatches = 0, errors = 0, matched = 0, skipped = 0
   const shown = []
   for (const rule of rules) {
-    const c = backend.compile(rule, {})
+    const c = backend.compile(rule, options)
     if (c.query === undefined) continue
     compiled++
     const evs = adversarialEvents(rule.detection, perRule)
     const expected = evs.map((e) => evaluate(rule.detection, e))
-    const v = await verifier.verify(c.query, rule, evs, {})
+    const v = await verifier.verify(c.query, rule, evs, options)
     if (!v.matches) {
       errors++
       if (shown.length < showMax) shown.push(`VERIFY ERROR ${rule.file}: ${v.diagnostics.map((d) => d.message).join('; ')}`)
