@@ -134,7 +134,26 @@ export function parseCondition(text: string): Parsed {
   return hit
 }
 
+/** Deeper than any real rule, and far below what recursion on the stack (parser, AST, backends) tolerates. */
+export const MAX_NESTING = 100
+
+/** Where parentheses, or a run of `not`s, first nest deeper than MAX_NESTING. */
+function tooDeep(text: string): number | undefined {
+  let parens = 0
+  let nots = 0
+  const words = /\(|\)|[A-Za-z0-9_.\-*]+/g
+  for (let m = words.exec(text); m; m = words.exec(text)) {
+    if (m[0] === '(') parens++
+    else if (m[0] === ')') parens--
+    nots = m[0] === 'not' ? nots + 1 : m[0] === '(' ? nots : 0
+    if (parens > MAX_NESTING || nots > MAX_NESTING) return m.index
+  }
+  return undefined
+}
+
 function parse(text: string): Parsed {
+  const deep = tooDeep(text)
+  if (deep !== undefined) return { errors: [{ message: `condition nests more than ${MAX_NESTING} levels deep`, offset: deep }] }
   parser ??= new ConditionParser()
   const lexed = lexer.tokenize(text)
   const pipe = text.indexOf('|')

@@ -86,3 +86,14 @@ describe('obsolete aggregations', () => {
     expect(r.errors[0]).toEqual({ offset: 10, message: "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule" })
   })
 })
+
+describe('nesting', () => {
+  it('refuses conditions nested deeper than any real rule instead of overflowing the stack', () => {
+    const parens = parseCondition('('.repeat(5000) + 'sel' + ')'.repeat(5000))
+    expect(parens.errors[0]).toEqual({ offset: 100, message: 'condition nests more than 100 levels deep' })
+    const nots = parseCondition('not '.repeat(5000) + 'sel')
+    expect(nots.errors[0]!.message).toBe('condition nests more than 100 levels deep')
+    expect(parseCondition('('.repeat(100) + 'sel' + ')'.repeat(100)).condition).toEqual({ kind: 'ref', name: 'sel', offset: 100 })
+    expect(parseCondition(Array.from({ length: 300 }, (_, i) => `not s${i}`).join(' and ')).condition?.kind).toBe('and')
+  })
+})
