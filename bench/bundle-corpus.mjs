@@ -21,8 +21,11 @@ const t1 = performance.now()
 const failing = new Set(first.failing.map((f) => f.file))
 const byCode = new Map()
 for (const f of first.failing) for (const d of f.diagnostics) byCode.set(d.code, (byCode.get(d.code) ?? 0) + 1)
-console.log(`${first.files.length} files, ${first.rules} rules: ${failing.size} files would stop a bundle (${(t1 - t0).toFixed(0)} ms)`)
-for (const [code, n] of [...byCode].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`  ${String(n).padStart(5)}  ${code}`)
+console.log(
+  `${first.files.length} files, ${first.rules} rules: ${failing.size} files would stop a bundle (${(t1 - t0).toFixed(0)} ms)`,
+)
+for (const [code, n] of [...byCode].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`  ${String(n).padStart(5)}  ${code}`)
 
 // The bundle of every file that passes, twice.
 const ok = collectFiles(paths).files.filter((f) => !failing.has(f))
@@ -41,7 +44,9 @@ const archive = (r) => r.bundle.files.find((f) => f.path === r.bundle.archive).d
 const m = a.r.bundle.manifest
 const skipped = new Map()
 for (const rule of m.rules) for (const s of rule.skipped) skipped.set(s.target, (skipped.get(s.target) ?? 0) + 1)
-console.log(`bundle of ${m.rules.length} rules: ${m.rules.reduce((n, r) => n + r.artifacts.length, 0)} artifacts, ${a.r.bundle.files.length} files, archive ${(archive(a.r).length / 1024).toFixed(0)} KiB`)
+console.log(
+  `bundle of ${m.rules.length} rules: ${m.rules.reduce((n, r) => n + r.artifacts.length, 0)} artifacts, ${a.r.bundle.files.length} files, archive ${(archive(a.r).length / 1024).toFixed(0)} KiB`,
+)
 console.log(`  skipped per target: ${[...skipped].map(([t, n]) => `${t} ${n}`).join(', ') || 'none'}`)
 console.log(`  built in ${a.ms.toFixed(0)} ms and ${b.ms.toFixed(0)} ms; archive sha256 ${sha(archive(a.r))}`)
 console.log(`  rebuilt byte-identical: ${sha(archive(a.r)) === sha(archive(b.r)) ? 'yes' : 'NO'}`)

@@ -42,7 +42,10 @@ const t3 = performance.now()
 const report = {
   files: loaded.files.length,
   rules: loaded.rules.length,
-  invalid: countBy(loaded.diagnostics.filter((d) => d.severity === 'error'), (d) => d.code),
+  invalid: countBy(
+    loaded.diagnostics.filter((d) => d.severity === 'error'),
+    (d) => d.code,
+  ),
   loadMs: Math.round(t2 - t1),
   targets: {},
 }
@@ -77,8 +80,11 @@ report.importMs = Math.round(t1 - t0 + (t3 - t2))
 if (json) {
   console.log(JSON.stringify(report, null, 2))
 } else {
-  console.log(`files ${report.files}, rules loaded ${report.rules}, load ${report.loadMs} ms, imports ${report.importMs} ms, total ${report.totalMs} ms`)
-  for (const [code, n] of Object.entries(report.invalid).sort((a, b) => b[1] - a[1])) console.log(`  invalid: ${code} ${n}`)
+  console.log(
+    `files ${report.files}, rules loaded ${report.rules}, load ${report.loadMs} ms, imports ${report.importMs} ms, total ${report.totalMs} ms`,
+  )
+  for (const [code, n] of Object.entries(report.invalid).sort((a, b) => b[1] - a[1]))
+    console.log(`  invalid: ${code} ${n}`)
   for (const [id, r] of Object.entries(report.targets)) {
     console.log(`${id}: compiled ${r.compiled}, refused ${r.refused}, crashed ${r.crashed}, ${r.ms} ms`)
     for (const [code, s] of Object.entries(r.reasons).sort((a, b) => b[1].count - a[1].count)) {

@@ -27,7 +27,12 @@ let failed = 0
 for (const t of targets) {
   const backend = await loadBackend(t)
   const verifier = await loadVerifier(t)
-  let compiled = 0, events = 0, mismatches = 0, errors = 0, matched = 0, skipped = 0
+  let compiled = 0,
+    events = 0,
+    mismatches = 0,
+    errors = 0,
+    matched = 0,
+    skipped = 0
   const shown = []
   for (const rule of rules) {
     const c = backend.compile(rule, options)
@@ -38,7 +43,8 @@ for (const t of targets) {
     const v = await verifier.verify(c.query, rule, evs, options)
     if (!v.matches) {
       errors++
-      if (shown.length < showMax) shown.push(`VERIFY ERROR ${rule.file}: ${v.diagnostics.map((d) => d.message).join('; ')}`)
+      if (shown.length < showMax)
+        shown.push(`VERIFY ERROR ${rule.file}: ${v.diagnostics.map((d) => d.message).join('; ')}`)
       continue
     }
     const skip = new Set(v.unrepresentable ?? [])
@@ -48,12 +54,17 @@ for (const t of targets) {
     evs.forEach((e, i) => {
       if (!skip.has(i) && v.matches[i] !== expected[i]) {
         mismatches++
-        if (shown.length < showMax) shown.push(`MISMATCH ${rule.file}: rule=${expected[i]} query=${v.matches[i]} event=${JSON.stringify(e)}\n    ${c.query.replace(/\n/g, '\n    ')}`)
+        if (shown.length < showMax)
+          shown.push(
+            `MISMATCH ${rule.file}: rule=${expected[i]} query=${v.matches[i]} event=${JSON.stringify(e)}\n    ${c.query.replace(/\n/g, '\n    ')}`,
+          )
       }
     })
   }
   failed += mismatches + errors
-  console.log(`${t}: ${compiled} rules compiled, ${events} events compared (${matched} selected by the rule; ${skipped} not representable in the target's schema, skipped), mismatches ${mismatches}, verifier errors ${errors}`)
+  console.log(
+    `${t}: ${compiled} rules compiled, ${events} events compared (${matched} selected by the rule; ${skipped} not representable in the target's schema, skipped), mismatches ${mismatches}, verifier errors ${errors}`,
+  )
   for (const s of shown) console.log('  ' + s)
 }
 console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`)

@@ -29,8 +29,13 @@ const flip = (s) => [...s].map((c) => (c === c.toLowerCase() ? c.toUpperCase() :
 
 function valuesByField(node, out = new Map()) {
   switch (node.kind) {
-    case 'And': case 'Or': node.items.forEach((i) => valuesByField(i, out)); break
-    case 'Not': valuesByField(node.item, out); break
+    case 'And':
+    case 'Or':
+      node.items.forEach((i) => valuesByField(i, out))
+      break
+    case 'Not':
+      valuesByField(node.item, out)
+      break
     case 'Match': {
       const v = sample(node.pattern)
       const list = out.get(node.field) ?? []
@@ -38,7 +43,9 @@ function valuesByField(node, out = new Map()) {
       out.set(node.field, list)
       break
     }
-    case 'Compare': case 'Exists': case 'Null': {
+    case 'Compare':
+    case 'Exists':
+    case 'Null': {
       const list = out.get(node.field) ?? []
       if (node.kind === 'Compare') list.push(String(node.value), String(node.value + 1), String(node.value - 1))
       out.set(node.field, list)
@@ -50,7 +57,8 @@ function valuesByField(node, out = new Map()) {
       out.set(node.field, list)
       break
     }
-    default: break
+    default:
+      break
   }
   return out
 }
@@ -58,14 +66,24 @@ function valuesByField(node, out = new Map()) {
 const loaded = loadPaths(argv)
 const env = kqlEnv({ variant }).env
 const t0 = performance.now()
-let rules = 0, events = 0, mismatches = 0, skipped = 0, selected = 0, rulesHit = 0
+let rules = 0,
+  events = 0,
+  mismatches = 0,
+  skipped = 0,
+  selected = 0,
+  rulesHit = 0
 for (const rule of loaded.rules) {
   const c = backend.compile(rule, { variant })
   if (c.query === undefined) continue
   const ls = resolveLogsource(env, rule.logsource)
   const byField = valuesByField(rule.detection)
   const fields = [...byField.keys()]
-  const numeric = new Set(fields.filter((f) => { const r = resolveField(env, ls, f); return r && typeof r !== 'string' && r.type !== 'string' }))
+  const numeric = new Set(
+    fields.filter((f) => {
+      const r = resolveField(env, ls, f)
+      return r && typeof r !== 'string' && r.type !== 'string'
+    }),
+  )
   const candidates = fields.map((f) => {
     const vs = [...new Set(byField.get(f))]
     return numeric.has(f) ? vs.filter((v) => /^-?(0|[1-9]\d*)$/.test(v)).map(Number) : vs
@@ -92,7 +110,12 @@ for (const rule of loaded.rules) {
   const eq = await checkEquivalence(rule, evs.slice(0, 400), backend, verifier, { variant })
   if (!eq.actual) {
     skipped++
-    console.error(`skipped ${rule.file}: ${eq.diagnostics.map((d) => d.message).join('; ').slice(0, 300)}`)
+    console.error(
+      `skipped ${rule.file}: ${eq.diagnostics
+        .map((d) => d.message)
+        .join('; ')
+        .slice(0, 300)}`,
+    )
     continue
   }
   rules++
@@ -101,7 +124,10 @@ for (const rule of loaded.rules) {
   selected += hits
   if (hits) rulesHit++
   mismatches += eq.mismatches.length
-  for (const i of eq.mismatches.slice(0, 3)) console.error(`MISMATCH ${rule.file} event ${JSON.stringify(evs[i])}\n${c.query}`)
+  for (const i of eq.mismatches.slice(0, 3))
+    console.error(`MISMATCH ${rule.file} event ${JSON.stringify(evs[i])}\n${c.query}`)
 }
-console.log(`kql ${variant} corpus equivalence: ${rules} rules, ${events} (rule, event) pairs (${selected} selected by the rule, in ${rulesHit} rules), ${mismatches} mismatches, ${skipped} skipped, ${Math.round(performance.now() - t0)} ms`)
+console.log(
+  `kql ${variant} corpus equivalence: ${rules} rules, ${events} (rule, event) pairs (${selected} selected by the rule, in ${rulesHit} rules), ${mismatches} mismatches, ${skipped} skipped, ${Math.round(performance.now() - t0)} ms`,
+)
 process.exit(mismatches ? 1 : 0)

@@ -50,9 +50,13 @@ for (const variant of ['defender', 'sentinel']) {
     }
   }
   const parseMs = performance.now() - t1
-  console.log(`kql ${variant}: rules ${loaded.rules.length}, compiled ${counts.compiled}, refused ${counts.refused}, crashed ${counts.crashed}, compile ${Math.round(compileMs)} ms; warnings ${counts.warnings}`)
+  console.log(
+    `kql ${variant}: rules ${loaded.rules.length}, compiled ${counts.compiled}, refused ${counts.refused}, crashed ${counts.crashed}, compile ${Math.round(compileMs)} ms; warnings ${counts.warnings}`,
+  )
   for (const [code, n] of Object.entries(reasons).sort((a, b) => b[1] - a[1])) console.log(`  ${code}: ${n}`)
-  console.log(`  Microsoft's parser: ${queries.length} queries checked, ${parserErrors} with errors, ${Math.round(parseMs)} ms`)
+  console.log(
+    `  Microsoft's parser: ${queries.length} queries checked, ${parserErrors} with errors, ${Math.round(parseMs)} ms`,
+  )
   if (parserErrors || counts.crashed) failed = true
 }
 process.exit(failed ? 1 : 0)

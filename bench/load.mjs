@@ -13,4 +13,6 @@ for (let r = 0; r < runs; r++) {
   times.push(performance.now() - t)
 }
 times.sort((a, b) => a - b)
-console.log(`rules ${rules}; load best ${times[0].toFixed(0)} ms, median ${times[Math.floor(times.length / 2)].toFixed(0)} ms over ${runs} runs`)
+console.log(
+  `rules ${rules}; load best ${times[0].toFixed(0)} ms, median ${times[Math.floor(times.length / 2)].toFixed(0)} ms over ${runs} runs`,
+)

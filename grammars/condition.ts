@@ -16,7 +16,14 @@ export type Condition =
   /** A search identifier, by name. */
   | { readonly kind: 'ref'; readonly name: string; readonly offset: number }
   /** `1 of x`, `all of x`: `target` is `them` or a name pattern with `*` wildcards. */
-  | { readonly kind: 'of'; readonly quantifier: 'one' | 'all'; readonly target: string; readonly them: boolean; readonly offset: number; readonly targetOffset: number }
+  | {
+      readonly kind: 'of'
+      readonly quantifier: 'one' | 'all'
+      readonly target: string
+      readonly them: boolean
+      readonly offset: number
+      readonly targetOffset: number
+    }
 
 export interface ConditionError {
   readonly message: string
@@ -153,17 +160,33 @@ function tooDeep(text: string): number | undefined {
 
 function parse(text: string): Parsed {
   const deep = tooDeep(text)
-  if (deep !== undefined) return { errors: [{ message: `condition nests more than ${MAX_NESTING} levels deep`, offset: deep }] }
+  if (deep !== undefined)
+    return { errors: [{ message: `condition nests more than ${MAX_NESTING} levels deep`, offset: deep }] }
   parser ??= new ConditionParser()
   const lexed = lexer.tokenize(text)
   const pipe = text.indexOf('|')
   if (pipe >= 0) {
     // Sigma v1 aggregations (`… | count() by x > 5`) are obsolete since v2 (spec, correlations).
-    return { errors: [{ message: "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule", offset: pipe }] }
+    return {
+      errors: [
+        {
+          message:
+            "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule",
+          offset: pipe,
+        },
+      ],
+    }
   }
   if (lexed.errors.length > 0) {
     const e = lexed.errors[0]!
-    return { errors: [{ message: `unexpected '${text.slice(e.offset, e.offset + e.length)}' in condition (conditions use and, or, not, parentheses and 1 of / all of)`, offset: e.offset }] }
+    return {
+      errors: [
+        {
+          message: `unexpected '${text.slice(e.offset, e.offset + e.length)}' in condition (conditions use and, or, not, parentheses and 1 of / all of)`,
+          offset: e.offset,
+        },
+      ],
+    }
   }
   if (lexed.tokens.length === 0) return { errors: [{ message: 'condition is empty', offset: 0 }] }
   parser.input = lexed.tokens
@@ -173,8 +196,13 @@ function parse(text: string): Parsed {
     const tok = e.token
     const atEnd = tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset)
     const found = atEnd ? 'end of condition' : `'${tok.image}'`
-    const expected = e.name === 'NotAllInputParsedException' ? "syntax error: expected 'and', 'or' or the end of the condition" : describeExpected(e.message)
-    return { errors: [{ message: `${expected}, found ${found}`, offset: atEnd ? text.trimEnd().length : tok.startOffset }] }
+    const expected =
+      e.name === 'NotAllInputParsedException'
+        ? "syntax error: expected 'and', 'or' or the end of the condition"
+        : describeExpected(e.message)
+    return {
+      errors: [{ message: `${expected}, found ${found}`, offset: atEnd ? text.trimEnd().length : tok.startOffset }],
+    }
   }
   return { condition, errors: [] }
 }

@@ -16,14 +16,21 @@ export type Literal =
   | { readonly type: 'boolean'; readonly value: boolean }
   | { readonly type: 'null' }
 
-export type CompareOp = ':' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'like' | 'like~' | 'regex' | 'regex~' | 'in' | 'in~'
+export type CompareOp =
+  ':' | '==' | '!=' | '<' | '<=' | '>' | '>=' | 'like' | 'like~' | 'regex' | 'regex~' | 'in' | 'in~'
 
 export type Expr =
   | { readonly kind: 'and'; readonly items: readonly Expr[] }
   | { readonly kind: 'or'; readonly items: readonly Expr[] }
   | { readonly kind: 'not'; readonly item: Expr }
   | { readonly kind: 'compare'; readonly field: FieldRef; readonly op: CompareOp; readonly values: readonly Literal[] }
-  | { readonly kind: 'call'; readonly name: string; readonly insensitive: boolean; readonly field: FieldRef; readonly args: readonly Literal[] }
+  | {
+      readonly kind: 'call'
+      readonly name: string
+      readonly insensitive: boolean
+      readonly field: FieldRef
+      readonly args: readonly Literal[]
+    }
   | { readonly kind: 'literal'; readonly value: Literal }
 
 /** A field as written: its name, and whether it was marked optional (`?name`). */
@@ -45,8 +52,16 @@ const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexe
 const RawString = createToken({ name: 'RawString', pattern: /"""(?:(?!""")[^])*"""/, label: 'raw string' })
 const QuotedString = createToken({ name: 'QuotedString', pattern: /"(?:[^"\\\n\r]|\\[^])*"/, label: 'string' })
 const BacktickField = createToken({ name: 'BacktickField', pattern: /`(?:[^`]|``)+`/, label: 'quoted field' })
-const NumberLiteral = createToken({ name: 'NumberLiteral', pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/, label: 'number' })
-const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_@][A-Za-z0-9_@]*(?:\.[A-Za-z_@][A-Za-z0-9_@]*)*/, label: 'field' })
+const NumberLiteral = createToken({
+  name: 'NumberLiteral',
+  pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/,
+  label: 'number',
+})
+const Identifier = createToken({
+  name: 'Identifier',
+  pattern: /[A-Za-z_@][A-Za-z0-9_@]*(?:\.[A-Za-z_@][A-Za-z0-9_@]*)*/,
+  label: 'field',
+})
 const kw = (name: string, word: string, tilde = false) =>
   createToken({
     name,
@@ -72,7 +87,8 @@ const Any = kw('Any', 'any')
 // Operator words followed by a list (`in (…)`, `not (…)`) are not function names.
 const FunctionName = createToken({
   name: 'FunctionName',
-  pattern: /(?!(?:and|or|not|in|like|regex|where|any|null|true|false)(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*~?(?=\s*\()/,
+  pattern:
+    /(?!(?:and|or|not|in|like|regex|where|any|null|true|false)(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*~?(?=\s*\()/,
   label: 'function',
 })
 // `?field`: an optional field, null where no index maps it (E1 "Optional fields").
@@ -89,12 +105,38 @@ const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" })
 const Comma = createToken({ name: 'Comma', pattern: /,/, label: "','" })
 
 const allTokens = [
-  WhiteSpace, RawString, QuotedString, BacktickField, NumberLiteral,
+  WhiteSpace,
+  RawString,
+  QuotedString,
+  BacktickField,
+  NumberLiteral,
   FunctionName,
-  LikeI, RegexI, InI,
-  Where, And, Or, Not, Null, True, False, Like, Regex, In, Any,
+  LikeI,
+  RegexI,
+  InI,
+  Where,
+  And,
+  Or,
+  Not,
+  Null,
+  True,
+  False,
+  Like,
+  Regex,
+  In,
+  Any,
   Identifier,
-  Eq, Neq, Lte, Gte, Lt, Gt, Colon, Question, LParen, RParen, Comma,
+  Eq,
+  Neq,
+  Lte,
+  Gte,
+  Lt,
+  Gt,
+  Colon,
+  Question,
+  LParen,
+  RParen,
+  Comma,
 ]
 
 const lexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'onlyOffset' })
@@ -297,7 +339,12 @@ export function parseEql(text: string): ParseResult {
   parser ??= new EqlParser()
   const lexed = lexer.tokenize(text)
   if (lexed.errors.length) {
-    return { errors: lexed.errors.map((e) => ({ message: `unexpected character ${JSON.stringify(text.slice(e.offset, e.offset + e.length))}`, offset: e.offset })) }
+    return {
+      errors: lexed.errors.map((e) => ({
+        message: `unexpected character ${JSON.stringify(text.slice(e.offset, e.offset + e.length))}`,
+        offset: e.offset,
+      })),
+    }
   }
   parser.input = lexed.tokens
   let query: EqlQuery | undefined
@@ -309,7 +356,10 @@ export function parseEql(text: string): ParseResult {
   }
   if (parser.errors.length) {
     return {
-      errors: parser.errors.map((e) => ({ message: e.message, offset: (e.token as IToken).startOffset >= 0 ? (e.token as IToken).startOffset : text.length })),
+      errors: parser.errors.map((e) => ({
+        message: e.message,
+        offset: (e.token as IToken).startOffset >= 0 ? (e.token as IToken).startOffset : text.length,
+      })),
     }
   }
   return query ? { query, errors: [] } : { errors: [{ message: 'empty query', offset: 0 }] }

@@ -33,7 +33,8 @@ export interface KQuery {
 
 const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED })
 const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ })
-const kw = (name: string, word: string): TokenType => createToken({ name, pattern: new RegExp(word), longer_alt: Identifier })
+const kw = (name: string, word: string): TokenType =>
+  createToken({ name, pattern: new RegExp(word), longer_alt: Identifier })
 const Where = kw('Where', 'where')
 const And = kw('And', 'and')
 const Or = kw('Or', 'or')
@@ -53,13 +54,35 @@ const Verbatim = createToken({ name: 'Verbatim', pattern: /@"(?:[^"\r\n]|"")*"|@
 const Quoted = createToken({ name: 'Quoted', pattern: /"(?:[^"\\\r\n]|\\["'\\tn])*"|'(?:[^'\\\r\n]|\\["'\\tn])*'/ })
 const NumberLit = createToken({ name: 'NumberLit', pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/ })
 
-const allTokens = [WhiteSpace, Verbatim, Quoted, NumberLit, WordOp, InOp, Where, And, Or, Not, Matches, Regex, Identifier, SymOp, Pipe, LParen, RParen, Comma]
+const allTokens = [
+  WhiteSpace,
+  Verbatim,
+  Quoted,
+  NumberLit,
+  WordOp,
+  InOp,
+  Where,
+  And,
+  Or,
+  Not,
+  Matches,
+  Regex,
+  Identifier,
+  SymOp,
+  Pipe,
+  LParen,
+  RParen,
+  Comma,
+]
 const lexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'onlyOffset' })
 
 function stringValue(image: string): string {
   if (image.startsWith('@')) {
     const q = image[1]!
-    return image.slice(2, -1).split(q + q).join(q)
+    return image
+      .slice(2, -1)
+      .split(q + q)
+      .join(q)
   }
   return image.slice(1, -1).replace(/\\(.)/g, (_m, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c))
 }
@@ -200,13 +223,23 @@ export interface KqlParseResult {
 export function parseKql(text: string): KqlParseResult {
   const lexed = lexer.tokenize(text)
   if (lexed.errors.length) {
-    return { errors: lexed.errors.map((e) => ({ offset: e.offset, message: `unexpected character ${JSON.stringify(text.slice(e.offset, e.offset + 1))} (not a token of the KQL subset: a bad escape in a string?)` })) }
+    return {
+      errors: lexed.errors.map((e) => ({
+        offset: e.offset,
+        message: `unexpected character ${JSON.stringify(text.slice(e.offset, e.offset + 1))} (not a token of the KQL subset: a bad escape in a string?)`,
+      })),
+    }
   }
   parser ??= new KqlParser()
   parser.input = lexed.tokens
   const query = parser.query()
   if (parser.errors.length) {
-    return { errors: parser.errors.map((e) => ({ offset: (e.token as IToken).startOffset ?? text.length, message: e.message })) }
+    return {
+      errors: parser.errors.map((e) => ({
+        offset: (e.token as IToken).startOffset ?? text.length,
+        message: e.message,
+      })),
+    }
   }
   return { query, errors: [] }
 }

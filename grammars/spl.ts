@@ -81,7 +81,28 @@ const Or = createToken({ name: 'Or', pattern: /OR/, longer_alt: Word, label: "'O
 const Not = createToken({ name: 'Not', pattern: /NOT/, longer_alt: Word, label: "'NOT'" })
 const In = createToken({ name: 'In', pattern: /IN/, longer_alt: Word, label: "'IN'" })
 
-const allTokens: TokenType[] = [WhiteSpace, StringLit, QuotedField, Pipe, LParen, RParen, Comma, EqEq, NotEq, Lte, Gte, Lt, Gt, Eq, Plus, And, Or, Not, In, Word]
+const allTokens: TokenType[] = [
+  WhiteSpace,
+  StringLit,
+  QuotedField,
+  Pipe,
+  LParen,
+  RParen,
+  Comma,
+  EqEq,
+  NotEq,
+  Lte,
+  Gte,
+  Lt,
+  Gt,
+  Eq,
+  Plus,
+  And,
+  Or,
+  Not,
+  In,
+  Word,
+]
 const lexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false })
 
 // --- Literal decoding --------------------------------------------------------------------------
@@ -106,7 +127,15 @@ function decodeEvalString(image: string): string {
 
 const NUMBER = /^-?(\d+(\.\d*)?|\.\d+)([eE][-]?\d+)?$/
 
-const COMPARE_OPS: Readonly<Record<string, CompareOp>> = { Eq: '=', EqEq: '==', NotEq: '!=', Lt: '<', Lte: '<=', Gt: '>', Gte: '>=' }
+const COMPARE_OPS: Readonly<Record<string, CompareOp>> = {
+  Eq: '=',
+  EqEq: '==',
+  NotEq: '!=',
+  Lt: '<',
+  Lte: '<=',
+  Gt: '>',
+  Gte: '>=',
+}
 
 // --- Parser ------------------------------------------------------------------------------------
 
@@ -149,7 +178,12 @@ class SplParser extends EmbeddedActionsParser {
             const field = this.CONSUME2(Word).image
             const op = this.OR2([{ ALT: () => this.CONSUME(Eq) }, { ALT: () => this.CONSUME(NotEq) }])
             const pattern = this.CONSUME(StringLit).image
-            return { kind: 'regex', field, negate: op.image === '!=', pattern: this.ACTION(() => decodeSearchString(pattern)) }
+            return {
+              kind: 'regex',
+              field,
+              negate: op.image === '!=',
+              pattern: this.ACTION(() => decodeSearchString(pattern)),
+            }
           },
         },
       ],
@@ -366,12 +400,22 @@ export function parseSpl(text: string): { query?: SplQuery; errors: SplSyntaxErr
   parser ??= new SplParser()
   const lexed = lexer.tokenize(text)
   if (lexed.errors.length > 0) {
-    return { errors: lexed.errors.map((e) => ({ message: `unexpected character '${text.slice(e.offset, e.offset + e.length)}'`, offset: e.offset })) }
+    return {
+      errors: lexed.errors.map((e) => ({
+        message: `unexpected character '${text.slice(e.offset, e.offset + e.length)}'`,
+        offset: e.offset,
+      })),
+    }
   }
   parser.input = lexed.tokens
   const query = parser.query()
   if (parser.errors.length > 0) {
-    return { errors: parser.errors.map((e) => ({ message: e.message, offset: Number.isFinite(e.token.startOffset) ? e.token.startOffset : text.length })) }
+    return {
+      errors: parser.errors.map((e) => ({
+        message: e.message,
+        offset: Number.isFinite(e.token.startOffset) ? e.token.startOffset : text.length,
+      })),
+    }
   }
   return { query, errors: [] }
 }

@@ -63,11 +63,15 @@ export async function validate(paths: readonly string[], options: ValidateOption
         const compiled = await compile(rule, target, options_)
         // A refusal the rule's tests file declares, with its reason, is known and checked by
         // `rulesmith test`; validate counts it instead of repeating it as a finding.
-        const isDeclared = compiled.query === undefined && refusals.get(rule)![refusalKey(target, options_)] !== undefined
+        const isDeclared =
+          compiled.query === undefined && refusals.get(rule)![refusalKey(target, options_)] !== undefined
         if (isDeclared) declared++
-        const ds = isDeclared ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error')) : compiled.diagnostics
+        const ds = isDeclared
+          ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error'))
+          : compiled.diagnostics
         diagnostics.push(...applyPolicy(ds, config.unsupported))
-        if (target === 'kql' && compiled.query !== undefined) diagnostics.push(...(await kqlGate(rule, compiled.query, options_.variant)))
+        if (target === 'kql' && compiled.query !== undefined)
+          diagnostics.push(...(await kqlGate(rule, compiled.query, options_.variant)))
         options.onProgress?.(++done, total)
       }
     }

@@ -73,17 +73,29 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
           continue
         }
         try {
-          const text = await renderFormat(t, plan.formats[t] ?? { name: 'default' }, { rule: ruleVars(rule), query: compiled.query, target: t, context: compiled.context ?? {} })
+          const text = await renderFormat(t, plan.formats[t] ?? { name: 'default' }, {
+            rule: ruleVars(rule),
+            query: compiled.query,
+            target: t,
+            context: compiled.context ?? {},
+          })
           results[t] = { text, diagnostics: compiled.diagnostics }
         } catch (e) {
           if (!(e instanceof TemplateError)) throw e
           // The same broken template fails every rule the same way: one diagnostic after sorting.
-          results[t] = { diagnostics: [...compiled.diagnostics, { ...error('config/template', e.message, e.at, e.file), target: t }] }
+          results[t] = {
+            diagnostics: [...compiled.diagnostics, { ...error('config/template', e.message, e.at, e.file), target: t }],
+          }
         }
       }
       rules.push({ rule: summary(rule), results })
     }
   }
-  diagnostics.push(...crossFileChecks(rules.map((r) => r.rule), others))
+  diagnostics.push(
+    ...crossFileChecks(
+      rules.map((r) => r.rule),
+      others,
+    ),
+  )
   return { rules, diagnostics }
 }

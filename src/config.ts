@@ -23,7 +23,13 @@ export interface Config {
   readonly variants: Readonly<Partial<Record<TargetId, string>>>
 }
 
-export const DEFAULT_CONFIG: Config = { targets: TARGET_IDS, unsupported: 'warning', placeholders: {}, pipelines: {}, variants: {} }
+export const DEFAULT_CONFIG: Config = {
+  targets: TARGET_IDS,
+  unsupported: 'warning',
+  placeholders: {},
+  pipelines: {},
+  variants: {},
+}
 
 export const CONFIG_FILE = '.rulesmith.yml'
 
@@ -31,21 +37,45 @@ export const CONFIG_FILE = '.rulesmith.yml'
 export function loadConfig(path?: string): { config: Config; diagnostics: Diagnostic[] } {
   const file = path ?? CONFIG_FILE
   if (!existsSync(file)) {
-    if (path) return { config: DEFAULT_CONFIG, diagnostics: [error('io/unreadable', `cannot read config '${path}'`, undefined, path)] }
+    if (path)
+      return {
+        config: DEFAULT_CONFIG,
+        diagnostics: [error('io/unreadable', `cannot read config '${path}'`, undefined, path)],
+      }
     return { config: DEFAULT_CONFIG, diagnostics: [] }
   }
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (e) {
-    return { config: DEFAULT_CONFIG, diagnostics: [error('io/unreadable', `cannot read config '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file)] }
+    return {
+      config: DEFAULT_CONFIG,
+      diagnostics: [
+        error(
+          'io/unreadable',
+          `cannot read config '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+          undefined,
+          file,
+        ),
+      ],
+    }
   }
   let raw: unknown
   try {
     raw = yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}
   } catch (e) {
     const mark = (e as { mark?: { line: number; column: number } }).mark
-    return { config: DEFAULT_CONFIG, diagnostics: [error('config/invalid', `invalid YAML: ${(e as { reason?: string }).reason ?? String(e)}`, mark ? { line: mark.line, col: mark.column } : undefined, file)] }
+    return {
+      config: DEFAULT_CONFIG,
+      diagnostics: [
+        error(
+          'config/invalid',
+          `invalid YAML: ${(e as { reason?: string }).reason ?? String(e)}`,
+          mark ? { line: mark.line, col: mark.column } : undefined,
+          file,
+        ),
+      ],
+    }
   }
   const diagnostics: Diagnostic[] = []
   const bad = (message: string) => diagnostics.push(error('config/invalid', message, { line: 0, col: 0 }, file))
@@ -54,22 +84,26 @@ export function loadConfig(path?: string): { config: Config; diagnostics: Diagno
     return { config: DEFAULT_CONFIG, diagnostics }
   }
   const r = raw as Record<string, unknown>
-  for (const key of Object.keys(r)) if (!['targets', 'unsupported', 'placeholders', 'pipelines', 'variants'].includes(key)) bad(`unknown key '${key}'`)
+  for (const key of Object.keys(r))
+    if (!['targets', 'unsupported', 'placeholders', 'pipelines', 'variants'].includes(key)) bad(`unknown key '${key}'`)
   let targets = DEFAULT_CONFIG.targets
   if (r['targets'] !== undefined) {
     const t = r['targets']
-    if (!Array.isArray(t) || t.some((x) => !(TARGET_IDS as readonly unknown[]).includes(x))) bad(`targets must be a list of ${TARGET_IDS.join(', ')}`)
+    if (!Array.isArray(t) || t.some((x) => !(TARGET_IDS as readonly unknown[]).includes(x)))
+      bad(`targets must be a list of ${TARGET_IDS.join(', ')}`)
     else targets = t as TargetId[]
   }
   let unsupported = DEFAULT_CONFIG.unsupported
   if (r['unsupported'] !== undefined) {
-    if (!['error', 'warning', 'ignore'].includes(String(r['unsupported']))) bad('unsupported must be error, warning or ignore')
+    if (!['error', 'warning', 'ignore'].includes(String(r['unsupported'])))
+      bad('unsupported must be error, warning or ignore')
     else unsupported = r['unsupported'] as Policy
   }
   const placeholders: Record<string, string[]> = {}
   if (r['placeholders'] !== undefined) {
     const p = r['placeholders']
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) bad('placeholders must be a map of name to a list of values')
+    if (typeof p !== 'object' || p === null || Array.isArray(p))
+      bad('placeholders must be a map of name to a list of values')
     else for (const [k, v] of Object.entries(p)) placeholders[k] = Array.isArray(v) ? v.map(String) : [String(v)]
   }
   const perTarget = (key: 'pipelines' | 'variants'): Partial<Record<TargetId, string>> => {
@@ -86,5 +120,8 @@ export function loadConfig(path?: string): { config: Config; diagnostics: Diagno
     }
     return out
   }
-  return { config: { targets, unsupported, placeholders, pipelines: perTarget('pipelines'), variants: perTarget('variants') }, diagnostics }
+  return {
+    config: { targets, unsupported, placeholders, pipelines: perTarget('pipelines'), variants: perTarget('variants') },
+    diagnostics,
+  }
 }

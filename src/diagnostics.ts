@@ -32,14 +32,23 @@ export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => 
 export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>()
   const key = (d: Diagnostic) =>
-    [d.file ?? '', String(d.at?.line ?? -1).padStart(8, '0'), String(d.at?.col ?? -1).padStart(8, '0'), d.code, d.message].join('\u0000')
+    [
+      d.file ?? '',
+      String(d.at?.line ?? -1).padStart(8, '0'),
+      String(d.at?.col ?? -1).padStart(8, '0'),
+      d.code,
+      d.message,
+    ].join('\u0000')
   return [...ds]
     .sort((a, b) => {
-      const fa = a.file ?? '', fb = b.file ?? ''
+      const fa = a.file ?? '',
+        fb = b.file ?? ''
       if (fa !== fb) return fa < fb ? -1 : 1
-      const la = a.at?.line ?? -1, lb = b.at?.line ?? -1
+      const la = a.at?.line ?? -1,
+        lb = b.at?.line ?? -1
       if (la !== lb) return la - lb
-      const ca = a.at?.col ?? -1, cb = b.at?.col ?? -1
+      const ca = a.at?.col ?? -1,
+        cb = b.at?.col ?? -1
       if (ca !== cb) return ca - cb
       return a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0
     })

@@ -14,9 +14,7 @@ export interface Pos {
 
 /** One piece of a value: literal text, `*` (any run, maybe empty) or `?` (exactly one character). */
 export type Segment =
-  | { readonly kind: 'lit'; readonly text: string }
-  | { readonly kind: 'any' }
-  | { readonly kind: 'one' }
+  { readonly kind: 'lit'; readonly text: string } | { readonly kind: 'any' } | { readonly kind: 'one' }
 
 /** A decoded Sigma value. `[lit "abc"]` is an exact value; `[any, lit "abc", any]` is `contains`. */
 export type Pattern = readonly Segment[]
@@ -34,19 +32,43 @@ export type Node =
   | { readonly kind: 'Or'; readonly items: readonly Node[] }
   | { readonly kind: 'Not'; readonly item: Node }
   /** The field's value matches the pattern as a whole (wildcards), case-insensitively unless `cased`. */
-  | { readonly kind: 'Match'; readonly field: string; readonly pattern: Pattern; readonly cased: boolean; readonly at?: Pos }
+  | {
+      readonly kind: 'Match'
+      readonly field: string
+      readonly pattern: Pattern
+      readonly cased: boolean
+      readonly at?: Pos
+    }
   /** The field's value contains a match of the regular expression (unanchored search). */
-  | { readonly kind: 'Regex'; readonly field: string; readonly source: string; readonly flags: RegexFlags; readonly at?: Pos }
+  | {
+      readonly kind: 'Regex'
+      readonly field: string
+      readonly source: string
+      readonly flags: RegexFlags
+      readonly at?: Pos
+    }
   /** The field's value is an IP address inside the network. */
   | { readonly kind: 'Cidr'; readonly field: string; readonly cidr: string; readonly family: 4 | 6; readonly at?: Pos }
   /** The field's value, read as a number, compares to `value`. */
-  | { readonly kind: 'Compare'; readonly field: string; readonly op: CompareOp; readonly value: number; readonly at?: Pos }
+  | {
+      readonly kind: 'Compare'
+      readonly field: string
+      readonly op: CompareOp
+      readonly value: number
+      readonly at?: Pos
+    }
   /** The field is present with a non-null value (an empty string is present). */
   | { readonly kind: 'Exists'; readonly field: string; readonly at?: Pos }
   /** The field is absent or null: exactly `Not(Exists)`, kept as its own kind for `field: null`. */
   | { readonly kind: 'Null'; readonly field: string; readonly at?: Pos }
   /** Both fields are present and their values are equal (case-insensitively unless `cased`). */
-  | { readonly kind: 'FieldRef'; readonly field: string; readonly ref: string; readonly cased: boolean; readonly at?: Pos }
+  | {
+      readonly kind: 'FieldRef'
+      readonly field: string
+      readonly ref: string
+      readonly cased: boolean
+      readonly at?: Pos
+    }
   /** Some string value anywhere in the event matches the pattern as a whole (already wrapped in `*…*`). */
   | { readonly kind: 'Keyword'; readonly pattern: Pattern; readonly cased: boolean; readonly at?: Pos }
 

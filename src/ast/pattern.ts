@@ -50,7 +50,8 @@ export function shapeOf(pattern: Pattern): Shape {
   const [a, b, c] = p
   if (p.length === 2 && a!.kind === 'any' && b!.kind === 'lit') return { kind: 'endswith', text: b!.text }
   if (p.length === 2 && a!.kind === 'lit' && b!.kind === 'any') return { kind: 'startswith', text: a!.text }
-  if (p.length === 3 && a!.kind === 'any' && b!.kind === 'lit' && c!.kind === 'any') return { kind: 'contains', text: b!.text }
+  if (p.length === 3 && a!.kind === 'any' && b!.kind === 'lit' && c!.kind === 'any')
+    return { kind: 'contains', text: b!.text }
   return { kind: 'wildcard' }
 }
 

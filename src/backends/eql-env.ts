@@ -104,7 +104,9 @@ function readSchema(): Schema {
   const doc = yaml.load(readFileSync(targetPath('eql', 'schema', 'ecs.yml'), 'utf8')) as Record<string, unknown>
   const fields = new Map<string, FieldType>()
   for (const [k, t] of Object.entries((doc.fields ?? {}) as Record<string, string>)) fields.set(k, t as FieldType)
-  const prefixes = Object.entries((doc.prefixes ?? {}) as Record<string, string>).map(([p, t]) => [p, t as FieldType] as const)
+  const prefixes = Object.entries((doc.prefixes ?? {}) as Record<string, string>).map(
+    ([p, t]) => [p, t as FieldType] as const,
+  )
   return { fields, prefixes }
 }
 
@@ -117,7 +119,8 @@ function loadShipped(): Loaded {
     logsources: readLogSources(doc.logsources, problems),
     schema: readSchema(),
   }
-  for (const [k, t] of env.schema.fields) if (!FIELD_TYPES.includes(t)) problems.push(`schema field ${k} has unknown type ${t}`)
+  for (const [k, t] of env.schema.fields)
+    if (!FIELD_TYPES.includes(t)) problems.push(`schema field ${k} has unknown type ${t}`)
   // A shipped-data error is a bug of ours, reported as a diagnostic rather than a crash.
   shipped = problems.length
     ? { diagnostics: problems.map((p) => errorAt('target/environment', `eql: targets/eql/target.yml: ${p}`)) }
@@ -147,7 +150,14 @@ export function loadEnvironment(options?: TargetOptions): Loaded {
       ? { diagnostics: problems.map((p) => errorAt('config/pipeline', `eql: ${options.pipeline}: ${p}`)) }
       : { env: { fields, logsources: [...byName.values()], schema: base.env.schema }, diagnostics: [] }
   } catch (e) {
-    result = { diagnostics: [errorAt('config/pipeline', `eql: cannot read pipeline ${options.pipeline}: ${((e as { reason?: string }).reason ?? (e as Error).message).split('\n')[0]}`)] }
+    result = {
+      diagnostics: [
+        errorAt(
+          'config/pipeline',
+          `eql: cannot read pipeline ${options.pipeline}: ${((e as { reason?: string }).reason ?? (e as Error).message).split('\n')[0]}`,
+        ),
+      ],
+    }
   }
   withPipeline.set(options.pipeline, result)
   return result
@@ -158,7 +168,11 @@ const resolved = new WeakMap<EqlEnvironment, Map<string, EqlLogSource | undefine
 /** The most specific log source whose every `match` key equals the rule's (case-insensitive). */
 export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): EqlLogSource | undefined {
   const ls = logsource as Record<string, string | undefined>
-  const key = JSON.stringify(Object.keys(ls).sort().map((k) => [k, ls[k]?.toLowerCase()]))
+  const key = JSON.stringify(
+    Object.keys(ls)
+      .sort()
+      .map((k) => [k, ls[k]?.toLowerCase()]),
+  )
   let cache = resolved.get(env)
   if (!cache) resolved.set(env, (cache = new Map()))
   if (cache.has(key)) return cache.get(key)
@@ -182,7 +196,11 @@ export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): Eql
 /** What the environment supports, for the unsupported-logsource message. */
 export function describeLogSources(env: EqlEnvironment): string {
   return env.logsources
-    .map((s) => Object.entries(s.match).map(([k, v]) => `${k}: ${v}`).join(', '))
+    .map((s) =>
+      Object.entries(s.match)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+    )
     .join('; ')
 }
 
@@ -209,12 +227,20 @@ export function constantsFor(rule: Rule, source: EqlLogSource, env: EqlEnvironme
 }
 
 export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlEnvironment): ResolvedField {
-  const mapped = source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)
+  const mapped =
+    source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)
   if (mapped === undefined) {
-    return { ok: false, reason: `the Sigma field ${sigmaField} has no ECS name in log source ${source.name} (add it under fields: in a --pipeline file)` }
+    return {
+      ok: false,
+      reason: `the Sigma field ${sigmaField} has no ECS name in log source ${source.name} (add it under fields: in a --pipeline file)`,
+    }
   }
   const type = typeOf(env.schema, mapped)
-  if (type === undefined) return { ok: false, reason: `the Sigma field ${sigmaField} maps to ${mapped}, which is not in targets/eql/schema/ecs.yml` }
+  if (type === undefined)
+    return {
+      ok: false,
+      reason: `the Sigma field ${sigmaField} maps to ${mapped}, which is not in targets/eql/schema/ecs.yml`,
+    }
   return { ok: true, name: mapped, type }
 }
 
@@ -260,7 +286,12 @@ function indexValue(v: unknown, type: FieldType): IndexedValue[] {
       if (typeof v === 'number' || typeof v === 'boolean') return [JSON.stringify(v)]
       return [UNSEARCHABLE]
     case 'long': {
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v) ? Number(v) : NaN
+      const n =
+        typeof v === 'number'
+          ? v
+          : typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)
+            ? Number(v)
+            : NaN
       return Number.isFinite(n) ? [Math.trunc(n)] : [UNSEARCHABLE]
     }
     case 'ip':

@@ -11,7 +11,10 @@ import { normalize } from '../ast/pattern.js'
 
 /** Why a value cannot be written as a Lucene regex: the construct and an explanation. */
 export class Inexpressible extends Error {
-  constructor(readonly construct: string, readonly reason: string) {
+  constructor(
+    readonly construct: string,
+    readonly reason: string,
+  ) {
     super(reason)
   }
 }
@@ -35,9 +38,9 @@ export function luceneChar(c: string): string {
  * Node's ICU; test/eql/backend.test.ts re-checks the list against a full scan.
  */
 export const IRREGULAR_LOWER: readonly string[] = [
-  0x1c5, 0x1c8, 0x1cb, 0x1f2, 0x3f4, 0x1e9e, 0x1f88, 0x1f89, 0x1f8a, 0x1f8b, 0x1f8c, 0x1f8d, 0x1f8e, 0x1f8f, 0x1f98, 0x1f99,
-  0x1f9a, 0x1f9b, 0x1f9c, 0x1f9d, 0x1f9e, 0x1f9f, 0x1fa8, 0x1fa9, 0x1faa, 0x1fab, 0x1fac, 0x1fad, 0x1fae, 0x1faf, 0x1fbc, 0x1fcc,
-  0x1ffc, 0x2126, 0x212a, 0x212b,
+  0x1c5, 0x1c8, 0x1cb, 0x1f2, 0x3f4, 0x1e9e, 0x1f88, 0x1f89, 0x1f8a, 0x1f8b, 0x1f8c, 0x1f8d, 0x1f8e, 0x1f8f, 0x1f98,
+  0x1f99, 0x1f9a, 0x1f9b, 0x1f9c, 0x1f9d, 0x1f9e, 0x1f9f, 0x1fa8, 0x1fa9, 0x1faa, 0x1fab, 0x1fac, 0x1fad, 0x1fae,
+  0x1faf, 0x1fbc, 0x1fcc, 0x1ffc, 0x2126, 0x212a, 0x212b,
 ].map((x) => String.fromCodePoint(x))
 
 /**
@@ -131,7 +134,23 @@ function jsVariants(c: string): string[] {
 }
 
 /** JavaScript's `\s` (WhiteSpace and LineTerminator, ECMA-262 §22.2.2.9). */
-const JS_SPACE = ['\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2000-\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff']
+const JS_SPACE = [
+  '\t',
+  '\n',
+  '\v',
+  '\f',
+  '\r',
+  ' ',
+  '\u00a0',
+  '\u1680',
+  '\u2000-\u200a',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+]
 const classItem = (item: string): string =>
   item.length === 3 && item[1] === '-' ? luceneChar(item[0]!) + '-' + luceneChar(item[2]!) : luceneChar(item)
 const SETS: Readonly<Record<string, string>> = {
@@ -204,7 +223,7 @@ function unwrapAlternatives(source: string): string {
   const flat = alts.flatMap((a) => {
     let cur = a
     for (let inner = whole(cur); inner !== undefined; inner = whole(cur)) cur = inner
-    return cur === a ? [a] : split(cur) ?? [a]
+    return cur === a ? [a] : (split(cur) ?? [a])
   })
   return flat.join('|')
 }
@@ -219,10 +238,16 @@ interface Term {
 
 class RegexTranslator {
   private i = 0
-  constructor(private readonly src: string, private readonly flags: Flags) {}
+  constructor(
+    private readonly src: string,
+    private readonly flags: Flags,
+  ) {}
 
   private refuse(construct: string, what: string): never {
-    throw new Inexpressible(construct, `eql cannot express ${what} in a Lucene regular expression (regex ${JSON.stringify(this.src)})`)
+    throw new Inexpressible(
+      construct,
+      `eql cannot express ${what} in a Lucene regular expression (regex ${JSON.stringify(this.src)})`,
+    )
   }
 
   private peek(n = 0): string | undefined {
@@ -261,7 +286,8 @@ class RegexTranslator {
     let start = false
     let end = false
     const terms: Term[] = []
-    const anchor = (c: string): never => this.refuse('regex-anchor', `the anchor ${c} ${this.flags.m ? 'with the m flag' : 'inside the expression'}`)
+    const anchor = (c: string): never =>
+      this.refuse('regex-anchor', `the anchor ${c} ${this.flags.m ? 'with the m flag' : 'inside the expression'}`)
     if (top && this.peek() === '^') {
       if (this.flags.m) anchor('^')
       start = true
@@ -280,7 +306,9 @@ class RegexTranslator {
       if (c === '^') anchor('^')
       terms.push(this.term())
     }
-    const body = terms.map((t, k) => this.termText(t, top && ((k === 0 && !start) || (k === terms.length - 1 && !end)), terms[k - 1])).join('')
+    const body = terms
+      .map((t, k) => this.termText(t, top && ((k === 0 && !start) || (k === terms.length - 1 && !end)), terms[k - 1]))
+      .join('')
     if (!top) return body
     const inner = body === '' ? '()' : body
     return (start ? '' : '.*') + (start || end ? inner : `(${inner})`) + (end ? '' : '.*')
@@ -298,12 +326,24 @@ class RegexTranslator {
    * (docs/semantics.md: a target whose engine would count differently refuses).
    */
   private termText(t: Term, atOpenEdge: boolean, before: Term | undefined): string {
-    if (before && before.kind !== 'plain' && t.kind !== 'plain') this.refuse('regex', 'two single-character atoms side by side (JavaScript counts UTF-16 units, Lucene code points)')
-    if (t.kind === 'group-unit' && atOpenEdge) this.refuse('regex', 'a group with a single-character atom at the edge of the search (JavaScript counts UTF-16 units, Lucene code points)')
+    if (before && before.kind !== 'plain' && t.kind !== 'plain')
+      this.refuse(
+        'regex',
+        'two single-character atoms side by side (JavaScript counts UTF-16 units, Lucene code points)',
+      )
+    if (t.kind === 'group-unit' && atOpenEdge)
+      this.refuse(
+        'regex',
+        'a group with a single-character atom at the edge of the search (JavaScript counts UTF-16 units, Lucene code points)',
+      )
     if (t.kind !== 'unit') return t.text
-    if (t.q === '*' || t.q === '+' || t.q === '{0,}' || t.q === '{1,}') return (t.set === '' ? '.' : `[^${t.set}]`) + t.q
+    if (t.q === '*' || t.q === '+' || t.q === '{0,}' || t.q === '{1,}')
+      return (t.set === '' ? '.' : `[^${t.set}]`) + t.q
     if (t.q !== '' && t.q !== '?' && t.q !== '{0,1}' && t.q !== '{1}' && t.q !== '{1,1}') {
-      this.refuse('regex', `the count ${t.q} on a single-character atom (JavaScript counts UTF-16 units, Lucene code points)`)
+      this.refuse(
+        'regex',
+        `the count ${t.q} on a single-character atom (JavaScript counts UTF-16 units, Lucene code points)`,
+      )
     }
     const set = atOpenEdge ? t.set : t.set + ASTRAL
     return (set === '' ? '.' : `[^${set}]`) + t.q
@@ -327,10 +367,16 @@ class RegexTranslator {
     }
     const atomText = this.src.slice(start, this.i)
     // Without the `u` flag a quantifier binds to the low surrogate of an astral character alone.
-    if (q !== '' && /^[\ud800-\udbff][\udc00-\udfff]/.test(atomText)) this.refuse('regex', 'a quantifier on an astral character')
+    if (q !== '' && /^[\ud800-\udbff][\udc00-\udfff]/.test(atomText))
+      this.refuse('regex', 'a quantifier on an astral character')
     if (this.units > unitsBefore) {
       const m = /^\{(\d+)(?:,(\d*))?\}$/.exec(q)
-      if (m && (Number(m[1]) >= 2 || (m[2] !== undefined && m[2] !== '' && Number(m[2]) >= 2) || (m[2] === undefined && Number(m[1]) >= 2))) {
+      if (
+        m &&
+        (Number(m[1]) >= 2 ||
+          (m[2] !== undefined && m[2] !== '' && Number(m[2]) >= 2) ||
+          (m[2] === undefined && Number(m[1]) >= 2))
+      ) {
         this.refuse('regex', `the count ${q} on a group holding a single-character atom`)
       }
       return { kind: 'group-unit', set: '', q, text: atom + q }
@@ -371,7 +417,13 @@ class RegexTranslator {
         const rest = this.src.slice(this.i)
         if (rest.startsWith('?:')) this.i += 2
         else if (/^\?<[A-Za-z_$][\w$]*>/.test(rest)) this.i += /^\?<[A-Za-z_$][\w$]*>/.exec(rest)![0].length
-        else this.refuse('regex-lookaround', rest.startsWith('?=') || rest.startsWith('?!') || rest.startsWith('?<') ? 'a lookaround' : 'the group syntax (?')
+        else
+          this.refuse(
+            'regex-lookaround',
+            rest.startsWith('?=') || rest.startsWith('?!') || rest.startsWith('?<')
+              ? 'a lookaround'
+              : 'the group syntax (?',
+          )
       }
       const inner = this.disjunction()
       if (this.peek() !== ')') this.refuse('regex', 'an unclosed "("')
@@ -387,7 +439,8 @@ class RegexTranslator {
     }
     if (c === '\\') return this.escape()
     if (c === '*' || c === '+' || c === '?') this.refuse('regex', `a quantifier ${c} with nothing to repeat`)
-    if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i))) this.refuse('regex', 'a quantifier with nothing to repeat')
+    if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.i)))
+      this.refuse('regex', 'a quantifier with nothing to repeat')
     return this.literal(this.codePoint())
   }
 
@@ -524,7 +577,8 @@ class RegexTranslator {
         if (hi - lo > 0x3000) this.refuse('regex', 'a wide character range with the i flag')
         for (let x = lo; x <= hi; x++) for (const v of jsVariants(String.fromCharCode(x))) extra.add(v)
       }
-      for (const [lo, hi] of ranges) for (const v of [...extra]) if (v.charCodeAt(0) >= lo && v.charCodeAt(0) <= hi) extra.delete(v)
+      for (const [lo, hi] of ranges)
+        for (const v of [...extra]) if (v.charCodeAt(0) >= lo && v.charCodeAt(0) <= hi) extra.delete(v)
       for (const s of singles) extra.delete(s)
       items.push(...[...extra].sort().map(luceneChar))
     }

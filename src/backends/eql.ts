@@ -55,7 +55,27 @@ export function eqlString(text: string): string {
 }
 
 /** Words of the EQL grammar that cannot be bare field names. */
-const RESERVED = new Set(['and', 'any', 'by', 'false', 'in', 'join', 'like', 'maxspan', 'not', 'null', 'of', 'or', 'regex', 'sample', 'sequence', 'true', 'until', 'where', 'with'])
+const RESERVED = new Set([
+  'and',
+  'any',
+  'by',
+  'false',
+  'in',
+  'join',
+  'like',
+  'maxspan',
+  'not',
+  'null',
+  'of',
+  'or',
+  'regex',
+  'sample',
+  'sequence',
+  'true',
+  'until',
+  'where',
+  'with',
+])
 const BARE_FIELD = /^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z_@][A-Za-z0-9_@]*)*$/
 
 /** A field name, in backticks (a backtick inside doubled) when it is not a plain dotted name (E1 "Escape a field name"). */
@@ -65,7 +85,8 @@ export function eqlField(name: string): string {
 }
 
 /** The event category: bare when it is an identifier, else a quoted string (E1 "Escape an event category"). */
-const eqlCategory = (c: string): string => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(c) && !RESERVED.has(c.toLowerCase()) ? c : c === 'any' ? 'any' : eqlString(c))
+const eqlCategory = (c: string): string =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(c) && !RESERVED.has(c.toLowerCase()) ? c : c === 'any' ? 'any' : eqlString(c)
 
 // --- comparisons ------------------------------------------------------------------------------
 
@@ -108,7 +129,11 @@ function render(c: Comparison): string {
 const MERGEABLE = new Set<Comparison['op']>([':', 'like', '==', 'cidr'])
 
 class Refusal extends Error {
-  constructor(readonly construct: string, message: string, readonly at?: Pos) {
+  constructor(
+    readonly construct: string,
+    message: string,
+    readonly at?: Pos,
+  ) {
     super(message)
   }
 }
@@ -127,7 +152,12 @@ function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldTy
   const r = resolveField(sigma, ctx.source, ctx.env)
   if (!r.ok) throw new Refusal('unknown-field', `eql cannot search ${sigma}: ${r.reason}`, at)
   // E1 "Text fields are not supported".
-  if (r.type === 'text') throw new Refusal('field-type', `eql cannot search the text field ${r.name} (for Sigma field ${sigma}): EQL supports keyword fields only`, at)
+  if (r.type === 'text')
+    throw new Refusal(
+      'field-type',
+      `eql cannot search the text field ${r.name} (for Sigma field ${sigma}): EQL supports keyword fields only`,
+      at,
+    )
   return r
 }
 
@@ -143,8 +173,13 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
   const shape = shapeOf(n.pattern)
   if (f.type === 'long') {
     if (shape.kind === 'anything') return { field: f.name, op: '!= null', values: [] }
-    if (shape.kind === 'exact' && CANONICAL_INT.test(shape.text)) return { field: f.name, op: '==', values: [shape.text] }
-    throw new Refusal('match', `eql cannot match the value pattern ${JSON.stringify(sigmaText(n))} against the number field ${f.name}: only whole integers compare exactly`, n.at)
+    if (shape.kind === 'exact' && CANONICAL_INT.test(shape.text))
+      return { field: f.name, op: '==', values: [shape.text] }
+    throw new Refusal(
+      'match',
+      `eql cannot match the value pattern ${JSON.stringify(sigmaText(n))} against the number field ${f.name}: only whole integers compare exactly`,
+      n.at,
+    )
   }
   if (f.type === 'ip') return ipComparison(n, f.name, shape)
   if (shape.kind === 'anything') return { field: f.name, op: ':', values: ['"*"'] }
@@ -181,7 +216,8 @@ const sigmaText = (n: NodeOf<'Match'>): string => patternToSigma(n.pattern)
  */
 function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof shapeOf>): Comparison {
   if (shape.kind === 'anything') return { field: name, op: '!= null', values: [] }
-  if (shape.kind === 'exact' && parseIp(shape.text)?.family === 4) return { field: name, op: '==', values: [eqlString(shape.text)] }
+  if (shape.kind === 'exact' && parseIp(shape.text)?.family === 4)
+    return { field: name, op: '==', values: [eqlString(shape.text)] }
   if (shape.kind === 'startswith' && /^((0|[1-9]\d{0,2})\.){1,3}$/.test(shape.text)) {
     const octets = shape.text.split('.').filter((o) => o !== '')
     if (octets.every((o) => Number(o) <= 255)) {
@@ -189,7 +225,11 @@ function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof
       return { field: name, op: 'cidr', values: [eqlString(cidr)] }
     }
   }
-  throw new Refusal('match', `eql cannot match the text pattern ${JSON.stringify(sigmaText(n))} against the ip field ${name}: ip fields compare addresses (use |cidr)`, n.at)
+  throw new Refusal(
+    'match',
+    `eql cannot match the text pattern ${JSON.stringify(sigmaText(n))} against the ip field ${name}: ip fields compare addresses (use |cidr)`,
+    n.at,
+  )
 }
 
 function leafComparison(ctx: Ctx, n: Node): Comparison {
@@ -203,9 +243,14 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
       return matchComparison(n, field(ctx, n.field, n.at))
     case 'Regex': {
       const f = field(ctx, n.field, n.at)
-      if (!isStringType(f.type)) throw new Refusal('regex', `eql cannot apply a regular expression to the ${f.type} field ${f.name}`, n.at)
+      if (!isStringType(f.type))
+        throw new Refusal('regex', `eql cannot apply a regular expression to the ${f.type} field ${f.name}`, n.at)
       try {
-        return { field: f.name, op: n.flags.i ? 'regex~' : 'regex', values: [eqlString(regexToLucene(n.source, n.flags))] }
+        return {
+          field: f.name,
+          op: n.flags.i ? 'regex~' : 'regex',
+          values: [eqlString(regexToLucene(n.source, n.flags))],
+        }
       } catch (e) {
         if (e instanceof Inexpressible) throw new Refusal(e.construct, e.reason, n.at)
         throw e
@@ -214,13 +259,23 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
     case 'Cidr': {
       const f = field(ctx, n.field, n.at)
       // E2 cidrMatch: "field … must be of type ip".
-      if (f.type !== 'ip') throw new Refusal('cidr', `eql cannot test a CIDR range on the ${f.type} field ${f.name}: cidrMatch needs an ip field`, n.at)
+      if (f.type !== 'ip')
+        throw new Refusal(
+          'cidr',
+          `eql cannot test a CIDR range on the ${f.type} field ${f.name}: cidrMatch needs an ip field`,
+          n.at,
+        )
       if (!parseCidr(n.cidr)) throw new Refusal('cidr', `eql cannot use the CIDR range ${JSON.stringify(n.cidr)}`, n.at)
       return { field: f.name, op: 'cidr', values: [eqlString(n.cidr)] }
     }
     case 'Compare': {
       const f = field(ctx, n.field, n.at)
-      if (f.type !== 'long') throw new Refusal('compare', `eql cannot compare the ${f.type} field ${f.name} numerically: EQL compares strings as text`, n.at)
+      if (f.type !== 'long')
+        throw new Refusal(
+          'compare',
+          `eql cannot compare the ${f.type} field ${f.name} numerically: EQL compares strings as text`,
+          n.at,
+        )
       if (!Number.isFinite(n.value)) throw new Refusal('compare', `eql cannot compare with ${n.value}`, n.at)
       const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
       return { field: f.name, op: op[n.op], values: [String(n.value)] }
@@ -233,9 +288,17 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
     case 'FieldRef':
       // Elasticsearch's QL translator: "Comparisons against fields are not (currently) supported"
       // (ExpressionTranslators.checkBinaryComparison; https://github.com/elastic/elasticsearch/issues/137366).
-      throw new Refusal('fieldref', `eql cannot compare the field ${n.field} with the field ${n.ref}: EQL compares fields only with literal values`, n.at)
+      throw new Refusal(
+        'fieldref',
+        `eql cannot compare the field ${n.field} with the field ${n.ref}: EQL compares fields only with literal values`,
+        n.at,
+      )
     case 'Keyword':
-      throw new Refusal('keyword', 'eql cannot search a keyword in every field of an event: EQL conditions name their fields', n.at)
+      throw new Refusal(
+        'keyword',
+        'eql cannot search a keyword in every field of an event: EQL conditions name their fields',
+        n.at,
+      )
     default:
       throw new Error(`eql: not a leaf: ${n.kind}`)
   }
@@ -279,7 +342,10 @@ function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
         return leafOrRefusal(ctx, { ...n.item, kind: n.item.kind === 'Exists' ? 'Null' : 'Exists' }, underNot)
       }
       const inner = emit(ctx, n.item, true)
-      return { text: `not ${inner.prec === 2 && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, 2)}`, prec: 2 }
+      return {
+        text: `not ${inner.prec === 2 && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, 2)}`,
+        prec: 2,
+      }
     }
     default:
       return leafOrRefusal(ctx, n, underNot)
@@ -339,7 +405,9 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
     }
   }
   return out.map((x) =>
-    Array.isArray(x) ? leaf({ field: x[0]!.field, op: x[0]!.op, values: [...new Set(x.flatMap((c) => c.values))] }, underNot) : x,
+    Array.isArray(x)
+      ? leaf({ field: x[0]!.field, op: x[0]!.op, values: [...new Set(x.flatMap((c) => c.values))] }, underNot)
+      : x,
   )
 }
 
@@ -376,7 +444,13 @@ function elasticThreat(tags: readonly string[]): unknown[] {
     name: id,
     reference: `https://attack.mitre.org/techniques/${id}/`,
     ...(subs.length
-      ? { subtechnique: subs.map((s) => ({ id: s, name: s, reference: `https://attack.mitre.org/techniques/${s.replace('.', '/')}/` })) }
+      ? {
+          subtechnique: subs.map((s) => ({
+            id: s,
+            name: s,
+            reference: `https://attack.mitre.org/techniques/${s.replace('.', '/')}/`,
+          })),
+        }
       : {}),
   }))
   return attack.tactics.map((t) => {
@@ -401,8 +475,15 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
   const env = loaded.env
   const source = resolveLogSource(rule.logsource, env)
   if (!source) {
-    const ls = Object.entries(rule.logsource).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}: ${v}`).join(', ')
-    return refuse(rule, 'target/unsupported-logsource', `eql has no event category and field map for the log source {${ls}}; supported: ${describeLogSources(env)}`)
+    const ls = Object.entries(rule.logsource)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')
+    return refuse(
+      rule,
+      'target/unsupported-logsource',
+      `eql has no event category and field map for the log source {${ls}}; supported: ${describeLogSources(env)}`,
+    )
   }
   const ctx: Ctx = { source, env, errors: [], rule }
   const condition = emit(ctx, rule.detection, false)

@@ -84,7 +84,9 @@ export function defaultVariant(): string {
 function schemaOf(variant: string): Record<string, Record<string, ColumnType>> {
   let s = schemas.get(variant)
   if (!s) {
-    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as { tables: Record<string, Record<string, ColumnType>> }
+    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as {
+      tables: Record<string, Record<string, ColumnType>>
+    }
     s = doc.tables
     schemas.set(variant, s)
   }
@@ -105,13 +107,19 @@ function fieldSpec(v: unknown): FieldSpec | string {
     const o = v as { column: string; name?: unknown; note?: unknown; separator?: unknown }
     if (o.separator !== undefined) {
       if (typeof o.name !== 'string') return 'separator is only meaningful with name'
-      if (typeof o.separator !== 'string' || [...o.separator].length !== 1 || o.separator.toLowerCase() !== o.separator.toUpperCase()) {
+      if (
+        typeof o.separator !== 'string' ||
+        [...o.separator].length !== 1 ||
+        o.separator.toLowerCase() !== o.separator.toUpperCase()
+      ) {
         return `separator must be one character without case, such as \\ or /, not ${JSON.stringify(o.separator)}`
       }
     }
     return {
       column: o.column,
-      ...(typeof o.name === 'string' ? { name: o.name, separator: typeof o.separator === 'string' ? o.separator : DEFAULT_SEPARATOR } : {}),
+      ...(typeof o.name === 'string'
+        ? { name: o.name, separator: typeof o.separator === 'string' ? o.separator : DEFAULT_SEPARATOR }
+        : {}),
       ...(typeof o.note === 'string' ? { note: o.note } : {}),
     }
   }
@@ -132,13 +140,15 @@ function fieldMap(raw: unknown, where: string): Record<string, FieldSpec> | stri
 
 function logsource(name: string, raw: Record<string, unknown>, where: string): LogSourceEntry | string {
   const match = raw.match
-  if (!match || typeof match !== 'object' || Array.isArray(match)) return `${where}: log source ${name} needs a match map`
+  if (!match || typeof match !== 'object' || Array.isArray(match))
+    return `${where}: log source ${name} needs a match map`
   if (typeof raw.table !== 'string') return `${where}: log source ${name} needs a table`
   const fields = fieldMap(raw.fields, `${where}: log source ${name}`)
   if (typeof fields === 'string') return fields
   const conditions: Record<string, string | number> = {}
   for (const [k, v] of Object.entries((raw.conditions as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v !== 'string' && typeof v !== 'number') return `${where}: log source ${name}: condition ${k} must be a string or a number`
+    if (typeof v !== 'string' && typeof v !== 'number')
+      return `${where}: log source ${name}: condition ${k} must be a string or a number`
     conditions[k] = v
   }
   return {
@@ -172,7 +182,8 @@ function buildEnv(options: TargetOptions): EnvResult {
     try {
       const doc = yaml.load(readFileSync(options.pipeline, 'utf8'))
       if (doc !== undefined && doc !== null) {
-        if (typeof doc !== 'object' || Array.isArray(doc)) return { error: `${options.pipeline}: a pipeline must be a map with fields and logsources` }
+        if (typeof doc !== 'object' || Array.isArray(doc))
+          return { error: `${options.pipeline}: a pipeline must be a map with fields and logsources` }
         user = doc as typeof user
       }
     } catch (e) {
@@ -188,7 +199,10 @@ function buildEnv(options: TargetOptions): EnvResult {
   if (typeof baseFields === 'string') return { error: baseFields }
   if (typeof userFields === 'string') return { error: userFields }
   const byName = new Map<string, LogSourceEntry>()
-  for (const [raw, w] of [[base.logsources, `kql ${variant}`], [user.logsources, where]] as const) {
+  for (const [raw, w] of [
+    [base.logsources, `kql ${variant}`],
+    [user.logsources, where],
+  ] as const) {
     if (raw === undefined || raw === null) continue
     if (typeof raw !== 'object' || Array.isArray(raw)) return { error: `${w}: logsources must be a map` }
     for (const [name, entry] of Object.entries(raw)) {
@@ -200,7 +214,10 @@ function buildEnv(options: TargetOptions): EnvResult {
   }
   const tables = schemaOf(variant)
   for (const ls of byName.values()) {
-    if (!tables[ls.table]) return { error: `kql ${variant}: log source ${ls.name} names table ${ls.table}, which schema/${variant}.yml does not declare` }
+    if (!tables[ls.table])
+      return {
+        error: `kql ${variant}: log source ${ls.name} names table ${ls.table}, which schema/${variant}.yml does not declare`,
+      }
   }
   return {
     env: {
@@ -230,7 +247,9 @@ export function resolveLogsource(env: KqlEnv, source: LogSource): LogSourceEntry
 
 /** One log source's match as text: `product=windows category=process_creation`. */
 export function describeLogsource(ls: LogSourceEntry): string {
-  return Object.entries(ls.match).map(([k, v]) => `${k}=${v}`).join(' ')
+  return Object.entries(ls.match)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')
 }
 
 /** How the log sources read in messages: `windows/process_creation → DeviceProcessEvents, …`. */
@@ -245,9 +264,7 @@ export function describeLogsources(env: KqlEnv): string {
 }
 
 function listLogsources(env: KqlEnv): string {
-  return env.logsources
-    .map((ls) => `${Object.values(ls.match).join('/')} → ${ls.table}`)
-    .join(', ')
+  return env.logsources.map((ls) => `${Object.values(ls.match).join('/')} → ${ls.table}`).join(', ')
 }
 
 const effectiveCache = new WeakMap<LogSourceEntry, { env: KqlEnv; map: Record<string, FieldSpec> }>()
@@ -268,11 +285,13 @@ function effectiveFields(env: KqlEnv, ls: LogSourceEntry): Record<string, FieldS
 export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): ResolvedField | string | undefined {
   const table = env.tables[ls.table]!
   const map = effectiveFields(env, ls)
-  const spec = map[sigma] ?? (table[sigma] !== undefined && !mappedColumns(map).has(sigma) ? { column: sigma } : undefined)
+  const spec =
+    map[sigma] ?? (table[sigma] !== undefined && !mappedColumns(map).has(sigma) ? { column: sigma } : undefined)
   if (!spec) return undefined
   const type = table[spec.column]
   if (type === undefined) return `the field map sends ${sigma} to ${spec.column}, which table ${ls.table} does not have`
-  if (spec.name !== undefined && table[spec.name] !== 'string') return `the field map sends ${sigma}'s file name to ${spec.name}, which is not a string column of ${ls.table}`
+  if (spec.name !== undefined && table[spec.name] !== 'string')
+    return `the field map sends ${sigma}'s file name to ${spec.name}, which is not a string column of ${ls.table}`
   return {
     sigma,
     column: spec.column,
@@ -295,7 +314,8 @@ function mappedColumns(map: Record<string, FieldSpec>): Set<string> {
 /** A row of the target table: column → value (string columns never hold null: "" stands for missing). */
 export type KqlRecord = Readonly<Record<string, string | number | null>>
 
-export type Mapped = { record: KqlRecord; unrepresentable?: undefined } | { record?: undefined; unrepresentable: string }
+export type Mapped =
+  { record: KqlRecord; unrepresentable?: undefined } | { record?: undefined; unrepresentable: string }
 
 /**
  * The `name` transform: the text after the last separator of a path (`\` for Windows, `/` for
@@ -363,7 +383,8 @@ export function mapEvent(env: KqlEnv, ls: LogSourceEntry, event: JsonEvent): Map
     const v = columnValue(raw, type)
     if ('reason' in v) return `${sigma} → ${ls.table}.${spec.column}: ${v.reason}`
     record[spec.column] = v.value
-    if (spec.name && typeof v.value === 'string') record[spec.name] = pathName(v.value, spec.separator ?? DEFAULT_SEPARATOR)
+    if (spec.name && typeof v.value === 'string')
+      record[spec.name] = pathName(v.value, spec.separator ?? DEFAULT_SEPARATOR)
     return undefined
   }
   const mapped = mappedColumns(map)

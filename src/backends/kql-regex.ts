@@ -43,7 +43,8 @@ export function re2Literal(text: string): string {
  * JavaScript's `\s` (WhiteSpace and LineTerminator, ECMA-262 §22.2.2.9) spelled out: RE2's `\s` is
  * only `[\t\n\f\r ]` (https://github.com/google/re2/wiki/Syntax).
  */
-const JS_SPACE = '\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}'
+const JS_SPACE =
+  '\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}'
 /** Every code point outside the Basic Multilingual Plane (two UTF-16 units in JavaScript). */
 const ASTRAL = '\\x{10000}-\\x{10FFFF}'
 
@@ -96,9 +97,13 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
   const quantify = (text: string, min: number, max: number | undefined): void => {
     const last = toks[toks.length - 1]
     if (last && (last.k === 'atom' || last.k === 'unit' || last.k === 'close') && !last.q) {
-      if (last.k === 'atom' && last.astral) throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
+      if (last.k === 'atom' && last.astral)
+        throw new Refusal('a quantifier after a character outside the Basic Multilingual Plane')
       let t = text
-      if (peek() === '?') { t += '?'; i++ }
+      if (peek() === '?') {
+        t += '?'
+        i++
+      }
       last.q = { text: t, min, max }
     } else {
       throw new Refusal(`a quantifier ${text} with nothing to repeat`)
@@ -122,7 +127,8 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
         const kind = peek(2)
         if (kind === ':') i += 3
         else if (kind === '=' || kind === '!') throw new Refusal('lookahead (?= / (?! — RE2 has no lookaround')
-        else if (kind === '<' && (peek(3) === '=' || peek(3) === '!')) throw new Refusal('lookbehind (?<= / (?<! — RE2 has no lookaround')
+        else if (kind === '<' && (peek(3) === '=' || peek(3) === '!'))
+          throw new Refusal('lookbehind (?<= / (?<! — RE2 has no lookaround')
         else if (kind === '<') {
           while (i < cps.length && peek() !== '>') i++
           if (i >= cps.length) throw new Refusal('an unterminated group name')
@@ -139,9 +145,15 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
       i++
     } else if (c === '.') {
       i++
-      toks.push({ k: 'unit', unit: flags.s ? { bare: '[\\x{0}-\\x{FFFF}]', full: '(?s:.)' } : negatedUnit('\\n\\r\\x{2028}\\x{2029}') })
+      toks.push({
+        k: 'unit',
+        unit: flags.s ? { bare: '[\\x{0}-\\x{FFFF}]', full: '(?s:.)' } : negatedUnit('\\n\\r\\x{2028}\\x{2029}'),
+      })
     } else if (c === '^' || c === '$') {
-      if (flags.m) throw new Refusal('multi-line anchors (flag m): JavaScript also breaks lines at \\r, U+2028 and U+2029, RE2 only at \\n')
+      if (flags.m)
+        throw new Refusal(
+          'multi-line anchors (flag m): JavaScript also breaks lines at \\r, U+2028 and U+2029, RE2 only at \\n',
+        )
       toks.push({ k: 'anchor', text: c })
       i++
     } else if (c === '*' || c === '+' || c === '?') {
@@ -173,9 +185,11 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
     if (e === '') throw new Refusal('a trailing backslash')
     i += 2
     switch (e) {
-      case 'd': case 'w':
+      case 'd':
+      case 'w':
         return '\\' + e
-      case 'D': case 'W':
+      case 'D':
+      case 'W':
         return '' // the caller emits the unit forms
       case 's':
         return inClass ? JS_SPACE : `[${JS_SPACE}]`
@@ -186,11 +200,16 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
         return inClass ? hex(8) : '\\b'
       case 'B':
         return inClass ? re2ClassChar(0x42) : '\\B'
-      case 't': return hex(9)
-      case 'n': return hex(10)
-      case 'v': return hex(11)
-      case 'f': return hex(12)
-      case 'r': return hex(13)
+      case 't':
+        return hex(9)
+      case 'n':
+        return hex(10)
+      case 'v':
+        return hex(11)
+      case 'f':
+        return hex(12)
+      case 'r':
+        return hex(13)
       case '0':
         if (/[0-9]/.test(peek())) throw new Refusal('an octal escape')
         return hex(0)
@@ -231,7 +250,10 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
   function klass(): string | Unit {
     i++
     let negate = false
-    if (peek() === '^') { negate = true; i++ }
+    if (peek() === '^') {
+      negate = true
+      i++
+    }
     if (peek() === ']') {
       i++
       return negate ? { bare: '[\\x{0}-\\x{FFFF}]', full: '(?s:.)' } : '[^\\x{0}-\\x{10FFFF}]'
@@ -247,11 +269,15 @@ function translate(src: string, flags: { m: boolean; s: boolean }): string {
         const before = i
         const t = escape(true)
         const cp = /^[dwsS]$/.test(e) ? undefined : codePointOfEscape(before)
-        if (cp !== undefined && cp >= 0xd800 && cp <= 0xdfff) throw new Refusal('a surrogate code unit in a character class')
+        if (cp !== undefined && cp >= 0xd800 && cp <= 0xdfff)
+          throw new Refusal('a surrogate code unit in a character class')
         items.push({ t, cp, dash: false })
       } else {
         const cp = cps[i]!
-        if (cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane inside a class (JavaScript reads it as two units)')
+        if (cp > 0xffff)
+          throw new Refusal(
+            'a character outside the Basic Multilingual Plane inside a class (JavaScript reads it as two units)',
+          )
         items.push({ t: re2ClassChar(cp), cp, dash: cp === 0x2d })
         i++
       }
@@ -327,7 +353,9 @@ function render(toks: readonly Tok[]): string {
     const prev = toks[j - 1]
     const next = toks[j + 1]
     if (prev?.k === 'unit' || next?.k === 'unit') {
-      throw new Refusal('two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, RE2 cannot')
+      throw new Refusal(
+        'two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, RE2 cannot',
+      )
     }
     const q = t.q
     const left = side(toks, j, -1, depth)
@@ -342,16 +370,25 @@ function render(toks: readonly Tok[]): string {
     }
     if (q && q.max === undefined && q.min === 1) {
       // `+`: at least one unit; exact only where neither end can split an emoji.
-      if (!boundedRun) throw new Refusal('`.+` or a repeated negated class next to a group, an optional part or another wildcard: JavaScript may split an emoji there, RE2 cannot')
+      if (!boundedRun)
+        throw new Refusal(
+          '`.+` or a repeated negated class next to a group, an optional part or another wildcard: JavaScript may split an emoji there, RE2 cannot',
+        )
       out += t.unit.full + q.text
       continue
     }
     if (q && !(q.max !== undefined && q.max <= 1)) {
-      throw new Refusal(`the counted repeat ${q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, RE2 code points`)
+      throw new Refusal(
+        `the counted repeat ${q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, RE2 code points`,
+      )
     }
-    if ((leftFree && rightFree) || (leftFree && right === 'aligned') || (rightFree && left === 'aligned')) out += t.unit.full + (q?.text ?? '')
+    if ((leftFree && rightFree) || (leftFree && right === 'aligned') || (rightFree && left === 'aligned'))
+      out += t.unit.full + (q?.text ?? '')
     else if (left === 'aligned' && right === 'aligned') out += t.unit.bare + (q?.text ?? '')
-    else throw new Refusal('a single `.` or negated class next to a group or an optional part: JavaScript may match half of an emoji there, RE2 cannot')
+    else
+      throw new Refusal(
+        'a single `.` or negated class next to a group or an optional part: JavaScript may match half of an emoji there, RE2 cannot',
+      )
   }
   return out
 }

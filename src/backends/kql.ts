@@ -17,13 +17,28 @@ import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { describeLogsource, describeLogsources, kqlEnv, nameSuffix, resolveField, resolveLogsource, variants, type KqlEnv, type LogSourceEntry, type ResolvedField } from './kql-env.js'
+import {
+  describeLogsource,
+  describeLogsources,
+  kqlEnv,
+  nameSuffix,
+  resolveField,
+  resolveLogsource,
+  variants,
+  type KqlEnv,
+  type LogSourceEntry,
+  type ResolvedField,
+} from './kql-env.js'
 import { jsToRe2, re2Literal } from './kql-regex.js'
 import { attackOf } from '../formats/attack.js'
 
 /** A construct kql cannot express exactly: `code` is `target/unsupported-<construct>`. */
 class Refusal {
-  constructor(readonly code: string, readonly message: string, readonly at?: Pos) {}
+  constructor(
+    readonly code: string,
+    readonly message: string,
+    readonly at?: Pos,
+  ) {}
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -32,7 +47,8 @@ class Refusal {
 // doubles the quote; a raw CR or line feed cannot appear inside quotes.
 
 /** Characters no quoted literal may hold raw and no escape spells: values holding them go to regex. */
-const UNQUOTABLE = /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+const UNQUOTABLE =
+  /[\u0000-\u0008\u000b-\u001f\u007f\u0085\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
 /** A KQL string literal for the text, or undefined when it has characters no literal can carry (or a lone surrogate). */
 export function kqlString(text: string): string | undefined {
@@ -93,15 +109,30 @@ interface Ctx {
 function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
   const r = resolveField(ctx.env, ctx.ls, name)
   if (r === undefined) {
-    throw new Refusal('target/unknown-field', `kql cannot express field ${name}: neither the field map nor table ${ctx.ls.table} (${describeLogsource(ctx.ls)}) has it`, at)
+    throw new Refusal(
+      'target/unknown-field',
+      `kql cannot express field ${name}: neither the field map nor table ${ctx.ls.table} (${describeLogsource(ctx.ls)}) has it`,
+      at,
+    )
   }
   if (typeof r === 'string') throw new Refusal('target/unknown-field', `kql cannot express field ${name}: ${r}`, at)
   if (ctx.ls.conditions[r.column] !== undefined) {
-    throw new Refusal('target/unsupported-field', `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${ctx.ls.conditions[r.column]})`, at)
+    throw new Refusal(
+      'target/unsupported-field',
+      `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${ctx.ls.conditions[r.column]})`,
+      at,
+    )
   }
   if (r.note && !ctx.noted.has(name)) {
     ctx.noted.add(name)
-    ctx.warnings.push({ code: 'target/approximate-field', severity: 'warning', target: 'kql', file: ctx.rule.file, ...(at ? { at } : {}), message: `kql: ${name} is mapped to ${ctx.ls.table}.${r.column}, which is not the same value in real data: ${r.note}` })
+    ctx.warnings.push({
+      code: 'target/approximate-field',
+      severity: 'warning',
+      target: 'kql',
+      file: ctx.rule.file,
+      ...(at ? { at } : {}),
+      message: `kql: ${name} is mapped to ${ctx.ls.table}.${r.column}, which is not the same value in real data: ${r.note}`,
+    })
   }
   return r
 }
@@ -110,7 +141,11 @@ const isNumeric = (f: ResolvedField) => f.type === 'long' || f.type === 'int'
 
 function requireScalarType(f: ResolvedField, construct: string, at: Pos | undefined): void {
   if (f.type !== 'string' && !isNumeric(f)) {
-    throw new Refusal('target/unsupported-field-type', `kql cannot express ${construct} on ${f.sigma}: column ${f.column} is of type ${f.type}`, at)
+    throw new Refusal(
+      'target/unsupported-field-type',
+      `kql cannot express ${construct} on ${f.sigma}: column ${f.column} is of type ${f.type}`,
+      at,
+    )
   }
 }
 
@@ -143,11 +178,19 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
   const f = field(ctx, n.field, n.at)
   if (n.pattern.some((s) => s.kind === 'lit' && LONE_SURROGATE.test(s.text))) {
-    throw new Refusal('target/unsupported-value', `kql cannot express a value of ${n.field} holding a lone UTF-16 surrogate: query text is UTF-8`, n.at)
+    throw new Refusal(
+      'target/unsupported-value',
+      `kql cannot express a value of ${n.field} holding a lone UTF-16 surrogate: query text is UTF-8`,
+      n.at,
+    )
   }
   requireScalarType(f, 'a value match', n.at)
   if (acceptsEmpty(n.pattern)) {
-    throw new Refusal('target/unsupported-empty-value', `kql cannot express ${n.field} matching ${n.pattern.length ? "'*'" : "''"}: an empty value and a missing one are the same in KQL (strings have no null), so the query could not tell them apart`, n.at)
+    throw new Refusal(
+      'target/unsupported-empty-value',
+      `kql cannot express ${n.field} matching ${n.pattern.length ? "'*'" : "''"}: an empty value and a missing one are the same in KQL (strings have no null), so the query could not tell them apart`,
+      n.at,
+    )
   }
   if (isNumeric(f)) {
     const shape = shapeOf(n.pattern)
@@ -167,8 +210,10 @@ function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: strin
   const shape = shapeOf(n.pattern)
   if (shape.kind !== 'exact' && shape.kind !== 'endswith') return undefined
   const r = resolveField(ctx.env, ctx.ls, n.field)
-  if (!r || typeof r === 'string' || r.type !== 'string' || ctx.ls.conditions[r.column] !== undefined || r.note) return undefined
-  if (shape.text === '' || kqlString(shape.text) === undefined || (!n.cased && foldsBeyondAscii(shape.text))) return undefined
+  if (!r || typeof r === 'string' || r.type !== 'string' || ctx.ls.conditions[r.column] !== undefined || r.note)
+    return undefined
+  if (shape.text === '' || kqlString(shape.text) === undefined || (!n.cased && foldsBeyondAscii(shape.text)))
+    return undefined
   if (shape.kind === 'exact') return { key: `${r.column}\u0000${n.cased}`, column: r.column, value: shape.text }
   const rest = r.name && r.separator ? nameSuffix(shape.text, r.separator) : undefined
   if (rest !== undefined) return { key: `${r.name}\u0000${n.cased}`, column: r.name!, value: rest }
@@ -220,9 +265,18 @@ function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
   const f = field(ctx, n.field, n.at)
   requireScalarType(f, 'a regular expression', n.at)
   const t = jsToRe2(n.source, n.flags)
-  if (t.refused !== undefined) throw new Refusal('target/unsupported-regex', `kql cannot express the regular expression /${n.source}/: ${t.refused}`, n.at)
+  if (t.refused !== undefined)
+    throw new Refusal(
+      'target/unsupported-regex',
+      `kql cannot express the regular expression /${n.source}/: ${t.refused}`,
+      n.at,
+    )
   if (matchesEmpty(n.source, n.flags)) {
-    throw new Refusal('target/unsupported-empty-value', `kql cannot express /${n.source}/ on ${n.field}: it matches the empty string, and an empty value and a missing one are the same in KQL`, n.at)
+    throw new Refusal(
+      'target/unsupported-empty-value',
+      `kql cannot express /${n.source}/ on ${n.field}: it matches the empty string, and an empty value and a missing one are the same in KQL`,
+      n.at,
+    )
   }
   const subject = isNumeric(f) ? `tostring(${f.column})` : f.column
   return `${subject} matches regex ${regexString(t.source)}`
@@ -258,18 +312,25 @@ const IPV6_STRICT = (() => {
   const left = groups
   const forms = [`(?:${h}:){7}${h}`, `(?:${h}:){6}${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}`]
   for (let k = 0; k <= 7; k++) forms.push(`${left(k)}::${k === 7 ? '' : upTo(7 - k)}`)
-  for (let k = 0; k <= 5; k++) forms.push(`${left(k)}::${k === 5 ? '' : `(?:${h}:){0,${5 - k}}`}${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}`)
+  for (let k = 0; k <= 5; k++)
+    forms.push(`${left(k)}::${k === 5 ? '' : `(?:${h}:){0,${5 - k}}`}${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}`)
   return `^(?:${forms.join('|')})$`
 })()
 
 function renderCidr(ctx: Ctx, n: NodeOf<'Cidr'>): string {
   const f = field(ctx, n.field, n.at)
-  if (f.type !== 'string') throw new Refusal('target/unsupported-field-type', `kql cannot express a CIDR test on ${n.field}: column ${f.column} is of type ${f.type}`, n.at)
+  if (f.type !== 'string')
+    throw new Refusal(
+      'target/unsupported-field-type',
+      `kql cannot express a CIDR test on ${n.field}: column ${f.column} is of type ${f.type}`,
+      n.at,
+    )
   // ipv4_is_in_range / ipv6_is_in_range return null when an argument does not parse
   // (https://learn.microsoft.com/kusto/query/ipv4-is-in-range-function,
   // https://learn.microsoft.com/kusto/query/ipv6-is-in-range-function): the strict address check
   // keeps the predicate two-valued and keeps text of the other family away from the function.
-  if (n.family === 6) return `(${f.column} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
+  if (n.family === 6)
+    return `(${f.column} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
   return `(${f.column} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
 }
 
@@ -278,10 +339,15 @@ const COMPARE = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
 function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {
   const f = field(ctx, n.field, n.at)
   if (!isNumeric(f)) {
-    throw new Refusal('target/unsupported-compare', `kql cannot express a numeric comparison on ${n.field}: column ${f.column} is a ${f.type}, and reading text as a number has no documented exact rule`, n.at)
+    throw new Refusal(
+      'target/unsupported-compare',
+      `kql cannot express a numeric comparison on ${n.field}: column ${f.column} is a ${f.type}, and reading text as a number has no documented exact rule`,
+      n.at,
+    )
   }
   const v = numberLiteral(n.value)
-  if (v === undefined) throw new Refusal('target/unsupported-compare', `kql cannot express the number ${n.value} as a literal`, n.at)
+  if (v === undefined)
+    throw new Refusal('target/unsupported-compare', `kql cannot express the number ${n.value} as a literal`, n.at)
   // A comparison with null is null: the isnotnull guard keeps the predicate two-valued under not().
   return `(isnotnull(${f.column}) and ${f.column} ${COMPARE[n.op]} ${v})`
 }
@@ -290,14 +356,23 @@ function renderPresence(ctx: Ctx, n: NodeOf<'Exists'> | NodeOf<'Null'>): string 
   const f = field(ctx, n.field, n.at)
   if (isNumeric(f)) return n.kind === 'Exists' ? `isnotnull(${f.column})` : `isnull(${f.column})`
   const what = n.kind === 'Exists' ? 'exists' : 'null'
-  throw new Refusal(`target/unsupported-${what}`, `kql cannot express "${n.field} ${n.kind === 'Exists' ? 'exists' : 'is null'}" on string column ${f.column}: KQL strings are never null (a missing value is ""), so an empty value and a missing one cannot be told apart`, n.at)
+  throw new Refusal(
+    `target/unsupported-${what}`,
+    `kql cannot express "${n.field} ${n.kind === 'Exists' ? 'exists' : 'is null'}" on string column ${f.column}: KQL strings are never null (a missing value is ""), so an empty value and a missing one cannot be told apart`,
+    n.at,
+  )
 }
 
 function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
   const a = field(ctx, n.field, n.at)
   const b = field(ctx, n.ref, n.at)
-  if (isNumeric(a) && isNumeric(b)) return `(isnotnull(${a.column}) and isnotnull(${b.column}) and ${a.column} == ${b.column})`
-  throw new Refusal('target/unsupported-fieldref', `kql cannot express "${n.field} equals ${n.ref}" on string columns: two empty values are equal while two missing ones are not, and KQL cannot tell them apart${n.cased ? '' : '; nor does =~ fold non-ASCII letters'}`, n.at)
+  if (isNumeric(a) && isNumeric(b))
+    return `(isnotnull(${a.column}) and isnotnull(${b.column}) and ${a.column} == ${b.column})`
+  throw new Refusal(
+    'target/unsupported-fieldref',
+    `kql cannot express "${n.field} equals ${n.ref}" on string columns: two empty values are equal while two missing ones are not, and KQL cannot tell them apart${n.cased ? '' : '; nor does =~ fold non-ASCII letters'}`,
+    n.at,
+  )
 }
 
 /** Nested and/or of the same kind and one-item and/or read the same flat: emit them flat. */
@@ -325,7 +400,11 @@ function flatten(node: Node): Node {
 
 function render(ctx: Ctx, node: Node): string {
   return fold<string>(flatten(node), {
-    And: (n, recur) => joinBalanced(n.items.map((i) => wrapAnd(i, recur(i))), 'and'),
+    And: (n, recur) =>
+      joinBalanced(
+        n.items.map((i) => wrapAnd(i, recur(i))),
+        'and',
+      ),
     Or: (n, recur) => renderOr(ctx, n, recur),
     Not: (n, recur) => `not(${recur(n.item)})`,
     Match: (n) => renderMatch(ctx, n),
@@ -336,7 +415,11 @@ function render(ctx: Ctx, node: Node): string {
     Null: (n) => renderPresence(ctx, n),
     FieldRef: (n) => renderFieldRef(ctx, n),
     Keyword: (n) => {
-      throw new Refusal('target/unsupported-keyword', 'kql cannot express a keyword search exactly: an event\'s fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings', n.at)
+      throw new Refusal(
+        'target/unsupported-keyword',
+        "kql cannot express a keyword search exactly: an event's fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings",
+        n.at,
+      )
     },
   })
 }
@@ -378,16 +461,42 @@ function formatContext(rule: Rule, env: KqlEnv, ls: LogSourceEntry): Record<stri
 export const backend: Backend = {
   id: 'kql',
   compile(rule: Rule, options?: TargetOptions): Compiled {
-    const diag = (code: string, message: string, at?: Pos): Diagnostic => ({ code, severity: 'error', message, file: rule.file, target: 'kql', ...(at ? { at } : {}) })
+    const diag = (code: string, message: string, at?: Pos): Diagnostic => ({
+      code,
+      severity: 'error',
+      message,
+      file: rule.file,
+      target: 'kql',
+      ...(at ? { at } : {}),
+    })
     const r = kqlEnv(options)
     if (!r.env) return { diagnostics: [diag('config/pipeline', r.error, rule.at)] }
     const env = r.env
     const ls = resolveLogsource(env, rule.logsource)
     if (!ls) {
-      const given = Object.entries(rule.logsource).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'
-      const elsewhere = variants().filter((v) => v !== env.variant && !options?.pipeline && kqlEnv({ variant: v }).env && resolveLogsource(kqlEnv({ variant: v }).env!, rule.logsource))
-      const hint = elsewhere.length ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${elsewhere[0]})` : ''
-      return { diagnostics: [diag('target/unsupported-logsource', `kql (${env.variant}) has no table for log source ${given}${hint}; supported: ${describeLogsources(env)}`, rule.at)] }
+      const given =
+        Object.entries(rule.logsource)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ') || 'none'
+      const elsewhere = variants().filter(
+        (v) =>
+          v !== env.variant &&
+          !options?.pipeline &&
+          kqlEnv({ variant: v }).env &&
+          resolveLogsource(kqlEnv({ variant: v }).env!, rule.logsource),
+      )
+      const hint = elsewhere.length
+        ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${elsewhere[0]})`
+        : ''
+      return {
+        diagnostics: [
+          diag(
+            'target/unsupported-logsource',
+            `kql (${env.variant}) has no table for log source ${given}${hint}; supported: ${describeLogsources(env)}`,
+            rule.at,
+          ),
+        ],
+      }
     }
     const ctx: Ctx = { env, ls, rule, warnings: [], noted: new Set() }
     let where: string
@@ -397,7 +506,11 @@ export const backend: Backend = {
       if (e instanceof Refusal) return { diagnostics: [...ctx.warnings, diag(e.code, e.message, e.at ?? rule.at)] }
       throw e
     }
-    const lines = [ls.table, ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`), `| where ${where}`]
+    const lines = [
+      ls.table,
+      ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`),
+      `| where ${where}`,
+    ]
     return { query: lines.join('\n'), diagnostics: ctx.warnings, context: formatContext(rule, env, ls) }
   },
 }

@@ -62,7 +62,9 @@ const withPipeline = new Map<string, { env?: Env; error?: string }>()
 function loadTables(): Map<string, Table> {
   const dir = targetPath('osquery', 'schema')
   const tables = new Map<string, Table>()
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
     const columns = new Map<string, Column>()
     for (const [name, spec] of Object.entries(doc.columns as Record<string, Record<string, unknown>>)) {
@@ -80,7 +82,10 @@ function loadTables(): Map<string, Table> {
 }
 
 /** Read one `target.yml`-shaped document; a message on a malformed one. */
-function readDocument(doc: unknown, what: string): { fields: Record<string, string | null>; logsources: Map<string, LogSourceEntry> } | string {
+function readDocument(
+  doc: unknown,
+  what: string,
+): { fields: Record<string, string | null>; logsources: Map<string, LogSourceEntry> } | string {
   if (doc === undefined || doc === null) return { fields: {}, logsources: new Map() }
   if (!isMap(doc)) return `${what}: expected a mapping with 'fields' and 'logsources'`
   const fields: Record<string, string | null> = {}
@@ -101,7 +106,8 @@ function readDocument(doc: unknown, what: string): { fields: Record<string, stri
       if (raw.fields !== undefined) {
         if (!isMap(raw.fields)) return `${what}: log source '${name}': 'fields' must be a mapping`
         for (const [k, v] of Object.entries(raw.fields)) {
-          if (v !== null && typeof v !== 'string') return `${what}: log source '${name}': field '${k}' must map to a column name or null`
+          if (v !== null && typeof v !== 'string')
+            return `${what}: log source '${name}': field '${k}' must map to a column name or null`
           lsFields[k] = v
         }
       }
@@ -109,7 +115,8 @@ function readDocument(doc: unknown, what: string): { fields: Record<string, stri
       if (raw.conditions !== undefined) {
         if (!isMap(raw.conditions)) return `${what}: log source '${name}': 'conditions' must be a mapping`
         for (const [k, v] of Object.entries(raw.conditions)) {
-          const ok = (x: unknown): x is Scalar => typeof x === 'string' || (typeof x === 'number' && Number.isSafeInteger(x))
+          const ok = (x: unknown): x is Scalar =>
+            typeof x === 'string' || (typeof x === 'number' && Number.isSafeInteger(x))
           if (!(ok(v) || (Array.isArray(v) && v.length > 0 && v.every(ok))))
             return `${what}: log source '${name}': condition '${k}' must be a string, an integer or a list of them`
           conditions[k] = v as Scalar | Scalar[]
@@ -118,7 +125,12 @@ function readDocument(doc: unknown, what: string): { fields: Record<string, stri
       let data: LogSourceEntry['data']
       if (raw.data !== undefined) {
         const d = raw.data
-        if (!isMap(d) || typeof d.column !== 'string' || typeof d.path !== 'string' || !/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(d.path))
+        if (
+          !isMap(d) ||
+          typeof d.column !== 'string' ||
+          typeof d.path !== 'string' ||
+          !/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(d.path)
+        )
           return `${what}: log source '${name}': 'data' needs 'column' and a JSON 'path' like $.EventData`
         data = { column: d.column, path: d.path }
       }
@@ -139,7 +151,10 @@ function readDocument(doc: unknown, what: string): { fields: Record<string, stri
 
 function build(pipeline?: string): { env?: Env; error?: string } {
   const tables = loadTables()
-  const base = readDocument(yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')), 'targets/osquery/target.yml')
+  const base = readDocument(
+    yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')),
+    'targets/osquery/target.yml',
+  )
   if (typeof base === 'string') return { error: base }
   if (pipeline !== undefined) {
     let doc: unknown
@@ -154,7 +169,10 @@ function build(pipeline?: string): { env?: Env; error?: string } {
     for (const [name, ls] of user.logsources) base.logsources.set(name, ls)
   }
   for (const ls of base.logsources.values()) {
-    if (!tables.has(ls.table)) return { error: `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)` }
+    if (!tables.has(ls.table))
+      return {
+        error: `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)`,
+      }
     const table = tables.get(ls.table)!
     const named = Object.values(ls.fields).filter((c): c is string => c !== null)
     for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : []), ...named])
@@ -202,11 +220,14 @@ function describe(env: Env): string {
     groups.set(product, g)
     for (const [k, v] of Object.entries(rest)) (g.get(k) ?? g.set(k, new Set()).get(k)!).add(v)
   }
-  return [...groups.keys()].sort().map((p) => {
-    const g = groups.get(p)!
-    const keys = [...g.keys()].sort().map((k) => `${k}: ${[...g.get(k)!].sort().join(', ')}`)
-    return `${p} (${keys.join('; ')})`
-  }).join('; ')
+  return [...groups.keys()]
+    .sort()
+    .map((p) => {
+      const g = groups.get(p)!
+      const keys = [...g.keys()].sort().map((k) => `${k}: ${[...g.get(k)!].sort().join(', ')}`)
+      return `${p} (${keys.join('; ')})`
+    })
+    .join('; ')
 }
 
 const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
@@ -219,7 +240,8 @@ export function placeOf(env: Env, ls: LogSourceEntry, field: string): FieldPlace
   const table = env.tables.get(ls.table)!
   const own = Object.prototype.hasOwnProperty.call(ls.fields, field) ? ls.fields[field] : undefined
   const dflt = Object.prototype.hasOwnProperty.call(env.fields, field) ? env.fields[field] : undefined
-  const column = own !== undefined ? own : dflt !== undefined && dflt !== null && table.columns.has(dflt) ? dflt : undefined
+  const column =
+    own !== undefined ? own : dflt !== undefined && dflt !== null && table.columns.has(dflt) ? dflt : undefined
   if (column) {
     const c = table.columns.get(column)
     return c ? { kind: 'column', column, type: c.type, nocase: c.nocase } : undefined
@@ -278,7 +300,8 @@ export function mapEvent(env: Env, ls: LogSourceEntry, fields: readonly string[]
     if (typeof v === 'object') inexact.push(field)
     if (isIntegerType(place.type)) {
       if (typeof v === 'number' && Number.isSafeInteger(v)) values[place.column] = v
-      else if (typeof v === 'string' && /^-?(0|[1-9][0-9]{0,15})$/.test(v) && Number.isSafeInteger(Number(v))) values[place.column] = Number(v)
+      else if (typeof v === 'string' && /^-?(0|[1-9][0-9]{0,15})$/.test(v) && Number.isSafeInteger(Number(v)))
+        values[place.column] = Number(v)
       else {
         if (typeof v !== 'object') inexact.push(field)
         values[place.column] = asText(v)

@@ -17,7 +17,8 @@ export const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}
  */
 export function literalProblem(text: string): string | undefined {
   if (text.includes('\u0000')) return 'a NUL character'
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) return 'a lone UTF-16 surrogate'
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text))
+    return 'a lone UTF-16 surrogate'
   return undefined
 }
 
@@ -95,7 +96,10 @@ export const REGEX_MAX_BYTES = 256
  * letter classes; `m` is refused when the pattern has anchors and `s` when it has a dot.
  * https://osquery.io/schema/ (regex_match), https://en.cppreference.com/w/cpp/regex/ecmascript
  */
-export function lowerRegex(source: string, flags: { i: boolean; m: boolean; s: boolean }): { source: string } | { problem: string } {
+export function lowerRegex(
+  source: string,
+  flags: { i: boolean; m: boolean; s: boolean },
+): { source: string } | { problem: string } {
   let out = ''
   let i = 0
   const problem = (p: string) => ({ problem: p })
@@ -103,18 +107,22 @@ export function lowerRegex(source: string, flags: { i: boolean; m: boolean; s: b
   const unboundedNext = (at: number): boolean => /^(\*|\+|\{[01],\})/.test(source.slice(at))
   while (i < source.length) {
     const c = source[i]!
-    if (c.charCodeAt(0) >= 0x80) return problem(`the non-ASCII character '${c}' (std::regex matches bytes, not characters)`)
+    if (c.charCodeAt(0) >= 0x80)
+      return problem(`the non-ASCII character '${c}' (std::regex matches bytes, not characters)`)
     if (c === '\\') {
       const d = source[i + 1]
       if (d === undefined) return problem('a trailing backslash')
-      if (d === 's' || d === 'S') return problem(`'\\${d}' (std::regex's white space is ASCII only, Sigma's is Unicode)`)
+      if (d === 's' || d === 'S')
+        return problem(`'\\${d}' (std::regex's white space is ASCII only, Sigma's is Unicode)`)
       if (d === 'p' || d === 'P') return problem(`'\\${d}{…}' Unicode properties`)
       if (d === 'k') return problem('a named back-reference')
       if (d === 'u' || d === 'x') {
-        const hex = d === 'u' ? /^[0-9A-Fa-f]{4}/.exec(source.slice(i + 2)) : /^[0-9A-Fa-f]{2}/.exec(source.slice(i + 2))
+        const hex =
+          d === 'u' ? /^[0-9A-Fa-f]{4}/.exec(source.slice(i + 2)) : /^[0-9A-Fa-f]{2}/.exec(source.slice(i + 2))
         if (!hex) return problem(`'\\${d}' without its hex digits`)
         if (parseInt(hex[0], 16) >= 0x80) return problem(`the escape '\\${d}${hex[0]}' of a non-ASCII character`)
-        if (flags.i && isAsciiLetter(String.fromCharCode(parseInt(hex[0], 16)))) return problem(`the escape '\\${d}${hex[0]}' of a letter with the i flag`)
+        if (flags.i && isAsciiLetter(String.fromCharCode(parseInt(hex[0], 16))))
+          return problem(`the escape '\\${d}${hex[0]}' of a letter with the i flag`)
         out += source.slice(i, i + 2 + hex[0].length)
         i += 2 + hex[0].length
         continue
@@ -126,7 +134,8 @@ export function lowerRegex(source: string, flags: { i: boolean; m: boolean; s: b
         continue
       }
       const wide = d === 'W' || d === 'D'
-      if (wide && !unboundedNext(i + 2)) return problem(`'\\${d}' without '*' or '+' (std::regex could match one byte of a multi-byte character)`)
+      if (wide && !unboundedNext(i + 2))
+        return problem(`'\\${d}' without '*' or '+' (std::regex could match one byte of a multi-byte character)`)
       out += flags.i && isAsciiLetter(d) && !/[bBdDwWnrtfvc0-9]/.test(d) ? `[${d}${otherCase(d)}]` : `\\${d}`
       i += 2
       continue
@@ -142,29 +151,34 @@ export function lowerRegex(source: string, flags: { i: boolean; m: boolean; s: b
       if (/\\[pPk]/.test(inner)) return problem('a Unicode property in a class')
       for (const ch of inner) if (ch.charCodeAt(0) >= 0x80) return problem(`the non-ASCII character '${ch}' in a class`)
       if (/\\[ux]/.test(inner)) return problem('a hex escape in a class')
-      if (/\[[:=.]/.test(inner)) return problem(`a POSIX class or collating element in '[${body}]' (std::regex reads it, JavaScript does not)`)
+      if (/\[[:=.]/.test(inner))
+        return problem(`a POSIX class or collating element in '[${body}]' (std::regex reads it, JavaScript does not)`)
       if (flags.i && /\\.-|-\\/.test(inner)) return problem('a range bounded by an escape with the i flag')
       const wide = negated || /\\[WD]/.test(inner)
-      if (wide && !unboundedNext(end + 1)) return problem(`'[${body}]' without '*' or '+' (std::regex could match one byte of a multi-byte character)`)
+      if (wide && !unboundedNext(end + 1))
+        return problem(`'[${body}]' without '*' or '+' (std::regex could match one byte of a multi-byte character)`)
       out += '[' + (negated ? '^' : '') + (flags.i ? foldClass(inner) : inner) + ']'
       i = end + 1
       continue
     }
     if (c === '.') {
       if (flags.s) return problem(`'.' with the s flag`)
-      if (!unboundedNext(i + 1)) return problem(`'.' without '*' or '+' (std::regex could match one byte of a multi-byte character)`)
+      if (!unboundedNext(i + 1))
+        return problem(`'.' without '*' or '+' (std::regex could match one byte of a multi-byte character)`)
       out += c
       i++
       continue
     }
     if (c === '(' && source[i + 1] === '?') {
       const kind = source[i + 2]
-      if (kind !== ':' && kind !== '=' && kind !== '!') return problem(`'(?${kind ?? ''}' (lookbehind, named groups and inline flags are JavaScript-only)`)
+      if (kind !== ':' && kind !== '=' && kind !== '!')
+        return problem(`'(?${kind ?? ''}' (lookbehind, named groups and inline flags are JavaScript-only)`)
       out += source.slice(i, i + 3)
       i += 3
       continue
     }
-    if ((c === '^' || c === '$') && flags.m) return problem(`'${c}' with the m flag (std::regex's ECMAScript grammar has no multiline mode here)`)
+    if ((c === '^' || c === '$') && flags.m)
+      return problem(`'${c}' with the m flag (std::regex's ECMAScript grammar has no multiline mode here)`)
     if (c === '{') {
       const q = /^\{[0-9]+(,[0-9]*)?\}/.exec(source.slice(i))
       if (!q) return problem(`a literal '{' (std::regex reads it as a malformed repeat)`)
@@ -175,7 +189,8 @@ export function lowerRegex(source: string, flags: { i: boolean; m: boolean; s: b
     out += flags.i && isAsciiLetter(c) ? `[${c}${otherCase(c)}]` : c
     i++
   }
-  if (Buffer.byteLength(out, 'utf8') > REGEX_MAX_BYTES) return problem(`a pattern longer than ${REGEX_MAX_BYTES} bytes (osquery's --regex_max_size)`)
+  if (Buffer.byteLength(out, 'utf8') > REGEX_MAX_BYTES)
+    return problem(`a pattern longer than ${REGEX_MAX_BYTES} bytes (osquery's --regex_max_size)`)
   return { source: out }
 }
 
@@ -212,7 +227,8 @@ function foldClass(body: string): string {
 function foldRange(lo: number, hi: number): string {
   let out = ''
   const part = (a: number, b: number, shift: number) => {
-    const x = Math.max(lo, a), y = Math.min(hi, b)
+    const x = Math.max(lo, a),
+      y = Math.min(hi, b)
     if (x <= y) out += String.fromCharCode(x + shift) + (y > x ? '-' + String.fromCharCode(y + shift) : '')
   }
   part(0x61, 0x7a, -32)

@@ -25,7 +25,15 @@ import {
   type FieldPlace,
   type LogSourceEntry,
 } from './osquery-env.js'
-import { globPattern, likePattern, literalProblem, lowerRegex, sqlString, UNFOLDABLE, upperVariants } from './osquery-sql.js'
+import {
+  globPattern,
+  likePattern,
+  literalProblem,
+  lowerRegex,
+  sqlString,
+  UNFOLDABLE,
+  upperVariants,
+} from './osquery-sql.js'
 
 /** Binding powers: OR < AND < NOT/comparison. https://sqlite.org/lang_expr.html#operators_and_parse_affecting_attributes */
 const OR = 1
@@ -70,23 +78,40 @@ const ident = (name: string): string => (/^[a-z_][a-z0-9_]*$/.test(name) ? name 
 function expr(place: FieldPlace): string {
   // json_extract returns the SQL value of a JSON scalar, NULL for a missing key or JSON null.
   // https://sqlite.org/json1.html#jex
-  return place.kind === 'column' ? ident(place.column) : `json_extract(${ident(place.column)}, ${sqlString(place.path)})`
+  return place.kind === 'column'
+    ? ident(place.column)
+    : `json_extract(${ident(place.column)}, ${sqlString(place.path)})`
 }
 
 function resolve(ctx: Ctx, field: string, at: Pos | undefined): FieldPlace | undefined {
   const place = placeOf(ctx.env, ctx.ls, field)
   if (!place) {
-    report(ctx, 'target/unknown-field', `osquery cannot express field '${field}': table ${ctx.ls.table} (log source ${ctx.ls.name}) has no column for it`, at)
+    report(
+      ctx,
+      'target/unknown-field',
+      `osquery cannot express field '${field}': table ${ctx.ls.table} (log source ${ctx.ls.name}) has no column for it`,
+      at,
+    )
     return undefined
   }
   if (place.kind === 'column' && Object.prototype.hasOwnProperty.call(ctx.ls.conditions, place.column)) {
-    refuse(ctx, 'field', `osquery cannot express field '${field}': its column ${place.column} is fixed by log source ${ctx.ls.name}`, at)
+    refuse(
+      ctx,
+      'field',
+      `osquery cannot express field '${field}': its column ${place.column} is fixed by log source ${ctx.ls.name}`,
+      at,
+    )
     return undefined
   }
   const key = place.kind === 'column' ? place.column : `${place.column}:${place.path}`
   const owner = ctx.columns.get(key)
   if (owner !== undefined && owner !== field) {
-    refuse(ctx, 'field', `osquery cannot express fields '${owner}' and '${field}' in one query: both map to ${place.kind === 'column' ? `column ${place.column}` : place.path}`, at)
+    refuse(
+      ctx,
+      'field',
+      `osquery cannot express fields '${owner}' and '${field}' in one query: both map to ${place.kind === 'column' ? `column ${place.column}` : place.path}`,
+      at,
+    )
     return undefined
   }
   ctx.columns.set(key, field)
@@ -106,7 +131,8 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
   const p = normalize(n.pattern)
   for (const s of p) {
     const problem = s.kind === 'lit' ? literalProblem(s.text) : undefined
-    if (problem) return refuse(ctx, 'value', `osquery cannot express a value holding ${problem} (field '${n.field}')`, n.at)
+    if (problem)
+      return refuse(ctx, 'value', `osquery cannot express a value holding ${problem} (field '${n.field}')`, n.at)
   }
   const e = expr(place)
   const shape = shapeOf(p)
@@ -120,7 +146,8 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
     // `=` follows the column's collation (NOCASE on a few osquery columns); GLOB is always
     // case-sensitive. https://sqlite.org/datatype3.html#collation
     const nocase = place.kind === 'column' && place.nocase
-    if (shape.kind === 'exact') return guarded(e, `${e} = ${sqlString(shape.text)}${nocase ? ' COLLATE BINARY' : ''}`, negated)
+    if (shape.kind === 'exact')
+      return guarded(e, `${e} = ${sqlString(shape.text)}${nocase ? ' COLLATE BINARY' : ''}`, negated)
     return guarded(e, `${e} GLOB ${sqlString(globPattern(p))}`, negated)
   }
   // Case-insensitive: LIKE and NOCASE fold ASCII only ("only ASCII characters are case folded",
@@ -145,9 +172,15 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
   })
   const bad = UNFOLDABLE.exec(p.map((s) => (s.kind === 'lit' ? s.text : '')).join('') + folded)
   if (bad)
-    return refuse(ctx, 'case-folding', `osquery cannot express case-insensitive matching of '${bad[0]}' (its lower case depends on context or spans two characters; SQLite folds ASCII only)`, n.at)
+    return refuse(
+      ctx,
+      'case-folding',
+      `osquery cannot express case-insensitive matching of '${bad[0]}' (its lower case depends on context or spans two characters; SQLite folds ASCII only)`,
+      n.at,
+    )
   let value = e
-  for (const [x, lc] of [...replaces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) value = `replace(${value}, ${sqlString(x)}, ${sqlString(lc)})`
+  for (const [x, lc] of [...replaces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    value = `replace(${value}, ${sqlString(x)}, ${sqlString(lc)})`
   if (shape.kind === 'exact') {
     const text = folded
     return guarded(e, `${value} = ${sqlString(text)}${/[A-Za-z]/.test(text) ? ' COLLATE NOCASE' : ''}`, negated)
@@ -157,17 +190,20 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
 }
 
 /** JavaScript's `\s` (no `u` flag), which the reference evaluator trims around numbers. */
-const JS_WHITE_SPACE = 'char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)'
+const JS_WHITE_SPACE =
+  'char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)'
 const NUMBER_RE = '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$'
 const OPS = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
 
 function compare(ctx: Ctx, n: NodeOf<'Compare'>, negated: boolean): Sql {
   const place = resolve(ctx, n.field, n.at)
   if (!place) return REFUSED
-  if (!Number.isFinite(n.value)) return refuse(ctx, 'compare', `osquery cannot express a comparison with ${n.value}`, n.at)
+  if (!Number.isFinite(n.value))
+    return refuse(ctx, 'compare', `osquery cannot express a comparison with ${n.value}`, n.at)
   const e = expr(place)
   const op = `${OPS[n.op]} ${String(n.value)}`
-  if (place.kind === 'column' && (isIntegerType(place.type) || place.type === 'DOUBLE')) return guarded(e, `${e} ${op}`, negated)
+  if (place.kind === 'column' && (isIntegerType(place.type) || place.type === 'DOUBLE'))
+    return guarded(e, `${e} ${op}`, negated)
   // Text: a TEXT value compared with a number is always greater (https://sqlite.org/datatype3.html#comparisons),
   // so the text must first be checked to be a number as Sigma reads one, then cast.
   const t = `trim(${e}, ${JS_WHITE_SPACE})`
@@ -187,7 +223,12 @@ function cidr(ctx: Ctx, n: NodeOf<'Cidr'>, negated: boolean): Sql {
   const c = parseCidr(n.cidr)
   if (!c) return refuse(ctx, 'cidr', `osquery cannot express the malformed network '${n.cidr}'`, n.at)
   if (c.family === 6)
-    return refuse(ctx, 'cidr', `osquery cannot express the IPv6 network '${n.cidr}' exactly: in_cidr_block fails the whole query on a value that is not an address, and no regex under osquery's 256-byte limit recognises IPv6 addresses`, n.at)
+    return refuse(
+      ctx,
+      'cidr',
+      `osquery cannot express the IPv6 network '${n.cidr}' exactly: in_cidr_block fails the whole query on a value that is not an address, and no regex under osquery's 256-byte limit recognises IPv6 addresses`,
+      n.at,
+    )
   const e = expr(place)
   const first = c.network
   const last = c.network | ((1n << BigInt(32 - c.prefix)) - 1n)
@@ -207,11 +248,19 @@ function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>, negated: boolean): Sql {
   const b = resolve(ctx, n.ref, n.at)
   if (!a || !b) return REFUSED
   if (!n.cased)
-    return refuse(ctx, 'fieldref', `osquery cannot express a case-insensitive comparison of fields '${n.field}' and '${n.ref}': lower() and NOCASE fold ASCII letters only`, n.at)
-  const ea = expr(a), eb = expr(b)
+    return refuse(
+      ctx,
+      'fieldref',
+      `osquery cannot express a case-insensitive comparison of fields '${n.field}' and '${n.ref}': lower() and NOCASE fold ASCII letters only`,
+      n.at,
+    )
+  const ea = expr(a),
+    eb = expr(b)
   const plain = (p: FieldPlace) => p.kind === 'json' || (p.type === 'TEXT' && !p.nocase)
   const pred = plain(a) && plain(b) ? `${ea} = ${eb}` : `CAST(${ea} AS TEXT) = CAST(${eb} AS TEXT)`
-  return negated ? { text: `${ea} IS NOT NULL AND ${eb} IS NOT NULL AND ${pred}`, prec: AND } : { text: pred, prec: ATOM }
+  return negated
+    ? { text: `${ea} IS NOT NULL AND ${eb} IS NOT NULL AND ${pred}`, prec: AND }
+    : { text: pred, prec: ATOM }
 }
 
 /**
@@ -252,7 +301,8 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
       const bad = literalProblem(n.source)
       if (bad) return refuse(ctx, 'regex', `osquery cannot express a regex holding ${bad}`, n.at)
       const lowered = lowerRegex(n.source, n.flags)
-      if ('problem' in lowered) return refuse(ctx, 'regex', `osquery cannot express the regex /${n.source}/: ${lowered.problem}`, n.at)
+      if ('problem' in lowered)
+        return refuse(ctx, 'regex', `osquery cannot express the regex /${n.source}/: ${lowered.problem}`, n.at)
       // regex_match returns the matched text or NULL; a bare match of "0" would read as false.
       // osquery/sql/sqlite_string.cpp
       return { text: `regex_match(${expr(place)}, ${sqlString(lowered.source)}, 0) IS NOT NULL`, prec: ATOM }
@@ -270,7 +320,12 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
     case 'FieldRef':
       return fieldRef(ctx, n, negated)
     case 'Keyword':
-      return refuse(ctx, 'keyword', 'osquery cannot express a keyword search: a row is a set of typed columns with no full-text search across them', n.at)
+      return refuse(
+        ctx,
+        'keyword',
+        'osquery cannot express a keyword search: a row is a set of typed columns with no full-text search across them',
+        n.at,
+      )
   }
 }
 
@@ -282,7 +337,11 @@ function conditionSql(column: string, value: string | number | readonly (string 
 
 /** A name for the scheduled query: lower-case words joined by `_` (osquery prefixes pack names). */
 function queryName(rule: Rule): string {
-  const base = (rule.name ?? rule.title).toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')
+  const base = (rule.name ?? rule.title)
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
   return (base || 'sigma_rule').slice(0, 80)
 }
 
@@ -293,7 +352,9 @@ function packValue(rule: Rule): string {
     `Sigma rule ${rule.id ? `${rule.id} ` : ''}"${rule.title}"`,
     rule.level ? `level ${rule.level}` : '',
     techniques.length > 0 ? `ATT&CK ${techniques.join(', ')}` : '',
-  ].filter((s) => s !== '').join('; ')
+  ]
+    .filter((s) => s !== '')
+    .join('; ')
 }
 
 export const backend: Backend = {
@@ -301,21 +362,36 @@ export const backend: Backend = {
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const loaded = loadEnv(options?.pipeline)
     if (!loaded.env) {
-      return { diagnostics: [{ code: 'config/pipeline', severity: 'error', message: loaded.error ?? 'invalid osquery environment', file: options?.pipeline ?? rule.file, target: 'osquery' }] }
+      return {
+        diagnostics: [
+          {
+            code: 'config/pipeline',
+            severity: 'error',
+            message: loaded.error ?? 'invalid osquery environment',
+            file: options?.pipeline ?? rule.file,
+            target: 'osquery',
+          },
+        ],
+      }
     }
     const env = loaded.env
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) {
-      const given = Object.entries(rule.logsource).filter(([k]) => k !== 'definition').map(([k, v]) => `${k}: ${v}`).join(', ')
+      const given = Object.entries(rule.logsource)
+        .filter(([k]) => k !== 'definition')
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')
       return {
-        diagnostics: [{
-          code: 'target/unsupported-logsource',
-          severity: 'error',
-          message: `osquery cannot express log source {${given}}: no osquery table holds it. Supported: ${describeLogSources(env)}`,
-          file: rule.file,
-          at: rule.at,
-          target: 'osquery',
-        }],
+        diagnostics: [
+          {
+            code: 'target/unsupported-logsource',
+            severity: 'error',
+            message: `osquery cannot express log source {${given}}: no osquery table holds it. Supported: ${describeLogSources(env)}`,
+            file: rule.file,
+            at: rule.at,
+            target: 'osquery',
+          },
+        ],
       }
     }
     const diagnostics: Diagnostic[] = []

@@ -77,8 +77,13 @@ function readEnvFile(file: string): { raw?: RawEnv; diagnostics: Diagnostic[] } 
       if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field) || /^(AND|OR|NOT|IN)$/.test(field))
         return bad(`log source '${name}': '${field}' cannot be written bare in a search; use a plain field name`)
       const values = Array.isArray(v) ? v : [v]
-      if (values.length === 0 || !values.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x))))
-        return bad(`log source '${name}': search value of '${field}' must be a string, a number or a non-empty list of them`)
+      if (
+        values.length === 0 ||
+        !values.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))
+      )
+        return bad(
+          `log source '${name}': search value of '${field}' must be a string, a number or a non-empty list of them`,
+        )
       search.push([field, values as (string | number)[]])
     }
     logsources.set(name, { name, match, search, fields: lsFields })
@@ -195,7 +200,12 @@ function scalars(value: unknown, out: string[]): void {
  * source's search fields (`terms`: source, sourcetype, EventCode …) are added when the event lacks
  * them: the sample event is taken to come from that log source.
  */
-export function mapEvent(env: SplEnv, ls: SplLogSource, event: JsonEvent, terms: readonly SearchTerm[] = ls.search): SplRecord {
+export function mapEvent(
+  env: SplEnv,
+  ls: SplLogSource,
+  event: JsonEvent,
+  terms: readonly SearchTerm[] = ls.search,
+): SplRecord {
   const record = new Map<string, string[]>()
   // A name already decided (even as "no value", e.g. an exact key holding null) is never filled again.
   const claimed = new Set<string>()

@@ -13,7 +13,8 @@ import type { Pattern, RegexFlags } from '../ast/nodes.js'
 import { normalize } from '../ast/pattern.js'
 
 /** JavaScript's `\s`: ECMAScript WhiteSpace and LineTerminator, as PCRE class members. */
-const JS_SPACE = '\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}'
+const JS_SPACE =
+  '\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}'
 /** JavaScript's line terminators (what `.` excludes and `m`-mode `^`/`$` stop at). */
 const JS_EOL = '\\n\\r\\x{2028}\\x{2029}'
 
@@ -93,7 +94,12 @@ interface Quant {
  *   opening of a lookaround (closed by `close`), `alt` (`|`).
  */
 type Tok =
-  | { readonly k: 'atom' | 'anchor' | 'zero' | 'open' | 'look' | 'close' | 'alt'; readonly text: string; q?: Quant; readonly depth: number }
+  | {
+      readonly k: 'atom' | 'anchor' | 'zero' | 'open' | 'look' | 'close' | 'alt'
+      readonly text: string
+      q?: Quant
+      readonly depth: number
+    }
   | { readonly k: 'unit'; readonly text: string; q?: Quant; readonly depth: number }
 
 /**
@@ -125,13 +131,20 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     const c = chars[i++]
     if (c === undefined) throw new Refusal('a trailing backslash')
     switch (c) {
-      case 'd': return { set: '0-9', negated: false }
-      case 'D': return { set: '0-9', negated: true }
-      case 'w': return { set: 'A-Za-z0-9_', negated: false }
-      case 'W': return { set: 'A-Za-z0-9_', negated: true }
-      case 's': return { set: JS_SPACE, negated: false }
-      case 'S': return { set: JS_SPACE, negated: true }
-      case 'b': return inClass ? { cp: 8 } : { zero: '\\b' }
+      case 'd':
+        return { set: '0-9', negated: false }
+      case 'D':
+        return { set: '0-9', negated: true }
+      case 'w':
+        return { set: 'A-Za-z0-9_', negated: false }
+      case 'W':
+        return { set: 'A-Za-z0-9_', negated: true }
+      case 's':
+        return { set: JS_SPACE, negated: false }
+      case 'S':
+        return { set: JS_SPACE, negated: true }
+      case 'b':
+        return inClass ? { cp: 8 } : { zero: '\\b' }
       case 'B':
         if (inClass) throw new Refusal('\\B inside a character class')
         return { zero: '\\B' }
@@ -202,12 +215,13 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     let body = ''
     const outside: string[] = []
     const members: number[] = []
-    for (let k = 0; k < items.length; ) {
+    for (let k = 0; k < items.length;) {
       const it = items[k]!
       const dash = items[k + 1]
       const end = items[k + 2]
       if (it.kind === 'char' && dash?.kind === 'dash' && end?.kind === 'char') {
-        if (it.cp <= 0xdfff && end.cp >= 0xd800) throw new Refusal('a character class range over the surrogate code units')
+        if (it.cp <= 0xdfff && end.cp >= 0xd800)
+          throw new Refusal('a character class range over the surrogate code units')
         if (end.cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane in a class')
         for (let cp = it.cp; cp <= end.cp; cp++) members.push(cp)
         k += 3
@@ -231,7 +245,12 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
     }
     // Holds \S \D \W, or is negated: it also matches surrogate code units, i.e. half an emoji.
     if (negated && outside.length === 0) toks.push({ k: 'unit', text: `[^${body}]`, depth })
-    else if (!negated) toks.push({ k: 'unit', text: `(?:${[...(body ? [`[${body}]`] : []), ...outside.map((n) => `[^${n}]`)].join('|')})`, depth })
+    else if (!negated)
+      toks.push({
+        k: 'unit',
+        text: `(?:${[...(body ? [`[${body}]`] : []), ...outside.map((n) => `[^${n}]`)].join('|')})`,
+        depth,
+      })
     else throw new Refusal('a negated class holding \\S, \\D or \\W')
   }
 
@@ -271,9 +290,15 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
       depth--
       push('close', ')')
     } else if (c === '|') {
-      if (groups.includes('lb') && groups[groups.length - 1] !== 'lb') throw new Refusal('an alternation nested inside a lookbehind')
+      if (groups.includes('lb') && groups[groups.length - 1] !== 'lb')
+        throw new Refusal('an alternation nested inside a lookbehind')
       push('alt', '|')
-    } else if (c === '*' || c === '+' || c === '?' || (c === '{' && /^\{\d+(,\d*)?\}/.test(c + chars.slice(i, i + 24).join('')))) {
+    } else if (
+      c === '*' ||
+      c === '+' ||
+      c === '?' ||
+      (c === '{' && /^\{\d+(,\d*)?\}/.test(c + chars.slice(i, i + 24).join('')))
+    ) {
       let text = c
       let min = c === '+' ? 1 : 0
       let max: number | undefined = c === '?' ? 1 : undefined
@@ -286,8 +311,10 @@ function tokenize(source: string, flags: RegexFlags): Tok[] {
       }
       if (chars[i] === '?') text += chars[i++]
       const last = toks[toks.length - 1]
-      if (!last || last.q || last.k === 'alt' || last.k === 'open') throw new Refusal('a quantifier with nothing to repeat')
-      if (groups.includes('lb') && (max === undefined || max !== min)) throw new Refusal('a quantifier inside a lookbehind (PCRE needs a fixed length)')
+      if (!last || last.q || last.k === 'alt' || last.k === 'open')
+        throw new Refusal('a quantifier with nothing to repeat')
+      if (groups.includes('lb') && (max === undefined || max !== min))
+        throw new Refusal('a quantifier inside a lookbehind (PCRE needs a fixed length)')
       last.q = { text, min, max }
     } else if (c === '{') {
       push('atom', '\\{')
@@ -332,11 +359,17 @@ function caseOrbit(cp: number): number[] {
 function classBody(cps: readonly number[]): string {
   const sorted = [...new Set(cps)].sort((a, b) => a - b)
   let out = ''
-  for (let k = 0; k < sorted.length; ) {
+  for (let k = 0; k < sorted.length;) {
     let end = k
     while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end++
     const lit = (cp: number): string => pcreLiteral(String.fromCharCode(cp))
-    out += end - k >= 2 ? `${lit(sorted[k]!)}-${lit(sorted[end]!)}` : sorted.slice(k, end + 1).map(lit).join('')
+    out +=
+      end - k >= 2
+        ? `${lit(sorted[k]!)}-${lit(sorted[end]!)}`
+        : sorted
+            .slice(k, end + 1)
+            .map(lit)
+            .join('')
     k = end + 1
   }
   return out
@@ -349,7 +382,13 @@ function classBody(cps: readonly number[]): string {
  * group holding units, a lookaround). Optional BMP atoms and groups are looked past: they cannot
  * take half of an emoji, so they cannot move a split.
  */
-function neighbour(toks: readonly Tok[], pairs: ReadonlyMap<number, number>, unitFree: ReadonlySet<number>, j: number, dir: 1 | -1): 'aligned' | 'free' | 'other' {
+function neighbour(
+  toks: readonly Tok[],
+  pairs: ReadonlyMap<number, number>,
+  unitFree: ReadonlySet<number>,
+  j: number,
+  dir: 1 | -1,
+): 'aligned' | 'free' | 'other' {
   for (let k = j + dir; ; k += dir) {
     const t = toks[k]
     if (t === undefined) return 'free'
@@ -417,23 +456,31 @@ function render(toks: readonly Tok[]): string {
     const prev = toks[j - 1]
     const next = toks[j + 1]
     if (prev?.k === 'unit' || next?.k === 'unit')
-      throw new Refusal('two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, PCRE cannot')
+      throw new Refusal(
+        'two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, PCRE cannot',
+      )
     const left = neighbour(toks, pairs, unitFree, j, -1)
     const right = neighbour(toks, pairs, unitFree, j, 1)
     if (t.q && t.q.min === 0 && t.q.max === undefined) {
       out += t.text + q
     } else if (t.q && t.q.min === 1 && t.q.max === undefined) {
       if (left === 'other' || right === 'other')
-        throw new Refusal('`.+` or a repeated negated class next to a group, an optional part or an assertion: JavaScript may split an emoji there, PCRE cannot')
+        throw new Refusal(
+          '`.+` or a repeated negated class next to a group, an optional part or an assertion: JavaScript may split an emoji there, PCRE cannot',
+        )
       out += t.text + q
     } else if (t.q && !(t.q.max !== undefined && t.q.max <= 1)) {
-      throw new Refusal(`the counted repeat ${t.q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, PCRE characters`)
+      throw new Refusal(
+        `the counted repeat ${t.q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, PCRE characters`,
+      )
     } else if (left === 'aligned' && right === 'aligned') {
       out += withoutAstral(t.text) + q
     } else if ((left === 'free' && right !== 'other') || (right === 'free' && left !== 'other')) {
       out += t.text + q
     } else {
-      throw new Refusal('a single `.` or negated class next to a group, an optional part or an assertion: JavaScript may match half of an emoji there, PCRE cannot')
+      throw new Refusal(
+        'a single `.` or negated class next to a group, an optional part or an assertion: JavaScript may match half of an emoji there, PCRE cannot',
+      )
     }
   }
   return out

@@ -16,7 +16,16 @@ import { fold, not, or, type Node, type NodeOf, type Pattern } from '../ast/node
 import { shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
-import { describeLogSource, loadEnv, logSourceTerms, resolveLogSource, splunkField, type SearchTerm, type SplEnv, type SplLogSource } from './spl-env.js'
+import {
+  describeLogSource,
+  loadEnv,
+  logSourceTerms,
+  resolveLogSource,
+  splunkField,
+  type SearchTerm,
+  type SplEnv,
+  type SplLogSource,
+} from './spl-env.js'
 import { patternsToPcre, sigmaRegexToPcre } from './spl-regex.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 
@@ -49,14 +58,29 @@ export const SPL = {
     quotedField: /^[^'\\\p{C}]+$/u,
   },
   /** Words that are operators somewhere in SPL: never written as bare field names. */
-  reserved: new Set(['AND', 'OR', 'NOT', 'IN', 'XOR', 'LIKE', 'TRUE', 'FALSE', 'NULL', 'CASE', 'TERM', 'SEARCH', 'WHERE']),
+  reserved: new Set([
+    'AND',
+    'OR',
+    'NOT',
+    'IN',
+    'XOR',
+    'LIKE',
+    'TRUE',
+    'FALSE',
+    'NULL',
+    'CASE',
+    'TERM',
+    'SEARCH',
+    'WHERE',
+  ]),
   /**
    * Splunk's own fields: where an event came from, not a value inside it. A Sigma field named so
    * (Zeek's HTTP `host`) would be compared with the wrong value, so such a rule is refused until a
    * pipeline maps the field elsewhere.
    * https://help.splunk.com/splunk-cloud-platform/manage-knowledge-objects/knowledge-management-manual/10.0.2503/fields-and-field-extractions/use-default-fields
    */
-  defaultField: /^(host|index|linecount|punct|source|sourcetype|splunk_server|timestamp|eventtype|tag|date_[a-z]+|_.*)$/,
+  defaultField:
+    /^(host|index|linecount|punct|source|sourcetype|splunk_server|timestamp|eventtype|tag|date_[a-z]+|_.*)$/,
   /** Characters never written raw in a search value (controls, lone surrogates, line separators). */
   invisible: /[\p{Cc}\p{Cs}\u2028\u2029]/u,
 } as const
@@ -150,7 +174,9 @@ function renderSearch(ctx: Ctx, node: Node): string {
     case 'And':
       return node.items.map(operand).join(SPL.search.and)
     case 'Or':
-      return inGroups(node.items).map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g))).join(SPL.search.or)
+      return inGroups(node.items)
+        .map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g)))
+        .join(SPL.search.or)
     case 'Not':
       // Not(Null f) is exactly "f has a value".
       if (node.item.kind === 'Null') return `${searchField(ctx, node.item.field)}=*`
@@ -176,7 +202,10 @@ function renderSearch(ctx: Ctx, node: Node): string {
  * An OR's items with its value matches grouped by `key` (order of first appearance); a match
  * without a key, and any other node, stays on its own.
  */
-function groupMatches(items: readonly Node[], key: (m: NodeOf<'Match'>) => string | undefined): (Node | NodeOf<'Match'>[])[] {
+function groupMatches(
+  items: readonly Node[],
+  key: (m: NodeOf<'Match'>) => string | undefined,
+): (Node | NodeOf<'Match'>[])[] {
   const groups = new Map<string, NodeOf<'Match'>[]>()
   const out: (Node | NodeOf<'Match'>[])[] = []
   for (const n of items) {
@@ -197,7 +226,8 @@ function groupMatches(items: readonly Node[], key: (m: NodeOf<'Match'>) => strin
 }
 
 /** Plain matches on one field, for `f IN (…)` (a lone `*` stays `f=*`). */
-const inGroups = (items: readonly Node[]) => groupMatches(items, (m) => (searchValue(m.pattern) === '*' ? undefined : m.field))
+const inGroups = (items: readonly Node[]) =>
+  groupMatches(items, (m) => (searchValue(m.pattern) === '*' ? undefined : m.field))
 
 /** Value matches on one field with one case rule, for one `mvfind` alternation. */
 const matchGroups = (items: readonly Node[]) => groupMatches(items, (m) => `${m.cased}\u0000${m.field}`)
@@ -215,7 +245,12 @@ function evalField(ctx: Ctx, sigmaField: string, at?: { line: number; col: numbe
   const name = splunkField(ctx.env, ctx.ls, sigmaField)
   if (SPL.eval.field.test(name) && !SPL.reserved.has(name.toUpperCase())) return name
   if (SPL.eval.quotedField.test(name)) return `'${name}'`
-  refuse(ctx, 'target/unsupported-field-name', `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash or a control character`, at)
+  refuse(
+    ctx,
+    'target/unsupported-field-name',
+    `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash or a control character`,
+    at,
+  )
   return "'?'"
 }
 
@@ -233,18 +268,27 @@ const evalNumber = (n: number): string => String(n).replace('e+', 'e')
  * https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions
  */
 function renderWhere(ctx: Ctx, node: Node): string {
-  const operand = (n: Node): string => (whereCompound(n) || n.kind === 'Not' ? `(${renderWhere(ctx, n)})` : renderWhere(ctx, n))
+  const operand = (n: Node): string =>
+    whereCompound(n) || n.kind === 'Not' ? `(${renderWhere(ctx, n)})` : renderWhere(ctx, n)
   return fold<string>(node, {
     And: (n) => n.items.map(operand).join(SPL.eval.and),
     // Value matches on one field under one OR share one mvfind with an alternation.
-    Or: (n) => matchGroups(n.items).map((g) => (Array.isArray(g) ? renderMatches(ctx, g) : operand(g))).join(SPL.eval.or),
+    Or: (n) =>
+      matchGroups(n.items)
+        .map((g) => (Array.isArray(g) ? renderMatches(ctx, g) : operand(g)))
+        .join(SPL.eval.or),
     Not: (n) => SPL.eval.not + operand(n.item),
     Match: (n) => renderMatches(ctx, [n]),
     Regex: (n) => {
       const f = evalField(ctx, n.field, n.at)
       const r = sigmaRegexToPcre(n.source, n.flags)
       if ('refused' in r) {
-        refuse(ctx, 'target/unsupported-regex', `spl cannot express the regular expression on '${n.field}' exactly: ${r.refused} (Splunk reads regexes as PCRE, Sigma as JavaScript)`, n.at)
+        refuse(
+          ctx,
+          'target/unsupported-regex',
+          `spl cannot express the regular expression on '${n.field}' exactly: ${r.refused} (Splunk reads regexes as PCRE, Sigma as JavaScript)`,
+          n.at,
+        )
         return 'false()'
       }
       return `isnotnull(mvfind(${f}, ${evalString(r.pcre)}))`
@@ -284,7 +328,12 @@ function renderMatches(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
   const first = group[0]!
   const f = evalField(ctx, first.field, first.at)
   if (group.length === 1 && shapeOf(first.pattern).kind === 'anything') return `isnotnull(${f})`
-  return `isnotnull(mvfind(${f}, ${evalString(patternsToPcre(group.map((m) => m.pattern), first.cased))}))`
+  return `isnotnull(mvfind(${f}, ${evalString(
+    patternsToPcre(
+      group.map((m) => m.pattern),
+      first.cased,
+    ),
+  )}))`
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,7 +383,11 @@ const SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 3, m
 /** Facts the output formats use: log source, schedule and conf-safe text. */
 function formatContext(env: SplEnv, ls: SplLogSource, rule: Rule): Record<string, unknown> {
   // One line, no trailing backslash: in .conf files a line ending in `\` continues on the next.
-  const confText = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ').trim().replace(/[\s\\]+$/, '')
+  const confText = (s: string): string =>
+    s
+      .replace(/\s*[\r\n]+\s*/g, ' ')
+      .trim()
+      .replace(/[\s\\]+$/, '')
   const saved = env.savedsearch
   return {
     logsource: ls.name,
@@ -360,14 +413,16 @@ export const backend: Backend = {
     if (!ls) {
       const supported = [...env.logsources.values()].map((l) => Object.values(l.match).join('/')).sort()
       return {
-        diagnostics: [{
-          code: 'target/unsupported-logsource',
-          severity: 'error',
-          message: `spl has no Splunk log source for ${describeLogSource(rule.logsource)}; supported (product/category/service): ${supported.join(', ')}; add one with --pipeline FILE`,
-          file: rule.file,
-          at: rule.at,
-          target: 'spl',
-        }],
+        diagnostics: [
+          {
+            code: 'target/unsupported-logsource',
+            severity: 'error',
+            message: `spl has no Splunk log source for ${describeLogSource(rule.logsource)}; supported (product/category/service): ${supported.join(', ')}; add one with --pipeline FILE`,
+            file: rule.file,
+            at: rule.at,
+            target: 'spl',
+          },
+        ],
       }
     }
     const ctx: Ctx = { env, ls, rule, diagnostics: [] }
@@ -375,14 +430,26 @@ export const backend: Backend = {
     if (keyword) {
       // A bare term searches the raw event text, keys and escapes included, broken into segments:
       // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
-      refuse(ctx, 'target/unsupported-keyword', 'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event', keyword.at)
+      refuse(
+        ctx,
+        'target/unsupported-keyword',
+        'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event',
+        keyword.at,
+      )
       return { diagnostics: ctx.diagnostics }
     }
     const defaultField = (n: Node): string | undefined =>
-      leafFields(n).map((f) => splunkField(env, ls, f)).find((f) => SPL.defaultField.test(f))
+      leafFields(n)
+        .map((f) => splunkField(env, ls, f))
+        .find((f) => SPL.defaultField.test(f))
     const clash = firstNode(rule.detection, (n) => defaultField(n) !== undefined)
     if (clash) {
-      refuse(ctx, 'target/unsupported-field-name', `spl cannot test the field '${defaultField(clash)}': in Splunk it is a default field (where the event came from), not a value of the event; map the Sigma field to another Splunk field with --pipeline`, clash.at)
+      refuse(
+        ctx,
+        'target/unsupported-field-name',
+        `spl cannot test the field '${defaultField(clash)}': in Splunk it is a default field (where the event came from), not a value of the event; map the Sigma field to another Splunk field with --pipeline`,
+        clash.at,
+      )
       return { diagnostics: ctx.diagnostics }
     }
     const items = conjuncts(ctx, rule.detection)
@@ -398,4 +465,3 @@ export const backend: Backend = {
     return { query, diagnostics: ctx.diagnostics, context: formatContext(env, ls, rule) }
   },
 }
-

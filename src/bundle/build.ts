@@ -112,11 +112,21 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   const diagnostics: Diagnostic[] = [...loaded.diagnostics]
   const rules = loaded.rules
   for (const rule of rules)
-    if (!rule.id) diagnostics.push(error('bundle/missing-id', `rule '${rule.title}' has no id: a bundle tracks rules by id (add a UUID 'id:')`, rule.at, rule.file))
+    if (!rule.id)
+      diagnostics.push(
+        error(
+          'bundle/missing-id',
+          `rule '${rule.title}' has no id: a bundle tracks rules by id (add a UUID 'id:')`,
+          rule.at,
+          rule.file,
+        ),
+      )
 
   // Versions first: the formats may print them (`rule.version`).
   const contentSha = new Map(rules.map((r) => [r, sha256(canonicalJson(r.raw))]))
-  const states: RuleState[] = rules.filter((r) => r.id).map((r) => ({ id: r.id!, title: r.title, file: portable(r.file), sha256: contentSha.get(r)! }))
+  const states: RuleState[] = rules
+    .filter((r) => r.id)
+    .map((r) => ({ id: r.id!, title: r.title, file: portable(r.file), sha256: contentSha.get(r)! }))
   const { lock, changelog } = nextLock(options.lock, states)
 
   const targets = [...config.targets]
@@ -129,17 +139,26 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   for (const [i, rule] of rules.entries()) {
     const version = lock.rules[rule.id ?? '']?.version ?? 1
     const vars = ruleVars(rule, version)
-    const artifacts: Artifact[] = [], skipped: Skipped[] = []
+    const artifacts: Artifact[] = [],
+      skipped: Skipped[] = []
     for (const t of targets) {
       const compiled = await compileSafely(rule, t, targetOptions(config, t))
       const refused = compiled.query === undefined
       const why = compiled.diagnostics.find((d) => d.severity === 'error')
       const skip = refused && options.skipUnsupported === true && why !== undefined && why.code.startsWith('target/')
       for (const d of compiled.diagnostics)
-        diagnostics.push({ ...d, file: d.file ?? rule.file, target: d.target ?? t, ...(skip && d.code.startsWith('target/') ? { severity: 'warning' as const } : {}) })
+        diagnostics.push({
+          ...d,
+          file: d.file ?? rule.file,
+          target: d.target ?? t,
+          ...(skip && d.code.startsWith('target/') ? { severity: 'warning' as const } : {}),
+        })
       if (refused) {
         if (skip) skipped.push({ target: t, code: why.code, message: why.message })
-        else if (!why) diagnostics.push(error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file))
+        else if (!why)
+          diagnostics.push(
+            error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file),
+          )
         continue
       }
       for (const format of formats[t]!) {
@@ -147,10 +166,21 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
         let text: string
         try {
           text = formatsOf(t).includes(format)
-            ? await renderFormat(t, { name: format }, { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} })
+            ? await renderFormat(
+                t,
+                { name: format },
+                { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} },
+              )
             : compiled.query!
         } catch (e) {
-          diagnostics.push(error('bundle/format-failed', `${t}: format '${format}' failed: ${(e as Error).message}`, rule.at, rule.file))
+          diagnostics.push(
+            error(
+              'bundle/format-failed',
+              `${t}: format '${format}' failed: ${(e as Error).message}`,
+              rule.at,
+              rule.file,
+            ),
+          )
           continue
         }
         const data = utf8(withNewline(text))
@@ -186,7 +216,9 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     targets,
     formats,
     previousLockSha256: options.lockSha256 ?? null,
-    rules: [...manifestRules].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    rules: [...manifestRules].sort((a, b) =>
+      a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    ),
     changelog,
   }
   files.push({ path: 'manifest.json', data: utf8(JSON.stringify(manifest, null, 2) + '\n') })
@@ -213,7 +245,16 @@ async function compileSafely(rule: Rule, target: TargetId, options: ReturnType<t
   try {
     return await compile(rule, target, options)
   } catch (e) {
-    return { diagnostics: [error('bundle/target-unavailable', `${target}: cannot load the backend: ${(e as Error).message}`, rule.at, rule.file)] } as { query?: string; diagnostics: Diagnostic[]; context?: Record<string, unknown> }
+    return {
+      diagnostics: [
+        error(
+          'bundle/target-unavailable',
+          `${target}: cannot load the backend: ${(e as Error).message}`,
+          rule.at,
+          rule.file,
+        ),
+      ],
+    } as { query?: string; diagnostics: Diagnostic[]; context?: Record<string, unknown> }
   }
 }
 

@@ -7,10 +7,14 @@ import { deflateRawSync, constants } from 'node:zlib'
 
 export function gzip(data: Uint8Array): Buffer {
   const header = Buffer.from([
-    0x1f, 0x8b, // magic
+    0x1f,
+    0x8b, // magic
     0x08, // CM = deflate
     0x00, // FLG: no name, comment, extra or header CRC
-    0x00, 0x00, 0x00, 0x00, // MTIME = 0: "no time stamp is available"
+    0x00,
+    0x00,
+    0x00,
+    0x00, // MTIME = 0: "no time stamp is available"
     0x02, // XFL = 2: maximum compression
     0xff, // OS = 255: unknown, the same on every machine
   ])

@@ -58,26 +58,40 @@ export function parseLock(text: string, file: string): { lock?: Lock; diagnostic
     return bad(`the lock file is not valid JSON: ${(e as Error).message}`)
   }
   const r = raw as { lockFormat?: unknown; rules?: unknown }
-  if (typeof raw !== 'object' || raw === null || r.lockFormat !== LOCK_FORMAT) return bad(`the lock file must be an object with "lockFormat": ${LOCK_FORMAT}`)
-  if (typeof r.rules !== 'object' || r.rules === null || Array.isArray(r.rules)) return bad('the lock file needs a "rules" object keyed by rule id')
+  if (typeof raw !== 'object' || raw === null || r.lockFormat !== LOCK_FORMAT)
+    return bad(`the lock file must be an object with "lockFormat": ${LOCK_FORMAT}`)
+  if (typeof r.rules !== 'object' || r.rules === null || Array.isArray(r.rules))
+    return bad('the lock file needs a "rules" object keyed by rule id')
   const rules: Record<string, LockEntry> = {}
   for (const [id, e] of Object.entries(r.rules as Record<string, unknown>)) {
     const x = e as Partial<LockEntry> | null
     if (!x || typeof x.sha256 !== 'string' || !Number.isInteger(x.version) || (x.version as number) < 1)
       return bad(`lock entry ${id} needs a "sha256" string and a positive integer "version"`)
-    rules[id] = { title: String(x.title ?? ''), file: String(x.file ?? ''), sha256: x.sha256, version: x.version as number, ...(x.removed === true ? { removed: true as const } : {}) }
+    rules[id] = {
+      title: String(x.title ?? ''),
+      file: String(x.file ?? ''),
+      sha256: x.sha256,
+      version: x.version as number,
+      ...(x.removed === true ? { removed: true as const } : {}),
+    }
   }
   return { lock: { lockFormat: LOCK_FORMAT, rules }, diagnostics: [] }
 }
 
 /** Changelog order: by file, then id — the order a reviewer reads the repository in. */
-const byFile = (a: Change, b: Change) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+const byFile = (a: Change, b: Change) =>
+  a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 
 /** The next lock and the changelog since `previous` (none: every rule is added at version 1). */
-export function nextLock(previous: Lock | undefined, current: readonly RuleState[]): { lock: Lock; changelog: Changelog } {
+export function nextLock(
+  previous: Lock | undefined,
+  current: readonly RuleState[],
+): { lock: Lock; changelog: Changelog } {
   const before = previous?.rules ?? {}
   const entries: Record<string, LockEntry> = {}
-  const added: Change[] = [], changed: Change[] = [], removed: Change[] = []
+  const added: Change[] = [],
+    changed: Change[] = [],
+    removed: Change[] = []
   let unchanged = 0
   const seen = new Set<string>()
   for (const rule of current) {
@@ -115,11 +129,22 @@ export function nextLock(previous: Lock | undefined, current: readonly RuleState
 /** The changelog as Markdown, for release notes. */
 export function changelogMarkdown(name: string, changelog: Changelog, previousLock: string | undefined): string {
   const line = (c: Change, what: 'added' | 'changed' | 'removed') => {
-    const v = what === 'changed' ? `v${c.previousVersion} → v${c.version}` : what === 'removed' ? `last v${c.version}` : c.previousVersion ? `v${c.version}, returns after removal` : `v${c.version}`
+    const v =
+      what === 'changed'
+        ? `v${c.previousVersion} → v${c.version}`
+        : what === 'removed'
+          ? `last v${c.version}`
+          : c.previousVersion
+            ? `v${c.version}, returns after removal`
+            : `v${c.version}`
     return `- ${c.title} (\`${c.id}\`, ${v}) — ${c.file}`
   }
-  const section = (title: string, list: readonly Change[], what: 'added' | 'changed' | 'removed') =>
-    [`## ${title} (${list.length})`, '', ...(list.length ? list.map((c) => line(c, what)) : ['None.']), '']
+  const section = (title: string, list: readonly Change[], what: 'added' | 'changed' | 'removed') => [
+    `## ${title} (${list.length})`,
+    '',
+    ...(list.length ? list.map((c) => line(c, what)) : ['None.']),
+    '',
+  ]
   return [
     `# ${name}: changes`,
     '',

@@ -79,7 +79,8 @@ function splitPath(entry: string): [string, string] {
   const bytes = Buffer.byteLength(path)
   if (bytes <= 100) return ['', path]
   for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
-    const prefix = path.slice(0, i), name = path.slice(i + 1)
+    const prefix = path.slice(0, i),
+      name = path.slice(i + 1)
     if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100 && name !== '') return [prefix, name]
   }
   throw new TarPathError(`path too long for a ustar archive (${bytes} bytes): ${path}`)

@@ -4,7 +4,17 @@
  * bundle in DIR is swapped out and deleted only after the new one is in place; on any failure the
  * temporary folder is removed and DIR is as it was (absent, or the previous bundle).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { TarFile } from './tar.js'
 
@@ -25,7 +35,8 @@ export function checkOutDir(dir: string): void {
   } catch {
     tool = undefined
   }
-  if (tool !== 'rulesmith') throw new OutDirError(`'${dir}' is not empty and holds no rulesmith bundle; give an empty or new folder`)
+  if (tool !== 'rulesmith')
+    throw new OutDirError(`'${dir}' is not empty and holds no rulesmith bundle; give an empty or new folder`)
 }
 
 export function writeAtomically(dir: string, files: readonly TarFile[]): void {

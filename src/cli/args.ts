@@ -39,7 +39,8 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
     if (takesValue.has(name)) {
       const value = m[2] ?? argv[++i]
       if (value === undefined) throw new UsageError(`option '--${name}' needs a value`)
-      if (values.has(name) && !(spec.repeatable ?? []).includes(name)) throw new UsageError(`option '--${name}' is given twice`)
+      if (values.has(name) && !(spec.repeatable ?? []).includes(name))
+        throw new UsageError(`option '--${name}' is given twice`)
       values.set(name, [...(values.get(name) ?? []), value])
     } else {
       if (m[2] !== undefined) throw new UsageError(`option '--${name}' takes no value`)
@@ -51,9 +52,15 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
 
 export const one = (a: ParsedArgs, name: string): string | undefined => a.values.get(name)?.[0]
 
-export function choice<T extends string>(a: ParsedArgs, name: string, allowed: readonly T[], fallback?: T): T | undefined {
+export function choice<T extends string>(
+  a: ParsedArgs,
+  name: string,
+  allowed: readonly T[],
+  fallback?: T,
+): T | undefined {
   const v = one(a, name)
   if (v === undefined) return fallback
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${v}'`)
+  if (!(allowed as readonly string[]).includes(v))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${v}'`)
   return v as T
 }

@@ -63,7 +63,8 @@ path or lock, or a non-bundle DIR.
     const lockFile = one(args, 'lock')
     if (args.switches.has('update-lock') && !lockFile) throw new UsageError('--update-lock needs --lock FILE')
     const name = one(args, 'name') ?? DEFAULT_BUNDLE_NAME
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new UsageError(`--name must be letters, digits, '.', '_' or '-', not '${name}'`)
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+      throw new UsageError(`--name must be letters, digits, '.', '_' or '-', not '${name}'`)
     const quiet = args.switches.has('quiet')
     const paths = requirePaths(args)
     // A bundle inside a rule folder would be read back as rules by the next build (its .yml formats).
@@ -71,7 +72,8 @@ path or lock, or a non-bundle DIR.
       const rel = relative(resolve(p), resolve(out))
       return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
     })
-    if (inside !== undefined) throw new UsageError(`--out ${out} is inside the rule path '${inside}'; write the bundle elsewhere`)
+    if (inside !== undefined)
+      throw new UsageError(`--out ${out} is inside the rule path '${inside}'; write the bundle elsewhere`)
     try {
       checkOutDir(out)
     } catch (e) {
@@ -95,7 +97,9 @@ path or lock, or a non-bundle DIR.
       lock = parsed.lock
       lockSha256 = sha256(text)
     } else if (lockFile && !quiet) {
-      process.stderr.write(`rulesmith bundle: '${lockFile}' does not exist yet: a first release, every rule at version 1\n`)
+      process.stderr.write(
+        `rulesmith bundle: '${lockFile}' does not exist yet: a first release, every rule at version 1\n`,
+      )
     }
 
     let bar: ReturnType<typeof progressBar> | undefined
@@ -116,14 +120,24 @@ path or lock, or a non-bundle DIR.
     if (!result.bundle) {
       printDiagnostics(diagnostics, 'text', summary, quiet)
       const colour = useColour(process.stderr)
-      const list = result.failing.map((f) => `  ${f.file} (${f.diagnostics.length} error${f.diagnostics.length === 1 ? '' : 's'})`)
+      const list = result.failing.map(
+        (f) => `  ${f.file} (${f.diagnostics.length} error${f.diagnostics.length === 1 ? '' : 's'})`,
+      )
       const n = result.failing.length
-      process.stderr.write(red(colour, `rulesmith bundle: nothing written to ${out}${n ? `; ${n} failing rule file${n === 1 ? '' : 's'}:` : ''}`) + '\n' + list.map((l) => l + '\n').join(''))
+      process.stderr.write(
+        red(
+          colour,
+          `rulesmith bundle: nothing written to ${out}${n ? `; ${n} failing rule file${n === 1 ? '' : 's'}:` : ''}`,
+        ) +
+          '\n' +
+          list.map((l) => l + '\n').join(''),
+      )
       const code = exitCode(diagnostics)
       return code === 0 ? 1 : code
     }
     writeAtomically(out, result.bundle.files)
-    if (lockFile && args.switches.has('update-lock')) writeFileAtomically(lockFile, JSON.stringify(result.bundle.lock, null, 2) + '\n')
+    if (lockFile && args.switches.has('update-lock'))
+      writeFileAtomically(lockFile, JSON.stringify(result.bundle.lock, null, 2) + '\n')
     if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, quiet)
     if (!quiet) {
       const { manifest } = result.bundle

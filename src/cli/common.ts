@@ -14,11 +14,18 @@ export function requirePaths(args: ParsedArgs): string[] {
 }
 
 /** Print diagnostics on stderr (text) or stdout (machine formats), with a summary on stderr. */
-export function printDiagnostics(all: readonly Diagnostic[], format: ReportFormat, summary: Summary, quiet = false): void {
+export function printDiagnostics(
+  all: readonly Diagnostic[],
+  format: ReportFormat,
+  summary: Summary,
+  quiet = false,
+): void {
   // The same finding reached twice (a broken template, once per rule) is printed and counted once.
   const ds = sortDiagnostics(all)
   if (format === 'text') {
-    process.stderr.write(renderReport('text', quiet ? ds.filter((d) => d.severity === 'error') : ds, summary, useColour(process.stderr)))
+    process.stderr.write(
+      renderReport('text', quiet ? ds.filter((d) => d.severity === 'error') : ds, summary, useColour(process.stderr)),
+    )
   } else {
     process.stdout.write(renderReport(format, ds, summary))
   }

@@ -65,27 +65,29 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
       for (const t of targets) {
         const available = formatsOf(t)
         if (targetArg === 'all' && format !== 'default') continue
-        if (!available.includes(format)) throw new UsageError(`target ${t} has no format '${format}' (it has: ${available.join(', ')})`)
+        if (!available.includes(format))
+          throw new UsageError(`target ${t} has no format '${format}' (it has: ${available.join(', ')})`)
       }
     }
-    if (one(args, 'pipeline') && targets.length > 1) throw new UsageError('--pipeline applies to one target; use the config file\'s pipelines: map with --target all')
+    if (one(args, 'pipeline') && targets.length > 1)
+      throw new UsageError("--pipeline applies to one target; use the config file's pipelines: map with --target all")
     const skip = args.switches.has('skip-unsupported')
     const out = one(args, 'out')
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
     const collected = collectFiles(paths)
-    const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
+    const overrides = {
+      ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
+      ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+    }
     const formatOf = (t: TargetId) => (targetArg === 'all' && !formatsOf(t).includes(format) ? 'default' : format)
     const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet: args.switches.has('quiet') })
-    const compiledFiles = await compileFiles(
-      collected.files,
-      {
-        targets,
-        formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
-        options: Object.fromEntries(targets.map((t) => [t, targetOptions(config, t, overrides)])),
-        placeholders: config.placeholders,
-      },
-    )
+    const compiledFiles = await compileFiles(collected.files, {
+      targets,
+      formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
+      options: Object.fromEntries(targets.map((t) => [t, targetOptions(config, t, overrides)])),
+      placeholders: config.placeholders,
+    })
     bar.update(collected.files.length)
     const rules = compiledFiles.rules
     const diagnostics: Diagnostic[] = [...cd, ...collected.diagnostics, ...compiledFiles.diagnostics]
@@ -99,11 +101,22 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
       for (const [i, { rule, results }] of rules.entries()) {
         const result = results[t]!
         const refusal = result.text === undefined
-        diagnostics.push(...result.diagnostics.map((d) => (refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d)))
+        diagnostics.push(
+          ...result.diagnostics.map((d) =>
+            refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d,
+          ),
+        )
         if (refusal) {
           const why = result.diagnostics.find((d) => d.severity === 'error')
           if (skip) skipped.push(`${t}\t${rule.file}\t${why?.code ?? 'refused'}`)
-          if (skip) manifest.skipped.push({ target: t, rule: rule.id ?? null, file: portable(rule.file), code: why?.code ?? 'refused', message: why?.message ?? '' })
+          if (skip)
+            manifest.skipped.push({
+              target: t,
+              rule: rule.id ?? null,
+              file: portable(rule.file),
+              code: why?.code ?? 'refused',
+              message: why?.message ?? '',
+            })
           continue
         }
         const text = result.text!
@@ -112,7 +125,14 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
           mkdirSync(dirname(file), { recursive: true })
           const data = text.endsWith('\n') ? text : text + '\n'
           writeFileSync(file, data)
-          manifest.written.push({ target: t, format: template ? 'custom' : fmt, rule: rule.id ?? null, file: portable(rule.file), path: relative(out, file).split(sep).join('/'), sha256: createHash('sha256').update(data).digest('hex') })
+          manifest.written.push({
+            target: t,
+            format: template ? 'custom' : fmt,
+            rule: rule.id ?? null,
+            file: portable(rule.file),
+            path: relative(out, file).split(sep).join('/'),
+            sha256: createHash('sha256').update(data).digest('hex'),
+          })
         } else {
           printed.push(text.endsWith('\n') ? text : text + '\n')
         }
@@ -122,9 +142,13 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     if (printed.length) process.stdout.write(printed.join('\n'))
     if (out) {
       mkdirSync(out, { recursive: true })
-      writeFileSync(join(out, 'compile-manifest.json'), JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n')
+      writeFileSync(
+        join(out, 'compile-manifest.json'),
+        JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n',
+      )
     }
-    if (skipped.length && !args.switches.has('quiet')) process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
+    if (skipped.length && !args.switches.has('quiet'))
+      process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
     const summary = { files: collected.files.length, rules: rules.length }
     if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, args.switches.has('quiet'))
     return exitCode(diagnostics)

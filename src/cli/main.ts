@@ -36,7 +36,9 @@ Compile Sigma detection rules to Splunk SPL, Microsoft KQL, Elastic EQL and osqu
 and prove on sample events that each query selects exactly what its rule selects.
 
 Commands:
-${Object.entries(SUMMARIES).map(([k, v]) => `  ${k.padEnd(10)}${v}`).join('\n')}
+${Object.entries(SUMMARIES)
+  .map(([k, v]) => `  ${k.padEnd(10)}${v}`)
+  .join('\n')}
 
 Examples:
   rulesmith validate rules/

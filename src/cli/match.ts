@@ -38,7 +38,8 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     const eventsFile = one(args, 'events')
     if (!eventsFile) throw new UsageError('--events FILE is required')
     const target = one(args, 'target')
-    if (target !== undefined && !isTargetId(target)) throw new UsageError(`--target must be one of spl, kql, eql, osquery, not '${target}'`)
+    if (target !== undefined && !isTargetId(target))
+      throw new UsageError(`--target must be one of spl, kql, eql, osquery, not '${target}'`)
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
     const loaded = loadPaths(paths, { placeholders: config.placeholders })
@@ -55,7 +56,10 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
         hits = ev.events.map((e) => evaluate(rule.detection, e))
       } else {
         const t = target as TargetId
-        const overrides = { ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}), ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}) }
+        const overrides = {
+          ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
+          ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+        }
         const options = targetOptions(config, t, overrides)
         const compiled = (await loadBackend(t)).compile(rule, options)
         diagnostics.push(...compiled.diagnostics)
@@ -69,7 +73,8 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
       })
     }
     if (out.length) process.stdout.write(out.join('\n') + '\n')
-    if (diagnostics.length) printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, true)
+    if (diagnostics.length)
+      printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, true)
     return exitCode(diagnostics)
   },
 }

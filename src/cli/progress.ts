@@ -30,7 +30,8 @@ const NONE: Progress = { update() {}, done() {} }
 export function progressBar(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr
   const env = options.env ?? process.env
-  if (options.quiet || stream.isTTY !== true || env['TERM'] === 'dumb' || options.rules < PROGRESS_MIN_RULES) return NONE
+  if (options.quiet || stream.isTTY !== true || env['TERM'] === 'dumb' || options.rules < PROGRESS_MIN_RULES)
+    return NONE
   const total = Math.max(1, options.total ?? options.rules)
   let last = -1
   let shown = false

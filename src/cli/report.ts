@@ -16,19 +16,31 @@ export interface Summary {
 }
 
 export function counts(ds: readonly Diagnostic[]): { errors: number; warnings: number } {
-  let errors = 0, warnings = 0
+  let errors = 0,
+    warnings = 0
   for (const d of ds) d.severity === 'error' ? errors++ : warnings++
   return { errors, warnings }
 }
 
 /** Render the diagnostics in the chosen format: the text for stdout. */
-export function renderReport(format: ReportFormat, diagnostics: readonly Diagnostic[], summary: Summary, colour = false): string {
+export function renderReport(
+  format: ReportFormat,
+  diagnostics: readonly Diagnostic[],
+  summary: Summary,
+  colour = false,
+): string {
   const ds = sortDiagnostics(diagnostics)
   switch (format) {
     case 'text':
       return ds.map((d) => colourise(formatDiagnostic(d), d, colour) + '\n').join('')
     case 'json':
-      return JSON.stringify({ tool: 'rulesmith', version: version(), ...summary, ...counts(ds), diagnostics: ds.map(toJson) }, null, 2) + '\n'
+      return (
+        JSON.stringify(
+          { tool: 'rulesmith', version: version(), ...summary, ...counts(ds), diagnostics: ds.map(toJson) },
+          null,
+          2,
+        ) + '\n'
+      )
     case 'sarif':
       return JSON.stringify(toSarif(ds), null, 2) + '\n'
     case 'github':
@@ -67,7 +79,11 @@ function toSarif(ds: readonly Diagnostic[]) {
             name: 'rulesmith',
             version: version(),
             informationUri: 'https://github.com/rulesmith/rulesmith',
-            rules: codes.map((code) => ({ id: code, name: code.replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase()), shortDescription: { text: code } })),
+            rules: codes.map((code) => ({
+              id: code,
+              name: code.replace(/[/-](\w)/g, (_, c: string) => c.toUpperCase()),
+              shortDescription: { text: code },
+            })),
           },
         },
         results: ds.map((d) => ({
@@ -99,7 +115,10 @@ function sarifUri(file: string | undefined): string {
   const abs = resolve(file)
   const rel = relative(process.cwd(), abs)
   if (rel.startsWith('..') || isAbsolute(rel)) return pathToFileURL(abs).href
-  return rel.split(sep).map((part) => encodeURIComponent(part)).join('/')
+  return rel
+    .split(sep)
+    .map((part) => encodeURIComponent(part))
+    .join('/')
 }
 
 /** GitHub Actions workflow commands; data and properties escaped as the runner expects. */
@@ -112,7 +131,9 @@ function toGithub(d: Diagnostic): string {
 
 export function summaryLine(ds: readonly Diagnostic[], summary: Summary, colour: boolean): string {
   const { errors, warnings } = counts(ds)
-  const declared = summary.declaredRefusals ? `; ${summary.declaredRefusals} target refusal${summary.declaredRefusals === 1 ? '' : 's'} declared in tests files` : ''
+  const declared = summary.declaredRefusals
+    ? `; ${summary.declaredRefusals} target refusal${summary.declaredRefusals === 1 ? '' : 's'} declared in tests files`
+    : ''
   const text = `${summary.rules} rule${summary.rules === 1 ? '' : 's'} in ${summary.files} file${summary.files === 1 ? '' : 's'}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${declared}`
   return (errors ? red(colour, text) : text) + '\n'
 }

@@ -6,7 +6,8 @@ export function useColour(stream: NodeJS.WriteStream): boolean {
   return stream.isTTY === true
 }
 
-const wrap = (open: number, close: number) => (on: boolean, s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s)
+const wrap = (open: number, close: number) => (on: boolean, s: string) =>
+  on ? `\u001b[${open}m${s}\u001b[${close}m` : s
 export const red = wrap(31, 39)
 export const yellow = wrap(33, 39)
 export const green = wrap(32, 39)

@@ -23,9 +23,17 @@ Example:
       let logsources: string[] = []
       if (existsSync(file)) {
         type Sources = Record<string, { match?: Record<string, string> }>
-        const data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) as { logsources?: Sources; variants?: Record<string, { logsources?: Sources }> } | null
+        const data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) as {
+          logsources?: Sources
+          variants?: Record<string, { logsources?: Sources }>
+        } | null
         const describe = (sources: Sources | undefined, prefix = '') =>
-          Object.entries(sources ?? {}).map(([name, l]) => `${prefix}${name} (${Object.entries(l.match ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')})`)
+          Object.entries(sources ?? {}).map(
+            ([name, l]) =>
+              `${prefix}${name} (${Object.entries(l.match ?? {})
+                .map(([k, v]) => `${k}: ${v}`)
+                .join(', ')})`,
+          )
         // A target with variants (kql: defender, sentinel) lists each variant's log sources.
         logsources = data?.variants
           ? Object.entries(data.variants).flatMap(([variant, v]) => describe(v.logsources, `${variant}: `))
@@ -38,7 +46,9 @@ Example:
       return 0
     }
     for (const t of info) {
-      process.stdout.write(`${t.id}\n  formats: ${t.formats.join(', ') || '-'}\n  log sources:\n${t.logsources.map((l) => `    ${l}`).join('\n') || '    -'}\n`)
+      process.stdout.write(
+        `${t.id}\n  formats: ${t.formats.join(', ') || '-'}\n  log sources:\n${t.logsources.map((l) => `    ${l}`).join('\n') || '    -'}\n`,
+      )
     }
     return 0
   },

@@ -39,9 +39,11 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
   async run(argv) {
     const args = parseArgs(argv, { values: ['target', 'variant', 'config'], switches: ['json', 'quiet'] })
     const t = one(args, 'target') ?? 'all'
-    if (t !== 'all' && !isTargetId(t)) throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)
+    if (t !== 'all' && !isTargetId(t))
+      throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)
     const variant = one(args, 'variant')
-    if (variant !== undefined && t === 'all') throw new UsageError('--variant needs a single --target (e.g. --target kql --variant sentinel)')
+    if (variant !== undefined && t === 'all')
+      throw new UsageError('--variant needs a single --target (e.g. --target kql --variant sentinel)')
     const targets: TargetId[] = t === 'all' ? [...TARGET_IDS] : [t as TargetId]
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
@@ -57,11 +59,30 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
     }
     bar.done()
     if (args.switches.has('json')) {
-      process.stdout.write(JSON.stringify(results.map((r) => ({ rule: r.rule.id, file: r.rule.file, title: r.rule.title, events: r.events, referenceFailures: r.referenceFailures, targets: r.targets })), null, 2) + '\n')
+      process.stdout.write(
+        JSON.stringify(
+          results.map((r) => ({
+            rule: r.rule.id,
+            file: r.rule.file,
+            title: r.rule.title,
+            events: r.events,
+            referenceFailures: r.referenceFailures,
+            targets: r.targets,
+          })),
+          null,
+          2,
+        ) + '\n',
+      )
     } else if (!args.switches.has('quiet')) {
       process.stdout.write(table(results, targets, useColour(process.stdout)))
     }
-    if (diagnostics.length) printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, args.switches.has('quiet'))
+    if (diagnostics.length)
+      printDiagnostics(
+        diagnostics,
+        'text',
+        { files: loaded.files.length, rules: loaded.rules.length },
+        args.switches.has('quiet'),
+      )
     return exitCode(diagnostics)
   },
 }
@@ -69,9 +90,12 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
 function cell(s: TargetStatus | undefined, colour: boolean): [string, string] {
   if (!s) return ['-', '-']
   switch (s.kind) {
-    case 'ok': return [`ok ${s.events}`, green(colour, `ok ${s.events}`)]
-    case 'refused': return [s.expected ? 'refused' : 'REFUSED', s.expected ? yellow(colour, 'refused') : red(colour, 'REFUSED')]
-    case 'fail': return [`FAIL ${s.failures}`, red(colour, `FAIL ${s.failures}`)]
+    case 'ok':
+      return [`ok ${s.events}`, green(colour, `ok ${s.events}`)]
+    case 'refused':
+      return [s.expected ? 'refused' : 'REFUSED', s.expected ? yellow(colour, 'refused') : red(colour, 'REFUSED')]
+    case 'fail':
+      return [`FAIL ${s.failures}`, red(colour, `FAIL ${s.failures}`)]
   }
 }
 
@@ -79,19 +103,46 @@ function table(results: readonly RuleTestResult[], targets: readonly TargetId[],
   const header = ['rule', 'events', 'reference', ...targets]
   const rows = results.map((r) => {
     const name = r.rule.file.replace(/^.*?rules\//, '')
-    const ref: [string, string] = r.events === 0 ? ['no samples', yellow(colour, 'no samples')] : r.referenceFailures ? [`FAIL ${r.referenceFailures}`, red(colour, `FAIL ${r.referenceFailures}`)] : ['ok', green(colour, 'ok')]
-    return [[name, name], [String(r.events), String(r.events)], ref, ...targets.map((t) => cell(r.targets[t], colour))] as [string, string][]
+    const ref: [string, string] =
+      r.events === 0
+        ? ['no samples', yellow(colour, 'no samples')]
+        : r.referenceFailures
+          ? [`FAIL ${r.referenceFailures}`, red(colour, `FAIL ${r.referenceFailures}`)]
+          : ['ok', green(colour, 'ok')]
+    return [
+      [name, name],
+      [String(r.events), String(r.events)],
+      ref,
+      ...targets.map((t) => cell(r.targets[t], colour)),
+    ] as [string, string][]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]![0].length)))
-  const line = (cells: [string, string][]) => cells.map(([plain, shown], i) => shown + ' '.repeat(widths[i]! - plain.length)).join('  ').trimEnd()
-  const refusals = results.flatMap((r) => targets.flatMap((t) => {
-    const s = r.targets[t]
-    // The first sentence says why; the list of what the target supports is for `rulesmith targets`.
-    return s?.kind === 'refused' ? [`  ${r.rule.file} (${t}): ${s.reason.replace(/[;.] [Ss]upported.*?( \[[^\]]+\])?$/, '$1')}`] : []
-  }))
+  const line = (cells: [string, string][]) =>
+    cells
+      .map(([plain, shown], i) => shown + ' '.repeat(widths[i]! - plain.length))
+      .join('  ')
+      .trimEnd()
+  const refusals = results.flatMap((r) =>
+    targets.flatMap((t) => {
+      const s = r.targets[t]
+      // The first sentence says why; the list of what the target supports is for `rulesmith targets`.
+      return s?.kind === 'refused'
+        ? [`  ${r.rule.file} (${t}): ${s.reason.replace(/[;.] [Ss]upported.*?( \[[^\]]+\])?$/, '$1')}`]
+        : []
+    }),
+  )
   const total = results.reduce((n, r) => n + r.events, 0)
   const untested = results.filter((r) => r.events === 0 && r.diagnostics.every((d) => d.severity !== 'error')).length
-  const passed = results.filter((r) => r.events > 0 && r.referenceFailures === 0 && targets.every((t) => r.targets[t]?.kind !== 'fail' && !(r.targets[t]?.kind === 'refused' && !(r.targets[t] as { expected: boolean }).expected))).length
+  const passed = results.filter(
+    (r) =>
+      r.events > 0 &&
+      r.referenceFailures === 0 &&
+      targets.every(
+        (t) =>
+          r.targets[t]?.kind !== 'fail' &&
+          !(r.targets[t]?.kind === 'refused' && !(r.targets[t] as { expected: boolean }).expected),
+      ),
+  ).length
   return [
     line(header.map((h) => [h, h] as [string, string])),
     ...rows.map(line),

@@ -32,7 +32,11 @@ Examples:
 Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreadable path.
 `,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['format', 'config'], repeatable: ['all-from'], switches: ['no-compile', 'quiet'] })
+    const args = parseArgs(argv, {
+      values: ['format', 'config'],
+      repeatable: ['all-from'],
+      switches: ['no-compile', 'quiet'],
+    })
     const format = choice(args, 'format', REPORT_FORMATS, 'text')!
     const paths = requirePaths(args)
     const { config, diagnostics: configDiagnostics } = configFrom(args)
@@ -42,13 +46,23 @@ Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreada
       allFrom: args.values.get('all-from') ?? [],
       compile: !args.switches.has('no-compile'),
       onProgress: (done, total) => {
-        bar ??= progressBar({ rules: total / Math.max(1, config.targets.length), total, label: 'validate', quiet: args.switches.has('quiet') })
+        bar ??= progressBar({
+          rules: total / Math.max(1, config.targets.length),
+          total,
+          label: 'validate',
+          quiet: args.switches.has('quiet'),
+        })
         bar.update(done)
       },
     })
     bar?.done()
     const ds = [...configDiagnostics, ...result.diagnostics]
-    printDiagnostics(ds, format, { files: result.files.length, rules: result.rules.length, declaredRefusals: result.declaredRefusals }, args.switches.has('quiet'))
+    printDiagnostics(
+      ds,
+      format,
+      { files: result.files.length, rules: result.rules.length, declaredRefusals: result.declaredRefusals },
+      args.switches.has('quiet'),
+    )
     return exitCode(ds)
   },
 }

@@ -111,10 +111,14 @@ export function evaluate(node: Node, event: JsonEvent): boolean {
         const x = toNumber(v)
         if (x === undefined) return false
         switch (n.op) {
-          case 'lt': return x < n.value
-          case 'lte': return x <= n.value
-          case 'gt': return x > n.value
-          case 'gte': return x >= n.value
+          case 'lt':
+            return x < n.value
+          case 'lte':
+            return x <= n.value
+          case 'gt':
+            return x > n.value
+          case 'gte':
+            return x >= n.value
         }
       }),
     Exists: (n) => getField(event, n.field) != null,

@@ -76,11 +76,19 @@ async function handlebars(): Promise<Handlebars> {
   h.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null))
   // `{{indent text 4}}`: every line after the first indented, for YAML block scalars.
   h.registerHelper('indent', (text: unknown, n: unknown) =>
-    String(text ?? '').split('\n').join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)))
+    String(text ?? '')
+      .split('\n')
+      .join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)),
+  )
   // `{{oneline text}}`: newlines folded to spaces, for single-line formats (conf files).
-  h.registerHelper('oneline', (text: unknown) => String(text ?? '').replace(/\s*\n\s*/g, ' ').trim())
+  h.registerHelper('oneline', (text: unknown) =>
+    String(text ?? '')
+      .replace(/\s*\n\s*/g, ' ')
+      .trim(),
+  )
   h.registerHelper('join', (list: unknown, sep: unknown) =>
-    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '')
+    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '',
+  )
   h.registerHelper('eq', (a: unknown, b: unknown) => a === b)
   h.registerHelper('lookupOr', (obj: unknown, key: unknown, fallback: unknown) => {
     const v = obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[String(key)] : undefined
@@ -94,12 +102,19 @@ async function handlebars(): Promise<Handlebars> {
 export function formatsOf(target: string): string[] {
   const dir = targetPath(target, 'formats')
   if (!existsSync(dir)) return []
-  return readdirSync(dir).filter((f) => f.endsWith('.hbs')).map((f) => basename(f, '.hbs')).sort()
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.hbs'))
+    .map((f) => basename(f, '.hbs'))
+    .sort()
 }
 
 /** A template that does not parse, or names a variable that does not exist: where, and why. */
 export class TemplateError extends Error {
-  constructor(readonly file: string, readonly at: Pos, message: string) {
+  constructor(
+    readonly file: string,
+    readonly at: Pos,
+    message: string,
+  ) {
     super(message)
   }
 }
@@ -110,23 +125,36 @@ function templateError(file: string, e: unknown): TemplateError {
   const text = String(err.message ?? e)
   // A parse error: "Parse error on line N:", the source line, a caret, then "Expecting …, got …".
   const parse = /^Parse error on line (\d+):[\s\S]*\n(Expecting[^\n]*)/.exec(text)
-  if (parse) return new TemplateError(file, { line: Number(parse[1]) - 1, col: 0 }, `template does not parse: ${parse[2]}`)
+  if (parse)
+    return new TemplateError(file, { line: Number(parse[1]) - 1, col: 0 }, `template does not parse: ${parse[2]}`)
   // strict mode: `"name" not defined in [object Object] - 1:2`.
   const missing = /^"([^"]+)" not defined/.exec(text)
-  const message = missing ? `template uses '${missing[1]}', which is not a variable here (see 'rulesmith compile --help')` : `template: ${text.split('\n')[0]}`
-  return new TemplateError(file, { line: Math.max(0, (err.lineNumber ?? 1) - 1), col: Math.max(0, err.column ?? 0) }, message)
+  const message = missing
+    ? `template uses '${missing[1]}', which is not a variable here (see 'rulesmith compile --help')`
+    : `template: ${text.split('\n')[0]}`
+  return new TemplateError(
+    file,
+    { line: Math.max(0, (err.lineNumber ?? 1) - 1), col: Math.max(0, err.column ?? 0) },
+    message,
+  )
 }
 
 /**
  * Render with the target's named format, or with a template file given by path. A template that
  * does not parse or names an unknown variable throws a TemplateError with its position.
  */
-export async function renderFormat(target: string, format: { name?: string; file?: string }, vars: FormatVars): Promise<string> {
+export async function renderFormat(
+  target: string,
+  format: { name?: string; file?: string },
+  vars: FormatVars,
+): Promise<string> {
   const file = format.file ?? join(targetPath(target, 'formats'), `${format.name ?? 'default'}.hbs`)
   let fn = compiled.get(file)
   if (!fn) {
     const h = await handlebars()
-    const template = h.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }) as (vars: FormatVars) => string
+    const template = h.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }) as (
+      vars: FormatVars,
+    ) => string
     fn = (v) => {
       try {
         return template(v)

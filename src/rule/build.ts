@@ -22,7 +22,8 @@ export interface BuildContext {
 
 type Scalar = string | number | boolean | null
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
 
 export function buildDetection(detection: Record<string, unknown>, ctx: BuildContext): Node | undefined {
   const base: Path = ['detection']
@@ -45,17 +46,30 @@ export function buildDetection(detection: Record<string, unknown>, ctx: BuildCon
 
 function at(ctx: BuildContext, path: Path, which: 'key' | 'value' = 'value'): Pos | undefined {
   const loc = ctx.doc.locate(path)
-  return which === 'key' ? loc?.key ?? loc?.value : loc?.value
+  return which === 'key' ? (loc?.key ?? loc?.value) : loc?.value
 }
 
-function buildCondition(value: unknown, path: Path, searches: Map<string, Node | undefined>, ctx: BuildContext): Node | undefined {
+function buildCondition(
+  value: unknown,
+  path: Path,
+  searches: Map<string, Node | undefined>,
+  ctx: BuildContext,
+): Node | undefined {
   if (typeof value !== 'string') {
     ctx.diagnostics.push(error('rule/condition-type', 'detection.condition must be a string', at(ctx, path), ctx.file))
     return undefined
   }
   const { condition, errors } = parseCondition(value)
   if (!condition) {
-    for (const e of errors) ctx.diagnostics.push(error(e.message.startsWith('aggregation') ? 'cond/aggregation' : 'cond/syntax', e.message, ctx.doc.inside(path, e.offset) ?? at(ctx, path), ctx.file))
+    for (const e of errors)
+      ctx.diagnostics.push(
+        error(
+          e.message.startsWith('aggregation') ? 'cond/aggregation' : 'cond/syntax',
+          e.message,
+          ctx.doc.inside(path, e.offset) ?? at(ctx, path),
+          ctx.file,
+        ),
+      )
     return undefined
   }
   let ok = true
@@ -74,17 +88,35 @@ function buildCondition(value: unknown, path: Path, searches: Map<string, Node |
       }
       case 'ref': {
         if (!searches.has(c.name)) {
-          ctx.diagnostics.push(error('rule/undefined-identifier', `condition refers to '${c.name}', which is not defined in detection${suggest(c.name, names)}`, ctx.doc.inside(path, c.offset), ctx.file))
+          ctx.diagnostics.push(
+            error(
+              'rule/undefined-identifier',
+              `condition refers to '${c.name}', which is not defined in detection${suggest(c.name, names)}`,
+              ctx.doc.inside(path, c.offset),
+              ctx.file,
+            ),
+          )
           ok = false
           return undefined
         }
         return searches.get(c.name)
       }
       case 'of': {
-        const matched = c.them ? names.filter((n) => !n.startsWith('_')) : names.filter((n) => namePattern(c.target).test(n))
+        const matched = c.them
+          ? names.filter((n) => !n.startsWith('_'))
+          : names.filter((n) => namePattern(c.target).test(n))
         if (matched.length === 0) {
-          const what = c.them ? 'no search identifiers (those starting with _ are excluded from them)' : `no search identifier matches '${c.target}'`
-          ctx.diagnostics.push(error('rule/undefined-identifier', `'${c.quantifier === 'one' ? '1' : 'all'} of ${c.target}': ${what}`, ctx.doc.inside(path, c.targetOffset), ctx.file))
+          const what = c.them
+            ? 'no search identifiers (those starting with _ are excluded from them)'
+            : `no search identifier matches '${c.target}'`
+          ctx.diagnostics.push(
+            error(
+              'rule/undefined-identifier',
+              `'${c.quantifier === 'one' ? '1' : 'all'} of ${c.target}': ${what}`,
+              ctx.doc.inside(path, c.targetOffset),
+              ctx.file,
+            ),
+          )
           ok = false
           return undefined
         }
@@ -110,7 +142,14 @@ function namePattern(pattern: string): RegExp {
 }
 
 function compileNamePattern(pattern: string): RegExp {
-  return new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&')).join('.*') + '$')
+  return new RegExp(
+    '^' +
+      pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  )
 }
 
 function suggest(name: string, names: readonly string[]): string {
@@ -143,7 +182,15 @@ function reportUnused(identifiers: readonly string[], conditions: readonly strin
     visit(condition)
   }
   for (const name of identifiers) {
-    if (!used.has(name)) ctx.diagnostics.push(warning('rule/unused-identifier', `search identifier '${name}' is never used in the condition`, at(ctx, ['detection', name], 'key'), ctx.file))
+    if (!used.has(name))
+      ctx.diagnostics.push(
+        warning(
+          'rule/unused-identifier',
+          `search identifier '${name}' is never used in the condition`,
+          at(ctx, ['detection', name], 'key'),
+          ctx.file,
+        ),
+      )
   }
 }
 
@@ -152,14 +199,23 @@ function buildSearch(value: unknown, path: Path, ctx: BuildContext): Node | unde
   if (isPlainObject(value)) return buildMap(value, path, ctx)
   if (Array.isArray(value)) {
     if (value.length === 0) {
-      ctx.diagnostics.push(error('rule/empty-search', `search identifier '${String(path[path.length - 1])}' is an empty list`, at(ctx, path), ctx.file))
+      ctx.diagnostics.push(
+        error(
+          'rule/empty-search',
+          `search identifier '${String(path[path.length - 1])}' is an empty list`,
+          at(ctx, path),
+          ctx.file,
+        ),
+      )
       return undefined
     }
     const items = value.map((item, i) => {
       const p = [...path, i]
       if (isPlainObject(item)) return buildMap(item, p, ctx)
       if (Array.isArray(item)) {
-        ctx.diagnostics.push(error('rule/value-type', 'a list inside a search list is not allowed', at(ctx, p), ctx.file))
+        ctx.diagnostics.push(
+          error('rule/value-type', 'a list inside a search list is not allowed', at(ctx, p), ctx.file),
+        )
         return undefined
       }
       return buildField('', [], [item as Scalar], p, [p], ctx)
@@ -167,7 +223,14 @@ function buildSearch(value: unknown, path: Path, ctx: BuildContext): Node | unde
     return items.every((i) => i !== undefined) ? or(items as Node[]) : undefined
   }
   if (value === null || value === undefined) {
-    ctx.diagnostics.push(error('rule/empty-search', `search identifier '${String(path[path.length - 1])}' has no value`, at(ctx, path), ctx.file))
+    ctx.diagnostics.push(
+      error(
+        'rule/empty-search',
+        `search identifier '${String(path[path.length - 1])}' has no value`,
+        at(ctx, path),
+        ctx.file,
+      ),
+    )
     return undefined
   }
   return buildField('', [], [value as Scalar], path, [path], ctx)
@@ -176,7 +239,9 @@ function buildSearch(value: unknown, path: Path, ctx: BuildContext): Node | unde
 function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): Node | undefined {
   const keys = Object.keys(map)
   if (keys.length === 0) {
-    ctx.diagnostics.push(error('rule/empty-search', 'a search map must have at least one field', at(ctx, path), ctx.file))
+    ctx.diagnostics.push(
+      error('rule/empty-search', 'a search map must have at least one field', at(ctx, path), ctx.file),
+    )
     return undefined
   }
   const items = keys.map((key) => {
@@ -184,20 +249,44 @@ function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): 
     const [field, ...mods] = key.split('|')
     const raw = map[key]
     if (isPlainObject(raw)) {
-      ctx.diagnostics.push(error('rule/value-type', `field '${key}' has a map as its value; use a list of values or a new selection`, at(ctx, p), ctx.file))
+      ctx.diagnostics.push(
+        error(
+          'rule/value-type',
+          `field '${key}' has a map as its value; use a list of values or a new selection`,
+          at(ctx, p),
+          ctx.file,
+        ),
+      )
       return undefined
     }
     if (Array.isArray(raw)) {
       if (raw.length === 0) {
-        ctx.diagnostics.push(error('rule/empty-value', `field '${key}' has an empty list of values`, at(ctx, p), ctx.file))
+        ctx.diagnostics.push(
+          error('rule/empty-value', `field '${key}' has an empty list of values`, at(ctx, p), ctx.file),
+        )
         return undefined
       }
       const bad = raw.findIndex((v) => v !== null && typeof v === 'object')
       if (bad >= 0) {
-        ctx.diagnostics.push(error('rule/value-type', `field '${key}': a value must be a string, number or boolean`, at(ctx, [...p, bad]), ctx.file))
+        ctx.diagnostics.push(
+          error(
+            'rule/value-type',
+            `field '${key}': a value must be a string, number or boolean`,
+            at(ctx, [...p, bad]),
+            ctx.file,
+          ),
+        )
         return undefined
       }
-      return buildField(field!, mods, raw as Scalar[], p, raw.map((_, i) => [...p, i]), ctx, true)
+      return buildField(
+        field!,
+        mods,
+        raw as Scalar[],
+        p,
+        raw.map((_, i) => [...p, i]),
+        ctx,
+        true,
+      )
     }
     return buildField(field!, mods, [raw as Scalar], p, [p], ctx)
   })
@@ -208,7 +297,15 @@ function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): 
  * One field key with its modifiers and values. `field` is '' for keywords. `valuePaths[i]`
  * locates value i; `isList` tells a one-element list from a scalar (for `null` checks).
  */
-function buildField(field: string, mods: string[], values: Scalar[], keyPath: Path, valuePaths: Path[], ctx: BuildContext, isList = false): Node | undefined {
+function buildField(
+  field: string,
+  mods: string[],
+  values: Scalar[],
+  keyPath: Path,
+  valuePaths: Path[],
+  ctx: BuildContext,
+  isList = false,
+): Node | undefined {
   const keyAt = at(ctx, keyPath, 'key')
   const fail = (code: string, message: string, pos: Pos | undefined = keyAt): undefined => {
     ctx.diagnostics.push(error(code, message, pos, ctx.file))
@@ -222,33 +319,61 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     const kind = MODIFIERS[m]
     if (kind === undefined) {
       const close = Object.keys(MODIFIERS).find((k) => editDistance(k, m.toLowerCase()) <= 1 && k.length > 2)
-      return fail('rule/unknown-modifier', `unknown modifier '${m}' on ${label}${close ? ` (did you mean '${close}'?)` : ''}`)
+      return fail(
+        'rule/unknown-modifier',
+        `unknown modifier '${m}' on ${label}${close ? ` (did you mean '${close}'?)` : ''}`,
+      )
     }
-    if (kind === 'time') return fail('rule/unsupported-modifier', `modifier '${m}' (time part extraction) is not supported by rulesmith`)
+    if (kind === 'time')
+      return fail('rule/unsupported-modifier', `modifier '${m}' (time part extraction) is not supported by rulesmith`)
     kinds.push(kind)
   }
   const has = (k: ModifierKind) => kinds.includes(k)
   if (mods.length > 1) {
     const count = (name: string) => mods.filter((m) => m === name).length
-    for (const m of new Set(mods)) if (count(m) > 1) return fail('rule/modifier-conflict', `modifier '${m}' is given twice on ${label}`)
-    if (kinds.filter((k) => k === 'shape').length > 1) return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
+    for (const m of new Set(mods))
+      if (count(m) > 1) return fail('rule/modifier-conflict', `modifier '${m}' is given twice on ${label}`)
+    if (kinds.filter((k) => k === 'shape').length > 1)
+      return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
     for (const [kind, friends] of Object.entries(EXCLUSIVE)) {
       if (!has(kind as ModifierKind)) continue
       const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(MODIFIERS[m]!))
-      if (other) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === kind)}' cannot be combined with '${other}' on ${label}`)
+      if (other)
+        return fail(
+          'rule/modifier-conflict',
+          `modifier '${mods.find((m) => MODIFIERS[m] === kind)}' cannot be combined with '${other}' on ${label}`,
+        )
     }
   }
-  if (has('regex-flag') && !has('regex')) return fail('rule/modifier-conflict', `modifier '${mods.find((m) => MODIFIERS[m] === 'regex-flag')}' is a regular-expression flag and needs '|re' before it`)
-  if (has('list') && !isList) return fail('rule/all-single-value', `'|all' needs a list of values; ${label} has a single value (use the value without '|all')`)
-  if (has('list') && values.length < 2) return fail('rule/all-single-value', `'|all' needs at least two values; ${label} has one`)
+  if (has('regex-flag') && !has('regex'))
+    return fail(
+      'rule/modifier-conflict',
+      `modifier '${mods.find((m) => MODIFIERS[m] === 'regex-flag')}' is a regular-expression flag and needs '|re' before it`,
+    )
+  if (has('list') && !isList)
+    return fail(
+      'rule/all-single-value',
+      `'|all' needs a list of values; ${label} has a single value (use the value without '|all')`,
+    )
+  if (has('list') && values.length < 2)
+    return fail('rule/all-single-value', `'|all' needs at least two values; ${label} has one`)
   if (field === '' && mods.some((m) => !['all', 'cased', 'windash', 'contains', 'startswith', 'endswith'].includes(m)))
-    return fail('rule/modifier-conflict', `keywords accept only all, cased, windash and contains/startswith/endswith, not '${mods.join('|')}'`)
+    return fail(
+      'rule/modifier-conflict',
+      `keywords accept only all, cased, windash and contains/startswith/endswith, not '${mods.join('|')}'`,
+    )
 
   // 2. null stands alone.
   const nullAt = values.findIndex((v) => v === null)
   if (nullAt >= 0) {
-    if (isList) return fail('rule/null-in-list', `null cannot be part of a list of values for ${label}; put 'field: null' in a selection of its own`, at(ctx, valuePaths[nullAt]!))
-    if (mods.length > 0) return fail('rule/modifier-conflict', `null cannot take modifiers ('${mods.join('|')}') on ${label}`)
+    if (isList)
+      return fail(
+        'rule/null-in-list',
+        `null cannot be part of a list of values for ${label}; put 'field: null' in a selection of its own`,
+        at(ctx, valuePaths[nullAt]!),
+      )
+    if (mods.length > 0)
+      return fail('rule/modifier-conflict', `null cannot take modifiers ('${mods.join('|')}') on ${label}`)
     if (field === '') return fail('rule/value-type', 'a keyword cannot be null', at(ctx, valuePaths[0]!))
     return { kind: 'Null', field, ...(keyAt ? { at: keyAt } : {}) }
   }
@@ -263,7 +388,12 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
   // 3. Modifiers that replace the value's meaning.
   if (has('exists')) {
     const v = values[0]
-    if (values.length !== 1 || typeof v !== 'boolean') return fail('rule/exists-not-boolean', `'|exists' takes true or false, not ${JSON.stringify(values.length === 1 ? v : values)}`, valueAt(0))
+    if (values.length !== 1 || typeof v !== 'boolean')
+      return fail(
+        'rule/exists-not-boolean',
+        `'|exists' takes true or false, not ${JSON.stringify(values.length === 1 ? v : values)}`,
+        valueAt(0),
+      )
     const node: Node = { kind: 'Exists', field, ...withAt(0) }
     return v ? node : not(node)
   }
@@ -272,8 +402,10 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     const nodes: Node[] = []
     for (let i = 0; i < values.length; i++) {
       const v = values[i]
-      const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : undefined
-      if (n === undefined) return fail('rule/compare-not-number', `'|${op}' needs a number, not ${JSON.stringify(v)}`, valueAt(i))
+      const n =
+        typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : undefined
+      if (n === undefined)
+        return fail('rule/compare-not-number', `'|${op}' needs a number, not ${JSON.stringify(v)}`, valueAt(i))
       nodes.push({ kind: 'Compare', field, op, value: n, ...withAt(i) })
     }
     return combine(nodes)
@@ -283,7 +415,12 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     for (let i = 0; i < values.length; i++) {
       const v = values[i]
       const c = typeof v === 'string' ? parseCidr(v.trim()) : undefined
-      if (!c || typeof v !== 'string' || !v.includes('/')) return fail('rule/invalid-cidr', `'${String(v)}' is not a CIDR network (like 10.0.0.0/8 or fe80::/10)`, valueAt(i))
+      if (!c || typeof v !== 'string' || !v.includes('/'))
+        return fail(
+          'rule/invalid-cidr',
+          `'${String(v)}' is not a CIDR network (like 10.0.0.0/8 or fe80::/10)`,
+          valueAt(i),
+        )
       nodes.push({ kind: 'Cidr', field, cidr: v.trim(), family: c.family, ...withAt(i) })
     }
     return combine(nodes)
@@ -292,7 +429,8 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     const nodes: Node[] = []
     for (let i = 0; i < values.length; i++) {
       let v = values[i]
-      if (typeof v !== 'string') return fail('rule/value-type', `'|re' needs a string, not ${JSON.stringify(v)}`, valueAt(i))
+      if (typeof v !== 'string')
+        return fail('rule/value-type', `'|re' needs a string, not ${JSON.stringify(v)}`, valueAt(i))
       const flags = { i: mods.includes('i'), m: mods.includes('m'), s: mods.includes('s') }
       // PCRE's leading inline flags, `(?i)` and the like, become the node's flags: JavaScript and
       // several targets have no inline flags. Anywhere else they are refused below.
@@ -302,11 +440,19 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
         v = v.slice(inline[0].length)
       }
       if (/\(\?[a-zA-Z]*[-:)]/.test(v.replace(/\\./g, '')) && !/\(\?[:=!<]/.test(v.replace(/\\./g, '')))
-        return fail('rule/unsupported-regex', 'inline regex flags are supported only at the start of the expression', valueAt(i))
+        return fail(
+          'rule/unsupported-regex',
+          'inline regex flags are supported only at the start of the expression',
+          valueAt(i),
+        )
       try {
         new RegExp(v, (flags.i ? 'i' : '') + (flags.m ? 'm' : '') + (flags.s ? 's' : ''))
       } catch (e) {
-        return fail('rule/invalid-regex', `rulesmith cannot read this regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`, valueAt(i))
+        return fail(
+          'rule/invalid-regex',
+          `rulesmith cannot read this regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          valueAt(i),
+        )
       }
       nodes.push({ kind: 'Regex', field, source: v, flags, ...withAt(i) })
     }
@@ -317,7 +463,8 @@ function buildField(field: string, mods: string[], values: Scalar[], keyPath: Pa
     const nodes: Node[] = []
     for (let i = 0; i < values.length; i++) {
       const v = values[i]
-      if (typeof v !== 'string' || v === '') return fail('rule/value-type', `'|fieldref' needs a field name, not ${JSON.stringify(v)}`, valueAt(i))
+      if (typeof v !== 'string' || v === '')
+        return fail('rule/value-type', `'|fieldref' needs a field name, not ${JSON.stringify(v)}`, valueAt(i))
       nodes.push({ kind: 'FieldRef', field, ref: v, cased, ...withAt(i) })
     }
     const node = combine(nodes)
@@ -362,7 +509,8 @@ function transformValue(
   placeholders: Readonly<Record<string, readonly string[]>> | undefined,
 ): Pattern[] | undefined {
   const text = typeof value === 'string' ? value : String(value)
-  if (mods.length === 0 || (mods.length === 1 && mods[0] === 'cased')) return [typeof value === 'string' ? parsePattern(text) : [{ kind: 'lit', text }]]
+  if (mods.length === 0 || (mods.length === 1 && mods[0] === 'cased'))
+    return [typeof value === 'string' ? parsePattern(text) : [{ kind: 'lit', text }]]
   let patterns: Pattern[]
   if (mods.includes('expand')) {
     const expanded = expandPlaceholders(text, placeholders)
@@ -380,15 +528,21 @@ function transformValue(
       const out: Pattern[] = []
       for (const p of patterns) {
         const variants = windash(p)
-        if (!variants) return fail('rule/value-too-complex', `'|windash' on '${patternToSigma(p)}' makes too many variants`)
+        if (!variants)
+          return fail('rule/value-too-complex', `'|windash' on '${patternToSigma(p)}' makes too many variants`)
         out.push(...variants)
       }
       patterns = out
     } else if (kind === 'utf16' || kind === 'encoding') {
-      const literal = (p: Pattern) => (p.every((s) => s.kind === 'lit') ? p.map((s) => (s.kind === 'lit' ? s.text : '')).join('') : undefined)
+      const literal = (p: Pattern) =>
+        p.every((s) => s.kind === 'lit') ? p.map((s) => (s.kind === 'lit' ? s.text : '')).join('') : undefined
       if (!bytes) {
         const texts = patterns.map(literal)
-        if (texts.some((t) => t === undefined)) return fail('rule/modifier-conflict', `'|${m}' needs a value without wildcards (escape a literal * or ? as \\* or \\?)`)
+        if (texts.some((t) => t === undefined))
+          return fail(
+            'rule/modifier-conflict',
+            `'|${m}' needs a value without wildcards (escape a literal * or ? as \\* or \\?)`,
+          )
         if (kind === 'utf16') {
           bytes = texts.map((t) => encodeUtf16(t!, m as Encoding))
           continue
@@ -405,7 +559,9 @@ function transformValue(
         patterns = bytes.map((b) => [{ kind: 'lit', text: bytesToText(b) }])
         bytes = undefined
       }
-      patterns = patterns.map((p) => normalize(m === 'contains' ? [ANY, ...p, ANY] : m === 'startswith' ? [...p, ANY] : [ANY, ...p]))
+      patterns = patterns.map((p) =>
+        normalize(m === 'contains' ? [ANY, ...p, ANY] : m === 'startswith' ? [...p, ANY] : [ANY, ...p]),
+      )
     }
   }
   if (bytes) patterns = bytes.map((b) => [{ kind: 'lit', text: bytesToText(b) }])
@@ -422,7 +578,10 @@ function transformValue(
  * `%name%` placeholders with their values (spec, "Placeholders"): `\%` keeps a literal percent.
  * Returns the patterns, or a message naming the placeholder that has no value.
  */
-function expandPlaceholders(text: string, placeholders: Readonly<Record<string, readonly string[]>> | undefined): Pattern[] | string {
+function expandPlaceholders(
+  text: string,
+  placeholders: Readonly<Record<string, readonly string[]>> | undefined,
+): Pattern[] | string {
   const parts: Array<string | { name: string }> = []
   let buf = ''
   for (let i = 0; i < text.length; i++) {
@@ -451,7 +610,8 @@ function expandPlaceholders(text: string, placeholders: Readonly<Record<string, 
       continue
     }
     const values = placeholders?.[part.name]
-    if (!values || values.length === 0) return `placeholder %${part.name}% has no value; give its values in .rulesmith.yml under placeholders: (name: [values])`
+    if (!values || values.length === 0)
+      return `placeholder %${part.name}% has no value; give its values in .rulesmith.yml under placeholders: (name: [values])`
     results = results.flatMap((r) => values.map((v) => r + v))
   }
   return results.map(parsePattern)

@@ -53,12 +53,20 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
     return { rules, others, diagnostics }
   }
   const nonEmpty = documents.filter((d) => d.value !== null && d.value !== undefined)
-  if (nonEmpty.length === 0) diagnostics.push(error('yaml/empty', 'the file holds no YAML document', { line: 0, col: 0 }, file))
+  if (nonEmpty.length === 0)
+    diagnostics.push(error('yaml/empty', 'the file holds no YAML document', { line: 0, col: 0 }, file))
   const legacy = nonEmpty.find((d) => isMap(d.value) && 'action' in d.value)
   if (legacy) {
     // The whole file is one Sigma v1 collection: its other documents are fragments, not rules.
     const v = legacy.value as Record<string, unknown>
-    diagnostics.push(error('rule/legacy-collection', `'action: ${String(v['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`, legacy.locate(['action'])?.key ?? legacy.at, file))
+    diagnostics.push(
+      error(
+        'rule/legacy-collection',
+        `'action: ${String(v['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`,
+        legacy.locate(['action'])?.key ?? legacy.at,
+        file,
+      ),
+    )
     return { rules, others, diagnostics }
   }
   for (const doc of nonEmpty) {
@@ -68,7 +76,14 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
       continue
     }
     if ('action' in value) {
-      diagnostics.push(error('rule/legacy-collection', `'action: ${String(value['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`, doc.locate(['action'])?.key ?? doc.at, file))
+      diagnostics.push(
+        error(
+          'rule/legacy-collection',
+          `'action: ${String(value['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`,
+          doc.locate(['action'])?.key ?? doc.at,
+          file,
+        ),
+      )
       continue
     }
     if ('correlation' in value) {
@@ -94,27 +109,77 @@ function meta(value: Record<string, unknown>): { title?: string; id?: string } {
   }
 }
 
-function checkOther(value: Record<string, unknown>, doc: YamlDocument, file: string, kind: 'correlation' | 'filter'): Diagnostic[] {
+function checkOther(
+  value: Record<string, unknown>,
+  doc: YamlDocument,
+  file: string,
+  kind: 'correlation' | 'filter',
+): Diagnostic[] {
   const out: Diagnostic[] = []
   const body = value[kind]
   if (kind === 'correlation') {
-    const types = ['event_count', 'value_count', 'temporal', 'temporal_ordered', 'value_sum', 'value_avg', 'value_percentile']
+    const types = [
+      'event_count',
+      'value_count',
+      'temporal',
+      'temporal_ordered',
+      'value_sum',
+      'value_avg',
+      'value_percentile',
+    ]
     if (!isMap(body) || !types.includes(String(body['type'])))
-      out.push(error('rule/correlation-type', `correlation.type must be one of ${types.join(', ')}`, doc.locate(['correlation'])?.value ?? doc.at, file))
+      out.push(
+        error(
+          'rule/correlation-type',
+          `correlation.type must be one of ${types.join(', ')}`,
+          doc.locate(['correlation'])?.value ?? doc.at,
+          file,
+        ),
+      )
     else if (!Array.isArray(body['rules']) || body['rules'].length === 0)
-      out.push(error('rule/correlation-rules', 'correlation.rules must list the ids or names of the rules it correlates', doc.locate(['correlation'])?.value, file))
+      out.push(
+        error(
+          'rule/correlation-rules',
+          'correlation.rules must list the ids or names of the rules it correlates',
+          doc.locate(['correlation'])?.value,
+          file,
+        ),
+      )
   } else if (!isMap(body) || !Array.isArray(body['rules'])) {
-    out.push(error('rule/filter-rules', 'filter.rules must list the ids or names of the rules it applies to', doc.locate(['filter'])?.value ?? doc.at, file))
+    out.push(
+      error(
+        'rule/filter-rules',
+        'filter.rules must list the ids or names of the rules it applies to',
+        doc.locate(['filter'])?.value ?? doc.at,
+        file,
+      ),
+    )
   }
-  out.push(warning(`rule/${kind}-not-compiled`, `${kind} documents are recognised but not compiled by rulesmith`, doc.at, file))
+  out.push(
+    warning(
+      `rule/${kind}-not-compiled`,
+      `${kind} documents are recognised but not compiled by rulesmith`,
+      doc.at,
+      file,
+    ),
+  )
   return out
 }
 
-function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: string, options: LoadOptions, diagnostics: Diagnostic[]): Rule | undefined {
+function loadRule(
+  value: Record<string, unknown>,
+  doc: YamlDocument,
+  file: string,
+  options: LoadOptions,
+  diagnostics: Diagnostic[],
+): Rule | undefined {
   const before = diagnostics.length
-  for (const e of schemaCheck(value)) diagnostics.push(misplacedCondition(e, value, doc, file) ?? schemaDiagnostic(e, doc, file))
+  for (const e of schemaCheck(value))
+    diagnostics.push(misplacedCondition(e, value, doc, file) ?? schemaDiagnostic(e, doc, file))
   diagnostics.push(...checkMetadata(value, doc, file))
-  const schemaOk = !diagnostics.slice(before).some((d) => d.severity === 'error' && (d.code === 'rule/schema' || d.code === 'rule/misplaced-condition'))
+  const schemaOk = !diagnostics
+    .slice(before)
+    .some((d) => d.severity === 'error' && (d.code === 'rule/schema' || d.code === 'rule/misplaced-condition'))
   if (!schemaOk) return undefined
   const detection = buildDetection(value['detection'] as Record<string, unknown>, {
     doc,
@@ -128,7 +193,8 @@ function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: strin
     const v = value[k]
     return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []
   }
-  const opt = <K extends string>(k: K, v: string | undefined) => (v === undefined ? {} : ({ [k]: v } as Record<K, string>))
+  const opt = <K extends string>(k: K, v: string | undefined) =>
+    v === undefined ? {} : ({ [k]: v } as Record<K, string>)
   const idAt = doc.locate(['id'])?.value
   return {
     file,
@@ -155,16 +221,37 @@ function loadRule(value: Record<string, unknown>, doc: YamlDocument, file: strin
 }
 
 /** `condition` indented one level too deep lands inside a search identifier: say so. */
-function misplacedCondition(e: ErrorObject, value: Record<string, unknown>, doc: YamlDocument, file: string): Diagnostic | undefined {
-  if (e.keyword !== 'required' || e.instancePath !== '/detection' || (e.params as { missingProperty?: string }).missingProperty !== 'condition') return undefined
+function misplacedCondition(
+  e: ErrorObject,
+  value: Record<string, unknown>,
+  doc: YamlDocument,
+  file: string,
+): Diagnostic | undefined {
+  if (
+    e.keyword !== 'required' ||
+    e.instancePath !== '/detection' ||
+    (e.params as { missingProperty?: string }).missingProperty !== 'condition'
+  )
+    return undefined
   const detection = value['detection'] as Record<string, unknown>
-  const holder = Object.keys(detection).find((k) => isMap(detection[k]) && 'condition' in (detection[k] as Record<string, unknown>))
+  const holder = Object.keys(detection).find(
+    (k) => isMap(detection[k]) && 'condition' in (detection[k] as Record<string, unknown>),
+  )
   if (!holder) return undefined
-  return error('rule/misplaced-condition', `'condition' is indented inside '${holder}'; it must be a key of detection, at the same indentation as '${holder}'`, doc.locate(['detection', holder, 'condition'])?.key ?? doc.at, file)
+  return error(
+    'rule/misplaced-condition',
+    `'condition' is indented inside '${holder}'; it must be a key of detection, at the same indentation as '${holder}'`,
+    doc.locate(['detection', holder, 'condition'])?.key ?? doc.at,
+    file,
+  )
 }
 
 function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diagnostic {
-  const path = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~')).map((p) => (/^\d+$/.test(p) ? Number(p) : p))
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
   const where = path.length ? path.join('.') : 'the rule'
   const loc = doc.locate(path)
   const params = e.params as Record<string, unknown>
@@ -232,7 +319,18 @@ export function loadFile(file: string, options: LoadOptions = {}): Loaded {
   try {
     text = readFileSync(file, 'utf8')
   } catch (e) {
-    return { rules: [], others: [], diagnostics: [error('io/unreadable', `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`, undefined, file)] }
+    return {
+      rules: [],
+      others: [],
+      diagnostics: [
+        error(
+          'io/unreadable',
+          `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+          undefined,
+          file,
+        ),
+      ],
+    }
   }
   return loadRuleText(text, file, options)
 }
@@ -267,18 +365,32 @@ export function crossFileChecks(rules: readonly RuleIdentity[], others: readonly
   const out: Diagnostic[] = []
   const byId = new Map<string, { file: string; at: Pos }>()
   const byTitle = new Map<string, { file: string; at: Pos }>()
-  const all: Array<{ doc: RuleIdentity; rule: boolean }> = [...rules.map((doc) => ({ doc, rule: true })), ...others.map((doc) => ({ doc, rule: false }))]
+  const all: Array<{ doc: RuleIdentity; rule: boolean }> = [
+    ...rules.map((doc) => ({ doc, rule: true })),
+    ...others.map((doc) => ({ doc, rule: false })),
+  ]
   for (const { doc: r, rule } of all) {
     const idAt = r.idAt ?? r.at
     if (r.id) {
       const first = byId.get(r.id)
-      if (first) out.push(error('rule/duplicate-id', `id ${r.id} is also used by ${first.file}:${first.at.line + 1}`, idAt, r.file))
+      if (first)
+        out.push(
+          error('rule/duplicate-id', `id ${r.id} is also used by ${first.file}:${first.at.line + 1}`, idAt, r.file),
+        )
       else byId.set(r.id, { file: r.file, at: idAt })
     }
     if (rule && r.title) {
       const key = r.title.toLowerCase()
       const first = byTitle.get(key)
-      if (first) out.push(warning('rule/duplicate-title', `title '${r.title}' is also used by ${first.file}:${first.at.line + 1}`, r.at, r.file))
+      if (first)
+        out.push(
+          warning(
+            'rule/duplicate-title',
+            `title '${r.title}' is also used by ${first.file}:${first.at.line + 1}`,
+            r.at,
+            r.file,
+          ),
+        )
       else byTitle.set(key, { file: r.file, at: r.at })
     }
   }

@@ -49,7 +49,10 @@ export const WINDASH = ['-', '/', '\u2013', '\u2014', '\u2015'] as const
  * holding one of them may hold any of them, independently.
  */
 export function windash(pattern: Pattern, limit = 4096): Pattern[] | undefined {
-  const places = pattern.reduce((n, s) => n + (s.kind === 'lit' ? [...s.text].filter((c) => (WINDASH as readonly string[]).includes(c)).length : 0), 0)
+  const places = pattern.reduce(
+    (n, s) => n + (s.kind === 'lit' ? [...s.text].filter((c) => (WINDASH as readonly string[]).includes(c)).length : 0),
+    0,
+  )
   if (places === 0) return [pattern]
   if (WINDASH.length ** places > limit) return undefined
   let results: Segment[][] = [[]]
@@ -60,7 +63,9 @@ export function windash(pattern: Pattern, limit = 4096): Pattern[] | undefined {
     }
     let texts = ['']
     for (const ch of s.text) {
-      texts = (WINDASH as readonly string[]).includes(ch) ? texts.flatMap((t) => WINDASH.map((d) => t + d)) : texts.map((t) => t + ch)
+      texts = (WINDASH as readonly string[]).includes(ch)
+        ? texts.flatMap((t) => WINDASH.map((d) => t + d))
+        : texts.map((t) => t + ch)
     }
     results = results.flatMap((r) => texts.map((t) => [...r, lit(t)]))
   }

@@ -51,7 +51,8 @@ export class LineIndex {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1)
   }
   pos(offset: number): Pos {
-    let lo = 0, hi = this.starts.length - 1
+    let lo = 0,
+      hi = this.starts.length - 1
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1
       if (this.starts[mid]! <= offset) lo = mid
@@ -66,25 +67,32 @@ function skipSpace(text: string, i: number): number {
   for (;;) {
     const c = text[i]
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') i++
-    else if (c === '#') { while (i < text.length && text[i] !== '\n') i++ }
-    else return i
+    else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++
+    } else return i
   }
 }
 
 function styleAt(text: string, i: number): Located['style'] {
   switch (text[i]) {
-    case "'": return 'single'
-    case '"': return 'double'
-    case '|': return 'literal'
-    case '>': return 'folded'
-    default: return 'plain'
+    case "'":
+      return 'single'
+    case '"':
+      return 'double'
+    case '|':
+      return 'literal'
+    case '>':
+      return 'folded'
+    default:
+      return 'plain'
   }
 }
 
 /** Collapse js-yaml's nested open/close pairs that wrap one and the same value. */
 function collapse(node: Built): Built {
   let n = node
-  while (n.children.length === 1 && n.children[0]!.result === n.result && n.children[0]!.kind === n.kind) n = n.children[0]!
+  while (n.children.length === 1 && n.children[0]!.result === n.result && n.children[0]!.kind === n.kind)
+    n = n.children[0]!
   const children = n.children
   for (let i = 0; i < children.length; i++) children[i] = collapse(children[i]!)
   if (node.start > n.start) n.start = node.start

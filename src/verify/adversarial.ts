@@ -34,7 +34,17 @@ function swapCase(s: string): string {
 }
 
 function variantsOfText(base: string): string[] {
-  const out = [base, base.toUpperCase(), base.toLowerCase(), swapCase(base), base + 'x', 'x' + base, base.slice(1), base.slice(0, -1), ` ${base} `]
+  const out = [
+    base,
+    base.toUpperCase(),
+    base.toLowerCase(),
+    swapCase(base),
+    base + 'x',
+    'x' + base,
+    base.slice(1),
+    base.slice(0, -1),
+    ` ${base} `,
+  ]
   if (base.length > 2) out.push(base.slice(0, 1) + base.slice(2)) // one character dropped inside
   // Non-ASCII look-alikes: an accented letter in place of an ASCII one, and its case pair.
   out.push(base.replace(/e/i, 'é'), base.replace(/e/i, 'É'))
@@ -58,7 +68,10 @@ function valuesForPattern(pattern: Pattern): string[] {
 
 function valuesForRegex(source: string): string[] {
   // Literal runs of the expression, case-flipped and with neighbours: enough to hit and miss.
-  const literals = source.replace(/\\[dswDSW]/g, ' ').split(/[\\^$.*+?()[\]{}|]+/).filter((s) => s.length > 1)
+  const literals = source
+    .replace(/\\[dswDSW]/g, ' ')
+    .split(/[\\^$.*+?()[\]{}|]+/)
+    .filter((s) => s.length > 1)
   const out = new Set<string>(['', 'abc', 'ABC', '0', 'a\nb'])
   for (const l of literals.slice(0, 4)) for (const v of variantsOfText(l)) out.add(v)
   if (literals.length > 1) out.add(literals.join(''))
@@ -72,7 +85,16 @@ function valuesForCidr(cidr: string): string[] {
     const n = Number(c.network)
     const ip = (x: number) => [24, 16, 8, 0].map((b) => (x >>> b) & 255).join('.')
     const size = 2 ** (32 - c.prefix)
-    return [ip(n), ip(n + size - 1), ip((n + size) >>> 0), ip((n - 1) >>> 0), `0${ip(n)}`, '::ffff:' + ip(n), 'not an ip', '']
+    return [
+      ip(n),
+      ip(n + size - 1),
+      ip((n + size) >>> 0),
+      ip((n - 1) >>> 0),
+      `0${ip(n)}`,
+      '::ffff:' + ip(n),
+      'not an ip',
+      '',
+    ]
   }
   return ['::1', 'fe80::1', '2001:db8::1', 'FE80::ABCD', '10.0.0.1', 'fe80::1%eth0', '']
 }

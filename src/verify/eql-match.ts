@@ -71,7 +71,10 @@ export function luceneMatches(source: string, value: string, insensitive: boolea
 class LuceneToJs {
   private readonly cps: string[]
   private i = 0
-  constructor(source: string, private readonly insensitive: boolean) {
+  constructor(
+    source: string,
+    private readonly insensitive: boolean,
+  ) {
     this.cps = [...source]
   }
 

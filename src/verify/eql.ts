@@ -93,7 +93,7 @@ function fieldType(schema: Schema, field: FieldRef): FieldType | undefined {
 
 function compare(e: Extract<Expr, { kind: 'compare' }>, rec: MappedEvent, schema: Schema): Truth {
   const mapped = fieldType(schema, e.field)
-  const values = mapped === undefined ? [] : rec.values.get(e.field.name) ?? []
+  const values = mapped === undefined ? [] : (rec.values.get(e.field.name) ?? [])
   const only = e.values.length === 1 ? e.values[0]! : undefined
   if (only?.type === 'null' && (e.op === '==' || e.op === '!=')) {
     // E1 "Check if a field exists": `== null` holds when the field has no value.
@@ -142,7 +142,12 @@ function compare(e: Extract<Expr, { kind: 'compare' }>, rec: MappedEvent, schema
     case '>=': {
       if (type !== 'long' || only?.type !== 'number') throw new QueryError(`${e.op} on the ${type} field ${fieldName}`)
       const n = only.value
-      const test = { '<': (x: number) => x < n, '<=': (x: number) => x <= n, '>': (x: number) => x > n, '>=': (x: number) => x >= n }[e.op]
+      const test = {
+        '<': (x: number) => x < n,
+        '<=': (x: number) => x <= n,
+        '>': (x: number) => x > n,
+        '>=': (x: number) => x >= n,
+      }[e.op]
       return anyValue(values, (v) => typeof v === 'number' && test(v))
     }
   }
@@ -210,16 +215,30 @@ const verifyError = (code: string, message: string, rule: Rule): Diagnostic => (
   target: 'eql',
 })
 
-export async function verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
+export async function verify(
+  query: string,
+  rule: Rule,
+  events: readonly JsonEvent[],
+  options?: TargetOptions,
+): Promise<Verified> {
   const parsed = parseEql(query)
   if (!parsed.query) {
-    return { diagnostics: parsed.errors.map((e) => verifyError('verify/parse', `eql: cannot parse the query at offset ${e.offset}: ${e.message}`, rule)) }
+    return {
+      diagnostics: parsed.errors.map((e) =>
+        verifyError('verify/parse', `eql: cannot parse the query at offset ${e.offset}: ${e.message}`, rule),
+      ),
+    }
   }
   const loaded = loadEnvironment(options)
   if (!loaded.env) return { diagnostics: loaded.diagnostics }
   const env = loaded.env
   const source = resolveLogSource(rule.logsource, env)
-  if (!source) return { diagnostics: [verifyError('verify/logsource', 'eql: the rule has no eql log source to map its events into', rule)] }
+  if (!source)
+    return {
+      diagnostics: [
+        verifyError('verify/logsource', 'eql: the rule has no eql log source to map its events into', rule),
+      ],
+    }
   const q = parsed.query
   try {
     const unrepresentable: number[] = []
@@ -228,8 +247,14 @@ export async function verify(query: string, rule: Rule, events: readonly JsonEve
       if (rec.inexact.length > 0) unrepresentable.push(i)
       return inCategory(q, rec) && evaluate(q.condition, rec, env.schema) === true
     })
-    const diagnostics = unrepresentable.map((i) =>
-      ({ ...verifyError('verify/unrepresentable-event', `eql: event ${i}: Elasticsearch would not hold ${mapEvent(events[i]!, rule, source, env).inexact.join(', ')} as written (coerced or rejected by the field's type)`, rule), severity: 'warning' as const }))
+    const diagnostics = unrepresentable.map((i) => ({
+      ...verifyError(
+        'verify/unrepresentable-event',
+        `eql: event ${i}: Elasticsearch would not hold ${mapEvent(events[i]!, rule, source, env).inexact.join(', ')} as written (coerced or rejected by the field's type)`,
+        rule,
+      ),
+      severity: 'warning' as const,
+    }))
     return { matches, unrepresentable, diagnostics }
   } catch (e) {
     if (e instanceof QueryError || e instanceof LuceneSyntaxError || e instanceof SyntaxError) {

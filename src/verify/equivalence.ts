@@ -28,7 +28,8 @@ export async function checkEquivalence(
 ): Promise<Equivalence> {
   const expected = events.map((e) => evaluate(rule.detection, e))
   const compiled = backend.compile(rule, options)
-  if (compiled.query === undefined) return { expected, mismatches: [], unrepresentable: [], diagnostics: compiled.diagnostics }
+  if (compiled.query === undefined)
+    return { expected, mismatches: [], unrepresentable: [], diagnostics: compiled.diagnostics }
   const verified = await verifier.verify(compiled.query, rule, events, options)
   const diagnostics = [...compiled.diagnostics, ...verified.diagnostics]
   const unrepresentable = verified.unrepresentable ?? []

@@ -34,9 +34,16 @@ function globalState(variant: string): Kusto {
   let g = globals.get(variant)
   if (!g) {
     const K = load()
-    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as { tables: Record<string, Record<string, string>> }
+    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as {
+      tables: Record<string, Record<string, string>>
+    }
     const tables = Object.entries(doc.tables).map(([name, columns]) => {
-      const schema = '(' + Object.entries(columns).map(([c, t]) => `${c}:${t}`).join(', ') + ')'
+      const schema =
+        '(' +
+        Object.entries(columns)
+          .map(([c, t]) => `${c}:${t}`)
+          .join(', ') +
+        ')'
       return new K.Symbols.TableSymbol.$ctor7(name, schema, null)
     })
     const db = new K.Symbols.DatabaseSymbol.ctor(variant, tables)
@@ -57,10 +64,23 @@ export async function checkKql(query: string, variant = 'defender'): Promise<Dia
   try {
     globals = globalState(variant)
   } catch (e) {
-    return [{ code: 'target/kql-parser', severity: 'error', target: 'kql', message: `kql has no schema for the family "${variant}": ${(e as Error).message.split('\n')[0]}` }]
+    return [
+      {
+        code: 'target/kql-parser',
+        severity: 'error',
+        target: 'kql',
+        message: `kql has no schema for the family "${variant}": ${(e as Error).message.split('\n')[0]}`,
+      },
+    ]
   }
   const code = K.KustoCode.ParseAndAnalyze(query, globals)
-  const diags = (globalThis as any).Bridge.toArray(code.GetDiagnostics()) as Array<{ Severity: string; Code: string; Message: string; Start: number; End: number }>
+  const diags = (globalThis as any).Bridge.toArray(code.GetDiagnostics()) as Array<{
+    Severity: string
+    Code: string
+    Message: string
+    Start: number
+    End: number
+  }>
   return diags
     .filter((d) => d.Severity === 'Error')
     .map((d) => {

@@ -59,12 +59,18 @@ function compareNumbers(op: string, a: number | null, b: number | null): Truth {
     return null
   }
   switch (op) {
-    case '==': return a === b
-    case '!=': return a !== b
-    case '<': return a < b
-    case '<=': return a <= b
-    case '>': return a > b
-    case '>=': return a >= b
+    case '==':
+      return a === b
+    case '!=':
+      return a !== b
+    case '<':
+      return a < b
+    case '<=':
+      return a <= b
+    case '>':
+      return a > b
+    case '>=':
+      return a >= b
   }
   throw new VerifyError(`the operator ${op} does not apply to numbers`)
 }
@@ -96,7 +102,7 @@ function ipv4InRange(ip: Value, range: Value): Truth {
   const prefix = slash < 0 ? 32 : /^\d{1,2}$/.test(range.slice(slash + 1)) ? Number(range.slice(slash + 1)) : NaN
   if (a === undefined || net === undefined || !(prefix >= 0 && prefix <= 32)) return null
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
-  return ((a & mask) >>> 0) === ((net & mask) >>> 0)
+  return (a & mask) >>> 0 === (net & mask) >>> 0
 }
 
 function ipv4(text: string): number | undefined {
@@ -152,8 +158,10 @@ function ipv6(text: string): bigint | undefined {
 
 function evalTerm(t: KTerm, row: KqlRecord): Value {
   switch (t.k) {
-    case 'str': return t.value
-    case 'num': return t.value
+    case 'str':
+      return t.value
+    case 'num':
+      return t.value
     case 'col': {
       if (!Object.prototype.hasOwnProperty.call(row, t.name)) throw new VerifyError(`unknown column ${t.name}`)
       return row[t.name]!
@@ -165,15 +173,29 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
       }
       switch (t.fn) {
         // https://learn.microsoft.com/kusto/query/isempty-function: true for "" and for null.
-        case 'isempty': arity(1); return args[0] === '' || args[0] === null
-        case 'isnotempty': arity(1); return !(args[0] === '' || args[0] === null)
+        case 'isempty':
+          arity(1)
+          return args[0] === '' || args[0] === null
+        case 'isnotempty':
+          arity(1)
+          return !(args[0] === '' || args[0] === null)
         // https://learn.microsoft.com/kusto/query/isnull-function
-        case 'isnull': arity(1); return args[0] === null
-        case 'isnotnull': arity(1); return args[0] !== null
+        case 'isnull':
+          arity(1)
+          return args[0] === null
+        case 'isnotnull':
+          arity(1)
+          return args[0] !== null
         // https://learn.microsoft.com/kusto/query/tostring-function: null → "".
-        case 'tostring': arity(1); return args[0] === null ? '' : String(args[0])
-        case 'ipv4_is_in_range': arity(2); return ipv4InRange(args[0]!, args[1]!)
-        case 'ipv6_is_in_range': arity(2); return ipv6InRange(args[0]!, args[1]!)
+        case 'tostring':
+          arity(1)
+          return args[0] === null ? '' : String(args[0])
+        case 'ipv4_is_in_range':
+          arity(2)
+          return ipv4InRange(args[0]!, args[1]!)
+        case 'ipv6_is_in_range':
+          arity(2)
+          return ipv6InRange(args[0]!, args[1]!)
       }
       throw new VerifyError(`the function ${t.fn}() is outside the verified subset`)
     }
@@ -209,11 +231,13 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
       const v = evalExpr(e.item, row)
       return v === null ? null : !v
     }
-    case 'term': return truth(evalTerm(e.term, row))
+    case 'term':
+      return truth(evalTerm(e.term, row))
     case 'regex': {
       const s = evalTerm(e.left, row)
       const p = evalTerm(e.pattern, row)
-      if (typeof s !== 'string' || typeof p !== 'string') throw new VerifyError('matches regex takes a string on each side')
+      if (typeof s !== 'string' || typeof p !== 'string')
+        throw new VerifyError('matches regex takes a string on each side')
       // RE2 search, unanchored (https://learn.microsoft.com/kusto/query/matches-regex-operator).
       return re2(p).matcher(s).find()
     }
@@ -223,7 +247,8 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
       const neg = e.op.startsWith('!')
       const ci = e.op.endsWith('~')
       if (typeof left === 'string') {
-        if (!list.every((v): v is string => typeof v === 'string')) throw new VerifyError(`${e.op} mixes a string with non-strings`)
+        if (!list.every((v): v is string => typeof v === 'string'))
+          throw new VerifyError(`${e.op} mixes a string with non-strings`)
         const eq = ci ? STRING_OPS['=~']! : STRING_OPS['==']!
         const hit = list.some((v) => eq(left, v))
         return neg ? !hit : hit
@@ -242,7 +267,9 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
         return compareNumbers(e.op, a, b)
       }
       // Kusto is strongly typed: a string column against a number literal is an error, not a match.
-      throw new VerifyError(`the operator ${e.op} compares a ${a === null ? 'null' : typeof a} with a ${b === null ? 'null' : typeof b}`)
+      throw new VerifyError(
+        `the operator ${e.op} compares a ${a === null ? 'null' : typeof a} with a ${b === null ? 'null' : typeof b}`,
+      )
     }
   }
 }
@@ -250,17 +277,33 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
 export const verifier: Verifier = {
   id: 'kql',
   async verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
-    const diag = (code: string, message: string): Diagnostic => ({ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'kql' })
+    const diag = (code: string, message: string): Diagnostic => ({
+      code,
+      severity: 'error',
+      message,
+      file: rule.file,
+      at: rule.at,
+      target: 'kql',
+    })
     const parsed = parseKql(query)
     if (!parsed.query) {
-      return { diagnostics: parsed.errors.map((e) => diag('verify/parse', `kql: cannot parse the query at offset ${e.offset}: ${e.message}`)) }
+      return {
+        diagnostics: parsed.errors.map((e) =>
+          diag('verify/parse', `kql: cannot parse the query at offset ${e.offset}: ${e.message}`),
+        ),
+      }
     }
     const r = kqlEnv(options)
     if (!r.env) return { diagnostics: [diag('config/pipeline', r.error)] }
     const ls = resolveLogsource(r.env, rule.logsource)
-    if (!ls) return { diagnostics: [diag('verify/logsource', 'kql: the rule\'s log source has no table in this environment')] }
+    if (!ls)
+      return { diagnostics: [diag('verify/logsource', "kql: the rule's log source has no table in this environment")] }
     if (parsed.query.table !== ls.table) {
-      return { diagnostics: [diag('verify/table', `kql: the query reads ${parsed.query.table}, the log source's table is ${ls.table}`)] }
+      return {
+        diagnostics: [
+          diag('verify/table', `kql: the query reads ${parsed.query.table}, the log source's table is ${ls.table}`),
+        ],
+      }
     }
     const matches: boolean[] = []
     const unrepresentable: number[] = []
@@ -271,7 +314,13 @@ export const verifier: Verifier = {
         // No row of the table looks like this event: its answer proves nothing either way.
         unrepresentable.push(i)
         matches.push(false)
-        diagnostics.push({ ...diag('verify/unrepresentable-event', `kql: event ${i} cannot be a row of ${ls.table}: ${m.unrepresentable}`), severity: 'warning' })
+        diagnostics.push({
+          ...diag(
+            'verify/unrepresentable-event',
+            `kql: event ${i} cannot be a row of ${ls.table}: ${m.unrepresentable}`,
+          ),
+          severity: 'warning',
+        })
         continue
       }
       try {

@@ -23,7 +23,8 @@ const compiled = new Map<string, RegExp>()
 function compile(pattern: string): RegExp {
   let re = compiled.get(pattern)
   if (re) return re
-  if (Buffer.byteLength(pattern, 'utf8') > REGEX_MAX_SIZE) throw new Error(`Invalid regex: longer than ${REGEX_MAX_SIZE} bytes`)
+  if (Buffer.byteLength(pattern, 'utf8') > REGEX_MAX_SIZE)
+    throw new Error(`Invalid regex: longer than ${REGEX_MAX_SIZE} bytes`)
   if (/\(\?<|\(\?[a-zA-Z]/.test(pattern)) throw new Error('Invalid regex: unsupported group syntax')
   let bytes = ''
   let inClass = false
@@ -38,7 +39,8 @@ function compile(pattern: string): RegExp {
       i++
       continue
     }
-    if (!inClass && c === '{' && !/^\{[0-9]+(,[0-9]*)?\}/.test(src.slice(i))) throw new Error('Invalid regex: bad repeat')
+    if (!inClass && c === '{' && !/^\{[0-9]+(,[0-9]*)?\}/.test(src.slice(i)))
+      throw new Error('Invalid regex: bad repeat')
     if (c === '[' && !inClass) {
       inClass = true
       bytes += c
@@ -75,7 +77,9 @@ export function regex_match(input: SqlValue, pattern: SqlValue, index: SqlValue)
 /** regex_split(input, pattern, index): the pieces between matches (empty pieces dropped, as osquery does). */
 export function regex_split(input: SqlValue, pattern: SqlValue, index: SqlValue): string | null {
   if (input === null || pattern === null || index === null) return null
-  const pieces = toBytes(textOf(input)).split(compile(textOf(pattern))).filter((p) => p !== '')
+  const pieces = toBytes(textOf(input))
+    .split(compile(textOf(pattern)))
+    .filter((p) => p !== '')
   const i = Math.trunc(Number(index))
   return i >= 0 && i < pieces.length ? fromBytes(pieces[i]!) : null
 }
@@ -100,7 +104,8 @@ function ipv6(text: string): bigint | undefined {
   const halves = head.split('::')
   if (halves.length > 2) return undefined
   const groups = (s: string) => (s === '' ? [] : s.split(':'))
-  const left = groups(halves[0]!), right = halves.length === 2 ? groups(halves[1]!) : []
+  const left = groups(halves[0]!),
+    right = halves.length === 2 ? groups(halves[1]!) : []
   const n = left.length + right.length
   if (halves.length === 1 ? n !== 8 : n > 7) return undefined
   let v = 0n

@@ -46,10 +46,16 @@ function createTable(table: Table): string {
  * would run here and fail in osquery: the verifier rejects it.
  */
 const OSQUERY_FUNCTIONS = new Set([
-  ...'abs changes char coalesce format glob hex ifnull iif instr last_insert_rowid length like likelihood likely lower ltrim max min nullif printf quote random randomblob replace round rtrim sign soundex sqlite_source_id sqlite_version substr substring total_changes trim typeof unhex unicode unlikely upper zeroblob'.split(' '),
+  ...'abs changes char coalesce format glob hex ifnull iif instr last_insert_rowid length like likelihood likely lower ltrim max min nullif printf quote random randomblob replace round rtrim sign soundex sqlite_source_id sqlite_version substr substring total_changes trim typeof unhex unicode unlikely upper zeroblob'.split(
+    ' ',
+  ),
   ...'date time datetime julianday unixepoch strftime avg count group_concat sum total'.split(' '),
-  ...'json json_array json_array_length json_extract json_insert json_object json_patch json_remove json_replace json_set json_type json_valid json_quote json_group_array json_group_object -> ->>'.split(' '),
-  ...'regex_match regex_split split inet_aton concat concat_ws in_cidr_block md5 sha1 sha256 community_id_v1 community_id_v1_strict to_base64 from_base64 conditional_to_base64 version_compare'.split(' '),
+  ...'json json_array json_array_length json_extract json_insert json_object json_patch json_remove json_replace json_set json_type json_valid json_quote json_group_array json_group_object -> ->>'.split(
+    ' ',
+  ),
+  ...'regex_match regex_split split inet_aton concat concat_ws in_cidr_block md5 sha1 sha256 community_id_v1 community_id_v1_strict to_base64 from_base64 conditional_to_base64 version_compare'.split(
+    ' ',
+  ),
   ...'sqrt acos asin atan cos sin tan cot exp log log10 power ceil floor degrees radians pi'.split(' '),
 ])
 
@@ -74,7 +80,7 @@ export const verifier: Verifier = {
     if (!loaded.env) return fail('verify/setup', loaded.error ?? 'invalid osquery environment', rule)
     const env = loaded.env
     const ls = resolveLogSource(env, rule.logsource)
-    if (!ls) return fail('verify/setup', 'no osquery table for the rule\'s log source', rule)
+    if (!ls) return fail('verify/setup', "no osquery table for the rule's log source", rule)
     const table = env.tables.get(ls.table)!
     const SQL = await sqlite()
     const db: Database = new SQL.Database()
@@ -83,7 +89,8 @@ export const verifier: Verifier = {
       registerOsqueryFunctions(db)
       db.run(createTable(table))
       // osquery runs one SELECT per scheduled query.
-      if (!/^\s*SELECT\s/i.test(query)) return fail('verify/parse', `not a SELECT statement: ${query.slice(0, 60)}`, rule)
+      if (!/^\s*SELECT\s/i.test(query))
+        return fail('verify/parse', `not a SELECT statement: ${query.slice(0, 60)}`, rule)
       let count = 0
       try {
         for (const s of db.iterateStatements(query)) {
@@ -93,7 +100,12 @@ export const verifier: Verifier = {
         if (count !== 1) return fail('verify/parse', `expected one SQL statement, found ${count}`, rule)
         stmt = db.prepare(query)
         const unknown = functionsCalled(db, query.replace(/;\s*$/, '')).filter((f) => !OSQUERY_FUNCTIONS.has(f))
-        if (unknown.length > 0) return fail('verify/parse', `osquery (SQLite 3.42 with osquery's functions) has no function ${unknown.join(', ')}`, rule)
+        if (unknown.length > 0)
+          return fail(
+            'verify/parse',
+            `osquery (SQLite 3.42 with osquery's functions) has no function ${unknown.join(', ')}`,
+            rule,
+          )
       } catch (e) {
         return fail('verify/parse', `SQLite rejects the query: ${(e as Error).message}`, rule)
       }
@@ -116,7 +128,10 @@ export const verifier: Verifier = {
         db.run(`DELETE FROM ${quote(table.name)}`)
         const cols = Object.keys(row.values)
         if (cols.length > 0)
-          db.run(`INSERT INTO ${quote(table.name)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`, cols.map((c) => row.values[c] ?? null))
+          db.run(
+            `INSERT INTO ${quote(table.name)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+            cols.map((c) => row.values[c] ?? null),
+          )
         else db.run(`INSERT INTO ${quote(table.name)} DEFAULT VALUES`)
         try {
           stmt.reset()

@@ -49,7 +49,8 @@ export function declaredRefusals(ruleFile: string): Readonly<Record<string, stri
 }
 
 /** The key a refusal is declared under: the bare target for its default variant. */
-export const refusalKey = (target: TargetId, options: TargetOptions): string => (options.variant ? `${target}/${options.variant}` : target)
+export const refusalKey = (target: TargetId, options: TargetOptions): string =>
+  options.variant ? `${target}/${options.variant}` : target
 
 export function readSampleTests(file: string): { tests?: SampleTests; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = []
@@ -60,24 +61,52 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
     return { diagnostics: [error('io/unreadable', `cannot read '${file}'`, undefined, file)] }
   }
   const { documents, error: yamlError } = parseYaml(text)
-  if (yamlError) return { diagnostics: [error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file)] }
+  if (yamlError)
+    return { diagnostics: [error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file)] }
   const doc = documents[0]
   const v = doc?.value
-  if (!doc || v === null || typeof v !== 'object' || Array.isArray(v)) return { diagnostics: [error('test/invalid', 'a tests file must be a YAML map with match:, nomatch: and optionally rule: and refused:', { line: 0, col: 0 }, file)] }
+  if (!doc || v === null || typeof v !== 'object' || Array.isArray(v))
+    return {
+      diagnostics: [
+        error(
+          'test/invalid',
+          'a tests file must be a YAML map with match:, nomatch: and optionally rule: and refused:',
+          { line: 0, col: 0 },
+          file,
+        ),
+      ],
+    }
   const raw = v as Record<string, unknown>
-  for (const k of Object.keys(raw)) if (!['rule', 'match', 'nomatch', 'refused'].includes(k)) diagnostics.push(error('test/invalid', `unknown key '${k}' (expected rule, match, nomatch, refused)`, doc.locate([k])?.key, file))
+  for (const k of Object.keys(raw))
+    if (!['rule', 'match', 'nomatch', 'refused'].includes(k))
+      diagnostics.push(
+        error(
+          'test/invalid',
+          `unknown key '${k}' (expected rule, match, nomatch, refused)`,
+          doc.locate([k])?.key,
+          file,
+        ),
+      )
   const events: SampleEvent[] = []
   for (const key of ['match', 'nomatch'] as const) {
     const list = raw[key]
     if (list === undefined) continue
     if (!Array.isArray(list)) {
-      diagnostics.push(error('test/invalid', `${key} must be a list of { name, event }`, doc.locate([key])?.value, file))
+      diagnostics.push(
+        error('test/invalid', `${key} must be a list of { name, event }`, doc.locate([key])?.value, file),
+      )
       continue
     }
     list.forEach((item, i) => {
       const at = doc.locate([key, i])?.value
       const it = item as Record<string, unknown> | null
-      if (!it || typeof it !== 'object' || typeof it['event'] !== 'object' || it['event'] === null || Array.isArray(it['event'])) {
+      if (
+        !it ||
+        typeof it !== 'object' ||
+        typeof it['event'] !== 'object' ||
+        it['event'] === null ||
+        Array.isArray(it['event'])
+      ) {
         diagnostics.push(error('test/invalid', `${key}[${i}] must have an event: map`, at, file))
         return
       }
@@ -93,17 +122,33 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
   const refused: Record<string, string> = {}
   const r = raw['refused']
   if (r !== undefined) {
-    if (r === null || typeof r !== 'object' || Array.isArray(r)) diagnostics.push(error('test/invalid', 'refused must be a map of target to reason', doc.locate(['refused'])?.value, file))
+    if (r === null || typeof r !== 'object' || Array.isArray(r))
+      diagnostics.push(
+        error('test/invalid', 'refused must be a map of target to reason', doc.locate(['refused'])?.value, file),
+      )
     else
       for (const [k, reason] of Object.entries(r)) {
         const [target, variant, extra] = k.split('/')
         if (!(TARGET_IDS as readonly string[]).includes(target!) || variant === '' || extra !== undefined)
-          diagnostics.push(error('test/invalid', `refused: '${k}' is not a target (${TARGET_IDS.join(', ')}) or target/variant`, doc.locate(['refused', k])?.key, file))
+          diagnostics.push(
+            error(
+              'test/invalid',
+              `refused: '${k}' is not a target (${TARGET_IDS.join(', ')}) or target/variant`,
+              doc.locate(['refused', k])?.key,
+              file,
+            ),
+          )
         else refused[k] = String(reason)
       }
   }
-  if (events.length === 0) diagnostics.push(error('test/invalid', 'a tests file needs at least one event under match: or nomatch:', doc.at, file))
-  return { tests: { file, ...(typeof raw['rule'] === 'string' ? { rule: raw['rule'] } : {}), events, refused }, diagnostics }
+  if (events.length === 0)
+    diagnostics.push(
+      error('test/invalid', 'a tests file needs at least one event under match: or nomatch:', doc.at, file),
+    )
+  return {
+    tests: { file, ...(typeof raw['rule'] === 'string' ? { rule: raw['rule'] } : {}), events, refused },
+    diagnostics,
+  }
 }
 
 export type TargetStatus =
@@ -122,15 +167,32 @@ export interface RuleTestResult {
 }
 
 /** Run one rule's sample events through the evaluator and the given targets. */
-export async function testRule(rule: Rule, targets: readonly TargetId[], optionsFor: (t: TargetId) => TargetOptions): Promise<RuleTestResult> {
+export async function testRule(
+  rule: Rule,
+  targets: readonly TargetId[],
+  optionsFor: (t: TargetId) => TargetOptions,
+): Promise<RuleTestResult> {
   const file = testsFileFor(rule.file)
   if (!existsSync(file)) {
-    return { rule, events: 0, referenceFailures: 0, targets: {}, diagnostics: [warning('test/no-samples', `no sample events: create ${file}`, rule.at, rule.file)] }
+    return {
+      rule,
+      events: 0,
+      referenceFailures: 0,
+      targets: {},
+      diagnostics: [warning('test/no-samples', `no sample events: create ${file}`, rule.at, rule.file)],
+    }
   }
   const { tests, diagnostics } = readSampleTests(file)
   if (!tests) return { rule, testsFile: file, events: 0, referenceFailures: 0, targets: {}, diagnostics }
   if (tests.rule !== undefined && rule.id !== undefined && tests.rule !== rule.id) {
-    diagnostics.push(error('test/invalid', `this tests file is for rule ${tests.rule}, but ${rule.file} has id ${rule.id}`, { line: 0, col: 0 }, file))
+    diagnostics.push(
+      error(
+        'test/invalid',
+        `this tests file is for rule ${tests.rule}, but ${rule.file} has id ${rule.id}`,
+        { line: 0, col: 0 },
+        file,
+      ),
+    )
     return { rule, testsFile: file, events: 0, referenceFailures: 0, targets: {}, diagnostics }
   }
   let referenceFailures = 0
@@ -138,7 +200,14 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
     const got = evaluate(rule.detection, s.event)
     if (got !== s.expect) {
       referenceFailures++
-      diagnostics.push(error(s.expect ? 'test/expected-match' : 'test/unexpected-match', `'${s.name}': the rule ${s.expect ? 'does not select this event, but it is listed under match' : 'selects this event, but it is listed under nomatch'}`, s.at, file))
+      diagnostics.push(
+        error(
+          s.expect ? 'test/expected-match' : 'test/unexpected-match',
+          `'${s.name}': the rule ${s.expect ? 'does not select this event, but it is listed under match' : 'selects this event, but it is listed under nomatch'}`,
+          s.at,
+          file,
+        ),
+      )
     }
   }
   const statuses: Partial<Record<TargetId, TargetStatus>> = {}
@@ -151,12 +220,24 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
     const expectedRefusal = tests.refused[key]
     if (compiled.query === undefined) {
       const reason = compiled.diagnostics.find((d) => d.severity === 'error')
-      statuses[t] = { kind: 'refused', reason: reason ? `${reason.message} [${reason.code}]` : 'refused', expected: expectedRefusal !== undefined }
-      if (expectedRefusal === undefined) diagnostics.push(...compiled.diagnostics.map((d) => ({ ...d, severity: 'error' as const })))
+      statuses[t] = {
+        kind: 'refused',
+        reason: reason ? `${reason.message} [${reason.code}]` : 'refused',
+        expected: expectedRefusal !== undefined,
+      }
+      if (expectedRefusal === undefined)
+        diagnostics.push(...compiled.diagnostics.map((d) => ({ ...d, severity: 'error' as const })))
       continue
     }
     if (expectedRefusal !== undefined) {
-      diagnostics.push(error('test/expected-refusal', `${key} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`, rule.at, file))
+      diagnostics.push(
+        error(
+          'test/expected-refusal',
+          `${key} compiles this rule, but the tests file lists it under refused ("${expectedRefusal}"); remove that line`,
+          rule.at,
+          file,
+        ),
+      )
     }
     const verified = await (await loadVerifier(t)).verify(compiled.query, rule, events, options)
     diagnostics.push(...verified.diagnostics)
@@ -168,13 +249,29 @@ export async function testRule(rule: Rule, targets: readonly TargetId[], options
     const skip = new Set(verified.unrepresentable ?? [])
     tests.events.forEach((s, i) => {
       if (skip.has(i)) {
-        diagnostics.push({ ...warning('test/unrepresentable-event', `${t}: '${s.name}' cannot be a record of the target's schema as written (e.g. text in an integer field); not compared`, s.at, file), target: t })
+        diagnostics.push({
+          ...warning(
+            'test/unrepresentable-event',
+            `${t}: '${s.name}' cannot be a record of the target's schema as written (e.g. text in an integer field); not compared`,
+            s.at,
+            file,
+          ),
+          target: t,
+        })
         return
       }
       const want = evaluate(rule.detection, s.event)
       if (verified.matches![i] !== want) {
         failures++
-        diagnostics.push({ ...error('verify/mismatch', `${t}: '${s.name}' is ${verified.matches![i] ? 'selected by the query but not by the rule' : 'selected by the rule but not by the query'}`, s.at, file), target: t })
+        diagnostics.push({
+          ...error(
+            'verify/mismatch',
+            `${t}: '${s.name}' is ${verified.matches![i] ? 'selected by the query but not by the rule' : 'selected by the rule but not by the query'}`,
+            s.at,
+            file,
+          ),
+          target: t,
+        })
       }
     })
     statuses[t] = failures ? { kind: 'fail', failures } : { kind: 'ok', events: events.length - skip.size }

@@ -48,24 +48,41 @@ function translate(pattern: string): PcreResult {
     const c = chars[i++]
     if (c === undefined) return no('a trailing backslash')
     switch (c) {
-      case 'd': return inClass ? '0-9' : '[0-9]'
-      case 'D': return inClass ? { negated: '0-9' } : '[^0-9]'
-      case 'w': return inClass ? WORD : `[${WORD}]`
-      case 'W': return inClass ? { negated: WORD } : `[^${WORD}]`
-      case 's': return inClass ? SPACE : `[${SPACE}]`
-      case 'S': return inClass ? { negated: SPACE } : `[^${SPACE}]`
-      case 'b': return inClass ? lit(8) : `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))`
-      case 'B': return inClass ? no('\\B in a class') : `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))`
+      case 'd':
+        return inClass ? '0-9' : '[0-9]'
+      case 'D':
+        return inClass ? { negated: '0-9' } : '[^0-9]'
+      case 'w':
+        return inClass ? WORD : `[${WORD}]`
+      case 'W':
+        return inClass ? { negated: WORD } : `[^${WORD}]`
+      case 's':
+        return inClass ? SPACE : `[${SPACE}]`
+      case 'S':
+        return inClass ? { negated: SPACE } : `[^${SPACE}]`
+      case 'b':
+        return inClass ? lit(8) : `(?:(?<=[${WORD}])(?![${WORD}])|(?<![${WORD}])(?=[${WORD}]))`
+      case 'B':
+        return inClass ? no('\\B in a class') : `(?:(?<=[${WORD}])(?=[${WORD}])|(?<![${WORD}])(?![${WORD}]))`
       // JavaScript's own ^ and $ (no m flag) are exactly the start and the end of the subject.
-      case 'A': return inClass ? no('\\A in a class') : '^'
-      case 'z': return inClass ? no('\\z in a class') : '$'
-      case 'Z': return inClass ? no('\\Z in a class') : '(?=\\n?$)'
-      case 'n': return lit(10)
-      case 'r': return lit(13)
-      case 't': return lit(9)
-      case 'f': return lit(12)
-      case 'e': return lit(27)
-      case 'a': return lit(7)
+      case 'A':
+        return inClass ? no('\\A in a class') : '^'
+      case 'z':
+        return inClass ? no('\\z in a class') : '$'
+      case 'Z':
+        return inClass ? no('\\Z in a class') : '(?=\\n?$)'
+      case 'n':
+        return lit(10)
+      case 'r':
+        return lit(13)
+      case 't':
+        return lit(9)
+      case 'f':
+        return lit(12)
+      case 'e':
+        return lit(27)
+      case 'a':
+        return lit(7)
       case 'x': {
         const braced = /^\{([0-9a-fA-F]{1,6})\}/.exec(chars.slice(i, i + 8).join(''))
         if (braced) {

@@ -29,7 +29,11 @@ const wildcardCache = new Map<string, RegExp>()
 function wildcardMatch(pattern: string, value: string): boolean {
   let re = wildcardCache.get(pattern)
   if (!re) {
-    const src = pattern.toLowerCase().split('*').map((part) => part.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('[^]*')
+    const src = pattern
+      .toLowerCase()
+      .split('*')
+      .map((part) => part.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))
+      .join('[^]*')
     re = new RegExp(`^${src}$`, 'u')
     wildcardCache.set(pattern, re)
   }
@@ -78,7 +82,8 @@ function evalSearch(e: SearchExpr, rec: SplRecord): boolean {
 /** An eval value: null, a scalar, or a multivalue (two or more values). */
 type Value = null | string | number | boolean | readonly string[]
 
-const valuesOf = (v: Value): readonly (string | number | boolean)[] => (v === null ? [] : Array.isArray(v) ? v : [v as string | number | boolean])
+const valuesOf = (v: Value): readonly (string | number | boolean)[] =>
+  v === null ? [] : Array.isArray(v) ? v : [v as string | number | boolean]
 const fromValues = (vs: readonly string[]): Value => (vs.length === 0 ? null : vs.length === 1 ? vs[0]! : vs)
 const text = (v: string | number | boolean): string => (typeof v === 'string' ? v : String(v))
 
@@ -128,12 +133,18 @@ function compare(op: string, a: Value, b: Value): boolean | null {
   const [l, r]: [number | string, number | string] = nx !== null && ny !== null ? [nx, ny] : [text(x), text(y)]
   switch (op) {
     case '=':
-    case '==': return l === r
-    case '!=': return l !== r
-    case '<': return l < r
-    case '<=': return l <= r
-    case '>': return l > r
-    case '>=': return l >= r
+    case '==':
+      return l === r
+    case '!=':
+      return l !== r
+    case '<':
+      return l < r
+    case '<=':
+      return l <= r
+    case '>':
+      return l > r
+    case '>=':
+      return l >= r
   }
   throw new Unsupported(`the operator ${op}`)
 }
@@ -143,7 +154,12 @@ function compare(op: string, a: Value, b: Value): boolean | null {
  * https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/evaluation-functions/multivalue-eval-functions
  * https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions
  */
-function call(name: string, args: readonly EvalExpr[], rec: SplRecord, ev: (e: EvalExpr, r: SplRecord) => Value): Value {
+function call(
+  name: string,
+  args: readonly EvalExpr[],
+  rec: SplRecord,
+  ev: (e: EvalExpr, r: SplRecord) => Value,
+): Value {
   const arg = (k: number): Value => {
     const a = args[k]
     if (!a) throw new Unsupported(`${name}() with ${args.length} arguments`)
@@ -164,11 +180,16 @@ function call(name: string, args: readonly EvalExpr[], rec: SplRecord, ev: (e: E
     return fromValues(out)
   }
   switch (name) {
-    case 'isnull': return arg(0) === null
-    case 'isnotnull': return arg(0) !== null
-    case 'true': return true
-    case 'false': return false
-    case 'null': return null
+    case 'isnull':
+      return arg(0) === null
+    case 'isnotnull':
+      return arg(0) !== null
+    case 'true':
+      return true
+    case 'false':
+      return false
+    case 'null':
+      return null
     case 'if': {
       // "If <predicate> evaluates to TRUE returns <true_value>, otherwise <false_value>".
       return arg(0) === true ? arg(1) : arg(2)
@@ -183,7 +204,8 @@ function call(name: string, args: readonly EvalExpr[], rec: SplRecord, ev: (e: E
       if (args.length > 1) throw new Unsupported('trim() with explicit characters')
       return s === null ? null : text(s).replace(/^[ \t]+|[ \t]+$/g, '')
     }
-    case 'tonumber': return toNumber(arg(0))
+    case 'tonumber':
+      return toNumber(arg(0))
     case 'match': {
       // match(<str>, <regex>): TRUE when the regex finds a match in the string (unanchored).
       const s = scalar(arg(0))
@@ -194,7 +216,9 @@ function call(name: string, args: readonly EvalExpr[], rec: SplRecord, ev: (e: E
       const s = scalar(arg(0))
       const p = scalar(arg(1))
       if (s === null || typeof p !== 'string') return null
-      const src = [...p].map((c) => (c === '%' ? '[^]*' : c === '_' ? '[^]' : c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))).join('')
+      const src = [...p]
+        .map((c) => (c === '%' ? '[^]*' : c === '_' ? '[^]' : c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')))
+        .join('')
       return new RegExp(`^${src}$`, 'u').test(text(s))
     }
     case 'cidrmatch': {
@@ -223,7 +247,8 @@ function call(name: string, args: readonly EvalExpr[], rec: SplRecord, ev: (e: E
       const vs = valuesOf(arg(0)).map(text)
       return fromValues([...new Set(vs)])
     }
-    case 'mvappend': return fromValues(args.flatMap((_, k) => valuesOf(arg(k)).map(text)))
+    case 'mvappend':
+      return fromValues(args.flatMap((_, k) => valuesOf(arg(k)).map(text)))
     case 'mvcount': {
       const vs = valuesOf(arg(0))
       return vs.length === 0 ? null : vs.length
@@ -306,12 +331,25 @@ export const verifier: Verifier = {
     const parsed = parseSpl(query)
     if (!parsed.query) {
       const e = parsed.errors[0]!
-      return { diagnostics: [diag(rule, 'verify/parse', `spl: the query does not parse at offset ${e.offset}: ${e.message.split('\n').join(' ')}`)] }
+      return {
+        diagnostics: [
+          diag(
+            rule,
+            'verify/parse',
+            `spl: the query does not parse at offset ${e.offset}: ${e.message.split('\n').join(' ')}`,
+          ),
+        ],
+      }
     }
     const { env, diagnostics } = loadEnv(options.pipeline)
     if (!env) return { diagnostics }
     const ls = resolveLogSource(env, rule.logsource)
-    if (!ls) return { diagnostics: [diag(rule, 'verify/logsource', 'spl: no Splunk log source for this rule, so its events cannot be mapped')] }
+    if (!ls)
+      return {
+        diagnostics: [
+          diag(rule, 'verify/logsource', 'spl: no Splunk log source for this rule, so its events cannot be mapped'),
+        ],
+      }
     const commands = parsed.query.commands
     // The event mapping (shared with the backend): the log source's fields are filled in, except
     // those the rule tests itself.
@@ -323,7 +361,8 @@ export const verifier: Verifier = {
       })
       return { matches, diagnostics: [] }
     } catch (e) {
-      if (e instanceof Unsupported) return { diagnostics: [diag(rule, 'verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }
+      if (e instanceof Unsupported)
+        return { diagnostics: [diag(rule, 'verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }
       throw e
     }
   },

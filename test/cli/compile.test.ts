@@ -19,7 +19,9 @@ describe('rulesmith compile', () => {
     const refused = cli(['compile', '--target', 'kql', SYSTEM_7036])
     expect(refused.code).toBe(1)
     expect(refused.stdout).toBe('')
-    expect(refused.stderr).toMatch(/win_system_critical_service_stopped\.yml:\d+:\d+: error: kql \(defender\) has no table for log source product=windows service=system.*\[target\/unsupported-logsource\]/)
+    expect(refused.stderr).toMatch(
+      /win_system_critical_service_stopped\.yml:\d+:\d+: error: kql \(defender\) has no table for log source product=windows service=system.*\[target\/unsupported-logsource\]/,
+    )
     const skipped = cli(['compile', '--target', 'kql', '--skip-unsupported', SYSTEM_7036, SC_STOP])
     expect(skipped.code).toBe(0)
     expect(skipped.stdout).toMatch(/^DeviceProcessEvents/)
@@ -57,7 +59,9 @@ describe('terminal behaviour', () => {
   it('colours diagnostics only when asked for a colour terminal, never with NO_COLOR', () => {
     const plain = cli(['validate', '--no-compile', 'test/fixtures/broken/unknown_modifier.yml'])
     expect(plain.stderr).not.toContain('\u001b[')
-    const forced = cli(['validate', '--no-compile', 'test/fixtures/broken/unknown_modifier.yml'], { env: { NO_COLOR: '', FORCE_COLOR: '1' } })
+    const forced = cli(['validate', '--no-compile', 'test/fixtures/broken/unknown_modifier.yml'], {
+      env: { NO_COLOR: '', FORCE_COLOR: '1' },
+    })
     expect(forced.stderr).toContain('\u001b[31m')
   })
 })
@@ -69,7 +73,9 @@ describe('rulesmith targets', () => {
     const info = JSON.parse(r.stdout) as { id: string; formats: string[]; logsources: string[] }[]
     expect(info.map((t) => t.id)).toEqual(['spl', 'kql', 'eql', 'osquery'])
     expect(info.find((t) => t.id === 'kql')!.formats).toEqual(['default', 'defender', 'sentinel'])
-    expect(info.find((t) => t.id === 'kql')!.logsources).toContain('defender: windows-process-creation (product: windows, category: process_creation)')
+    expect(info.find((t) => t.id === 'kql')!.logsources).toContain(
+      'defender: windows-process-creation (product: windows, category: process_creation)',
+    )
     expect(info.find((t) => t.id === 'kql')!.logsources.some((l) => l.startsWith('sentinel: '))).toBe(true)
     for (const t of info) expect(t.logsources.length).toBeGreaterThan(3)
   })
@@ -84,7 +90,8 @@ describe('pipelines', () => {
       const r = cli(['compile', '--target', target, '--pipeline', bad, SC_STOP])
       expect(r.code, target).toBe(2)
       expect(r.stderr, target).toMatch(/\[config\/pipeline\]\n/)
-      for (const line of r.stderr.trim().split('\n')) expect(line, target).toMatch(/^\S+:\d+:\d+: (error|warning): .* \[[\w/-]+\]$|^\d+ rules? in \d+ files?: /)
+      for (const line of r.stderr.trim().split('\n'))
+        expect(line, target).toMatch(/^\S+:\d+:\d+: (error|warning): .* \[[\w/-]+\]$|^\d+ rules? in \d+ files?: /)
     }
   })
 })

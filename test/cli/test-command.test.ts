@@ -19,20 +19,25 @@ level: high
 function repo(refused: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'rulesmith-test-cmd-'))
   writeFileSync(join(dir, 'r.yml'), RULE)
-  writeFileSync(join(dir, 'r.tests.yml'), `rule: 3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a99
+  writeFileSync(
+    join(dir, 'r.tests.yml'),
+    `rule: 3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a99
 match:
   - name: renamed copy stops a service
     event: { OriginalFileName: sc.exe, Image: 'C:\\\\Users\\\\Public\\\\x.exe', CommandLine: 'x.exe stop spooler' }
 nomatch:
   - name: query
     event: { OriginalFileName: sc.exe, Image: 'C:\\\\Users\\\\Public\\\\x.exe', CommandLine: 'x.exe query spooler' }
-${refused}`)
+${refused}`,
+  )
   return dir
 }
 
 describe('rulesmith test', () => {
   it('reads expected refusals per target variant: kql is the default variant, kql/sentinel that variant', () => {
-    const dir = repo('refused:\n  kql/sentinel: "SecurityEvent 4688 has no OriginalFileName"\n  osquery: "no OriginalFileName column"\n')
+    const dir = repo(
+      'refused:\n  kql/sentinel: "SecurityEvent 4688 has no OriginalFileName"\n  osquery: "no OriginalFileName column"\n',
+    )
     const defender = cli(['test', '--target', 'kql', dir])
     expect(defender.code).toBe(0)
     expect(defender.stdout).toContain('tests: 1 passed, 0 failed')
@@ -47,13 +52,17 @@ describe('rulesmith test', () => {
     expect(undeclared.stderr).toContain('[target/unknown-field]')
     const stale = cli(['test', '--target', 'kql', repo('refused:\n  kql: "outdated"\n')])
     expect(stale.code).toBe(1)
-    expect(stale.stderr).toContain("kql compiles this rule, but the tests file lists it under refused (\"outdated\"); remove that line [test/expected-refusal]")
+    expect(stale.stderr).toContain(
+      'kql compiles this rule, but the tests file lists it under refused ("outdated"); remove that line [test/expected-refusal]',
+    )
   })
 
   it('rejects refusal keys that name no target, and --variant without one target', () => {
     const bad = cli(['test', repo('refused:\n  kusto: "x"\n')])
     expect(bad.code).toBe(1)
-    expect(bad.stderr).toContain("refused: 'kusto' is not a target (spl, kql, eql, osquery) or target/variant [test/invalid]")
+    expect(bad.stderr).toContain(
+      "refused: 'kusto' is not a target (spl, kql, eql, osquery) or target/variant [test/invalid]",
+    )
     expect(cli(['test', '--variant', 'sentinel', 'rules/']).code).toBe(2)
   })
 })
@@ -63,9 +72,13 @@ describe('rulesmith validate and declared refusals', () => {
     const declared = cli(['validate', repo('refused:\n  osquery: "no OriginalFileName column"\n')])
     expect(declared.code).toBe(0)
     expect(declared.stderr).not.toContain('osquery cannot express')
-    expect(declared.stderr).toContain('1 rule in 1 file: 0 errors, 0 warnings; 1 target refusal declared in tests files')
+    expect(declared.stderr).toContain(
+      '1 rule in 1 file: 0 errors, 0 warnings; 1 target refusal declared in tests files',
+    )
     const undeclared = cli(['validate', repo('')])
     expect(undeclared.code).toBe(0)
-    expect(undeclared.stderr).toMatch(/warning: osquery cannot express field 'OriginalFileName'.*\[target\/unknown-field\]/)
+    expect(undeclared.stderr).toMatch(
+      /warning: osquery cannot express field 'OriginalFileName'.*\[target\/unknown-field\]/,
+    )
   })
 })

@@ -9,7 +9,8 @@ describe('rulesmith validate', () => {
     const r = cli(['validate', '--no-compile', 'test/fixtures/broken'])
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('')
-    expect(r.stderr).toBe(`test/fixtures/broken/bad_condition_indent.yml:9:9: error: 'condition' is indented inside 'selection'; it must be a key of detection, at the same indentation as 'selection' [rule/misplaced-condition]
+    expect(r.stderr)
+      .toBe(`test/fixtures/broken/bad_condition_indent.yml:9:9: error: 'condition' is indented inside 'selection'; it must be a key of detection, at the same indentation as 'selection' [rule/misplaced-condition]
 test/fixtures/broken/bad_yaml.yml:8:1: error: invalid YAML: unexpected end of the stream within a double quoted scalar [yaml/syntax]
 test/fixtures/broken/duplicate_id_b.yml:2:5: error: id 5e5e5e5e-1111-4222-8333-944444444444 is also used by test/fixtures/broken/duplicate_id_a.yml:2 [rule/duplicate-id]
 test/fixtures/broken/legacy_collection.yml:1:1: error: 'action: global' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own [rule/legacy-collection]
@@ -32,7 +33,14 @@ test/fixtures/broken/wrong_types.yml:13:7: error: date '2024-02-30' is not a rea
     expect(r.code).toBe(1)
     const out = JSON.parse(r.stdout)
     expect(out.diagnostics).toEqual([
-      { file: 'test/fixtures/broken/unknown_modifier.yml', line: 8, col: 9, severity: 'error', code: 'rule/unknown-modifier', message: "unknown modifier 'contain' on field 'CommandLine' (did you mean 'contains'?)" },
+      {
+        file: 'test/fixtures/broken/unknown_modifier.yml',
+        line: 8,
+        col: 9,
+        severity: 'error',
+        code: 'rule/unknown-modifier',
+        message: "unknown modifier 'contain' on field 'CommandLine' (did you mean 'contains'?)",
+      },
     ])
     expect(out.errors).toBe(1)
   })
@@ -40,7 +48,9 @@ test/fixtures/broken/wrong_types.yml:13:7: error: date '2024-02-30' is not a rea
   it('exits 2 for an unreadable path and for a bad flag, without a stack trace', () => {
     const missing = cli(['validate', 'no/such/dir'])
     expect(missing.code).toBe(2)
-    expect(missing.stderr).toContain("no/such/dir:1:1: error: cannot read 'no/such/dir': no such file or folder [io/unreadable]")
+    expect(missing.stderr).toContain(
+      "no/such/dir:1:1: error: cannot read 'no/such/dir': no such file or folder [io/unreadable]",
+    )
     const bad = cli(['validate', '--frobnicate', 'rules'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("unknown option '--frobnicate'")
@@ -61,7 +71,9 @@ test/fixtures/broken/wrong_types.yml:13:7: error: date '2024-02-30' is not a rea
 describe('rulesmith match', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rulesmith-match-'))
   const ruleFile = join(dir, 'r.yml')
-  writeFileSync(ruleFile, `title: sc stop
+  writeFileSync(
+    ruleFile,
+    `title: sc stop
 id: 9b2c1d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e
 logsource: { product: windows, category: process_creation }
 detection:
@@ -70,23 +82,29 @@ detection:
         CommandLine|contains: ' stop '
     condition: sel
 level: low
-`)
+`,
+  )
   const events = join(dir, 'events.jsonl')
-  writeFileSync(events, [
-    JSON.stringify({ Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: 'sc.exe stop spooler' }),
-    JSON.stringify({ Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: 'sc.exe query spooler' }),
-    '',
-    JSON.stringify({ Image: 'C:\\WINDOWS\\SYSTEM32\\SC.EXE', CommandLine: 'SC STOP WinDefend' }),
-  ].join('\n'))
+  writeFileSync(
+    events,
+    [
+      JSON.stringify({ Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: 'sc.exe stop spooler' }),
+      JSON.stringify({ Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: 'sc.exe query spooler' }),
+      '',
+      JSON.stringify({ Image: 'C:\\WINDOWS\\SYSTEM32\\SC.EXE', CommandLine: 'SC STOP WinDefend' }),
+    ].join('\n'),
+  )
 
   it('prints one JSON line per match with the 0-based line index', () => {
     const r = cli(['match', '--events', events, ruleFile])
     expect(r.code).toBe(0)
-    expect(r.stdout).toBe([
-      '{"rule":"9b2c1d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e","title":"sc stop","event":0}',
-      '{"rule":"9b2c1d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e","title":"sc stop","event":3}',
-      '',
-    ].join('\n'))
+    expect(r.stdout).toBe(
+      [
+        '{"rule":"9b2c1d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e","title":"sc stop","event":0}',
+        '{"rule":"9b2c1d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e","title":"sc stop","event":3}',
+        '',
+      ].join('\n'),
+    )
   })
 
   it('reports a broken events line with its position and exits 2', () => {

@@ -23,7 +23,10 @@ describe('rule pack', () => {
   })
 
   // Every target with its default environment, and KQL's Sentinel tables too.
-  const runs: { target: TargetId; options: TargetOptions }[] = [...TARGET_IDS.map((target) => ({ target, options: {} })), { target: 'kql', options: { variant: 'sentinel' } }]
+  const runs: { target: TargetId; options: TargetOptions }[] = [
+    ...TARGET_IDS.map((target) => ({ target, options: {} })),
+    { target: 'kql', options: { variant: 'sentinel' } },
+  ]
   for (const { target, options } of runs) {
     it(`${target}${options.variant ? ` (${options.variant})` : ''}: every compiled rule agrees with the reference on adversarial events`, async () => {
       const backend = await loadBackend(target)
@@ -38,13 +41,17 @@ describe('rule pack', () => {
         compiled++
         const events = adversarialEvents(rule.detection, 80)
         const v = await verifier.verify(c.query, rule, events, options)
-        expect(v.diagnostics.filter((d) => d.severity === 'error'), rule.file).toEqual([])
+        expect(
+          v.diagnostics.filter((d) => d.severity === 'error'),
+          rule.file,
+        ).toEqual([])
         const skip = new Set(v.unrepresentable ?? [])
         skipped += skip.size
         events.forEach((e, i) => {
           if (skip.has(i)) return
           const want = evaluate(rule.detection, e)
-          if (v.matches![i] !== want) mismatches.push(`${rule.file}: rule ${want}, query ${v.matches![i]}: ${JSON.stringify(e)}`)
+          if (v.matches![i] !== want)
+            mismatches.push(`${rule.file}: rule ${want}, query ${v.matches![i]}: ${JSON.stringify(e)}`)
         })
         checked += events.length - skip.size
       }

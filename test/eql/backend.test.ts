@@ -12,32 +12,80 @@ const NET = 'product: windows\n  category: network_connection'
 
 describe('eql backend: values and modifiers', () => {
   const cases: ReadonlyArray<readonly [string, string, string?]> = [
-    ['plain value → : (case-insensitive)', `Image: 'C:\\Windows\\cmd.exe'`, 'process where process.executable : "C:\\\\Windows\\\\cmd.exe"'],
+    [
+      'plain value → : (case-insensitive)',
+      `Image: 'C:\\Windows\\cmd.exe'`,
+      'process where process.executable : "C:\\\\Windows\\\\cmd.exe"',
+    ],
     ['endswith', `Image|endswith: '\\cmd.exe'`, 'process where process.executable : "*\\\\cmd.exe"'],
     ['startswith', `Image|startswith: 'C:\\Temp\\'`, 'process where process.executable : "C:\\\\Temp\\\\*"'],
     ['contains', `CommandLine|contains: ' /c '`, 'process where process.command_line : "* /c *"'],
     ['? wildcard', `CommandLine: 'a?c'`, 'process where process.command_line : "a?c"'],
-    ['list → one : with a list', `Image|endswith: ['\\a.exe', '\\b.exe']`, 'process where process.executable : ("*\\\\a.exe", "*\\\\b.exe")'],
-    ['|all → and', `CommandLine|contains|all: ['a', 'b']`, 'process where process.command_line : "*a*" and process.command_line : "*b*"'],
+    [
+      'list → one : with a list',
+      `Image|endswith: ['\\a.exe', '\\b.exe']`,
+      'process where process.executable : ("*\\\\a.exe", "*\\\\b.exe")',
+    ],
+    [
+      '|all → and',
+      `CommandLine|contains|all: ['a', 'b']`,
+      'process where process.command_line : "*a*" and process.command_line : "*b*"',
+    ],
     ['literal * → regex~', `CommandLine: 'a\\*c'`, 'process where process.command_line regex~ "a\\\\*c"'],
-    ['literal ? with wildcard → regex~', `CommandLine|contains: 'what\\?'`, 'process where process.command_line regex~ ".*what\\\\?.*"'],
-    ['non-ASCII letter → regex~ with its case variants', `CommandLine|contains: 'é'`, 'process where process.command_line regex~ ".*[Éé].*"'],
+    [
+      'literal ? with wildcard → regex~',
+      `CommandLine|contains: 'what\\?'`,
+      'process where process.command_line regex~ ".*what\\\\?.*"',
+    ],
+    [
+      'non-ASCII letter → regex~ with its case variants',
+      `CommandLine|contains: 'é'`,
+      'process where process.command_line regex~ ".*[Éé].*"',
+    ],
     ['sharp s → its variants ß ẞ', `CommandLine: 'ß'`, 'process where process.command_line regex~ "[ßẞ]"'],
     ['caseless non-ASCII stays in :', `CommandLine|contains: '😀'`, 'process where process.command_line : "*😀*"'],
     ['|cased exact → ==', `CommandLine|cased: 'StOp'`, 'process where process.command_line == "StOp"'],
     ['|cased list → in', `CommandLine|cased: ['A', 'B']`, 'process where process.command_line in ("A", "B")'],
-    ['|cased wildcard → like', `CommandLine|cased|contains: 'StOp'`, 'process where process.command_line like "*StOp*"'],
-    ['|cased literal * → regex', `CommandLine|cased|contains: 'a\\*'`, 'process where process.command_line regex ".*a\\\\*.*"'],
-    ['|cased literal * exact → == (no wildcards in ==)', `CommandLine|cased: 'a\\*'`, 'process where process.command_line == "a*"'],
+    [
+      '|cased wildcard → like',
+      `CommandLine|cased|contains: 'StOp'`,
+      'process where process.command_line like "*StOp*"',
+    ],
+    [
+      '|cased literal * → regex',
+      `CommandLine|cased|contains: 'a\\*'`,
+      'process where process.command_line regex ".*a\\\\*.*"',
+    ],
+    [
+      '|cased literal * exact → == (no wildcards in ==)',
+      `CommandLine|cased: 'a\\*'`,
+      'process where process.command_line == "a*"',
+    ],
     ['* → any value of the field', `CommandLine: '*'`, 'process where process.command_line : "*"'],
     ['empty string', `CommandLine: ''`, 'process where process.command_line : ""'],
-    ['quote and backslash escapes', `CommandLine: 'say "hi" \\'`, 'process where process.command_line : "say \\"hi\\" \\\\"'],
-    ['control characters → \\u{…}', `CommandLine: "a\\tb\\u0001"`, 'process where process.command_line : "a\\tb\\u{01}"'],
+    [
+      'quote and backslash escapes',
+      `CommandLine: 'say "hi" \\'`,
+      'process where process.command_line : "say \\"hi\\" \\\\"',
+    ],
+    [
+      'control characters → \\u{…}',
+      `CommandLine: "a\\tb\\u0001"`,
+      'process where process.command_line : "a\\tb\\u{01}"',
+    ],
     ['null → == null', `CommandLine: null`, 'process where process.command_line == null'],
     ['|exists → != null', `CommandLine|exists: true`, 'process where process.command_line != null'],
     ['|exists: false → == null', `CommandLine|exists: false`, 'process where process.command_line == null'],
-    ['|neq → present and not equal', `CommandLine|neq: x`, 'process where process.command_line != null and not (process.command_line != null and process.command_line : "x")'],
-    ['|re → padded Lucene regex', `CommandLine|re: 'sc(\\.exe)? +stop'`, 'process where process.command_line regex ".*(sc(\\\\.exe)? +stop).*"'],
+    [
+      '|neq → present and not equal',
+      `CommandLine|neq: x`,
+      'process where process.command_line != null and not (process.command_line != null and process.command_line : "x")',
+    ],
+    [
+      '|re → padded Lucene regex',
+      `CommandLine|re: 'sc(\\.exe)? +stop'`,
+      'process where process.command_line regex ".*(sc(\\\\.exe)? +stop).*"',
+    ],
     ['|re anchored', `CommandLine|re: '^net stop$'`, 'process where process.command_line regex "net stop"'],
     ['|re|i → regex~', `CommandLine|re|i: '^net'`, 'process where process.command_line regex~ "net.*"'],
     ['|re \\d', `CommandLine|re: '\\d{2,}'`, 'process where process.command_line regex ".*([0-9]{2,}).*"'],
@@ -45,7 +93,11 @@ describe('eql backend: values and modifiers', () => {
     ['|gte on a number field', `ProcessId|gte: 4`, 'process where process.pid >= 4'],
     ['number value on a number field → ==', `ProcessId: 4`, 'process where process.pid == 4'],
     ['number value on a keyword field → its text', `EventID: 4688`, 'process where winlog.event_id : "4688"'],
-    ['unmapped Windows field → optional ?winlog.event_data.<Field>', `IntegrityLevel: High`, 'process where ?winlog.event_data.IntegrityLevel : "High"'],
+    [
+      'unmapped Windows field → optional ?winlog.event_data.<Field>',
+      `IntegrityLevel: High`,
+      'process where ?winlog.event_data.IntegrityLevel : "High"',
+    ],
   ]
   for (const [name, body, want] of cases) test(name, () => expect(eql(sigma(sel(body)))).toBe(want))
 
@@ -55,17 +107,30 @@ describe('eql backend: values and modifiers', () => {
     )
   })
   test('|cidr → cidrMatch, siblings merged; numbers stay ==', () => {
-    expect(eql(sigma(`  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', '::1/128']\n    DestinationPort: [80, 443]\n  condition: sel`, NET))).toBe(
+    expect(
+      eql(
+        sigma(
+          `  sel:\n    DestinationIp|cidr: ['10.0.0.0/8', '::1/128']\n    DestinationPort: [80, 443]\n  condition: sel`,
+          NET,
+        ),
+      ),
+    ).toBe(
       'network where cidrMatch(destination.ip, "10.0.0.0/8", "::1/128") and (destination.port == 80 or destination.port == 443)',
     )
   })
   test('ip field: exact IPv4 → ==, octet prefix → cidrMatch', () => {
     expect(eql(sigma(sel(`DestinationIp: 127.0.0.1`), NET))).toBe('network where destination.ip == "127.0.0.1"')
-    expect(eql(sigma(sel(`DestinationIp: ['127.0.0.1', '0.0.0.0']`), NET))).toBe('network where destination.ip == "127.0.0.1" or destination.ip == "0.0.0.0"')
-    expect(eql(sigma(sel(`DestinationIp|startswith: ['10.', '192.168.']`), NET))).toBe('network where cidrMatch(destination.ip, "10.0.0.0/8", "192.168.0.0/16")')
+    expect(eql(sigma(sel(`DestinationIp: ['127.0.0.1', '0.0.0.0']`), NET))).toBe(
+      'network where destination.ip == "127.0.0.1" or destination.ip == "0.0.0.0"',
+    )
+    expect(eql(sigma(sel(`DestinationIp|startswith: ['10.', '192.168.']`), NET))).toBe(
+      'network where cidrMatch(destination.ip, "10.0.0.0/8", "192.168.0.0/16")',
+    )
   })
   test('a service log source adds its channel', () => {
-    expect(eql(sigma(sel(`EventID: 7045`), 'product: windows\n  service: system'))).toBe('any where winlog.channel == "System" and winlog.event_id : "7045"')
+    expect(eql(sigma(sel(`EventID: 7045`), 'product: windows\n  service: system'))).toBe(
+      'any where winlog.channel == "System" and winlog.event_id : "7045"',
+    )
   })
   test('field names outside the plain dotted form go in backticks', () => {
     expect(eqlField('a.b_c')).toBe('a.b_c')
@@ -78,21 +143,33 @@ describe('eql backend: values and modifiers', () => {
 
 describe('eql backend: conditions', () => {
   test('and / or / not with parentheses where precedence needs them', () => {
-    const rule = sigma(`  a:\n    Image|endswith: '\\a.exe'\n  b:\n    CommandLine|contains: x\n  c:\n    ParentImage|contains: y\n  condition: (a or b) and not c`)
+    const rule = sigma(
+      `  a:\n    Image|endswith: '\\a.exe'\n  b:\n    CommandLine|contains: x\n  c:\n    ParentImage|contains: y\n  condition: (a or b) and not c`,
+    )
     expect(eql(rule)).toBe(
       'process where (process.executable : "*\\\\a.exe" or process.command_line : "*x*") and not (process.parent.executable != null and process.parent.executable : "*y*")',
     )
   })
   test('or binds looser than and: no parentheses needed', () => {
     const rule = sigma(`  a:\n    Image: a\n  b:\n    Image: b\n    CommandLine: c\n  condition: a or b`)
-    expect(eql(rule)).toBe('process where process.executable : "a" or process.executable : "b" and process.command_line : "c"')
+    expect(eql(rule)).toBe(
+      'process where process.executable : "a" or process.executable : "b" and process.command_line : "c"',
+    )
   })
   test('every comparison under a not is guarded so that a missing field counts as not matching', () => {
-    const rule = astRule({ kind: 'Not', item: { kind: 'Or', items: [
-      { kind: 'Match', field: 'Image', pattern: [{ kind: 'lit', text: 'a' }], cased: false },
-      { kind: 'Exists', field: 'CommandLine' },
-    ] } })
-    expect(eql(rule)).toBe('process where not ((process.executable != null and process.executable : "a") or process.command_line != null)')
+    const rule = astRule({
+      kind: 'Not',
+      item: {
+        kind: 'Or',
+        items: [
+          { kind: 'Match', field: 'Image', pattern: [{ kind: 'lit', text: 'a' }], cased: false },
+          { kind: 'Exists', field: 'CommandLine' },
+        ],
+      },
+    })
+    expect(eql(rule)).toBe(
+      'process where not ((process.executable != null and process.executable : "a") or process.command_line != null)',
+    )
   })
   test('compile is deterministic', () => {
     const rule = sigma(sel(`CommandLine|contains: ['é', 'b', '\\*']`))
@@ -102,7 +179,12 @@ describe('eql backend: conditions', () => {
 
 describe('eql backend: refusals', () => {
   const refusals: ReadonlyArray<readonly [string, string, string, string?]> = [
-    ['field reference', `CommandLine|fieldref: Image`, 'target/unsupported-fieldref', 'compare the field CommandLine with the field Image'],
+    [
+      'field reference',
+      `CommandLine|fieldref: Image`,
+      'target/unsupported-fieldref',
+      'compare the field CommandLine with the field Image',
+    ],
     ['lookbehind', `CommandLine|re: '(?<=a)b'`, 'target/unsupported-regex-lookaround', 'lookaround'],
     ['backreference', `CommandLine|re: '(a)\\1'`, 'target/unsupported-regex-backreference', 'backreference'],
     ['word boundary', `CommandLine|re: '\\bnet\\b'`, 'target/unsupported-regex-boundary', 'word boundary'],
@@ -110,11 +192,21 @@ describe('eql backend: refusals', () => {
     ['anchor with m', `CommandLine|re|m: '^a'`, 'target/unsupported-regex-anchor', 'm flag'],
     ['two single-character atoms', `CommandLine|re: 'a..b'`, 'target/unsupported-regex', 'side by side'],
     ['a count on a single-character atom', `CommandLine|re: 'a.{2}b'`, 'target/unsupported-regex', 'count {2}'],
-    ['Greek sigma case-insensitively', `CommandLine|contains: 'Σ'`, 'target/unsupported-case-folding', 'letters around it'],
+    [
+      'Greek sigma case-insensitively',
+      `CommandLine|contains: 'Σ'`,
+      'target/unsupported-case-folding',
+      'letters around it',
+    ],
     ['dotted capital I', `CommandLine: 'İ'`, 'target/unsupported-case-folding'],
     ['numeric comparison on a keyword', `CommandLine|gt: 4`, 'target/unsupported-compare', 'compares strings as text'],
     ['wildcard on a number field', `ProcessId: '4*'`, 'target/unsupported-match', 'number field process.pid'],
-    ['CIDR on a keyword field', `CommandLine|cidr: 10.0.0.0/8`, 'target/unsupported-cidr', 'cidrMatch needs an ip field'],
+    [
+      'CIDR on a keyword field',
+      `CommandLine|cidr: 10.0.0.0/8`,
+      'target/unsupported-cidr',
+      'cidrMatch needs an ip field',
+    ],
   ]
   for (const [name, body, code, words] of refusals) {
     test(name, () => {
@@ -148,8 +240,13 @@ describe('eql backend: refusals', () => {
     expect(c.diagnostics[0]!.message).toContain('product: windows, category: process_creation')
   })
   test('every refused construct of a rule is reported', () => {
-    const c = backend.compile(sigma(`  a:\n    CommandLine|fieldref: Image\n  b:\n    CommandLine|re: '\\bx'\n  condition: a or b`))
-    expect(c.diagnostics.map((d) => d.code).sort()).toEqual(['target/unsupported-fieldref', 'target/unsupported-regex-boundary'])
+    const c = backend.compile(
+      sigma(`  a:\n    CommandLine|fieldref: Image\n  b:\n    CommandLine|re: '\\bx'\n  condition: a or b`),
+    )
+    expect(c.diagnostics.map((d) => d.code).sort()).toEqual([
+      'target/unsupported-fieldref',
+      'target/unsupported-regex-boundary',
+    ])
   })
 })
 
@@ -157,7 +254,10 @@ describe('eql backend: user pipeline', () => {
   test('adds a log source and overrides a field name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eql-pipeline-'))
     const file = join(dir, 'p.yml')
-    writeFileSync(file, 'fields:\n  Image: process.name\nlogsources:\n  aws:\n    match: { product: aws }\n    category: any\n    fields: { eventName: event.action }\n')
+    writeFileSync(
+      file,
+      'fields:\n  Image: process.name\nlogsources:\n  aws:\n    match: { product: aws }\n    category: any\n    fields: { eventName: event.action }\n',
+    )
     const win = sigma(sel(`Image: cmd.exe`))
     expect(backend.compile(win, { pipeline: file }).query).toBe('process where process.name : "cmd.exe"')
     const aws = sigma(sel(`eventName: StopLogging`), 'product: aws\n  service: cloudtrail')
@@ -179,7 +279,9 @@ describe('eql backend: user pipeline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eql-pipeline-'))
     const file = join(dir, 'p.yml')
     writeFileSync(file, 'logsources: [1, 2]\n')
-    expect(backend.compile(sigma(sel(`Image: x`)), { pipeline: file }).diagnostics[0]).toMatchObject({ code: 'config/pipeline' })
+    expect(backend.compile(sigma(sel(`Image: x`)), { pipeline: file }).diagnostics[0]).toMatchObject({
+      code: 'config/pipeline',
+    })
   })
 })
 
@@ -203,7 +305,8 @@ describe('eql regex translation', () => {
     ['(?:^x|y$)', 'x.*|.*y'],
     ['(a)(b)', '.*((a)(b)).*'],
   ]
-  for (const [src, want] of cases) test(`${JSON.stringify(src)} → ${JSON.stringify(want)}`, () => expect(regexToLucene(src, flags)).toBe(want))
+  for (const [src, want] of cases)
+    test(`${JSON.stringify(src)} → ${JSON.stringify(want)}`, () => expect(regexToLucene(src, flags)).toBe(want))
   test('the i flag spells out non-ASCII case variants and ASCII ranges', () => {
     expect(regexToLucene('é', { ...flags, i: true })).toBe('.*([Éé]).*')
     expect(regexToLucene('^[a-c]$', { ...flags, i: true })).toBe('[a-cABC]')
@@ -224,15 +327,23 @@ describe('eql regex translation', () => {
 describe('log source constants', () => {
   test('leaves a constant field to the rule when the rule tests that field itself', async () => {
     const { verifier } = await import('../../src/verify/eql.js')
-    const r = sigma(`
+    const r = sigma(
+      `
     selection:
         EventID: 104
     filter:
         Channel: System
-    condition: selection and not filter`, 'product: windows\n  service: system')
+    condition: selection and not filter`,
+      'product: windows\n  service: system',
+    )
     const c = backend.compile(r, {})
     expect(c.query).not.toContain('winlog.channel == "System" and')
-    const v = await verifier.verify(c.query!, r, [{ EventID: 104 }, { EventID: 104, Channel: 'System' }, { EventID: 104, Channel: 'Application' }], {})
+    const v = await verifier.verify(
+      c.query!,
+      r,
+      [{ EventID: 104 }, { EventID: 104, Channel: 'System' }, { EventID: 104, Channel: 'Application' }],
+      {},
+    )
     expect(v.matches).toEqual([true, false, true])
   })
 })

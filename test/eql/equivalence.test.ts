@@ -14,11 +14,67 @@ import { expectEquivalent, sigma, totals } from './helpers.js'
  * arrays (Elasticsearch indexes no value; Sigma calls the field present).
  */
 const STRINGS: readonly unknown[] = [
-  '', 'a', 'A', 'abc', 'ABC', 'aBc', 'xabcx', 'XABCX', 'ab', 'bc', 'a*c', 'a?c', 'aXc', 'a\\c', 'a\\', '\\', 'a\\*c',
-  'C:\\Windows\\System32\\cmd.exe', 'c:\\windows\\system32\\CMD.EXE', 'C:\\Windows\\cmd.exe.bak', 'D:\\cmd.exe', '\\cmd.exe',
-  'x"y', "x'y", 'a=b', '100%', '100', 'a_b', 'a%b', 'É', 'é', 'café', 'CAFÉ', 'cafe', 'ß', 'ẞ', 'SS', 'ss', '😀', 'a😀c',
-  '😀c', 'a😀', 'x😀', 'a😀b😀', 'line1\nline2', 'a\nc', '\t', ' /c ', 'cmd /c whoami', 'CMD /C WHOAMI', '4688', 4688, 4688.5, true, 'true', null,
-  ['abc', 'zzz'], ['zzz', 'ABC'], ['zzz'], [null, 'abc'], { nested: 'abc' },
+  '',
+  'a',
+  'A',
+  'abc',
+  'ABC',
+  'aBc',
+  'xabcx',
+  'XABCX',
+  'ab',
+  'bc',
+  'a*c',
+  'a?c',
+  'aXc',
+  'a\\c',
+  'a\\',
+  '\\',
+  'a\\*c',
+  'C:\\Windows\\System32\\cmd.exe',
+  'c:\\windows\\system32\\CMD.EXE',
+  'C:\\Windows\\cmd.exe.bak',
+  'D:\\cmd.exe',
+  '\\cmd.exe',
+  'x"y',
+  "x'y",
+  'a=b',
+  '100%',
+  '100',
+  'a_b',
+  'a%b',
+  'É',
+  'é',
+  'café',
+  'CAFÉ',
+  'cafe',
+  'ß',
+  'ẞ',
+  'SS',
+  'ss',
+  '😀',
+  'a😀c',
+  '😀c',
+  'a😀',
+  'x😀',
+  'a😀b😀',
+  'line1\nline2',
+  'a\nc',
+  '\t',
+  ' /c ',
+  'cmd /c whoami',
+  'CMD /C WHOAMI',
+  '4688',
+  4688,
+  4688.5,
+  true,
+  'true',
+  null,
+  ['abc', 'zzz'],
+  ['zzz', 'ABC'],
+  ['zzz'],
+  [null, 'abc'],
+  { nested: 'abc' },
 ]
 
 /** One event per hostile value of `field`, plus an event without the field. */
@@ -143,16 +199,31 @@ describe('eql equivalence: boolean structure and missing fields', () => {
     { Image: 4688, CommandLine: true, ParentImage: '' },
   ]
   const rules: ReadonlyArray<readonly [string, string]> = [
-    ['and not', `  sel:\n    Image|endswith: '\\cmd.exe'\n  filter:\n    ParentImage|endswith: '\\explorer.exe'\n  condition: sel and not filter`],
+    [
+      'and not',
+      `  sel:\n    Image|endswith: '\\cmd.exe'\n  filter:\n    ParentImage|endswith: '\\explorer.exe'\n  condition: sel and not filter`,
+    ],
     ['or of maps', `  sel:\n    - Image|endswith: '\\cmd.exe'\n    - CommandLine|contains: whoami\n  condition: sel`],
     ['not of an and', `  a:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: '/c'\n  condition: not a`],
-    ['not of an or', `  a:\n    Image|endswith: '\\cmd.exe'\n  b:\n    CommandLine|contains: '/c'\n  condition: not (a or b)`],
+    [
+      'not of an or',
+      `  a:\n    Image|endswith: '\\cmd.exe'\n  b:\n    CommandLine|contains: '/c'\n  condition: not (a or b)`,
+    ],
     ['double negation', `  a:\n    ParentImage|contains: explorer\n  condition: not not a`],
-    ['1 of', `  sel1:\n    Image|endswith: '\\cmd.exe'\n  sel2:\n    ParentImage|contains: services\n  condition: 1 of sel*`],
-    ['all of with filter', `  sel1:\n    Image|contains: cmd\n  sel2:\n    CommandLine|contains: '/c'\n  filter:\n    ParentImage: null\n  condition: all of sel* and not filter`],
+    [
+      '1 of',
+      `  sel1:\n    Image|endswith: '\\cmd.exe'\n  sel2:\n    ParentImage|contains: services\n  condition: 1 of sel*`,
+    ],
+    [
+      'all of with filter',
+      `  sel1:\n    Image|contains: cmd\n  sel2:\n    CommandLine|contains: '/c'\n  filter:\n    ParentImage: null\n  condition: all of sel* and not filter`,
+    ],
     ['exists and null', `  a:\n    CommandLine|exists: true\n  b:\n    ParentImage: null\n  condition: a and b`],
     ['neq under not', `  a:\n    CommandLine|neq: whoami\n  condition: not a`],
-    ['mixed precedence', `  a:\n    Image|contains: cmd\n  b:\n    CommandLine|contains: stop\n  c:\n    ParentImage|contains: explorer\n  condition: a or b and not c`],
+    [
+      'mixed precedence',
+      `  a:\n    Image|contains: cmd\n  b:\n    CommandLine|contains: stop\n  c:\n    ParentImage|contains: explorer\n  condition: a or b and not c`,
+    ],
   ]
   for (const [name, detection] of rules) {
     test(name, async () => {
@@ -163,10 +234,41 @@ describe('eql equivalence: boolean structure and missing fields', () => {
 
 describe('eql equivalence: numbers, addresses, log-source constants', () => {
   const NET = 'product: windows\n  category: network_connection'
-  const ports: readonly unknown[] = [443, '443', 80, '80', 444, 0, -1, '-1', 65535, 'abc', '', true, null, [80, 443], ['x']]
+  const ports: readonly unknown[] = [
+    443,
+    '443',
+    80,
+    '80',
+    444,
+    0,
+    -1,
+    '-1',
+    65535,
+    'abc',
+    '',
+    true,
+    null,
+    [80, 443],
+    ['x'],
+  ]
   const ips: readonly unknown[] = [
-    '10.0.0.1', '10.255.255.255', '11.0.0.1', '192.168.1.1', '192.169.0.1', '127.0.0.1', '::1', 'fe80::1', 'FE80::1', '2001:db8::1',
-    'not an ip', '', '10.0.0', '010.0.0.1', null, ['11.0.0.1', '10.0.0.2'], 4688,
+    '10.0.0.1',
+    '10.255.255.255',
+    '11.0.0.1',
+    '192.168.1.1',
+    '192.169.0.1',
+    '127.0.0.1',
+    '::1',
+    'fe80::1',
+    'FE80::1',
+    '2001:db8::1',
+    'not an ip',
+    '',
+    '10.0.0',
+    '010.0.0.1',
+    null,
+    ['11.0.0.1', '10.0.0.2'],
+    4688,
   ]
   const netRules: ReadonlyArray<readonly [string, string, string, readonly unknown[]]> = [
     ['port exact', `DestinationPort: 443`, 'DestinationPort', ports],
@@ -183,7 +285,12 @@ describe('eql equivalence: numbers, addresses, log-source constants', () => {
     ['ip list', `DestinationIp: ['127.0.0.1', '10.0.0.1']`, 'DestinationIp', ips],
     // Without '10.0.0': an ip field cannot hold a non-address (Elasticsearch rejects the event),
     // while Sigma's text prefix would match it (docs/targets/eql.md, limits).
-    ['ip startswith octets', `DestinationIp|startswith: ['10.', '192.168.']`, 'DestinationIp', ips.filter((v) => v !== '10.0.0')],
+    [
+      'ip startswith octets',
+      `DestinationIp|startswith: ['10.', '192.168.']`,
+      'DestinationIp',
+      ips.filter((v) => v !== '10.0.0'),
+    ],
     ['ip null', `DestinationIp: null`, 'DestinationIp', ips],
   ]
   for (const [name, detection, field, values] of netRules) {
@@ -196,7 +303,10 @@ describe('eql equivalence: numbers, addresses, log-source constants', () => {
   }
 
   test('Security log: EventID number or string, unmapped event data fields', async () => {
-    const rule = sigma(`  sel:\n    EventID: 4697\n    ServiceFileName|contains: 'cmd'\n  condition: sel`, 'product: windows\n  service: security')
+    const rule = sigma(
+      `  sel:\n    EventID: 4697\n    ServiceFileName|contains: 'cmd'\n  condition: sel`,
+      'product: windows\n  service: security',
+    )
     await expectEquivalent(rule, [
       { EventID: 4697, ServiceFileName: 'cmd.exe /c x' },
       { EventID: '4697', ServiceFileName: 'CMD' },
@@ -209,14 +319,23 @@ describe('eql equivalence: numbers, addresses, log-source constants', () => {
   })
 
   test('field names that need backticks', async () => {
-    const rule = sigma(`  sel:\n    Some-Field|contains: x\n    'Field With Space': 'y'\n  condition: sel`, 'product: windows\n  service: system')
-    await expectEquivalent(rule, [{ 'Some-Field': 'axb', 'Field With Space': 'Y' }, { 'Some-Field': 'ab', 'Field With Space': 'y' }, {}])
+    const rule = sigma(
+      `  sel:\n    Some-Field|contains: x\n    'Field With Space': 'y'\n  condition: sel`,
+      'product: windows\n  service: system',
+    )
+    await expectEquivalent(rule, [
+      { 'Some-Field': 'axb', 'Field With Space': 'Y' },
+      { 'Some-Field': 'ab', 'Field With Space': 'y' },
+      {},
+    ])
   })
 })
 
 afterAll(() => {
   // One summary line for the report; the per-test assertions already require 0 mismatches.
-  console.log(`eql equivalence: ${totals.rules} rules × events = ${totals.compared} comparisons, ${totals.mismatches} mismatches, ${totals.refused} refused`)
+  console.log(
+    `eql equivalence: ${totals.rules} rules × events = ${totals.compared} comparisons, ${totals.mismatches} mismatches, ${totals.refused} refused`,
+  )
   expect(totals.mismatches).toBe(0)
   expect(totals.refused).toBe(0)
 })

@@ -45,12 +45,18 @@ describe('eql formats', () => {
   test('default is the query and a newline', async () => {
     const { rule, query, context } = compiled()
     const out = await renderFormat('eql', { name: 'default' }, { rule: ruleVars(rule), query, target: 'eql', context })
-    expect(out).toBe('process where process.executable : "*\\\\sc.exe" and process.command_line : "*stop*" and process.command_line : "*WinDefend*"\n')
+    expect(out).toBe(
+      'process where process.executable : "*\\\\sc.exe" and process.command_line : "*stop*" and process.command_line : "*WinDefend*"\n',
+    )
   })
 
   test('elastic is one JSON line with the detection-rule fields', async () => {
     const { rule, query, context } = compiled()
-    const out = await renderFormat('eql', { name: 'elastic' }, { rule: ruleVars(rule, 3), query, target: 'eql', context })
+    const out = await renderFormat(
+      'eql',
+      { name: 'elastic' },
+      { rule: ruleVars(rule, 3), query, target: 'eql', context },
+    )
     expect(out.endsWith('\n')).toBe(true)
     expect(out.trimEnd().split('\n')).toHaveLength(1)
     const doc = JSON.parse(out)
@@ -80,11 +86,15 @@ describe('eql formats', () => {
             id: 'T1562',
             name: 'T1562',
             reference: 'https://attack.mitre.org/techniques/T1562/',
-            subtechnique: [{ id: 'T1562.001', name: 'T1562.001', reference: 'https://attack.mitre.org/techniques/T1562/001/' }],
+            subtechnique: [
+              { id: 'T1562.001', name: 'T1562.001', reference: 'https://attack.mitre.org/techniques/T1562/001/' },
+            ],
           },
         ],
       },
-      expect.objectContaining({ tactic: { id: 'TA0005', name: 'Defense Evasion', reference: 'https://attack.mitre.org/tactics/TA0005/' } }),
+      expect.objectContaining({
+        tactic: { id: 'TA0005', name: 'Defense Evasion', reference: 'https://attack.mitre.org/tactics/TA0005/' },
+      }),
     ])
   })
 
@@ -96,17 +106,31 @@ describe('eql formats', () => {
       ['critical', 'critical', 99],
     ]
     for (const [level, severity, risk] of levels) {
-      const text = RULE.replace('level: high', `level: ${level}`).replace('description: Detects sc.exe stopping WinDefend.\n', '')
+      const text = RULE.replace('level: high', `level: ${level}`).replace(
+        'description: Detects sc.exe stopping WinDefend.\n',
+        '',
+      )
       const { rule, query, context } = compiled(text)
-      const doc = JSON.parse(await renderFormat('eql', { name: 'elastic' }, { rule: ruleVars(rule), query, target: 'eql', context }))
-      expect([doc.severity, doc.risk_score, doc.description]).toEqual([severity, risk, 'Defender service stopped via "sc"'])
+      const doc = JSON.parse(
+        await renderFormat('eql', { name: 'elastic' }, { rule: ruleVars(rule), query, target: 'eql', context }),
+      )
+      expect([doc.severity, doc.risk_score, doc.description]).toEqual([
+        severity,
+        risk,
+        'Defender service stopped via "sc"',
+      ])
     }
   })
 
   test('elastic keeps a query with quotes, backslashes and newlines intact', async () => {
-    const text = RULE.replace("CommandLine|contains|all: ['stop', 'WinDefend']", `CommandLine|contains: "a\\"b\\\\c\\nd"`)
+    const text = RULE.replace(
+      "CommandLine|contains|all: ['stop', 'WinDefend']",
+      `CommandLine|contains: "a\\"b\\\\c\\nd"`,
+    )
     const { rule, query, context } = compiled(text)
-    const doc = JSON.parse(await renderFormat('eql', { name: 'elastic' }, { rule: ruleVars(rule), query, target: 'eql', context }))
+    const doc = JSON.parse(
+      await renderFormat('eql', { name: 'elastic' }, { rule: ruleVars(rule), query, target: 'eql', context }),
+    )
     expect(doc.query).toBe(query)
     expect(query).toContain('"*a\\"b\\\\c\\nd*"')
   })

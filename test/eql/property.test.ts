@@ -16,7 +16,31 @@ import { astRule } from './helpers.js'
  * (LIKE wildcards elsewhere), non-ASCII letters with case (É/é, ß/ẞ), an emoji, a newline.
  * Kelvin sign and U+0130 are left out: docs/targets/eql.md lists them as known limits.
  */
-const CHARS = ['a', 'A', 'b', 'B', 'k', 's', '*', '?', '\\', '"', "'", '=', '%', '_', 'é', 'É', 'ß', 'ẞ', '😀', '\n', ' ', '.', '1']
+const CHARS = [
+  'a',
+  'A',
+  'b',
+  'B',
+  'k',
+  's',
+  '*',
+  '?',
+  '\\',
+  '"',
+  "'",
+  '=',
+  '%',
+  '_',
+  'é',
+  'É',
+  'ß',
+  'ẞ',
+  '😀',
+  '\n',
+  ' ',
+  '.',
+  '1',
+]
 const FIELDS = ['CommandLine', 'Image', 'ParentImage'] as const
 
 const text = fc.array(fc.constantFrom(...CHARS), { maxLength: 4 }).map((cs) => cs.join(''))
@@ -38,10 +62,15 @@ const regexSource = fc
     ),
     { minLength: 1, maxLength: 4 },
   )
-  .chain((parts) => fc.tuple(fc.boolean(), fc.boolean()).map(([s, e]) => (s ? '^' : '') + parts.join('') + (e ? '$' : '')))
+  .chain((parts) =>
+    fc.tuple(fc.boolean(), fc.boolean()).map(([s, e]) => (s ? '^' : '') + parts.join('') + (e ? '$' : '')),
+  )
 
 const leaf: fc.Arbitrary<Node> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ field, pattern, cased: fc.boolean() }).map((r): Node => ({ kind: 'Match', ...r })) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ field, pattern, cased: fc.boolean() }).map((r): Node => ({ kind: 'Match', ...r })),
+  },
   {
     weight: 2,
     arbitrary: fc
@@ -56,8 +85,14 @@ const tree: fc.Arbitrary<Node> = fc.letrec<{ node: Node }>((tie) => ({
   node: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 3, arbitrary: leaf },
-    { weight: 1, arbitrary: fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((items): Node => ({ kind: 'And', items })) },
-    { weight: 1, arbitrary: fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((items): Node => ({ kind: 'Or', items })) },
+    {
+      weight: 1,
+      arbitrary: fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((items): Node => ({ kind: 'And', items })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.array(tie('node'), { minLength: 2, maxLength: 3 }).map((items): Node => ({ kind: 'Or', items })),
+    },
     { weight: 1, arbitrary: tie('node').map((item): Node => ({ kind: 'Not', item })) },
   ),
 })).node
@@ -81,13 +116,17 @@ function literalsOf(n: Node): string[] {
 
 /** A text with each character's case possibly flipped (É↔é, ß→SS, a↔A). */
 const recase = (t: string): fc.Arbitrary<string> =>
-  fc.array(fc.integer({ min: 0, max: 2 }), { minLength: [...t].length, maxLength: [...t].length }).map((flips) =>
-    [...t].map((c, i) => (flips[i] === 1 ? c.toUpperCase() : flips[i] === 2 ? c.toLowerCase() : c)).join(''),
-  )
+  fc
+    .array(fc.integer({ min: 0, max: 2 }), { minLength: [...t].length, maxLength: [...t].length })
+    .map((flips) =>
+      [...t].map((c, i) => (flips[i] === 1 ? c.toUpperCase() : flips[i] === 2 ? c.toLowerCase() : c)).join(''),
+    )
 
 function eventsFor(detection: Node): fc.Arbitrary<JsonEvent[]> {
   const lits = literalsOf(detection)
-  const near = lits.length ? fc.constantFrom(...lits).chain((t) => fc.tuple(recase(t), text, text).map(([m, a, b]) => fc_pick(m, a, b))) : text
+  const near = lits.length
+    ? fc.constantFrom(...lits).chain((t) => fc.tuple(recase(t), text, text).map(([m, a, b]) => fc_pick(m, a, b)))
+    : text
   const str = fc.oneof({ weight: 3, arbitrary: text }, { weight: 4, arbitrary: near })
   const value = fc.oneof(
     { weight: 7, arbitrary: str },
@@ -96,7 +135,10 @@ function eventsFor(detection: Node): fc.Arbitrary<JsonEvent[]> {
     { weight: 1, arbitrary: fc.boolean() },
     { weight: 1, arbitrary: fc.array(str, { minLength: 1, maxLength: 2 }) },
   )
-  const event: fc.Arbitrary<JsonEvent> = fc.record({ CommandLine: value, Image: value, ParentImage: value }, { requiredKeys: [] })
+  const event: fc.Arbitrary<JsonEvent> = fc.record(
+    { CommandLine: value, Image: value, ParentImage: value },
+    { requiredKeys: [] },
+  )
   return fc.array(event, { minLength: 1, maxLength: 8 })
 }
 
@@ -107,25 +149,30 @@ describe('eql property: reference == verifier(emitted text), or refusal', () => 
   test('random ASTs over hostile characters', async () => {
     const stats = { compiled: 0, refused: 0, events: 0 }
     await fc.assert(
-      fc.asyncProperty(tree.chain((d) => fc.tuple(fc.constant(d), eventsFor(d))), async ([detection, events]) => {
-        const rule = astRule(detection)
-        const compiled = backend.compile(rule)
-        if (compiled.query === undefined) {
-          stats.refused++
-          // A refusal must say why, with an unsupported/unknown code.
-          expect(compiled.diagnostics.some((d) => d.severity === 'error' && d.code.startsWith('target/'))).toBe(true)
-          return
-        }
-        stats.compiled++
-        stats.events += events.length
-        const verified = await verifier.verify(compiled.query, rule, events)
-        expect(verified.diagnostics, compiled.query).toEqual([])
-        const expected = events.map((e) => evaluate(detection, e))
-        expect(verified.matches, `${compiled.query}\n${JSON.stringify(events)}`).toEqual(expected)
-      }),
+      fc.asyncProperty(
+        tree.chain((d) => fc.tuple(fc.constant(d), eventsFor(d))),
+        async ([detection, events]) => {
+          const rule = astRule(detection)
+          const compiled = backend.compile(rule)
+          if (compiled.query === undefined) {
+            stats.refused++
+            // A refusal must say why, with an unsupported/unknown code.
+            expect(compiled.diagnostics.some((d) => d.severity === 'error' && d.code.startsWith('target/'))).toBe(true)
+            return
+          }
+          stats.compiled++
+          stats.events += events.length
+          const verified = await verifier.verify(compiled.query, rule, events)
+          expect(verified.diagnostics, compiled.query).toEqual([])
+          const expected = events.map((e) => evaluate(detection, e))
+          expect(verified.matches, `${compiled.query}\n${JSON.stringify(events)}`).toEqual(expected)
+        },
+      ),
       { numRuns: 800, seed: 20261127 },
     )
-    console.log(`eql property: ${stats.compiled} compiled ASTs × ${stats.events} events agree; ${stats.refused} refused`)
+    console.log(
+      `eql property: ${stats.compiled} compiled ASTs × ${stats.events} events agree; ${stats.refused} refused`,
+    )
     expect(stats.compiled).toBeGreaterThan(stats.refused)
   })
 })

@@ -20,32 +20,56 @@ async function run(query: string, events: readonly JsonEvent[], rule = PROC): Pr
 
 describe('eql grammar', () => {
   test('parses the emitted subset into its own AST', () => {
-    const r = parseEql('process where a.b : ("x*", "y") and not (c == null or cidrMatch(?d, "10.0.0.0/8")) and `e-f` regex~ """a\\b"""')
+    const r = parseEql(
+      'process where a.b : ("x*", "y") and not (c == null or cidrMatch(?d, "10.0.0.0/8")) and `e-f` regex~ """a\\b"""',
+    )
     expect(r.errors).toEqual([])
     expect(r.query).toEqual({
       category: 'process',
       condition: {
         kind: 'and',
         items: [
-          { kind: 'compare', field: { name: 'a.b', optional: false }, op: ':', values: [{ type: 'string', value: 'x*' }, { type: 'string', value: 'y' }] },
+          {
+            kind: 'compare',
+            field: { name: 'a.b', optional: false },
+            op: ':',
+            values: [
+              { type: 'string', value: 'x*' },
+              { type: 'string', value: 'y' },
+            ],
+          },
           {
             kind: 'not',
             item: {
               kind: 'or',
               items: [
                 { kind: 'compare', field: { name: 'c', optional: false }, op: '==', values: [{ type: 'null' }] },
-                { kind: 'call', name: 'cidrMatch', insensitive: false, field: { name: 'd', optional: true }, args: [{ type: 'string', value: '10.0.0.0/8' }] },
+                {
+                  kind: 'call',
+                  name: 'cidrMatch',
+                  insensitive: false,
+                  field: { name: 'd', optional: true },
+                  args: [{ type: 'string', value: '10.0.0.0/8' }],
+                },
               ],
             },
           },
-          { kind: 'compare', field: { name: 'e-f', optional: false }, op: 'regex~', values: [{ type: 'string', value: 'a\\b' }] },
+          {
+            kind: 'compare',
+            field: { name: 'e-f', optional: false },
+            op: 'regex~',
+            values: [{ type: 'string', value: 'a\\b' }],
+          },
         ],
       },
     })
   })
   test('and binds tighter than or; not tighter than and', () => {
     const r = parseEql('any where a : "1" or not b : "2" and c : "3"')
-    expect(r.query?.condition).toMatchObject({ kind: 'or', items: [{ kind: 'compare' }, { kind: 'and', items: [{ kind: 'not' }, { kind: 'compare' }] }] })
+    expect(r.query?.condition).toMatchObject({
+      kind: 'or',
+      items: [{ kind: 'compare' }, { kind: 'and', items: [{ kind: 'not' }, { kind: 'compare' }] }],
+    })
   })
   test('string escapes: \\\\ \\" \\n \\r \\t \\u{…}', () => {
     const r = parseEql('any where a == "\\\\\\"\\n\\r\\t\\u{e9}\\u{1F600}"')
@@ -79,7 +103,11 @@ describe('eql grammar', () => {
 describe('eql semantics: strings', () => {
   const cmd = (v: unknown): JsonEvent => ({ CommandLine: v })
   test(': is case-insensitive for ASCII only (Elasticsearch folds ASCII letters)', async () => {
-    expect(await run('process where process.command_line : "abc"', [cmd('ABC'), cmd('aBc'), cmd('abcd')])).toEqual([true, true, false])
+    expect(await run('process where process.command_line : "abc"', [cmd('ABC'), cmd('aBc'), cmd('abcd')])).toEqual([
+      true,
+      true,
+      false,
+    ])
     expect(await run('process where process.command_line : "é"', [cmd('é'), cmd('É')])).toEqual([true, false])
   })
   test('* is any run, ? one code point, no escapes: \\ is literal', async () => {
@@ -91,7 +119,11 @@ describe('eql semantics: strings', () => {
     expect(wildcardMatches('a%_', 'abc', true)).toBe(false)
   })
   test('== and like are case-sensitive; == has no wildcards', async () => {
-    expect(await run('process where process.command_line == "a*"', [cmd('a*'), cmd('ab'), cmd('A*')])).toEqual([true, false, false])
+    expect(await run('process where process.command_line == "a*"', [cmd('a*'), cmd('ab'), cmd('A*')])).toEqual([
+      true,
+      false,
+      false,
+    ])
     expect(await run('process where process.command_line like "a*"', [cmd('ab'), cmd('Ab')])).toEqual([true, false])
     expect(await run('process where process.command_line like~ "a*"', [cmd('Ab')])).toEqual([true])
     expect(await run('process where process.command_line in ("a", "b")', [cmd('b'), cmd('B')])).toEqual([true, false])
@@ -124,33 +156,63 @@ describe('eql semantics: strings', () => {
 describe('eql semantics: null, arrays, numbers, addresses', () => {
   test('a comparison on a missing field is null, and not null is null', async () => {
     const q = 'process where not process.command_line : "x"'
-    expect(await run(q, [{}, { CommandLine: null }, { CommandLine: 'y' }, { CommandLine: 'x' }])).toEqual([false, false, true, false])
+    expect(await run(q, [{}, { CommandLine: null }, { CommandLine: 'y' }, { CommandLine: 'x' }])).toEqual([
+      false,
+      false,
+      true,
+      false,
+    ])
     const guarded = 'process where not (process.command_line != null and process.command_line : "x")'
     expect(await run(guarded, [{}, { CommandLine: null }, { CommandLine: 'y' }])).toEqual([true, true, true])
   })
   test('== null / != null test presence; an empty string is present', async () => {
-    expect(await run('process where process.command_line == null', [{}, { CommandLine: null }, { CommandLine: '' }])).toEqual([true, true, false])
-    expect(await run('process where process.command_line != null', [{}, { CommandLine: '' }, { CommandLine: {} }])).toEqual([false, true, true])
+    expect(
+      await run('process where process.command_line == null', [{}, { CommandLine: null }, { CommandLine: '' }]),
+    ).toEqual([true, true, false])
+    expect(
+      await run('process where process.command_line != null', [{}, { CommandLine: '' }, { CommandLine: {} }]),
+    ).toEqual([false, true, true])
   })
   test('an array field matches when any value does', async () => {
-    expect(await run('process where process.command_line : "b"', [{ CommandLine: ['a', 'B'] }, { CommandLine: ['a'] }])).toEqual([true, false])
-    expect(await run('process where not (process.command_line != null and process.command_line : "b")', [{ CommandLine: ['a', 'b'] }])).toEqual([false])
+    expect(
+      await run('process where process.command_line : "b"', [{ CommandLine: ['a', 'B'] }, { CommandLine: ['a'] }]),
+    ).toEqual([true, false])
+    expect(
+      await run('process where not (process.command_line != null and process.command_line : "b")', [
+        { CommandLine: ['a', 'b'] },
+      ]),
+    ).toEqual([false])
   })
   test('keyword fields hold numbers and booleans as text', async () => {
-    expect(await run('process where winlog.event_id : "4688"', [{ EventID: 4688 }, { EventID: '4688' }])).toEqual([true, true])
+    expect(await run('process where winlog.event_id : "4688"', [{ EventID: 4688 }, { EventID: '4688' }])).toEqual([
+      true,
+      true,
+    ])
   })
   test('number fields coerce numeric strings; other values are unsearchable', async () => {
     const q = 'network where destination.port == 443 or destination.port > 1000'
-    expect(await run(q, [{ DestinationPort: 443 }, { DestinationPort: '443' }, { DestinationPort: 'x' }, { DestinationPort: 8080 }], NET)).toEqual([true, true, false, true])
+    expect(
+      await run(
+        q,
+        [{ DestinationPort: 443 }, { DestinationPort: '443' }, { DestinationPort: 'x' }, { DestinationPort: 8080 }],
+        NET,
+      ),
+    ).toEqual([true, true, false, true])
   })
   test('ip fields compare addresses; IPv4-mapped IPv6 is the IPv4 address', async () => {
     const q = 'network where cidrMatch(destination.ip, "10.0.0.0/8")'
-    expect(await run(q, [{ DestinationIp: '10.1.2.3' }, { DestinationIp: '::ffff:10.1.2.3' }, { DestinationIp: '11.0.0.1' }, { DestinationIp: 'x' }], NET)).toEqual([
-      true,
-      true,
-      false,
-      false,
-    ])
+    expect(
+      await run(
+        q,
+        [
+          { DestinationIp: '10.1.2.3' },
+          { DestinationIp: '::ffff:10.1.2.3' },
+          { DestinationIp: '11.0.0.1' },
+          { DestinationIp: 'x' },
+        ],
+        NET,
+      ),
+    ).toEqual([true, true, false, false])
     expect(await run('network where destination.ip == "::1"', [{ DestinationIp: '0:0::1' }], NET)).toEqual([true])
   })
   test('the event category must match; any takes every event', async () => {

@@ -12,7 +12,10 @@ import { contains, endswith, is, match, pat, rule, startswith } from './helpers.
 const where = (detection: Node, logsource?: LogSource, options?: TargetOptions): string => {
   const c = backend.compile(rule(detection, logsource), options)
   expect(c.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
-  return c.query!.split('\n').at(-1)!.replace(/^\| where /, '')
+  return c
+    .query!.split('\n')
+    .at(-1)!
+    .replace(/^\| where /, '')
 }
 const refusal = (detection: Node, logsource?: LogSource, options?: TargetOptions) => {
   const c = backend.compile(rule(detection, logsource), options)
@@ -48,9 +51,15 @@ describe('string matches (Defender, DeviceProcessEvents)', () => {
     expect(where(endswith('ParentImage', '\\explorer.exe'))).toBe('InitiatingProcessFileName =~ "explorer.exe"')
   })
   test('a list of whole values or file names is one in~ (in with |cased)', () => {
-    expect(where(or([is('CommandLine', 'a'), is('CommandLine', 'b'), is('CommandLine', 'a')]))).toBe('ProcessCommandLine in~ ("a", "b")')
-    expect(where(or([is('CommandLine', 'a', true), is('CommandLine', 'b', true)]))).toBe('ProcessCommandLine in ("a", "b")')
-    expect(where(or([endswith('Image', '\\a.exe'), endswith('Image', '\\b.exe'), contains('CommandLine', 'x')]))).toBe('FileName in~ ("a.exe", "b.exe") or ProcessCommandLine contains "x"')
+    expect(where(or([is('CommandLine', 'a'), is('CommandLine', 'b'), is('CommandLine', 'a')]))).toBe(
+      'ProcessCommandLine in~ ("a", "b")',
+    )
+    expect(where(or([is('CommandLine', 'a', true), is('CommandLine', 'b', true)]))).toBe(
+      'ProcessCommandLine in ("a", "b")',
+    )
+    expect(where(or([endswith('Image', '\\a.exe'), endswith('Image', '\\b.exe'), contains('CommandLine', 'x')]))).toBe(
+      'FileName in~ ("a.exe", "b.exe") or ProcessCommandLine contains "x"',
+    )
   })
   test('wildcards inside a value: an anchored RE2 regex with (?i) and (?s)', () => {
     expect(where(match('CommandLine', pat('a*b')))).toBe('ProcessCommandLine matches regex @"(?is)^a.*b$"')
@@ -58,7 +67,9 @@ describe('string matches (Defender, DeviceProcessEvents)', () => {
     expect(where(match('CommandLine', pat('*.exe?x*')))).toBe('ProcessCommandLine matches regex @"(?is)^.*\\.exe.x.*$"')
   })
   test('literal * ? and regex metacharacters are escaped inside the regex', () => {
-    expect(where(match('CommandLine', pat('a\\*b*(c)[d]{e}|$^')))).toBe('ProcessCommandLine matches regex @"(?is)^a\\*b.*\\(c\\)\\[d\\]\\{e\\}\\|\\$\\^$"')
+    expect(where(match('CommandLine', pat('a\\*b*(c)[d]{e}|$^')))).toBe(
+      'ProcessCommandLine matches regex @"(?is)^a\\*b.*\\(c\\)\\[d\\]\\{e\\}\\|\\$\\^$"',
+    )
     expect(where(is('CommandLine', 'a*b?'))).toBe('ProcessCommandLine =~ "a*b?"')
   })
   test('string literals: \\\\ and \\" escapes, verbatim @"…" for backslashes, doubled quotes there', () => {
@@ -81,23 +92,38 @@ describe('string matches (Defender, DeviceProcessEvents)', () => {
 
 describe('boolean structure', () => {
   test('and binds tighter than or; an or inside an and is parenthesised; not() is a call', () => {
-    expect(where(and([or([contains('CommandLine', 'a'), contains('CommandLine', 'b')]), contains('CommandLine', 'c')])))
-      .toBe('(ProcessCommandLine contains "a" or ProcessCommandLine contains "b") and ProcessCommandLine contains "c"')
-    expect(where(or([and([contains('CommandLine', 'a'), contains('CommandLine', 'b')]), contains('CommandLine', 'c')])))
-      .toBe('ProcessCommandLine contains "a" and ProcessCommandLine contains "b" or ProcessCommandLine contains "c"')
-    expect(where(not(or([contains('CommandLine', 'a'), contains('CommandLine', 'b')]))))
-      .toBe('not(ProcessCommandLine contains "a" or ProcessCommandLine contains "b")')
+    expect(
+      where(and([or([contains('CommandLine', 'a'), contains('CommandLine', 'b')]), contains('CommandLine', 'c')])),
+    ).toBe('(ProcessCommandLine contains "a" or ProcessCommandLine contains "b") and ProcessCommandLine contains "c"')
+    expect(
+      where(or([and([contains('CommandLine', 'a'), contains('CommandLine', 'b')]), contains('CommandLine', 'c')])),
+    ).toBe('ProcessCommandLine contains "a" and ProcessCommandLine contains "b" or ProcessCommandLine contains "c"')
+    expect(where(not(or([contains('CommandLine', 'a'), contains('CommandLine', 'b')])))).toBe(
+      'not(ProcessCommandLine contains "a" or ProcessCommandLine contains "b")',
+    )
   })
 })
 
 describe('regex, cidr, numbers, presence', () => {
-  const re = (source: string, flags = { i: false, m: false, s: false }): Node => ({ kind: 'Regex', field: 'CommandLine', source, flags, at: { line: 7, col: 8 } })
+  const re = (source: string, flags = { i: false, m: false, s: false }): Node => ({
+    kind: 'Regex',
+    field: 'CommandLine',
+    source,
+    flags,
+    at: { line: 7, col: 8 },
+  })
   test('a Sigma regex is translated to RE2', () => {
     expect(where(re('a\\d+\\.exe$'))).toBe('ProcessCommandLine matches regex @"a\\d+\\.exe$"')
-    expect(where(re('(x|y)z', { i: true, m: false, s: false }))).toBe('ProcessCommandLine matches regex @"(?i)(?:x|y)z"')
+    expect(where(re('(x|y)z', { i: true, m: false, s: false }))).toBe(
+      'ProcessCommandLine matches regex @"(?i)(?:x|y)z"',
+    )
     // One `.` between literals matches one JavaScript unit: never a whole emoji (two units).
-    expect(where(re('a.b'))).toBe('ProcessCommandLine matches regex @"a[^\\n\\r\\x{2028}\\x{2029}\\x{10000}-\\x{10FFFF}]b"')
-    expect(where(re('a.b', { i: false, m: false, s: true }))).toBe('ProcessCommandLine matches regex @"a[\\x{0}-\\x{FFFF}]b"')
+    expect(where(re('a.b'))).toBe(
+      'ProcessCommandLine matches regex @"a[^\\n\\r\\x{2028}\\x{2029}\\x{10000}-\\x{10FFFF}]b"',
+    )
+    expect(where(re('a.b', { i: false, m: false, s: true }))).toBe(
+      'ProcessCommandLine matches regex @"a[\\x{0}-\\x{FFFF}]b"',
+    )
     // Repeated, or at a free edge of the unanchored pattern, it reads whole code points.
     expect(where(re('a.*b'))).toBe('ProcessCommandLine matches regex @"a[^\\n\\r\\x{2028}\\x{2029}]*b"')
     expect(where(re('a.', { i: false, m: false, s: true }))).toBe('ProcessCommandLine matches regex @"a(?s:.)"')
@@ -105,7 +131,15 @@ describe('regex, cidr, numbers, presence', () => {
     expect(where(re('"q"'))).toBe('ProcessCommandLine matches regex @"""q"""')
   })
   test('lookaround, backreferences and multi-line anchors are refused', () => {
-    for (const [src, flags] of [['a(?=b)', {}], ['(?<!a)b', {}], ['(a)\\1', {}], ['^a', { m: true }], ['a..b', {}], ['a.{2}b', {}], ['(a|.)b', {}]] as const) {
+    for (const [src, flags] of [
+      ['a(?=b)', {}],
+      ['(?<!a)b', {}],
+      ['(a)\\1', {}],
+      ['^a', { m: true }],
+      ['a..b', {}],
+      ['a.{2}b', {}],
+      ['(a|.)b', {}],
+    ] as const) {
       const e = refusal(re(src, { i: false, m: false, s: false, ...flags }))
       expect(e.code).toBe('target/unsupported-regex')
       expect(e.at).toEqual({ line: 7, col: 8 })
@@ -115,8 +149,9 @@ describe('regex, cidr, numbers, presence', () => {
     expect(refusal(re('x*')).code).toBe('target/unsupported-empty-value')
   })
   test('CIDR: ipv4_is_in_range / ipv6_is_in_range behind a strict address check', () => {
-    expect(where({ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, NETWORK))
-      .toBe('(RemoteIP matches regex @"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$" and ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))')
+    expect(where({ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, NETWORK)).toBe(
+      '(RemoteIP matches regex @"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$" and ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))',
+    )
     const v6 = where({ kind: 'Cidr', field: 'DestinationIp', cidr: 'fe80::/10', family: 6 }, NETWORK)
     expect(v6.startsWith('(RemoteIP matches regex @"^(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|')).toBe(true)
     expect(v6.endsWith(')$" and ipv6_is_in_range(RemoteIP, "fe80::/10"))')).toBe(true)
@@ -125,9 +160,15 @@ describe('regex, cidr, numbers, presence', () => {
     expect(where(is('EventID', '4624'), SECURITY, SENTINEL)).toBe('EventID == 4624')
     expect(where(match('EventID', pat('46*')), SECURITY, SENTINEL)).toBe('tostring(EventID) startswith "46"')
     expect(where(is('EventID', '04624'), SECURITY, SENTINEL)).toBe('tostring(EventID) =~ "04624"')
-    expect(where({ kind: 'Compare', field: 'LogonType', op: 'gte', value: 3 }, SECURITY, SENTINEL)).toBe('(isnotnull(LogonType) and LogonType >= 3)')
-    expect(where({ kind: 'Compare', field: 'DestinationPort', op: 'lt', value: 1024.5 }, NETWORK)).toBe('(isnotnull(RemotePort) and RemotePort < 1024.5)')
-    expect(refusal({ kind: 'Compare', field: 'CommandLine', op: 'gt', value: 1 }).code).toBe('target/unsupported-compare')
+    expect(where({ kind: 'Compare', field: 'LogonType', op: 'gte', value: 3 }, SECURITY, SENTINEL)).toBe(
+      '(isnotnull(LogonType) and LogonType >= 3)',
+    )
+    expect(where({ kind: 'Compare', field: 'DestinationPort', op: 'lt', value: 1024.5 }, NETWORK)).toBe(
+      '(isnotnull(RemotePort) and RemotePort < 1024.5)',
+    )
+    expect(refusal({ kind: 'Compare', field: 'CommandLine', op: 'gt', value: 1 }).code).toBe(
+      'target/unsupported-compare',
+    )
   })
   test('exists / null: isnotnull / isnull on numeric columns; refused on strings', () => {
     expect(where({ kind: 'Exists', field: 'ProcessId' })).toBe('isnotnull(ProcessId)')
@@ -136,16 +177,22 @@ describe('regex, cidr, numbers, presence', () => {
     expect(refusal({ kind: 'Null', field: 'CommandLine' }).code).toBe('target/unsupported-null')
   })
   test('field references: numeric columns compare with ==; string columns are refused', () => {
-    expect(where({ kind: 'FieldRef', field: 'ProcessId', ref: 'ParentProcessId', cased: false }))
-      .toBe('(isnotnull(ProcessId) and isnotnull(InitiatingProcessId) and ProcessId == InitiatingProcessId)')
-    expect(refusal({ kind: 'FieldRef', field: 'Image', ref: 'ParentImage', cased: true }).code).toBe('target/unsupported-fieldref')
+    expect(where({ kind: 'FieldRef', field: 'ProcessId', ref: 'ParentProcessId', cased: false })).toBe(
+      '(isnotnull(ProcessId) and isnotnull(InitiatingProcessId) and ProcessId == InitiatingProcessId)',
+    )
+    expect(refusal({ kind: 'FieldRef', field: 'Image', ref: 'ParentImage', cased: true }).code).toBe(
+      'target/unsupported-fieldref',
+    )
   })
   test('a value with a lone surrogate (no UTF-8 text can hold it) is refused', () => {
     expect(refusal(contains('CommandLine', 'a\ud800b')).code).toBe('target/unsupported-value')
     expect(where(contains('CommandLine', 'a\ud83d\ude00b'))).toBe('ProcessCommandLine contains "a😀b"')
   })
   test('keywords and empty values are refused', () => {
-    expect(refusal({ kind: 'Keyword', pattern: pat('*evil*'), cased: false, at: { line: 3, col: 6 } })).toMatchObject({ code: 'target/unsupported-keyword', at: { line: 3, col: 6 } })
+    expect(refusal({ kind: 'Keyword', pattern: pat('*evil*'), cased: false, at: { line: 3, col: 6 } })).toMatchObject({
+      code: 'target/unsupported-keyword',
+      at: { line: 3, col: 6 },
+    })
     expect(refusal(is('CommandLine', '')).code).toBe('target/unsupported-empty-value')
     expect(refusal(match('CommandLine', pat('*'))).code).toBe('target/unsupported-empty-value')
   })
@@ -165,15 +212,27 @@ describe('environment', () => {
     expect(e.code).toBe('target/unsupported-logsource')
     expect(e.message).toContain('windows/process_creation → DeviceProcessEvents')
     // A log source only the other family has: the message says which.
-    expect(refusal(is('EventID', '4624'), { product: 'windows', service: 'security' }).message).toContain('(the sentinel schema family has it: --variant sentinel)')
+    expect(refusal(is('EventID', '4624'), { product: 'windows', service: 'security' }).message).toContain(
+      '(the sentinel schema family has it: --variant sentinel)',
+    )
   })
   test('nested and one-item and/or are emitted flat, so lists still become in~', () => {
-    const nested: Node = { kind: 'Or', items: [{ kind: 'Or', items: [is('CommandLine', 'a'), is('CommandLine', 'b')] }, { kind: 'And', items: [is('CommandLine', 'c')] }] }
+    const nested: Node = {
+      kind: 'Or',
+      items: [
+        { kind: 'Or', items: [is('CommandLine', 'a'), is('CommandLine', 'b')] },
+        { kind: 'And', items: [is('CommandLine', 'c')] },
+      ],
+    }
     expect(where(nested)).toBe('ProcessCommandLine in~ ("a", "b", "c")')
   })
   test('Sentinel: process creation is SecurityEvent 4688, the log source condition first', () => {
-    const c = backend.compile(rule(and([endswith('Image', '\\sc.exe'), contains('CommandLine', 'stop')])), { variant: 'sentinel' })
-    expect(c.query).toBe('SecurityEvent\n| where EventID == 4688\n| where NewProcessName endswith @"\\sc.exe" and CommandLine contains "stop"')
+    const c = backend.compile(rule(and([endswith('Image', '\\sc.exe'), contains('CommandLine', 'stop')])), {
+      variant: 'sentinel',
+    })
+    expect(c.query).toBe(
+      'SecurityEvent\n| where EventID == 4688\n| where NewProcessName endswith @"\\sc.exe" and CommandLine contains "stop"',
+    )
     expect(c.context).toMatchObject({ variant: 'sentinel', table: 'SecurityEvent', hostColumn: 'Computer' })
   })
   test('a field fixed by the log source conditions is refused', () => {
@@ -182,20 +241,35 @@ describe('environment', () => {
   test('an approximate rename compiles with a warning', () => {
     const c = backend.compile(rule(is('User', 'bob')))
     expect(c.query).toContain('AccountName =~ "bob"')
-    expect(c.diagnostics).toEqual([expect.objectContaining({ code: 'target/approximate-field', severity: 'warning', target: 'kql' })])
+    expect(c.diagnostics).toEqual([
+      expect.objectContaining({ code: 'target/approximate-field', severity: 'warning', target: 'kql' }),
+    ])
   })
   test('a user pipeline adds a log source and overrides a field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kql-pipeline-'))
     const file = join(dir, 'p.yml')
-    writeFileSync(file, 'fields:\n  Hostname: DeviceName\nlogsources:\n  my-ps:\n    match: { product: windows, category: ps_script }\n    table: DeviceEvents\n    conditions: { ActionType: PowerShellCommand }\n    fields: { ScriptBlockText: ProcessCommandLine }\n')
-    const c = backend.compile(rule(and([contains('ScriptBlockText', 'iex'), is('Hostname', 'h')]), { product: 'windows', category: 'ps_script' }), { pipeline: file })
-    expect(c.query).toBe('DeviceEvents\n| where ActionType == "PowerShellCommand"\n| where ProcessCommandLine contains "iex" and DeviceName =~ "h"')
+    writeFileSync(
+      file,
+      'fields:\n  Hostname: DeviceName\nlogsources:\n  my-ps:\n    match: { product: windows, category: ps_script }\n    table: DeviceEvents\n    conditions: { ActionType: PowerShellCommand }\n    fields: { ScriptBlockText: ProcessCommandLine }\n',
+    )
+    const c = backend.compile(
+      rule(and([contains('ScriptBlockText', 'iex'), is('Hostname', 'h')]), {
+        product: 'windows',
+        category: 'ps_script',
+      }),
+      { pipeline: file },
+    )
+    expect(c.query).toBe(
+      'DeviceEvents\n| where ActionType == "PowerShellCommand"\n| where ProcessCommandLine contains "iex" and DeviceName =~ "h"',
+    )
     writeFileSync(file, 'logsources:\n  bad:\n    match: { product: windows }\n    table: NoTable\n')
     const bad = backend.compile(rule(is('CommandLine', 'x')), { pipeline: join(dir, 'p.yml'), variant: 'sentinel' })
     expect(bad.diagnostics[0]).toMatchObject({ code: 'config/pipeline' })
   })
   test('an unknown variant is a diagnostic, not an exception', () => {
-    expect(backend.compile(rule(is('CommandLine', 'x')), { variant: 'nope' }).diagnostics[0]).toMatchObject({ code: 'config/pipeline' })
+    expect(backend.compile(rule(is('CommandLine', 'x')), { variant: 'nope' }).diagnostics[0]).toMatchObject({
+      code: 'config/pipeline',
+    })
   })
   test('compile is deterministic', () => {
     const r = rule(or([endswith('Image', '\\b.exe'), endswith('Image', '\\a.exe'), match('CommandLine', pat('x*y'))]))

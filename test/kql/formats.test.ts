@@ -41,7 +41,14 @@ async function render(format: string, variant: string) {
   const r = load(SIGMA)
   const c = backend.compile(r, { variant })
   expect(c.query).toBeDefined()
-  return { query: c.query!, text: await renderFormat('kql', { name: format }, { rule: ruleVars(r), query: c.query!, target: 'kql', context: c.context ?? {} }) }
+  return {
+    query: c.query!,
+    text: await renderFormat(
+      'kql',
+      { name: format },
+      { rule: ruleVars(r), query: c.query!, target: 'kql', context: c.context ?? {} },
+    ),
+  }
 }
 
 describe('kql formats', () => {
@@ -73,7 +80,8 @@ describe('kql formats', () => {
       expect(doc.description).toContain(`'quotes', "double", a backslash \\ and a colon: here.`)
       expect(doc.query).toBe(query)
       expect(await checkKql(doc.query as string, variant)).toEqual([])
-      const mapping = (doc.entityMappings as Array<{ fieldMappings: Array<{ columnName: string }> }>)[0]!.fieldMappings[0]!.columnName
+      const mapping = (doc.entityMappings as Array<{ fieldMappings: Array<{ columnName: string }> }>)[0]!
+        .fieldMappings[0]!.columnName
       expect(mapping).toBe(variant === 'sentinel' ? 'Computer' : 'DeviceName')
     }
   })
@@ -83,19 +91,37 @@ describe('kql formats', () => {
     expect(body.displayName).toBe('Service stopped with "sc.exe" \\ net')
     expect(body.queryCondition.queryText).toBe(query)
     expect(body.schedule.period).toBe('1H')
-    expect(body.detectionAction.alertTemplate).toMatchObject({ severity: 'high', category: 'Impact', mitreTechniques: ['T1489', 'T1562.001'] })
-    expect(body.detectionAction.alertTemplate.impactedAssets[0]).toEqual({ '@odata.type': '#microsoft.graph.security.impactedDeviceAsset', identifier: 'deviceId' })
+    expect(body.detectionAction.alertTemplate).toMatchObject({
+      severity: 'high',
+      category: 'Impact',
+      mitreTechniques: ['T1489', 'T1562.001'],
+    })
+    expect(body.detectionAction.alertTemplate.impactedAssets[0]).toEqual({
+      '@odata.type': '#microsoft.graph.security.impactedDeviceAsset',
+      identifier: 'deviceId',
+    })
     // No projection drops a column, and the table has the three columns Defender requires.
     expect(query).not.toMatch(/\| *project/)
     expect(await checkKql(`${query}\n| project Timestamp, ReportId, DeviceId`, 'defender')).toEqual([])
-    for (const table of ['DeviceProcessEvents', 'DeviceFileEvents', 'DeviceRegistryEvents', 'DeviceImageLoadEvents', 'DeviceNetworkEvents', 'DeviceEvents']) {
+    for (const table of [
+      'DeviceProcessEvents',
+      'DeviceFileEvents',
+      'DeviceRegistryEvents',
+      'DeviceImageLoadEvents',
+      'DeviceNetworkEvents',
+      'DeviceEvents',
+    ]) {
       expect(await checkKql(`${table}\n| project Timestamp, ReportId, DeviceId`, 'defender'), table).toEqual([])
     }
   })
   test('a multi-line query with a quote-heavy value survives the YAML block scalar', async () => {
-    const r = load(SIGMA.replace("' stop '", "'\"a\" \\\\b: #c'"))
+    const r = load(SIGMA.replace("' stop '", '\'"a" \\\\b: #c\''))
     const c = backend.compile(r, { variant: 'sentinel' })
-    const text = await renderFormat('kql', { name: 'sentinel' }, { rule: ruleVars(r), query: c.query!, target: 'kql', context: c.context ?? {} })
+    const text = await renderFormat(
+      'kql',
+      { name: 'sentinel' },
+      { rule: ruleVars(r), query: c.query!, target: 'kql', context: c.context ?? {} },
+    )
     expect((yaml.load(text) as { query: string }).query).toBe(c.query)
   })
 })

@@ -22,7 +22,10 @@ describe('parsing', () => {
       k: 'or',
       items: [
         { k: 'binary', op: '=~', left: { k: 'col', name: 'b' }, right: { k: 'str', value: 'c:\\x' } },
-        { k: 'not', item: { k: 'binary', op: 'contains', left: { k: 'col', name: 'c' }, right: { k: 'str', value: 'y' } } },
+        {
+          k: 'not',
+          item: { k: 'binary', op: 'contains', left: { k: 'col', name: 'c' }, right: { k: 'str', value: 'y' } },
+        },
       ],
     })
   })
@@ -31,7 +34,8 @@ describe('parsing', () => {
     expect(p.query!.filters[0]!).toMatchObject({ k: 'or', items: [{ k: 'binary' }, { k: 'and' }] })
   })
   test('string literals: the documented escapes only; verbatim doubles its quote', () => {
-    const value = (lit: string) => (parseKql(`T | where a == ${lit}`).query?.filters[0] as { right: { value: string } } | undefined)?.right.value
+    const value = (lit: string) =>
+      (parseKql(`T | where a == ${lit}`).query?.filters[0] as { right: { value: string } } | undefined)?.right.value
     expect(value('"a\\"b\\\\c\\td\\ne"')).toBe('a"b\\c\td\ne')
     expect(value("'it\\'s'")).toBe("it's")
     expect(value('@"C:\\Windows\\""x"""')).toBe('C:\\Windows\\"x"')
@@ -41,7 +45,11 @@ describe('parsing', () => {
     }
   })
   test('operators and functions of the subset; anything else is a parse error', () => {
-    expect(parseKql('T | where a in~ ("x", "y") and b !in ("z") and c matches regex @"^a" and isempty(d) and e !startswith_cs "q"').errors).toEqual([])
+    expect(
+      parseKql(
+        'T | where a in~ ("x", "y") and b !in ("z") and c matches regex @"^a" and isempty(d) and e !startswith_cs "q"',
+      ).errors,
+    ).toEqual([])
     expect(parseKql('T | where a has "x"').errors.length).toBeGreaterThan(0)
     expect(parseKql('T | project a').errors.length).toBeGreaterThan(0)
     expect(parseKql('T').errors.length).toBeGreaterThan(0)
@@ -53,7 +61,13 @@ describe('parsing', () => {
 })
 
 describe('evaluation follows the documented semantics', () => {
-  const E: JsonEvent[] = [{ CommandLine: 'Hello World' }, { CommandLine: 'HELLO' }, { CommandLine: 'héllo' }, { CommandLine: 'HÉLLO' }, {}]
+  const E: JsonEvent[] = [
+    { CommandLine: 'Hello World' },
+    { CommandLine: 'HELLO' },
+    { CommandLine: 'héllo' },
+    { CommandLine: 'HÉLLO' },
+    {},
+  ]
   test('=~ and the string operators fold ASCII only; == and _cs are exact', async () => {
     expect(await select('ProcessCommandLine =~ "hello"', E)).toEqual([false, true, false, false, false])
     expect(await select('ProcessCommandLine =~ "héllo"', E)).toEqual([false, false, true, false, false])
@@ -67,7 +81,14 @@ describe('evaluation follows the documented semantics', () => {
     expect(await select('ProcessCommandLine in ("hello")', E)).toEqual([false, false, false, false, false])
   })
   test('a missing string is "": isempty is true, contains is false, not(contains) is true', async () => {
-    expect(await select('isempty(ProcessCommandLine)', [{}, { CommandLine: null }, { CommandLine: '' }, { CommandLine: 'x' }])).toEqual([true, true, true, false])
+    expect(
+      await select('isempty(ProcessCommandLine)', [
+        {},
+        { CommandLine: null },
+        { CommandLine: '' },
+        { CommandLine: 'x' },
+      ]),
+    ).toEqual([true, true, true, false])
     expect(await select('not(ProcessCommandLine contains "x")', [{}, { CommandLine: 'x' }])).toEqual([true, false])
   })
   test('matches regex is an unanchored RE2 search; (?i) folds Unicode', async () => {
@@ -87,7 +108,12 @@ describe('evaluation follows the documented semantics', () => {
   })
   test('ipv4_is_in_range: null when the address does not parse', async () => {
     const r2 = rule(is('DestinationIp', 'x'), { product: 'windows', category: 'network_connection' })
-    const v = await verifier.verify('DeviceNetworkEvents\n| where not(ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))', r2, [{ DestinationIp: '10.1.1.1' }, { DestinationIp: '11.1.1.1' }, { DestinationIp: 'x' }, {}])
+    const v = await verifier.verify('DeviceNetworkEvents\n| where not(ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))', r2, [
+      { DestinationIp: '10.1.1.1' },
+      { DestinationIp: '11.1.1.1' },
+      { DestinationIp: 'x' },
+      {},
+    ])
     expect(v.matches).toEqual([false, true, false, false])
   })
   test('strong typing: a string column against a number is an error, not a match', async () => {
@@ -95,7 +121,7 @@ describe('evaluation follows the documented semantics', () => {
     expect(await select('NoColumn == "x"', [{}])).toBe('verify/parse')
     expect(await select('frobnicate(ProcessCommandLine)', [{}])).toBe('verify/parse')
   })
-  test('the query must read the log source\'s table', async () => {
+  test("the query must read the log source's table", async () => {
     const v = await verifier.verify('DeviceFileEvents\n| where FileName == "x"', r, [{}])
     expect(v.diagnostics[0]!.code).toBe('verify/table')
   })

@@ -12,7 +12,9 @@ function sigma(detection: string, logsource = 'category: process_creation\n  pro
 }
 
 const EVENTS: JsonEvent[] = [
-  {}, { CommandLine: '' }, { CommandLine: null },
+  {},
+  { CommandLine: '' },
+  { CommandLine: null },
   { CommandLine: 'cmd /c whoami', Image: 'C:\\Windows\\System32\\cmd.exe', ProcessId: 4, ParentProcessId: 4 },
   { CommandLine: 'CMD -C WHOAMI', Image: 'c:\\windows\\system32\\CMD.EXE', ProcessId: 5, ParentProcessId: 4 },
   { CommandLine: 'cmd –c whoami', Image: 'D:\\x\\cmd.exe.bak' },
@@ -23,22 +25,58 @@ const EVENTS: JsonEvent[] = [
 ]
 
 const CASES: Array<[string, string, string | RegExp]> = [
-  ['contains|all', 'sel:\n  CommandLine|contains|all: [cmd, whoami]\ncondition: sel', 'ProcessCommandLine contains "cmd" and ProcessCommandLine contains "whoami"'],
+  [
+    'contains|all',
+    'sel:\n  CommandLine|contains|all: [cmd, whoami]\ncondition: sel',
+    'ProcessCommandLine contains "cmd" and ProcessCommandLine contains "whoami"',
+  ],
   ['startswith', 'sel:\n  CommandLine|startswith: cmd\ncondition: sel', 'ProcessCommandLine startswith "cmd"'],
-  ['endswith list', "sel:\n  Image|endswith: ['\\cmd.exe', '\\powershell.exe']\ncondition: sel", 'FileName in~ ("cmd.exe", "powershell.exe")'],
+  [
+    'endswith list',
+    "sel:\n  Image|endswith: ['\\cmd.exe', '\\powershell.exe']\ncondition: sel",
+    'FileName in~ ("cmd.exe", "powershell.exe")',
+  ],
   ['cased', 'sel:\n  CommandLine|cased: cmd /c whoami\ncondition: sel', 'ProcessCommandLine == "cmd /c whoami"'],
-  ['windash', "sel:\n  CommandLine|windash|contains: ' -c '\ncondition: sel", /ProcessCommandLine contains " -c " or ProcessCommandLine contains " \/c " or/],
+  [
+    'windash',
+    "sel:\n  CommandLine|windash|contains: ' -c '\ncondition: sel",
+    /ProcessCommandLine contains " -c " or ProcessCommandLine contains " \/c " or/,
+  ],
   ['base64offset', 'sel:\n  CommandLine|base64offset|contains: iex\ncondition: sel', /contains "aWV4"/],
-  ['utf16le base64offset', 'sel:\n  CommandLine|utf16le|base64offset|contains: iex\ncondition: sel', /contains "aQBlAHgA"/],
+  [
+    'utf16le base64offset',
+    'sel:\n  CommandLine|utf16le|base64offset|contains: iex\ncondition: sel',
+    /contains "aQBlAHgA"/,
+  ],
   ['wide base64', 'sel:\n  CommandLine|wide|base64|contains: IEX\ncondition: sel', /contains "SQBFAFgA"/],
-  ['re', "sel:\n  CommandLine|re: '\\s-e\\s'\ncondition: sel", 'ProcessCommandLine matches regex @"[\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]-e[\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]"'],
+  [
+    're',
+    "sel:\n  CommandLine|re: '\\s-e\\s'\ncondition: sel",
+    'ProcessCommandLine matches regex @"[\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]-e[\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]"',
+  ],
   ['re|i', "sel:\n  CommandLine|re|i: '^CMD '\ncondition: sel", 'ProcessCommandLine matches regex @"(?i)^CMD "'],
-  ['wildcards', "sel:\n  Image: 'C:\\\\*\\\\cmd.exe'\ncondition: sel", 'FolderPath matches regex @"(?is)^C:\\\\.*\\\\cmd\\.exe$"'],
+  [
+    'wildcards',
+    "sel:\n  Image: 'C:\\\\*\\\\cmd.exe'\ncondition: sel",
+    'FolderPath matches regex @"(?is)^C:\\\\.*\\\\cmd\\.exe$"',
+  ],
   ['escaped star is literal', "sel:\n  Image: 'C:\\*\\cmd.exe'\ncondition: sel", 'FolderPath =~ @"C:*\\cmd.exe"'],
-  ['escaped wildcard', "sel:\n  CommandLine|contains: 'b\\*c\\?d'\ncondition: sel", 'ProcessCommandLine contains "b*c?d"'],
-  ['not / 1 of', "sel1:\n  CommandLine|contains: cmd\nsel2:\n  CommandLine|contains: ps\nfilter:\n  Image|endswith: '.bak'\ncondition: 1 of sel* and not filter", '(ProcessCommandLine contains "cmd" or ProcessCommandLine contains "ps") and not(FolderPath endswith ".bak")'],
+  [
+    'escaped wildcard',
+    "sel:\n  CommandLine|contains: 'b\\*c\\?d'\ncondition: sel",
+    'ProcessCommandLine contains "b*c?d"',
+  ],
+  [
+    'not / 1 of',
+    "sel1:\n  CommandLine|contains: cmd\nsel2:\n  CommandLine|contains: ps\nfilter:\n  Image|endswith: '.bak'\ncondition: 1 of sel* and not filter",
+    '(ProcessCommandLine contains "cmd" or ProcessCommandLine contains "ps") and not(FolderPath endswith ".bak")',
+  ],
   ['gt', 'sel:\n  ProcessId|gt: 4\ncondition: sel', '(isnotnull(ProcessId) and ProcessId > 4)'],
-  ['fieldref (numeric)', 'sel:\n  ProcessId|fieldref: ParentProcessId\ncondition: sel', '(isnotnull(ProcessId) and isnotnull(InitiatingProcessId) and ProcessId == InitiatingProcessId)'],
+  [
+    'fieldref (numeric)',
+    'sel:\n  ProcessId|fieldref: ParentProcessId\ncondition: sel',
+    '(isnotnull(ProcessId) and isnotnull(InitiatingProcessId) and ProcessId == InitiatingProcessId)',
+  ],
   ['exists (numeric)', 'sel:\n  ProcessId|exists: true\ncondition: sel', 'isnotnull(ProcessId)'],
   ['number value', 'sel:\n  ProcessId: 5\ncondition: sel', 'ProcessId == 5'],
 ]

@@ -7,12 +7,24 @@ import { contains, endswith, is, match, pat, rule } from './helpers.js'
 
 describe('checkKql', () => {
   test('accepts a valid query bound to the Defender and Sentinel tables', async () => {
-    expect(await checkKql('DeviceProcessEvents\n| where FileName =~ "sc.exe" and ProcessCommandLine contains "stop"', 'defender')).toEqual([])
-    expect(await checkKql('SecurityEvent\n| where EventID == 4688\n| where NewProcessName endswith @"\\sc.exe"', 'sentinel')).toEqual([])
+    expect(
+      await checkKql(
+        'DeviceProcessEvents\n| where FileName =~ "sc.exe" and ProcessCommandLine contains "stop"',
+        'defender',
+      ),
+    ).toEqual([])
+    expect(
+      await checkKql('SecurityEvent\n| where EventID == 4688\n| where NewProcessName endswith @"\\sc.exe"', 'sentinel'),
+    ).toEqual([])
   })
   test('reports unknown columns, bad escapes and syntax errors with their place in the query', async () => {
     const unknown = await checkKql('DeviceProcessEvents\n| where Nope == "x"', 'defender')
-    expect(unknown[0]).toMatchObject({ code: 'target/kql-parser', severity: 'error', target: 'kql', at: { line: 1, col: 8 } })
+    expect(unknown[0]).toMatchObject({
+      code: 'target/kql-parser',
+      severity: 'error',
+      target: 'kql',
+      at: { line: 1, col: 8 },
+    })
     expect(unknown[0]!.message).toContain('Nope')
     expect((await checkKql('DeviceProcessEvents | where FileName == "\\sc.exe"', 'defender')).length).toBeGreaterThan(0)
     expect((await checkKql('DeviceProcessEvents | where (FileName == "x"', 'defender')).length).toBeGreaterThan(0)
@@ -33,17 +45,29 @@ describe('checkKql', () => {
       expect(c.query).toBeDefined()
       expect(await checkKql(c.query!, variant), c.query).toEqual([])
     }
-    const net = backend.compile(rule(and([{ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, { kind: 'Compare', field: 'DestinationPort', op: 'gt', value: 1024 }, is('DestinationPort', '445')]), { product: 'windows', category: 'network_connection' }))
+    const net = backend.compile(
+      rule(
+        and([
+          { kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 },
+          { kind: 'Compare', field: 'DestinationPort', op: 'gt', value: 1024 },
+          is('DestinationPort', '445'),
+        ]),
+        { product: 'windows', category: 'network_connection' },
+      ),
+    )
     expect(await checkKql(net.query!, 'defender'), net.query).toEqual([])
   })
 })
 
 test('an unknown schema family is a diagnostic, not an exception', async () => {
-  expect((await checkKql('T | where a == 1', 'nope'))[0]).toMatchObject({ code: 'target/kql-parser', severity: 'error' })
+  expect((await checkKql('T | where a == 1', 'nope'))[0]).toMatchObject({
+    code: 'target/kql-parser',
+    severity: 'error',
+  })
 })
 
 describe('long chains', () => {
-  test('hundreds of alternatives nest in parentheses so that Microsoft\'s parser accepts them', async () => {
+  test("hundreds of alternatives nest in parentheses so that Microsoft's parser accepts them", async () => {
     const items = Array.from({ length: 400 }, (_, i) => contains('CommandLine', `v${i}x`))
     const c = backend.compile(rule(or(items)))
     expect(c.query!.split('(').length).toBeGreaterThan(6)

@@ -17,12 +17,46 @@ import type { Node, Pattern, Segment } from '../../src/ast/nodes.js'
 import type { JsonEvent } from '../../src/rule/rule.js'
 import { rule } from './helpers.js'
 
-const CHARS = ['a', 'A', 'b', 'B', '*', '?', '\\', '"', "'", '=', '%', '_', '.', ' ', '\t', '\n', '\r', 'é', 'É', 'ß', 'ẞ', '😀', '日', '(', '[', '$', '^', '|']
+const CHARS = [
+  'a',
+  'A',
+  'b',
+  'B',
+  '*',
+  '?',
+  '\\',
+  '"',
+  "'",
+  '=',
+  '%',
+  '_',
+  '.',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  'é',
+  'É',
+  'ß',
+  'ẞ',
+  '😀',
+  '日',
+  '(',
+  '[',
+  '$',
+  '^',
+  '|',
+]
 const char = fc.constantFrom(...CHARS)
 const text = fc.array(char, { maxLength: 6 }).map((cs) => cs.join(''))
 
 const segment: fc.Arbitrary<Segment> = fc.oneof(
-  { weight: 4, arbitrary: fc.array(char, { minLength: 1, maxLength: 3 }).map((cs) => ({ kind: 'lit', text: cs.join('') }) as Segment) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(char, { minLength: 1, maxLength: 3 })
+      .map((cs) => ({ kind: 'lit', text: cs.join('') }) as Segment),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'any' } as Segment) },
   { weight: 1, arbitrary: fc.constant({ kind: 'one' } as Segment) },
 )
@@ -30,10 +64,44 @@ const pattern: fc.Arbitrary<Pattern> = fc.array(segment, { minLength: 1, maxLeng
 
 const STRING_FIELDS = ['CommandLine', 'Image', 'ParentImage']
 const leaf: fc.Arbitrary<Node> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('Match' as const), field: fc.constantFrom(...STRING_FIELDS), pattern, cased: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('Match' as const), field: fc.constant('ProcessId'), pattern: fc.constantFrom<Pattern>([{ kind: 'lit', text: '5' }], [{ kind: 'lit', text: '1' }, { kind: 'any' }], [{ kind: 'one' }]), cased: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('Exists' as const, 'Null' as const), field: fc.constantFrom('ProcessId', 'CommandLine') }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('Compare' as const), field: fc.constant('ProcessId'), op: fc.constantFrom('lt' as const, 'lte' as const, 'gt' as const, 'gte' as const), value: fc.integer({ min: -2, max: 12 }) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('Match' as const),
+      field: fc.constantFrom(...STRING_FIELDS),
+      pattern,
+      cased: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('Match' as const),
+      field: fc.constant('ProcessId'),
+      pattern: fc.constantFrom<Pattern>(
+        [{ kind: 'lit', text: '5' }],
+        [{ kind: 'lit', text: '1' }, { kind: 'any' }],
+        [{ kind: 'one' }],
+      ),
+      cased: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('Exists' as const, 'Null' as const),
+      field: fc.constantFrom('ProcessId', 'CommandLine'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('Compare' as const),
+      field: fc.constant('ProcessId'),
+      op: fc.constantFrom('lt' as const, 'lte' as const, 'gt' as const, 'gte' as const),
+      value: fc.integer({ min: -2, max: 12 }),
+    }),
+  },
 )
 const detection: fc.Arbitrary<Node> = fc.letrec<{ node: Node }>((tie) => ({
   node: fc.oneof(
@@ -45,7 +113,10 @@ const detection: fc.Arbitrary<Node> = fc.letrec<{ node: Node }>((tie) => ({
   ),
 })).node
 
-const stringValue = fc.oneof({ weight: 8, arbitrary: text }, { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 7, true) })
+const stringValue = fc.oneof(
+  { weight: 8, arbitrary: text },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 7, true) },
+)
 const event: fc.Arbitrary<JsonEvent> = fc.record(
   {
     CommandLine: stringValue,
@@ -67,10 +138,15 @@ describe('property: reference == kql verifier, or refusal', () => {
           const eq = await checkEquivalence(rule(node), events, backend, verifier, { variant })
           if (eq.query === undefined) {
             refused++
-            expect(eq.diagnostics.some((d) => d.severity === 'error' && d.code.startsWith('target/unsupported-'))).toBe(true)
+            expect(eq.diagnostics.some((d) => d.severity === 'error' && d.code.startsWith('target/unsupported-'))).toBe(
+              true,
+            )
             continue
           }
-          expect(eq.diagnostics.filter((d) => d.severity === 'error'), eq.query).toEqual([])
+          expect(
+            eq.diagnostics.filter((d) => d.severity === 'error'),
+            eq.query,
+          ).toEqual([])
           expect(eq.mismatches, eq.query).toEqual([])
           compared += events.length
         }
@@ -83,20 +159,62 @@ describe('property: reference == kql verifier, or refusal', () => {
 })
 
 describe('property: Sigma (JavaScript) regex == translated RE2 regex, or refusal', () => {
-  const PIECES = ['a', 'A', 'b', '.', 'b?', '\\s*', '[^a]', '[a-c]', '\\S', '\\s', '\\d', '\\W', '\\w', 'x*', '.*', '.+', '.?', '(a|b)', '(?:a.)', '^', '$', '😀', '\\.', 'é', 'É', '\\\\', '"', '\\bb', '[^\\\\]+', 'a{2}', '(a|)']
+  const PIECES = [
+    'a',
+    'A',
+    'b',
+    '.',
+    'b?',
+    '\\s*',
+    '[^a]',
+    '[a-c]',
+    '\\S',
+    '\\s',
+    '\\d',
+    '\\W',
+    '\\w',
+    'x*',
+    '.*',
+    '.+',
+    '.?',
+    '(a|b)',
+    '(?:a.)',
+    '^',
+    '$',
+    '😀',
+    '\\.',
+    'é',
+    'É',
+    '\\\\',
+    '"',
+    '\\bb',
+    '[^\\\\]+',
+    'a{2}',
+    '(a|)',
+  ]
   const regex = fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 5 }).map((ps) => ps.join(''))
   const SUBJECT_CHARS = ['a', 'A', 'b', 'x', '.', ' ', '\n', '\r', '\u2028', 'é', 'É', '😀', '\\', '"', '1']
   const subject = fc.array(fc.constantFrom(...SUBJECT_CHARS), { maxLength: 6 }).map((cs) => cs.join(''))
   test('random regexes × random values through the backend and the verifier', async () => {
     let compared = 0
     await fc.assert(
-      fc.asyncProperty(regex, fc.record({ i: fc.boolean(), m: fc.constant(false), s: fc.boolean() }), fc.array(subject, { minLength: 1, maxLength: 10 }), async (source, flags, values) => {
-        const node: Node = { kind: 'Regex', field: 'CommandLine', source, flags }
-        const eq = await checkEquivalence(rule(node), values.map((v) => ({ CommandLine: v })), backend, verifier)
-        if (eq.query === undefined) return
-        expect(eq.mismatches, `${source} ${JSON.stringify(flags)} → ${eq.query}`).toEqual([])
-        compared += values.length
-      }),
+      fc.asyncProperty(
+        regex,
+        fc.record({ i: fc.boolean(), m: fc.constant(false), s: fc.boolean() }),
+        fc.array(subject, { minLength: 1, maxLength: 10 }),
+        async (source, flags, values) => {
+          const node: Node = { kind: 'Regex', field: 'CommandLine', source, flags }
+          const eq = await checkEquivalence(
+            rule(node),
+            values.map((v) => ({ CommandLine: v })),
+            backend,
+            verifier,
+          )
+          if (eq.query === undefined) return
+          expect(eq.mismatches, `${source} ${JSON.stringify(flags)} → ${eq.query}`).toEqual([])
+          compared += values.length
+        },
+      ),
       { numRuns: 800, seed: 4242 },
     )
     console.log(`kql regex property: ${compared} (regex, value) comparisons, 0 mismatches`)
@@ -106,18 +224,56 @@ describe('property: Sigma (JavaScript) regex == translated RE2 regex, or refusal
 
 describe('property: CIDR ranges on address-like text', () => {
   test('random IPv4/IPv6-looking values against fixed ranges', async () => {
-    const piece = fc.constantFrom('0', '1', '10', '255', '256', '01', 'fe80', 'FFFF', 'ffff', 'a', 'g', ':', '::', '.', '1.2.3.4', '10.0.0.1', '%', '/8')
+    const piece = fc.constantFrom(
+      '0',
+      '1',
+      '10',
+      '255',
+      '256',
+      '01',
+      'fe80',
+      'FFFF',
+      'ffff',
+      'a',
+      'g',
+      ':',
+      '::',
+      '.',
+      '1.2.3.4',
+      '10.0.0.1',
+      '%',
+      '/8',
+    )
     const value = fc.array(piece, { minLength: 1, maxLength: 9 }).map((ps) => ps.join(''))
     const NETWORK = { product: 'windows', category: 'network_connection' }
     let compared = 0
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('10.0.0.0/8', '0.0.0.0/0', '1.2.3.4/32', 'fe80::/10', '::/0', '::ffff:0:0/96', '::1/128', '1:0:0:0:0:0:0:0/16'), fc.array(value, { minLength: 1, maxLength: 10 }), fc.boolean(), async (cidr, values, negate) => {
-        const cidrNode: Node = { kind: 'Cidr', field: 'DestinationIp', cidr, family: cidr.includes(':') ? 6 : 4 }
-        const node: Node = negate ? { kind: 'Not', item: cidrNode } : cidrNode
-        const eq = await checkEquivalence(rule(node, NETWORK), values.map((v) => ({ DestinationIp: v })), backend, verifier)
-        expect(eq.mismatches, `${cidr} ${JSON.stringify(values)}`).toEqual([])
-        compared += values.length
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(
+          '10.0.0.0/8',
+          '0.0.0.0/0',
+          '1.2.3.4/32',
+          'fe80::/10',
+          '::/0',
+          '::ffff:0:0/96',
+          '::1/128',
+          '1:0:0:0:0:0:0:0/16',
+        ),
+        fc.array(value, { minLength: 1, maxLength: 10 }),
+        fc.boolean(),
+        async (cidr, values, negate) => {
+          const cidrNode: Node = { kind: 'Cidr', field: 'DestinationIp', cidr, family: cidr.includes(':') ? 6 : 4 }
+          const node: Node = negate ? { kind: 'Not', item: cidrNode } : cidrNode
+          const eq = await checkEquivalence(
+            rule(node, NETWORK),
+            values.map((v) => ({ DestinationIp: v })),
+            backend,
+            verifier,
+          )
+          expect(eq.mismatches, `${cidr} ${JSON.stringify(values)}`).toEqual([])
+          compared += values.length
+        },
+      ),
       { numRuns: 500, seed: 77 },
     )
     console.log(`kql cidr property: ${compared} (range, value) comparisons, 0 mismatches`)

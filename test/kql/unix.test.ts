@@ -27,26 +27,40 @@ const MACOS_FILE: LogSource = { product: 'macos', category: 'file_event' }
 const LINUX_NETWORK: LogSource = { product: 'linux', category: 'network_connection' }
 const MACOS_NETWORK: LogSource = { product: 'macos', category: 'network_connection' }
 
-const compile = (detection: Node, logsource: LogSource, options?: TargetOptions) => backend.compile(rule(detection, logsource), options)
+const compile = (detection: Node, logsource: LogSource, options?: TargetOptions) =>
+  backend.compile(rule(detection, logsource), options)
 const where = (detection: Node, logsource: LogSource, options?: TargetOptions): string => {
   const c = compile(detection, logsource, options)
   expect(c.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
-  return c.query!.split('\n').at(-1)!.replace(/^\| where /, '')
+  return c
+    .query!.split('\n')
+    .at(-1)!
+    .replace(/^\| where /, '')
 }
 
 describe('log sources', () => {
   test('Linux and macOS process, file and network events read the Defender Device* tables', () => {
     for (const [ls, table] of [
-      [LINUX_PROCESS, 'DeviceProcessEvents'], [MACOS_PROCESS, 'DeviceProcessEvents'],
-      [LINUX_FILE, 'DeviceFileEvents'], [MACOS_FILE, 'DeviceFileEvents'],
-      [LINUX_NETWORK, 'DeviceNetworkEvents'], [MACOS_NETWORK, 'DeviceNetworkEvents'],
+      [LINUX_PROCESS, 'DeviceProcessEvents'],
+      [MACOS_PROCESS, 'DeviceProcessEvents'],
+      [LINUX_FILE, 'DeviceFileEvents'],
+      [MACOS_FILE, 'DeviceFileEvents'],
+      [LINUX_NETWORK, 'DeviceNetworkEvents'],
+      [MACOS_NETWORK, 'DeviceNetworkEvents'],
     ] as const) {
-      const field = ls.category === 'file_event' ? 'TargetFilename' : ls.category === 'network_connection' ? 'DestinationHostname' : 'CommandLine'
+      const field =
+        ls.category === 'file_event'
+          ? 'TargetFilename'
+          : ls.category === 'network_connection'
+            ? 'DestinationHostname'
+            : 'CommandLine'
       expect(compile(contains(field, 'x'), ls).query!.split('\n')[0]).toBe(table)
     }
   })
   test('they are Defender-only: the Sentinel family still refuses them, and auditd stays refused', () => {
-    expect(compile(contains('CommandLine', 'x'), LINUX_PROCESS, { variant: 'sentinel' }).diagnostics[0]).toMatchObject({ code: 'target/unsupported-logsource' })
+    expect(compile(contains('CommandLine', 'x'), LINUX_PROCESS, { variant: 'sentinel' }).diagnostics[0]).toMatchObject({
+      code: 'target/unsupported-logsource',
+    })
     const auditd = compile(is('type', 'SERVICE_STOP'), { product: 'linux', service: 'auditd' })
     expect(auditd.diagnostics[0]).toMatchObject({ code: 'target/unsupported-logsource' })
     expect(auditd.diagnostics[0]!.message).toContain('linux/process_creation → DeviceProcessEvents')
@@ -71,17 +85,45 @@ describe('paths split on / (the field map says so)', () => {
     expect(where(endswith('Image', '\\cmd.exe'), PROCESS)).toBe('FileName =~ "cmd.exe"')
   })
   test('a list of /names is one in~ on the name column; other values keep their own test', () => {
-    expect(where(or([endswith('Image', '/docker'), endswith('Image', '/podman'), endswith('Image', 'kubectl'), endswith('Image', '/docker')]), LINUX_PROCESS))
-      .toBe('FileName in~ ("docker", "podman") or FolderPath endswith "kubectl"')
-    expect(where(or([endswith('Image', '/a', true), endswith('Image', '/b', true)]), LINUX_PROCESS)).toBe('FileName in ("a", "b")')
+    expect(
+      where(
+        or([
+          endswith('Image', '/docker'),
+          endswith('Image', '/podman'),
+          endswith('Image', 'kubectl'),
+          endswith('Image', '/docker'),
+        ]),
+        LINUX_PROCESS,
+      ),
+    ).toBe('FileName in~ ("docker", "podman") or FolderPath endswith "kubectl"')
+    expect(where(or([endswith('Image', '/a', true), endswith('Image', '/b', true)]), LINUX_PROCESS)).toBe(
+      'FileName in ("a", "b")',
+    )
   })
   test('file and network events: the initiating process by name, the target file by path', () => {
-    expect(where(and([startswith('TargetFilename', '/etc/systemd/system/'), not(or([endswith('Image', '/dpkg'), endswith('Image', '/usr/sbin/installer')]))]), LINUX_FILE))
-      .toBe('FolderPath startswith "/etc/systemd/system/" and not(InitiatingProcessFileName =~ "dpkg" or InitiatingProcessFolderPath endswith "/usr/sbin/installer")')
-    expect(where(endswith('TargetFilename', '/com.apple.backupd.plist'), MACOS_FILE)).toBe('FileName =~ "com.apple.backupd.plist"')
-    expect(where(and([endswith('Image', '/curl'), is('DestinationPort', '443'), contains('DestinationHostname', 'evil')]), LINUX_NETWORK))
-      .toBe('InitiatingProcessFileName =~ "curl" and RemotePort == 443 and RemoteUrl contains "evil"')
-    expect(where({ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, MACOS_NETWORK)).toMatch(/^\(RemoteIP matches regex @"\^.*" and ipv4_is_in_range\(RemoteIP, "10\.0\.0\.0\/8"\)\)$/)
+    expect(
+      where(
+        and([
+          startswith('TargetFilename', '/etc/systemd/system/'),
+          not(or([endswith('Image', '/dpkg'), endswith('Image', '/usr/sbin/installer')])),
+        ]),
+        LINUX_FILE,
+      ),
+    ).toBe(
+      'FolderPath startswith "/etc/systemd/system/" and not(InitiatingProcessFileName =~ "dpkg" or InitiatingProcessFolderPath endswith "/usr/sbin/installer")',
+    )
+    expect(where(endswith('TargetFilename', '/com.apple.backupd.plist'), MACOS_FILE)).toBe(
+      'FileName =~ "com.apple.backupd.plist"',
+    )
+    expect(
+      where(
+        and([endswith('Image', '/curl'), is('DestinationPort', '443'), contains('DestinationHostname', 'evil')]),
+        LINUX_NETWORK,
+      ),
+    ).toBe('InitiatingProcessFileName =~ "curl" and RemotePort == 443 and RemoteUrl contains "evil"')
+    expect(where({ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, MACOS_NETWORK)).toMatch(
+      /^\(RemoteIP matches regex @"\^.*" and ipv4_is_in_range\(RemoteIP, "10\.0\.0\.0\/8"\)\)$/,
+    )
   })
   test('numeric and Windows-only fields: ProcessId maps, integrity level and PE version info do not', () => {
     expect(where(is('ParentProcessId', '1'), LINUX_PROCESS)).toBe('InitiatingProcessId == 1')
@@ -90,10 +132,18 @@ describe('paths split on / (the field map says so)', () => {
     }
   })
   test('account names and LogonId compile with a target/approximate-field warning', () => {
-    for (const [field, ls] of [['User', LINUX_PROCESS], ['ParentUser', MACOS_PROCESS], ['LogonId', LINUX_PROCESS], ['User', MACOS_FILE], ['User', LINUX_NETWORK]] as const) {
+    for (const [field, ls] of [
+      ['User', LINUX_PROCESS],
+      ['ParentUser', MACOS_PROCESS],
+      ['LogonId', LINUX_PROCESS],
+      ['User', MACOS_FILE],
+      ['User', LINUX_NETWORK],
+    ] as const) {
       const c = compile(field === 'LogonId' ? is(field, '0') : is(field, 'root'), ls)
       expect(c.query, field).toBeDefined()
-      expect(c.diagnostics, field).toEqual([expect.objectContaining({ code: 'target/approximate-field', severity: 'warning' })])
+      expect(c.diagnostics, field).toEqual([
+        expect.objectContaining({ code: 'target/approximate-field', severity: 'warning' }),
+      ])
     }
   })
 })
@@ -115,14 +165,26 @@ describe('the event mapping honours the separator', () => {
     expect(nameSuffix('\\x', '/')).toBeUndefined()
   })
   test('Linux and macOS rows carry the text after the last / in the name columns', () => {
-    expect(row(LINUX_PROCESS, { Image: '/usr/bin/systemctl', ParentImage: '/bin/bash' })).toMatchObject({ FolderPath: '/usr/bin/systemctl', FileName: 'systemctl', InitiatingProcessFolderPath: '/bin/bash', InitiatingProcessFileName: 'bash' })
+    expect(row(LINUX_PROCESS, { Image: '/usr/bin/systemctl', ParentImage: '/bin/bash' })).toMatchObject({
+      FolderPath: '/usr/bin/systemctl',
+      FileName: 'systemctl',
+      InitiatingProcessFolderPath: '/bin/bash',
+      InitiatingProcessFileName: 'bash',
+    })
     expect(row(LINUX_PROCESS, { Image: 'C:\\x\\sc.exe' })).toMatchObject({ FileName: '' })
-    expect(row(MACOS_FILE, { TargetFilename: '/Library/LaunchDaemons/x.plist', Image: 'installer' })).toMatchObject({ FileName: 'x.plist', InitiatingProcessFileName: '' })
+    expect(row(MACOS_FILE, { TargetFilename: '/Library/LaunchDaemons/x.plist', Image: 'installer' })).toMatchObject({
+      FileName: 'x.plist',
+      InitiatingProcessFileName: '',
+    })
     expect(row(PROCESS, { Image: 'C:\\x/sc.exe' })).toMatchObject({ FileName: 'x/sc.exe' })
   })
   test('resolved fields carry their separator', () => {
     const ls = resolveLogsource(env, LINUX_NETWORK)!
-    expect(resolveField(env, ls, 'Image')).toMatchObject({ column: 'InitiatingProcessFolderPath', name: 'InitiatingProcessFileName', separator: '/' })
+    expect(resolveField(env, ls, 'Image')).toMatchObject({
+      column: 'InitiatingProcessFolderPath',
+      name: 'InitiatingProcessFileName',
+      separator: '/',
+    })
     expect(resolveField(env, resolveLogsource(env, PROCESS)!, 'Image')).toMatchObject({ separator: '\\' })
   })
 })
@@ -135,10 +197,16 @@ describe('separator in user pipelines', () => {
     return { pipeline: file }
   }
   test('a separator given in the data is used; a { column, name } without one splits on \\', () => {
-    const slash = pipeline('slash.yml', 'logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: DeviceProcessEvents\n    fields:\n      Image: { column: FolderPath, name: FileName, separator: / }\n')
+    const slash = pipeline(
+      'slash.yml',
+      'logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: DeviceProcessEvents\n    fields:\n      Image: { column: FolderPath, name: FileName, separator: / }\n',
+    )
     expect(where(endswith('Image', '/cmd.exe'), PROCESS, slash)).toBe('FileName =~ "cmd.exe"')
     expect(where(endswith('Image', '\\cmd.exe'), PROCESS, slash)).toBe('FolderPath endswith @"\\cmd.exe"')
-    const plain = pipeline('plain.yml', 'logsources:\n  linux-process-creation:\n    match: { product: linux, category: process_creation }\n    table: DeviceProcessEvents\n    fields:\n      Image: { column: FolderPath, name: FileName }\n')
+    const plain = pipeline(
+      'plain.yml',
+      'logsources:\n  linux-process-creation:\n    match: { product: linux, category: process_creation }\n    table: DeviceProcessEvents\n    fields:\n      Image: { column: FolderPath, name: FileName }\n',
+    )
     expect(where(endswith('Image', '\\x'), LINUX_PROCESS, plain)).toBe('FileName =~ "x"')
   })
   test('a separator that is not one caseless character, or has no name column, is a pipeline error', () => {
@@ -149,7 +217,9 @@ describe('separator in user pipelines', () => {
       expect(d.message).toContain('separator')
     }
     const noName = pipeline('noname.yml', 'fields:\n  Image: { column: FolderPath, separator: / }\n')
-    expect(compile(is('Image', 'x'), LINUX_PROCESS, noName).diagnostics[0]!.message).toContain('separator is only meaningful with name')
+    expect(compile(is('Image', 'x'), LINUX_PROCESS, noName).diagnostics[0]!.message).toContain(
+      'separator is only meaningful with name',
+    )
   })
 })
 
@@ -158,7 +228,10 @@ const tally = { runs: 0, pairs: 0, mismatches: 0, parserChecked: 0, parserErrors
 async function expectEquivalent(name: string, detection: Node, events: readonly JsonEvent[], logsource: LogSource) {
   const eq = await checkEquivalence(rule(detection, logsource), events, backend, verifier, { variant: 'defender' })
   if (eq.query === undefined) throw new Error(`${name} was refused: ${eq.diagnostics.map((d) => d.message).join('; ')}`)
-  expect(eq.diagnostics.filter((d) => d.severity === 'error'), `${name}: ${eq.query}`).toEqual([])
+  expect(
+    eq.diagnostics.filter((d) => d.severity === 'error'),
+    `${name}: ${eq.query}`,
+  ).toEqual([])
   expect(eq.actual).toBeDefined()
   expect(eq.unrepresentable).toEqual([])
   tally.runs++
@@ -173,13 +246,53 @@ async function expectEquivalent(name: string, detection: Node, events: readonly 
 
 /** Paths that sit on every edge of the / split: no slash, trailing slash, backslashes, doubled slashes, case, non-ASCII. */
 const PATHS = [
-  '', '/', '//', 'systemctl', 'SYSTEMCTL', '/systemctl', '/SystemCTL', '//systemctl', '/usr/bin/systemctl', '/USR/BIN/SYSTEMCTL',
-  '/usr/bin/systemctl/', '/usr/bin/systemctl.bak', '/usr/bin/mysystemctl', '/opt/systemctl-wrapper', 'mysystemctl', 'bin/systemctl',
-  '\\systemctl', 'C:\\bin\\systemctl', 'C:\\bin\\systemctl.exe', 'a\\b/systemctl', '/a/b\\systemctl', '/usr/bin/systemctl\n', '/usr/bin/ systemctl',
-  '/usr/bin/sýstemctl', '/opt/été/systemctl', '/opt/ÉTÉ/Systemctl', '/usr/bin/systemctł', '/x/😀', '/x/a😀b', '/usr/sbin/installer',
-  '/System/Library/PrivateFrameworks/PackageKit.framework/Resources/installd', '/bin/launchctl', '/bin/LAUNCHCTL', 'launchctl',
-  '/etc/systemd/system/x.service', '/ETC/systemd/system/', '/Library/LaunchDaemons/com.x.plist', '/Library/LaunchDaemons/com.x.PLIST',
-  '/usr/bin/a"b', "/usr/bin/a'b", '/usr/bin/a*b', '/usr/bin/a?b', '/docker', '/usr/bin/docker', '/usr/bin/podman', 'C:\\cmd.exe', '/cmd.exe',
+  '',
+  '/',
+  '//',
+  'systemctl',
+  'SYSTEMCTL',
+  '/systemctl',
+  '/SystemCTL',
+  '//systemctl',
+  '/usr/bin/systemctl',
+  '/USR/BIN/SYSTEMCTL',
+  '/usr/bin/systemctl/',
+  '/usr/bin/systemctl.bak',
+  '/usr/bin/mysystemctl',
+  '/opt/systemctl-wrapper',
+  'mysystemctl',
+  'bin/systemctl',
+  '\\systemctl',
+  'C:\\bin\\systemctl',
+  'C:\\bin\\systemctl.exe',
+  'a\\b/systemctl',
+  '/a/b\\systemctl',
+  '/usr/bin/systemctl\n',
+  '/usr/bin/ systemctl',
+  '/usr/bin/sýstemctl',
+  '/opt/été/systemctl',
+  '/opt/ÉTÉ/Systemctl',
+  '/usr/bin/systemctł',
+  '/x/😀',
+  '/x/a😀b',
+  '/usr/sbin/installer',
+  '/System/Library/PrivateFrameworks/PackageKit.framework/Resources/installd',
+  '/bin/launchctl',
+  '/bin/LAUNCHCTL',
+  'launchctl',
+  '/etc/systemd/system/x.service',
+  '/ETC/systemd/system/',
+  '/Library/LaunchDaemons/com.x.plist',
+  '/Library/LaunchDaemons/com.x.PLIST',
+  '/usr/bin/a"b',
+  "/usr/bin/a'b",
+  '/usr/bin/a*b',
+  '/usr/bin/a?b',
+  '/docker',
+  '/usr/bin/docker',
+  '/usr/bin/podman',
+  'C:\\cmd.exe',
+  '/cmd.exe',
 ]
 const pathEvents = (fields: readonly string[]): JsonEvent[] => [
   {},
@@ -189,8 +302,10 @@ const pathEvents = (fields: readonly string[]): JsonEvent[] => [
   ...PATHS.map((p, i) => Object.fromEntries(fields.map((f, k) => [f, PATHS[(i + 5 * (k + 1)) % PATHS.length]!]))),
 ]
 
-describe('equivalence on Linux and macOS paths (adversarial events, Microsoft\'s parser on every query)', () => {
-  const PROCESS_EVENTS = pathEvents(['Image', 'ParentImage', 'CommandLine']).map((e, i) => (i % 3 === 0 ? e : { ...e, CommandLine: ['systemctl stop cron', 'launchctl bootout x', '', 'kill -9 1'][i % 4]! }))
+describe("equivalence on Linux and macOS paths (adversarial events, Microsoft's parser on every query)", () => {
+  const PROCESS_EVENTS = pathEvents(['Image', 'ParentImage', 'CommandLine']).map((e, i) =>
+    i % 3 === 0 ? e : { ...e, CommandLine: ['systemctl stop cron', 'launchctl bootout x', '', 'kill -9 1'][i % 4]! },
+  )
   const CONSTRUCTS: Array<[string, (f: string) => Node]> = [
     ['endswith /name', (f) => endswith(f, '/systemctl')],
     ['endswith /name cased', (f) => endswith(f, '/systemctl', true)],
@@ -208,10 +323,23 @@ describe('equivalence on Linux and macOS paths (adversarial events, Microsoft\'s
     ['contains', (f) => contains(f, '/bin/')],
     ['wildcard */name', (f) => match(f, pat('*/systemctl'))],
     ['wildcard */?ystemctl', (f) => match(f, pat('*/?ystemctl'))],
-    ['list of names and paths', (f) => or([endswith(f, '/docker'), endswith(f, '/podman'), endswith(f, '/launchctl'), endswith(f, 'systemctl'), is(f, '/usr/sbin/installer')])],
+    [
+      'list of names and paths',
+      (f) =>
+        or([
+          endswith(f, '/docker'),
+          endswith(f, '/podman'),
+          endswith(f, '/launchctl'),
+          endswith(f, 'systemctl'),
+          is(f, '/usr/sbin/installer'),
+        ]),
+    ],
     ['cased list of names', (f) => or([endswith(f, '/docker', true), endswith(f, '/LAUNCHCTL', true)])],
   ]
-  for (const [ls, name] of [[LINUX_PROCESS, 'linux'], [MACOS_PROCESS, 'macos']] as const) {
+  for (const [ls, name] of [
+    [LINUX_PROCESS, 'linux'],
+    [MACOS_PROCESS, 'macos'],
+  ] as const) {
     for (const field of ['Image', 'ParentImage']) {
       test(`${name} process_creation ${field}: every construct and its negation`, async () => {
         for (const [label, make] of CONSTRUCTS) {
@@ -221,9 +349,12 @@ describe('equivalence on Linux and macOS paths (adversarial events, Microsoft\'s
       })
     }
   }
-  test('the shapes of the pack\'s rules: image and verb, image lists, init scripts', async () => {
+  test("the shapes of the pack's rules: image and verb, image lists, init scripts", async () => {
     const n = or([
-      and([or([endswith('Image', '/systemctl'), endswith('Image', '/service')]), or([contains('CommandLine', ' stop '), endswith('CommandLine', ' stop')])]),
+      and([
+        or([endswith('Image', '/systemctl'), endswith('Image', '/service')]),
+        or([contains('CommandLine', ' stop '), endswith('CommandLine', ' stop')]),
+      ]),
       match('CommandLine', pat('*/etc/init.d/* stop')),
       and([endswith('Image', '/launchctl'), not(endswith('ParentImage', '/bash'))]),
     ])
@@ -236,7 +367,13 @@ describe('equivalence on Linux and macOS paths (adversarial events, Microsoft\'s
     const events = pathEvents(['TargetFilename', 'Image'])
     const n = and([
       or([startswith('TargetFilename', '/etc/systemd/system/'), contains('TargetFilename', '/Library/LaunchDaemons/')]),
-      not(or([endswith('Image', '/dpkg'), endswith('Image', '/usr/sbin/installer'), contains('Image', '/PackageKit.framework/')])),
+      not(
+        or([
+          endswith('Image', '/dpkg'),
+          endswith('Image', '/usr/sbin/installer'),
+          contains('Image', '/PackageKit.framework/'),
+        ]),
+      ),
     ])
     for (const ls of [LINUX_FILE, MACOS_FILE]) {
       await expectEquivalent('file', n, events, ls)
@@ -249,9 +386,16 @@ describe('equivalence on Linux and macOS paths (adversarial events, Microsoft\'s
   test('network events: the initiating process by name, addresses and ports', async () => {
     const events: JsonEvent[] = [
       ...pathEvents(['Image']),
-      ...PATHS.map((p, i) => ({ Image: p, DestinationIp: ['10.1.2.3', '192.168.1.1', '::1', 'abc', ''][i % 5]!, DestinationPort: [443, '443', 80, null][i % 4]! })),
+      ...PATHS.map((p, i) => ({
+        Image: p,
+        DestinationIp: ['10.1.2.3', '192.168.1.1', '::1', 'abc', ''][i % 5]!,
+        DestinationPort: [443, '443', 80, null][i % 4]!,
+      })),
     ]
-    const n = and([or([endswith('Image', '/curl'), endswith('Image', '/systemctl')]), or([{ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, is('DestinationPort', '443')])])
+    const n = and([
+      or([endswith('Image', '/curl'), endswith('Image', '/systemctl')]),
+      or([{ kind: 'Cidr', field: 'DestinationIp', cidr: '10.0.0.0/8', family: 4 }, is('DestinationPort', '443')]),
+    ])
     for (const ls of [LINUX_NETWORK, MACOS_NETWORK]) {
       await expectEquivalent('network', n, events, ls)
       await expectEquivalent('not network', not(n), events, ls)
@@ -259,8 +403,8 @@ describe('equivalence on Linux and macOS paths (adversarial events, Microsoft\'s
   })
 })
 
-describe('the rule pack\'s Linux and macOS rules', () => {
-  test('all but auditd compile for Defender, and Microsoft\'s parser accepts every query', async () => {
+describe("the rule pack's Linux and macOS rules", () => {
+  test("all but auditd compile for Defender, and Microsoft's parser accepts every query", async () => {
     const { rules } = loadPaths([join(ROOT, 'rules/linux'), join(ROOT, 'rules/macos')])
     expect(rules.length).toBe(14)
     let compiled = 0
@@ -279,7 +423,9 @@ describe('the rule pack\'s Linux and macOS rules', () => {
 })
 
 afterAll(() => {
-  console.log(`kql unix paths: ${tally.runs} construct runs, ${tally.pairs} (construct, event) pairs, ${tally.mismatches} mismatches; Microsoft's parser checked ${tally.parserChecked} queries, ${tally.parserErrors} errors`)
+  console.log(
+    `kql unix paths: ${tally.runs} construct runs, ${tally.pairs} (construct, event) pairs, ${tally.mismatches} mismatches; Microsoft's parser checked ${tally.parserChecked} queries, ${tally.parserErrors} errors`,
+  )
   expect(tally.mismatches).toBe(0)
   expect(tally.parserErrors).toBe(0)
 })

@@ -28,13 +28,15 @@ describe('osquery backend: Match shapes (case-insensitive by default)', () => {
     ["CommandLine: 'sc*stop'", "cmdline LIKE 'sc%stop'"],
     ["CommandLine: 'sc?exe'", "cmdline LIKE 'sc_exe'"],
     ["CommandLine: '*'", 'cmdline IS NOT NULL'],
-    ["CommandLine|contains: \"it's\"", "cmdline LIKE '%it''s%'"],
+    ['CommandLine|contains: "it\'s"', "cmdline LIKE '%it''s%'"],
   ])('%s → %s', (detection, sql) => {
     expect(q(`  sel:\n    ${detection}\n  condition: sel`)).toBe(`${PROC}${sql};`)
   })
 
   it('escapes LIKE wildcards in literals with ESCAPE, doubling backslashes only then', () => {
-    expect(q("  sel:\n    CommandLine|contains: 'C:\\my_dir\\100%'\n  condition: sel")).toBe(`${PROC}cmdline LIKE '%C:\\\\my\\_dir\\\\100\\%%' ESCAPE '\\';`)
+    expect(q("  sel:\n    CommandLine|contains: 'C:\\my_dir\\100%'\n  condition: sel")).toBe(
+      `${PROC}cmdline LIKE '%C:\\\\my\\_dir\\\\100\\%%' ESCAPE '\\';`,
+    )
   })
 
   it('keeps a trailing backslash literal', () => {
@@ -42,8 +44,12 @@ describe('osquery backend: Match shapes (case-insensitive by default)', () => {
   })
 
   it('lowers a non-ASCII letter and replaces its upper-case forms in the value first', () => {
-    expect(q("  sel:\n    CommandLine|contains: 'Éc'\n  condition: sel")).toBe(`${PROC}replace(cmdline, 'É', 'é') LIKE '%éc%';`)
-    expect(q("  sel:\n    CommandLine: 'straße'\n  condition: sel")).toBe(`${PROC}replace(cmdline, 'ẞ', 'ß') = 'straße' COLLATE NOCASE;`)
+    expect(q("  sel:\n    CommandLine|contains: 'Éc'\n  condition: sel")).toBe(
+      `${PROC}replace(cmdline, 'É', 'é') LIKE '%éc%';`,
+    )
+    expect(q("  sel:\n    CommandLine: 'straße'\n  condition: sel")).toBe(
+      `${PROC}replace(cmdline, 'ẞ', 'ß') = 'straße' COLLATE NOCASE;`,
+    )
   })
 
   it('refuses case-insensitive sigma and dotted I, whose lower case depends on context', () => {
@@ -63,14 +69,16 @@ describe('osquery backend: Match shapes (case-insensitive by default)', () => {
 describe('osquery backend: cased matches', () => {
   it('uses = for an exact value and GLOB with one-character classes for literal * ? [', () => {
     expect(q("  sel:\n    CommandLine|cased: 'Stop'\n  condition: sel")).toBe(`${PROC}cmdline = 'Stop';`)
-    expect(q("  sel:\n    CommandLine|cased|contains: 'a\\*b\\?[c'\n  condition: sel")).toBe(`${PROC}cmdline GLOB '*a[*]b[?][[]c*';`)
+    expect(q("  sel:\n    CommandLine|cased|contains: 'a\\*b\\?[c'\n  condition: sel")).toBe(
+      `${PROC}cmdline GLOB '*a[*]b[?][[]c*';`,
+    )
     expect(q("  sel:\n    CommandLine|cased: 'a?b'\n  condition: sel")).toBe(`${PROC}cmdline GLOB 'a?b';`)
   })
 
   it('overrides a NOCASE column with COLLATE BINARY', () => {
-    expect(q("  sel:\n    ServiceName|cased: 'WinDefend'\n  condition: sel", 'product: windows\n  category: service_state')).toBe(
-      "SELECT * FROM services WHERE name = 'WinDefend' COLLATE BINARY;",
-    )
+    expect(
+      q("  sel:\n    ServiceName|cased: 'WinDefend'\n  condition: sel", 'product: windows\n  category: service_state'),
+    ).toBe("SELECT * FROM services WHERE name = 'WinDefend' COLLATE BINARY;")
   })
 })
 
@@ -82,24 +90,35 @@ describe('osquery backend: columns, JSON event data, integers', () => {
     )
   })
   it('compares a non-canonical integer text as text', () => {
-    expect(q("  sel:\n    EventID: '07036'\n  condition: sel", SYS)).toBe("SELECT * FROM windows_events WHERE source = 'System' AND CAST(eventid AS TEXT) = '07036';")
+    expect(q("  sel:\n    EventID: '07036'\n  condition: sel", SYS)).toBe(
+      "SELECT * FROM windows_events WHERE source = 'System' AND CAST(eventid AS TEXT) = '07036';",
+    )
   })
   it('quotes a JSON key with a dot', () => {
-    expect(q("  sel:\n    a.b: x\n  condition: sel", SYS)).toContain(`json_extract(data, '$.EventData."a.b"') = 'x' COLLATE NOCASE`)
+    expect(q('  sel:\n    a.b: x\n  condition: sel', SYS)).toContain(
+      `json_extract(data, '$.EventData."a.b"') = 'x' COLLATE NOCASE`,
+    )
   })
   it('refuses a field fixed by the log source', () => {
-    expect(refused('  sel:\n    Channel: Security\n  condition: sel', SYS).map((d) => d.code)).toEqual(['target/unsupported-field'])
+    expect(refused('  sel:\n    Channel: Security\n  condition: sel', SYS).map((d) => d.code)).toEqual([
+      'target/unsupported-field',
+    ])
   })
   it('adds the log source conditions: syscall IN for Linux, event_type for macOS', () => {
-    expect(q("  sel:\n    Image|endswith: '/systemctl'\n  condition: sel", 'product: linux\n  category: process_creation')).toBe(
-      "SELECT * FROM process_events WHERE syscall IN ('execve', 'execveat') AND path LIKE '%/systemctl';",
-    )
-    expect(q("  sel:\n    Image|endswith: '/launchctl'\n  condition: sel", 'product: macos\n  category: process_creation')).toBe(
-      "SELECT * FROM es_process_events WHERE event_type = 'exec' AND path LIKE '%/launchctl';",
-    )
+    expect(
+      q("  sel:\n    Image|endswith: '/systemctl'\n  condition: sel", 'product: linux\n  category: process_creation'),
+    ).toBe("SELECT * FROM process_events WHERE syscall IN ('execve', 'execveat') AND path LIKE '%/systemctl';")
+    expect(
+      q("  sel:\n    Image|endswith: '/launchctl'\n  condition: sel", 'product: macos\n  category: process_creation'),
+    ).toBe("SELECT * FROM es_process_events WHERE event_type = 'exec' AND path LIKE '%/launchctl';")
   })
   it('picks the most specific log source (ps_script has a fixed event id)', () => {
-    expect(q("  sel:\n    ScriptBlockText|contains: 'Stop-Service'\n  condition: sel", 'product: windows\n  category: ps_script')).toBe(
+    expect(
+      q(
+        "  sel:\n    ScriptBlockText|contains: 'Stop-Service'\n  condition: sel",
+        'product: windows\n  category: ps_script',
+      ),
+    ).toBe(
       "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-PowerShell/Operational' AND eventid = 4104 AND json_extract(data, '$.EventData.ScriptBlockText') LIKE '%Stop-Service%';",
     )
   })
@@ -107,9 +126,9 @@ describe('osquery backend: columns, JSON event data, integers', () => {
 
 describe('osquery backend: boolean structure and NULL', () => {
   it('guards negated predicates so a NULL column reads as not matching', () => {
-    expect(q("  sel:\n    Image|endswith: '\\sc.exe'\n  f:\n    CommandLine|contains: query\n  condition: sel and not f")).toBe(
-      `${PROC}path LIKE '%\\sc.exe' AND NOT (cmdline IS NOT NULL AND cmdline LIKE '%query%');`,
-    )
+    expect(
+      q("  sel:\n    Image|endswith: '\\sc.exe'\n  f:\n    CommandLine|contains: query\n  condition: sel and not f"),
+    ).toBe(`${PROC}path LIKE '%\\sc.exe' AND NOT (cmdline IS NOT NULL AND cmdline LIKE '%query%');`)
   })
   it('parenthesises OR under AND, and a top-level OR after the fixed conditions', () => {
     expect(q('  a:\n    CommandLine: x\n  b:\n    Image: y\n  c:\n    User: z\n  condition: (a or b) and c')).toBe(
@@ -133,10 +152,14 @@ describe('osquery backend: boolean structure and NULL', () => {
 describe('osquery backend: regex, cidr, compare, fieldref', () => {
   const SEC = 'product: windows\n  service: security'
   it('regex → regex_match(...) IS NOT NULL', () => {
-    expect(q("  sel:\n    CommandLine|re: 'sc(\\.exe)? +stop'\n  condition: sel")).toBe(`${PROC}regex_match(cmdline, 'sc(\\.exe)? +stop', 0) IS NOT NULL;`)
+    expect(q("  sel:\n    CommandLine|re: 'sc(\\.exe)? +stop'\n  condition: sel")).toBe(
+      `${PROC}regex_match(cmdline, 'sc(\\.exe)? +stop', 0) IS NOT NULL;`,
+    )
   })
   it('the i flag becomes letter classes', () => {
-    expect(q("  sel:\n    CommandLine|re|i: 'st[a-c]p\\d'\n  condition: sel")).toBe(`${PROC}regex_match(cmdline, '[sS][tT][a-cA-C][pP]\\d', 0) IS NOT NULL;`)
+    expect(q("  sel:\n    CommandLine|re|i: 'st[a-c]p\\d'\n  condition: sel")).toBe(
+      `${PROC}regex_match(cmdline, '[sS][tT][a-cA-C][pP]\\d', 0) IS NOT NULL;`,
+    )
   })
   it.each([
     ['a\\sb', 'white space'],
@@ -160,11 +183,17 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
     expect(q("  sel:\n    IpAddress|cidr: '10.1.2.3/8'\n  condition: sel", SEC)).toBe(
       "SELECT * FROM windows_events WHERE source = 'Security' AND (json_extract(data, '$.EventData.IpAddress') IN ('10.0.0.0', '10.255.255.255') OR CASE WHEN typeof(json_extract(data, '$.EventData.IpAddress')) = 'text' AND regex_match(json_extract(data, '$.EventData.IpAddress'), '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$', 0) IS NOT NULL THEN in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress')) ELSE 0 END = 1);",
     )
-    expect(q("  sel:\n    IpAddress|cidr: '192.168.1.7/32'\n  condition: sel", SEC)).toContain("json_extract(data, '$.EventData.IpAddress') = '192.168.1.7'")
-    expect(q("  sel:\n    IpAddress|cidr: '192.168.1.6/31'\n  condition: sel", SEC)).toContain("IN ('192.168.1.6', '192.168.1.7');")
+    expect(q("  sel:\n    IpAddress|cidr: '192.168.1.7/32'\n  condition: sel", SEC)).toContain(
+      "json_extract(data, '$.EventData.IpAddress') = '192.168.1.7'",
+    )
+    expect(q("  sel:\n    IpAddress|cidr: '192.168.1.6/31'\n  condition: sel", SEC)).toContain(
+      "IN ('192.168.1.6', '192.168.1.7');",
+    )
   })
   it('refuses IPv6 cidr', () => {
-    expect(refused("  sel:\n    IpAddress|cidr: '::1/128'\n  condition: sel", SEC).map((d) => d.code)).toEqual(['target/unsupported-cidr'])
+    expect(refused("  sel:\n    IpAddress|cidr: '::1/128'\n  condition: sel", SEC).map((d) => d.code)).toEqual([
+      'target/unsupported-cidr',
+    ])
   })
   it('compare: numeric column directly, text only once it reads as a number', () => {
     expect(q('  sel:\n    ProcessId|gt: 100\n  condition: sel')).toBe(`${PROC}pid > 100;`)
@@ -176,7 +205,9 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
     expect(q('  sel:\n    SubjectUserName|fieldref|cased: TargetUserName\n  condition: sel', SEC)).toBe(
       "SELECT * FROM windows_events WHERE source = 'Security' AND json_extract(data, '$.EventData.SubjectUserName') = json_extract(data, '$.EventData.TargetUserName');",
     )
-    expect(refused('  sel:\n    SubjectUserName|fieldref: TargetUserName\n  condition: sel', SEC).map((d) => d.code)).toEqual(['target/unsupported-fieldref'])
+    expect(
+      refused('  sel:\n    SubjectUserName|fieldref: TargetUserName\n  condition: sel', SEC).map((d) => d.code),
+    ).toEqual(['target/unsupported-fieldref'])
   })
 })
 
@@ -194,12 +225,17 @@ describe('osquery backend: refusals', () => {
     expect(ds[0]!.message).toContain("'ParentImage'")
   })
   it('a log source with no osquery table, listing the supported ones', () => {
-    const ds = refused("  sel:\n    QueryName: x\n  condition: sel", 'product: windows\n  category: dns_query')
+    const ds = refused('  sel:\n    QueryName: x\n  condition: sel', 'product: windows\n  category: dns_query')
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-logsource'])
     expect(ds[0]!.message).toContain('linux (category: file_event, process_creation, service_state)')
   })
   it('a NUL character in a value', () => {
-    const r = astRule({ kind: 'Match', field: 'CommandLine', pattern: [{ kind: 'lit', text: 'a\u0000b' }], cased: false })
+    const r = astRule({
+      kind: 'Match',
+      field: 'CommandLine',
+      pattern: [{ kind: 'lit', text: 'a\u0000b' }],
+      cased: false,
+    })
     expect(backend.compile(r).diagnostics.map((d) => d.code)).toEqual(['target/unsupported-value'])
   })
 })
@@ -208,19 +244,31 @@ describe('osquery backend: environment', () => {
   it('merges a user pipeline: a new log source and a field override', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
     const file = join(dir, 'pipeline.yml')
-    writeFileSync(file, `fields:\n  CommandLine: cmdline\nlogsources:\n  linux-processes:\n    match: { product: linux, category: process_snapshot }\n    table: processes_custom\n`)
+    writeFileSync(
+      file,
+      `fields:\n  CommandLine: cmdline\nlogsources:\n  linux-processes:\n    match: { product: linux, category: process_snapshot }\n    table: processes_custom\n`,
+    )
     const bad = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
     expect(bad.diagnostics.map((d) => d.code)).toEqual(['config/pipeline'])
-    writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { ParentProcessId: ppid, Hostname: username }\n`)
+    writeFileSync(
+      file,
+      `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { ParentProcessId: ppid, Hostname: username }\n`,
+    )
     const file2 = join(dir, 'pipeline2.yml')
-    writeFileSync(file2, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { Hostname: username }\n`)
+    writeFileSync(
+      file2,
+      `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    platform: windows\n    conditions: { type: ProcessStart }\n    fields: { Hostname: username }\n`,
+    )
     const ok = backend.compile(sigma('  sel:\n    Hostname: x\n  condition: sel'), { pipeline: file2 })
     expect(ok.query).toBe(`${PROC}username = 'x' COLLATE NOCASE;`)
   })
   it('rejects a pipeline that maps a field to a column the table does not have', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
     const file = join(dir, 'p.yml')
-    writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    fields: { ParentImage: parent_path }\n`)
+    writeFileSync(
+      file,
+      `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    fields: { ParentImage: parent_path }\n`,
+    )
     const c = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
     expect(c.diagnostics.map((d) => [d.code, d.file])).toEqual([['config/pipeline', file]])
     expect(c.diagnostics[0]!.message).toContain("no column 'parent_path'")
@@ -229,17 +277,31 @@ describe('osquery backend: environment', () => {
   it('refuses two fields mapped to one column (a row holds one value there)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rulesmith-osq-'))
     const file = join(dir, 'p.yml')
-    writeFileSync(file, `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    conditions: { type: ProcessStart }\n    fields: { NewProcessName: path }\n`)
-    const c = backend.compile(sigma("  sel:\n    Image: a\n    NewProcessName: b\n  condition: sel"), { pipeline: file })
+    writeFileSync(
+      file,
+      `logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    table: process_etw_events\n    conditions: { type: ProcessStart }\n    fields: { NewProcessName: path }\n`,
+    )
+    const c = backend.compile(sigma('  sel:\n    Image: a\n    NewProcessName: b\n  condition: sel'), {
+      pipeline: file,
+    })
     expect(c.diagnostics.map((d) => d.code)).toEqual(['target/unsupported-field'])
     expect(c.diagnostics[0]!.message).toContain("'Image' and 'NewProcessName'")
   })
 
   it('is deterministic and gives the formats their context', () => {
     const r = sigma("  sel:\n    CommandLine|contains: 'Éß'\n  condition: sel")
-    const a = backend.compile(r), b = backend.compile(r)
+    const a = backend.compile(r),
+      b = backend.compile(r)
     expect(a).toEqual(b)
-    expect(a.context).toMatchObject({ table: 'process_etw_events', platform: 'windows', interval: 60, evented: true, name: 'test_rule', snapshot: false, removed: false })
+    expect(a.context).toMatchObject({
+      table: 'process_etw_events',
+      platform: 'windows',
+      interval: 60,
+      evented: true,
+      name: 'test_rule',
+      snapshot: false,
+      removed: false,
+    })
   })
 })
 
@@ -248,7 +310,12 @@ describe('long OR runs', () => {
     const { astRule } = await import('../support/rules.js')
     const { verifier } = await import('../../src/verify/osquery.js')
     const { backend } = await import('../../src/backends/osquery.js')
-    const items = Array.from({ length: 1500 }, (_, i) => ({ kind: 'Match' as const, field: 'CommandLine', pattern: [{ kind: 'any' as const }, { kind: 'lit' as const, text: `x${i}y` }, { kind: 'any' as const }], cased: false }))
+    const items = Array.from({ length: 1500 }, (_, i) => ({
+      kind: 'Match' as const,
+      field: 'CommandLine',
+      pattern: [{ kind: 'any' as const }, { kind: 'lit' as const, text: `x${i}y` }, { kind: 'any' as const }],
+      cased: false,
+    }))
     const rule = astRule({ kind: 'Or', items })
     const c = backend.compile(rule, {})
     expect(c.query).toBeDefined()

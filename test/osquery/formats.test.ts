@@ -41,7 +41,8 @@ describe('osquery formats', () => {
           interval: 60,
           platform: 'windows',
           description: 'Detects sc.exe stopping a service.\nSecond line with a backslash \\ and "quotes".\n',
-          value: 'Sigma rule 6c6e382e-599f-48e5-b691-3ea9d2ac9d1d "Service Stopped Via "Sc.EXE" \'quoted\'"; level low; ATT&CK T1489',
+          value:
+            'Sigma rule 6c6e382e-599f-48e5-b691-3ea9d2ac9d1d "Service Stopped Via "Sc.EXE" \'quoted\'"; level low; ATT&CK T1489',
           snapshot: false,
           removed: false,
         },
@@ -66,11 +67,16 @@ describe('osquery formats', () => {
   })
 
   it('a state table (services) reports removals, and falls back to the title without a description', async () => {
-    const r = loadRuleText(`title: Defender stopped\nlogsource: { product: windows, category: service_state }\ndetection:\n  sel:\n    ServiceName: WinDefend\n    Status: STOPPED\n  condition: sel\n`, 's.yml').rules[0]!
+    const r = loadRuleText(
+      `title: Defender stopped\nlogsource: { product: windows, category: service_state }\ndetection:\n  sel:\n    ServiceName: WinDefend\n    Status: STOPPED\n  condition: sel\n`,
+      's.yml',
+    ).rules[0]!
     const c = backend.compile(r)
     const v = { rule: ruleVars(r), query: c.query!, target: 'osquery', context: c.context! }
     const q = JSON.parse(await renderFormat('osquery', { name: 'pack' }, v)).queries.defender_stopped
     expect(q).toMatchObject({ interval: 3600, removed: true, snapshot: false, description: 'Defender stopped' })
-    expect((yaml.load(await renderFormat('osquery', { name: 'fleet' }, v)) as { logging: string }[])[0]!.logging).toBe('differential')
+    expect((yaml.load(await renderFormat('osquery', { name: 'fleet' }, v)) as { logging: string }[])[0]!.logging).toBe(
+      'differential',
+    )
   })
 })

@@ -31,9 +31,9 @@ describe('osquery verifier: what SQLite accepts', () => {
     ['an unknown column', `${PROC}parent_path = 'x';`],
     ['a table of another log source', "SELECT * FROM process_events WHERE cmdline = 'x';"],
     ['two statements', `${PROC}cmdline = 'x'; SELECT 1;`],
-    ['not a SELECT', "DELETE FROM process_etw_events;"],
+    ['not a SELECT', 'DELETE FROM process_etw_events;'],
     ['REGEXP, which osquery does not define', `${PROC}cmdline REGEXP 'x';`],
-    ['a function newer than osquery\'s SQLite 3.42', `${PROC}cmdline = unistr('x');`],
+    ["a function newer than osquery's SQLite 3.42", `${PROC}cmdline = unistr('x');`],
   ])('rejects %s as verify/parse', async (_what, sql) => {
     const v = await verifier.verify(sql, rule, [{ CommandLine: 'x' }])
     expect(v.matches).toBeUndefined()
@@ -41,8 +41,15 @@ describe('osquery verifier: what SQLite accepts', () => {
   })
 
   it('reports a query that fails at run time (in_cidr_block on a NULL) as verify/runtime', async () => {
-    const r = sigma("  sel:\n    IpAddress|cidr: '10.0.0.0/8'\n  condition: sel", 'product: windows\n  service: security')
-    const v = await verifier.verify("SELECT * FROM windows_events WHERE in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress'));", r, [{}])
+    const r = sigma(
+      "  sel:\n    IpAddress|cidr: '10.0.0.0/8'\n  condition: sel",
+      'product: windows\n  service: security',
+    )
+    const v = await verifier.verify(
+      "SELECT * FROM windows_events WHERE in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress'));",
+      r,
+      [{}],
+    )
     expect(v.diagnostics.map((d) => d.code)).toEqual(['verify/runtime'])
     expect(v.diagnostics[0]!.message).toContain('IP address must be a string')
   })
@@ -64,10 +71,16 @@ describe('osquery verifier: what SQLite accepts', () => {
 
 describe('osquery verifier: SQLite and osquery semantics it runs', () => {
   it('= follows a NOCASE column, GLOB and LIKE ignore it', async () => {
-    expect(await run("SELECT name = 'windefend', name = 'windefend' COLLATE BINARY, name GLOB 'win*', name LIKE 'win%' FROM t")).toEqual([[1, 0, 0, 1]])
+    expect(
+      await run(
+        "SELECT name = 'windefend', name = 'windefend' COLLATE BINARY, name GLOB 'win*', name LIKE 'win%' FROM t",
+      ),
+    ).toEqual([[1, 0, 0, 1]])
   })
   it('LIKE folds ASCII only; _ is one character', async () => {
-    expect(await run("SELECT 'É' LIKE 'é', 'E' LIKE 'e', s LIKE 'sshd_1', 'a😀' LIKE 'a_' FROM t")).toEqual([[0, 1, 1, 1]])
+    expect(await run("SELECT 'É' LIKE 'é', 'E' LIKE 'e', s LIKE 'sshd_1', 'a😀' LIKE 'a_' FROM t")).toEqual([
+      [0, 1, 1, 1],
+    ])
   })
   it('an INTEGER column compares numerically with a text literal', async () => {
     expect(await run("SELECT n = '4688', n = '04688', CAST(n AS TEXT) = '04688' FROM t")).toEqual([[1, 1, 0]])
@@ -103,7 +116,12 @@ describe('osquery: documented limits, shown', () => {
     const e = await checkEquivalence(r, [{ CommandLine: '\u212aILL' }, { CommandLine: 'KILL' }], backend, verifier)
     expect(e.expected).toEqual([true, true])
     expect(e.actual).toEqual([false, true])
-    const i = await checkEquivalence(sigma("  sel:\n    CommandLine|startswith: 'i'\n  condition: sel"), [{ CommandLine: 'İstanbul' }], backend, verifier)
+    const i = await checkEquivalence(
+      sigma("  sel:\n    CommandLine|startswith: 'i'\n  condition: sel"),
+      [{ CommandLine: 'İstanbul' }],
+      backend,
+      verifier,
+    )
     expect([i.expected, i.actual]).toEqual([[true], [false]])
   })
   it('a regex dot meets U+2028 differently (JavaScript excludes it, std::regex reads bytes)', async () => {

@@ -12,21 +12,43 @@ import { cli, ROOT } from '../support/cli.js'
 const RULES = join(ROOT, 'rules')
 
 function walk(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((name) => {
-    const p = join(dir, name)
-    return statSync(p).isDirectory() ? walk(p) : [p]
-  })
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const p = join(dir, name)
+      return statSync(p).isDirectory() ? walk(p) : [p]
+    })
 }
 
 const ruleFiles = walk(RULES).filter((f) => f.endsWith('.yml') && !f.endsWith('.tests.yml'))
 const load = (f: string) => yaml.load(readFileSync(f, 'utf8')) as Record<string, unknown>
 
-interface Sample { name: string; source?: string; event: Record<string, unknown> }
-interface TestsFile { rule: string; match?: Sample[]; nomatch?: Sample[]; refused?: Record<string, string> }
+interface Sample {
+  name: string
+  source?: string
+  event: Record<string, unknown>
+}
+interface TestsFile {
+  rule: string
+  match?: Sample[]
+  nomatch?: Sample[]
+  refused?: Record<string, string>
+}
 const testsOf = (f: string) => load(f.replace(/\.yml$/, '.tests.yml')) as unknown as TestsFile
 
-interface TargetStatus { kind: 'ok' | 'refused' | 'fail'; events?: number; expected?: boolean; reason?: string }
-interface RuleResult { rule: string; file: string; events: number; referenceFailures: number; targets: Record<string, TargetStatus> }
+interface TargetStatus {
+  kind: 'ok' | 'refused' | 'fail'
+  events?: number
+  expected?: boolean
+  reason?: string
+}
+interface RuleResult {
+  rule: string
+  file: string
+  events: number
+  referenceFailures: number
+  targets: Record<string, TargetStatus>
+}
 
 describe('T1489 rule pack', () => {
   it('has rules for Windows, Linux and macOS, each with a tests file for its id', () => {
@@ -80,7 +102,8 @@ describe('T1489 rule pack', () => {
       expect(res.referenceFailures, res.file).toBe(0)
       const listed = testsOf(join(ROOT, res.file)).refused ?? {}
       for (const [target, status] of Object.entries(res.targets)) {
-        if (status.kind === 'refused') expect(listed[target], `${res.file}: ${target} refused (${status.reason ?? ''})`).toBeDefined()
+        if (status.kind === 'refused')
+          expect(listed[target], `${res.file}: ${target} refused (${status.reason ?? ''})`).toBeDefined()
         else expect(status, `${res.file}: ${target}`).toEqual({ kind: 'ok', events: res.events })
       }
     }

@@ -18,7 +18,7 @@ describe('spl backend: search terms', () => {
   it('plain values are quoted search terms; backslashes and quotes are escaped once', () => {
     expect(body("sel:\n  Image: 'C:\\Windows\\sc.exe'")).toBe('Image="C:\\\\Windows\\\\sc.exe"')
     expect(body("sel:\n  Image: 'a\"b'")).toBe('Image="a\\"b"')
-    expect(body("sel:\n  Image: \"a'b=c%d_e|f\"")).toBe('Image="a\'b=c%d_e|f"')
+    expect(body('sel:\n  Image: "a\'b=c%d_e|f"')).toBe('Image="a\'b=c%d_e|f"')
   })
   it('contains / startswith / endswith put * at the ends', () => {
     expect(body("sel:\n  CommandLine|contains: ' stop '")).toBe('CommandLine="* stop *"')
@@ -29,15 +29,23 @@ describe('spl backend: search terms', () => {
     expect(body("sel:\n  Image|startswith: 'a\\'")).toBe('Image="a\\\\*"')
   })
   it('a list is an IN group; maps are AND; the whole rule follows the log source prefix', () => {
-    expect(q("sel:\n  Image: ['a', 'b*']\n  CommandLine|contains: x")).toBe(`${SYSMON1} (Image IN ("a", "b*")) CommandLine="*x*"`)
+    expect(q("sel:\n  Image: ['a', 'b*']\n  CommandLine|contains: x")).toBe(
+      `${SYSMON1} (Image IN ("a", "b*")) CommandLine="*x*"`,
+    )
   })
   it('OR binds tighter than AND in search, so every compound operand is parenthesised', () => {
-    expect(body("a:\n  Image: 'abc'\nb:\n  Image: 'x'\nc:\n  CommandLine: y", 'a or b and c')).toBe('(Image="abc" OR (Image="x" CommandLine="y"))')
-    expect(body("a:\n  Image: ['p', 'q']\nb:\n  CommandLine: ['r', 's']", 'a and b')).toBe('(Image IN ("p", "q")) (CommandLine IN ("r", "s"))')
+    expect(body("a:\n  Image: 'abc'\nb:\n  Image: 'x'\nc:\n  CommandLine: y", 'a or b and c')).toBe(
+      '(Image="abc" OR (Image="x" CommandLine="y"))',
+    )
+    expect(body("a:\n  Image: ['p', 'q']\nb:\n  CommandLine: ['r', 's']", 'a and b')).toBe(
+      '(Image IN ("p", "q")) (CommandLine IN ("r", "s"))',
+    )
   })
   it('not uses NOT (which keeps events without the field), never !=', () => {
-    expect(body("sel:\n  Image|endswith: '.exe'\nf:\n  CommandLine|contains: x", 'sel and not f')).toBe('Image="*.exe" NOT CommandLine="*x*"')
-    expect(body("a:\n  Image: x\nb:\n  Image: y", 'not (a or b)')).toBe('NOT (Image IN ("x", "y"))')
+    expect(body("sel:\n  Image|endswith: '.exe'\nf:\n  CommandLine|contains: x", 'sel and not f')).toBe(
+      'Image="*.exe" NOT CommandLine="*x*"',
+    )
+    expect(body('a:\n  Image: x\nb:\n  Image: y', 'not (a or b)')).toBe('NOT (Image IN ("x", "y"))')
   })
   it('null, exists and neq', () => {
     expect(body('sel:\n  Image: null')).toBe('NOT Image=*')
@@ -50,11 +58,17 @@ describe('spl backend: search terms', () => {
     expect(body("sel:\n  Image: '*'")).toBe('Image=*')
   })
   it('cidr uses the search command subnet syntax', () => {
-    expect(body("sel:\n  DestinationIp|cidr: ['10.0.0.0/8', 'fe80::/10']")).toBe('(DestinationIp=10.0.0.0/8 OR DestinationIp=fe80::/10)')
+    expect(body("sel:\n  DestinationIp|cidr: ['10.0.0.0/8', 'fe80::/10']")).toBe(
+      '(DestinationIp=10.0.0.0/8 OR DestinationIp=fe80::/10)',
+    )
   })
   it('windash and base64offset expand into plain alternatives', () => {
-    expect(body("sel:\n  CommandLine|windash|contains: '-s'")).toBe('(CommandLine IN ("*-s*", "*/s*", "*–s*", "*—s*", "*―s*"))')
-    expect(body("sel:\n  CommandLine|base64offset|contains: 'abc'")).toBe('(CommandLine IN ("*YWJj*", "*FiY*", "*hYm*"))')
+    expect(body("sel:\n  CommandLine|windash|contains: '-s'")).toBe(
+      '(CommandLine IN ("*-s*", "*/s*", "*–s*", "*—s*", "*―s*"))',
+    )
+    expect(body("sel:\n  CommandLine|base64offset|contains: 'abc'")).toBe(
+      '(CommandLine IN ("*YWJj*", "*FiY*", "*hYm*"))',
+    )
   })
   it('numbers and booleans are matched as their text', () => {
     expect(body('sel:\n  Image: 5')).toBe('Image="5"')
@@ -64,13 +78,17 @@ describe('spl backend: search terms', () => {
 
 describe('spl backend: where predicates', () => {
   it('? goes to an anchored, case-insensitive PCRE (never widened to *)', () => {
-    expect(body("sel:\n  CommandLine: 'x?y'")).toBe('| where isnotnull(mvfind(CommandLine, "(?i)^x[\\\\s\\\\S]y\\\\z"))')
+    expect(body("sel:\n  CommandLine: 'x?y'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "(?i)^x[\\\\s\\\\S]y\\\\z"))',
+    )
   })
   it('a literal * (Sigma \\*) cannot be escaped in search, so it goes to where', () => {
     expect(body("sel:\n  Image: 'a\\*c'")).toBe('| where isnotnull(mvfind(Image, "(?i)^a\\\\*c\\\\z"))')
   })
   it('a * between literals goes to where', () => {
-    expect(body("sel:\n  Image: 'a*b.exe'")).toBe('| where isnotnull(mvfind(Image, "(?i)^a[\\\\s\\\\S]*b\\\\.exe\\\\z"))')
+    expect(body("sel:\n  Image: 'a*b.exe'")).toBe(
+      '| where isnotnull(mvfind(Image, "(?i)^a[\\\\s\\\\S]*b\\\\.exe\\\\z"))',
+    )
   })
   it('where-values on one field under one OR share one mvfind alternation', () => {
     expect(body("sel:\n  Image: ['a?c', 'x*y', 'plain']\n  Image|cased: 'Q?'", 'sel')).toBe(
@@ -87,20 +105,34 @@ describe('spl backend: where predicates', () => {
     expect(body("a:\n  Image: 'abc'\nb:\n  CommandLine|re: 'stop'", 'a or b')).toBe(
       '| where (isnotnull(mvfind(Image, "(?i)^abc\\\\z")) OR isnotnull(mvfind(CommandLine, "stop")))',
     )
-    expect(body("a:\n  Image: 'abc'\nb:\n  CommandLine|re: 'stop'", 'a and not b')).toBe('Image="abc" | where NOT isnotnull(mvfind(CommandLine, "stop"))')
+    expect(body("a:\n  Image: 'abc'\nb:\n  CommandLine|re: 'stop'", 'a and not b')).toBe(
+      'Image="abc" | where NOT isnotnull(mvfind(CommandLine, "stop"))',
+    )
   })
   it('|re flags: i spells out the letters JavaScript folds together; m and s are rewritten into the pattern; $ becomes \\z', () => {
-    expect(body("sel:\n  CommandLine|re|i: 'Sk[a-cß]'")).toBe('| where isnotnull(mvfind(CommandLine, "[Ss][Kk][A-Ca-cß]"))')
-    expect(body("sel:\n  CommandLine|re|i: '^a.c$'")).toBe('| where isnotnull(mvfind(CommandLine, "^[Aa][^\\\\n\\\\r\\\\x{2028}\\\\x{2029}\\\\x{10000}-\\\\x{10ffff}][Cc]\\\\z"))')
-    expect(body("sel:\n  CommandLine|re|s: 'a.c'")).toBe('| where isnotnull(mvfind(CommandLine, "a[^\\\\x{10000}-\\\\x{10ffff}]c"))')
+    expect(body("sel:\n  CommandLine|re|i: 'Sk[a-cß]'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "[Ss][Kk][A-Ca-cß]"))',
+    )
+    expect(body("sel:\n  CommandLine|re|i: '^a.c$'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "^[Aa][^\\\\n\\\\r\\\\x{2028}\\\\x{2029}\\\\x{10000}-\\\\x{10ffff}][Cc]\\\\z"))',
+    )
+    expect(body("sel:\n  CommandLine|re|s: 'a.c'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "a[^\\\\x{10000}-\\\\x{10ffff}]c"))',
+    )
     expect(body("sel:\n  CommandLine|re|m: '^c$'")).toBe(
       '| where isnotnull(mvfind(CommandLine, "(?<![^\\\\n\\\\r\\\\x{2028}\\\\x{2029}])c(?![^\\\\n\\\\r\\\\x{2028}\\\\x{2029}])"))',
     )
   })
   it('a `.` that could take half an emoji in JavaScript leaves characters outside the BMP out, or stays whole at a free edge', () => {
-    expect(body("sel:\n  CommandLine|re: 'a[^b]c'")).toBe('| where isnotnull(mvfind(CommandLine, "a[^b\\\\x{10000}-\\\\x{10ffff}]c"))')
-    expect(body("sel:\n  CommandLine|re: '\\Sc'")).toBe('| where isnotnull(mvfind(CommandLine, "[^\\\\t\\\\n\\\\x{0b}\\\\f\\\\r \\\\x{a0}\\\\x{1680}\\\\x{2000}-\\\\x{200a}\\\\x{2028}\\\\x{2029}\\\\x{202f}\\\\x{205f}\\\\x{3000}\\\\x{feff}]c"))')
-    expect(body("sel:\n  CommandLine|re: '(ab)?.+x'")).toBe('| where isnotnull(mvfind(CommandLine, "(ab)?[^\\\\n\\\\r\\\\x{2028}\\\\x{2029}]+x"))')
+    expect(body("sel:\n  CommandLine|re: 'a[^b]c'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "a[^b\\\\x{10000}-\\\\x{10ffff}]c"))',
+    )
+    expect(body("sel:\n  CommandLine|re: '\\Sc'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "[^\\\\t\\\\n\\\\x{0b}\\\\f\\\\r \\\\x{a0}\\\\x{1680}\\\\x{2000}-\\\\x{200a}\\\\x{2028}\\\\x{2029}\\\\x{202f}\\\\x{205f}\\\\x{3000}\\\\x{feff}]c"))',
+    )
+    expect(body("sel:\n  CommandLine|re: '(ab)?.+x'")).toBe(
+      '| where isnotnull(mvfind(CommandLine, "(ab)?[^\\\\n\\\\r\\\\x{2028}\\\\x{2029}]+x"))',
+    )
   })
   it('numeric comparisons read every value as a number', () => {
     expect(body('sel:\n  Count|gte: 5')).toBe('| where isnotnull(mvfilter(tonumber(trim(Count)) >= 5))')
@@ -130,7 +162,9 @@ describe('spl backend: AST nodes built directly', () => {
   })
   it('Cidr, Compare, Exists, Null, FieldRef, Regex', () => {
     expect(text({ kind: 'Cidr', field: 'ip', cidr: '10.0.0.0/8', family: 4 })).toBe('ip=10.0.0.0/8')
-    expect(text({ kind: 'Compare', field: 'n', op: 'gt', value: 1e21 })).toBe('| where isnotnull(mvfilter(tonumber(trim(n)) > 1e21))')
+    expect(text({ kind: 'Compare', field: 'n', op: 'gt', value: 1e21 })).toBe(
+      '| where isnotnull(mvfilter(tonumber(trim(n)) > 1e21))',
+    )
     expect(text({ kind: 'Exists', field: 'f' })).toBe('f=*')
     expect(text({ kind: 'Null', field: 'f' })).toBe('NOT f=*')
     expect(text({ kind: 'FieldRef', field: 'a', ref: 'b', cased: false })).toContain('mvdedup(mvmap(a, lower(a)))')
@@ -145,7 +179,10 @@ describe('spl backend: AST nodes built directly', () => {
     expect(text(notNot)).toBe('F="x"')
   })
   it('a filter that cannot be searched as a whole is opened (De Morgan) so its parts can be', () => {
-    const r = processRule("sel:\n  Image|endswith: '.exe'\nf1:\n  User|endswith: '$'\nf2:\n  User|fieldref: ParentUser", 'sel and not 1 of f*')
+    const r = processRule(
+      "sel:\n  Image|endswith: '.exe'\nf1:\n  User|endswith: '$'\nf2:\n  User|fieldref: ParentUser",
+      'sel and not 1 of f*',
+    )
     expect(compileOk(r).slice(SYSMON1.length).trim()).toMatch(/^Image="\*\.exe" NOT User="\*\$" \| where NOT if\(/)
   })
   it('the same rule compiles to byte-identical text', () => {
@@ -237,16 +274,22 @@ describe('spl backend: log sources and --pipeline', () => {
   const withLs = (ls: string, det = "sel:\n    Image: 'x'"): string =>
     compileOk(sigma(`title: t\nlogsource:\n  ${ls}\ndetection:\n  ${det}\n  condition: sel\n`))
   it('the most specific log source wins', () => {
-    expect(withLs('product: linux\n  category: process_creation')).toBe('sourcetype="sysmon:linux" EventCode=1 Image="x"')
+    expect(withLs('product: linux\n  category: process_creation')).toBe(
+      'sourcetype="sysmon:linux" EventCode=1 Image="x"',
+    )
     expect(withLs('product: linux\n  service: auditd')).toBe('sourcetype="linux:audit" Image="x"')
     expect(withLs('product: linux')).toBe('sourcetype IN ("syslog", "linux_secure") Image="x"')
   })
   it('Windows channels and PowerShell', () => {
-    expect(withLs('product: windows\n  service: security', 'sel:\n    EventID: 4688')).toBe('source="XmlWinEventLog:Security" EventCode="4688"')
+    expect(withLs('product: windows\n  service: security', 'sel:\n    EventID: 4688')).toBe(
+      'source="XmlWinEventLog:Security" EventCode="4688"',
+    )
     expect(withLs('product: windows\n  category: ps_script', "sel:\n    ScriptBlockText|contains: 'x'")).toBe(
       'source="XmlWinEventLog:Microsoft-Windows-PowerShell/Operational" EventCode=4104 ScriptBlockText="*x*"',
     )
-    expect(withLs('product: windows\n  category: registry_event')).toBe('source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode IN (12, 13, 14) Image="x"')
+    expect(withLs('product: windows\n  category: registry_event')).toBe(
+      'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode IN (12, 13, 14) Image="x"',
+    )
   })
   it('a field the rule tests itself is left to the rule, not pinned by the log source', () => {
     expect(withLs('product: windows\n  category: wmi_event', 'sel:\n    EventID: [19, 20]')).toBe(
@@ -256,7 +299,9 @@ describe('spl backend: log sources and --pipeline', () => {
   it('a pipeline file adds a log source and renames fields, without code', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spl-pipeline-'))
     const file = join(dir, 'pipeline.yml')
-    writeFileSync(file, `fields:
+    writeFileSync(
+      file,
+      `fields:
   CommandLine: process
 logsources:
   windows-process-creation:
@@ -266,9 +311,12 @@ logsources:
   plan9:
     match: { product: plan9 }
     search: { index: plan9 }
-`)
+`,
+    )
     const r = processRule("sel:\n  Image|endswith: '\\x.exe'\n  CommandLine|contains: y")
-    expect(compileOk(r, { pipeline: file })).toBe('index="edr" sourcetype="crowdstrike:events" process_path="*\\\\x.exe" process="*y*"')
+    expect(compileOk(r, { pipeline: file })).toBe(
+      'index="edr" sourcetype="crowdstrike:events" process_path="*\\\\x.exe" process="*y*"',
+    )
     // The shipped environment is untouched for compiles without the pipeline.
     expect(compileOk(r)).toBe(`${SYSMON1} Image="*\\\\x.exe" CommandLine="*y*"`)
     const plan9 = sigma('title: t\nlogsource:\n  product: plan9\ndetection:\n  sel:\n    a: b\n  condition: sel\n')
@@ -278,10 +326,10 @@ logsources:
     const dir = mkdtempSync(join(tmpdir(), 'spl-pipeline-'))
     const file = join(dir, 'bad.yml')
     writeFileSync(file, 'logsources:\n  x:\n    match: [1, 2]\n')
-    const c = backend.compile(processRule("sel:\n  Image: x"), { pipeline: file })
+    const c = backend.compile(processRule('sel:\n  Image: x'), { pipeline: file })
     expect(c.query).toBeUndefined()
     expect(c.diagnostics[0]!.code).toBe('config/pipeline')
-    const missing = backend.compile(processRule("sel:\n  Image: x"), { pipeline: join(dir, 'absent.yml') })
+    const missing = backend.compile(processRule('sel:\n  Image: x'), { pipeline: join(dir, 'absent.yml') })
     expect(missing.diagnostics[0]!.code).toBe('config/pipeline')
   })
 })

@@ -31,7 +31,11 @@ level: high
 async function render(rule: Rule, name: string): Promise<{ text: string; query: string }> {
   const c = backend.compile(rule)
   expect(c.query).toBeDefined()
-  const text = await renderFormat('spl', { name }, { rule: ruleVars(rule), query: c.query!, target: 'spl', context: c.context ?? {} })
+  const text = await renderFormat(
+    'spl',
+    { name },
+    { rule: ruleVars(rule), query: c.query!, target: 'spl', context: c.context ?? {} },
+  )
   return { text, query: c.query! }
 }
 
@@ -76,17 +80,27 @@ describe('spl formats', () => {
     expect(s.get('dispatch.latest_time')).toBe('now')
     expect(s.get('alert.severity')).toBe('5')
     expect(s.get('action.notable.param.severity')).toBe('high')
-    expect(JSON.parse(s.get('action.correlationsearch.annotations')!)).toEqual({ mitre_attack: ['T1489'], mitre_tactics: ['Impact'] })
+    expect(JSON.parse(s.get('action.correlationsearch.annotations')!)).toEqual({
+      mitre_attack: ['T1489'],
+      mitre_tactics: ['Impact'],
+    })
     expect(JSON.parse(s.get('action.correlationsearch.metadata')!)).toEqual({
       sigma_id: '3a7f1b0e-6c6d-4c39-9d3b-0d1f6f1c2a10',
       sigma_author: 'A. Author, B. Author',
       sigma_status: 'test',
       detection_version: 1,
     })
-    expect(text).toContain('# Sigma rule 3a7f1b0e-6c6d-4c39-9d3b-0d1f6f1c2a10 (rules/test.yml) by A. Author, B. Author, license DRL-1.1')
+    expect(text).toContain(
+      '# Sigma rule 3a7f1b0e-6c6d-4c39-9d3b-0d1f6f1c2a10 (rules/test.yml) by A. Author, B. Author, license DRL-1.1',
+    )
   })
   it('severity follows the level', async () => {
-    for (const [level, sev] of [['informational', '2'], ['low', '3'], ['medium', '4'], ['critical', '6']]) {
+    for (const [level, sev] of [
+      ['informational', '2'],
+      ['low', '3'],
+      ['medium', '4'],
+      ['critical', '6'],
+    ]) {
       const { text } = await render(sigma(RULE.replace('level: high', `level: ${level}`)), 'savedsearches')
       expect(text).toContain(`\nalert.severity = ${sev}\n`)
     }

@@ -17,7 +17,9 @@ async function run(query: string, events: JsonEvent[]): Promise<number[]> {
 
 describe('spl grammar', () => {
   it('parses the search / where / regex pipeline', () => {
-    const p = parseSpl('a="x" b IN ("1", "2*") NOT c=* | where isnotnull(mvfind(\'d-e\', "x")) | regex f!="y" | search g=h')
+    const p = parseSpl(
+      'a="x" b IN ("1", "2*") NOT c=* | where isnotnull(mvfind(\'d-e\', "x")) | regex f!="y" | search g=h',
+    )
     expect(p.errors).toEqual([])
     expect(p.query!.commands.map((c) => c.kind)).toEqual(['search', 'where', 'regex', 'search'])
   })
@@ -26,7 +28,11 @@ describe('spl grammar', () => {
     const s = p.query!.commands[0]!
     expect(s.kind === 'search' && s.expr).toMatchObject({
       kind: 'and',
-      items: [{ kind: 'compare', field: 'a' }, { kind: 'or', items: [{ field: 'b' }, { field: 'c' }] }, { kind: 'or', items: [{ kind: 'not' }, { field: 'e' }] }],
+      items: [
+        { kind: 'compare', field: 'a' },
+        { kind: 'or', items: [{ field: 'b' }, { field: 'c' }] },
+        { kind: 'or', items: [{ kind: 'not' }, { field: 'e' }] },
+      ],
     })
   })
   it('eval: AND binds tighter than OR', () => {
@@ -82,7 +88,13 @@ describe('spl verifier semantics (search)', () => {
     expect(await run('ip=fe80::/10', ev)).toEqual([2])
   })
   it('the log source fields are filled in when the event lacks them', async () => {
-    expect(await run('source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1', [{}, { EventID: 1 }, { EventID: 4688 }])).toEqual([0, 1])
+    expect(
+      await run('source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1', [
+        {},
+        { EventID: 1 },
+        { EventID: 4688 },
+      ]),
+    ).toEqual([0, 1])
   })
   it('a value Splunk cannot extract (empty array, object) is no field: the documented exists/null limit', async () => {
     expect(await run('Image=*', [{ Image: [] }, { Image: {} }, { Image: [null] }])).toEqual([])
@@ -113,7 +125,10 @@ describe('spl verifier semantics (where)', () => {
     expect(await run('* | where match(a, "q")', ev)).toEqual([2])
   })
   it('cidrmatch, lower, mvmap, mvdedup, mvcount, if', async () => {
-    const ev: JsonEvent[] = [{ ip: '10.1.1.1', a: ['X', 'x'], b: 'x' }, { ip: '11.0.0.1', a: 'y', b: 'z' }]
+    const ev: JsonEvent[] = [
+      { ip: '10.1.1.1', a: ['X', 'x'], b: 'x' },
+      { ip: '11.0.0.1', a: 'y', b: 'z' },
+    ]
     expect(await run('* | where cidrmatch("10.0.0.0/8", ip)', ev)).toEqual([0])
     expect(await run('* | where mvcount(mvdedup(mvmap(a, lower(a))))=1', ev)).toEqual([0, 1])
     expect(await run('* | where if(lower(b)="x", true(), false())', ev)).toEqual([0])
@@ -160,12 +175,43 @@ describe('spl verifier PCRE reading', () => {
 describe('spl verifier robustness', () => {
   it('any text gives matches or diagnostics, never an exception', async () => {
     const fc = (await import('fast-check')).default
-    const piece = fc.constantFrom('a', '=', '"x"', '(', ')', '|', ' where ', ' regex ', ' search ', 'NOT ', ' OR ', ' AND ', ' IN ', ',', '*', 'isnull(', 'mvfind(', 'mvfilter(', '"(?i)^a\\\\z"', "'f-g'", '5', '<', '==', '+', '\\', 'mvmap(a, ', 'if(')
+    const piece = fc.constantFrom(
+      'a',
+      '=',
+      '"x"',
+      '(',
+      ')',
+      '|',
+      ' where ',
+      ' regex ',
+      ' search ',
+      'NOT ',
+      ' OR ',
+      ' AND ',
+      ' IN ',
+      ',',
+      '*',
+      'isnull(',
+      'mvfind(',
+      'mvfilter(',
+      '"(?i)^a\\\\z"',
+      "'f-g'",
+      '5',
+      '<',
+      '==',
+      '+',
+      '\\',
+      'mvmap(a, ',
+      'if(',
+    )
     await fc.assert(
-      fc.asyncProperty(fc.array(piece, { maxLength: 12 }).map((p) => p.join('')), async (text) => {
-        const v = await verifier.verify(text, R, [{ a: 'x' }, {}, { a: ['1', '2'] }])
-        expect(v.matches !== undefined || v.diagnostics.length > 0).toBe(true)
-      }),
+      fc.asyncProperty(
+        fc.array(piece, { maxLength: 12 }).map((p) => p.join('')),
+        async (text) => {
+          const v = await verifier.verify(text, R, [{ a: 'x' }, {}, { a: ['1', '2'] }])
+          expect(v.matches !== undefined || v.diagnostics.length > 0).toBe(true)
+        },
+      ),
       { numRuns: 2000, seed: 7 },
     )
   })

@@ -58,15 +58,29 @@ export const PROCESS: LogSource = { product: 'windows', category: 'process_creat
 
 /** A rule around an AST, named as the target's tests expect in diagnostics. */
 export function rule(detection: Node, logsource: LogSource = PROCESS, extra: Partial<Rule> = {}): Rule {
-  return astRule(detection, logsource, { file: 'rules/test.yml', id: '5f0c3f9e-1111-4222-8333-944455556666', title: 'Test rule', ...extra })
+  return astRule(detection, logsource, {
+    file: 'rules/test.yml',
+    id: '5f0c3f9e-1111-4222-8333-944455556666',
+    title: 'Test rule',
+    ...extra,
+  })
 }
 
-export const match = (field: string, sigmaValue: string, cased = false): Node => ({ kind: 'Match', field, pattern: pat(sigmaValue), cased, at: { line: 5, col: 4 } })
+export const match = (field: string, sigmaValue: string, cased = false): Node => ({
+  kind: 'Match',
+  field,
+  pattern: pat(sigmaValue),
+  cased,
+  at: { line: 5, col: 4 },
+})
 
 /** The emitted query, failing the test if the backend refused. */
 export function compileOk(r: Rule, options?: TargetOptions): string {
   const c = backend.compile(r, options)
-  expect(c.diagnostics.filter((d) => d.severity === 'error'), JSON.stringify(c.diagnostics)).toEqual([])
+  expect(
+    c.diagnostics.filter((d) => d.severity === 'error'),
+    JSON.stringify(c.diagnostics),
+  ).toEqual([])
   expect(c.query).toBeDefined()
   return c.query!
 }
@@ -75,11 +89,17 @@ export function compileOk(r: Rule, options?: TargetOptions): string {
 export const SYSMON1 = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1'
 
 /** Reference vs verifier on every event: the mismatching indexes (with the query for messages). */
-export async function mismatches(r: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<{ query?: string; mismatches: number[]; errors: string[] }> {
+export async function mismatches(
+  r: Rule,
+  events: readonly JsonEvent[],
+  options?: TargetOptions,
+): Promise<{ query?: string; mismatches: number[]; errors: string[] }> {
   const eq = await checkEquivalence(r, events, backend, verifier, options)
   return {
     query: eq.query,
     mismatches: [...eq.mismatches],
-    errors: eq.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'verify/mismatch').map((d) => `${d.code}: ${d.message}`),
+    errors: eq.diagnostics
+      .filter((d) => d.severity === 'error' && d.code !== 'verify/mismatch')
+      .map((d) => `${d.code}: ${d.message}`),
   }
 }

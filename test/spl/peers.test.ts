@@ -33,7 +33,10 @@ const CASES: { name: string; detection: string; condition?: string; peer: string
     detection: "a:\n  Image: 'x'\nb:\n  Image: 'y'\n  CommandLine: z",
     condition: 'a or b',
     peer: `${SYSMON1} Image="x" OR Image="y" CommandLine="z"`,
-    events: [{ Image: 'x', CommandLine: 'q' }, { Image: 'y', CommandLine: 'z' }],
+    events: [
+      { Image: 'x', CommandLine: 'q' },
+      { Image: 'y', CommandLine: 'z' },
+    ],
   },
   {
     name: 'a regex under OR turned into an AND (| regex after the search)',

@@ -11,7 +11,10 @@ export interface Run {
   readonly stderr: string
 }
 
-export function cli(args: readonly string[], options: { cwd?: string; input?: string; env?: Record<string, string> } = {}): Run {
+export function cli(
+  args: readonly string[],
+  options: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+): Run {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input ?? '',

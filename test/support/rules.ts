@@ -18,8 +18,15 @@ level: medium
 }
 
 /** Load a rule from a detection block; throws (failing the test) when it does not load. */
-export function rule(detection: string, options: { placeholders?: Record<string, string[]>; logsource?: string } = {}): Rule {
-  const loaded = loadRuleText(ruleYaml(detection, options.logsource), 'test.yml', options.placeholders ? { placeholders: options.placeholders } : {})
+export function rule(
+  detection: string,
+  options: { placeholders?: Record<string, string[]>; logsource?: string } = {},
+): Rule {
+  const loaded = loadRuleText(
+    ruleYaml(detection, options.logsource),
+    'test.yml',
+    options.placeholders ? { placeholders: options.placeholders } : {},
+  )
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
   if (errors.length || loaded.rules.length !== 1) throw new Error(`rule did not load: ${JSON.stringify(errors)}`)
   return loaded.rules[0]!
@@ -54,6 +61,7 @@ export function sigma(detection: string, logsource = 'product: windows\n  catego
   const text = `title: Test rule\nid: 8f0c6d7e-1a2b-4c3d-8e9f-0a1b2c3d4e5f\nlogsource:\n  ${logsource}\ndetection:\n${detection.replace(/^\n/, '').replace(/\s+$/, '')}\nlevel: medium\n`
   const loaded = loadRuleText(text, 'test.yml')
   const errors = loaded.diagnostics.filter((d) => d.severity === 'error')
-  if (errors.length || loaded.rules.length !== 1) throw new Error(`rule did not load: ${JSON.stringify(errors)}\n${text}`)
+  if (errors.length || loaded.rules.length !== 1)
+    throw new Error(`rule did not load: ${JSON.stringify(errors)}\n${text}`)
   return loaded.rules[0]!
 }

@@ -34,44 +34,68 @@ describe('Sigma escaping (spec, "Escape Character")', () => {
   })
 
   it('round-trips through the escaped notation', () => {
-    for (const v of ['a\\*b', 'x?y*z', 'C:\\\\*', 'q\\?']) expect(parsePattern(patternToSigma(parsePattern(v)))).toEqual(parsePattern(v))
+    for (const v of ['a\\*b', 'x?y*z', 'C:\\\\*', 'q\\?'])
+      expect(parsePattern(patternToSigma(parsePattern(v)))).toEqual(parsePattern(v))
   })
 })
 
 describe('detection structure', () => {
   it('ANDs the fields of a map and ORs the values of a list', () => {
-    expect(det(`
+    expect(
+      det(`
     sel:
         Image: 'a.exe'
         CommandLine:
             - x
             - y
-    condition: sel`)).toEqual({ kind: 'And', items: [match('Image', [lit('a.exe')]), { kind: 'Or', items: [match('CommandLine', [lit('x')]), match('CommandLine', [lit('y')])] }] })
+    condition: sel`),
+    ).toEqual({
+      kind: 'And',
+      items: [
+        match('Image', [lit('a.exe')]),
+        { kind: 'Or', items: [match('CommandLine', [lit('x')]), match('CommandLine', [lit('y')])] },
+      ],
+    })
   })
 
   it('ORs a list of maps', () => {
-    expect(det(`
+    expect(
+      det(`
     sel:
         - Image: a
         - Image: b
-    condition: sel`)).toEqual({ kind: 'Or', items: [match('Image', [lit('a')]), match('Image', [lit('b')])] })
+    condition: sel`),
+    ).toEqual({ kind: 'Or', items: [match('Image', [lit('a')]), match('Image', [lit('b')])] })
   })
 
   it('reads keywords as contains-anywhere patterns, |all ANDs them', () => {
-    expect(det(`
+    expect(
+      det(`
     keywords:
         - evil
         - 'ba?d*x'
-    condition: keywords`)).toEqual({ kind: 'Or', items: [
-      { kind: 'Keyword', pattern: [ANY, lit('evil'), ANY], cased: false },
-      { kind: 'Keyword', pattern: [ANY, lit('ba'), ONE, lit('d'), ANY, lit('x'), ANY], cased: false },
-    ] })
-    expect(det(`
+    condition: keywords`),
+    ).toEqual({
+      kind: 'Or',
+      items: [
+        { kind: 'Keyword', pattern: [ANY, lit('evil'), ANY], cased: false },
+        { kind: 'Keyword', pattern: [ANY, lit('ba'), ONE, lit('d'), ANY, lit('x'), ANY], cased: false },
+      ],
+    })
+    expect(
+      det(`
     keywords:
         '|all':
             - a
             - b
-    condition: keywords`)).toEqual({ kind: 'And', items: [{ kind: 'Keyword', pattern: [ANY, lit('a'), ANY], cased: false }, { kind: 'Keyword', pattern: [ANY, lit('b'), ANY], cased: false }] })
+    condition: keywords`),
+    ).toEqual({
+      kind: 'And',
+      items: [
+        { kind: 'Keyword', pattern: [ANY, lit('a'), ANY], cased: false },
+        { kind: 'Keyword', pattern: [ANY, lit('b'), ANY], cased: false },
+      ],
+    })
   })
 
   it('expands 1 of / all of over identifiers; them skips _ identifiers', () => {
@@ -80,32 +104,40 @@ describe('detection structure', () => {
     sel_b: { B: 2 }
     _helper: { C: 3 }
     condition: 1 of sel_* and not all of them`)
-    expect(d).toEqual({ kind: 'And', items: [
-      { kind: 'Or', items: [match('A', [lit('1')]), match('B', [lit('2')])] },
-      { kind: 'Not', item: { kind: 'And', items: [match('A', [lit('1')]), match('B', [lit('2')])] } },
-    ] })
+    expect(d).toEqual({
+      kind: 'And',
+      items: [
+        { kind: 'Or', items: [match('A', [lit('1')]), match('B', [lit('2')])] },
+        { kind: 'Not', item: { kind: 'And', items: [match('A', [lit('1')]), match('B', [lit('2')])] } },
+      ],
+    })
   })
 
   it('treats numbers and booleans as their text', () => {
-    expect(det(`
+    expect(
+      det(`
     sel:
         EventID: 4688
         Enabled: true
-    condition: sel`)).toEqual({ kind: 'And', items: [match('EventID', [lit('4688')]), match('Enabled', [lit('true')])] })
+    condition: sel`),
+    ).toEqual({ kind: 'And', items: [match('EventID', [lit('4688')]), match('Enabled', [lit('true')])] })
   })
 
   it('reads null as Null, and a condition list as OR', () => {
-    expect(det(`
+    expect(
+      det(`
     sel: { Field: null }
     other: { B: x }
     condition:
         - sel
-        - other`)).toEqual({ kind: 'Or', items: [{ kind: 'Null', field: 'Field' }, match('B', [lit('x')])] })
+        - other`),
+    ).toEqual({ kind: 'Or', items: [{ kind: 'Null', field: 'Field' }, match('B', [lit('x')])] })
   })
 })
 
 describe('modifiers', () => {
-  const one = (key: string, value: string) => det(`
+  const one = (key: string, value: string) =>
+    det(`
     sel:
         ${key}: ${value}
     condition: sel`)
@@ -118,7 +150,10 @@ describe('modifiers', () => {
   })
 
   it('all ANDs a value list', () => {
-    expect(one('F|contains|all', '[a, b]')).toEqual({ kind: 'And', items: [match('F', [ANY, lit('a'), ANY]), match('F', [ANY, lit('b'), ANY])] })
+    expect(one('F|contains|all', '[a, b]')).toEqual({
+      kind: 'And',
+      items: [match('F', [ANY, lit('a'), ANY]), match('F', [ANY, lit('b'), ANY])],
+    })
   })
 
   it('cased makes a match case-sensitive', () => {
@@ -127,18 +162,36 @@ describe('modifiers', () => {
   })
 
   it('re keeps the expression and its flags; a leading (?i) becomes a flag', () => {
-    expect(one('F|re', "'a.+b'")).toEqual({ kind: 'Regex', field: 'F', source: 'a.+b', flags: { i: false, m: false, s: false } })
-    expect(one('F|re|i|m|s', "'^a'")).toEqual({ kind: 'Regex', field: 'F', source: '^a', flags: { i: true, m: true, s: true } })
-    expect(one('F|re', "'(?i)abc'")).toEqual({ kind: 'Regex', field: 'F', source: 'abc', flags: { i: true, m: false, s: false } })
+    expect(one('F|re', "'a.+b'")).toEqual({
+      kind: 'Regex',
+      field: 'F',
+      source: 'a.+b',
+      flags: { i: false, m: false, s: false },
+    })
+    expect(one('F|re|i|m|s', "'^a'")).toEqual({
+      kind: 'Regex',
+      field: 'F',
+      source: '^a',
+      flags: { i: true, m: true, s: true },
+    })
+    expect(one('F|re', "'(?i)abc'")).toEqual({
+      kind: 'Regex',
+      field: 'F',
+      source: 'abc',
+      flags: { i: true, m: false, s: false },
+    })
   })
 
   it('base64 encodes the value; base64offset gives the three offsets', () => {
     expect(one('F|base64', 'cmd')).toEqual(match('F', [lit('Y21k')]))
-    expect(one('F|base64offset|contains', 'http://')).toEqual({ kind: 'Or', items: [
-      match('F', [ANY, lit('aHR0cDovL'), ANY]),
-      match('F', [ANY, lit('h0dHA6Ly'), ANY]),
-      match('F', [ANY, lit('odHRwOi8v'), ANY]),
-    ] })
+    expect(one('F|base64offset|contains', 'http://')).toEqual({
+      kind: 'Or',
+      items: [
+        match('F', [ANY, lit('aHR0cDovL'), ANY]),
+        match('F', [ANY, lit('h0dHA6Ly'), ANY]),
+        match('F', [ANY, lit('odHRwOi8v'), ANY]),
+      ],
+    })
   })
 
   it('utf16 encodings change the bytes before base64', () => {
@@ -164,103 +217,191 @@ describe('modifiers', () => {
     expect(one('F|exists', 'true')).toEqual({ kind: 'Exists', field: 'F' })
     expect(one('F|exists', 'false')).toEqual({ kind: 'Not', item: { kind: 'Exists', field: 'F' } })
     expect(one('A|fieldref', 'B')).toEqual({ kind: 'FieldRef', field: 'A', ref: 'B', cased: false })
-    expect(one('F|neq', 'x')).toEqual({ kind: 'And', items: [{ kind: 'Not', item: { kind: 'Null', field: 'F' } }, { kind: 'Not', item: match('F', [lit('x')]) }] })
+    expect(one('F|neq', 'x')).toEqual({
+      kind: 'And',
+      items: [
+        { kind: 'Not', item: { kind: 'Null', field: 'F' } },
+        { kind: 'Not', item: match('F', [lit('x')]) },
+      ],
+    })
   })
 
   it('expand replaces placeholders with the values supplied', () => {
-    const r = rule(`
+    const r = rule(
+      `
     sel:
         User|expand: '%admins%'
-    condition: sel`, { placeholders: { admins: ['root', 'adm*'] } })
-    expect(strip(r.detection)).toEqual({ kind: 'Or', items: [match('User', [lit('root')]), match('User', [lit('adm'), ANY])] })
+    condition: sel`,
+      { placeholders: { admins: ['root', 'adm*'] } },
+    )
+    expect(strip(r.detection)).toEqual({
+      kind: 'Or',
+      items: [match('User', [lit('root')]), match('User', [lit('adm'), ANY])],
+    })
   })
 })
 
 describe('semantic checks', () => {
-  const codes = (yaml: string) => diagnosticsOf(yaml).map((d) => `${d.at!.line + 1}:${d.at!.col + 1} ${d.severity} ${d.code}`)
+  const codes = (yaml: string) =>
+    diagnosticsOf(yaml).map((d) => `${d.at!.line + 1}:${d.at!.col + 1} ${d.severity} ${d.code}`)
 
   it.each([
-    ['undefined identifier, pointing inside the condition', `
+    [
+      'undefined identifier, pointing inside the condition',
+      `
     sel: { A: 1 }
-    condition: sel and filter`, ['9:24 error rule/undefined-identifier']],
-    ['unused identifier', `
+    condition: sel and filter`,
+      ['9:24 error rule/undefined-identifier'],
+    ],
+    [
+      'unused identifier',
+      `
     sel: { A: 1 }
     unused: { B: 1 }
-    condition: sel`, ['9:5 warning rule/unused-identifier']],
-    ['unknown modifier', `
+    condition: sel`,
+      ['9:5 warning rule/unused-identifier'],
+    ],
+    [
+      'unknown modifier',
+      `
     sel:
         A|contain: x
-    condition: sel`, ['9:9 error rule/unknown-modifier']],
-    ['unsupported time modifier', `
+    condition: sel`,
+      ['9:9 error rule/unknown-modifier'],
+    ],
+    [
+      'unsupported time modifier',
+      `
     sel:
         A|hour: 3
-    condition: sel`, ['9:9 error rule/unsupported-modifier']],
-    ['|all on a single value', `
+    condition: sel`,
+      ['9:9 error rule/unsupported-modifier'],
+    ],
+    [
+      '|all on a single value',
+      `
     sel:
         A|contains|all: x
-    condition: sel`, ['9:9 error rule/all-single-value']],
-    ['|re with |contains', `
+    condition: sel`,
+      ['9:9 error rule/all-single-value'],
+    ],
+    [
+      '|re with |contains',
+      `
     sel:
         A|re|contains: x
-    condition: sel`, ['9:9 error rule/modifier-conflict']],
-    ['regex flag without re', `
+    condition: sel`,
+      ['9:9 error rule/modifier-conflict'],
+    ],
+    [
+      'regex flag without re',
+      `
     sel:
         A|i: x
-    condition: sel`, ['9:9 error rule/modifier-conflict']],
-    ['|cidr on a non-CIDR', `
+    condition: sel`,
+      ['9:9 error rule/modifier-conflict'],
+    ],
+    [
+      '|cidr on a non-CIDR',
+      `
     sel:
         A|cidr: 10.0.0.300/8
-    condition: sel`, ['9:17 error rule/invalid-cidr']],
-    ['null in a list', `
+    condition: sel`,
+      ['9:17 error rule/invalid-cidr'],
+    ],
+    [
+      'null in a list',
+      `
     sel:
         A:
             - x
             - null
-    condition: sel`, ['11:15 error rule/null-in-list']],
-    ['exists with a string', `
+    condition: sel`,
+      ['11:15 error rule/null-in-list'],
+    ],
+    [
+      'exists with a string',
+      `
     sel:
         A|exists: yes
-    condition: sel`, ['9:19 error rule/exists-not-boolean']],
-    ['gt with text', `
+    condition: sel`,
+      ['9:19 error rule/exists-not-boolean'],
+    ],
+    [
+      'gt with text',
+      `
     sel:
         A|gt: many
-    condition: sel`, ['9:15 error rule/compare-not-number']],
-    ['invalid regex', `
+    condition: sel`,
+      ['9:15 error rule/compare-not-number'],
+    ],
+    [
+      'invalid regex',
+      `
     sel:
         A|re: '(unclosed'
-    condition: sel`, ['9:15 error rule/invalid-regex']],
-    ['placeholder without a value', `
+    condition: sel`,
+      ['9:15 error rule/invalid-regex'],
+    ],
+    [
+      'placeholder without a value',
+      `
     sel:
         A|expand: '%nobody%'
-    condition: sel`, ['9:19 error rule/unresolved-placeholder']],
-    ['condition syntax error, pointing inside the condition', `
+    condition: sel`,
+      ['9:19 error rule/unresolved-placeholder'],
+    ],
+    [
+      'condition syntax error, pointing inside the condition',
+      `
     sel: { A: 1 }
-    condition: sel and or sel`, ['9:24 error cond/syntax']],
-    ['empty selection', `
+    condition: sel and or sel`,
+      ['9:24 error cond/syntax'],
+    ],
+    [
+      'empty selection',
+      `
     sel: []
-    condition: sel`, ['8:10 error rule/empty-search']],
-    ['1 of a pattern matching nothing', `
+    condition: sel`,
+      ['8:10 error rule/empty-search'],
+    ],
+    [
+      '1 of a pattern matching nothing',
+      `
     sel: { A: 1 }
-    condition: sel or 1 of filter_*`, ['9:28 error rule/undefined-identifier']],
+    condition: sel or 1 of filter_*`,
+      ['9:28 error rule/undefined-identifier'],
+    ],
   ])('%s', (_, yaml, expected) => {
     expect(codes(yaml)).toEqual(expected)
   })
 
   it('accepts a clean rule without any diagnostic', () => {
-    expect(diagnosticsOf(`
+    expect(
+      diagnosticsOf(`
     sel:
         Image|endswith: '\\sc.exe'
         CommandLine|contains|all: [' stop ', 'spooler']
     filter: { User: SYSTEM }
-    condition: sel and not filter`)).toEqual([])
+    condition: sel and not filter`),
+    ).toEqual([])
   })
 })
 
 describe('calendar dates', () => {
   it('accepts real days only, leap years included', async () => {
     const { isCalendarDate } = await import('../../src/rule/checks.js')
-    expect(['2024-02-29', '2000-02-29', '2023-12-31', '2023-01-01'].map(isCalendarDate)).toEqual([true, true, true, true])
-    expect(['2023-02-29', '1900-02-29', '2023-04-31', '2023-13-01', '2023-00-10', '2023-01-00', '2023-1-01'].map(isCalendarDate)).toEqual([false, false, false, false, false, false, false])
+    expect(['2024-02-29', '2000-02-29', '2023-12-31', '2023-01-01'].map(isCalendarDate)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ])
+    expect(
+      ['2023-02-29', '1900-02-29', '2023-04-31', '2023-13-01', '2023-00-10', '2023-01-00', '2023-1-01'].map(
+        isCalendarDate,
+      ),
+    ).toEqual([false, false, false, false, false, false, false])
   })
 })
 

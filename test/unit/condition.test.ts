@@ -4,11 +4,16 @@ import { parseCondition, type Condition } from '../../grammars/condition.js'
 /** A compact rendering of the condition tree, to compare structure. */
 function show(c: Condition): string {
   switch (c.kind) {
-    case 'and': return `(${c.items.map(show).join(' & ')})`
-    case 'or': return `(${c.items.map(show).join(' | ')})`
-    case 'not': return `!${show(c.item)}`
-    case 'ref': return c.name
-    case 'of': return `${c.quantifier}(${c.target})`
+    case 'and':
+      return `(${c.items.map(show).join(' & ')})`
+    case 'or':
+      return `(${c.items.map(show).join(' | ')})`
+    case 'not':
+      return `!${show(c.item)}`
+    case 'ref':
+      return c.name
+    case 'of':
+      return `${c.quantifier}(${c.target})`
   }
 }
 
@@ -59,7 +64,13 @@ describe('condition grammar', () => {
 
   it('records offsets of each node in the condition text', () => {
     const r = parseCondition('sel and not filter')
-    expect(r.condition).toMatchObject({ kind: 'and', items: [{ kind: 'ref', offset: 0 }, { kind: 'not', offset: 8, item: { kind: 'ref', name: 'filter', offset: 12 } }] })
+    expect(r.condition).toMatchObject({
+      kind: 'and',
+      items: [
+        { kind: 'ref', offset: 0 },
+        { kind: 'not', offset: 8, item: { kind: 'ref', name: 'filter', offset: 12 } },
+      ],
+    })
   })
 
   it.each([
@@ -83,7 +94,10 @@ describe('condition grammar', () => {
 describe('obsolete aggregations', () => {
   it('names Sigma v1 aggregation syntax and points at the pipe', () => {
     const r = parseCondition('selection | count(dst) by src > 10')
-    expect(r.errors[0]).toEqual({ offset: 10, message: "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule" })
+    expect(r.errors[0]).toEqual({
+      offset: 10,
+      message: "aggregation after '|' in the condition is obsolete Sigma (v1) syntax; express it as a correlation rule",
+    })
   })
 })
 
@@ -93,7 +107,11 @@ describe('nesting', () => {
     expect(parens.errors[0]).toEqual({ offset: 100, message: 'condition nests more than 100 levels deep' })
     const nots = parseCondition('not '.repeat(5000) + 'sel')
     expect(nots.errors[0]!.message).toBe('condition nests more than 100 levels deep')
-    expect(parseCondition('('.repeat(100) + 'sel' + ')'.repeat(100)).condition).toEqual({ kind: 'ref', name: 'sel', offset: 100 })
+    expect(parseCondition('('.repeat(100) + 'sel' + ')'.repeat(100)).condition).toEqual({
+      kind: 'ref',
+      name: 'sel',
+      offset: 100,
+    })
     expect(parseCondition(Array.from({ length: 300 }, (_, i) => `not s${i}`).join(' and ')).condition?.kind).toBe('and')
   })
 })

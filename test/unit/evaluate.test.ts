@@ -6,7 +6,11 @@ import type { Pattern } from '../../src/ast/nodes.js'
 import { rule } from '../support/rules.js'
 
 /** Which of the events the rule selects, as indexes. */
-function selects(detection: string, events: Record<string, unknown>[], placeholders?: Record<string, string[]>): number[] {
+function selects(
+  detection: string,
+  events: Record<string, unknown>[],
+  placeholders?: Record<string, string[]>,
+): number[] {
   const r = rule(detection, placeholders ? { placeholders } : {})
   return events.flatMap((e, i) => (evaluate(r.detection, e) ? [i] : []))
 }
@@ -60,8 +64,17 @@ describe('reference evaluator', () => {
   })
 
   it('matches numbers and booleans through their text; arrays by any element', () => {
-    expect(selects(sel('EventID', '4688'), [{ EventID: 4688 }, { EventID: '4688' }, { EventID: 46880 }, { EventID: [1, 4688] }])).toEqual([0, 1, 3])
-    expect(selects(sel('Enabled', 'true'), [{ Enabled: true }, { Enabled: 'TRUE' }, { Enabled: false }])).toEqual([0, 1])
+    expect(
+      selects(sel('EventID', '4688'), [
+        { EventID: 4688 },
+        { EventID: '4688' },
+        { EventID: 46880 },
+        { EventID: [1, 4688] },
+      ]),
+    ).toEqual([0, 1, 3])
+    expect(selects(sel('Enabled', 'true'), [{ Enabled: true }, { Enabled: 'TRUE' }, { Enabled: false }])).toEqual([
+      0, 1,
+    ])
   })
 
   it('reaches nested objects with dotted names, exact keys first', () => {
@@ -81,7 +94,14 @@ describe('reference evaluator', () => {
   })
 
   it('matches IPv4 and IPv6 CIDR by family', () => {
-    const events = [{ Ip: '10.1.2.3' }, { Ip: '11.0.0.1' }, { Ip: 'fe80::1' }, { Ip: '::ffff:10.0.0.1' }, { Ip: 'not-an-ip' }, { Ip: '010.0.0.1' }]
+    const events = [
+      { Ip: '10.1.2.3' },
+      { Ip: '11.0.0.1' },
+      { Ip: 'fe80::1' },
+      { Ip: '::ffff:10.0.0.1' },
+      { Ip: 'not-an-ip' },
+      { Ip: '010.0.0.1' },
+    ]
     expect(selects(sel('Ip|cidr', '10.0.0.0/8'), events)).toEqual([0])
     expect(selects(sel('Ip|cidr', "'fe80::/10'"), events)).toEqual([2])
     expect(ipInCidr('192.168.1.255', '192.168.1.0/24')).toBe(true)
@@ -106,13 +126,28 @@ describe('reference evaluator', () => {
     keywords:
         - 'EVIL'
     condition: keywords`
-    expect(selects(kw, [{ a: 'so evil' }, { a: { b: ['fine', 'evil!'] } }, { a: 'good' }, { evil: 'key only' }, { n: 1 }])).toEqual([0, 1])
+    expect(
+      selects(kw, [{ a: 'so evil' }, { a: { b: ['fine', 'evil!'] } }, { a: 'good' }, { evil: 'key only' }, { n: 1 }]),
+    ).toEqual([0, 1])
   })
 
   it('evaluates base64offset and windash variants', () => {
     const b64 = Buffer.from('xxhttp://yy').toString('base64')
-    expect(selects(sel('F|base64offset|contains', 'http://'), [{ F: b64 }, { F: Buffer.from('x' + 'http://').toString('base64') }, { F: 'aHR0' }])).toEqual([0, 1])
-    expect(selects(sel('F|windash|contains', "' -enc '"), [{ F: 'ps -enc x' }, { F: 'ps /enc x' }, { F: 'ps –enc x' }, { F: 'ps enc x' }])).toEqual([0, 1, 2])
+    expect(
+      selects(sel('F|base64offset|contains', 'http://'), [
+        { F: b64 },
+        { F: Buffer.from('x' + 'http://').toString('base64') },
+        { F: 'aHR0' },
+      ]),
+    ).toEqual([0, 1])
+    expect(
+      selects(sel('F|windash|contains', "' -enc '"), [
+        { F: 'ps -enc x' },
+        { F: 'ps /enc x' },
+        { F: 'ps –enc x' },
+        { F: 'ps enc x' },
+      ]),
+    ).toEqual([0, 1, 2])
   })
 })
 
@@ -120,7 +155,9 @@ describe('pattern matcher (property)', () => {
   // An independent oracle: dynamic programming over code points.
   function oracle(pattern: Pattern, value: string): boolean {
     const v = [...value.toLowerCase()]
-    const p: Array<string | 'ANY' | 'ONE'> = pattern.flatMap((s) => (s.kind === 'lit' ? [...s.text.toLowerCase()] : [s.kind === 'any' ? 'ANY' : 'ONE'] as const))
+    const p: Array<string | 'ANY' | 'ONE'> = pattern.flatMap((s) =>
+      s.kind === 'lit' ? [...s.text.toLowerCase()] : ([s.kind === 'any' ? 'ANY' : 'ONE'] as const),
+    )
     const memo = new Map<string, boolean>()
     const go = (i: number, j: number): boolean => {
       const key = `${i},${j}`

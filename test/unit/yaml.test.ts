@@ -27,8 +27,15 @@ describe('parseYaml positions', () => {
   it('locates keys and values, 0-based', () => {
     expect(d.locate(['title'])).toMatchObject({ key: { line: 0, col: 0 }, value: { line: 0, col: 7 } })
     expect(d.locate(['detection', 'sel'])).toMatchObject({ key: { line: 2, col: 4 }, value: { line: 3, col: 8 } })
-    expect(d.locate(['detection', 'sel', 'Image|endswith'])).toMatchObject({ key: { line: 3, col: 8 }, value: { line: 3, col: 24 }, style: 'single' })
-    expect(d.locate(['detection', 'sel', 'CommandLine', 1])).toMatchObject({ value: { line: 6, col: 12 }, style: 'double' })
+    expect(d.locate(['detection', 'sel', 'Image|endswith'])).toMatchObject({
+      key: { line: 3, col: 8 },
+      value: { line: 3, col: 24 },
+      style: 'single',
+    })
+    expect(d.locate(['detection', 'sel', 'CommandLine', 1])).toMatchObject({
+      value: { line: 6, col: 12 },
+      style: 'double',
+    })
     expect(documents[1]!.locate(['title'])).toMatchObject({ key: { line: 10, col: 0 } })
   })
 

@@ -16,8 +16,12 @@ const bytes = (s: string) => Buffer.from(s, 'utf8')
 
 describe('tar', () => {
   it('sorts entries, adds parent folders, and writes the same bytes for the same files in any order', () => {
-    const files = [{ path: 'b/x.txt', data: bytes('x') }, { path: 'a.txt', data: bytes('a') }]
-    const one = tar(files), two = tar([...files].reverse())
+    const files = [
+      { path: 'b/x.txt', data: bytes('x') },
+      { path: 'a.txt', data: bytes('a') },
+    ]
+    const one = tar(files),
+      two = tar([...files].reverse())
     expect(one.equals(two)).toBe(true)
     expect(one.length % 10240).toBe(0)
     const names: string[] = []
@@ -56,7 +60,12 @@ describe('tar', () => {
   it('refuses paths that would escape the archive or appear twice', () => {
     expect(() => tar([{ path: '../evil', data: bytes('') }])).toThrow(TarPathError)
     expect(() => tar([{ path: '/abs', data: bytes('') }])).toThrow(TarPathError)
-    expect(() => tar([{ path: 'a', data: bytes('1') }, { path: 'a', data: bytes('2') }])).toThrow(TarPathError)
+    expect(() =>
+      tar([
+        { path: 'a', data: bytes('1') },
+        { path: 'a', data: bytes('2') },
+      ]),
+    ).toThrow(TarPathError)
   })
 })
 
@@ -89,11 +98,19 @@ describe('hashes', () => {
 })
 
 describe('lock and changelog', () => {
-  const rule = (id: string, hash: string, title = `Rule ${id}`) => ({ id, title, file: `rules/${id}.yml`, sha256: hash })
+  const rule = (id: string, hash: string, title = `Rule ${id}`) => ({
+    id,
+    title,
+    file: `rules/${id}.yml`,
+    sha256: hash,
+  })
 
   it('starts every rule at version 1 without a previous lock', () => {
     const { lock, changelog } = nextLock(undefined, [rule('b', 'h1'), rule('a', 'h2')])
-    expect(Object.entries(lock.rules).map(([id, e]) => [id, e.version])).toEqual([['a', 1], ['b', 1]])
+    expect(Object.entries(lock.rules).map(([id, e]) => [id, e.version])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ])
     expect(changelog.added.map((c) => c.id)).toEqual(['a', 'b'])
     expect(changelog).toMatchObject({ changed: [], removed: [], unchanged: 0 })
   })
@@ -120,7 +137,12 @@ describe('lock and changelog', () => {
   it('round-trips through its JSON and rejects a broken lock', () => {
     const { lock } = nextLock(undefined, [rule('a', 'h1')])
     expect(parseLock(JSON.stringify(lock), 'l.json').lock).toEqual(lock)
-    for (const text of ['{', '[]', '{"lockFormat":2,"rules":{}}', '{"lockFormat":1,"rules":{"a":{"sha256":"x","version":0}}}']) {
+    for (const text of [
+      '{',
+      '[]',
+      '{"lockFormat":2,"rules":{}}',
+      '{"lockFormat":1,"rules":{"a":{"sha256":"x","version":0}}}',
+    ]) {
       const r = parseLock(text, 'l.json')
       expect(r.lock).toBeUndefined()
       expect(r.diagnostics.map((d) => [d.code, d.file])).toEqual([['bundle/invalid-lock', 'l.json']])
@@ -149,8 +171,14 @@ describe('atomic writes', () => {
 
   it('writes every file and replaces a previous bundle whole', () => {
     const dir = join(tmp(), 'out')
-    writeAtomically(dir, [{ path: 'manifest.json', data: bytes('{"tool":"rulesmith"}') }, { path: 'a/old.txt', data: bytes('old') }])
-    writeAtomically(dir, [{ path: 'manifest.json', data: bytes('{"tool":"rulesmith","n":2}') }, { path: 'b/new.txt', data: bytes('new') }])
+    writeAtomically(dir, [
+      { path: 'manifest.json', data: bytes('{"tool":"rulesmith"}') },
+      { path: 'a/old.txt', data: bytes('old') },
+    ])
+    writeAtomically(dir, [
+      { path: 'manifest.json', data: bytes('{"tool":"rulesmith","n":2}') },
+      { path: 'b/new.txt', data: bytes('new') },
+    ])
     expect(readdirSync(dir).sort()).toEqual(['b', 'manifest.json'])
     expect(readFileSync(join(dir, 'b/new.txt'), 'utf8')).toBe('new')
     expect(readdirSync(join(dir, '..'))).toEqual(['out']) // no temporary folders left
@@ -160,7 +188,12 @@ describe('atomic writes', () => {
     const parent = tmp()
     const dir = join(parent, 'deep', 'out')
     // A file and a folder of the same name cannot both be written.
-    expect(() => writeAtomically(dir, [{ path: 'x', data: bytes('1') }, { path: 'x/y', data: bytes('2') }])).toThrow()
+    expect(() =>
+      writeAtomically(dir, [
+        { path: 'x', data: bytes('1') },
+        { path: 'x/y', data: bytes('2') },
+      ]),
+    ).toThrow()
     expect(readdirSync(parent)).toEqual([])
   })
 
@@ -183,7 +216,13 @@ describe('progress bar', () => {
   }
   const run = (opts: { isTTY: boolean; rules: number; quiet?: boolean; term?: string }) => {
     const { writes, stream } = fakeStream(opts.isTTY)
-    const bar = progressBar({ rules: opts.rules, label: 'test', quiet: opts.quiet ?? false, stream, env: { TERM: opts.term ?? 'xterm' } })
+    const bar = progressBar({
+      rules: opts.rules,
+      label: 'test',
+      quiet: opts.quiet ?? false,
+      stream,
+      env: { TERM: opts.term ?? 'xterm' },
+    })
     for (let i = 1; i <= opts.rules; i++) bar.update(i)
     bar.done()
     return writes
