@@ -15,7 +15,8 @@ const showMax = Number(opt('show', '10'))
 const variant = opt('variant', undefined)
 const options = variant ? { variant } : {}
 const { loadPaths } = await import('../dist/src/rule/load.js')
-const { loadBackend, loadVerifier, TARGET_IDS } = await import('../dist/src/backends/index.js')
+const { loadBackend, TARGET_IDS } = await import('../dist/src/backends/index.js')
+const { loadVerifier } = await import('../dist/src/verify/index.js')
 const { evaluate } = await import('../dist/src/evaluate/evaluate.js')
 const { adversarialEvents } = await import('../dist/src/verify/adversarial.js')
 

@@ -12,7 +12,6 @@ import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
-import { TACTICS, attackOf } from '../formats/attack.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import {
@@ -411,58 +410,6 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
   )
 }
 
-// --- facts for the formats --------------------------------------------------------------------
-
-/**
- * Elastic's severity and risk score for a Sigma level, at the top of each of Elastic's ranges
- * (low 0–21, medium 22–47, high 48–73, critical 74–100: detection-rules' TestRiskScoreMismatch).
- */
-const SEVERITY: Readonly<Record<string, readonly [string, number]>> = {
-  informational: ['low', 21],
-  low: ['low', 21],
-  medium: ['medium', 47],
-  high: ['high', 73],
-  critical: ['critical', 99],
-}
-
-/**
- * The `threat` array of an Elastic rule (framework, tactic, technique, subtechnique with ATT&CK
- * references). Sigma tags do not say which technique serves which tactic, so every technique is
- * listed under every tactic; technique names are not in the tags, so the id stands for the name.
- */
-function elasticThreat(tags: readonly string[]): unknown[] {
-  const attack = attackOf(tags)
-  const byParent = new Map<string, string[]>()
-  for (const t of attack.techniques) {
-    const [parent, sub] = t.split('.')
-    const subs = byParent.get(parent!) ?? []
-    if (sub) subs.push(t)
-    byParent.set(parent!, subs)
-  }
-  const technique = [...byParent].map(([id, subs]) => ({
-    id,
-    name: id,
-    reference: `https://attack.mitre.org/techniques/${id}/`,
-    ...(subs.length
-      ? {
-          subtechnique: subs.map((s) => ({
-            id: s,
-            name: s,
-            reference: `https://attack.mitre.org/techniques/${s.replace('.', '/')}/`,
-          })),
-        }
-      : {}),
-  }))
-  return attack.tactics.map((t) => {
-    const tactic = TACTICS[t]!
-    return {
-      framework: 'MITRE ATT&CK',
-      tactic: { id: tactic.id, name: tactic.name, reference: `https://attack.mitre.org/tactics/${tactic.id}/` },
-      technique,
-    }
-  })
-}
-
 // --- the backend -----------------------------------------------------------------------------
 
 function refuse(rule: Rule, code: string, message: string): Compiled {
@@ -497,9 +444,6 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
       category: source.category,
       index: source.index,
       logsource: source.name,
-      severity: (SEVERITY[rule.level ?? ''] ?? SEVERITY.medium!)[0],
-      riskScore: (SEVERITY[rule.level ?? ''] ?? SEVERITY.medium!)[1],
-      threat: elasticThreat(rule.tags),
     },
   }
 }

@@ -1,8 +1,8 @@
 /**
- * The target registry. Backends and verifiers are imported on first use, so `validate` of one
- * rule does not pay for targets it never touches (nor the KQL parser, nor SQLite).
+ * The backend registry. Backends are imported on first use, so `validate` of one rule does not pay
+ * for targets it never touches. The verifiers have their own registry (src/verify/index.ts).
  */
-import type { Backend, TargetId, Verifier } from './types.js'
+import type { Backend, TargetId } from './types.js'
 import { TARGET_IDS } from './types.js'
 
 export { TARGET_IDS }
@@ -17,15 +17,7 @@ const BACKENDS: Record<TargetId, () => Promise<{ backend: Backend }>> = {
   osquery: () => import('./osquery.js'),
 }
 
-const VERIFIERS: Record<TargetId, () => Promise<{ verifier: Verifier }>> = {
-  spl: () => import('../verify/spl.js'),
-  kql: () => import('../verify/kql.js'),
-  eql: () => import('../verify/eql.js'),
-  osquery: () => import('../verify/osquery.js'),
-}
-
 const backends = new Map<TargetId, Backend>()
-const verifiers = new Map<TargetId, Verifier>()
 
 export async function loadBackend(id: TargetId): Promise<Backend> {
   let b = backends.get(id)
@@ -34,13 +26,4 @@ export async function loadBackend(id: TargetId): Promise<Backend> {
     backends.set(id, b)
   }
   return b
-}
-
-export async function loadVerifier(id: TargetId): Promise<Verifier> {
-  let v = verifiers.get(id)
-  if (!v) {
-    v = (await VERIFIERS[id]()).verifier
-    verifiers.set(id, v)
-  }
-  return v
 }

@@ -30,7 +30,6 @@ import {
   type ResolvedField,
 } from './kql-env.js'
 import { jsToRe2, re2Literal } from './kql-regex.js'
-import { attackOf } from '../formats/attack.js'
 
 /** A construct kql cannot express exactly: `code` is `target/unsupported-<construct>`. */
 class Refusal {
@@ -428,20 +427,8 @@ function conditionText(column: string, value: string | number): string {
   return typeof value === 'number' ? `${column} == ${value}` : `${column} == ${kqlString(value)}`
 }
 
-/** Sigma level → Sentinel severity (Informational|Low|Medium|High) and Graph alert severity. */
-const SEVERITY: Record<string, [string, string]> = {
-  informational: ['Informational', 'informational'],
-  low: ['Low', 'low'],
-  medium: ['Medium', 'medium'],
-  high: ['High', 'high'],
-  critical: ['High', 'high'],
-}
-
-/** Facts the formats read: table, entity columns, severities, ATT&CK tactics spelled as Sentinel wants. */
-function formatContext(rule: Rule, env: KqlEnv, ls: LogSourceEntry): Record<string, unknown> {
-  const [severity, defenderSeverity] = SEVERITY[rule.level?.toLowerCase() ?? ''] ?? ['Medium', 'medium']
-  // Sentinel's tactics are ATT&CK tactic names without spaces: "DefenseEvasion".
-  const tactics = attackOf(rule.tags).tacticNames.map((t) => t.replace(/ /g, ''))
+/** Target facts the formats read: table, entity and host columns of the schema family. */
+function formatContext(env: KqlEnv, ls: LogSourceEntry): Record<string, unknown> {
   const defender = env.variant === 'defender'
   return {
     variant: env.variant,
@@ -451,10 +438,6 @@ function formatContext(rule: Rule, env: KqlEnv, ls: LogSourceEntry): Record<stri
     entityIdentifier: defender ? 'deviceId' : 'deviceName',
     hostColumn: defender ? 'DeviceName' : 'Computer',
     timeColumn: defender ? 'Timestamp' : 'TimeGenerated',
-    severity,
-    defenderSeverity,
-    tactics,
-    category: tactics[0] ?? 'SuspiciousActivity',
   }
 }
 
@@ -511,6 +494,6 @@ export const backend: Backend = {
       ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`),
       `| where ${where}`,
     ]
-    return { query: lines.join('\n'), diagnostics: ctx.warnings, context: formatContext(rule, env, ls) }
+    return { query: lines.join('\n'), diagnostics: ctx.warnings, context: formatContext(env, ls) }
   },
 }

@@ -12,7 +12,6 @@ import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr } from '../evaluate/cidr.js'
-import { attackOf } from '../formats/attack.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import {
@@ -335,28 +334,6 @@ function conditionSql(column: string, value: string | number | readonly (string 
   return `${ident(column)} = ${lit(value as string | number)}`
 }
 
-/** A name for the scheduled query: lower-case words joined by `_` (osquery prefixes pack names). */
-function queryName(rule: Rule): string {
-  const base = (rule.name ?? rule.title)
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-  return (base || 'sigma_rule').slice(0, 80)
-}
-
-/** The pack's `value` (why the query matters): the Sigma rule it came from, its level and ATT&CK techniques. */
-function packValue(rule: Rule): string {
-  const techniques = attackOf(rule.tags).techniques
-  return [
-    `Sigma rule ${rule.id ? `${rule.id} ` : ''}"${rule.title}"`,
-    rule.level ? `level ${rule.level}` : '',
-    techniques.length > 0 ? `ATT&CK ${techniques.join(', ')}` : '',
-  ]
-    .filter((s) => s !== '')
-    .join('; ')
-}
-
 export const backend: Backend = {
   id: 'osquery',
   compile(rule: Rule, options?: TargetOptions): Compiled {
@@ -412,13 +389,6 @@ export const backend: Backend = {
         platform: ls.platform,
         interval: ls.interval,
         evented: table.evented,
-        name: queryName(rule),
-        // Evented rows are new once; state tables report what changed since the last run.
-        // Fleet `logging` ↔ osquery snapshot/removed: fleetdm/fleet docs (REST API, "logging").
-        snapshot: false,
-        removed: !table.evented,
-        logging: table.evented ? 'differential_ignore_removals' : 'differential',
-        value: packValue(rule),
       },
     }
   },

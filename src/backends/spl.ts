@@ -377,30 +377,9 @@ function firstNode(node: Node, test: (n: Node) => boolean): Exclude<Node, { kind
   return test(node) ? node : undefined
 }
 
-/** Splunk alert severity from the Sigma level (savedsearches.conf `alert.severity`, 1–6). */
-const SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 3, medium: 4, high: 5, critical: 6 }
-
-/** Facts the output formats use: log source, schedule and conf-safe text. */
-function formatContext(env: SplEnv, ls: SplLogSource, rule: Rule): Record<string, unknown> {
-  // One line, no trailing backslash: in .conf files a line ending in `\` continues on the next.
-  const confText = (s: string): string =>
-    s
-      .replace(/\s*[\r\n]+\s*/g, ' ')
-      .trim()
-      .replace(/[\s\\]+$/, '')
-  const saved = env.savedsearch
-  return {
-    logsource: ls.name,
-    savedsearch: {
-      stanza: confText(`Sigma - ${rule.title}`).replace(/[[\]]/g, ''),
-      description: confText(rule.description ?? rule.title),
-      author: confText(rule.author ?? ''),
-      cron_schedule: typeof saved.cron_schedule === 'string' ? saved.cron_schedule : '*/10 * * * *',
-      earliest_time: typeof saved.earliest_time === 'string' ? saved.earliest_time : '-10m@m',
-      latest_time: typeof saved.latest_time === 'string' ? saved.latest_time : 'now',
-      severity: SEVERITY[(rule.level ?? '').toLowerCase()] ?? 3,
-    },
-  }
+/** Target facts the formats read: the log source, and the `savedsearch` schedule settings. */
+function formatContext(env: SplEnv, ls: SplLogSource): Record<string, unknown> {
+  return { logsource: ls.name, schedule: env.savedsearch }
 }
 
 export const backend: Backend = {
@@ -462,6 +441,6 @@ export const backend: Backend = {
     if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics }
     const head = terms.length > 0 ? terms.join(' ') : '*'
     const query = predicates.length > 0 ? `${head} | where ${predicates.join(SPL.eval.and)}` : head
-    return { query, diagnostics: ctx.diagnostics, context: formatContext(env, ls, rule) }
+    return { query, diagnostics: ctx.diagnostics, context: formatContext(env, ls) }
   },
 }

@@ -10,8 +10,8 @@ import { collectFiles } from '../rule/load.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
-import { extensionOf, stemsFor } from './output-files.js'
-import { version } from './version.js'
+import { extensionOf, stemsFor } from '../formats/output-files.js'
+import { version } from '../version.js'
 import { progressBar } from './progress.js'
 
 export const command: Command = {

@@ -4,7 +4,7 @@
  * unexpected is reported as an internal error with exit 2.
  */
 import { UsageError } from './args.js'
-import { version } from './version.js'
+import { version } from '../version.js'
 
 export interface Command {
   readonly summary: string

@@ -1,5 +1,6 @@
 import { targetOptions } from '../api.js'
-import { isTargetId, loadBackend, loadVerifier } from '../backends/index.js'
+import { isTargetId, loadBackend } from '../backends/index.js'
+import { loadVerifier } from '../verify/index.js'
 import type { TargetId } from '../backends/types.js'
 import { evaluate } from '../evaluate/evaluate.js'
 import { readEvents } from '../events.js'

@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
 import { bold, red, useColour, yellow } from './style.js'
-import { version } from './version.js'
+import { version } from '../version.js'
 
 export type ReportFormat = 'text' | 'json' | 'sarif' | 'github'
 export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'sarif', 'github']

@@ -12,12 +12,16 @@ import type { Rule } from '../rule/rule.js'
 import type { Pos } from '../ast/nodes.js'
 import { targetPath } from '../paths.js'
 import { attackOf, type Attack } from './attack.js'
+import { presentation } from './presentation.js'
 
 export interface FormatVars {
   readonly rule: RuleVars
   readonly query: string
   readonly target: string
-  /** Target facts from the backend (table, index, category, platform …). */
+  /**
+   * Target facts from the backend (table, index, category, platform …); renderFormat adds the
+   * presentation values of the target's formats (severities, ATT&CK blocks, names: presentation.ts).
+   */
   readonly context: Readonly<Record<string, unknown>>
 }
 
@@ -164,5 +168,5 @@ export async function renderFormat(
     }
     compiled.set(file, fn)
   }
-  return fn(vars)
+  return fn({ ...vars, context: { ...vars.context, ...presentation(target, vars.rule, vars.context) } })
 }

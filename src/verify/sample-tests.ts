@@ -18,7 +18,8 @@ import { evaluate } from '../evaluate/evaluate.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
 import { parseYaml } from '../rule/yaml.js'
 import { TARGET_IDS, type TargetId, type TargetOptions } from '../backends/types.js'
-import { loadBackend, loadVerifier } from '../backends/index.js'
+import { loadBackend } from '../backends/index.js'
+import { loadVerifier } from './index.js'
 
 export interface SampleEvent {
   readonly name: string

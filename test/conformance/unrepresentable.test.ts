@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { sigma } from '../support/rules.js'
-import { loadBackend, loadVerifier } from '../../src/backends/index.js'
+import { loadBackend } from '../../src/backends/index.js'
+import { loadVerifier } from '../../src/verify/index.js'
 import type { TargetId } from '../../src/backends/types.js'
 
 async function unrepresentable(

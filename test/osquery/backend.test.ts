@@ -298,9 +298,6 @@ describe('osquery backend: environment', () => {
       platform: 'windows',
       interval: 60,
       evented: true,
-      name: 'test_rule',
-      snapshot: false,
-      removed: false,
     })
   })
 })

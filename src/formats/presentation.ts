@@ -1,0 +1,162 @@
+/**
+ * What the shipped formats show beside the query: severities, ATT&CK blocks, schedules, names and
+ * pack descriptions, derived from the rule's metadata and the backend's target facts (table, index,
+ * evented …). Backends state facts about the query; how a vendor's rule file presents them is here.
+ */
+import { TACTICS } from './attack.js'
+import type { RuleVars } from './render.js'
+
+type Context = Readonly<Record<string, unknown>>
+
+/** The presentation values of one target's formats, to be merged over the backend's context. */
+export function presentation(target: string, rule: RuleVars, context: Context): Record<string, unknown> {
+  switch (target) {
+    case 'spl':
+      return { savedsearch: savedsearch(rule, context) }
+    case 'kql':
+      return kql(rule)
+    case 'eql':
+      return eql(rule)
+    case 'osquery':
+      return osquery(rule, context)
+    default:
+      return {}
+  }
+}
+
+// --- spl: savedsearches.conf -----------------------------------------------------------------
+
+/** Splunk alert severity from the Sigma level (savedsearches.conf `alert.severity`, 1–6). */
+const SPL_SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 3, medium: 4, high: 5, critical: 6 }
+
+/** One line, no trailing backslash: in .conf files a line ending in `\` continues on the next. */
+const confText = (s: string): string =>
+  s
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim()
+    .replace(/[\s\\]+$/, '')
+
+/** The stanza, conf-safe texts and schedule (`schedule`: the target's `savedsearch` settings). */
+function savedsearch(rule: RuleVars, context: Context): Record<string, unknown> {
+  const s = (context.schedule ?? {}) as Readonly<Record<string, unknown>>
+  return {
+    stanza: confText(`Sigma - ${rule.title}`).replace(/[[\]]/g, ''),
+    description: confText(rule.description || rule.title),
+    author: confText(rule.author),
+    cron_schedule: typeof s.cron_schedule === 'string' ? s.cron_schedule : '*/10 * * * *',
+    earliest_time: typeof s.earliest_time === 'string' ? s.earliest_time : '-10m@m',
+    latest_time: typeof s.latest_time === 'string' ? s.latest_time : 'now',
+    severity: SPL_SEVERITY[rule.level.toLowerCase()] ?? 3,
+  }
+}
+
+// --- kql: Sentinel and Defender rule files -----------------------------------------------------
+
+/** Sigma level → Sentinel severity (Informational|Low|Medium|High) and Graph alert severity. */
+const KQL_SEVERITY: Readonly<Record<string, readonly [string, string]>> = {
+  informational: ['Informational', 'informational'],
+  low: ['Low', 'low'],
+  medium: ['Medium', 'medium'],
+  high: ['High', 'high'],
+  critical: ['High', 'high'],
+}
+
+function kql(rule: RuleVars): Record<string, unknown> {
+  const [severity, defenderSeverity] = KQL_SEVERITY[rule.level.toLowerCase()] ?? ['Medium', 'medium']
+  // Sentinel's tactics are ATT&CK tactic names without spaces: "DefenseEvasion".
+  const tactics = rule.attack.tacticNames.map((t) => t.replace(/ /g, ''))
+  return { severity, defenderSeverity, tactics, category: tactics[0] ?? 'SuspiciousActivity' }
+}
+
+// --- eql: Elastic detection rules --------------------------------------------------------------
+
+/**
+ * Elastic's severity and risk score for a Sigma level, at the top of each of Elastic's ranges
+ * (low 0–21, medium 22–47, high 48–73, critical 74–100: detection-rules' TestRiskScoreMismatch).
+ */
+const EQL_SEVERITY: Readonly<Record<string, readonly [string, number]>> = {
+  informational: ['low', 21],
+  low: ['low', 21],
+  medium: ['medium', 47],
+  high: ['high', 73],
+  critical: ['critical', 99],
+}
+
+function eql(rule: RuleVars): Record<string, unknown> {
+  const [severity, riskScore] = EQL_SEVERITY[rule.level] ?? EQL_SEVERITY.medium!
+  return { severity, riskScore, threat: elasticThreat(rule) }
+}
+
+/**
+ * The `threat` array of an Elastic rule (framework, tactic, technique, subtechnique with ATT&CK
+ * references). Sigma tags do not say which technique serves which tactic, so every technique is
+ * listed under every tactic; technique names are not in the tags, so the id stands for the name.
+ */
+function elasticThreat(rule: RuleVars): unknown[] {
+  const byParent = new Map<string, string[]>()
+  for (const t of rule.attack.techniques) {
+    const [parent, sub] = t.split('.')
+    const subs = byParent.get(parent!) ?? []
+    if (sub) subs.push(t)
+    byParent.set(parent!, subs)
+  }
+  const technique = [...byParent].map(([id, subs]) => ({
+    id,
+    name: id,
+    reference: `https://attack.mitre.org/techniques/${id}/`,
+    ...(subs.length
+      ? {
+          subtechnique: subs.map((s) => ({
+            id: s,
+            name: s,
+            reference: `https://attack.mitre.org/techniques/${s.replace('.', '/')}/`,
+          })),
+        }
+      : {}),
+  }))
+  return rule.attack.tactics.map((t) => {
+    const tactic = TACTICS[t]!
+    return {
+      framework: 'MITRE ATT&CK',
+      tactic: { id: tactic.id, name: tactic.name, reference: `https://attack.mitre.org/tactics/${tactic.id}/` },
+      technique,
+    }
+  })
+}
+
+// --- osquery: packs and Fleet queries ----------------------------------------------------------
+
+function osquery(rule: RuleVars, context: Context): Record<string, unknown> {
+  const evented = context.evented === true
+  return {
+    name: queryName(rule),
+    // Evented rows are new once; state tables report what changed since the last run.
+    // Fleet `logging` ↔ osquery snapshot/removed: fleetdm/fleet docs (REST API, "logging").
+    snapshot: false,
+    removed: !evented,
+    logging: evented ? 'differential_ignore_removals' : 'differential',
+    value: packValue(rule),
+  }
+}
+
+/** A name for the scheduled query: lower-case words joined by `_` (osquery prefixes pack names). */
+function queryName(rule: RuleVars): string {
+  const base = (rule.name || rule.title)
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+  return (base || 'sigma_rule').slice(0, 80)
+}
+
+/** The pack's `value` (why the query matters): the Sigma rule it came from, its level and ATT&CK techniques. */
+function packValue(rule: RuleVars): string {
+  const techniques = rule.attack.techniques
+  return [
+    `Sigma rule ${rule.id ? `${rule.id} ` : ''}"${rule.title}"`,
+    rule.level ? `level ${rule.level}` : '',
+    techniques.length > 0 ? `ATT&CK ${techniques.join(', ')}` : '',
+  ]
+    .filter((s) => s !== '')
+    .join('; ')
+}
