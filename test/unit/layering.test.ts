@@ -34,7 +34,11 @@ describe('layering', () => {
   it.each(FORBIDDEN)('nothing in src/%s imports src/%s', (from, to) => {
     const found = files
       .filter((f) => relative(SRC, f).startsWith(from))
-      .flatMap((f) => importsOf(f).filter((i) => i.startsWith(to)).map((i) => `${relative(SRC, f)} → ${i}`))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => i.startsWith(to))
+          .map((i) => `${relative(SRC, f)} → ${i}`),
+      )
     expect(found).toEqual([])
   })
 
