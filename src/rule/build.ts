@@ -11,6 +11,7 @@ import { parseCidr } from '../evaluate/cidr.js'
 import { EXCLUSIVE, MODIFIERS, type ModifierKind } from './modifiers.js'
 import { base64, base64Offsets, bytesToText, encodeUtf16, parsePattern, windash, type Encoding } from './values.js'
 import type { Path, YamlDocument } from './yaml.js'
+import { pythonText, readYaml11 } from './yaml11.js'
 
 export interface BuildContext {
   readonly doc: YamlDocument
@@ -363,6 +364,10 @@ function buildField(
       `keywords accept only all, cased, windash and contains/startswith/endswith, not '${mods.join('|')}'`,
     )
 
+  // 1b. A value keeps the text its author wrote: `00000429` is not the number 429, which would
+  // also match `00010429`. Only a comparison wants a number (spec: |gt, |gte, |lt, |lte).
+  values = values.map((v, i) => keepWrittenText(v, valuePaths[i]!, !has('compare'), ctx))
+
   // 2. null stands alone.
   const nullAt = values.findIndex((v) => v === null)
   if (nullAt >= 0) {
@@ -615,4 +620,30 @@ function expandPlaceholders(
     results = results.flatMap((r) => values.map((v) => r + v))
   }
   return results.map(parsePattern)
+}
+
+/**
+ * A plain scalar as the author wrote it, where js-yaml's YAML 1.2 number would lose its form
+ * (`00000429`, `0x10`, `1e3`, `+5`); numbers in comparisons stay numbers. Where a YAML 1.1 reader
+ * (pySigma) would read the scalar as something else, a warning says so: the same rule then
+ * means two things in two tools, and quoting the value removes the doubt.
+ */
+function keepWrittenText(value: Scalar, path: Path, keepText: boolean, ctx: BuildContext): Scalar {
+  const written = ctx.doc.plainText(path)
+  if (written === undefined) return value
+  const kept: Scalar = keepText && typeof value === 'number' && String(value) !== written ? written : value
+  const old = readYaml11(written)
+  const same = old === undefined || old === null || (typeof old === 'number' ? kept === old : kept === old)
+  if (!same)
+    ctx.diagnostics.push(
+      warning(
+        'rule/yaml-version-ambiguity',
+        `YAML 1.1 readers such as pySigma read ${written} as ${pythonText(old)}, rulesmith (YAML 1.2) as ${
+          typeof kept === 'string' ? `the text '${kept}'` : String(kept)
+        }; quote the value, or write it as you mean it`,
+        at(ctx, path),
+        ctx.file,
+      ),
+    )
+  return kept
 }

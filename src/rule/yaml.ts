@@ -30,6 +30,11 @@ export interface YamlDocument {
   locate(path: Path): Located | undefined
   /** Position of a character inside a string scalar (`index` into its decoded value). */
   inside(path: Path, index: number): Pos | undefined
+  /**
+   * The text of a plain (unquoted) scalar as written in the file, e.g. `00000429` where the value
+   * is the number 429; undefined for quoted, block and collection nodes.
+   */
+  plainText(path: Path): string | undefined
 }
 
 export interface YamlError {
@@ -167,12 +172,16 @@ function makeDocument(text: string, lines: LineIndex, value: unknown, root: Buil
     return children
   }
   const tree: PosTree | undefined = root ? { value: skipSpace(text, root.start), node: root } : undefined
-  const locate = (path: Path): Located | undefined => {
+  const find = (path: Path): PosTree | undefined => {
     let t = tree
     for (const part of path) {
       if (!t) return undefined
       t = expand(t).get(part)
     }
+    return t
+  }
+  const locate = (path: Path): Located | undefined => {
+    const t = find(path)
     if (!t) return undefined
     return {
       value: lines.pos(t.value),
@@ -189,6 +198,12 @@ function makeDocument(text: string, lines: LineIndex, value: unknown, root: Buil
       const loc = locate(path)
       if (!loc) return undefined
       return lines.pos(offsetInside(text, loc.offset, loc.style ?? 'plain', index))
+    },
+    plainText(path) {
+      const t = find(path)
+      if (!t?.node || t.node.kind !== 'scalar' || styleAt(text, t.value) !== 'plain') return undefined
+      // js-yaml closes a plain scalar where it ends; trailing blanks before a comment stay out.
+      return text.slice(t.value, t.node.end).trimEnd()
     },
   }
 }
