@@ -25,7 +25,8 @@ import {
   type EqlLogSource,
   type FieldType,
 } from './eql-env.js'
-import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, regexToLucene } from './eql-regex.js'
+import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, toLucene } from '../regex/lucene.js'
+import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
 
 // --- lexical contexts --------------------------------------------------------------------------
 
@@ -244,16 +245,9 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
       const f = field(ctx, n.field, n.at)
       if (!isStringType(f.type))
         throw new Refusal('regex', `eql cannot apply a regular expression to the ${f.type} field ${f.name}`, n.at)
-      try {
-        return {
-          field: f.name,
-          op: n.flags.i ? 'regex~' : 'regex',
-          values: [eqlString(regexToLucene(n.source, n.flags))],
-        }
-      } catch (e) {
-        if (e instanceof Inexpressible) throw new Refusal(e.construct, e.reason, n.at)
-        throw e
-      }
+      const r = translateRegex(n.source, n.flags, toLucene)
+      if ('unsupported' in r) throw new Refusal('regex', unsupportedRegexMessage('eql', n.source, r.unsupported), n.at)
+      return { field: f.name, op: n.flags.i ? 'regex~' : 'regex', values: [eqlString(r.text)] }
     }
     case 'Cidr': {
       const f = field(ctx, n.field, n.at)

@@ -29,7 +29,8 @@ import {
   type LogSourceEntry,
   type ResolvedField,
 } from './kql-env.js'
-import { jsToRe2, re2Literal } from './kql-regex.js'
+import { re2Literal, toRe2 } from '../regex/re2.js'
+import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
 
 /** A construct kql cannot express exactly: `code` is `target/unsupported-<construct>`. */
 class Refusal {
@@ -263,13 +264,9 @@ const wrapAnd = (n: Node, text: string): string => (n.kind === 'Or' && / or /.te
 function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
   const f = field(ctx, n.field, n.at)
   requireScalarType(f, 'a regular expression', n.at)
-  const t = jsToRe2(n.source, n.flags)
-  if (t.refused !== undefined)
-    throw new Refusal(
-      'target/unsupported-regex',
-      `kql cannot express the regular expression /${n.source}/: ${t.refused}`,
-      n.at,
-    )
+  const t = translateRegex(n.source, n.flags, toRe2)
+  if ('unsupported' in t)
+    throw new Refusal(UNSUPPORTED_REGEX, unsupportedRegexMessage('kql', n.source, t.unsupported), n.at)
   if (matchesEmpty(n.source, n.flags)) {
     throw new Refusal(
       'target/unsupported-empty-value',
@@ -278,7 +275,7 @@ function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
     )
   }
   const subject = isNumeric(f) ? `tostring(${f.column})` : f.column
-  return `${subject} matches regex ${regexString(t.source)}`
+  return `${subject} matches regex ${regexString(t.text)}`
 }
 
 const emptyCache = new Map<string, boolean>()

@@ -24,15 +24,9 @@ import {
   type FieldPlace,
   type LogSourceEntry,
 } from './osquery-env.js'
-import {
-  globPattern,
-  likePattern,
-  literalProblem,
-  lowerRegex,
-  sqlString,
-  UNFOLDABLE,
-  upperVariants,
-} from './osquery-sql.js'
+import { globPattern, likePattern, literalProblem, sqlString, UNFOLDABLE, upperVariants } from './osquery-sql.js'
+import { toStdRegex } from '../regex/std-regex.js'
+import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
 
 /** Binding powers: OR < AND < NOT/comparison. https://sqlite.org/lang_expr.html#operators_and_parse_affecting_attributes */
 const OR = 1
@@ -299,12 +293,12 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
       if (!place) return REFUSED
       const bad = literalProblem(n.source)
       if (bad) return refuse(ctx, 'regex', `osquery cannot express a regex holding ${bad}`, n.at)
-      const lowered = lowerRegex(n.source, n.flags)
-      if ('problem' in lowered)
-        return refuse(ctx, 'regex', `osquery cannot express the regex /${n.source}/: ${lowered.problem}`, n.at)
+      const lowered = translateRegex(n.source, n.flags, toStdRegex)
+      if ('unsupported' in lowered)
+        return refuse(ctx, 'regex', unsupportedRegexMessage('osquery', n.source, lowered.unsupported), n.at)
       // regex_match returns the matched text or NULL; a bare match of "0" would read as false.
       // osquery/sql/sqlite_string.cpp
-      return { text: `regex_match(${expr(place)}, ${sqlString(lowered.source)}, 0) IS NOT NULL`, prec: ATOM }
+      return { text: `regex_match(${expr(place)}, ${sqlString(lowered.text)}, 0) IS NOT NULL`, prec: ATOM }
     }
     case 'Cidr':
       return cidr(ctx, n, negated)

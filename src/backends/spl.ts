@@ -26,7 +26,8 @@ import {
   type SplEnv,
   type SplLogSource,
 } from './spl-env.js'
-import { patternsToPcre, sigmaRegexToPcre } from './spl-regex.js'
+import { patternsToPcre, toPcre } from '../regex/pcre.js'
+import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 
 /** The language facts the renderer relies on, each with its source. */
@@ -281,17 +282,12 @@ function renderWhere(ctx: Ctx, node: Node): string {
     Match: (n) => renderMatches(ctx, [n]),
     Regex: (n) => {
       const f = evalField(ctx, n.field, n.at)
-      const r = sigmaRegexToPcre(n.source, n.flags)
-      if ('refused' in r) {
-        refuse(
-          ctx,
-          'target/unsupported-regex',
-          `spl cannot express the regular expression on '${n.field}' exactly: ${r.refused} (Splunk reads regexes as PCRE, Sigma as JavaScript)`,
-          n.at,
-        )
+      const r = translateRegex(n.source, n.flags, toPcre)
+      if ('unsupported' in r) {
+        refuse(ctx, UNSUPPORTED_REGEX, unsupportedRegexMessage('spl', n.source, r.unsupported), n.at)
         return 'false()'
       }
-      return `isnotnull(mvfind(${f}, ${evalString(r.pcre)}))`
+      return `isnotnull(mvfind(${f}, ${evalString(r.text)}))`
     },
     // cidrmatch("<cidr>", ip) is true when ip is in the subnet; mvfilter applies it to every value.
     // https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions

@@ -9,8 +9,10 @@
  * `\s`, `\v`, `m`-mode anchors) or refuse it (escapes such as `\A` `\Z` `\h`, backreferences,
  * variable-length lookbehind, astral characters).
  */
-import type { Pattern, RegexFlags } from '../ast/nodes.js'
+import type { Pattern } from '../ast/nodes.js'
 import { normalize } from '../ast/pattern.js'
+import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
+import { unitForms } from './units.js'
 
 /** JavaScript's `\s`: ECMAScript WhiteSpace and LineTerminator, as PCRE class members. */
 const JS_SPACE =
@@ -68,261 +70,139 @@ export function patternsToPcre(patterns: readonly Pattern[], cased: boolean): st
   return `${cased ? '' : '(?i)'}^${alt}\\z`
 }
 
-export type RegexResult = { readonly pcre: string } | { readonly refused: string }
-
-class Refusal {
-  constructor(readonly why: string) {}
-}
-
-const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { n: 10, r: 13, t: 9, f: 12, v: 11 }
 /** Every code point outside the Basic Multilingual Plane: two UTF-16 units for JavaScript. */
 const ASTRAL = '\\x{10000}-\\x{10ffff}'
-
-interface Quant {
-  readonly text: string
-  readonly min: number
-  readonly max: number | undefined
-}
-
-/**
- * The pieces of a JavaScript regex, as PCRE text:
- * - `atom`: matches whole BMP characters only (a literal, `\d \w \s`, a class of BMP characters);
- * - `unit`: matches one JavaScript code unit, so possibly half of an emoji (`.`, a negated class,
- *   `\S \D \W`, a class holding them): PCRE matches a whole character, so where it stands matters;
- * - `anchor`: `^` or `$` at the start or end of the text (a character boundary for sure);
- * - `zero`: other zero-width assertions (`\b`, line anchors); `open`/`close` of groups, `look` the
- *   opening of a lookaround (closed by `close`), `alt` (`|`).
- */
-type Tok =
-  | {
-      readonly k: 'atom' | 'anchor' | 'zero' | 'open' | 'look' | 'close' | 'alt'
-      readonly text: string
-      q?: Quant
-      readonly depth: number
-    }
-  | { readonly k: 'unit'; readonly text: string; q?: Quant; readonly depth: number }
+const SET_BODY: Readonly<Record<string, string>> = { d: '0-9', w: 'A-Za-z0-9_', s: JS_SPACE }
 
 /**
  * A Sigma regular expression (JavaScript syntax and meaning, no `u` flag, searched unanchored) as
- * PCRE with the same matches, or the reason it cannot be.
+ * PCRE with the same matches, or the construct it cannot express. Flags are spelt out: `.` as a
+ * class (`s`), `^`/`$` as lookarounds on JavaScript's line terminators (`m`), each letter as the
+ * class of the characters JavaScript's `i` takes as equal (PCRE's `(?i)` folds more).
  */
-export function sigmaRegexToPcre(source: string, flags: RegexFlags): RegexResult {
-  try {
-    return { pcre: render(tokenize(source, flags)) }
-  } catch (e) {
-    if (e instanceof Refusal) return { refused: e.why }
-    throw e
-  }
+export function toPcre(regex: SigmaRegex): Printed {
+  return printing(() => new PcrePrinter(regex).print())
 }
 
-function tokenize(source: string, flags: RegexFlags): Tok[] {
-  const chars = [...source]
-  let i = 0
-  let depth = 0
-  /** The kinds of the open groups; 'lb' marks a lookbehind (PCRE needs it of fixed length). */
-  const groups: string[] = []
-  const toks: Tok[] = []
-  const push = (k: Tok['k'], text: string): void => {
-    toks.push({ k, text, depth })
+class PcrePrinter {
+  private readonly forms
+  constructor(private readonly regex: SigmaRegex) {
+    this.forms = unitForms(regex.root, regex.flags, 'PCRE')
   }
 
-  /** An escape after `\`: a code point, a set (`\d`…, as PCRE class text), or an assertion. */
-  const escape = (inClass: boolean): { cp: number } | { set: string; negated: boolean } | { zero: string } => {
-    const c = chars[i++]
-    if (c === undefined) throw new Refusal('a trailing backslash')
-    switch (c) {
-      case 'd':
-        return { set: '0-9', negated: false }
-      case 'D':
-        return { set: '0-9', negated: true }
-      case 'w':
-        return { set: 'A-Za-z0-9_', negated: false }
-      case 'W':
-        return { set: 'A-Za-z0-9_', negated: true }
-      case 's':
-        return { set: JS_SPACE, negated: false }
-      case 'S':
-        return { set: JS_SPACE, negated: true }
-      case 'b':
-        return inClass ? { cp: 8 } : { zero: '\\b' }
-      case 'B':
-        if (inClass) throw new Refusal('\\B inside a character class')
-        return { zero: '\\B' }
-    }
-    if (SIMPLE_ESCAPES[c] !== undefined) return { cp: SIMPLE_ESCAPES[c]! }
-    if (c === '0') {
-      if (/[0-9]/.test(chars[i] ?? '')) throw new Refusal('an octal escape')
-      return { cp: 0 }
-    }
-    if (c === 'x' || c === 'u') {
-      const n = c === 'x' ? 2 : 4
-      const h = chars.slice(i, i + n).join('')
-      if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(h)) throw new Refusal(`\\${c} without ${n} hex digits`)
-      i += n
-      const cp = parseInt(h, 16)
-      if (cp >= 0xd800 && cp <= 0xdfff) throw new Refusal('a surrogate escape (\\uD800-\\uDFFF)')
-      return { cp }
-    }
-    if (c === 'c') {
-      const l = chars[i]
-      if (!l || !/[A-Za-z]/.test(l)) throw new Refusal('\\c without a letter')
-      i++
-      return { cp: l.toUpperCase().charCodeAt(0) % 32 }
-    }
-    if (/[1-9]/.test(c) || c === 'k') throw new Refusal('a backreference')
-    if (/[A-Za-z0-9]/.test(c)) throw new Refusal(`the escape \\${c}, which PCRE reads differently`)
-    return { cp: c.codePointAt(0)! }
+  print(): string {
+    return this.node(this.regex.root, false)
   }
 
-  const literal = (cp: number): string => {
-    if (cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane (JavaScript counts it as two)')
+  /** `inBehind`: inside a lookbehind, where PCRE needs every alternative of a fixed length. */
+  private node(n: RegexNode, inBehind: boolean): string {
+    const { flags } = this.regex
+    switch (n.kind) {
+      case 'alt':
+        return n.items.map((x) => this.node(x, inBehind)).join('|')
+      case 'seq':
+        return n.items.map((x) => this.node(x, inBehind)).join('')
+      case 'char':
+        return this.letter(n.cp, n)
+      case 'anchor':
+        // PCRE's `$` also matches before a final newline; `\z` is the end only.
+        if (n.at === 'start') return flags.m ? `(?<![^${JS_EOL}])` : '^'
+        return flags.m ? `(?![^${JS_EOL}])` : '\\z'
+      case 'boundary':
+        return n.negated ? '\\B' : '\\b'
+      case 'backref':
+        return unsupported('a backreference', 'backreferences are refused on every target', n)
+      case 'group':
+      case 'look': {
+        if (inBehind) unsupported('a group inside a lookbehind', 'PCRE needs a lookbehind of fixed length', n)
+        const open =
+          n.kind === 'look'
+            ? `(?${n.behind ? '<' : ''}${n.negated ? '!' : '='}`
+            : n.name !== undefined
+              ? `(?<${n.name}>`
+              : n.capture
+                ? '('
+                : '(?:'
+        const behind = n.kind === 'look' && n.behind
+        return `${open}${this.node(n.body, behind)})`
+      }
+      case 'repeat': {
+        if (inBehind && n.max !== n.min)
+          unsupported('a quantifier inside a lookbehind', 'PCRE needs a lookbehind of fixed length', n)
+        return this.node(n.body, inBehind) + quantifierText(n, this.regex.source)
+      }
+      case 'dot':
+        return this.unit(n, flags.s ? '[\\s\\S]' : `[^${JS_EOL}]`)
+      case 'set':
+        if (n.set === 'd') return '\\d'
+        if (n.set === 'w') return '\\w'
+        if (n.set === 's') return `[${JS_SPACE}]`
+        return this.unit(n, `[^${SET_BODY[n.set.toLowerCase()]!}]`)
+      case 'class':
+        return this.characterClass(n)
+    }
+  }
+
+  private unit(n: RegexNode, text: string): string {
+    return this.forms.get(n) === 'bmp' ? withoutAstral(text) : text
+  }
+
+  private literal(cp: number, at: RegexNode | undefined): string {
+    if (cp > 0xffff)
+      unsupported(
+        'a character outside the Basic Multilingual Plane',
+        'JavaScript counts it as two code units, PCRE as one character',
+        at,
+      )
     return pcreLiteral(String.fromCodePoint(cp))
   }
+
   /** A literal character; with the i flag, the class of the characters JavaScript takes as equal. */
-  const letter = (cp: number): string => {
-    if (!flags.i || cp > 0xffff) return literal(cp)
+  private letter(cp: number, at?: RegexNode): string {
+    if (!this.regex.flags.i || cp > 0xffff) return this.literal(cp, at)
     const same = caseOrbit(cp)
-    return same.length === 1 ? literal(cp) : `[${classBody(same)}]`
+    return same.length === 1 ? this.literal(cp, at) : `[${classBody(same)}]`
   }
 
-  /** A class after `[`: an atom when it holds BMP characters only, else a unit. */
-  const characterClass = (): void => {
-    let negated = false
-    if (chars[i] === '^') {
-      negated = true
-      i++
-    }
-    type Item = { kind: 'char'; cp: number } | { kind: 'set'; text: string; negated: boolean } | { kind: 'dash' }
-    const items: Item[] = []
-    for (;;) {
-      const c = chars[i++]
-      if (c === undefined) throw new Refusal('an unterminated character class')
-      if (c === ']') break
-      if (c === '\\') {
-        const e = escape(true)
-        if ('cp' in e) items.push({ kind: 'char', cp: e.cp })
-        else if ('set' in e) items.push({ kind: 'set', text: e.set, negated: e.negated })
-      } else if (c === '-') items.push({ kind: 'dash' })
-      else items.push({ kind: 'char', cp: c.codePointAt(0)! })
-    }
+  private characterClass(n: Extract<RegexNode, { kind: 'class' }>): string {
     // JavaScript: `[]` matches nothing, `[^]` any code unit.
-    if (items.length === 0) {
-      if (negated) toks.push({ k: 'unit', text: '[\\s\\S]', depth })
-      else push('atom', '(?!)')
-      return
-    }
-    // A '-' makes a range only between two single characters; elsewhere it is literal.
-    let body = ''
+    if (n.items.length === 0) return n.negated ? this.unit(n, '[\\s\\S]') : '(?!)'
+    let sets = ''
     const outside: string[] = []
     const members: number[] = []
-    for (let k = 0; k < items.length;) {
-      const it = items[k]!
-      const dash = items[k + 1]
-      const end = items[k + 2]
-      if (it.kind === 'char' && dash?.kind === 'dash' && end?.kind === 'char') {
-        if (it.cp <= 0xdfff && end.cp >= 0xd800)
-          throw new Refusal('a character class range over the surrogate code units')
-        if (end.cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane in a class')
-        for (let cp = it.cp; cp <= end.cp; cp++) members.push(cp)
-        k += 3
-        continue
-      }
-      if (it.kind === 'dash') members.push(0x2d)
-      else if (it.kind === 'char') {
-        if (it.cp > 0xffff) throw new Refusal('a character outside the Basic Multilingual Plane in a class')
+    for (const it of n.items) {
+      if (it.kind === 'range') {
+        if (it.from <= 0xdfff && it.to >= 0xd800)
+          unsupported('a character class range over the surrogate code units', 'PCRE has no surrogates', n)
+        if (it.to > 0xffff)
+          unsupported(
+            'a character outside the Basic Multilingual Plane in a class',
+            'JavaScript reads it as two units',
+            n,
+          )
+        for (let cp = it.from; cp <= it.to; cp++) members.push(cp)
+      } else if (it.kind === 'char') {
+        if (it.cp > 0xffff)
+          unsupported(
+            'a character outside the Basic Multilingual Plane in a class',
+            'JavaScript reads it as two units',
+            n,
+          )
         members.push(it.cp)
-      } else if (it.negated) outside.push(it.text)
-      else body += it.text
-      k += 1
+      } else if (/[DWS]/.test(it.set)) outside.push(SET_BODY[it.set.toLowerCase()]!)
+      else sets += SET_BODY[it.set]!
     }
     // With the i flag a class holds every character JavaScript takes as equal to a member
     // (\d \w \s and their negations are closed already: ASCII letters only pair with ASCII).
-    const closed = flags.i ? [...new Set(members.flatMap(caseOrbit))] : members
-    body = classBody(closed) + body
-    if (outside.length === 0 && !negated) {
-      push('atom', `[${body}]`)
-      return
-    }
+    const closed = this.regex.flags.i ? [...new Set(members.flatMap(caseOrbit))] : members
+    const body = classBody(closed) + sets
+    if (outside.length === 0 && !n.negated) return `[${body}]`
     // Holds \S \D \W, or is negated: it also matches surrogate code units, i.e. half an emoji.
-    if (negated && outside.length === 0) toks.push({ k: 'unit', text: `[^${body}]`, depth })
-    else if (!negated)
-      toks.push({
-        k: 'unit',
-        text: `(?:${[...(body ? [`[${body}]`] : []), ...outside.map((n) => `[^${n}]`)].join('|')})`,
-        depth,
-      })
-    else throw new Refusal('a negated class holding \\S, \\D or \\W')
+    if (n.negated && outside.length === 0) return this.unit(n, `[^${body}]`)
+    if (n.negated)
+      unsupported('a negated class holding \\S, \\D or \\W', 'PCRE cannot subtract those sets inside one class', n)
+    return this.unit(n, `(?:${[...(body ? [`[${body}]`] : []), ...outside.map((x) => `[^${x}]`)].join('|')})`)
   }
-
-  while (i < chars.length) {
-    const c = chars[i++]!
-    if (c === '\\') {
-      const e = escape(false)
-      if ('cp' in e) push('atom', letter(e.cp))
-      else if ('zero' in e) push('zero', e.zero)
-      else if (e.negated) toks.push({ k: 'unit', text: `[^${e.set}]`, depth })
-      else push('atom', e.set === JS_SPACE ? `[${JS_SPACE}]` : `\\${e.set === '0-9' ? 'd' : 'w'}`)
-    } else if (c === '.') {
-      toks.push({ k: 'unit', text: flags.s ? '[\\s\\S]' : `[^${JS_EOL}]`, depth })
-    } else if (c === '^') {
-      if (flags.m) push('zero', `(?<![^${JS_EOL}])`)
-      else push('anchor', '^')
-    } else if (c === '$') {
-      // PCRE's `$` also matches before a final newline; `\z` is the end only.
-      if (flags.m) push('zero', `(?![^${JS_EOL}])`)
-      else push('anchor', '\\z')
-    } else if (c === '[') {
-      characterClass()
-    } else if (c === '(') {
-      if (groups.includes('lb')) throw new Refusal('a group inside a lookbehind')
-      const rest = chars.slice(i, i + 40).join('')
-      const m = /^\?(:|=|!|<=|<!)/.exec(rest) ?? /^\?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(rest)
-      if (chars[i] === '?' && !m) throw new Refusal('a group syntax other than (…), (?:…), lookaround or (?<name>…)')
-      const open = '(' + (m ? m[0] : '')
-      if (m) i += [...m[0]].length
-      groups.push(m?.[1] === '<=' || m?.[1] === '<!' ? 'lb' : m?.[1] === '=' || m?.[1] === '!' ? 'la' : '(')
-      // A lookaround is zero-width: what stands next to it is not at a known character boundary.
-      push(groups[groups.length - 1] === '(' ? 'open' : 'look', open)
-      depth++
-    } else if (c === ')') {
-      if (groups.length === 0) throw new Refusal('an unbalanced )')
-      groups.pop()
-      depth--
-      push('close', ')')
-    } else if (c === '|') {
-      if (groups.includes('lb') && groups[groups.length - 1] !== 'lb')
-        throw new Refusal('an alternation nested inside a lookbehind')
-      push('alt', '|')
-    } else if (
-      c === '*' ||
-      c === '+' ||
-      c === '?' ||
-      (c === '{' && /^\{\d+(,\d*)?\}/.test(c + chars.slice(i, i + 24).join('')))
-    ) {
-      let text = c
-      let min = c === '+' ? 1 : 0
-      let max: number | undefined = c === '?' ? 1 : undefined
-      if (c === '{') {
-        const q = /^\{(\d+)(,(\d*))?\}/.exec(c + chars.slice(i, i + 24).join(''))!
-        text = q[0]
-        i += q[0].length - 1
-        min = Number(q[1])
-        max = q[2] === undefined ? min : q[3] === '' ? undefined : Number(q[3])
-      }
-      if (chars[i] === '?') text += chars[i++]
-      const last = toks[toks.length - 1]
-      if (!last || last.q || last.k === 'alt' || last.k === 'open')
-        throw new Refusal('a quantifier with nothing to repeat')
-      if (groups.includes('lb') && (max === undefined || max !== min))
-        throw new Refusal('a quantifier inside a lookbehind (PCRE needs a fixed length)')
-      last.q = { text, min, max }
-    } else if (c === '{') {
-      push('atom', '\\{')
-    } else {
-      push('atom', letter(c.codePointAt(0)!))
-    }
-  }
-  return toks
 }
 
 /**
@@ -375,113 +255,9 @@ function classBody(cps: readonly number[]): string {
   return out
 }
 
-/**
- * What a unit meets on one side: `aligned` when that surely starts or ends on a character boundary
- * (a required BMP atom, a required group of BMP atoms, `^`/`$`), `free` at an unanchored edge of the
- * whole pattern (where a search may start or stop anywhere), `other` otherwise (an assertion, a
- * group holding units, a lookaround). Optional BMP atoms and groups are looked past: they cannot
- * take half of an emoji, so they cannot move a split.
- */
-function neighbour(
-  toks: readonly Tok[],
-  pairs: ReadonlyMap<number, number>,
-  unitFree: ReadonlySet<number>,
-  j: number,
-  dir: 1 | -1,
-): 'aligned' | 'free' | 'other' {
-  for (let k = j + dir; ; k += dir) {
-    const t = toks[k]
-    if (t === undefined) return 'free'
-    if (t.k === 'alt') return t.depth === 0 ? 'free' : 'other'
-    if (t.k === 'anchor') return 'aligned'
-    if (t.k === 'atom') {
-      if (t.q === undefined || t.q.min >= 1) return 'aligned'
-      continue
-    }
-    // A plain group met from outside: `close` going left, `open` going right.
-    if ((t.k === 'close' && dir === -1) || (t.k === 'open' && dir === 1)) {
-      const other = pairs.get(k)!
-      const close = dir === -1 ? t : toks[other]!
-      if (!unitFree.has(Math.min(k, other))) return 'other'
-      if (close.q === undefined || close.q.min >= 1) return 'aligned'
-      k = other
-      continue
-    }
-    return 'other'
-  }
-}
-
-/** Matching open/close indexes of plain groups, and the plain groups that hold no unit. */
-function groupsOf(toks: readonly Tok[]): { pairs: Map<number, number>; unitFree: Set<number> } {
-  const pairs = new Map<number, number>()
-  const unitFree = new Set<number>()
-  const stack: number[] = []
-  for (const [k, t] of toks.entries()) {
-    if (t.k === 'open' || t.k === 'look') stack.push(k)
-    else if (t.k === 'close') {
-      const open = stack.pop()!
-      if (toks[open]!.k !== 'open') continue
-      pairs.set(open, k)
-      pairs.set(k, open)
-      if (toks.slice(open + 1, k).every((x) => x.k !== 'unit' && x.k !== 'zero' && x.k !== 'look')) unitFree.add(open)
-    }
-  }
-  return { pairs, unitFree }
-}
-
 /** A unit that leaves out characters outside the BMP. */
 function withoutAstral(unit: string): string {
   if (unit === '[\\s\\S]') return `[^${ASTRAL}]`
   if (unit.startsWith('[^') && unit.endsWith(']')) return `${unit.slice(0, -1)}${ASTRAL}]`
   return `(?![${ASTRAL}])${unit}`
-}
-
-/**
- * Render the pieces. A unit stands for one JavaScript code unit; PCRE reads a whole character:
- * - repeated with `*`: both read the same runs (a run can always stop on a character boundary);
- * - repeated with `+`: the same when both sides are aligned or free, else refused;
- * - once (or with `?`) between two aligned neighbours: half an emoji cannot fit, so the unit
- *   leaves out characters outside the BMP; at a free edge, half an emoji is as good as a whole one;
- * - anything else (counted repeats, units side by side, units next to groups) is refused.
- */
-function render(toks: readonly Tok[]): string {
-  const { pairs, unitFree } = groupsOf(toks)
-  let out = ''
-  for (const [j, t] of toks.entries()) {
-    const q = t.q?.text ?? ''
-    if (t.k !== 'unit') {
-      out += t.text + q
-      continue
-    }
-    const prev = toks[j - 1]
-    const next = toks[j + 1]
-    if (prev?.k === 'unit' || next?.k === 'unit')
-      throw new Refusal(
-        'two single-character wildcards (`.`, a negated class, \\S \\D \\W) side by side: JavaScript may split an emoji between them, PCRE cannot',
-      )
-    const left = neighbour(toks, pairs, unitFree, j, -1)
-    const right = neighbour(toks, pairs, unitFree, j, 1)
-    if (t.q && t.q.min === 0 && t.q.max === undefined) {
-      out += t.text + q
-    } else if (t.q && t.q.min === 1 && t.q.max === undefined) {
-      if (left === 'other' || right === 'other')
-        throw new Refusal(
-          '`.+` or a repeated negated class next to a group, an optional part or an assertion: JavaScript may split an emoji there, PCRE cannot',
-        )
-      out += t.text + q
-    } else if (t.q && !(t.q.max !== undefined && t.q.max <= 1)) {
-      throw new Refusal(
-        `the counted repeat ${t.q.text} of \`.\` or a negated class: JavaScript counts UTF-16 units, PCRE characters`,
-      )
-    } else if (left === 'aligned' && right === 'aligned') {
-      out += withoutAstral(t.text) + q
-    } else if ((left === 'free' && right !== 'other') || (right === 'free' && left !== 'other')) {
-      out += t.text + q
-    } else {
-      throw new Refusal(
-        'a single `.` or negated class next to a group, an optional part or an assertion: JavaScript may match half of an emoji there, PCRE cannot',
-      )
-    }
-  }
-  return out
 }

@@ -138,7 +138,7 @@ describe('regex, cidr, numbers, presence', () => {
       ['^a', { m: true }],
       ['a..b', {}],
       ['a.{2}b', {}],
-      ['(a|.)b', {}],
+      ['(a|.)+b', {}],
     ] as const) {
       const e = refusal(re(src, { i: false, m: false, s: false, ...flags }))
       expect(e.code).toBe('target/unsupported-regex')

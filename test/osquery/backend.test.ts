@@ -170,7 +170,7 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
     ['a{', "'{'"],
     ['x'.repeat(257), '256 bytes'],
     ['\\x41', 'i flag', 'i'],
-    ['(a)\\1', 'back-reference', 'i'],
+    ['(a)\\1', 'backreference', 'i'],
   ])('refuses /%s/ (%s)', (re, why, flag = '') => {
     const ds = refused(`  sel:\n    CommandLine|re${flag ? `|${flag}` : ''}: '${re}'\n  condition: sel`)
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-regex'])
