@@ -3,12 +3,15 @@
  * GNU form `path:line:col: error|warning: message [code]` that editors and CI annotate.
  */
 import type { Pos } from './ast/nodes.js'
+import type { DiagnosticCode } from './diagnostics/codes.js'
+
+export type { DiagnosticCode } from './diagnostics/codes.js'
 
 export type Severity = 'error' | 'warning'
 
 export interface Diagnostic {
-  /** `area/kebab-name`, e.g. `yaml/syntax`, `rule/undefined-identifier`, `target/unsupported-regex`. */
-  readonly code: string
+  /** `area/kebab-name`, one of the table in diagnostics/codes.ts (e.g. `target/unsupported-regex`). */
+  readonly code: DiagnosticCode
   readonly severity: Severity
   readonly message: string
   readonly file?: string
@@ -18,11 +21,11 @@ export interface Diagnostic {
   readonly target?: string
 }
 
-export function error(code: string, message: string, at?: Pos, file?: string): Diagnostic {
+export function error(code: DiagnosticCode, message: string, at?: Pos, file?: string): Diagnostic {
   return { code, severity: 'error', message, ...(at ? { at } : {}), ...(file ? { file } : {}) }
 }
 
-export function warning(code: string, message: string, at?: Pos, file?: string): Diagnostic {
+export function warning(code: DiagnosticCode, message: string, at?: Pos, file?: string): Diagnostic {
   return { code, severity: 'warning', message, ...(at ? { at } : {}), ...(file ? { file } : {}) }
 }
 

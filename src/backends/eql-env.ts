@@ -5,6 +5,7 @@
  * `targets/eql/target.yml` and `targets/eql/schema/ecs.yml`; a user's `--pipeline FILE` is merged
  * over the former.
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import { readFileSync } from 'node:fs'
 import yaml from 'js-yaml'
 import { fieldsOf } from '../ast/nodes.js'
@@ -55,7 +56,12 @@ type Loaded = { env?: EqlEnvironment; diagnostics: Diagnostic[] }
 let shipped: Loaded | undefined
 const withPipeline = new Map<string, Loaded>()
 
-const errorAt = (code: string, message: string): Diagnostic => ({ code, severity: 'error', message, target: 'eql' })
+const errorAt = (code: DiagnosticCode, message: string): Diagnostic => ({
+  code,
+  severity: 'error',
+  message,
+  target: 'eql',
+})
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 

@@ -10,10 +10,10 @@
  */
 import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
-import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   constantsFor,
   describeLogSources,
@@ -128,14 +128,10 @@ function render(c: Comparison): string {
 
 const MERGEABLE = new Set<Comparison['op']>([':', 'like', '==', 'cidr'])
 
-class Refusal extends Error {
-  constructor(
-    readonly construct: string,
-    message: string,
-    readonly at?: Pos,
-  ) {
-    super(message)
-  }
+/** The refusal code of a construct the Lucene regex writer cannot express. */
+function inexpressible(e: Inexpressible, at: Pos | undefined): Refusal {
+  const code = e.construct === 'case-folding' ? 'target/unsupported-case-folding' : 'target/unsupported-regex'
+  return new Refusal(code, e.reason, at)
 }
 
 const ASCII = /^[\u0000-\u007f]*$/
@@ -144,17 +140,16 @@ const CANONICAL_INT = /^-?(0|[1-9]\d{0,14})$/
 interface Ctx {
   readonly source: EqlLogSource
   readonly env: EqlEnvironment
-  readonly errors: Diagnostic[]
-  readonly rule: Rule
+  readonly refusals: Refusals
 }
 
 function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldType } {
   const r = resolveField(sigma, ctx.source, ctx.env)
-  if (!r.ok) throw new Refusal('unknown-field', `eql cannot search ${sigma}: ${r.reason}`, at)
+  if (!r.ok) throw new Refusal('target/unknown-field', `eql cannot search ${sigma}: ${r.reason}`, at)
   // E1 "Text fields are not supported".
   if (r.type === 'text')
     throw new Refusal(
-      'field-type',
+      'target/unsupported-field-type',
       `eql cannot search the text field ${r.name} (for Sigma field ${sigma}): EQL supports keyword fields only`,
       at,
     )
@@ -176,7 +171,7 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
     if (shape.kind === 'exact' && CANONICAL_INT.test(shape.text))
       return { field: f.name, op: '==', values: [shape.text] }
     throw new Refusal(
-      'match',
+      'target/unsupported-match',
       `eql cannot match the value pattern ${JSON.stringify(sigmaText(n))} against the number field ${f.name}: only whole integers compare exactly`,
       n.at,
     )
@@ -196,7 +191,7 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
     if (ascii && !literalWildcard) return { field: f.name, op: ':', values: [eqlString(wildcardText(n))] }
     return { field: f.name, op: 'regex~', values: [eqlString(patternToLucene(n.pattern, true))] }
   } catch (e) {
-    if (e instanceof Inexpressible) throw new Refusal(e.construct, e.reason, n.at)
+    if (e instanceof Inexpressible) throw inexpressible(e, n.at)
     throw e
   }
 }
@@ -226,7 +221,7 @@ function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof
     }
   }
   throw new Refusal(
-    'match',
+    'target/unsupported-match',
     `eql cannot match the text pattern ${JSON.stringify(sigmaText(n))} against the ip field ${name}: ip fields compare addresses (use |cidr)`,
     n.at,
   )
@@ -244,9 +239,14 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
     case 'Regex': {
       const f = field(ctx, n.field, n.at)
       if (!isStringType(f.type))
-        throw new Refusal('regex', `eql cannot apply a regular expression to the ${f.type} field ${f.name}`, n.at)
+        throw new Refusal(
+          'target/unsupported-regex',
+          `eql cannot apply a regular expression to the ${f.type} field ${f.name}`,
+          n.at,
+        )
       const r = translateRegex(n.source, n.flags, toLucene)
-      if ('unsupported' in r) throw new Refusal('regex', unsupportedRegexMessage('eql', n.source, r.unsupported), n.at)
+      if ('unsupported' in r)
+        throw new Refusal('target/unsupported-regex', unsupportedRegexMessage('eql', n.source, r.unsupported), n.at)
       return { field: f.name, op: n.flags.i ? 'regex~' : 'regex', values: [eqlString(r.text)] }
     }
     case 'Cidr': {
@@ -254,22 +254,24 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
       // E2 cidrMatch: "field … must be of type ip".
       if (f.type !== 'ip')
         throw new Refusal(
-          'cidr',
+          'target/unsupported-cidr',
           `eql cannot test a CIDR range on the ${f.type} field ${f.name}: cidrMatch needs an ip field`,
           n.at,
         )
-      if (!parseCidr(n.cidr)) throw new Refusal('cidr', `eql cannot use the CIDR range ${JSON.stringify(n.cidr)}`, n.at)
+      if (!parseCidr(n.cidr))
+        throw new Refusal('target/unsupported-cidr', `eql cannot use the CIDR range ${JSON.stringify(n.cidr)}`, n.at)
       return { field: f.name, op: 'cidr', values: [eqlString(n.cidr)] }
     }
     case 'Compare': {
       const f = field(ctx, n.field, n.at)
       if (f.type !== 'long')
         throw new Refusal(
-          'compare',
+          'target/unsupported-compare',
           `eql cannot compare the ${f.type} field ${f.name} numerically: EQL compares strings as text`,
           n.at,
         )
-      if (!Number.isFinite(n.value)) throw new Refusal('compare', `eql cannot compare with ${n.value}`, n.at)
+      if (!Number.isFinite(n.value))
+        throw new Refusal('target/unsupported-compare', `eql cannot compare with ${n.value}`, n.at)
       const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
       return { field: f.name, op: op[n.op], values: [String(n.value)] }
     }
@@ -282,13 +284,13 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
       // Elasticsearch's QL translator: "Comparisons against fields are not (currently) supported"
       // (ExpressionTranslators.checkBinaryComparison; https://github.com/elastic/elasticsearch/issues/137366).
       throw new Refusal(
-        'fieldref',
+        'target/unsupported-fieldref',
         `eql cannot compare the field ${n.field} with the field ${n.ref}: EQL compares fields only with literal values`,
         n.at,
       )
     case 'Keyword':
       throw new Refusal(
-        'keyword',
+        'target/unsupported-keyword',
         'eql cannot search a keyword in every field of an event: EQL conditions name their fields',
         n.at,
       )
@@ -345,25 +347,9 @@ function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
   }
 }
 
+/** A leaf, or `false` in its place when the target refuses it (the refusal is recorded). */
 function leafOrRefusal(ctx: Ctx, n: Node, underNot: boolean): Emitted {
-  try {
-    return leaf(leafComparison(ctx, n), underNot)
-  } catch (e) {
-    if (!(e instanceof Refusal)) throw e
-    report(ctx, e)
-    return { text: 'false', prec: 2 }
-  }
-}
-
-function report(ctx: Ctx, e: Refusal): void {
-  ctx.errors.push({
-    code: `target/${e.construct === 'unknown-field' ? 'unknown-field' : 'unsupported-' + e.construct}`,
-    severity: 'error',
-    message: e.message,
-    file: ctx.rule.file,
-    ...(e.at ? { at: e.at } : {}),
-    target: 'eql',
-  })
+  return ctx.refusals.leaf(() => leaf(leafComparison(ctx, n), underNot), { text: 'false', prec: 2 })
 }
 
 /** OR items, with sibling comparisons on one field and operator merged into one list (`f : ("a", "b")`). */
@@ -375,14 +361,8 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
       out.push(emit(ctx, item, underNot))
       continue
     }
-    let c: Comparison
-    try {
-      c = leafComparison(ctx, item)
-    } catch (e) {
-      if (!(e instanceof Refusal)) throw e
-      report(ctx, e)
-      continue
-    }
+    const c = ctx.refusals.leaf<Comparison | undefined>(() => leafComparison(ctx, item), undefined)
+    if (c === undefined) continue
     // `in` is for strings (E1 "Lookup operators"); number and ip fields keep separate `==`.
     if (!MERGEABLE.has(c.op) || (c.op === '==' && !c.text)) {
       out.push(leaf(c, underNot))
@@ -406,10 +386,6 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
 
 // --- the backend -----------------------------------------------------------------------------
 
-function refuse(rule: Rule, code: string, message: string): Compiled {
-  return { diagnostics: [{ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'eql' }] }
-}
-
 export function compile(rule: Rule, options?: TargetOptions): Compiled {
   const loaded = loadEnvironment(options)
   if (!loaded.env) return { diagnostics: loaded.diagnostics.map((d) => ({ ...d, file: rule.file })) }
@@ -420,15 +396,16 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ')
-    return refuse(
+    return refuseRule(
+      'eql',
       rule,
       'target/unsupported-logsource',
       `eql has no event category and field map for the log source {${ls}}; supported: ${describeLogSources(env)}`,
     )
   }
-  const ctx: Ctx = { source, env, errors: [], rule }
+  const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule) }
   const condition = emit(ctx, rule.detection, false)
-  if (ctx.errors.length) return { diagnostics: ctx.errors }
+  if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
   const constants = constantsFor(rule, source, env).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
   const where = constants.length ? [...constants, wrap(condition, 1)].join(' and ') : condition.text
   return {

@@ -14,9 +14,9 @@
  */
 import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
-import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogsource,
   describeLogsources,
@@ -31,15 +31,6 @@ import {
 } from './kql-env.js'
 import { re2Literal, toRe2 } from '../regex/re2.js'
 import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
-
-/** A construct kql cannot express exactly: `code` is `target/unsupported-<construct>`. */
-class Refusal {
-  constructor(
-    readonly code: string,
-    readonly message: string,
-    readonly at?: Pos,
-  ) {}
-}
 
 // ---------------------------------------------------------------------------------------------
 // Literals. https://learn.microsoft.com/kusto/query/scalar-data-types/string: in "…" the backslash
@@ -101,8 +92,7 @@ function numberLiteral(n: number): string | undefined {
 interface Ctx {
   readonly env: KqlEnv
   readonly ls: LogSourceEntry
-  readonly rule: Rule
-  readonly warnings: Diagnostic[]
+  readonly refusals: Refusals
   readonly noted: Set<string>
 }
 
@@ -125,14 +115,11 @@ function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
   }
   if (r.note && !ctx.noted.has(name)) {
     ctx.noted.add(name)
-    ctx.warnings.push({
-      code: 'target/approximate-field',
-      severity: 'warning',
-      target: 'kql',
-      file: ctx.rule.file,
-      ...(at ? { at } : {}),
-      message: `kql: ${name} is mapped to ${ctx.ls.table}.${r.column}, which is not the same value in real data: ${r.note}`,
-    })
+    ctx.refusals.warn(
+      'target/approximate-field',
+      `kql: ${name} is mapped to ${ctx.ls.table}.${r.column}, which is not the same value in real data: ${r.note}`,
+      at,
+    )
   }
   return r
 }
@@ -395,6 +382,8 @@ function flatten(node: Node): Node {
 }
 
 function render(ctx: Ctx, node: Node): string {
+  // A refused leaf stands as false while the rest of the rule is still checked for refusals.
+  const leaf = (render: () => string): string => ctx.refusals.leaf(render, 'false')
   return fold<string>(flatten(node), {
     And: (n, recur) =>
       joinBalanced(
@@ -403,20 +392,21 @@ function render(ctx: Ctx, node: Node): string {
       ),
     Or: (n, recur) => renderOr(ctx, n, recur),
     Not: (n, recur) => `not(${recur(n.item)})`,
-    Match: (n) => renderMatch(ctx, n),
-    Regex: (n) => renderRegex(ctx, n),
-    Cidr: (n) => renderCidr(ctx, n),
-    Compare: (n) => renderCompare(ctx, n),
-    Exists: (n) => renderPresence(ctx, n),
-    Null: (n) => renderPresence(ctx, n),
-    FieldRef: (n) => renderFieldRef(ctx, n),
-    Keyword: (n) => {
-      throw new Refusal(
-        'target/unsupported-keyword',
-        "kql cannot express a keyword search exactly: an event's fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings",
-        n.at,
-      )
-    },
+    Match: (n) => leaf(() => renderMatch(ctx, n)),
+    Regex: (n) => leaf(() => renderRegex(ctx, n)),
+    Cidr: (n) => leaf(() => renderCidr(ctx, n)),
+    Compare: (n) => leaf(() => renderCompare(ctx, n)),
+    Exists: (n) => leaf(() => renderPresence(ctx, n)),
+    Null: (n) => leaf(() => renderPresence(ctx, n)),
+    FieldRef: (n) => leaf(() => renderFieldRef(ctx, n)),
+    Keyword: (n) =>
+      leaf(() => {
+        throw new Refusal(
+          'target/unsupported-keyword',
+          "kql cannot express a keyword search exactly: an event's fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings",
+          n.at,
+        )
+      }),
   })
 }
 
@@ -441,16 +431,8 @@ function formatContext(env: KqlEnv, ls: LogSourceEntry): Record<string, unknown>
 export const backend: Backend = {
   id: 'kql',
   compile(rule: Rule, options?: TargetOptions): Compiled {
-    const diag = (code: string, message: string, at?: Pos): Diagnostic => ({
-      code,
-      severity: 'error',
-      message,
-      file: rule.file,
-      target: 'kql',
-      ...(at ? { at } : {}),
-    })
     const r = kqlEnv(options)
-    if (!r.env) return { diagnostics: [diag('config/pipeline', r.error, rule.at)] }
+    if (!r.env) return refuseRule('kql', rule, 'config/pipeline', r.error)
     const env = r.env
     const ls = resolveLogsource(env, rule.logsource)
     if (!ls) {
@@ -468,29 +450,21 @@ export const backend: Backend = {
       const hint = elsewhere.length
         ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${elsewhere[0]})`
         : ''
-      return {
-        diagnostics: [
-          diag(
-            'target/unsupported-logsource',
-            `kql (${env.variant}) has no table for log source ${given}${hint}; supported: ${describeLogsources(env)}`,
-            rule.at,
-          ),
-        ],
-      }
+      return refuseRule(
+        'kql',
+        rule,
+        'target/unsupported-logsource',
+        `kql (${env.variant}) has no table for log source ${given}${hint}; supported: ${describeLogsources(env)}`,
+      )
     }
-    const ctx: Ctx = { env, ls, rule, warnings: [], noted: new Set() }
-    let where: string
-    try {
-      where = render(ctx, rule.detection)
-    } catch (e) {
-      if (e instanceof Refusal) return { diagnostics: [...ctx.warnings, diag(e.code, e.message, e.at ?? rule.at)] }
-      throw e
-    }
+    const ctx: Ctx = { env, ls, refusals: new Refusals('kql', rule), noted: new Set() }
+    const where = render(ctx, rule.detection)
+    if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const lines = [
       ls.table,
       ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`),
       `| where ${where}`,
     ]
-    return { query: lines.join('\n'), diagnostics: ctx.warnings, context: formatContext(env, ls) }
+    return { query: lines.join('\n'), diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
   },
 }

@@ -10,10 +10,10 @@
  */
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
-import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogSources,
   isIntegerType,
@@ -41,28 +41,18 @@ interface Sql {
 interface Ctx {
   readonly env: Env
   readonly ls: LogSourceEntry
-  readonly rule: Rule
-  readonly diagnostics: Diagnostic[]
+  readonly refusals: Refusals
   /** Column → the Sigma field that claimed it: one column cannot hold two fields' values. */
   readonly columns: Map<string, string>
 }
 
+/** What stands in a refused leaf's place while the rest of the rule is checked for refusals. */
 const REFUSED: Sql = { text: 'NULL', prec: ATOM }
 
-function refuse(ctx: Ctx, construct: string, message: string, at?: Pos): Sql {
-  return report(ctx, `target/unsupported-${construct}`, message, at)
-}
+type Construct = 'value' | 'compare' | 'cidr' | 'regex' | 'field' | 'fieldref' | 'keyword' | 'case-folding'
 
-function report(ctx: Ctx, code: string, message: string, at?: Pos): Sql {
-  ctx.diagnostics.push({
-    code,
-    severity: 'error',
-    message,
-    file: ctx.rule.file,
-    target: 'osquery',
-    ...(at ? { at } : {}),
-  })
-  return REFUSED
+function refuse(construct: Construct, message: string, at?: Pos): never {
+  throw new Refusal(`target/unsupported-${construct}`, message, at)
 }
 
 /** A column name as SQLite reads it; osquery's names are plain lower-case words. */
@@ -76,36 +66,30 @@ function expr(place: FieldPlace): string {
     : `json_extract(${ident(place.column)}, ${sqlString(place.path)})`
 }
 
-function resolve(ctx: Ctx, field: string, at: Pos | undefined): FieldPlace | undefined {
+function resolve(ctx: Ctx, field: string, at: Pos | undefined): FieldPlace {
   const place = placeOf(ctx.env, ctx.ls, field)
   if (!place) {
-    report(
-      ctx,
+    throw new Refusal(
       'target/unknown-field',
       `osquery cannot express field '${field}': table ${ctx.ls.table} (log source ${ctx.ls.name}) has no column for it`,
       at,
     )
-    return undefined
   }
   if (place.kind === 'column' && Object.prototype.hasOwnProperty.call(ctx.ls.conditions, place.column)) {
     refuse(
-      ctx,
       'field',
       `osquery cannot express field '${field}': its column ${place.column} is fixed by log source ${ctx.ls.name}`,
       at,
     )
-    return undefined
   }
   const key = place.kind === 'column' ? place.column : `${place.column}:${place.path}`
   const owner = ctx.columns.get(key)
   if (owner !== undefined && owner !== field) {
     refuse(
-      ctx,
       'field',
       `osquery cannot express fields '${owner}' and '${field}' in one query: both map to ${place.kind === 'column' ? `column ${place.column}` : place.path}`,
       at,
     )
-    return undefined
   }
   ctx.columns.set(key, field)
   return place
@@ -120,12 +104,10 @@ const CANONICAL_INT = /^-?(0|[1-9][0-9]{0,15})$/
 
 function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
   const place = resolve(ctx, n.field, n.at)
-  if (!place) return REFUSED
   const p = normalize(n.pattern)
   for (const s of p) {
     const problem = s.kind === 'lit' ? literalProblem(s.text) : undefined
-    if (problem)
-      return refuse(ctx, 'value', `osquery cannot express a value holding ${problem} (field '${n.field}')`, n.at)
+    if (problem) refuse('value', `osquery cannot express a value holding ${problem} (field '${n.field}')`, n.at)
   }
   const e = expr(place)
   const shape = shapeOf(p)
@@ -165,8 +147,7 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
   })
   const bad = UNFOLDABLE.exec(p.map((s) => (s.kind === 'lit' ? s.text : '')).join('') + folded)
   if (bad)
-    return refuse(
-      ctx,
+    refuse(
       'case-folding',
       `osquery cannot express case-insensitive matching of '${bad[0]}' (its lower case depends on context or spans two characters; SQLite folds ASCII only)`,
       n.at,
@@ -190,9 +171,7 @@ const OPS = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
 
 function compare(ctx: Ctx, n: NodeOf<'Compare'>, negated: boolean): Sql {
   const place = resolve(ctx, n.field, n.at)
-  if (!place) return REFUSED
-  if (!Number.isFinite(n.value))
-    return refuse(ctx, 'compare', `osquery cannot express a comparison with ${n.value}`, n.at)
+  if (!Number.isFinite(n.value)) refuse('compare', `osquery cannot express a comparison with ${n.value}`, n.at)
   const e = expr(place)
   const op = `${OPS[n.op]} ${String(n.value)}`
   if (place.kind === 'column' && (isIntegerType(place.type) || place.type === 'DOUBLE'))
@@ -212,12 +191,10 @@ function ipv4Text(v: bigint): string {
 
 function cidr(ctx: Ctx, n: NodeOf<'Cidr'>, negated: boolean): Sql {
   const place = resolve(ctx, n.field, n.at)
-  if (!place) return REFUSED
   const c = parseCidr(n.cidr)
-  if (!c) return refuse(ctx, 'cidr', `osquery cannot express the malformed network '${n.cidr}'`, n.at)
+  if (!c) refuse('cidr', `osquery cannot express the malformed network '${n.cidr}'`, n.at)
   if (c.family === 6)
-    return refuse(
-      ctx,
+    refuse(
       'cidr',
       `osquery cannot express the IPv6 network '${n.cidr}' exactly: in_cidr_block fails the whole query on a value that is not an address, and no regex under osquery's 256-byte limit recognises IPv6 addresses`,
       n.at,
@@ -239,10 +216,8 @@ function cidr(ctx: Ctx, n: NodeOf<'Cidr'>, negated: boolean): Sql {
 function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>, negated: boolean): Sql {
   const a = resolve(ctx, n.field, n.at)
   const b = resolve(ctx, n.ref, n.at)
-  if (!a || !b) return REFUSED
   if (!n.cased)
-    return refuse(
-      ctx,
+    refuse(
       'fieldref',
       `osquery cannot express a case-insensitive comparison of fields '${n.field}' and '${n.ref}': lower() and NOCASE fold ASCII letters only`,
       n.at,
@@ -286,16 +261,23 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
       const s = emit(ctx, n.item, true)
       return { text: `NOT (${s.text})`, prec: ATOM }
     }
+    default:
+      // A leaf: a refusal it throws is recorded, and NULL stands in its place.
+      return ctx.refusals.leaf(() => leaf(ctx, n, negated), REFUSED)
+  }
+}
+
+function leaf(ctx: Ctx, n: Exclude<Node, { kind: 'And' | 'Or' | 'Not' }>, negated: boolean): Sql {
+  switch (n.kind) {
     case 'Match':
       return match(ctx, n, negated)
     case 'Regex': {
       const place = resolve(ctx, n.field, n.at)
-      if (!place) return REFUSED
       const bad = literalProblem(n.source)
-      if (bad) return refuse(ctx, 'regex', `osquery cannot express a regex holding ${bad}`, n.at)
+      if (bad) refuse('regex', `osquery cannot express a regex holding ${bad}`, n.at)
       const lowered = translateRegex(n.source, n.flags, toStdRegex)
       if ('unsupported' in lowered)
-        return refuse(ctx, 'regex', unsupportedRegexMessage('osquery', n.source, lowered.unsupported), n.at)
+        refuse('regex', unsupportedRegexMessage('osquery', n.source, lowered.unsupported), n.at)
       // regex_match returns the matched text or NULL; a bare match of "0" would read as false.
       // osquery/sql/sqlite_string.cpp
       return { text: `regex_match(${expr(place)}, ${sqlString(lowered.text)}, 0) IS NOT NULL`, prec: ATOM }
@@ -307,14 +289,12 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
     case 'Exists':
     case 'Null': {
       const place = resolve(ctx, n.field, n.at)
-      if (!place) return REFUSED
       return { text: `${expr(place)} ${n.kind === 'Exists' ? 'IS NOT NULL' : 'IS NULL'}`, prec: ATOM }
     }
     case 'FieldRef':
       return fieldRef(ctx, n, negated)
     case 'Keyword':
-      return refuse(
-        ctx,
+      refuse(
         'keyword',
         'osquery cannot express a keyword search: a row is a set of typed columns with no full-text search across them',
         n.at,
@@ -352,23 +332,16 @@ export const backend: Backend = {
         .filter(([k]) => k !== 'definition')
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ')
-      return {
-        diagnostics: [
-          {
-            code: 'target/unsupported-logsource',
-            severity: 'error',
-            message: `osquery cannot express log source {${given}}: no osquery table holds it. Supported: ${describeLogSources(env)}`,
-            file: rule.file,
-            at: rule.at,
-            target: 'osquery',
-          },
-        ],
-      }
+      return refuseRule(
+        'osquery',
+        rule,
+        'target/unsupported-logsource',
+        `osquery cannot express log source {${given}}: no osquery table holds it. Supported: ${describeLogSources(env)}`,
+      )
     }
-    const diagnostics: Diagnostic[] = []
-    const ctx: Ctx = { env, ls, rule, diagnostics, columns: new Map() }
+    const ctx: Ctx = { env, ls, refusals: new Refusals('osquery', rule), columns: new Map() }
     const detection = emit(ctx, rule.detection, false)
-    if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
+    if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const where = [
       ...Object.entries(ls.conditions).map(([c, v]) => conditionSql(c, v)),
       detection.prec < AND ? `(${detection.text})` : detection.text,
@@ -376,7 +349,7 @@ export const backend: Backend = {
     const table = env.tables.get(ls.table)!
     return {
       query: `SELECT * FROM ${ident(ls.table)} WHERE ${where};`,
-      diagnostics,
+      diagnostics: ctx.refusals.diagnostics,
       context: {
         table: ls.table,
         logsource: ls.name,

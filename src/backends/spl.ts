@@ -14,7 +14,6 @@
  */
 import { fold, not, or, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
 import { shapeOf } from '../ast/pattern.js'
-import type { Diagnostic } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import {
   describeLogSource,
@@ -29,6 +28,7 @@ import {
 import { patternsToPcre, toPcre } from '../regex/pcre.js'
 import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { Refusal, Refusals, refuseRule } from './refusal.js'
 
 /** The language facts the renderer relies on, each with its source. */
 export const SPL = {
@@ -92,12 +92,7 @@ const quote = (text: string, escapes: Readonly<Record<string, string>>): string 
 interface Ctx {
   readonly env: SplEnv
   readonly ls: SplLogSource
-  readonly rule: Rule
-  readonly diagnostics: Diagnostic[]
-}
-
-function refuse(ctx: Ctx, code: string, message: string, at?: { line: number; col: number }): void {
-  ctx.diagnostics.push({ code, severity: 'error', message, file: ctx.rule.file, ...(at ? { at } : {}), target: 'spl' })
+  readonly refusals: Refusals
 }
 
 const isCompound = (n: Node): boolean => n.kind === 'And' || n.kind === 'Or'
@@ -246,13 +241,11 @@ function evalField(ctx: Ctx, sigmaField: string, at?: { line: number; col: numbe
   const name = splunkField(ctx.env, ctx.ls, sigmaField)
   if (SPL.eval.field.test(name) && !SPL.reserved.has(name.toUpperCase())) return name
   if (SPL.eval.quotedField.test(name)) return `'${name}'`
-  refuse(
-    ctx,
+  throw new Refusal(
     'target/unsupported-field-name',
     `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash or a control character`,
     at,
   )
-  return "'?'"
 }
 
 const evalString = (text: string): string => quote(text, SPL.eval.escapes)
@@ -271,49 +264,53 @@ const evalNumber = (n: number): string => String(n).replace('e+', 'e')
 function renderWhere(ctx: Ctx, node: Node): string {
   const operand = (n: Node): string =>
     whereCompound(n) || n.kind === 'Not' ? `(${renderWhere(ctx, n)})` : renderWhere(ctx, n)
+  // A refused leaf stands as false() while the rest of the rule is still checked for refusals.
+  const leaf = (render: () => string): string => ctx.refusals.leaf(render, 'false()')
   return fold<string>(node, {
     And: (n) => n.items.map(operand).join(SPL.eval.and),
     // Value matches on one field under one OR share one mvfind with an alternation.
     Or: (n) =>
       matchGroups(n.items)
-        .map((g) => (Array.isArray(g) ? renderMatches(ctx, g) : operand(g)))
+        .map((g) => (Array.isArray(g) ? leaf(() => renderMatches(ctx, g)) : operand(g)))
         .join(SPL.eval.or),
     Not: (n) => SPL.eval.not + operand(n.item),
-    Match: (n) => renderMatches(ctx, [n]),
-    Regex: (n) => {
-      const f = evalField(ctx, n.field, n.at)
-      const r = translateRegex(n.source, n.flags, toPcre)
-      if ('unsupported' in r) {
-        refuse(ctx, UNSUPPORTED_REGEX, unsupportedRegexMessage('spl', n.source, r.unsupported), n.at)
-        return 'false()'
-      }
-      return `isnotnull(mvfind(${f}, ${evalString(r.text)}))`
-    },
+    Match: (n) => leaf(() => renderMatches(ctx, [n])),
+    Regex: (n) =>
+      leaf(() => {
+        const f = evalField(ctx, n.field, n.at)
+        const r = translateRegex(n.source, n.flags, toPcre)
+        if ('unsupported' in r)
+          throw new Refusal(UNSUPPORTED_REGEX, unsupportedRegexMessage('spl', n.source, r.unsupported), n.at)
+        return `isnotnull(mvfind(${f}, ${evalString(r.text)}))`
+      }),
     // cidrmatch("<cidr>", ip) is true when ip is in the subnet; mvfilter applies it to every value.
     // https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/comparison-and-conditional-functions
-    Cidr: (n) => `isnotnull(mvfilter(cidrmatch(${evalString(n.cidr)}, ${evalField(ctx, n.field, n.at)})))`,
-    Compare: (n) => {
-      if (!Number.isFinite(n.value)) {
-        refuse(ctx, 'target/unsupported-number', `spl cannot compare '${n.field}' with ${n.value}`, n.at)
-        return 'false()'
-      }
-      const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[n.op]
-      // tonumber() is NULL for a value that is not a number, so such values never compare.
-      return `isnotnull(mvfilter(tonumber(trim(${evalField(ctx, n.field, n.at)})) ${op} ${evalNumber(n.value)}))`
-    },
-    Exists: (n) => `isnotnull(${evalField(ctx, n.field, n.at)})`,
-    Null: (n) => `isnull(${evalField(ctx, n.field, n.at)})`,
-    FieldRef: (n) => {
-      // Some value of a equals some value of b: the distinct values of both together are fewer
-      // than the distinct values of each, counted apart. mvmap/lower compare case-insensitively.
-      const a = evalField(ctx, n.field, n.at)
-      const b = evalField(ctx, n.ref, n.at)
-      const set = (f: string): string => (n.cased ? `mvdedup(${f})` : `mvdedup(mvmap(${f}, lower(${f})))`)
-      const overlap = `mvcount(mvdedup(mvappend(${set(a)}, ${set(b)}))) < mvcount(${set(a)}) + mvcount(${set(b)})`
-      return `if(isnotnull(${a}) AND isnotnull(${b}), ${overlap}, false())`
-    },
+    Cidr: (n) => leaf(() => `isnotnull(mvfilter(cidrmatch(${evalString(n.cidr)}, ${evalField(ctx, n.field, n.at)})))`),
+    Compare: (n) =>
+      leaf(() => {
+        if (!Number.isFinite(n.value))
+          throw new Refusal('target/unsupported-compare', `spl cannot compare '${n.field}' with ${n.value}`, n.at)
+        const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[n.op]
+        // tonumber() is NULL for a value that is not a number, so such values never compare.
+        return `isnotnull(mvfilter(tonumber(trim(${evalField(ctx, n.field, n.at)})) ${op} ${evalNumber(n.value)}))`
+      }),
+    Exists: (n) => leaf(() => `isnotnull(${evalField(ctx, n.field, n.at)})`),
+    Null: (n) => leaf(() => `isnull(${evalField(ctx, n.field, n.at)})`),
+    FieldRef: (n) => leaf(() => fieldRef(ctx, n)),
     Keyword: () => 'false()',
   })
+}
+
+/**
+ * Some value of a equals some value of b: the distinct values of both together are fewer than the
+ * distinct values of each, counted apart. mvmap/lower compare case-insensitively.
+ */
+function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
+  const a = evalField(ctx, n.field, n.at)
+  const b = evalField(ctx, n.ref, n.at)
+  const set = (f: string): string => (n.cased ? `mvdedup(${f})` : `mvdedup(mvmap(${f}, lower(${f})))`)
+  const overlap = `mvcount(mvdedup(mvappend(${set(a)}, ${set(b)}))) < mvcount(${set(a)}) + mvcount(${set(b)})`
+  return `if(isnotnull(${a}) AND isnotnull(${b}), ${overlap}, false())`
 }
 
 /** A node whose where-text has a top-level AND/OR (an OR that is one mvfind has none). */
@@ -387,31 +384,25 @@ export const backend: Backend = {
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) {
       const supported = [...env.logsources.values()].map((l) => Object.values(l.match).join('/')).sort()
-      return {
-        diagnostics: [
-          {
-            code: 'target/unsupported-logsource',
-            severity: 'error',
-            message: `spl has no Splunk log source for ${describeLogSource(rule.logsource)}; supported (product/category/service): ${supported.join(', ')}; add one with --pipeline FILE`,
-            file: rule.file,
-            at: rule.at,
-            target: 'spl',
-          },
-        ],
-      }
+      return refuseRule(
+        'spl',
+        rule,
+        'target/unsupported-logsource',
+        `spl has no Splunk log source for ${describeLogSource(rule.logsource)}; supported (product/category/service): ${supported.join(', ')}; add one with --pipeline FILE`,
+      )
     }
-    const ctx: Ctx = { env, ls, rule, diagnostics: [] }
+    const ctx: Ctx = { env, ls, refusals: new Refusals('spl', rule) }
     const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')
     if (keyword) {
       // A bare term searches the raw event text, keys and escapes included, broken into segments:
       // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
-      refuse(
-        ctx,
+      return refuseRule(
+        'spl',
+        rule,
         'target/unsupported-keyword',
         'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event',
         keyword.at,
       )
-      return { diagnostics: ctx.diagnostics }
     }
     const defaultField = (n: Node): string | undefined =>
       leafFields(n)
@@ -419,13 +410,13 @@ export const backend: Backend = {
         .find((f) => SPL.defaultField.test(f))
     const clash = firstNode(rule.detection, (n) => defaultField(n) !== undefined)
     if (clash) {
-      refuse(
-        ctx,
+      return refuseRule(
+        'spl',
+        rule,
         'target/unsupported-field-name',
         `spl cannot test the field '${defaultField(clash)}': in Splunk it is a default field (where the event came from), not a value of the event; map the Sigma field to another Splunk field with --pipeline`,
         clash.at,
       )
-      return { diagnostics: ctx.diagnostics }
     }
     const items = conjuncts(ctx, rule.detection)
     const terms = logSourceTerms(env, ls, rule.detection).map(prefixTerm)
@@ -434,9 +425,9 @@ export const backend: Backend = {
       if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))
       else predicates.push(whereCompound(item) ? `(${renderWhere(ctx, item)})` : renderWhere(ctx, item))
     }
-    if (ctx.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: ctx.diagnostics }
+    if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const head = terms.length > 0 ? terms.join(' ') : '*'
     const query = predicates.length > 0 ? `${head} | where ${predicates.join(SPL.eval.and)}` : head
-    return { query, diagnostics: ctx.diagnostics, context: formatContext(env, ls) }
+    return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
   },
 }

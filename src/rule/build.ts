@@ -3,6 +3,7 @@
  * OR, keywords), field keys with their modifiers, and the condition. Every problem becomes a
  * diagnostic pointing at the key or value it is about.
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import { and, not, or, type CompareOp, type Node, type Pattern, type Pos } from '../ast/nodes.js'
 import { ANY, normalize, patternToSigma } from '../ast/pattern.js'
 import { parseCondition, type Condition } from '../../grammars/condition.js'
@@ -308,7 +309,7 @@ function buildField(
   isList = false,
 ): Node | undefined {
   const keyAt = at(ctx, keyPath, 'key')
-  const fail = (code: string, message: string, pos: Pos | undefined = keyAt): undefined => {
+  const fail = (code: DiagnosticCode, message: string, pos: Pos | undefined = keyAt): undefined => {
     ctx.diagnostics.push(error(code, message, pos, ctx.file))
     return undefined
   }
@@ -510,7 +511,7 @@ function keywordPattern(pattern: Pattern, mods: readonly string[]): Pattern {
 function transformValue(
   value: string | number | boolean,
   mods: readonly string[],
-  fail: (code: string, message: string) => undefined,
+  fail: (code: DiagnosticCode, message: string) => undefined,
   placeholders: Readonly<Record<string, readonly string[]>> | undefined,
 ): Pattern[] | undefined {
   const text = typeof value === 'string' ? value : String(value)

@@ -3,6 +3,7 @@
  * schema and metadata checks → detection AST. Returns rules and diagnostics; never throws for
  * bad input.
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ErrorObject } from 'ajv'
@@ -256,7 +257,7 @@ function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diag
   const loc = doc.locate(path)
   const params = e.params as Record<string, unknown>
   let message: string
-  let code = 'rule/schema'
+  let code: DiagnosticCode = 'rule/schema'
   switch (e.keyword) {
     case 'required':
       message = `${where} is missing the required key '${String(params['missingProperty'])}'`

@@ -11,6 +11,7 @@
  * term-level queries EQL compiles to match any value of a multi-valued field; E1 notes that array
  * values are "not supported" and may be inconsistent, see docs/targets/eql.md).
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import { parseEql, type EqlQuery, type Expr, type FieldRef, type Literal } from '../../grammars/eql.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
@@ -206,7 +207,7 @@ function inCategory(q: EqlQuery, rec: MappedEvent): boolean {
   return (rec.values.get('event.category') ?? []).includes(q.category)
 }
 
-const verifyError = (code: string, message: string, rule: Rule): Diagnostic => ({
+const verifyError = (code: DiagnosticCode, message: string, rule: Rule): Diagnostic => ({
   code,
   severity: 'error',
   message,

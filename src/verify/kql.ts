@@ -8,6 +8,7 @@
  * the where operator"); and/or/not follow Kleene's tables, which the same page's example
  * `val > 3 or isnull(val)` (true for a null val) agrees with.
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import { RE2JS } from 're2js'
 import { parseKql, type KExpr, type KTerm } from '../../grammars/kql.js'
 import type { Diagnostic } from '../diagnostics.js'
@@ -277,7 +278,7 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
 export const verifier: Verifier = {
   id: 'kql',
   async verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
-    const diag = (code: string, message: string): Diagnostic => ({
+    const diag = (code: DiagnosticCode, message: string): Diagnostic => ({
       code,
       severity: 'error',
       message,

@@ -4,6 +4,7 @@
  * with osquery's own SQL functions registered, one event row at a time. SQLite itself parses the
  * text, so a query osquery's SQLite would reject is rejected here too.
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import type { Database, SqlJsStatic, Statement } from 'sql.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { fieldsOf } from '../ast/nodes.js'
@@ -69,7 +70,7 @@ function functionsCalled(db: Database, query: string): string[] {
   return [...out].sort()
 }
 
-const fail = (code: string, message: string, rule: Rule): Verified => ({
+const fail = (code: DiagnosticCode, message: string, rule: Rule): Verified => ({
   diagnostics: [{ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'osquery' }],
 })
 

@@ -4,6 +4,7 @@
  * (src/backends/spl-env.ts). Each semantic rule cites its page; "[our reading]" marks a choice
  * the documentation leaves open (listed in docs/targets/spl.md).
  */
+import type { DiagnosticCode } from '../diagnostics.js'
 import { parseSpl, type Command, type EvalExpr, type SearchExpr, type SearchValue } from '../../grammars/spl.js'
 import { loadEnv, logSourceTerms, mapEvent, resolveLogSource, type SplRecord } from '../backends/spl-env.js'
 import type { Verifier, Verified } from '../backends/types.js'
@@ -321,7 +322,7 @@ function runCommand(c: Command, rec: SplRecord): boolean {
   }
 }
 
-function diag(rule: Rule, code: string, message: string): Diagnostic {
+function diag(rule: Rule, code: DiagnosticCode, message: string): Diagnostic {
   return { code, severity: 'error', message, file: rule.file, at: rule.at, target: 'spl' }
 }
 

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { loadRuleText } from '../../src/rule/load.js'
 import { loadBackend } from '../../src/backends/index.js'
 import { TARGET_IDS } from '../../src/backends/types.js'
+import { isDiagnosticCode } from '../../src/diagnostics/codes.js'
 
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -136,11 +137,14 @@ describe('hostile input', () => {
       fc.property(document, (doc) => {
         const r = loadRuleText(yaml.dump(doc), 'fuzz.yml')
         expect(r.rules.length + r.diagnostics.filter((d) => d.severity === 'error').length).toBeGreaterThan(0)
+        // Every code emitted is one of the table's (diagnostics/codes.ts).
+        for (const d of r.diagnostics) expect(isDiagnosticCode(d.code), d.code).toBe(true)
         for (const rule of r.rules) {
           loaded++
           for (const b of backends) {
             const c = b.compile(rule, {})
             if (c.query === undefined) expect(c.diagnostics.some((d) => d.severity === 'error')).toBe(true)
+            for (const d of c.diagnostics) expect(isDiagnosticCode(d.code), d.code).toBe(true)
           }
         }
       }),

@@ -1,0 +1,68 @@
+/**
+ * The one way a backend says "this target cannot express that exactly": a renderer throws a
+ * `Refusal` at the construct, naming its code (the same code on every target, from
+ * diagnostics/codes.ts); the backend's `Refusals` catches it at the leaf it came from, records a
+ * diagnostic and puts a placeholder in its place, so that every refused construct of a rule is
+ * reported in one run and no query is returned.
+ */
+import type { Pos } from '../ast/nodes.js'
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
+import type { Rule } from '../rule/rule.js'
+import type { TargetId } from './types.js'
+
+/** The codes a target may refuse with. */
+export type RefusalCode = Extract<DiagnosticCode, `target/${string}` | 'config/pipeline'>
+
+export class Refusal extends Error {
+  constructor(
+    readonly code: RefusalCode,
+    message: string,
+    readonly at?: Pos,
+  ) {
+    super(message)
+  }
+}
+
+/** The refusals (and warnings) of one rule's compile for one target. */
+export class Refusals {
+  readonly diagnostics: Diagnostic[] = []
+
+  constructor(
+    readonly target: TargetId,
+    readonly rule: Rule,
+  ) {}
+
+  /** Render one construct; a Refusal it throws is recorded and `instead` stands in its place. */
+  leaf<T>(render: () => T, instead: T): T {
+    try {
+      return render()
+    } catch (e) {
+      if (!(e instanceof Refusal)) throw e
+      this.add(e)
+      return instead
+    }
+  }
+
+  add(r: Refusal): void {
+    this.diagnostics.push(this.diagnostic('error', r.code, r.message, r.at ?? this.rule.at))
+  }
+
+  warn(code: DiagnosticCode, message: string, at?: Pos): void {
+    this.diagnostics.push(this.diagnostic('warning', code, message, at))
+  }
+
+  get refused(): boolean {
+    return this.diagnostics.some((d) => d.severity === 'error')
+  }
+
+  private diagnostic(severity: 'error' | 'warning', code: DiagnosticCode, message: string, at?: Pos): Diagnostic {
+    return { code, severity, message, file: this.rule.file, ...(at ? { at } : {}), target: this.target }
+  }
+}
+
+/** A whole-rule refusal (no log source, a keyword …): the rule's own position when none is given. */
+export function refuseRule(target: TargetId, rule: Rule, code: RefusalCode, message: string, at?: Pos) {
+  return {
+    diagnostics: [{ code, severity: 'error' as const, message, file: rule.file, at: at ?? rule.at, target }],
+  }
+}
