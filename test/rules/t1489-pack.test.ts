@@ -51,9 +51,9 @@ interface RuleResult {
 }
 
 describe('T1489 rule pack', () => {
-  it('has rules for Windows, Linux and macOS, each with a tests file for its id', () => {
+  it('has rules for Windows, Linux, macOS and ESXi, each with a tests file for its id', () => {
     const oses = new Set(ruleFiles.map((f) => relative(RULES, f).split('/')[0]))
-    expect([...oses].sort()).toEqual(['linux', 'macos', 'windows'])
+    expect([...oses].sort()).toEqual(['esxi', 'linux', 'macos', 'windows'])
     for (const f of ruleFiles) {
       const rule = load(f)
       const tests = testsOf(f)
