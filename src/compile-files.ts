@@ -10,7 +10,9 @@ import type { Pos } from './ast/nodes.js'
 import { compile } from './api.js'
 import type { TargetId, TargetOptions } from './backends/types.js'
 import { error, type Diagnostic } from './diagnostics.js'
-import { renderFormat, ruleVars, TemplateError } from './formats/render.js'
+import { UnsafeTextError } from './formats/escape.js'
+import { detectionName, duplicateNames } from './formats/identity.js'
+import { renderFormat, ruleVars, TemplateError, type FormatVars } from './formats/render.js'
 import { crossFileChecks, loadFile, type OtherDocument } from './rule/load.js'
 import type { Rule } from './rule/rule.js'
 
@@ -34,6 +36,8 @@ export interface RuleSummary {
 export interface TargetResult {
   /** The rendered artifact; absent when the target refused the rule. */
   readonly text?: string
+  /** The detection's name in the format's destination (a stanza, a rule id), when it has one. */
+  readonly name?: string
   readonly diagnostics: readonly Diagnostic[]
 }
 
@@ -72,15 +76,23 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
           results[t] = { diagnostics: compiled.diagnostics }
           continue
         }
+        const format = plan.formats[t] ?? { name: 'default' }
+        const vars: FormatVars = {
+          rule: ruleVars(rule),
+          query: compiled.query,
+          target: t,
+          context: compiled.context ?? {},
+        }
         try {
-          const text = await renderFormat(t, plan.formats[t] ?? { name: 'default' }, {
-            rule: ruleVars(rule),
-            query: compiled.query,
-            target: t,
-            context: compiled.context ?? {},
-          })
-          results[t] = { text, diagnostics: compiled.diagnostics }
+          const text = await renderFormat(t, format, vars)
+          const name = format.file ? undefined : detectionName(t, format.name ?? 'default', vars)
+          results[t] = { text, diagnostics: compiled.diagnostics, ...(name !== undefined ? { name } : {}) }
         } catch (e) {
+          if (e instanceof UnsafeTextError) {
+            const d = error('format/unsafe-text', `${t}: ${e.message}`, rule.at, rule.file)
+            results[t] = { diagnostics: [...compiled.diagnostics, { ...d, target: t }] }
+            continue
+          }
           if (!(e instanceof TemplateError)) throw e
           // The same broken template fails every rule the same way: one diagnostic after sorting.
           results[t] = {
@@ -97,5 +109,13 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
       others,
     ),
   )
+  // Two detections with one name in one output replace each other where they are imported.
+  for (const t of plan.targets) {
+    const named = rules.flatMap(({ rule, results }) => {
+      const name = results[t]?.name
+      return name === undefined ? [] : [{ name, file: rule.file, at: rule.at, title: rule.title }]
+    })
+    diagnostics.push(...duplicateNames(t, plan.formats[t]?.name ?? 'default', named))
+  }
   return { rules, diagnostics }
 }

@@ -11,6 +11,8 @@ import { compile, targetOptions } from '../api.js'
 import type { TargetId } from '../backends/types.js'
 import { DEFAULT_CONFIG, type Config } from '../config.js'
 import { error, type Diagnostic } from '../diagnostics.js'
+import { UnsafeTextError } from '../formats/escape.js'
+import { detectionName, duplicateNames, type Named } from '../formats/identity.js'
 import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
 import { loadPaths } from '../rule/load.js'
 import type { Rule } from '../rule/rule.js'
@@ -136,6 +138,8 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   const stems = stemsFor(rules)
   const files: TarFile[] = []
   const manifestRules: ManifestRule[] = []
+  // Per target/format, the name each detection gets where it is imported: two equal ones fail the bundle.
+  const named = new Map<string, Named[]>()
   for (const [i, rule] of rules.entries()) {
     const version = lock.rules[rule.id ?? '']?.version ?? 1
     const vars = ruleVars(rule, version)
@@ -164,19 +168,21 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
       for (const format of formats[t]!) {
         const path = `${t}/${format}/${stems[i]}.${extensionOf(t, format)}`
         let text: string
+        const formatVars = { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} }
         try {
-          text = formatsOf(t).includes(format)
-            ? await renderFormat(
-                t,
-                { name: format },
-                { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} },
-              )
-            : compiled.query!
+          text = formatsOf(t).includes(format) ? await renderFormat(t, { name: format }, formatVars) : compiled.query!
+          const name = detectionName(t, format, formatVars)
+          if (name !== undefined) {
+            const list = named.get(`${t}/${format}`) ?? []
+            list.push({ name, file: rule.file, at: rule.at, title: rule.title })
+            named.set(`${t}/${format}`, list)
+          }
         } catch (e) {
+          const unsafe = e instanceof UnsafeTextError
           diagnostics.push(
             error(
-              'bundle/format-failed',
-              `${t}: format '${format}' failed: ${(e as Error).message}`,
+              unsafe ? 'format/unsafe-text' : 'bundle/format-failed',
+              unsafe ? `${t}: ${e.message}` : `${t}: format '${format}' failed: ${(e as Error).message}`,
               rule.at,
               rule.file,
             ),
@@ -203,6 +209,10 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     options.onProgress?.(i + 1, rules.length)
   }
 
+  for (const [key, list] of named) {
+    const [t, format] = key.split('/') as [string, string]
+    diagnostics.push(...duplicateNames(t, format, list))
+  }
   if (rules.length === 0 && !diagnostics.some((d) => d.severity === 'error'))
     diagnostics.push(error('bundle/no-rules', `no rules found under ${paths.join(', ')}: an empty release is refused`))
   const failing = failingRules(diagnostics)

@@ -5,6 +5,7 @@
  * the lock marked `removed` (so a later return continues its numbering and never reuses a version
  * already deployed; Splunk's contentctl enforces the same "never decrement" rule).
  */
+import { markdownCode, oneLine } from '../formats/escape.js'
 import { error, type Diagnostic } from '../diagnostics.js'
 
 export const LOCK_FORMAT = 1
@@ -137,7 +138,8 @@ export function changelogMarkdown(name: string, changelog: Changelog, previousLo
           : c.previousVersion
             ? `v${c.version}, returns after removal`
             : `v${c.version}`
-    return `- ${c.title} (\`${c.id}\`, ${v}) — ${c.file}`
+    // Titles, ids and paths are the rule author's text: one line each, so none can add a line here.
+    return `- ${oneLine(c.title)} (${markdownCode(c.id)}, ${v}) — ${oneLine(c.file)}`
   }
   const section = (title: string, list: readonly Change[], what: 'added' | 'changed' | 'removed') => [
     `## ${title} (${list.length})`,

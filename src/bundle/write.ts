@@ -1,84 +1,141 @@
 /**
- * Put a bundle in place atomically: every file is written into a fresh temporary folder beside
- * DIR, which is then renamed to DIR (rename within one file system is atomic on POSIX). A previous
- * bundle in DIR is swapped out and deleted only after the new one is in place; on any failure the
- * temporary folder is removed and DIR is as it was (absent, or the previous bundle).
+ * Put an output folder in place all or nothing (`bundle --out`, `compile --out`): every file is
+ * written into a fresh temporary folder beside DIR, which is then renamed to DIR (rename within one
+ * file system is atomic on POSIX). A previous output in DIR is renamed aside first and deleted only
+ * after the new one is in place; on any failure the temporary folder is removed and DIR is as it
+ * was (absent, or the previous output), with no `.DIR.tmp-*` or `.DIR.old-*` left beside it.
+ *
+ * DIR belongs to rulesmith: it is replaced whole, so files the run no longer produces disappear
+ * with it. A DIR that is not empty and holds no manifest of the same kind is refused, so a typo
+ * never deletes a folder of the user's. A DIR that is a symbolic link to a folder is followed: the
+ * folder it points to is replaced and the link stays; a link to nothing, or to a file, is refused.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import * as nodeFs from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { TarFile } from './tar.js'
 
 export class OutDirError extends Error {}
 
+/** What owns an output folder: the manifest file that marks it, and what to call it in messages. */
+export interface OutputKind {
+  readonly manifest: string
+  readonly what: string
+  readonly command: string
+}
+
+export const BUNDLE_OUTPUT: OutputKind = { manifest: 'manifest.json', what: 'rulesmith bundle', command: 'bundle' }
+export const COMPILE_OUTPUT: OutputKind = {
+  manifest: 'compile-manifest.json',
+  what: 'rulesmith compile output',
+  command: 'compile --out',
+}
+
+/** The file system calls the writer makes: the real `node:fs`, or a fault-injecting one in tests. */
+export type WriteFs = Pick<
+  typeof nodeFs,
+  'existsSync' | 'mkdirSync' | 'readdirSync' | 'readFileSync' | 'renameSync' | 'rmSync' | 'writeFileSync'
+> & { lstatSync: typeof nodeFs.lstatSync; statSync: typeof nodeFs.statSync; realpathSync: typeof nodeFs.realpathSync }
+
 /**
- * DIR may be absent, empty, or hold a previous rulesmith bundle (its manifest says so); anything
- * else is refused, so a typo never deletes a folder of the user's.
+ * The folder DIR names: DIR itself, or the folder a symbolic link DIR points to. Refuses a DIR that
+ * is a file, or a link to nothing or to a file.
  */
-export function checkOutDir(dir: string): void {
-  if (!existsSync(dir)) return
-  if (!statSync(dir).isDirectory()) throw new OutDirError(`'${dir}' exists and is not a folder`)
-  if (readdirSync(dir).length === 0) return
-  const manifest = join(dir, 'manifest.json')
+export function resolveOutDir(dir: string, fs: WriteFs = nodeFs): string {
+  const target = resolve(dir)
+  let st: nodeFs.Stats
+  try {
+    st = fs.lstatSync(target)
+  } catch {
+    return target // absent: created by the write
+  }
+  if (st.isSymbolicLink()) {
+    let real: string
+    try {
+      real = fs.realpathSync(target)
+    } catch {
+      throw new OutDirError(`'${dir}' is a symbolic link to nothing; remove it or give another folder`)
+    }
+    if (!fs.statSync(real).isDirectory())
+      throw new OutDirError(`'${dir}' is a symbolic link to '${real}', which is not a folder`)
+    return real
+  }
+  if (!st.isDirectory()) throw new OutDirError(`'${dir}' exists and is not a folder`)
+  return target
+}
+
+/**
+ * DIR may be absent, empty, or hold a previous output of the same kind (its manifest says
+ * `"tool": "rulesmith"`); anything else is refused.
+ */
+export function checkOutDir(dir: string, kind: OutputKind = BUNDLE_OUTPUT, fs: WriteFs = nodeFs): void {
+  const target = resolveOutDir(dir, fs)
+  if (!fs.existsSync(target)) return
+  if (fs.readdirSync(target).length === 0) return
   let tool: unknown
   try {
-    tool = (JSON.parse(readFileSync(manifest, 'utf8')) as { tool?: unknown }).tool
+    tool = (JSON.parse(fs.readFileSync(join(target, kind.manifest), 'utf8')) as { tool?: unknown }).tool
   } catch {
     tool = undefined
   }
   if (tool !== 'rulesmith')
-    throw new OutDirError(`'${dir}' is not empty and holds no rulesmith bundle; give an empty or new folder`)
+    throw new OutDirError(
+      `'${dir}' is not empty and holds no ${kind.what} (no ${kind.manifest}); give an empty or new folder: '${kind.command}' replaces the whole folder`,
+    )
 }
 
-export function writeAtomically(dir: string, files: readonly TarFile[]): void {
-  const target = resolve(dir)
+export function writeAtomically(
+  dir: string,
+  files: readonly TarFile[],
+  kind: OutputKind = BUNDLE_OUTPUT,
+  fs: WriteFs = nodeFs,
+): void {
+  const target = resolveOutDir(dir, fs)
   const parent = dirname(target)
-  const createdParent = firstMissing(parent)
-  mkdirSync(parent, { recursive: true })
-  const tmp = mkdtempSync(join(parent, `.${basename(target)}.tmp-`))
+  const createdParent = firstMissing(parent, fs)
+  let tmp: string | undefined
   let old: string | undefined
+  let swapped = false
   try {
+    fs.mkdirSync(parent, { recursive: true })
+    // Not mkdtemp, which makes the folder 0700: the output gets the permissions the user's umask
+    // gives any new folder. The random suffix keeps concurrent runs apart.
+    const suffix = randomBytes(6).toString('hex')
+    tmp = join(parent, `.${basename(target)}.tmp-${suffix}`)
+    fs.mkdirSync(tmp)
     for (const f of files) {
       const path = join(tmp, ...f.path.split('/'))
-      mkdirSync(dirname(path), { recursive: true })
-      writeFileSync(path, f.data)
+      fs.mkdirSync(dirname(path), { recursive: true })
+      fs.writeFileSync(path, f.data)
     }
-    if (existsSync(target)) {
-      checkOutDir(target)
-      old = mkdtempSync(join(parent, `.${basename(target)}.old-`))
-      renameSync(target, join(old, 'bundle'))
+    if (fs.existsSync(target)) {
+      checkOutDir(target, kind, fs)
+      // Renamed to directly (no empty `.old-*` folder exists at any moment), under this run's suffix.
+      old = join(parent, `.${basename(target)}.old-${suffix}`)
+      fs.renameSync(target, old)
     }
     try {
-      renameSync(tmp, target)
+      fs.renameSync(tmp, target)
+      swapped = true
     } catch (e) {
       if (old) {
-        renameSync(join(old, 'bundle'), target) // put the previous bundle back
-        rmSync(old, { recursive: true, force: true })
+        fs.renameSync(old, target) // put the previous output back
         old = undefined
       }
       throw e
     }
   } catch (e) {
-    rmSync(tmp, { recursive: true, force: true })
-    if (createdParent) rmSync(createdParent, { recursive: true, force: true })
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
+    if (createdParent) fs.rmSync(createdParent, { recursive: true, force: true })
     throw e
   }
-  if (old) rmSync(old, { recursive: true, force: true })
+  if (swapped && old) fs.rmSync(old, { recursive: true, force: true })
 }
 
 /** The outermost folder of `dir` that does not exist yet (to remove it again on failure). */
-function firstMissing(dir: string): string | undefined {
+function firstMissing(dir: string, fs: WriteFs): string | undefined {
   let missing: string | undefined
-  for (let d = dir; !existsSync(d); d = dirname(d)) {
+  for (let d = dir; !fs.existsSync(d); d = dirname(d)) {
     missing = d
     if (dirname(d) === d) break
   }
@@ -86,15 +143,71 @@ function firstMissing(dir: string): string | undefined {
 }
 
 /** Write one file atomically (temp file in the same folder, then rename). */
-export function writeFileAtomically(file: string, data: string | Uint8Array): void {
+export function writeFileAtomically(file: string, data: string | Uint8Array, fs: WriteFs = nodeFs): void {
   const target = resolve(file)
-  mkdirSync(dirname(target), { recursive: true })
+  fs.mkdirSync(dirname(target), { recursive: true })
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}`)
   try {
-    writeFileSync(tmp, data)
-    renameSync(tmp, target)
+    fs.writeFileSync(tmp, data)
+    fs.renameSync(tmp, target)
   } catch (e) {
-    rmSync(tmp, { force: true })
+    fs.rmSync(tmp, { force: true })
     throw e
+  }
+}
+
+// --- environment errors ------------------------------------------------------------------------
+
+/** Diagnostic codes for the errors a write can meet (node's `err.code`), with what they mean. */
+const IO_CODES: Readonly<Record<string, [code: string, meaning: string]>> = {
+  ENOSPC: ['io/no-space', 'no space left on the device'],
+  EDQUOT: ['io/no-space', 'disk quota exceeded'],
+  EROFS: ['io/read-only', 'the file system is read-only'],
+  EACCES: ['io/permission-denied', 'permission denied'],
+  EPERM: ['io/permission-denied', 'operation not permitted'],
+  ENOTDIR: ['io/not-a-folder', 'a part of the path is a file, not a folder'],
+  EISDIR: ['io/is-a-folder', 'a folder is in the way of a file'],
+  EEXIST: ['io/exists', 'a file is in the way'],
+  ENAMETOOLONG: ['io/name-too-long', 'a file name is too long'],
+  ELOOP: ['io/symlink-loop', 'too many levels of symbolic links'],
+  EMFILE: ['io/too-many-open-files', 'too many open files'],
+  EIO: ['io/device-error', 'input/output error'],
+  EXDEV: ['io/cross-device', 'the temporary folder and the output are on different file systems'],
+}
+
+/** An error a write threw, as a diagnostic code and a reason for a `path: error: message [io/…]` line; undefined for a bug. */
+export function ioFailure(e: unknown): { code: string; reason: string } | undefined {
+  const err = e as NodeJS.ErrnoException
+  if (!err || typeof err.code !== 'string' || !/^E[A-Z]+$/.test(err.code)) return undefined
+  const [code, meaning] = IO_CODES[err.code] ?? ['io/write-failed', 'the write failed']
+  return { code, reason: `${meaning} (${err.code})` }
+}
+
+/** The message for an output folder that could not be written (nothing of it was). */
+export const outputNotWritten = (reason: string): string =>
+  `cannot write the output: ${reason}; nothing was written and the folder is as it was`
+
+/**
+ * Test hook for a full disk: RULESMITH_FAULT=ENOSPC@N makes the Nth file write fail with that code
+ * after writing half of the file's bytes, as a disk that fills up mid-file does. Off unless set.
+ */
+export function writeFsFromEnv(env: NodeJS.ProcessEnv = process.env): WriteFs {
+  const m = /^(E[A-Z]+)@(\d+)$/.exec(env['RULESMITH_FAULT'] ?? '')
+  return m ? faultyFs(m[1]!, Number(m[2])) : nodeFs
+}
+
+/** node:fs, except that the `nth` writeFileSync writes half its data and then fails with `code`. */
+export function faultyFs(code: string, nth: number): WriteFs {
+  let writes = 0
+  return {
+    ...nodeFs,
+    writeFileSync: ((path: nodeFs.PathOrFileDescriptor, data: string | NodeJS.ArrayBufferView) => {
+      writes++
+      if (writes !== nth) return nodeFs.writeFileSync(path, data)
+      const bytes =
+        typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+      nodeFs.writeFileSync(path, bytes.subarray(0, Math.floor(bytes.length / 2)))
+      throw Object.assign(new Error(`${code}: simulated, write '${String(path)}'`), { code, path: String(path) })
+    }) as typeof nodeFs.writeFileSync,
   }
 }

@@ -1,10 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs'
-import { isAbsolute, relative, resolve } from 'node:path'
 import { buildBundle, DEFAULT_BUNDLE_NAME } from '../bundle/build.js'
 import { sha256 } from '../bundle/hash.js'
 import { parseLock, type Lock } from '../bundle/lock.js'
-import { checkOutDir, OutDirError, writeAtomically, writeFileAtomically } from '../bundle/write.js'
-import type { Diagnostic } from '../diagnostics.js'
+import {
+  checkOutDir,
+  ioFailure,
+  OutDirError,
+  outputNotWritten,
+  writeAtomically,
+  writeFileAtomically,
+  writeFsFromEnv,
+  BUNDLE_OUTPUT,
+} from '../bundle/write.js'
+import { error, type Diagnostic } from '../diagnostics.js'
+import { outOverlapsInputs } from '../formats/output-files.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
@@ -27,9 +36,11 @@ rendered in every format the target ships ('rulesmith targets' lists them), then
   DIR/SHA256SUMS         sha256 of every file ('cd DIR && sha256sum -c SHA256SUMS')
 
 The bundle is written to a temporary folder and renamed into place: if any rule fails (invalid,
-refused by a target without --skip-unsupported, a format error), nothing is written, DIR stays as
-it was, and every failing rule is listed. A previous bundle in DIR is replaced; a non-empty
-folder that is not a bundle is refused.
+refused by a target without --skip-unsupported, a format error) or the disk fails (full,
+read-only, no permission: an io/ error, exit 2), nothing is written, DIR stays as it was, and no
+temporary folder is left. A previous bundle in DIR is replaced whole; a non-empty folder that is
+not a bundle is refused; a symbolic link to a folder is followed (the folder is replaced, the link
+stays). DIR may not be inside a rule path nor hold one.
 
 Options:
   --out DIR            the bundle folder (required)
@@ -68,12 +79,8 @@ path or lock, or a non-bundle DIR.
     const quiet = args.switches.has('quiet')
     const paths = requirePaths(args)
     // A bundle inside a rule folder would be read back as rules by the next build (its .yml formats).
-    const inside = paths.find((p) => {
-      const rel = relative(resolve(p), resolve(out))
-      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
-    })
-    if (inside !== undefined)
-      throw new UsageError(`--out ${out} is inside the rule path '${inside}'; write the bundle elsewhere`)
+    const overlap = outOverlapsInputs(out, paths)
+    if (overlap) throw new UsageError(overlap)
     try {
       checkOutDir(out)
     } catch (e) {
@@ -135,9 +142,32 @@ path or lock, or a non-bundle DIR.
       const code = exitCode(diagnostics)
       return code === 0 ? 1 : code
     }
-    writeAtomically(out, result.bundle.files)
-    if (lockFile && args.switches.has('update-lock'))
-      writeFileAtomically(lockFile, JSON.stringify(result.bundle.lock, null, 2) + '\n')
+    const fs = writeFsFromEnv()
+    try {
+      writeAtomically(out, result.bundle.files, BUNDLE_OUTPUT, fs)
+    } catch (e) {
+      if (e instanceof OutDirError) throw new UsageError(e.message)
+      const io = ioFailure(e)
+      if (!io) throw e
+      printDiagnostics(
+        [...diagnostics, error(io.code, outputNotWritten(io.reason), undefined, out)],
+        'text',
+        summary,
+        quiet,
+      )
+      return 2
+    }
+    if (lockFile && args.switches.has('update-lock')) {
+      try {
+        writeFileAtomically(lockFile, JSON.stringify(result.bundle.lock, null, 2) + '\n', fs)
+      } catch (e) {
+        const io = ioFailure(e)
+        if (!io) throw e
+        const message = `cannot write the lock: ${io.reason}; the bundle in ${out} was written, the lock file is as it was`
+        printDiagnostics([...diagnostics, error(io.code, message, undefined, lockFile)], 'text', summary, quiet)
+        return 2
+      }
+    }
     if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, quiet)
     if (!quiet) {
       const { manifest } = result.bundle

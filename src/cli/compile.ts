@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { existsSync } from 'node:fs'
+import { relative, resolve, sep } from 'node:path'
 import { targetOptions } from '../api.js'
 import { compileFiles } from '../compile-files.js'
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
@@ -10,7 +10,18 @@ import { collectFiles } from '../rule/load.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
-import { extensionOf, stemsFor } from '../formats/output-files.js'
+import {
+  checkOutDir,
+  COMPILE_OUTPUT,
+  ioFailure,
+  OutDirError,
+  outputNotWritten,
+  writeAtomically,
+  writeFsFromEnv,
+} from '../bundle/write.js'
+import type { TarFile } from '../bundle/tar.js'
+import { error } from '../diagnostics.js'
+import { extensionOf, outOverlapsInputs, outputCollisions, stemsFor, type OutputOwner } from '../formats/output-files.js'
 import { version } from '../version.js'
 import { progressBar } from './progress.js'
 
@@ -31,7 +42,13 @@ Options:
                        references,falsepositives,logsource,attack.{tactics,tacticNames,techniques},
                        file,version}, query, target, context (target facts: table, index …)
   --out DIR            write files instead of printing, and DIR/compile-manifest.json listing
-                       each file (rule, target, format, sha256) and each rule skipped
+                       each file (rule, target, format, sha256) and each rule skipped. All or
+                       nothing: the files are written to a temporary folder beside DIR and
+                       swapped in; on any error nothing is written and DIR stays as it was.
+                       DIR is replaced whole (files a run no longer produces disappear), so it
+                       must be new, empty or an earlier compile output (it has
+                       compile-manifest.json); a symbolic link to a folder is followed. DIR may
+                       not be inside a rule path nor hold one.
   --pipeline FILE      YAML adding log sources / overriding field names (one target only)
   --variant NAME       target variant (kql: defender | sentinel)
   --skip-unsupported   a rule a target cannot express is listed on stderr and skipped
@@ -74,6 +91,16 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const skip = args.switches.has('skip-unsupported')
     const out = one(args, 'out')
     const paths = requirePaths(args)
+    if (out) {
+      const overlap = outOverlapsInputs(out, paths)
+      if (overlap) throw new UsageError(overlap)
+      try {
+        checkOutDir(out, COMPILE_OUTPUT)
+      } catch (e) {
+        if (e instanceof OutDirError) throw new UsageError(e.message)
+        throw e
+      }
+    }
     const { config, diagnostics: cd } = configFrom(args)
     const collected = collectFiles(paths)
     const overrides = {
@@ -96,6 +123,9 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const skipped: string[] = []
     // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
     const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
+    // --out: the files in memory first, written all at once if nothing failed.
+    const files: TarFile[] = []
+    const owners: OutputOwner[] = []
     for (const t of targets) {
       const fmt = formatOf(t)
       for (const [i, { rule, results }] of rules.entries()) {
@@ -121,16 +151,16 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
         }
         const text = result.text!
         if (out) {
-          const file = join(out, t, template ? 'custom' : fmt, `${stems[i]}.${extensionOf(t, fmt, template)}`)
-          mkdirSync(dirname(file), { recursive: true })
+          const path = `${t}/${template ? 'custom' : fmt}/${stems[i]}.${extensionOf(t, fmt, template)}`
           const data = text.endsWith('\n') ? text : text + '\n'
-          writeFileSync(file, data)
+          files.push({ path, data: Buffer.from(data, 'utf8') })
+          owners.push({ path, file: rule.file, at: rule.at })
           manifest.written.push({
             target: t,
             format: template ? 'custom' : fmt,
             rule: rule.id ?? null,
             file: portable(rule.file),
-            path: relative(out, file).split(sep).join('/'),
+            path,
             sha256: createHash('sha256').update(data).digest('hex'),
           })
         } else {
@@ -139,13 +169,25 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
       }
     }
     bar.done()
+    diagnostics.push(...outputCollisions(owners))
     if (printed.length) process.stdout.write(printed.join('\n'))
-    if (out) {
-      mkdirSync(out, { recursive: true })
-      writeFileSync(
-        join(out, 'compile-manifest.json'),
-        JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n',
-      )
+    if (out && diagnostics.some((d) => d.severity === 'error')) {
+      if (!args.switches.has('quiet')) process.stderr.write(`rulesmith compile: nothing written to ${out}\n`)
+    } else if (out) {
+      const data = JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n'
+      try {
+        writeAtomically(
+          out,
+          [...files, { path: COMPILE_OUTPUT.manifest, data: Buffer.from(data, 'utf8') }],
+          COMPILE_OUTPUT,
+          writeFsFromEnv(),
+        )
+      } catch (e) {
+        if (e instanceof OutDirError) throw new UsageError(e.message)
+        const io = ioFailure(e)
+        if (!io) throw e
+        diagnostics.push(error(io.code, outputNotWritten(io.reason), undefined, out))
+      }
     }
     if (skipped.length && !args.switches.has('quiet'))
       process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)

@@ -29,20 +29,16 @@ export function presentation(target: string, rule: RuleVars, context: Context): 
 /** Splunk alert severity from the Sigma level (savedsearches.conf `alert.severity`, 1–6). */
 const SPL_SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 3, medium: 4, high: 5, critical: 6 }
 
-/** One line, no trailing backslash: in .conf files a line ending in `\` continues on the next. */
-const confText = (s: string): string =>
-  s
-    .replace(/\s*[\r\n]+\s*/g, ' ')
-    .trim()
-    .replace(/[\s\\]+$/, '')
-
-/** The stanza, conf-safe texts and schedule (`schedule`: the target's `savedsearch` settings). */
+/**
+ * The stanza name, description and author as the rule has them, the schedule from the target's
+ * `savedsearch` settings: the savedsearches template escapes each for .conf (src/formats/escape.ts).
+ */
 function savedsearch(rule: RuleVars, context: Context): Record<string, unknown> {
   const s = (context.schedule ?? {}) as Readonly<Record<string, unknown>>
   return {
-    stanza: confText(`Sigma - ${rule.title}`).replace(/[[\]]/g, ''),
-    description: confText(rule.description || rule.title),
-    author: confText(rule.author),
+    stanza: `Sigma - ${rule.title}`,
+    description: rule.description || rule.title,
+    author: rule.author,
     cron_schedule: typeof s.cron_schedule === 'string' ? s.cron_schedule : '*/10 * * * *',
     earliest_time: typeof s.earliest_time === 'string' ? s.earliest_time : '-10m@m',
     latest_time: typeof s.latest_time === 'string' ? s.latest_time : 'now',

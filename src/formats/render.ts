@@ -13,6 +13,16 @@ import type { Pos } from '../ast/nodes.js'
 import { targetPath } from '../paths.js'
 import { attackOf, type Attack } from './attack.js'
 import { presentation } from './presentation.js'
+import {
+  confLine,
+  confStanza,
+  confValue,
+  jsonText,
+  oneLine,
+  queryComment,
+  UnsafeTextError,
+  yamlText,
+} from './escape.js'
 
 export interface FormatVars {
   readonly rule: RuleVars
@@ -76,20 +86,33 @@ async function handlebars(): Promise<Handlebars> {
   if (hb) return hb
   const mod = (await import('handlebars')).default as unknown as Handlebars
   const h = mod.create() as unknown as Handlebars
-  // `{{json x}}`: a JSON literal (strings quoted and escaped) — safe inside JSON, YAML and conf values.
-  h.registerHelper('json', (v: unknown) => JSON.stringify(v ?? null))
-  // `{{indent text 4}}`: every line after the first indented, for YAML block scalars.
+  // Every helper that inserts text escapes it for one syntax (src/formats/escape.ts); a template
+  // inserts rule metadata only through them.
+  // `{{json x}}`: a one-line JSON literal — safe inside JSON, NDJSON, YAML and .conf values.
+  h.registerHelper('json', (v: unknown) => jsonText(v))
+  // `{{yamlText text 2}}`: a YAML scalar for multi-line text: a literal block indented by 2, or JSON.
+  h.registerHelper('yamlText', (text: unknown, n: unknown) =>
+    yamlText(String(text ?? ''), typeof n === 'number' ? n : 2),
+  )
+  // `{{indent text 4}}`: every line after the first indented (kept for users' templates).
   h.registerHelper('indent', (text: unknown, n: unknown) =>
     String(text ?? '')
       .split('\n')
       .join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)),
   )
-  // `{{oneline text}}`: newlines folded to spaces, for single-line formats (conf files).
-  h.registerHelper('oneline', (text: unknown) =>
-    String(text ?? '')
-      .replace(/\s*\n\s*/g, ' ')
-      .trim(),
+  // `{{oneline text}}`: runs of white space and control characters (line breaks) folded to one space.
+  h.registerHelper('oneline', (text: unknown) => oneLine(String(text ?? '')))
+  // .conf files: `{{confLine text}}` display text (comments, descriptions), `{{confStanza text}}` a
+  // stanza name, `{{confValue text "setting"}}` a value written exactly or refused.
+  h.registerHelper('confLine', (text: unknown) => confLine(String(text ?? '')))
+  h.registerHelper('confStanza', (text: unknown) => confStanza(String(text ?? '')))
+  h.registerHelper('confValue', (text: unknown, setting: unknown) =>
+    confValue(String(text ?? ''), typeof setting === 'string' ? setting : 'value'),
   )
+  // `{{comment text}}`: a comment line in the target's query language that the text cannot end early.
+  h.registerHelper('comment', function (this: unknown, text: unknown, options: { data?: { root?: FormatVars } }) {
+    return queryComment(options?.data?.root?.target ?? '', String(text ?? ''))
+  })
   h.registerHelper('join', (list: unknown, sep: unknown) =>
     Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '',
   )
@@ -163,6 +186,7 @@ export async function renderFormat(
       try {
         return template(v)
       } catch (e) {
+        if (e instanceof UnsafeTextError) throw e
         throw templateError(file, e)
       }
     }

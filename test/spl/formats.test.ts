@@ -86,7 +86,10 @@ describe('spl formats', () => {
     })
     expect(JSON.parse(s.get('action.correlationsearch.metadata')!)).toEqual({
       sigma_id: '3a7f1b0e-6c6d-4c39-9d3b-0d1f6f1c2a10',
+      sigma_title: 'Service stop [via sc.exe]',
       sigma_author: 'A. Author, B. Author',
+      sigma_license: 'DRL-1.1',
+      sigma_file: 'rules/test.yml',
       sigma_status: 'test',
       detection_version: 1,
     })
