@@ -69,7 +69,7 @@ export function outputCollisions(owners: readonly OutputOwner[]): Diagnostic[] {
       out.push(
         error(
           'output/collision',
-          `output file ${jsonText(o.path)} would also hold ${earlier.file}:${earlier.at.line + 1}:${earlier.at.col + 1} (${jsonText(earlier.path)}); rename one rule file or give each rule its own id`,
+          `output file ${jsonText(o.path)} would also hold the rule of ${earlier.file}:${earlier.at.line + 1}:${earlier.at.col + 1}${earlier.path === o.path ? '' : ` (${jsonText(earlier.path)}, the same file where case does not count)`}; rename one rule file`,
           o.at,
           o.file,
         ),

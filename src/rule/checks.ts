@@ -1,5 +1,7 @@
 /** Checks of a rule's metadata beyond its schema: ids, dates, ATT&CK tags. */
+import type { Pos } from '../ast/nodes.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
+import { codePoint } from '../formats/escape.js'
 import { TACTICS } from '../formats/attack.js'
 import type { YamlDocument } from './yaml.js'
 import { TAG_PATTERN } from './schema.js'
@@ -54,6 +56,7 @@ export function checkMetadata(raw: Record<string, unknown>, doc: YamlDocument, f
         file,
       ),
     )
+  out.push(...unsafeText(raw, pos, file))
   const tags = raw['tags']
   if (Array.isArray(tags)) {
     tags.forEach((tag, i) => {
@@ -67,6 +70,55 @@ export function checkMetadata(raw: Record<string, unknown>, doc: YamlDocument, f
           ),
         )
     })
+  }
+  return out
+}
+
+/** Fields that are one line of text in every output format; `description` may have line breaks. */
+const ONE_LINE_FIELDS = ['title', 'id', 'name', 'author', 'license', 'status', 'level', 'date', 'modified']
+const LIST_FIELDS = ['tags', 'references', 'falsepositives']
+const NOT_ONE_LINE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff]/
+const NOT_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]/
+
+/**
+ * Metadata the output files cannot hold as written: a line break or control character in a field
+ * that is one line (savedsearches.conf folds it to a space, JSON and YAML escape it; src/formats/
+ * escape.ts), or a title ending in a backslash (a line continuation in .conf files, dropped there).
+ * A warning: the output stays safe, but differs from what the author wrote.
+ */
+function unsafeText(
+  raw: Record<string, unknown>,
+  pos: (...path: (string | number)[]) => Pos | undefined,
+  file: string,
+): Diagnostic[] {
+  const out: Diagnostic[] = []
+  const check = (value: unknown, label: string, path: (string | number)[], pattern: RegExp) => {
+    if (typeof value !== 'string') return
+    const bad = pattern.exec(value)
+    if (bad)
+      out.push(
+        warning(
+          'rule/unsafe-text',
+          `${label} holds ${codePoint(bad[0])}, a line break or control character: one-line outputs (savedsearches.conf, comments) fold it to a space and JSON/YAML escape it; remove it`,
+          pos(...path),
+          file,
+        ),
+      )
+    else if (label === 'title' && /\\\s*$/.test(value))
+      out.push(
+        warning(
+          'rule/unsafe-text',
+          'title ends in a backslash, which continues a line in .conf files: savedsearches.conf drops it',
+          pos(...path),
+          file,
+        ),
+      )
+  }
+  for (const key of ONE_LINE_FIELDS) check(raw[key], key, [key], NOT_ONE_LINE)
+  check(raw['description'], 'description', ['description'], NOT_TEXT)
+  for (const key of LIST_FIELDS) {
+    const list = raw[key]
+    if (Array.isArray(list)) list.forEach((v, i) => check(v, `${key}[${i}]`, [key, i], NOT_ONE_LINE))
   }
   return out
 }

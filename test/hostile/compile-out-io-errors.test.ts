@@ -1,0 +1,78 @@
+/**
+ * Environment errors while writing `compile --out` and `bundle --out` (issue 12): a full disk,
+ * no permission, a read-only file system, a file in the way. Each is one `path: error: message
+ * [io/…]` diagnostic with exit 2 — never "internal error" — and nothing partial remains: the
+ * previous output is byte for byte as it was, no temporary or `.old-*` folder is left beside it.
+ * The disk faults are simulated by RULESMITH_FAULT=CODE@N (src/bundle/write.ts): the Nth file write
+ * writes half its bytes, then fails with CODE.
+ */
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cli } from '../support/cli.js'
+import { diagnosticLines, ruleText, scratch, snapshot, write } from './helpers.js'
+
+const WHY: Record<string, string> = {
+  ENOSPC: 'no space left on the device (ENOSPC); nothing was written and the folder is as it was [io/no-space]',
+  EACCES: 'permission denied (EACCES); nothing was written and the folder is as it was [io/permission-denied]',
+  EPERM: 'operation not permitted (EPERM); nothing was written and the folder is as it was [io/permission-denied]',
+  EROFS: 'the file system is read-only (EROFS); nothing was written and the folder is as it was [io/read-only]',
+  ENOTDIR:
+    'a part of the path is a file, not a folder (ENOTDIR); nothing was written and the folder is as it was [io/not-a-folder]',
+}
+/** The one diagnostic line expected (a path-only diagnostic may be printed with or without `:1:1`). */
+const expectLine = (lines: string[], path: string, code: string) => {
+  expect(lines).toHaveLength(1)
+  expect(lines[0]!.replace(`${path}:1:1:`, `${path}:`)).toBe(`${path}: error: cannot write the output: ${WHY[code]}`)
+}
+
+describe('compile --out on a failing disk', () => {
+  const dir = scratch()
+  const rules = join(dir, 'rules')
+  for (let i = 0; i < 4; i++)
+    write(join(rules, `r${i}.yml`), ruleText({ title: `'Rule ${i}'`, id: `5f0c3f9e-1111-4222-8333-94445555000${i}` }))
+  const out = join(dir, 'out')
+  const first = cli(['compile', '--target', 'spl', '--format', 'savedsearches', '--out', out, rules])
+  const before = snapshot(dir)
+
+  it('the first run wrote every file', () => {
+    expect(first.code).toBe(0)
+    expect(readdirSync(join(out, 'spl', 'savedsearches'))).toHaveLength(4)
+  })
+
+  for (const code of ['ENOSPC', 'EACCES', 'EPERM', 'EROFS']) {
+    it(`${code} on the third file: exit 2, one io/ diagnostic, the previous output untouched`, () => {
+      const r = cli(['compile', '--target', 'spl', '--out', out, rules], { env: { RULESMITH_FAULT: `${code}@3` } })
+      expect(r.code).toBe(2)
+      expect(r.stderr).not.toContain('internal error')
+      expectLine(diagnosticLines(r.stderr), out, code)
+      expect(snapshot(dir)).toEqual(before)
+    })
+  }
+
+  it('ENOTDIR (a file where a folder should be): exit 2, one io/ diagnostic, nothing created', () => {
+    const file = write(join(dir, 'file.txt'), 'x')
+    const snap = snapshot(dir)
+    const r = cli(['compile', '--target', 'spl', '--out', join(file, 'a', 'b'), rules])
+    expect(r.code).toBe(2)
+    expectLine(diagnosticLines(r.stderr), join(file, 'a', 'b'), 'ENOTDIR')
+    expect(snapshot(dir)).toEqual(snap)
+  })
+})
+
+describe('bundle --out on a failing disk', () => {
+  const dir = scratch()
+  const rules = join(dir, 'rules')
+  write(join(rules, 'r.yml'), ruleText())
+  const out = join(dir, 'release')
+  const first = cli(['bundle', '--out', out, rules])
+  const before = snapshot(dir)
+
+  it('ENOSPC mid-bundle: exit 2, the previous bundle untouched, no .release.tmp-* or .release.old-* left', () => {
+    expect(first.code).toBe(0)
+    const r = cli(['bundle', '--out', out, rules], { env: { RULESMITH_FAULT: 'ENOSPC@5' } })
+    expect(r.code).toBe(2)
+    expectLine(diagnosticLines(r.stderr), out, 'ENOSPC')
+    expect(snapshot(dir)).toEqual(before)
+  })
+})

@@ -1,0 +1,54 @@
+/**
+ * `compile --out` replaces its folder whole (issue 12: files of an earlier run stayed in --out
+ * while the manifest no longer listed them, so a sync deployed deleted rules). A folder that is
+ * not empty and was not written by `compile --out` is refused and left as it was.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { cli } from '../support/cli.js'
+import { ruleText, scratch, snapshot, write } from './helpers.js'
+
+describe('compile --out owns its folder', () => {
+  const dir = scratch()
+  const rules = join(dir, 'rules')
+  write(join(rules, 'kept.yml'), ruleText({ title: "'Kept'" }))
+  const removed = write(
+    join(rules, 'removed.yml'),
+    ruleText({ title: "'Removed'", id: '5f0c3f9e-1111-4222-8333-944455550002' }),
+  )
+  const out = join(dir, 'out')
+
+  it('a rule deleted since the last run leaves no file behind, and the manifest lists what is there', () => {
+    expect(cli(['compile', '--target', 'spl', '--out', out, rules]).code).toBe(0)
+    expect(readdirSync(join(out, 'spl', 'default')).sort()).toEqual(['kept.spl', 'removed.spl'])
+    rmSync(removed)
+    expect(cli(['compile', '--target', 'kql', '--out', out, rules]).code).toBe(0)
+    // The spl files of the first run are gone too: the folder holds exactly this run's output.
+    expect(readdirSync(out).sort()).toEqual(['compile-manifest.json', 'kql'])
+    expect(readdirSync(join(out, 'kql', 'default'))).toEqual(['kept.kql'])
+    const manifest = JSON.parse(readFileSync(join(out, 'compile-manifest.json'), 'utf8'))
+    expect(manifest.written.map((w: { path: string }) => w.path)).toEqual(['kql/default/kept.kql'])
+    expect(readdirSync(dir).sort()).toEqual(['out', 'rules']) // no temporary or .old-* folder
+  })
+
+  it('a non-empty folder it did not write is refused (exit 2) and untouched', () => {
+    const mine = join(dir, 'mine')
+    write(join(mine, 'notes.md'), 'my notes')
+    const before = snapshot(dir)
+    const r = cli(['compile', '--target', 'spl', '--out', mine, rules])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toBe(
+      `rulesmith compile: '${mine}' is not empty and holds no rulesmith compile output (no compile-manifest.json); give an empty or new folder: 'compile --out' replaces the whole folder\nRun 'rulesmith compile --help' for usage.\n`,
+    )
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('a bundle folder is not a compile output either', () => {
+    const release = join(dir, 'release')
+    expect(cli(['bundle', '--out', release, rules]).code).toBe(0)
+    const before = snapshot(dir)
+    expect(cli(['compile', '--target', 'spl', '--out', release, rules]).code).toBe(2)
+    expect(snapshot(dir)).toEqual(before)
+  })
+})
