@@ -21,7 +21,13 @@ import {
 } from '../bundle/write.js'
 import type { TarFile } from '../bundle/tar.js'
 import { error } from '../diagnostics.js'
-import { extensionOf, outOverlapsInputs, outputCollisions, stemsFor, type OutputOwner } from '../formats/output-files.js'
+import {
+  extensionOf,
+  outOverlapsInputs,
+  outputCollisions,
+  stemsFor,
+  type OutputOwner,
+} from '../formats/output-files.js'
 import { version } from '../version.js'
 import { progressBar } from './progress.js'
 
