@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto'
 import * as nodeFs from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import type { DiagnosticCode } from '../diagnostics.js'
 import type { TarFile } from './tar.js'
 
 export class OutDirError extends Error {}
@@ -159,27 +160,27 @@ export function writeFileAtomically(file: string, data: string | Uint8Array, fs:
 // --- environment errors ------------------------------------------------------------------------
 
 /** Diagnostic codes for the errors a write can meet (node's `err.code`), with what they mean. */
-const IO_CODES: Readonly<Record<string, [code: string, meaning: string]>> = {
+const IO_CODES: Readonly<Record<string, [code: DiagnosticCode, meaning: string]>> = {
   ENOSPC: ['io/no-space', 'no space left on the device'],
   EDQUOT: ['io/no-space', 'disk quota exceeded'],
   EROFS: ['io/read-only', 'the file system is read-only'],
   EACCES: ['io/permission-denied', 'permission denied'],
   EPERM: ['io/permission-denied', 'operation not permitted'],
   ENOTDIR: ['io/not-a-folder', 'a part of the path is a file, not a folder'],
-  EISDIR: ['io/is-a-folder', 'a folder is in the way of a file'],
-  EEXIST: ['io/exists', 'a file is in the way'],
-  ENAMETOOLONG: ['io/name-too-long', 'a file name is too long'],
-  ELOOP: ['io/symlink-loop', 'too many levels of symbolic links'],
-  EMFILE: ['io/too-many-open-files', 'too many open files'],
-  EIO: ['io/device-error', 'input/output error'],
-  EXDEV: ['io/cross-device', 'the temporary folder and the output are on different file systems'],
+  EISDIR: ['io/write-failed', 'a folder is in the way of a file'],
+  EEXIST: ['io/write-failed', 'a file is in the way'],
+  ENAMETOOLONG: ['io/write-failed', 'a file name is too long'],
+  ELOOP: ['io/write-failed', 'too many levels of symbolic links'],
+  EMFILE: ['io/write-failed', 'too many open files'],
+  EIO: ['io/write-failed', 'input/output error'],
+  EXDEV: ['io/write-failed', 'the temporary folder and the output are on different file systems'],
 }
 
 /** An error a write threw, as a diagnostic code and a reason for a `path: error: message [io/…]` line; undefined for a bug. */
-export function ioFailure(e: unknown): { code: string; reason: string } | undefined {
+export function ioFailure(e: unknown): { code: DiagnosticCode; reason: string } | undefined {
   const err = e as NodeJS.ErrnoException
   if (!err || typeof err.code !== 'string' || !/^E[A-Z]+$/.test(err.code)) return undefined
-  const [code, meaning] = IO_CODES[err.code] ?? ['io/write-failed', 'the write failed']
+  const [code, meaning]: [DiagnosticCode, string] = IO_CODES[err.code] ?? ['io/write-failed', 'the write failed']
   return { code, reason: `${meaning} (${err.code})` }
 }
 

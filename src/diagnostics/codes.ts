@@ -41,6 +41,11 @@ export const DIAGNOSTIC_CODES = {
   'rule/modified-before-date': { severity: 'warning', meaning: 'modified is earlier than date' },
   'rule/duplicate-id': { severity: 'error', meaning: 'two rules share one id' },
   'rule/duplicate-title': { severity: 'warning', meaning: 'two rules share one title' },
+  'rule/unsafe-text': {
+    severity: 'warning',
+    meaning:
+      'metadata holds a line break or control character (or a title ends in a backslash): one-line outputs fold it',
+  },
   'rule/legacy-collection': {
     severity: 'error',
     meaning: "a Sigma v1 rule collection ('action: global'); write each rule as its own document",
@@ -219,6 +224,34 @@ export const DIAGNOSTIC_CODES = {
   'test/unrepresentable-event': {
     severity: 'warning',
     meaning: "a sample event the target's schema cannot hold as written; not compared",
+  },
+
+  // --- output files ------------------------------------------------------------------------------
+  'format/unsafe-text': {
+    severity: 'error',
+    meaning: 'a format cannot hold a value exactly (a search with a line break in savedsearches.conf)',
+  },
+  'format/duplicate-name': {
+    severity: 'error',
+    meaning: 'two rules get one name in a format (stanza, rule id, query name) and would replace each other',
+  },
+  'output/collision': { severity: 'error', meaning: 'two rules would be written to one output file' },
+  'io/no-space': { severity: 'error', meaning: 'the output cannot be written: the disk is full; nothing was written' },
+  'io/read-only': {
+    severity: 'error',
+    meaning: 'the output cannot be written: the file system is read-only; nothing was written',
+  },
+  'io/permission-denied': {
+    severity: 'error',
+    meaning: 'the output cannot be written: permission denied; nothing was written',
+  },
+  'io/not-a-folder': {
+    severity: 'error',
+    meaning: 'the output cannot be written: a part of its path is a file; nothing was written',
+  },
+  'io/write-failed': {
+    severity: 'error',
+    meaning: 'the output cannot be written (another error); nothing was written',
   },
 
   // --- release bundles -------------------------------------------------------------------------
