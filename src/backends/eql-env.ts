@@ -5,20 +5,21 @@
  * `targets/eql/target.yml` and `targets/eql/schema/ecs.yml`; a user's `--pipeline FILE` is merged
  * over the former.
  */
-import type { DiagnosticCode } from '../diagnostics.js'
-import { readFileSync } from 'node:fs'
-import yaml from 'js-yaml'
 import { fieldsOf } from '../ast/nodes.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { getField } from '../evaluate/evaluate.js'
 import { parseIp } from '../evaluate/cidr.js'
 import type { JsonEvent, LogSource, Rule } from '../rule/rule.js'
-import { targetPath } from '../paths.js'
+import {
+  mergePipeline,
+  readEnvironmentFile,
+  readShipped,
+  resolveLogSource as resolveMostSpecific,
+} from './environment.js'
 import type { TargetOptions } from './types.js'
 
 /** ECS mapping types the backend knows; `text` exists only to be refused by name. */
 export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
-const FIELD_TYPES: readonly FieldType[] = ['keyword', 'constant_keyword', 'wildcard', 'long', 'ip', 'text']
 
 /** String-valued mapping types: the ones EQL's string operators (`:`, `like`, `regex`) accept. */
 export const isStringType = (t: FieldType): boolean => t === 'keyword' || t === 'constant_keyword' || t === 'wildcard'
@@ -53,85 +54,58 @@ export type ResolvedField =
 
 type Loaded = { env?: EqlEnvironment; diagnostics: Diagnostic[] }
 
-let shipped: Loaded | undefined
-const withPipeline = new Map<string, Loaded>()
-
-const errorAt = (code: DiagnosticCode, message: string): Diagnostic => ({
-  code,
-  severity: 'error',
-  message,
-  target: 'eql',
-})
-
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-
-function stringMap(v: unknown, what: string, problems: string[]): Record<string, string> {
-  if (v === undefined || v === null) return {}
-  if (!isRecord(v)) {
-    problems.push(`${what} must be a mapping`)
-    return {}
-  }
-  const out: Record<string, string> = {}
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
-    else problems.push(`${what}.${k} must be a string`)
-  }
-  return out
+type Scalar = string | number | boolean
+type ScalarMap = Record<string, Scalar> | null
+/** targets/eql/target.yml and an eql pipeline, as target.schema.json checks them. */
+interface EqlDoc {
+  fields?: ScalarMap
+  logsources?: Record<
+    string,
+    {
+      match: Record<string, Scalar>
+      category?: Scalar
+      index?: Scalar | Scalar[]
+      constants?: ScalarMap
+      fields?: ScalarMap
+      unmapped?: string
+    }
+  > | null
 }
 
-function readLogSources(v: unknown, problems: string[]): EqlLogSource[] {
-  if (v === undefined || v === null) return []
-  if (!isRecord(v)) {
-    problems.push('logsources must be a mapping')
-    return []
-  }
-  const out: EqlLogSource[] = []
-  for (const [name, raw] of Object.entries(v)) {
-    if (!isRecord(raw)) {
-      problems.push(`logsources.${name} must be a mapping`)
-      continue
-    }
-    const index = raw.index === undefined ? [] : Array.isArray(raw.index) ? raw.index.map(String) : [String(raw.index)]
-    const category = raw.category === undefined ? 'any' : String(raw.category)
-    out.push({
-      name,
-      match: stringMap(raw.match, `logsources.${name}.match`, problems),
-      category,
-      index,
-      constants: stringMap(raw.constants, `logsources.${name}.constants`, problems),
-      fields: stringMap(raw.fields, `logsources.${name}.fields`, problems),
-      ...(typeof raw.unmapped === 'string' ? { unmapped: raw.unmapped } : {}),
-    })
-  }
-  return out
+let shipped: EqlEnvironment | undefined
+const withPipeline = new Map<string, Loaded>()
+
+const texts = (m: ScalarMap | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, String(v)]))
+
+function build(doc: EqlDoc, schema: Schema): EqlEnvironment {
+  const logsources = Object.entries(doc.logsources ?? {}).map(([name, raw]): EqlLogSource => ({
+    name,
+    match: texts(raw.match),
+    category: raw.category === undefined ? 'any' : String(raw.category),
+    index: raw.index === undefined ? [] : Array.isArray(raw.index) ? raw.index.map(String) : [String(raw.index)],
+    constants: texts(raw.constants),
+    fields: texts(raw.fields),
+    ...(raw.unmapped !== undefined ? { unmapped: raw.unmapped } : {}),
+  }))
+  return { fields: texts(doc.fields), logsources, schema }
 }
 
 function readSchema(): Schema {
-  const doc = yaml.load(readFileSync(targetPath('eql', 'schema', 'ecs.yml'), 'utf8')) as Record<string, unknown>
-  const fields = new Map<string, FieldType>()
-  for (const [k, t] of Object.entries((doc.fields ?? {}) as Record<string, string>)) fields.set(k, t as FieldType)
-  const prefixes = Object.entries((doc.prefixes ?? {}) as Record<string, string>).map(
-    ([p, t]) => [p, t as FieldType] as const,
+  const r = readShipped<{ fields?: Record<string, FieldType>; prefixes?: Record<string, FieldType> }>(
+    'eql',
+    'schema/ecs.yml',
+    'ecs',
   )
-  return { fields, prefixes }
+  if (!r.doc) throw new Error(`rulesmith: ${r.problem}`)
+  return { fields: new Map(Object.entries(r.doc.fields ?? {})), prefixes: Object.entries(r.doc.prefixes ?? {}) }
 }
 
-function loadShipped(): Loaded {
-  if (shipped) return shipped
-  const problems: string[] = []
-  const doc = yaml.load(readFileSync(targetPath('eql', 'target.yml'), 'utf8')) as Record<string, unknown>
-  const env: EqlEnvironment = {
-    fields: stringMap(doc.fields, 'fields', problems),
-    logsources: readLogSources(doc.logsources, problems),
-    schema: readSchema(),
-  }
-  for (const [k, t] of env.schema.fields)
-    if (!FIELD_TYPES.includes(t)) problems.push(`schema field ${k} has unknown type ${t}`)
-  // A shipped-data error is a bug of ours, reported as a diagnostic rather than a crash.
-  shipped = problems.length
-    ? { diagnostics: problems.map((p) => errorAt('target/environment', `eql: targets/eql/target.yml: ${p}`)) }
-    : { env, diagnostics: [] }
-  return shipped
+function loadShipped(): { doc: EqlDoc; env: EqlEnvironment } {
+  const r = readShipped<EqlDoc>('eql')
+  if (!r.doc) throw new Error(`rulesmith: ${r.problem}`)
+  shipped ??= build(r.doc, readSchema())
+  return { doc: r.doc, env: shipped }
 }
 
 /**
@@ -140,63 +114,24 @@ function loadShipped(): Loaded {
  */
 export function loadEnvironment(options?: TargetOptions): Loaded {
   const base = loadShipped()
-  if (!options?.pipeline || !base.env) return base
+  if (!options?.pipeline) return { env: base.env, diagnostics: [] }
   const cached = withPipeline.get(options.pipeline)
   if (cached) return cached
-  let result: Loaded
-  try {
-    const doc = yaml.load(readFileSync(options.pipeline, 'utf8'))
-    const problems: string[] = []
-    if (doc !== undefined && doc !== null && !isRecord(doc)) problems.push('the pipeline must be a mapping')
-    const d = isRecord(doc) ? doc : {}
-    const fields = { ...base.env.fields, ...stringMap(d.fields, 'fields', problems) }
-    const byName = new Map(base.env.logsources.map((s) => [s.name, s]))
-    for (const s of readLogSources(d.logsources, problems)) byName.set(s.name, s)
-    result = problems.length
-      ? { diagnostics: problems.map((p) => errorAt('config/pipeline', `eql: ${options.pipeline}: ${p}`)) }
-      : { env: { fields, logsources: [...byName.values()], schema: base.env.schema }, diagnostics: [] }
-  } catch (e) {
-    result = {
-      diagnostics: [
-        errorAt(
-          'config/pipeline',
-          `eql: cannot read pipeline ${options.pipeline}: ${((e as { reason?: string }).reason ?? (e as Error).message).split('\n')[0]}`,
-        ),
-      ],
-    }
-  }
+  const user = readEnvironmentFile<EqlDoc>('eql', options.pipeline, 'target')
+  const result: Loaded = user.doc
+    ? { env: build(mergePipeline(base.doc, user.doc), base.env.schema), diagnostics: [] }
+    : {
+        diagnostics: [
+          { code: 'config/pipeline', severity: 'error', message: user.problem, file: options.pipeline, target: 'eql' },
+        ],
+      }
   withPipeline.set(options.pipeline, result)
   return result
 }
 
-const resolved = new WeakMap<EqlEnvironment, Map<string, EqlLogSource | undefined>>()
-
 /** The most specific log source whose every `match` key equals the rule's (case-insensitive). */
 export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): EqlLogSource | undefined {
-  const ls = logsource as Record<string, string | undefined>
-  const key = JSON.stringify(
-    Object.keys(ls)
-      .sort()
-      .map((k) => [k, ls[k]?.toLowerCase()]),
-  )
-  let cache = resolved.get(env)
-  if (!cache) resolved.set(env, (cache = new Map()))
-  if (cache.has(key)) return cache.get(key)
-  let best: EqlLogSource | undefined
-  let bestKeys = -1
-  for (const s of env.logsources) {
-    const keys = Object.entries(s.match)
-    const ok = keys.every(([k, v]) => {
-      const mine = ls[k]
-      return mine !== undefined && mine.toLowerCase() === v.toLowerCase()
-    })
-    if (ok && keys.length > bestKeys) {
-      best = s
-      bestKeys = keys.length
-    }
-  }
-  cache.set(key, best)
-  return best
+  return resolveMostSpecific(env.logsources, logsource)
 }
 
 /** What the environment supports, for the unsupported-logsource message. */

@@ -388,7 +388,7 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
 
 export function compile(rule: Rule, options?: TargetOptions): Compiled {
   const loaded = loadEnvironment(options)
-  if (!loaded.env) return { diagnostics: loaded.diagnostics.map((d) => ({ ...d, file: rule.file })) }
+  if (!loaded.env) return { diagnostics: loaded.diagnostics }
   const env = loaded.env
   const source = resolveLogSource(rule.logsource, env)
   if (!source) {

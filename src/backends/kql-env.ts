@@ -3,12 +3,15 @@
  * (Defender XDR or Sentinel), log source → table, Sigma field → column, and the event mapping that
  * turns a Sigma-taxonomy event into a row of that table. Data lives in targets/kql/.
  */
-import { readFileSync } from 'node:fs'
-import yaml from 'js-yaml'
 import type { LogSource, JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from './types.js'
 import { getField } from '../evaluate/evaluate.js'
-import { targetPath } from '../paths.js'
+import {
+  mergePipeline,
+  readEnvironmentFile,
+  readShipped,
+  resolveLogSource as resolveMostSpecific,
+} from './environment.js'
 
 /** Kusto scalar types a column may have (schema/<variant>.yml). */
 export type ColumnType = 'string' | 'long' | 'int' | 'bool' | 'datetime' | 'dynamic' | 'real' | 'guid' | 'timespan'
@@ -54,22 +57,32 @@ export interface ResolvedField {
 
 export type EnvResult = { env: KqlEnv; error?: undefined } | { env?: undefined; error: string }
 
+/** A field map entry as target.schema.json admits it; `fieldSpec` adds the checks that need code. */
+type RawFieldSpec = string | { column: string; name?: string; separator?: unknown; note?: string }
+interface RawLogSource {
+  match: Record<string, string | number | boolean>
+  table: string
+  conditions?: Record<string, string | number>
+  entity?: string
+  fields?: Record<string, RawFieldSpec> | null
+}
+/** One schema family of targets/kql/target.yml, or a kql pipeline (which may name its family). */
 interface RawVariant {
-  fields?: Record<string, unknown>
-  logsources?: Record<string, Record<string, unknown>>
+  variant?: string
+  fields?: Record<string, RawFieldSpec> | null
+  logsources?: Record<string, RawLogSource> | null
 }
 interface RawTarget {
   default_variant: string
   variants: Record<string, RawVariant>
 }
 
-let shipped: RawTarget | undefined
-const schemas = new Map<string, Record<string, Record<string, ColumnType>>>()
 const envs = new Map<string, EnvResult>()
 
 function shippedTarget(): RawTarget {
-  shipped ??= yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')) as RawTarget
-  return shipped
+  const r = readShipped<RawTarget>('kql')
+  if (!r.doc) throw new Error(`rulesmith: ${r.problem}`)
+  return r.doc
 }
 
 /** The schema families the target ships (`defender`, `sentinel`). */
@@ -82,15 +95,13 @@ export function defaultVariant(): string {
 }
 
 function schemaOf(variant: string): Record<string, Record<string, ColumnType>> {
-  let s = schemas.get(variant)
-  if (!s) {
-    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as {
-      tables: Record<string, Record<string, ColumnType>>
-    }
-    s = doc.tables
-    schemas.set(variant, s)
-  }
-  return s
+  const r = readShipped<{ tables: Record<string, Record<string, ColumnType>> }>(
+    'kql',
+    `schema/${variant}.yml`,
+    'tables',
+  )
+  if (!r.doc) throw new Error(`rulesmith: ${r.problem}`)
+  return r.doc.tables
 }
 
 /** The separator a `{ column, name }` entry splits on when it names none: Windows paths. */
@@ -101,36 +112,33 @@ export const DEFAULT_SEPARATOR = '\\'
  * (`\`, `/`): the backend's "endswith <sep><name> is the name column" rewrite relies on a match of
  * one caseless character never overlapping the name after it.
  */
-function fieldSpec(v: unknown): FieldSpec | string {
+function fieldSpec(v: RawFieldSpec): FieldSpec | string {
   if (typeof v === 'string') return { column: v }
-  if (v && typeof v === 'object' && typeof (v as { column?: unknown }).column === 'string') {
-    const o = v as { column: string; name?: unknown; note?: unknown; separator?: unknown }
-    if (o.separator !== undefined) {
-      if (typeof o.name !== 'string') return 'separator is only meaningful with name'
-      if (
-        typeof o.separator !== 'string' ||
-        [...o.separator].length !== 1 ||
-        o.separator.toLowerCase() !== o.separator.toUpperCase()
-      ) {
-        return `separator must be one character without case, such as \\ or /, not ${JSON.stringify(o.separator)}`
-      }
-    }
-    return {
-      column: o.column,
-      ...(typeof o.name === 'string'
-        ? { name: o.name, separator: typeof o.separator === 'string' ? o.separator : DEFAULT_SEPARATOR }
-        : {}),
-      ...(typeof o.note === 'string' ? { note: o.note } : {}),
+  if (v.separator !== undefined) {
+    if (v.name === undefined) return 'separator is only meaningful with name'
+    if (
+      typeof v.separator !== 'string' ||
+      [...v.separator].length !== 1 ||
+      v.separator.toLowerCase() !== v.separator.toUpperCase()
+    ) {
+      return `separator must be one character without case, such as \\ or /, not ${JSON.stringify(v.separator)}`
     }
   }
-  return 'it must be a column name or { column, name?, separator?, note? }'
+  return {
+    column: v.column,
+    ...(v.name !== undefined
+      ? { name: v.name, separator: typeof v.separator === 'string' ? v.separator : DEFAULT_SEPARATOR }
+      : {}),
+    ...(v.note !== undefined ? { note: v.note } : {}),
+  }
 }
 
-function fieldMap(raw: unknown, where: string): Record<string, FieldSpec> | string {
+function fieldMap(
+  raw: Record<string, RawFieldSpec> | null | undefined,
+  where: string,
+): Record<string, FieldSpec> | string {
   const out: Record<string, FieldSpec> = {}
-  if (raw === undefined || raw === null) return out
-  if (typeof raw !== 'object' || Array.isArray(raw)) return `${where}: fields must be a map`
-  for (const [k, v] of Object.entries(raw)) {
+  for (const [k, v] of Object.entries(raw ?? {})) {
     const spec = fieldSpec(v)
     if (typeof spec === 'string') return `${where}: field ${k}: ${spec}`
     out[k] = spec
@@ -138,25 +146,15 @@ function fieldMap(raw: unknown, where: string): Record<string, FieldSpec> | stri
   return out
 }
 
-function logsource(name: string, raw: Record<string, unknown>, where: string): LogSourceEntry | string {
-  const match = raw.match
-  if (!match || typeof match !== 'object' || Array.isArray(match))
-    return `${where}: log source ${name} needs a match map`
-  if (typeof raw.table !== 'string') return `${where}: log source ${name} needs a table`
+function logsource(name: string, raw: RawLogSource, where: string): LogSourceEntry | string {
   const fields = fieldMap(raw.fields, `${where}: log source ${name}`)
   if (typeof fields === 'string') return fields
-  const conditions: Record<string, string | number> = {}
-  for (const [k, v] of Object.entries((raw.conditions as Record<string, unknown> | undefined) ?? {})) {
-    if (typeof v !== 'string' && typeof v !== 'number')
-      return `${where}: log source ${name}: condition ${k} must be a string or a number`
-    conditions[k] = v
-  }
   return {
     name,
-    match: Object.fromEntries(Object.entries(match).map(([k, v]) => [k, String(v)])),
+    match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
     table: raw.table,
-    conditions,
-    ...(typeof raw.entity === 'string' ? { entity: raw.entity } : {}),
+    conditions: raw.conditions ?? {},
+    ...(raw.entity !== undefined ? { entity: raw.entity } : {}),
     fields,
   }
 }
@@ -177,43 +175,28 @@ export function kqlEnv(options: TargetOptions = {}): EnvResult {
 
 function buildEnv(options: TargetOptions): EnvResult {
   const target = shippedTarget()
-  let user: RawVariant & { variant?: unknown } = {}
+  let user: RawVariant = {}
   if (options.pipeline) {
-    try {
-      const doc = yaml.load(readFileSync(options.pipeline, 'utf8'))
-      if (doc !== undefined && doc !== null) {
-        if (typeof doc !== 'object' || Array.isArray(doc))
-          return { error: `${options.pipeline}: a pipeline must be a map with fields and logsources` }
-        user = doc as typeof user
-      }
-    } catch (e) {
-      return { error: `${options.pipeline}: cannot read the pipeline: ${(e as Error).message.split('\n')[0]}` }
-    }
+    const read = readEnvironmentFile<RawVariant>('kql', options.pipeline, 'pipeline')
+    if (!read.doc) return { error: read.problem }
+    user = read.doc
   }
-  const variant = options.variant ?? (typeof user.variant === 'string' ? user.variant : target.default_variant)
+  const variant = options.variant ?? user.variant ?? target.default_variant
   const base = target.variants[variant]
   if (!base) return { error: `kql has no schema family "${variant}" (known: ${variants().join(', ')})` }
   const where = options.pipeline ?? 'targets/kql/target.yml'
-  const baseFields = fieldMap(base.fields, `kql ${variant}`)
-  const userFields = fieldMap(user.fields, where)
-  if (typeof baseFields === 'string') return { error: baseFields }
-  if (typeof userFields === 'string') return { error: userFields }
-  const byName = new Map<string, LogSourceEntry>()
-  for (const [raw, w] of [
-    [base.logsources, `kql ${variant}`],
-    [user.logsources, where],
-  ] as const) {
-    if (raw === undefined || raw === null) continue
-    if (typeof raw !== 'object' || Array.isArray(raw)) return { error: `${w}: logsources must be a map` }
-    for (const [name, entry] of Object.entries(raw)) {
-      if (!entry || typeof entry !== 'object') return { error: `${w}: log source ${name} must be a map` }
-      const ls = logsource(name, entry, w)
-      if (typeof ls === 'string') return { error: ls }
-      byName.set(name, ls)
-    }
+  const { variant: _, ...userDoc } = user
+  const merged = mergePipeline<RawVariant>(base, userDoc)
+  const fields = fieldMap(merged.fields, options.pipeline && user.fields ? where : `kql ${variant}`)
+  if (typeof fields === 'string') return { error: fields }
+  const byName: LogSourceEntry[] = []
+  for (const [name, entry] of Object.entries(merged.logsources ?? {})) {
+    const ls = logsource(name, entry, user.logsources?.[name] ? where : `kql ${variant}`)
+    if (typeof ls === 'string') return { error: ls }
+    byName.push(ls)
   }
   const tables = schemaOf(variant)
-  for (const ls of byName.values()) {
+  for (const ls of byName) {
     if (!tables[ls.table])
       return {
         error: `kql ${variant}: log source ${ls.name} names table ${ls.table}, which schema/${variant}.yml does not declare`,
@@ -222,28 +205,20 @@ function buildEnv(options: TargetOptions): EnvResult {
   return {
     env: {
       variant,
-      fields: { ...baseFields, ...userFields },
-      logsources: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      fields,
+      logsources: byName.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       tables,
     },
   }
 }
 
 /** The entry whose every `match` key equals the rule's (case-insensitively); the most keys wins. */
-export function resolveLogsource(env: KqlEnv, source: LogSource): LogSourceEntry | undefined {
-  let best: LogSourceEntry | undefined
-  let bestKeys = -1
-  const rule = source as Readonly<Record<string, string | undefined>>
-  for (const ls of env.logsources) {
-    const keys = Object.entries(ls.match)
-    if (!keys.every(([k, v]) => rule[k]?.toLowerCase() === v.toLowerCase())) continue
-    if (keys.length > bestKeys) {
-      best = ls
-      bestKeys = keys.length
-    }
-  }
-  return best
+export function resolveLogSource(env: KqlEnv, source: LogSource): LogSourceEntry | undefined {
+  return resolveMostSpecific(env.logsources, source)
 }
+
+/** The old name of resolveLogSource, for the verifier until it keeps its own model. */
+export const resolveLogsource = resolveLogSource
 
 /** One log source's match as text: `product=windows category=process_creation`. */
 export function describeLogsource(ls: LogSourceEntry): string {

@@ -16,7 +16,7 @@ import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nod
 import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { Refusal, Refusals, refuseRule } from './refusal.js'
+import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogsource,
   describeLogsources,
@@ -432,7 +432,7 @@ export const backend: Backend = {
   id: 'kql',
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const r = kqlEnv(options)
-    if (!r.env) return refuseRule('kql', rule, 'config/pipeline', r.error)
+    if (!r.env) return pipelineError('kql', rule, options, r.error)
     const env = r.env
     const ls = resolveLogsource(env, rule.logsource)
     if (!ls) {

@@ -4,13 +4,17 @@
  * over the shipped `targets/osquery/target.yml`, and the event mapping (Sigma-taxonomy event → the
  * row osquery would hold for it).
  */
-import { readFileSync, readdirSync } from 'node:fs'
-import { join } from 'node:path'
-import yaml from 'js-yaml'
+import { readdirSync } from 'node:fs'
 import type { Diagnostic } from '../diagnostics.js'
 import type { LogSource, JsonEvent } from '../rule/rule.js'
 import { getField } from '../evaluate/evaluate.js'
 import { targetPath } from '../paths.js'
+import {
+  mergePipeline,
+  readEnvironmentFile,
+  readShipped,
+  resolveLogSource as resolveMostSpecific,
+} from './environment.js'
 
 /** osquery's column types (specs/*.table); SQLite reads them as declared types, so affinity follows. */
 export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
@@ -54,153 +58,99 @@ export type FieldPlace =
   /** A key of a JSON object held in a TEXT column (Windows EventData). */
   | { readonly kind: 'json'; readonly column: string; readonly path: string; readonly key: string }
 
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+/** targets/osquery/target.yml and an osquery pipeline, as target.schema.json checks them. */
+interface OsqueryDoc {
+  fields?: Record<string, string | null> | null
+  logsources?: Record<
+    string,
+    {
+      match: Record<string, string | number | boolean>
+      table: string
+      platform?: string
+      conditions?: Record<string, Scalar | Scalar[]>
+      data?: { column: string; path: string }
+      fields?: Record<string, string | null> | null
+      interval?: number
+    }
+  > | null
+}
 
-let shipped: { env?: Env; error?: string } | undefined
-const withPipeline = new Map<string, { env?: Env; error?: string }>()
+interface TableDoc {
+  table: string
+  platforms?: string[]
+  evented?: boolean
+  columns: Record<string, { type: ColumnType; collate?: 'nocase' }>
+}
+
+let tables: Map<string, Table> | undefined
+const envs = new Map<string, { env?: Env; error?: string }>()
 
 function loadTables(): Map<string, Table> {
-  const dir = targetPath('osquery', 'schema')
-  const tables = new Map<string, Table>()
-  for (const file of readdirSync(dir)
+  if (tables) return tables
+  tables = new Map()
+  for (const file of readdirSync(targetPath('osquery', 'schema'))
     .filter((f) => f.endsWith('.yml'))
     .sort()) {
-    const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
+    const r = readShipped<TableDoc>('osquery', `schema/${file}`, 'table')
+    if (!r.doc) throw new Error(`rulesmith: ${r.problem}`)
     const columns = new Map<string, Column>()
-    for (const [name, spec] of Object.entries(doc.columns as Record<string, Record<string, unknown>>)) {
-      columns.set(name, { type: spec.type as ColumnType, nocase: spec.collate === 'nocase' })
-    }
-    const name = String(doc.table)
-    tables.set(name, {
-      name,
-      platforms: (doc.platforms as string[]) ?? [],
-      evented: doc.evented === true,
+    for (const [name, spec] of Object.entries(r.doc.columns))
+      columns.set(name, { type: spec.type, nocase: spec.collate === 'nocase' })
+    tables.set(r.doc.table, {
+      name: r.doc.table,
+      platforms: r.doc.platforms ?? [],
+      evented: r.doc.evented === true,
       columns,
     })
   }
   return tables
 }
 
-/** Read one `target.yml`-shaped document; a message on a malformed one. */
-function readDocument(
-  doc: unknown,
-  what: string,
-): { fields: Record<string, string | null>; logsources: Map<string, LogSourceEntry> } | string {
-  if (doc === undefined || doc === null) return { fields: {}, logsources: new Map() }
-  if (!isMap(doc)) return `${what}: expected a mapping with 'fields' and 'logsources'`
-  const fields: Record<string, string | null> = {}
-  if (doc.fields !== undefined) {
-    if (!isMap(doc.fields)) return `${what}: 'fields' must map Sigma fields to columns`
-    for (const [k, v] of Object.entries(doc.fields)) {
-      if (v !== null && typeof v !== 'string') return `${what}: field '${k}' must map to a column name or null`
-      fields[k] = v
-    }
-  }
-  const logsources = new Map<string, LogSourceEntry>()
-  if (doc.logsources !== undefined) {
-    if (!isMap(doc.logsources)) return `${what}: 'logsources' must be a mapping of names to log sources`
-    for (const [name, raw] of Object.entries(doc.logsources)) {
-      if (!isMap(raw) || !isMap(raw.match) || typeof raw.table !== 'string')
-        return `${what}: log source '${name}' needs 'match' (a mapping) and 'table'`
-      const lsFields: Record<string, string | null> = {}
-      if (raw.fields !== undefined) {
-        if (!isMap(raw.fields)) return `${what}: log source '${name}': 'fields' must be a mapping`
-        for (const [k, v] of Object.entries(raw.fields)) {
-          if (v !== null && typeof v !== 'string')
-            return `${what}: log source '${name}': field '${k}' must map to a column name or null`
-          lsFields[k] = v
-        }
-      }
-      const conditions: Record<string, Scalar | Scalar[]> = {}
-      if (raw.conditions !== undefined) {
-        if (!isMap(raw.conditions)) return `${what}: log source '${name}': 'conditions' must be a mapping`
-        for (const [k, v] of Object.entries(raw.conditions)) {
-          const ok = (x: unknown): x is Scalar =>
-            typeof x === 'string' || (typeof x === 'number' && Number.isSafeInteger(x))
-          if (!(ok(v) || (Array.isArray(v) && v.length > 0 && v.every(ok))))
-            return `${what}: log source '${name}': condition '${k}' must be a string, an integer or a list of them`
-          conditions[k] = v as Scalar | Scalar[]
-        }
-      }
-      let data: LogSourceEntry['data']
-      if (raw.data !== undefined) {
-        const d = raw.data
-        if (
-          !isMap(d) ||
-          typeof d.column !== 'string' ||
-          typeof d.path !== 'string' ||
-          !/^\$(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(d.path)
-        )
-          return `${what}: log source '${name}': 'data' needs 'column' and a JSON 'path' like $.EventData`
-        data = { column: d.column, path: d.path }
-      }
-      logsources.set(name, {
-        name,
-        match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
-        table: raw.table,
-        platform: typeof raw.platform === 'string' ? raw.platform : 'all',
-        conditions,
-        ...(data ? { data } : {}),
-        fields: lsFields,
-        interval: typeof raw.interval === 'number' && raw.interval > 0 ? raw.interval : 60,
-      })
-    }
-  }
-  return { fields, logsources }
-}
-
-function build(pipeline?: string): { env?: Env; error?: string } {
+function build(doc: OsqueryDoc): { env?: Env; error?: string } {
   const tables = loadTables()
-  const base = readDocument(
-    yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')),
-    'targets/osquery/target.yml',
-  )
-  if (typeof base === 'string') return { error: base }
-  if (pipeline !== undefined) {
-    let doc: unknown
-    try {
-      doc = yaml.load(readFileSync(pipeline, 'utf8'))
-    } catch (e) {
-      return { error: `cannot read pipeline ${pipeline}: ${(e as Error).message.split('\n')[0]}` }
-    }
-    const user = readDocument(doc, pipeline)
-    if (typeof user === 'string') return { error: user }
-    Object.assign(base.fields, user.fields)
-    for (const [name, ls] of user.logsources) base.logsources.set(name, ls)
-  }
-  for (const ls of base.logsources.values()) {
-    if (!tables.has(ls.table))
+  const logsources = Object.entries(doc.logsources ?? {}).map(([name, raw]): LogSourceEntry => ({
+    name,
+    match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
+    table: raw.table,
+    platform: raw.platform ?? 'all',
+    conditions: raw.conditions ?? {},
+    ...(raw.data ? { data: raw.data } : {}),
+    fields: raw.fields ?? {},
+    interval: raw.interval ?? 60,
+  }))
+  for (const ls of logsources) {
+    const table = tables.get(ls.table)
+    if (!table)
       return {
         error: `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)`,
       }
-    const table = tables.get(ls.table)!
     const named = Object.values(ls.fields).filter((c): c is string => c !== null)
     for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : []), ...named])
       if (!table.columns.has(c)) return { error: `log source '${ls.name}': table ${ls.table} has no column '${c}'` }
   }
-  return { env: { fields: base.fields, logsources: [...base.logsources.values()], tables } }
+  return { env: { fields: doc.fields ?? {}, logsources, tables } }
 }
 
 /** The environment, loaded once (and once per pipeline file). */
 export function loadEnv(pipeline?: string): { env?: Env; error?: string } {
-  if (pipeline === undefined) return (shipped ??= build())
-  let e = withPipeline.get(pipeline)
-  if (!e) withPipeline.set(pipeline, (e = build(pipeline)))
+  const key = pipeline ?? ''
+  let e = envs.get(key)
+  if (!e) {
+    const base = readShipped<OsqueryDoc>('osquery')
+    if (!base.doc) throw new Error(`rulesmith: ${base.problem}`)
+    if (pipeline === undefined) e = build(base.doc)
+    else {
+      const user = readEnvironmentFile<OsqueryDoc>('osquery', pipeline, 'target')
+      e = user.doc ? build(mergePipeline(base.doc, user.doc)) : { error: user.problem }
+    }
+    envs.set(key, e)
+  }
   return e
 }
 
 /** The most specific log source whose every `match` key equals the rule's (case-insensitive). */
 export function resolveLogSource(env: Env, logsource: LogSource): LogSourceEntry | undefined {
-  let best: LogSourceEntry | undefined
-  for (const ls of env.logsources) {
-    const keys = Object.keys(ls.match)
-    const fits = keys.every((k) => {
-      const v = (logsource as Record<string, string | undefined>)[k]
-      return v !== undefined && v.toLowerCase() === ls.match[k]!.toLowerCase()
-    })
-    if (fits && (!best || keys.length > Object.keys(best.match).length)) best = ls
-  }
-  return best
+  return resolveMostSpecific(env.logsources, logsource)
 }
 
 /** The supported log sources, grouped by product: `windows (category: process_creation, …; service: security, …)`. */

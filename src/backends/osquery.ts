@@ -13,7 +13,7 @@ import { normalize, shapeOf } from '../ast/pattern.js'
 import { parseCidr } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { Refusal, Refusals, refuseRule } from './refusal.js'
+import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogSources,
   isIntegerType,
@@ -312,19 +312,7 @@ export const backend: Backend = {
   id: 'osquery',
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const loaded = loadEnv(options?.pipeline)
-    if (!loaded.env) {
-      return {
-        diagnostics: [
-          {
-            code: 'config/pipeline',
-            severity: 'error',
-            message: loaded.error ?? 'invalid osquery environment',
-            file: options?.pipeline ?? rule.file,
-            target: 'osquery',
-          },
-        ],
-      }
-    }
+    if (!loaded.env) return pipelineError('osquery', rule, options, loaded.error ?? 'invalid osquery environment')
     const env = loaded.env
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) {

@@ -8,7 +8,7 @@
 import type { Pos } from '../ast/nodes.js'
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
-import type { TargetId } from './types.js'
+import type { TargetId, TargetOptions } from './types.js'
 
 /** The codes a target may refuse with. */
 export type RefusalCode = Extract<DiagnosticCode, `target/${string}` | 'config/pipeline'>
@@ -64,5 +64,21 @@ export class Refusals {
 export function refuseRule(target: TargetId, rule: Rule, code: RefusalCode, message: string, at?: Pos) {
   return {
     diagnostics: [{ code, severity: 'error' as const, message, file: rule.file, at: at ?? rule.at, target }],
+  }
+}
+
+/** A pipeline (or variant) the target cannot load: reported on the pipeline file when there is one. */
+export function pipelineError(target: TargetId, rule: Rule, options: TargetOptions | undefined, message: string) {
+  const file = options?.pipeline
+  return {
+    diagnostics: [
+      {
+        code: 'config/pipeline' as const,
+        severity: 'error' as const,
+        message,
+        ...(file ? { file } : { file: rule.file, at: rule.at }),
+        target,
+      },
+    ],
   }
 }

@@ -4,10 +4,15 @@
  * event looks once Splunk has extracted its fields (the event mapping). Data lives in
  * `targets/spl/target.yml`; a user's `--pipeline FILE` of the same shape is merged over it.
  */
-import { readFileSync } from 'node:fs'
-import yaml from 'js-yaml'
 import { error, type Diagnostic } from '../diagnostics.js'
-import { targetPath } from '../paths.js'
+import {
+  LOGSOURCE_KEYS,
+  mergePipeline,
+  readEnvironmentFile,
+  readShipped,
+  resolveLogSource as resolveMostSpecific,
+  type EnvironmentDoc,
+} from './environment.js'
 import { fieldsOf, type Node } from '../ast/nodes.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 
@@ -36,66 +41,30 @@ export interface SplEnv {
 export type SplRecord = ReadonlyMap<string, readonly string[]>
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
-const LOGSOURCE_KEYS = ['product', 'category', 'service', 'definition'] as const
 
-interface RawEnv {
-  fields: Record<string, string>
-  logsources: Map<string, SplLogSource>
-  savedsearch: Record<string, unknown>
-}
-
-/** Read one YAML file of the target.yml shape; problems become diagnostics naming the file. */
-function readEnvFile(file: string): { raw?: RawEnv; diagnostics: Diagnostic[] } {
-  const bad = (message: string): { diagnostics: Diagnostic[] } => ({
-    diagnostics: [{ ...error('config/pipeline', `${file}: ${message}`, undefined, file), target: 'spl' }],
-  })
-  let doc: unknown
-  try {
-    doc = yaml.load(readFileSync(file, 'utf8'))
-  } catch (e) {
-    return bad(`cannot read the pipeline file: ${(e as Error).message.split('\n')[0]}`)
-  }
-  if (doc === undefined || doc === null) doc = {}
-  if (!isMap(doc)) return bad('a pipeline file is a YAML map with `fields` and/or `logsources`')
-  const fields = doc.fields ?? {}
-  if (!isStringMap(fields)) return bad('`fields` must map Sigma field names to Splunk field names (strings)')
-  const logsources = new Map<string, SplLogSource>()
-  const rawSources = doc.logsources ?? {}
-  if (!isMap(rawSources)) return bad('`logsources` must be a map of log source names')
-  for (const [name, value] of Object.entries(rawSources)) {
-    if (!isMap(value)) return bad(`log source '${name}' must be a map`)
-    const match = value.match ?? {}
-    if (!isStringMap(match) || Object.keys(match).some((k) => !(LOGSOURCE_KEYS as readonly string[]).includes(k)))
-      return bad(`log source '${name}': \`match\` maps ${LOGSOURCE_KEYS.join('/')} to strings`)
-    const lsFields = value.fields ?? {}
-    if (!isStringMap(lsFields)) return bad(`log source '${name}': \`fields\` must map field names to strings`)
-    const rawSearch = value.search ?? {}
-    if (!isMap(rawSearch)) return bad(`log source '${name}': \`search\` must map Splunk fields to values`)
-    const search: [string, (string | number)[]][] = []
-    for (const [field, v] of Object.entries(rawSearch)) {
-      // Written bare before the rule's terms, so it must be a plain Splunk field name.
-      if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(field) || /^(AND|OR|NOT|IN)$/.test(field))
-        return bad(`log source '${name}': '${field}' cannot be written bare in a search; use a plain field name`)
-      const values = Array.isArray(v) ? v : [v]
-      if (
-        values.length === 0 ||
-        !values.every((x) => typeof x === 'string' || (typeof x === 'number' && Number.isFinite(x)))
-      )
-        return bad(
-          `log source '${name}': search value of '${field}' must be a string, a number or a non-empty list of them`,
-        )
-      search.push([field, values as (string | number)[]])
+/** targets/spl/target.yml and a spl pipeline, as target.schema.json checks them. */
+interface SplDoc extends EnvironmentDoc {
+  readonly fields?: Record<string, string> | null
+  readonly savedsearch?: Record<string, string> | null
+  readonly logsources?: Record<
+    string,
+    {
+      match: Record<string, string>
+      search?: Record<string, string | number | (string | number)[]>
+      fields?: Record<string, string> | null
     }
-    logsources.set(name, { name, match, search, fields: lsFields })
-  }
-  const savedsearch = isMap(doc.savedsearch) ? doc.savedsearch : {}
-  return { raw: { fields, logsources, savedsearch }, diagnostics: [] }
+  > | null
 }
 
-const isStringMap = (v: unknown): v is Record<string, string> =>
-  isMap(v) && Object.values(v).every((x) => typeof x === 'string')
+function build(doc: SplDoc): SplEnv {
+  const logsources = new Map<string, SplLogSource>()
+  for (const [name, ls] of Object.entries(doc.logsources ?? {})) {
+    const search = Object.entries(ls.search ?? {}).map(([field, v]): SearchTerm => [field, Array.isArray(v) ? v : [v]])
+    logsources.set(name, { name, match: ls.match, search, fields: ls.fields ?? {} })
+  }
+  return { fields: doc.fields ?? {}, logsources, savedsearch: doc.savedsearch ?? {} }
+}
 
-let shipped: RawEnv | undefined
 const merged = new Map<string, { env?: SplEnv; diagnostics: Diagnostic[] }>()
 
 /**
@@ -106,59 +75,27 @@ export function loadEnv(pipeline?: string): { env?: SplEnv; diagnostics: readonl
   const key = pipeline ?? ''
   const cached = merged.get(key)
   if (cached) return cached
-  if (!shipped) {
-    const base = readEnvFile(targetPath('spl', 'target.yml'))
-    if (!base.raw) throw new Error(`rulesmith: targets/spl/target.yml is invalid: ${base.diagnostics[0]?.message}`)
-    shipped = base.raw
-  }
   let result: { env?: SplEnv; diagnostics: Diagnostic[] }
-  if (pipeline === undefined) {
-    result = { env: shipped, diagnostics: [] }
-  } else {
-    const user = readEnvFile(pipeline)
-    result = user.raw
-      ? {
-          env: {
-            fields: { ...shipped.fields, ...user.raw.fields },
-            logsources: new Map([...shipped.logsources, ...user.raw.logsources]),
-            savedsearch: { ...shipped.savedsearch, ...user.raw.savedsearch },
-          },
-          diagnostics: [],
-        }
-      : { diagnostics: user.diagnostics }
+  const base = readShipped<SplDoc>('spl')
+  if (!base.doc) throw new Error(`rulesmith: ${base.problem}`)
+  if (pipeline === undefined) result = { env: build(base.doc), diagnostics: [] }
+  else {
+    const user = readEnvironmentFile<SplDoc>('spl', pipeline, 'target')
+    result = user.doc
+      ? { env: build(mergePipeline(base.doc, user.doc)), diagnostics: [] }
+      : { diagnostics: [{ ...error('config/pipeline', user.problem, undefined, pipeline), target: 'spl' }] }
   }
   merged.set(key, result)
   return result
 }
 
-const resolved = new WeakMap<SplEnv, Map<string, SplLogSource | undefined>>()
+const lists = new WeakMap<SplEnv, SplLogSource[]>()
 
 /** The most specific log source whose `match` keys all equal the rule's (case-insensitive). */
 export function resolveLogSource(env: SplEnv, logsource: LogSource): SplLogSource | undefined {
-  let cache = resolved.get(env)
-  if (!cache) resolved.set(env, (cache = new Map()))
-  const key = LOGSOURCE_KEYS.map((k) => logsource[k]?.toLowerCase() ?? '').join('\u0000')
-  if (cache.has(key)) return cache.get(key)
-  const found = findLogSource(env, logsource)
-  cache.set(key, found)
-  return found
-}
-
-function findLogSource(env: SplEnv, logsource: LogSource): SplLogSource | undefined {
-  let best: SplLogSource | undefined
-  let bestKeys = -1
-  for (const ls of env.logsources.values()) {
-    const keys = Object.entries(ls.match)
-    const fits = keys.every(([k, v]) => {
-      const have = logsource[k as keyof LogSource]
-      return typeof have === 'string' && have.toLowerCase() === v.toLowerCase()
-    })
-    if (fits && keys.length > bestKeys) {
-      best = ls
-      bestKeys = keys.length
-    }
-  }
-  return best
+  let list = lists.get(env)
+  if (!list) lists.set(env, (list = [...env.logsources.values()]))
+  return resolveMostSpecific(list, logsource)
 }
 
 /** How a rule's log source reads in a message: `product=windows category=process_creation`. */

@@ -119,10 +119,6 @@ export const DIAGNOSTIC_CODES = {
   'config/template': { severity: 'error', meaning: 'an output template does not parse or names an unknown variable' },
 
   // --- targets: one code per refusal, the same on every target ---------------------------------
-  'target/environment': {
-    severity: 'error',
-    meaning: "a target's shipped environment (targets/<t>/) is invalid: a bug of rulesmith",
-  },
   'target/unsupported-logsource': {
     severity: 'error',
     meaning: "the target has no table, index or search for the rule's log source",
