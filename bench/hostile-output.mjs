@@ -41,19 +41,20 @@ function run(argv, env = {}) {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
   })
-  const wall = /Elapsed \(wall clock\) time[^:]*: (?:(\d+):)?(\d+(?:\.\d+)?)/.exec(r.stderr)
+  // "Elapsed (wall clock) time (h:mm:ss or m:ss): 0:00.25"
+  const wall = /Elapsed \(wall clock\) time \([^)]*\): (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)/.exec(r.stderr)
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)
   const stderr = r.stderr.split('\tCommand being timed')[0]
   const diag =
     stderr
       .split('\n')
-      .find((l) => /error|warning|internal/.test(l))
+      .find((l) => /error|warning|internal|^rulesmith /.test(l))
       ?.replace(root, '…') ?? ''
   return {
     code: r.status,
     stdout: r.stdout,
     diag,
-    seconds: wall ? Number(wall[1] ?? 0) * 60 + Number(wall[2]) : NaN,
+    seconds: wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : NaN,
     mb: rss ? Math.round(Number(rss[1]) / 1024) : NaN,
   }
 }
