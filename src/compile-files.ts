@@ -9,8 +9,9 @@
 import type { Pos } from './ast/nodes.js'
 import { compile } from './api.js'
 import type { TargetId, TargetOptions } from './backends/types.js'
-import { error, type Diagnostic } from './diagnostics.js'
+import { error, warning, type Diagnostic } from './diagnostics.js'
 import { UnsafeTextError } from './formats/escape.js'
+import { formatFindings } from './formats/findings.js'
 import { detectionName, duplicateNames } from './formats/identity.js'
 import { renderFormat, ruleVars, TemplateError, type FormatVars } from './formats/render.js'
 import { crossFileChecks, loadFile, type OtherDocument } from './rule/load.js'
@@ -86,7 +87,15 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
         try {
           const text = await renderFormat(t, format, vars)
           const name = format.file ? undefined : detectionName(t, format.name ?? 'default', vars)
-          results[t] = { text, diagnostics: compiled.diagnostics, ...(name !== undefined ? { name } : {}) }
+          const findings = format.file ? [] : formatFindings(t, format.name ?? 'default', vars)
+          results[t] = {
+            text,
+            diagnostics: [
+              ...compiled.diagnostics,
+              ...findings.map((f) => ({ ...warning(f.code, f.message, rule.at, rule.file), target: t })),
+            ],
+            ...(name !== undefined ? { name } : {}),
+          }
         } catch (e) {
           if (e instanceof UnsafeTextError) {
             const d = error('format/unsafe-text', `${t}: ${e.message}`, rule.at, rule.file)

@@ -10,8 +10,9 @@ import { relative, resolve, sep } from 'node:path'
 import { compile, targetOptions } from '../api.js'
 import type { TargetId } from '../backends/types.js'
 import { DEFAULT_CONFIG, type Config } from '../config.js'
-import { error, type Diagnostic } from '../diagnostics.js'
+import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { UnsafeTextError } from '../formats/escape.js'
+import { formatFindings } from '../formats/findings.js'
 import { detectionName, duplicateNames, type Named } from '../formats/identity.js'
 import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
 import { loadPaths } from '../rule/load.js'
@@ -171,6 +172,8 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
         const formatVars = { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} }
         try {
           text = formatsOf(t).includes(format) ? await renderFormat(t, { name: format }, formatVars) : compiled.query!
+          for (const f of formatFindings(t, format, formatVars))
+            diagnostics.push({ ...warning(f.code, f.message, rule.at, rule.file), target: t })
           const name = detectionName(t, format, formatVars)
           if (name !== undefined) {
             const list = named.get(`${t}/${format}`) ?? []

@@ -231,6 +231,14 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: 'two rules get one name in a format (stanza, rule id, query name) and would replace each other',
   },
+  'format/attack-mapped': {
+    severity: 'warning',
+    meaning: "an ATT&CK tactic the format's consumer does not know was written as the tactic it was split from",
+  },
+  'format/query-too-long': {
+    severity: 'warning',
+    meaning: "the query is longer than the format's consumer accepts (Sentinel: 10,000 characters)",
+  },
   'output/collision': { severity: 'error', meaning: 'two rules would be written to one output file' },
   'io/no-space': { severity: 'error', meaning: 'the output cannot be written: the disk is full; nothing was written' },
   'io/read-only': {

@@ -3,7 +3,7 @@
  * pack descriptions, derived from the rule's metadata and the backend's target facts (table, index,
  * evented …). Backends state facts about the query; how a vendor's rule file presents them is here.
  */
-import { TACTICS } from './attack.js'
+import { consumerTactics, elasticTactic, sentinelTactic } from './attack.js'
 import type { RuleVars } from './render.js'
 
 type Context = Readonly<Record<string, unknown>>
@@ -59,8 +59,8 @@ const KQL_SEVERITY: Readonly<Record<string, readonly [string, string]>> = {
 
 function kql(rule: RuleVars): Record<string, unknown> {
   const [severity, defenderSeverity] = KQL_SEVERITY[rule.level.toLowerCase()] ?? ['Medium', 'medium']
-  // Sentinel's tactics are ATT&CK tactic names without spaces: "DefenseEvasion".
-  const tactics = rule.attack.tacticNames.map((t) => t.replace(/ /g, ''))
+  // Sentinel's tactics and Defender's categories: "DefenseEvasion", "CommandAndControl" (attack.ts).
+  const tactics = consumerTactics(rule.attack.tactics, sentinelTactic).map((t) => t.tactic)
   return { severity, defenderSeverity, tactics, category: tactics[0] ?? 'SuspiciousActivity' }
 }
 
@@ -110,14 +110,11 @@ function elasticThreat(rule: RuleVars): unknown[] {
         }
       : {}),
   }))
-  return rule.attack.tactics.map((t) => {
-    const tactic = TACTICS[t]!
-    return {
-      framework: 'MITRE ATT&CK',
-      tactic: { id: tactic.id, name: tactic.name, reference: `https://attack.mitre.org/tactics/${tactic.id}/` },
-      technique,
-    }
-  })
+  return consumerTactics(rule.attack.tactics, elasticTactic).map((tactic) => ({
+    framework: 'MITRE ATT&CK',
+    tactic: { id: tactic.id, name: tactic.name, reference: `https://attack.mitre.org/tactics/${tactic.id}/` },
+    technique,
+  }))
 }
 
 // --- osquery: packs and Fleet queries ----------------------------------------------------------

@@ -222,13 +222,13 @@ describe('output formats read back to one detection with the original text', () 
         const lines = a.text!.split('\n').filter((l) => l !== '')
         expect(lines).toHaveLength(1)
         const rule = JSON.parse(lines[0]!)
+        expect(rule.license).toBe(m.license || undefined)
         expect(rule).toMatchObject({
           rule_id: m.id || m.file,
           name: m.title,
           description: m.description || m.title,
           query: a.vars.query,
           author: m.author ? [m.author] : [],
-          license: m.license,
           references: m.references,
           false_positives: m.falsepositives,
         })
