@@ -9,6 +9,8 @@ import { loadBackend } from './backends/index.js'
 import type { Compiled, TargetId, TargetOptions } from './backends/types.js'
 import { crossFileChecks, loadPaths, type OtherDocument } from './rule/load.js'
 import { declaredRefusals, refusalKey } from './verify/sample-tests.js'
+import { standaloneRules } from './correlation/run.js'
+import { correlationTarget } from './correlation/targets.js'
 import type { Rule } from './rule/rule.js'
 
 export interface ValidateOptions {
@@ -54,12 +56,23 @@ export async function validate(paths: readonly string[], options: ValidateOption
   }
   let declared = 0
   if (options.compile !== false) {
-    const total = config.targets.length * loaded.rules.length
+    const standalone = standaloneRules(loaded.rules, loaded.resolved)
+    const total = config.targets.length * (standalone.length + loaded.resolved.length)
     let done = 0
-    const refusals = new Map(loaded.rules.map((r) => [r, declaredRefusals(r.file)]))
+    const refusals = new Map(standalone.map((r) => [r, declaredRefusals(r.file)]))
     for (const target of config.targets) {
       const options_ = targetOptions(config, target)
-      for (const rule of loaded.rules) {
+      // Correlations compile for every target too; a declared refusal is counted, not repeated.
+      for (const rc of loaded.resolved) {
+        const compiled = await (await correlationTarget(target)).compile(rc, options_)
+        const isDeclared =
+          compiled.query === undefined &&
+          declaredRefusals(rc.correlation.file)[refusalKey(target, options_)] !== undefined
+        if (isDeclared) declared++
+        diagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
+        options.onProgress?.(++done, total)
+      }
+      for (const rule of standalone) {
         const compiled = await compile(rule, target, options_)
         // A refusal the rule's tests file declares, with its reason, is known and checked by
         // `rulesmith test`; validate counts it instead of repeating it as a finding.

@@ -13,8 +13,13 @@ import { error, warning, type Diagnostic } from './diagnostics.js'
 import { UnsafeTextError } from './formats/escape.js'
 import { formatFindings } from './formats/findings.js'
 import { detectionName, duplicateNames } from './formats/identity.js'
-import { renderFormat, ruleVars, TemplateError, type FormatVars } from './formats/render.js'
-import { crossFileChecks, loadFile, type OtherDocument } from './rule/load.js'
+import { renderFormat, ruleVars, TemplateError, type FormatVars, type RuleVars } from './formats/render.js'
+import { crossFileChecks, failedCorrelations, loadFile, type OtherDocument } from './rule/load.js'
+import type { Correlation, Filter } from './correlation/model.js'
+import { resolveDocuments, type ResolvedCorrelation } from './correlation/resolve.js'
+import { standaloneRules } from './correlation/run.js'
+import { correlationTarget } from './correlation/targets.js'
+import { correlationSummary, correlationVars } from './correlation/vars.js'
 import type { Rule } from './rule/rule.js'
 
 export interface CompilePlan {
@@ -65,21 +70,49 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
   const rules: CompiledRule[] = []
   const others: OtherDocument[] = []
   const diagnostics: Diagnostic[] = []
+  const loadedRules: Rule[] = []
+  const correlations: Correlation[] = []
+  const filters: Filter[] = []
   for (const file of files) {
     const loaded = loadFile(file, { placeholders: plan.placeholders })
     diagnostics.push(...loaded.diagnostics)
     others.push(...loaded.others)
-    for (const rule of loaded.rules) {
+    loadedRules.push(...loaded.rules)
+    correlations.push(...loaded.correlations)
+    filters.push(...loaded.filters)
+  }
+  // Global filters fold into the rules they name, wherever they are written; a rule only
+  // correlations refer to is compiled as part of them (spec, "generate").
+  const resolution = resolveDocuments(loadedRules, correlations, filters, failedCorrelations(others, correlations))
+  diagnostics.push(...resolution.diagnostics)
+  const items: Array<{ identity: RuleSummary; vars: RuleVars; rule?: Rule; correlation?: ResolvedCorrelation }> = [
+    ...standaloneRules(resolution.rules, resolution.correlations).map((rule) => ({
+      identity: summary(rule),
+      vars: ruleVars(rule),
+      rule,
+    })),
+    ...resolution.correlations.map((rc) => ({
+      identity: correlationSummary(rc),
+      vars: correlationVars(rc),
+      correlation: rc,
+    })),
+  ]
+  {
+    for (const { identity, vars: ruleVarsOf, rule, correlation } of items) {
+      const at = identity.at
+      const file = identity.file
       const results: Partial<Record<TargetId, TargetResult>> = {}
       for (const t of plan.targets) {
-        const compiled = await compile(rule, t, plan.options[t] ?? {})
+        const compiled = correlation
+          ? await (await correlationTarget(t)).compile(correlation, plan.options[t] ?? {})
+          : await compile(rule!, t, plan.options[t] ?? {})
         if (compiled.query === undefined) {
           results[t] = { diagnostics: compiled.diagnostics }
           continue
         }
         const format = plan.formats[t] ?? { name: 'default' }
         const vars: FormatVars = {
-          rule: ruleVars(rule),
+          rule: ruleVarsOf,
           query: compiled.query,
           target: t,
           context: compiled.context ?? {},
@@ -98,7 +131,7 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
           }
         } catch (e) {
           if (e instanceof UnsafeTextError) {
-            const d = error('format/unsafe-text', `${t}: ${e.message}`, rule.at, rule.file)
+            const d = error('format/unsafe-text', `${t}: ${e.message}`, at, file)
             results[t] = { diagnostics: [...compiled.diagnostics, { ...d, target: t }] }
             continue
           }
@@ -109,15 +142,11 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
           }
         }
       }
-      rules.push({ rule: summary(rule), results })
+      rules.push({ rule: identity, results })
     }
   }
-  diagnostics.push(
-    ...crossFileChecks(
-      rules.map((r) => r.rule),
-      others,
-    ),
-  )
+  // Every rule, whether compiled on its own or only inside a correlation; correlations are in `others`.
+  diagnostics.push(...crossFileChecks(resolution.rules.map(summary), others))
   // Two detections with one name in one output replace each other where they are imported.
   for (const t of plan.targets) {
     const named = rules.flatMap(({ rule, results }) => {

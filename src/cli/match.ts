@@ -5,7 +5,9 @@ import type { TargetId } from '../backends/types.js'
 import { evaluate } from '../evaluate/evaluate.js'
 import { readEvents } from '../events.js'
 import { loadPaths } from '../rule/load.js'
-import type { Diagnostic } from '../diagnostics.js'
+import { error, type Diagnostic } from '../diagnostics.js'
+import { correlate, type Correlated } from '../evaluate/correlate.js'
+import { matchCorrelationOnTarget, standaloneRules } from '../correlation/run.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
@@ -17,6 +19,10 @@ export const command: Command = {
 Evaluate rules on events (JSON Lines, Sigma taxonomy field names at the top level; dotted names
 reach into nested objects) and print one JSON line per match:
   {"rule":"<id>","title":"…","event":<0-based line index>}
+and one per correlation group that fires (its earliest window), with the events that made it:
+  {"rule":"<id>","title":"…","group":{"Computer":"WS1"},"events":[<0-based line indexes>]}
+A rule that a correlation refers to is reported on its own only if the correlation says
+generate: true. Each event's time is read from its log source's time field (docs/semantics.md).
 
 Without --target the reference evaluator (Sigma semantics) decides; with --target the rule is
 compiled and the emitted query text is parsed back and evaluated by that target's verifier.
@@ -51,7 +57,8 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
       return 2
     }
     const out: string[] = []
-    for (const rule of loaded.rules) {
+    const standalone = standaloneRules(loaded.rules, loaded.resolved)
+    for (const rule of standalone) {
       let hits: readonly boolean[] | undefined
       if (target === undefined) {
         hits = ev.events.map((e) => evaluate(rule.detection, e))
@@ -72,6 +79,35 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
       hits?.forEach((hit, i) => {
         if (hit) out.push(JSON.stringify({ rule: rule.id ?? rule.file, title: rule.title, event: ev.lines[i] }))
       })
+    }
+    for (const rc of loaded.resolved) {
+      const c = rc.correlation
+      let found: Correlated | undefined
+      if (target === undefined) found = correlate(rc, ev.events, loaded.resolved)
+      else {
+        const t = target as TargetId
+        const options = targetOptions(config, t, {
+          ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
+          ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+        })
+        const checked = await matchCorrelationOnTarget(t, rc, ev.events, options)
+        diagnostics.push(...checked.diagnostics)
+        found = checked.correlated
+      }
+      if (!found) continue
+      for (const tl of found.timeless)
+        diagnostics.push(
+          error('events/no-time', `${c.title}: event ${tl.message}`, { line: ev.lines[tl.index]!, col: 0 }, eventsFile),
+        )
+      for (const m of found.matches)
+        out.push(
+          JSON.stringify({
+            rule: c.id ?? c.name ?? c.file,
+            title: c.title,
+            group: m.group,
+            events: m.events.map((i) => ev.lines[i]),
+          }),
+        )
     }
     if (out.length) process.stdout.write(out.join('\n') + '\n')
     if (diagnostics.length)

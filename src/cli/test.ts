@@ -4,6 +4,7 @@ import { TARGET_IDS, type TargetId } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { loadPaths } from '../rule/load.js'
 import { testRule, type RuleTestResult, type TargetStatus } from '../verify/sample-tests.js'
+import { testCorrelation, type CorrelationTestResult } from '../correlation/run.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import { progressBar } from './progress.js'
@@ -17,6 +18,8 @@ export const command: Command = {
 Run each rule's sample events (the file <rule>.tests.yml beside it) through the reference
 evaluator — every event under match: must be selected, none under nomatch: — and through each
 target's verifier on the compiled query, which must select exactly what the rule selects.
+A correlation's tests file holds event streams (streams:) with the groups expected to fire;
+each stream runs through the reference and through each target's compiled correlation.
 A target expected to refuse a rule is listed in the tests file under refused: with the reason.
 
 Prints a table rule × target: ok (events checked), refused (expected), FAIL.
@@ -49,10 +52,19 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
     const { config, diagnostics: cd } = configFrom(args)
     const loaded = loadPaths(paths, { placeholders: config.placeholders })
     const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
-    const results: RuleTestResult[] = []
-    const bar = progressBar({ rules: loaded.rules.length, label: 'test', quiet: args.switches.has('quiet') })
+    const results: TestResult[] = []
+    const total = loaded.rules.length + loaded.resolved.length
+    const bar = progressBar({ rules: total, label: 'test', quiet: args.switches.has('quiet') })
+    const optionsFor = (target: TargetId) => targetOptions(config, target, variant ? { variant } : {})
     for (const rule of loaded.rules) {
-      const r = await testRule(rule, targets, (target) => targetOptions(config, target, variant ? { variant } : {}))
+      const r = await testRule(rule, targets, optionsFor)
+      results.push(r)
+      diagnostics.push(...r.diagnostics)
+      bar.update(results.length)
+    }
+    // Correlations: their tests files hold event streams and the groups expected to fire.
+    for (const rc of loaded.resolved) {
+      const r = await testCorrelation(rc, loaded.resolved, targets, optionsFor)
       results.push(r)
       diagnostics.push(...r.diagnostics)
       bar.update(results.length)
@@ -99,7 +111,9 @@ function cell(s: TargetStatus | undefined, colour: boolean): [string, string] {
   }
 }
 
-function table(results: readonly RuleTestResult[], targets: readonly TargetId[], colour: boolean): string {
+type TestResult = RuleTestResult | CorrelationTestResult
+
+function table(results: readonly TestResult[], targets: readonly TargetId[], colour: boolean): string {
   const header = ['rule', 'events', 'reference', ...targets]
   const rows = results.map((r) => {
     const name = r.rule.file.replace(/^.*?rules\//, '')

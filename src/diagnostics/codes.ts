@@ -25,6 +25,10 @@ export const DIAGNOSTIC_CODES = {
 
   'events/invalid-json': { severity: 'error', meaning: 'a line of an events file (JSON Lines) is not valid JSON' },
   'events/not-an-object': { severity: 'error', meaning: 'a line of an events file is JSON but not an object' },
+  'events/no-time': {
+    severity: 'error',
+    meaning: "an event a correlation's rule selects has no readable time in its log source's time field",
+  },
 
   // --- the rule ------------------------------------------------------------------------------
   'rule/schema': {
@@ -50,17 +54,75 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: "a Sigma v1 rule collection ('action: global'); write each rule as its own document",
   },
-  'rule/correlation-type': { severity: 'error', meaning: 'a correlation document names an unknown correlation type' },
-  'rule/correlation-rules': {
+  'rule/duplicate-name': { severity: 'error', meaning: 'two documents share one name; a name must identify one rule' },
+
+  // --- correlation documents (docs/semantics.md, "Correlations") --------------------------------
+  'correlation/invalid': { severity: 'error', meaning: 'correlation is not a map' },
+  'correlation/unknown-key': {
     severity: 'error',
-    meaning: 'a correlation document does not list the rules it correlates',
+    meaning: 'correlation holds a key the specification does not define',
   },
-  'rule/filter-rules': { severity: 'error', meaning: 'a filter document does not list the rules it applies to' },
-  'rule/correlation-not-compiled': {
+  'correlation/type': { severity: 'error', meaning: 'correlation.type is not one of the seven correlation types' },
+  'correlation/rules': {
+    severity: 'error',
+    meaning: 'correlation.rules is missing, not a list of ids or names, too short for the type, or repeats a rule',
+  },
+  'correlation/group-by': { severity: 'error', meaning: 'correlation.group-by is not a list of distinct field names' },
+  'correlation/timespan': {
+    severity: 'error',
+    meaning: 'correlation.timespan is missing or not a number from 1 and s, m, h or d (at most a year)',
+  },
+  'correlation/condition': {
+    severity: 'error',
+    meaning: 'correlation.condition is missing, not a map, or holds an unknown or non-numeric criterion',
+  },
+  'correlation/condition-field': {
+    severity: 'error',
+    meaning: 'condition.field is missing for a value_* type, present for another, or absent from a referenced rule',
+  },
+  'correlation/unsatisfiable': { severity: 'error', meaning: 'no window can ever meet the correlation condition' },
+  'correlation/aliases': {
+    severity: 'error',
+    meaning: 'correlation.aliases is not a map of alias to { rule name: field }',
+  },
+  'correlation/generate': { severity: 'error', meaning: 'correlation.generate is not true or false' },
+  'correlation/unknown-rule': {
+    severity: 'error',
+    meaning: "a referenced id or name is no rule's or correlation's among the files given",
+  },
+  'correlation/cycle': { severity: 'error', meaning: 'correlations refer to each other in a loop' },
+  'correlation/group-by-field': {
+    severity: 'error',
+    meaning: 'a group-by field is absent from a referenced rule (neither tested nor in fields:) or correlation',
+  },
+  'correlation/alias-rule': {
+    severity: 'error',
+    meaning: 'an alias names a rule the correlation does not refer to',
+  },
+  'correlation/alias-incomplete': {
+    severity: 'error',
+    meaning: 'a group-by alias says nothing of one of the referenced rules',
+  },
+  'correlation/inner-meta': {
     severity: 'warning',
-    meaning: 'a correlation document is recognised but not compiled',
+    meaning: 'level, status or dates on a correlation that another correlation refers to have no effect',
   },
-  'rule/filter-not-compiled': { severity: 'warning', meaning: 'a filter document is recognised but not compiled' },
+
+  // --- global filter documents ------------------------------------------------------------------
+  'filter/invalid': { severity: 'error', meaning: 'filter is not a map with rules, selection and condition' },
+  'filter/logsource': { severity: 'error', meaning: 'a filter has no logsource, or a malformed one' },
+  'filter/rules': { severity: 'error', meaning: 'filter.rules is missing or not a list of rule ids or names' },
+  'filter/condition': { severity: 'error', meaning: 'filter.condition is missing' },
+  'filter/selection': { severity: 'error', meaning: 'a filter has no selection to test' },
+  'filter/meta': { severity: 'warning', meaning: 'a filter has a level or status, which the specification excludes' },
+  'filter/unknown-rule': {
+    severity: 'error',
+    meaning: "filter.rules names no rule's id or name among the files given",
+  },
+  'filter/logsource-mismatch': {
+    severity: 'error',
+    meaning: "the filter's logsource is not that of a rule it names",
+  },
   'rule/misplaced-condition': { severity: 'error', meaning: 'condition is not directly under detection' },
   'rule/condition-type': { severity: 'error', meaning: 'detection.condition is not a string' },
   'rule/undefined-identifier': {
@@ -186,6 +248,27 @@ export const DIAGNOSTIC_CODES = {
   },
   'target/kql-parser': { severity: 'error', meaning: "Microsoft's KQL parser reports an error in the emitted query" },
 
+  'target/unsupported-correlation': {
+    severity: 'error',
+    meaning: 'a correlation type or condition the target cannot evaluate exactly',
+  },
+  'target/unsupported-correlation-chain': {
+    severity: 'error',
+    meaning: 'a correlation that refers to another correlation (not compiled)',
+  },
+  'target/unsupported-correlation-group-by': {
+    severity: 'error',
+    meaning: "a correlation's grouping the target cannot express (osquery: not per host)",
+  },
+  'target/unsupported-correlation-rule': {
+    severity: 'error',
+    meaning: 'a rule a correlation refers to is refused by the target, or compiles to a shape it cannot correlate',
+  },
+  'target/unsupported-correlation-window': {
+    severity: 'error',
+    meaning: "a correlation's sliding window or order the target cannot express exactly",
+  },
+
   // --- the proof -------------------------------------------------------------------------------
   'verify/mismatch': { severity: 'error', meaning: 'the emitted query and the rule disagree on an event' },
   'verify/kql-parser': {
@@ -216,6 +299,14 @@ export const DIAGNOSTIC_CODES = {
   'test/expected-refusal': {
     severity: 'error',
     meaning: 'the tests file expects a refusal, but the target compiles the rule',
+  },
+  'test/no-time': {
+    severity: 'error',
+    meaning: "an event of a stream that a correlation's rule selects has no readable time",
+  },
+  'test/expected-groups': {
+    severity: 'error',
+    meaning: 'a correlation fires for other groups on a stream than the tests file expects',
   },
   'test/unrepresentable-event': {
     severity: 'warning',

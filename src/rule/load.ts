@@ -14,6 +14,9 @@ import { checkMetadata } from './checks.js'
 import type { Rule } from './rule.js'
 import validateRule from './schema-validate.generated.js'
 import { parseYaml, type YamlDocument } from './yaml.js'
+import { loadCorrelation, loadFilter } from '../correlation/load.js'
+import type { Correlation, Filter } from '../correlation/model.js'
+import { resolveDocuments, type ResolvedCorrelation } from '../correlation/resolve.js'
 
 export interface LoadOptions {
   /** Values for `|expand` placeholders, by name without the `%`. */
@@ -27,11 +30,15 @@ export interface OtherDocument {
   readonly at: Pos
   readonly title?: string
   readonly id?: string
+  readonly name?: string
 }
 
 export interface Loaded {
   readonly rules: Rule[]
   readonly others: OtherDocument[]
+  /** The correlation and filter documents that passed their own checks (references unresolved). */
+  readonly correlations: Correlation[]
+  readonly filters: Filter[]
   readonly diagnostics: Diagnostic[]
 }
 
@@ -47,11 +54,13 @@ const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 export function loadRuleText(text: string, file: string, options: LoadOptions = {}): Loaded {
   const rules: Rule[] = []
   const others: OtherDocument[] = []
+  const correlations: Correlation[] = []
+  const filters: Filter[] = []
   const diagnostics: Diagnostic[] = []
   const { documents, error: yamlError } = parseYaml(text)
   if (yamlError) {
     diagnostics.push(error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file))
-    return { rules, others, diagnostics }
+    return { rules, others, correlations, filters, diagnostics }
   }
   const nonEmpty = documents.filter((d) => d.value !== null && d.value !== undefined)
   if (nonEmpty.length === 0)
@@ -68,7 +77,7 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
         file,
       ),
     )
-    return { rules, others, diagnostics }
+    return { rules, others, correlations, filters, diagnostics }
   }
   for (const doc of nonEmpty) {
     const value = doc.value
@@ -89,82 +98,30 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
     }
     if ('correlation' in value) {
       others.push({ kind: 'correlation', file, at: doc.at, ...meta(value) })
-      diagnostics.push(...checkOther(value, doc, file, 'correlation'))
+      const loaded = loadCorrelation(value, doc, file)
+      diagnostics.push(...loaded.diagnostics)
+      if (loaded.correlation) correlations.push(loaded.correlation)
       continue
     }
     if ('filter' in value && !('detection' in value)) {
       others.push({ kind: 'filter', file, at: doc.at, ...meta(value) })
-      diagnostics.push(...checkOther(value, doc, file, 'filter'))
+      const loaded = loadFilter(value, doc, file, options.placeholders)
+      diagnostics.push(...loaded.diagnostics)
+      if (loaded.filter) filters.push(loaded.filter)
       continue
     }
     const rule = loadRule(value, doc, file, options, diagnostics)
     if (rule) rules.push(rule)
   }
-  return { rules, others, diagnostics }
+  return { rules, others, correlations, filters, diagnostics }
 }
 
-function meta(value: Record<string, unknown>): { title?: string; id?: string } {
+function meta(value: Record<string, unknown>): { title?: string; id?: string; name?: string } {
   return {
     ...(typeof value['title'] === 'string' ? { title: value['title'] } : {}),
     ...(typeof value['id'] === 'string' ? { id: value['id'] } : {}),
+    ...(typeof value['name'] === 'string' ? { name: value['name'] } : {}),
   }
-}
-
-function checkOther(
-  value: Record<string, unknown>,
-  doc: YamlDocument,
-  file: string,
-  kind: 'correlation' | 'filter',
-): Diagnostic[] {
-  const out: Diagnostic[] = []
-  const body = value[kind]
-  if (kind === 'correlation') {
-    const types = [
-      'event_count',
-      'value_count',
-      'temporal',
-      'temporal_ordered',
-      'value_sum',
-      'value_avg',
-      'value_percentile',
-    ]
-    if (!isMap(body) || !types.includes(String(body['type'])))
-      out.push(
-        error(
-          'rule/correlation-type',
-          `correlation.type must be one of ${types.join(', ')}`,
-          doc.locate(['correlation'])?.value ?? doc.at,
-          file,
-        ),
-      )
-    else if (!Array.isArray(body['rules']) || body['rules'].length === 0)
-      out.push(
-        error(
-          'rule/correlation-rules',
-          'correlation.rules must list the ids or names of the rules it correlates',
-          doc.locate(['correlation'])?.value,
-          file,
-        ),
-      )
-  } else if (!isMap(body) || !Array.isArray(body['rules'])) {
-    out.push(
-      error(
-        'rule/filter-rules',
-        'filter.rules must list the ids or names of the rules it applies to',
-        doc.locate(['filter'])?.value ?? doc.at,
-        file,
-      ),
-    )
-  }
-  out.push(
-    warning(
-      `rule/${kind}-not-compiled`,
-      `${kind} documents are recognised but not compiled by rulesmith`,
-      doc.at,
-      file,
-    ),
-  )
-  return out
 }
 
 function loadRule(
@@ -323,6 +280,8 @@ export function loadFile(file: string, options: LoadOptions = {}): Loaded {
     return {
       rules: [],
       others: [],
+      correlations: [],
+      filters: [],
       diagnostics: [
         error(
           'io/unreadable',
@@ -337,21 +296,51 @@ export function loadFile(file: string, options: LoadOptions = {}): Loaded {
 }
 
 /** Load every rule under the given paths, with the checks that span files (duplicate ids). */
-export function loadPaths(paths: readonly string[], options: LoadOptions = {}): Loaded & { files: string[] } {
+export function loadPaths(
+  paths: readonly string[],
+  options: LoadOptions = {},
+): Loaded & { files: string[]; resolved: ResolvedCorrelation[] } {
   const { files, diagnostics } = collectFiles(paths)
   const rules: Rule[] = []
   const others: OtherDocument[] = []
+  const correlations: Correlation[] = []
+  const filters: Filter[] = []
   for (const file of files) {
     const loaded = loadFile(file, options)
     rules.push(...loaded.rules)
     others.push(...loaded.others)
+    correlations.push(...loaded.correlations)
+    filters.push(...loaded.filters)
     diagnostics.push(...loaded.diagnostics)
   }
   diagnostics.push(...crossFileChecks(rules, others))
-  return { rules, others, diagnostics, files }
+  // References by id or name across every file given; global filters folded into the rules they name.
+  const resolution = resolveDocuments(rules, correlations, filters, failedCorrelations(others, correlations))
+  diagnostics.push(...resolution.diagnostics)
+  return {
+    rules: [...resolution.rules],
+    others,
+    correlations,
+    filters,
+    diagnostics,
+    files,
+    resolved: [...resolution.correlations],
+  }
 }
 
-/** Duplicate ids (error) and duplicate titles (warning) across everything loaded together. */
+/** Ids and names of correlation documents that failed their own checks (already reported). */
+export function failedCorrelations(
+  others: readonly OtherDocument[],
+  correlations: readonly Correlation[],
+): Set<string> {
+  return new Set(
+    others
+      .filter((o) => o.kind === 'correlation')
+      .flatMap((o) => [o.id, o.name])
+      .filter((k): k is string => k !== undefined && !correlations.some((c) => c.id === k || c.name === k)),
+  )
+}
+
 /** What the checks across files read of a rule: where it is and what it is called. */
 export interface RuleIdentity {
   readonly file: string

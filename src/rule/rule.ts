@@ -31,6 +31,8 @@ export interface Rule {
   readonly fields: readonly string[]
   readonly logsource: LogSource
   readonly detection: Node
+  /** Ids (or titles) of the global filters folded into `detection`, when any name this rule. */
+  readonly filters?: readonly string[]
   /** The document as parsed from YAML, for formats that want any other key. */
   readonly raw: Readonly<Record<string, unknown>>
 }

@@ -4,6 +4,9 @@
  *   rule: <the rule's id>
  *   match:     [{ name, source?, event }]   # must be selected, by the rule and by every target
  *   nomatch:   [{ name, source?, event }]   # must not be selected
+ *   streams:   [{ name, events: [event…], expect: [{ group-by field: value }…] }]
+ *                                           # correlations: time-stamped event streams and the groups
+ *                                           # that must fire on each (none: `expect: []`)
  *   refused:   { osquery: "why" }            # targets expected to refuse the rule, with the reason;
  *                                           # `kql/sentinel: "why"` for one variant of a target
  *                                           # (a bare `kql:` is the target's default variant)
@@ -29,10 +32,22 @@ export interface SampleEvent {
   readonly at?: Pos
 }
 
+/** A correlation's test: a stream of time-stamped events and the groups expected to fire on it. */
+export interface SampleStream {
+  readonly name: string
+  readonly source?: string
+  readonly events: readonly JsonEvent[]
+  /** Where each event is written, for diagnostics. */
+  readonly eventsAt: readonly (Pos | undefined)[]
+  readonly expect: readonly Readonly<Record<string, string>>[]
+  readonly at?: Pos
+}
+
 export interface SampleTests {
   readonly file: string
   readonly rule?: string
   readonly events: readonly SampleEvent[]
+  readonly streams: readonly SampleStream[]
   /** Expected refusals by `target` (its default variant) or `target/variant`. */
   readonly refused: Readonly<Record<string, string>>
 }
@@ -79,11 +94,11 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
     }
   const raw = v as Record<string, unknown>
   for (const k of Object.keys(raw))
-    if (!['rule', 'match', 'nomatch', 'refused'].includes(k))
+    if (!['rule', 'match', 'nomatch', 'streams', 'refused'].includes(k))
       diagnostics.push(
         error(
           'test/invalid',
-          `unknown key '${k}' (expected rule, match, nomatch, refused)`,
+          `unknown key '${k}' (expected rule, match, nomatch, streams, refused)`,
           doc.locate([k])?.key,
           file,
         ),
@@ -142,12 +157,65 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
         else refused[k] = String(reason)
       }
   }
-  if (events.length === 0)
+  const streams: SampleStream[] = []
+  const rawStreams = raw['streams']
+  if (rawStreams !== undefined) {
+    if (!Array.isArray(rawStreams))
+      diagnostics.push(
+        error(
+          'test/invalid',
+          'streams must be a list of { name, events, expect }',
+          doc.locate(['streams'])?.value,
+          file,
+        ),
+      )
+    else
+      rawStreams.forEach((item, i) => {
+        const at = doc.locate(['streams', i])?.value
+        const it = item as Record<string, unknown> | null
+        const evs = it?.['events']
+        const expect = it?.['expect']
+        const isEvent = (e: unknown) => e !== null && typeof e === 'object' && !Array.isArray(e)
+        const isGroup = (g: unknown) =>
+          isEvent(g) && Object.values(g as object).every((v) => ['string', 'number', 'boolean'].includes(typeof v))
+        if (!it || typeof it !== 'object' || !Array.isArray(evs) || !evs.every(isEvent)) {
+          diagnostics.push(error('test/invalid', `streams[${i}] must have events: a list of event maps`, at, file))
+          return
+        }
+        if (!Array.isArray(expect) || !expect.every(isGroup)) {
+          diagnostics.push(
+            error(
+              'test/invalid',
+              `streams[${i}] must have expect: a list of groups ({ group-by field: value }), [] when nothing fires`,
+              doc.locate(['streams', i, 'expect'])?.value ?? at,
+              file,
+            ),
+          )
+          return
+        }
+        streams.push({
+          name: typeof it['name'] === 'string' ? it['name'] : `streams[${i}]`,
+          ...(typeof it['source'] === 'string' ? { source: it['source'] } : {}),
+          events: evs as JsonEvent[],
+          eventsAt: evs.map((_, j) => doc.locate(['streams', i, 'events', j])?.value),
+          expect: (expect as Record<string, unknown>[]).map((g) =>
+            Object.fromEntries(Object.entries(g).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+          ),
+          ...(at ? { at } : {}),
+        })
+      })
+  }
+  if (events.length === 0 && streams.length === 0)
     diagnostics.push(
-      error('test/invalid', 'a tests file needs at least one event under match: or nomatch:', doc.at, file),
+      error(
+        'test/invalid',
+        'a tests file needs at least one event under match: or nomatch:, or a stream under streams:',
+        doc.at,
+        file,
+      ),
     )
   return {
-    tests: { file, ...(typeof raw['rule'] === 'string' ? { rule: raw['rule'] } : {}), events, refused },
+    tests: { file, ...(typeof raw['rule'] === 'string' ? { rule: raw['rule'] } : {}), events, streams, refused },
     diagnostics,
   }
 }

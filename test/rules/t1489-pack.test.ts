@@ -32,6 +32,7 @@ interface TestsFile {
   rule: string
   match?: Sample[]
   nomatch?: Sample[]
+  streams?: { name: string; events: unknown[]; expect: unknown[] }[]
   refused?: Record<string, string>
 }
 const testsOf = (f: string) => load(f.replace(/\.yml$/, '.tests.yml')) as unknown as TestsFile
@@ -58,6 +59,16 @@ describe('T1489 rule pack', () => {
       const rule = load(f)
       const tests = testsOf(f)
       expect(tests.rule, f).toBe(rule['id'])
+      if ('correlation' in rule) {
+        // A correlation is tested on event streams: some that fire, near-misses that do not.
+        expect((tests.streams ?? []).filter((s) => s.expect.length > 0).length, `${f}: firing streams`).toBeGreaterThan(
+          0,
+        )
+        expect((tests.streams ?? []).filter((s) => s.expect.length === 0).length, `${f}: near-misses`).toBeGreaterThan(
+          0,
+        )
+        continue
+      }
       expect((tests.match ?? []).length, `${f}: match events`).toBeGreaterThan(0)
       expect((tests.nomatch ?? []).length, `${f}: nomatch events`).toBeGreaterThan(0)
     }
@@ -76,7 +87,8 @@ describe('T1489 rule pack', () => {
       expect(rule['author'], f).toBe('rulesmith project')
       expect(['informational', 'low', 'medium', 'high', 'critical'], f).toContain(rule['level'])
       expect((rule['falsepositives'] as unknown[]).length, f).toBeGreaterThan(0)
-      expect((rule['logsource'] as Record<string, unknown>)['product'], f).toBe(relative(RULES, f).split('/')[0])
+      if ('correlation' in rule) expect(relative(RULES, f).split('/')[1], f).toBe('correlation')
+      else expect((rule['logsource'] as Record<string, unknown>)['product'], f).toBe(relative(RULES, f).split('/')[0])
     }
   })
 

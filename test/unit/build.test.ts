@@ -407,7 +407,7 @@ describe('calendar dates', () => {
 })
 
 describe('metadata checks', () => {
-  it('names a malformed id, an impossible date, an ATT&CK tag that is no ATT&CK id, and a correlation it will not compile', async () => {
+  it('names a malformed id, an impossible date, an ATT&CK tag that is no ATT&CK id, and a correlation without its condition', async () => {
     const { loadRuleText } = await import('../../src/rule/load.js')
     const text = `title: t
 id: not-a-uuid
@@ -436,7 +436,7 @@ correlation:
       '3:7 error rule/invalid-date',
       '4:11 warning rule/modified-before-date',
       '7:7 error rule/invalid-attack-tag',
-      '16:1 warning rule/correlation-not-compiled',
+      '18:5 error correlation/condition',
     ])
     expect(r.others).toMatchObject([{ kind: 'correlation', title: 'c' }])
     expect(r.rules).toHaveLength(0)

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest'
+import { loadRuleText } from '../../src/rule/load.js'
+import { resolveDocuments, type ResolvedCorrelation } from '../../src/correlation/resolve.js'
+import { correlate } from '../../src/evaluate/correlate.js'
+import { correlationTarget } from '../../src/correlation/targets.js'
+import type { JsonEvent } from '../../src/rule/rule.js'
+import { edgeStreams } from '../support/correlation-streams.js'
+
+const RULES = `title: A
+id: 6a1f0c1e-0000-4000-8000-00000000000a
+name: rule_a
+logsource: { product: windows, category: process_creation }
+detection:
+  sel: { Image|endswith: '\\a.exe' }
+  condition: sel
+fields: [CommandLine, ProcessId]
+---
+title: B
+id: 6a1f0c1e-0000-4000-8000-00000000000b
+name: rule_b
+logsource: { product: windows, category: process_creation }
+detection:
+  sel: { Image|endswith: '\\b.exe' }
+  condition: sel
+fields: [CommandLine, ProcessId]
+`
+
+const correlation = (body: string) => {
+  const loaded = loadRuleText(`${RULES}---\ntitle: C\ncorrelation:\n${body}`, 'c.yml')
+  const r = resolveDocuments(loaded.rules, loaded.correlations, loaded.filters)
+  expect([...loaded.diagnostics, ...r.diagnostics]).toEqual([])
+  return r.correlations[0]!
+}
+
+const T0 = Date.UTC(2026, 10, 30, 2, 14, 0)
+const make = (member: number, group: string, value: string, ms: number): JsonEvent => ({
+  UtcTime: new Date(ms).toISOString(),
+  Computer: group,
+  Image: member ? 'C:\\t\\b.exe' : 'C:\\t\\a.exe',
+  CommandLine: value,
+  ProcessId: Number(value.slice(1)) + 1,
+})
+const byGroup = (gs: Record<string, string>[]) =>
+  [...gs].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1))
+const fired = (rc: ResolvedCorrelation, events: JsonEvent[]) =>
+  byGroup(correlate(rc, events).matches.map((m) => ({ ...m.group })))
+
+const TYPES: Record<string, string> = {
+  event_count:
+    '  type: event_count\n  rules: [rule_a, rule_b]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { gte: 3 }\n',
+  value_count:
+    '  type: value_count\n  rules: [rule_a]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { field: CommandLine, gte: 3 }\n',
+  value_sum:
+    '  type: value_sum\n  rules: [rule_a, rule_b]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { field: ProcessId, gte: 6 }\n',
+  value_avg:
+    '  type: value_avg\n  rules: [rule_a, rule_b]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { field: ProcessId, lt: 1.5 }\n',
+  value_percentile:
+    '  type: value_percentile\n  rules: [rule_a, rule_b]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { field: CommandLine, lte: 25 }\n',
+  temporal: '  type: temporal\n  rules: [rule_a, rule_b]\n  group-by: [Computer]\n  timespan: 5m\n',
+  temporal_ordered: '  type: temporal_ordered\n  rules: [rule_a, rule_b]\n  group-by: [Computer]\n  timespan: 5m\n',
+}
+
+describe('reference semantics at the window edges', () => {
+  const count = correlation(TYPES['event_count']!)
+  const at = (s: number, member = 0, host = 'WS1', v = `v${s}`) => make(member, host, v, T0 + s * 1000)
+
+  it('counts an event exactly timespan after the first, and not one a second later', () => {
+    expect(fired(count, [at(0), at(100), at(300)])).toEqual([{ Computer: 'WS1' }])
+    expect(fired(count, [at(0), at(100), at(301)])).toEqual([])
+    // One millisecond past the edge is out too.
+    expect(fired(count, [at(0), at(100), make(0, 'WS1', 'x', T0 + 300_001)])).toEqual([])
+  })
+
+  it('slides: a burst across a five-minute clock boundary fires (a tumbling bin would split it)', () => {
+    expect(fired(count, [at(290), at(299), at(301)])).toEqual([{ Computer: 'WS1' }])
+  })
+
+  it('keeps groups apart and counts an event two rules select once', () => {
+    expect(fired(count, [at(0, 0, 'WS1'), at(1, 0, 'WS2'), at(2, 0, 'WS1')])).toEqual([])
+    const both = correlation(TYPES['event_count']!.replace('[rule_a, rule_b]', '[rule_a, rule_b]'))
+    const e = { ...at(0), Image: 'C:\\t\\a.exe' }
+    expect(fired(both, [e, at(1)])).toEqual([])
+  })
+
+  it('orders temporal_ordered strictly: same instant or reverse order does not fire', () => {
+    const ordered = correlation(TYPES['temporal_ordered']!)
+    expect(fired(ordered, [at(0, 0), at(300, 1)])).toEqual([{ Computer: 'WS1' }])
+    expect(fired(ordered, [at(0, 0), at(301, 1)])).toEqual([])
+    expect(fired(ordered, [at(5, 1), at(5, 0)])).toEqual([])
+    expect(fired(ordered, [at(5, 0), at(5, 1)])).toEqual([])
+    expect(fired(ordered, [at(1, 1), at(5, 0)])).toEqual([])
+  })
+
+  it('reports events it cannot time instead of guessing', () => {
+    const r = correlate(count, [{ Image: 'C:\\t\\a.exe', Computer: 'WS1', UtcTime: 'yesterday' }])
+    expect(r.timeless).toEqual([{ index: 0, message: expect.stringContaining("'yesterday' is not ISO 8601") }])
+  })
+})
+
+describe('osquery correlations agree with the reference on streams around every threshold and edge', async () => {
+  const osquery = await correlationTarget('osquery')
+  for (const [type, body] of Object.entries(TYPES)) {
+    it(type, async () => {
+      const rc = correlation(body)
+      const compiled = await osquery.compile(rc)
+      expect(compiled.diagnostics).toEqual([])
+      const streams = edgeStreams({
+        make,
+        members: rc.members.length,
+        spanMs: rc.correlation.timespan,
+        threshold: 3,
+        seed: 7,
+      })
+      let firing = 0
+      for (const s of streams) {
+        const want = fired(rc, s.events)
+        const got = await osquery.verify(compiled.query!, s.events)
+        expect(got.unrepresentable).toEqual([])
+        expect({ stream: s.name, groups: byGroup(got.groups!.map((g) => ({ ...g.group }))) }).toEqual({
+          stream: s.name,
+          groups: want,
+        })
+        if (want.length) firing++
+      }
+      // The streams exercise both answers.
+      expect(firing).toBeGreaterThan(0)
+      expect(firing).toBeLessThan(streams.length)
+    })
+  }
+
+  it('catches a query whose window is one second short or whose edge is open', async () => {
+    const rc = correlation(TYPES['event_count']!)
+    const query = (await osquery.compile(rc)).query!
+    const streams = edgeStreams({ make, members: 2, spanMs: rc.correlation.timespan, threshold: 3 })
+    const disagreements = async (q: string) => {
+      let n = 0
+      for (const s of streams) {
+        const got = await osquery.verify(q, s.events)
+        if (JSON.stringify(byGroup(got.groups!.map((g) => ({ ...g.group })))) !== JSON.stringify(fired(rc, s.events)))
+          n++
+      }
+      return n
+    }
+    expect(await disagreements(query)).toBe(0)
+    expect(await disagreements(query.replace('a.time + 300', 'a.time + 299'))).toBeGreaterThan(0)
+    expect(
+      await disagreements(
+        query.replace(/b\.time BETWEEN a\.time AND a\.time \+ 300/, 'b.time >= a.time AND b.time < a.time + 300'),
+      ),
+    ).toBeGreaterThan(0)
+    expect(await disagreements(query.replace('>= 3', '> 3'))).toBeGreaterThan(0)
+  })
+})
