@@ -20,8 +20,11 @@ function walk(dir: string): string[] {
     })
 }
 
-const ruleFiles = walk(RULES).filter((f) => f.endsWith('.yml') && !f.endsWith('.tests.yml'))
 const load = (f: string) => yaml.load(readFileSync(f, 'utf8')) as Record<string, unknown>
+const yamlFiles = walk(RULES).filter((f) => f.endsWith('.yml') && !f.endsWith('.tests.yml'))
+// Global filters tune the rules they name; those rules' tests files hold the events they drop.
+const filterFiles = yamlFiles.filter((f) => 'filter' in load(f) && !('detection' in load(f)))
+const ruleFiles = yamlFiles.filter((f) => !filterFiles.includes(f))
 
 interface Sample {
   name: string
@@ -89,6 +92,31 @@ describe('T1489 rule pack', () => {
       expect((rule['falsepositives'] as unknown[]).length, f).toBeGreaterThan(0)
       if ('correlation' in rule) expect(relative(RULES, f).split('/')[1], f).toBe('correlation')
       else expect((rule['logsource'] as Record<string, unknown>)['product'], f).toBe(relative(RULES, f).split('/')[0])
+    }
+  })
+
+  it('has global filters that name rules of the pack, each of which has an event the filter drops', () => {
+    expect(filterFiles.length).toBeGreaterThan(0)
+    const byId = new Map(ruleFiles.map((f) => [String(load(f)['id']), f]))
+    for (const f of filterFiles) {
+      const names = (load(f)['filter'] as { rules: string[] }).rules
+      expect(names.length, f).toBeGreaterThan(0)
+      for (const id of names) {
+        const rule = byId.get(id)
+        expect(rule, `${f}: ${id}`).toBeDefined()
+        const nomatch = testsOf(rule!).nomatch ?? []
+        expect(
+          nomatch.some((s) =>
+            s.name.includes(
+              relative(RULES, f)
+                .split('/')
+                .pop()!
+                .replace(/\.yml$/, ''),
+            ),
+          ),
+          `${rule}: an event the filter drops`,
+        ).toBe(true)
+      }
     }
   })
 
