@@ -125,7 +125,7 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
             text,
             diagnostics: [
               ...compiled.diagnostics,
-              ...findings.map((f) => ({ ...warning(f.code, f.message, rule.at, rule.file), target: t })),
+              ...findings.map((f) => ({ ...warning(f.code, f.message, at, file), target: t })),
             ],
             ...(name !== undefined ? { name } : {}),
           }
