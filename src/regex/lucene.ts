@@ -10,6 +10,7 @@ import type { Pattern } from '../ast/nodes.js'
 import { normalize } from '../ast/pattern.js'
 import { printing, unsupported, type Printed, type RegexNode, type RegexOf, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
+import { caseOrbit } from './case.js'
 
 /** Why a value cannot be written as a Lucene regex: the construct and an explanation. */
 export class Inexpressible extends Error {
@@ -106,34 +107,9 @@ export function patternToLucene(pattern: Pattern, insensitive: boolean): string 
 // ---------------------------------------------------------------------------------------------
 // Sigma regex (JavaScript syntax, no `u` flag) → Lucene RegExp
 
-let jsCanonGroups: Map<string, string[]> | undefined
-
-/**
- * JavaScript's case-insensitive matching without the `u` flag compares Canonicalize(ch): the
- * upper case of a UTF-16 unit when that is one unit, except that a non-ASCII unit never maps to
- * ASCII (ECMA-262 §22.2.2.7.3 Canonicalize). The units sharing `c`'s canonical form, BMP only.
- */
-function jsVariants(c: string): string[] {
-  const canon = (u: string): string => {
-    const up = u.toUpperCase()
-    if (up.length !== 1) return u
-    if (u.charCodeAt(0) >= 128 && up.charCodeAt(0) < 128) return u
-    return up
-  }
-  if (!jsCanonGroups) {
-    jsCanonGroups = new Map()
-    for (let x = 0; x < 0x10000; x++) {
-      if (x >= 0xd800 && x <= 0xdfff) continue
-      const u = String.fromCharCode(x)
-      const k = canon(u)
-      const g = jsCanonGroups.get(k)
-      if (g) g.push(u)
-      else jsCanonGroups.set(k, [u])
-    }
-  }
-  if (c.length !== 1) return [c]
-  return jsCanonGroups.get(canon(c)) ?? [c]
-}
+/** The units sharing `c`'s canonical form under JavaScript's `i` (no `u`), BMP only. */
+const jsVariants = (c: string): string[] =>
+  c.length !== 1 ? [c] : caseOrbit(c.charCodeAt(0)).map((x) => String.fromCharCode(x))
 
 /** JavaScript's `\s` (WhiteSpace and LineTerminator, ECMA-262 §22.2.2.9). */
 const JS_SPACE = [

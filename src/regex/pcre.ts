@@ -13,6 +13,7 @@ import type { Pattern } from '../ast/nodes.js'
 import { normalize } from '../ast/pattern.js'
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
+import { caseOrbit, runsOf } from './case.js'
 
 /** JavaScript's `\s`: ECMAScript WhiteSpace and LineTerminator, as PCRE class members. */
 const JS_SPACE =
@@ -205,55 +206,8 @@ class PcrePrinter {
   }
 }
 
-/**
- * JavaScript's case folding for the `i` flag without `u` (ECMA-262 Canonicalize): the upper case of
- * a character when it is one character, but never from outside ASCII into it (so `ſ` and the
- * Kelvin sign stay apart from `s` and `k`, and `ß` from `ẞ`). PCRE's caseless matching folds those
- * together, so `(?i)` is never emitted for a Sigma regex: each letter is spelt out instead.
- */
-function canonicalize(cp: number): number {
-  const upper = String.fromCharCode(cp).toUpperCase()
-  if (upper.length !== 1) return cp
-  const cu = upper.charCodeAt(0)
-  return cp >= 128 && cu < 128 ? cp : cu
-}
-
-let orbits: Map<number, number[]> | undefined
-
-/** The BMP characters JavaScript's `i` flag takes as equal to `cp` (itself included), ascending. */
-function caseOrbit(cp: number): number[] {
-  if (!orbits) {
-    orbits = new Map()
-    for (let c = 0; c <= 0xffff; c++) {
-      if (c >= 0xd800 && c <= 0xdfff) continue
-      const key = canonicalize(c)
-      const list = orbits.get(key)
-      if (list) list.push(c)
-      else orbits.set(key, [c])
-    }
-  }
-  return orbits.get(canonicalize(cp)) ?? [cp]
-}
-
 /** Code points as the inside of a PCRE class, runs written as ranges. */
-function classBody(cps: readonly number[]): string {
-  const sorted = [...new Set(cps)].sort((a, b) => a - b)
-  let out = ''
-  for (let k = 0; k < sorted.length;) {
-    let end = k
-    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end++
-    const lit = (cp: number): string => pcreLiteral(String.fromCharCode(cp))
-    out +=
-      end - k >= 2
-        ? `${lit(sorted[k]!)}-${lit(sorted[end]!)}`
-        : sorted
-            .slice(k, end + 1)
-            .map(lit)
-            .join('')
-    k = end + 1
-  }
-  return out
-}
+const classBody = (cps: readonly number[]): string => runsOf(cps, (cp) => pcreLiteral(String.fromCharCode(cp)))
 
 /** A unit that leaves out characters outside the BMP. */
 function withoutAstral(unit: string): string {

@@ -4,6 +4,7 @@
  */
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
+import { caseOrbit, runsOf } from './case.js'
 
 /** Characters RE2 treats as syntax outside a class: escaped when literal. */
 const RE2_SPECIAL = new Set([...'\\.+*?()|[]{}^$'])
@@ -67,7 +68,10 @@ const MAX_REPEAT = 1000
  * lookaround and backreferences (RE2 has neither), `m` with anchors (JavaScript also breaks lines
  * at `\r`, U+2028 and U+2029, RE2 only at `\n`), `\S \D \W` inside a class, repeat counts over
  * 1000, a quantifier on a character outside the BMP (JavaScript repeats only its low surrogate).
- * The `i` flag becomes `(?i)`; capturing groups become non-capturing (KQL limits group counts).
+ * Capturing groups become non-capturing (KQL limits group counts). The `i` flag is spelt out:
+ * each letter becomes the class of the characters JavaScript takes as equal to it, because RE2's
+ * `(?i)` folds by Unicode case folding and so also matches the Kelvin sign for `k`, `ſ` for `s`,
+ * `ẞ` for `ß`, `Ω` for `ω`, … (and `(?i)\w` matches them too) where JavaScript does not.
  */
 export function toRe2(regex: SigmaRegex): Printed {
   return printing(() => {
@@ -79,8 +83,10 @@ export function toRe2(regex: SigmaRegex): Printed {
           return n.items.map(print).join('|')
         case 'seq':
           return n.items.map(print).join('')
-        case 'char':
-          return re2Char(n.cp)
+        case 'char': {
+          const same = regex.flags.i && n.cp <= 0xffff ? caseOrbit(n.cp) : [n.cp]
+          return same.length === 1 ? re2Char(n.cp) : `[${runsOf(same, re2ClassChar)}]`
+        }
         case 'anchor':
           if (regex.flags.m)
             unsupported(
@@ -116,6 +122,7 @@ export function toRe2(regex: SigmaRegex): Printed {
           return unit(n, UNITS[n.set])
         case 'class': {
           if (n.items.length === 0) return n.negated ? unit(n, ANY_UNIT) : '[^\\x{0}-\\x{10FFFF}]'
+          if (regex.flags.i) return caseClosedClass(n)
           let body = ''
           for (const it of n.items) {
             if (it.kind === 'set') {
@@ -132,6 +139,24 @@ export function toRe2(regex: SigmaRegex): Printed {
         }
       }
     }
-    return (regex.flags.i ? '(?i)' : '') + print(regex.root)
+    /** A class with every member's case orbit added, written as sorted runs (the i flag). */
+    const caseClosedClass = (n: Extract<RegexNode, { kind: 'class' }>): string => {
+      const members: number[] = []
+      let sets = ''
+      for (const it of n.items) {
+        if (it.kind === 'set') {
+          if (it.set === 'D' || it.set === 'W' || it.set === 'S')
+            unsupported(`\\${it.set} inside a character class`, 'RE2 cannot subtract it inside one class', n)
+          sets += it.set === 's' ? JS_SPACE : '\\' + it.set
+        } else if (it.kind === 'range') {
+          if (it.from <= 0xdfff && it.to >= 0xd800)
+            unsupported('a character class range over the surrogate code units', 'RE2 has no surrogates', n)
+          for (let cp = it.from; cp <= it.to; cp++) members.push(...caseOrbit(cp))
+        } else members.push(...caseOrbit(it.cp))
+      }
+      const body = runsOf(members, re2ClassChar) + sets
+      return n.negated ? unit(n, negatedUnit(body)) : `[${body}]`
+    }
+    return print(regex.root)
   })
 }

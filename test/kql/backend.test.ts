@@ -115,7 +115,7 @@ describe('regex, cidr, numbers, presence', () => {
   test('a Sigma regex is translated to RE2', () => {
     expect(where(re('a\\d+\\.exe$'))).toBe('ProcessCommandLine matches regex @"a\\d+\\.exe$"')
     expect(where(re('(x|y)z', { i: true, m: false, s: false }))).toBe(
-      'ProcessCommandLine matches regex @"(?i)(?:x|y)z"',
+      'ProcessCommandLine matches regex @"(?:[Xx]|[Yy])[Zz]"',
     )
     // One `.` between literals matches one JavaScript unit: never a whole emoji (two units).
     expect(where(re('a.b'))).toBe(

@@ -54,7 +54,7 @@ const CASES: Array<[string, string, string | RegExp]> = [
     "sel:\n  CommandLine|re: '\\s-e\\s'\ncondition: sel",
     'ProcessCommandLine matches regex @"[\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]-e[\\t\\n\\x{B}\\f\\r \\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]"',
   ],
-  ['re|i', "sel:\n  CommandLine|re|i: '^CMD '\ncondition: sel", 'ProcessCommandLine matches regex @"(?i)^CMD "'],
+  ['re|i', "sel:\n  CommandLine|re|i: '^CMD '\ncondition: sel", 'ProcessCommandLine matches regex @"^[Cc][Mm][Dd] "'],
   [
     'wildcards',
     "sel:\n  Image: 'C:\\\\*\\\\cmd.exe'\ncondition: sel",
