@@ -11,6 +11,7 @@ import { crossFileChecks, loadPaths, type OtherDocument } from './rule/load.js'
 import { declaredRefusals, refusalKey } from './verify/sample-tests.js'
 import { standaloneRules } from './correlation/run.js'
 import { correlationTarget } from './correlation/targets.js'
+import { regexWarnings } from './regex/warnings.js'
 import type { Rule } from './rule/rule.js'
 
 export interface ValidateOptions {
@@ -42,7 +43,7 @@ export function targetOptions(config: Config, target: TargetId, overrides: Targe
 export async function validate(paths: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
   const config = options.config ?? DEFAULT_CONFIG
   const loaded = loadPaths(paths, { placeholders: config.placeholders })
-  let diagnostics = [...loaded.diagnostics]
+  let diagnostics = [...loaded.diagnostics, ...loaded.rules.flatMap(regexWarnings)]
   if (options.allFrom?.length) {
     // Cross-file checks against the whole repository, reported only for the files given.
     const given = new Set(loaded.files.map((f) => resolve(f)))

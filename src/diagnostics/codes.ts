@@ -163,6 +163,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'warning',
     meaning: 'YAML 1.1 readers (pySigma) read a plain value differently from YAML 1.2; quote it',
   },
+  'rule/regex-backtracking': {
+    severity: 'warning',
+    meaning:
+      'a regular expression can take exponential time in the backtracking engines of Splunk (PCRE), Elasticsearch scripts (Java) and osquery (std::regex)',
+  },
   'rule/value-too-complex': { severity: 'error', meaning: 'a value expands into too many variants (|windash)' },
 
   // --- the condition -------------------------------------------------------------------------

@@ -6,11 +6,9 @@
  * dialects that can copy the source text as it is.
  */
 
-export interface RegexFlags {
-  readonly i: boolean
-  readonly m: boolean
-  readonly s: boolean
-}
+import type { RegexFlags } from '../ast/nodes.js'
+
+export type { RegexFlags }
 
 interface Span {
   readonly start: number
