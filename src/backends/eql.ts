@@ -12,6 +12,7 @@ import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
+import { negatePresence } from '../passes/presence.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
 import {
@@ -332,10 +333,6 @@ function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
       return items.length === 1 ? items[0]! : { text: items.map((e) => wrap(e, 0)).join(' or '), prec: 0 }
     }
     case 'Not': {
-      // not exists / not null: the opposite null test, a plain two-valued comparison.
-      if (n.item.kind === 'Exists' || n.item.kind === 'Null') {
-        return leafOrRefusal(ctx, { ...n.item, kind: n.item.kind === 'Exists' ? 'Null' : 'Exists' }, underNot)
-      }
       const inner = emit(ctx, n.item, true)
       return {
         text: `not ${inner.prec === 2 && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, 2)}`,
@@ -404,7 +401,8 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
     )
   }
   const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule) }
-  const condition = emit(ctx, rule.detection, false)
+  // not exists / not null: the opposite null test, a plain two-valued comparison.
+  const condition = emit(ctx, negatePresence(rule.detection), false)
   if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
   const constants = constantsFor(rule, source, env).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
   const where = constants.length ? [...constants, wrap(condition, 1)].join(' and ') : condition.text

@@ -15,6 +15,8 @@
 import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
+import { joinInGroups } from '../passes/balance.js'
+import { flatten } from '../passes/flatten.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
@@ -231,19 +233,14 @@ function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string
     if (g.values.length === 1) return `${g.column} ${g.cased ? '==' : '=~'} ${kqlString(g.values[0]!)!}`
     return `${g.column} ${g.cased ? 'in' : 'in~'} (${g.values.map((v) => kqlString(v)!).join(', ')})`
   })
-  return joinBalanced(text, 'or')
+  return joinInGroups(text, ' or ', MAX_RUN)
 }
 
 /**
- * Chains longer than 64 operands nest in parenthesised groups of 64: Microsoft's parser refuses a
- * flat chain of a few hundred `or`s ("KS245 Query syntax depth exceeds maximum safe limit").
+ * Runs longer than this nest in parenthesised groups: Microsoft's parser refuses a flat chain of a
+ * few hundred `or`s ("KS245 Query syntax depth exceeds maximum safe limit").
  */
-function joinBalanced(parts: readonly string[], op: 'and' | 'or'): string {
-  if (parts.length <= 64) return parts.join(` ${op} `)
-  const chunks: string[] = []
-  for (let i = 0; i < parts.length; i += 64) chunks.push(`(${parts.slice(i, i + 64).join(` ${op} `)})`)
-  return joinBalanced(chunks, op)
-}
+const MAX_RUN = 64
 
 /** `and` binds tighter than `or`: an OR inside an AND is parenthesised. */
 const wrapAnd = (n: Node, text: string): string => (n.kind === 'Or' && / or /.test(text) ? `(${text})` : text)
@@ -358,37 +355,15 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
   )
 }
 
-/** Nested and/or of the same kind and one-item and/or read the same flat: emit them flat. */
-function flatten(node: Node): Node {
-  if (node.kind === 'Not') {
-    const item = flatten(node.item)
-    return item === node.item ? node : { ...node, item }
-  }
-  if (node.kind !== 'And' && node.kind !== 'Or') return node
-  let changed = node.items.length === 1
-  const items: Node[] = []
-  for (const i of node.items) {
-    const f = flatten(i)
-    if (f.kind === node.kind) {
-      items.push(...f.items)
-      changed = true
-    } else {
-      items.push(f)
-      if (f !== i) changed = true
-    }
-  }
-  if (!changed) return node
-  return items.length === 1 ? items[0]! : { kind: node.kind, items }
-}
-
 function render(ctx: Ctx, node: Node): string {
   // A refused leaf stands as false while the rest of the rule is still checked for refusals.
   const leaf = (render: () => string): string => ctx.refusals.leaf(render, 'false')
   return fold<string>(flatten(node), {
     And: (n, recur) =>
-      joinBalanced(
+      joinInGroups(
         n.items.map((i) => wrapAnd(i, recur(i))),
-        'and',
+        ' and ',
+        MAX_RUN,
       ),
     Or: (n, recur) => renderOr(ctx, n, recur),
     Not: (n, recur) => `not(${recur(n.item)})`,

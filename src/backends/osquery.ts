@@ -12,6 +12,8 @@ import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
 import { parseCidr } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
+import { joinInHalves } from '../passes/balance.js'
+import { negatePresence } from '../passes/presence.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
@@ -232,16 +234,10 @@ function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>, negated: boolean): Sql {
 }
 
 /**
- * Join a long AND/OR run as a balanced tree of parenthesised halves. SQLite parses `a OR b OR …`
- * into a left-deep tree and rejects expressions deeper than 1000 ("Expression tree is too large",
- * SQLITE_MAX_EXPR_DEPTH, https://sqlite.org/limits.html); both operators are associative, so
- * the halves select the same rows at a depth of about log2 of the run.
+ * Runs longer than this are joined as parenthesised halves: SQLite rejects expressions deeper than
+ * 1000 (SQLITE_MAX_EXPR_DEPTH, https://sqlite.org/limits.html), and parses a flat run left-deep.
  */
-function balanced(parts: readonly string[], op: string): string {
-  if (parts.length <= 16) return parts.join(op)
-  const mid = parts.length >> 1
-  return `(${balanced(parts.slice(0, mid), op)})${op}(${balanced(parts.slice(mid), op)})`
-}
+const MAX_RUN = 16
 
 function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
   switch (n.kind) {
@@ -252,12 +248,9 @@ function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
         const s = emit(ctx, i, negated)
         return s.prec < bp ? `(${s.text})` : s.text
       })
-      return { text: balanced(parts, n.kind === 'And' ? ' AND ' : ' OR '), prec: bp }
+      return { text: joinInHalves(parts, n.kind === 'And' ? ' AND ' : ' OR ', MAX_RUN), prec: bp }
     }
     case 'Not': {
-      // NOT over a NULL test is the opposite test (both are two-valued): `|neq` reads cleanly.
-      if (n.item.kind === 'Null' || n.item.kind === 'Exists')
-        return emit(ctx, { ...n.item, kind: n.item.kind === 'Null' ? 'Exists' : 'Null' }, negated)
       const s = emit(ctx, n.item, true)
       return { text: `NOT (${s.text})`, prec: ATOM }
     }
@@ -328,7 +321,8 @@ export const backend: Backend = {
       )
     }
     const ctx: Ctx = { env, ls, refusals: new Refusals('osquery', rule), columns: new Map() }
-    const detection = emit(ctx, rule.detection, false)
+    // NOT over a NULL test is the opposite test (both are two-valued): `|neq` reads cleanly.
+    const detection = emit(ctx, negatePresence(rule.detection), false)
     if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const where = [
       ...Object.entries(ls.conditions).map(([c, v]) => conditionSql(c, v)),

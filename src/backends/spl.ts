@@ -12,7 +12,7 @@
  *   source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1 Image="*\\sc.exe"
  *   | where isnotnull(mvfind(CommandLine, "stop[\\t\\n…]+\\w+"))
  */
-import { fold, not, or, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
+import { fold, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
 import { shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import {
@@ -27,6 +27,7 @@ import {
 } from './spl-env.js'
 import { patternsToPcre, toPcre } from '../regex/pcre.js'
 import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
+import { conjuncts } from '../passes/conjuncts.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
 
@@ -336,24 +337,6 @@ function prefixTerm([field, values]: SearchTerm): string {
   return values.length === 1 ? `${field}=${value(values[0]!)}` : `${field} IN (${values.map(value).join(', ')})`
 }
 
-/**
- * The rule as a list of conditions that must all hold, with `not (a or b)` opened into `not a`,
- * `not b` (De Morgan; exact, as every emitted leaf is true or false) when the OR cannot be
- * searched as a whole, so that each part goes to `search` when it can, instead of the whole filter
- * going to `where`.
- */
-function conjuncts(ctx: Ctx, node: Node): Node[] {
-  if (node.kind === 'And') return node.items.flatMap((n) => conjuncts(ctx, n))
-  if (node.kind === 'Not' && node.item.kind === 'Not') return conjuncts(ctx, node.item.item)
-  if (node.kind === 'Not' && node.item.kind === 'Or' && !searchable(ctx, node)) {
-    // The searchable alternatives stay together as one NOT (…) in search.
-    const inSearch = node.item.items.filter((n) => searchable(ctx, n))
-    const rest = node.item.items.filter((n) => !searchable(ctx, n))
-    return [...(inSearch.length > 0 ? [not(or(inSearch))] : []), ...rest.flatMap((n) => conjuncts(ctx, not(n)))]
-  }
-  return [node]
-}
-
 /** The Sigma fields a leaf reads. */
 const leafFields = (n: Node): string[] => (n.kind === 'FieldRef' ? [n.field, n.ref] : 'field' in n ? [n.field] : [])
 
@@ -418,7 +401,10 @@ export const backend: Backend = {
         clash.at,
       )
     }
-    const items = conjuncts(ctx, rule.detection)
+    // `not (a or b)` is opened into `not a`, `not b` (exact: every emitted leaf is true or false)
+    // when the OR cannot be searched as a whole, so that each part goes to `search` when it can,
+    // instead of the whole filter going to `where`.
+    const items = conjuncts(rule.detection, (n) => searchable(ctx, n))
     const terms = logSourceTerms(env, ls, rule.detection).map(prefixTerm)
     const predicates: string[] = []
     for (const item of items) {
