@@ -12,8 +12,8 @@ import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
-import { negatePresence } from '../passes/presence.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { lower, operand, type TargetSpec } from './spec.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   constantsFor,
@@ -28,6 +28,34 @@ import {
 } from './eql-env.js'
 import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, toLucene } from '../regex/lucene.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
+
+/** The language facts the renderer reads. */
+export const EQL = {
+  id: 'eql',
+  contexts: {
+    where: {
+      and: ' and ',
+      or: ' or ',
+      not: 'not ',
+      // `and` binds tighter than `or`; `not` and comparisons tighter still (E1 "Logical operators").
+      bindingPower: { Or: 0, And: 1, Not: 2 },
+      // E1 "Escape characters in a string"; other invisible characters are written `\u{XX}` (eqlString).
+      string: { quote: '"', escapes: { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' } },
+    },
+  },
+  // not exists / not null: the opposite null test, a plain two-valued comparison.
+  passes: ['negatePresence'],
+  refuses: {
+    // Elasticsearch's QL translator: "Comparisons against fields are not (currently) supported"
+    // (ExpressionTranslators.checkBinaryComparison; https://github.com/elastic/elasticsearch/issues/137366).
+    FieldRef: 'target/unsupported-fieldref',
+    // EQL conditions name their fields.
+    Keyword: 'target/unsupported-keyword',
+  },
+} as const satisfies TargetSpec
+
+const WHERE = EQL.contexts.where
+const BP = WHERE.bindingPower
 
 // --- lexical contexts --------------------------------------------------------------------------
 
@@ -44,11 +72,8 @@ export function eqlString(text: string): string {
   let out = '"'
   for (const c of text) {
     const code = c.codePointAt(0)!
-    if (c === '\\') out += '\\\\'
-    else if (c === '"') out += '\\"'
-    else if (c === '\n') out += '\\n'
-    else if (c === '\r') out += '\\r'
-    else if (c === '\t') out += '\\t'
+    const escaped = (WHERE.string.escapes as Readonly<Record<string, string>>)[c]
+    if (escaped !== undefined) out += escaped
     else if (INVISIBLE.test(c)) out += `\\u{${code.toString(16).padStart(2, '0').toUpperCase()}}`
     else out += c
   }
@@ -282,16 +307,14 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
     case 'Null':
       return { field: field(ctx, n.field, n.at).name, op: '== null', values: [] }
     case 'FieldRef':
-      // Elasticsearch's QL translator: "Comparisons against fields are not (currently) supported"
-      // (ExpressionTranslators.checkBinaryComparison; https://github.com/elastic/elasticsearch/issues/137366).
       throw new Refusal(
-        'target/unsupported-fieldref',
+        EQL.refuses.FieldRef,
         `eql cannot compare the field ${n.field} with the field ${n.ref}: EQL compares fields only with literal values`,
         n.at,
       )
     case 'Keyword':
       throw new Refusal(
-        'target/unsupported-keyword',
+        EQL.refuses.Keyword,
         'eql cannot search a keyword in every field of an event: EQL conditions name their fields',
         n.at,
       )
@@ -302,7 +325,8 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
 
 // --- conditions ------------------------------------------------------------------------------
 
-type Prec = 0 | 1 | 2 // or, and, atom
+/** The binding power of an emitted expression's top operator (`BP.Not`: a comparison or a `not`). */
+type Prec = number
 
 interface Emitted {
   readonly text: string
@@ -317,26 +341,26 @@ interface Emitted {
  */
 function leaf(c: Comparison, underNot: boolean): Emitted {
   const text = render(c)
-  if (!underNot || c.op === '!= null' || c.op === '== null') return { text, prec: 2 }
-  return { text: `(${fieldText(c)} != null and ${text})`, prec: 2 }
+  if (!underNot || c.op === '!= null' || c.op === '== null') return { text, prec: BP.Not }
+  return { text: `(${fieldText(c)} != null${WHERE.and}${text})`, prec: BP.Not }
 }
 
-const wrap = (e: Emitted, min: Prec): string => (e.prec < min ? `(${e.text})` : e.text)
+const wrap = (e: Emitted, min: Prec): string => operand(e.text, e.prec, min)
 
 function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
   switch (n.kind) {
     case 'And':
       // `and` binds tighter than `or` (E1 "Logical operators").
-      return { text: n.items.map((i) => wrap(emit(ctx, i, underNot), 1)).join(' and '), prec: 1 }
+      return { text: n.items.map((i) => wrap(emit(ctx, i, underNot), BP.And)).join(WHERE.and), prec: BP.And }
     case 'Or': {
       const items = orItems(ctx, n.items, underNot)
-      return items.length === 1 ? items[0]! : { text: items.map((e) => wrap(e, 0)).join(' or '), prec: 0 }
+      return items.length === 1 ? items[0]! : { text: items.map((e) => wrap(e, BP.Or)).join(WHERE.or), prec: BP.Or }
     }
     case 'Not': {
       const inner = emit(ctx, n.item, true)
       return {
-        text: `not ${inner.prec === 2 && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, 2)}`,
-        prec: 2,
+        text: `${WHERE.not}${inner.prec === BP.Not && !inner.text.startsWith('(') ? `(${inner.text})` : wrap(inner, BP.Not)}`,
+        prec: BP.Not,
       }
     }
     default:
@@ -346,7 +370,7 @@ function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
 
 /** A leaf, or `false` in its place when the target refuses it (the refusal is recorded). */
 function leafOrRefusal(ctx: Ctx, n: Node, underNot: boolean): Emitted {
-  return ctx.refusals.leaf(() => leaf(leafComparison(ctx, n), underNot), { text: 'false', prec: 2 })
+  return ctx.refusals.leaf(() => leaf(leafComparison(ctx, n), underNot), { text: 'false', prec: BP.Not })
 }
 
 /** OR items, with sibling comparisons on one field and operator merged into one list (`f : ("a", "b")`). */
@@ -401,11 +425,10 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
     )
   }
   const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule) }
-  // not exists / not null: the opposite null test, a plain two-valued comparison.
-  const condition = emit(ctx, negatePresence(rule.detection), false)
+  const condition = emit(ctx, lower(EQL, rule.detection), false)
   if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
   const constants = constantsFor(rule, source, env).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
-  const where = constants.length ? [...constants, wrap(condition, 1)].join(' and ') : condition.text
+  const where = constants.length ? [...constants, wrap(condition, BP.And)].join(WHERE.and) : condition.text
   return {
     query: `${eqlCategory(source.category)} where ${where}`,
     diagnostics: [],

@@ -16,8 +16,8 @@ import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nod
 import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInGroups } from '../passes/balance.js'
-import { flatten } from '../passes/flatten.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { lower, operand, type TargetSpec } from './spec.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogsource,
@@ -34,6 +34,34 @@ import {
 import { re2Literal, toRe2 } from '../regex/re2.js'
 import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
 
+/** The language facts the renderer reads. */
+export const KQL = {
+  id: 'kql',
+  contexts: {
+    where: {
+      and: ' and ',
+      or: ' or ',
+      not: 'not',
+      // `and` binds tighter than `or`; not() is a function call.
+      // https://learn.microsoft.com/kusto/query/logical-operators
+      bindingPower: { Or: 1, And: 2, Not: 3 },
+      // In "…" the backslash escapes the quote, \t, \n and itself (kqlString also writes @"…").
+      // https://learn.microsoft.com/kusto/query/scalar-data-types/string
+      string: { quote: '"', escapes: { '\\': '\\\\', '"': '\\"', '\t': '\\t', '\n': '\\n' } },
+    },
+  },
+  // Nested and/or of the same kind and one-item and/or read the same flat: emit them flat.
+  passes: ['flatten'],
+  // Microsoft's parser refuses a flat chain of a few hundred `or`s ("KS245 Query syntax depth
+  // exceeds maximum safe limit"): runs longer than 64 nest in parenthesised groups of 64.
+  maxRun: { size: 64, shape: 'groups' },
+  // An event's fields the table has no column for are not in the row, and `search`/`has` match
+  // terms, not substrings.
+  refuses: { Keyword: 'target/unsupported-keyword' },
+} as const satisfies TargetSpec
+
+const WHERE = KQL.contexts.where
+
 // ---------------------------------------------------------------------------------------------
 // Literals. https://learn.microsoft.com/kusto/query/scalar-data-types/string: in "…" the backslash
 // escapes only the enclosing quote, \t, \n and itself; a verbatim @"…" keeps backslashes and
@@ -47,7 +75,7 @@ const UNQUOTABLE =
 export function kqlString(text: string): string | undefined {
   if (UNQUOTABLE.test(text)) return undefined
   if (text.includes('\\') && !/[\t\n]/.test(text)) return '@"' + text.replace(/"/g, '""') + '"'
-  return '"' + text.replace(/[\\"\t\n]/g, (c) => ({ '\\': '\\\\', '"': '\\"', '\t': '\\t', '\n': '\\n' })[c]!) + '"'
+  return '"' + text.replace(/[\\"\t\n]/g, (c) => (WHERE.string.escapes as Readonly<Record<string, string>>)[c]!) + '"'
 }
 
 /** Regex literals are verbatim strings: RE2 backslashes stay readable (re2Literal leaves no control character raw). */
@@ -233,17 +261,21 @@ function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string
     if (g.values.length === 1) return `${g.column} ${g.cased ? '==' : '=~'} ${kqlString(g.values[0]!)!}`
     return `${g.column} ${g.cased ? 'in' : 'in~'} (${g.values.map((v) => kqlString(v)!).join(', ')})`
   })
-  return joinInGroups(text, ' or ', MAX_RUN)
+  // An OR whose values all went into one `in~` list is an atom; otherwise its top operator is `or`.
+  if (text.length > 1) joinedByOr.add(n)
+  return joinInGroups(text, WHERE.or, KQL.maxRun.size)
 }
 
-/**
- * Runs longer than this nest in parenthesised groups: Microsoft's parser refuses a flat chain of a
- * few hundred `or`s ("KS245 Query syntax depth exceeds maximum safe limit").
- */
-const MAX_RUN = 64
+/** The OR nodes rendered with a top-level `or` (see renderOr). */
+const joinedByOr = new WeakSet<Node>()
 
-/** `and` binds tighter than `or`: an OR inside an AND is parenthesised. */
-const wrapAnd = (n: Node, text: string): string => (n.kind === 'Or' && / or /.test(text) ? `(${text})` : text)
+/** An AND's operand: parenthesised when its top operator binds less tightly than `and`. */
+const andOperand = (n: Node, text: string): string =>
+  operand(
+    text,
+    n.kind === 'Or' && joinedByOr.has(n) ? WHERE.bindingPower.Or : WHERE.bindingPower.Not,
+    WHERE.bindingPower.And,
+  )
 
 function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
   const f = field(ctx, n.field, n.at)
@@ -358,15 +390,16 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
 function render(ctx: Ctx, node: Node): string {
   // A refused leaf stands as false while the rest of the rule is still checked for refusals.
   const leaf = (render: () => string): string => ctx.refusals.leaf(render, 'false')
-  return fold<string>(flatten(node), {
+  return fold<string>(lower(KQL, node), {
     And: (n, recur) =>
       joinInGroups(
-        n.items.map((i) => wrapAnd(i, recur(i))),
-        ' and ',
-        MAX_RUN,
+        n.items.map((i) => andOperand(i, recur(i))),
+        WHERE.and,
+        KQL.maxRun.size,
       ),
     Or: (n, recur) => renderOr(ctx, n, recur),
-    Not: (n, recur) => `not(${recur(n.item)})`,
+    // not() is a function: its argument needs no parentheses of its own.
+    Not: (n, recur) => `${WHERE.not}(${recur(n.item)})`,
     Match: (n) => leaf(() => renderMatch(ctx, n)),
     Regex: (n) => leaf(() => renderRegex(ctx, n)),
     Cidr: (n) => leaf(() => renderCidr(ctx, n)),
@@ -377,7 +410,7 @@ function render(ctx: Ctx, node: Node): string {
     Keyword: (n) =>
       leaf(() => {
         throw new Refusal(
-          'target/unsupported-keyword',
+          KQL.refuses.Keyword,
           "kql cannot express a keyword search exactly: an event's fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings",
           n.at,
         )

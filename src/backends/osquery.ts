@@ -13,8 +13,8 @@ import { normalize, shapeOf } from '../ast/pattern.js'
 import { parseCidr } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInHalves } from '../passes/balance.js'
-import { negatePresence } from '../passes/presence.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
+import { lower, operand, type TargetSpec } from './spec.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogSources,
@@ -30,10 +30,33 @@ import { globPattern, likePattern, literalProblem, sqlString, UNFOLDABLE, upperV
 import { toStdRegex } from '../regex/std-regex.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
 
-/** Binding powers: OR < AND < NOT/comparison. https://sqlite.org/lang_expr.html#operators_and_parse_affecting_attributes */
-const OR = 1
-const AND = 2
-const ATOM = 3
+/** The language facts the renderer reads. */
+export const OSQUERY = {
+  id: 'osquery',
+  contexts: {
+    where: {
+      and: ' AND ',
+      or: ' OR ',
+      not: 'NOT ',
+      // OR < AND < NOT < comparisons. https://sqlite.org/lang_expr.html#operators_and_parse_affecting_attributes
+      bindingPower: { Or: 1, And: 2, Not: 3 },
+      // A quote inside a string literal is doubled. https://sqlite.org/lang_expr.html#literal_values_constants_
+      string: { quote: "'", escapes: { "'": "''" } },
+    },
+  },
+  // NOT over a NULL test is the opposite test (both are two-valued): `|neq` reads cleanly.
+  passes: ['negatePresence'],
+  // SQLite rejects expressions deeper than 1000 (SQLITE_MAX_EXPR_DEPTH, https://sqlite.org/limits.html)
+  // and parses a flat run left-deep: longer runs are joined as parenthesised halves.
+  maxRun: { size: 16, shape: 'halves' },
+  // A row is a set of typed columns with no full-text search across them.
+  refuses: { Keyword: 'target/unsupported-keyword' },
+} as const satisfies TargetSpec
+
+const WHERE = OSQUERY.contexts.where
+const AND = WHERE.bindingPower.And
+/** Comparisons and function calls, which bind tighter than any boolean operator. */
+const ATOM = WHERE.bindingPower.Not
 
 interface Sql {
   readonly text: string
@@ -51,7 +74,7 @@ interface Ctx {
 /** What stands in a refused leaf's place while the rest of the rule is checked for refusals. */
 const REFUSED: Sql = { text: 'NULL', prec: ATOM }
 
-type Construct = 'value' | 'compare' | 'cidr' | 'regex' | 'field' | 'fieldref' | 'keyword' | 'case-folding'
+type Construct = 'value' | 'compare' | 'cidr' | 'regex' | 'field' | 'fieldref' | 'case-folding'
 
 function refuse(construct: Construct, message: string, at?: Pos): never {
   throw new Refusal(`target/unsupported-${construct}`, message, at)
@@ -233,26 +256,20 @@ function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>, negated: boolean): Sql {
     : { text: pred, prec: ATOM }
 }
 
-/**
- * Runs longer than this are joined as parenthesised halves: SQLite rejects expressions deeper than
- * 1000 (SQLITE_MAX_EXPR_DEPTH, https://sqlite.org/limits.html), and parses a flat run left-deep.
- */
-const MAX_RUN = 16
-
 function emit(ctx: Ctx, n: Node, negated: boolean): Sql {
   switch (n.kind) {
     case 'And':
     case 'Or': {
-      const bp = n.kind === 'And' ? AND : OR
+      const bp = WHERE.bindingPower[n.kind]
       const parts = n.items.map((i) => {
         const s = emit(ctx, i, negated)
-        return s.prec < bp ? `(${s.text})` : s.text
+        return operand(s.text, s.prec, bp)
       })
-      return { text: joinInHalves(parts, n.kind === 'And' ? ' AND ' : ' OR ', MAX_RUN), prec: bp }
+      return { text: joinInHalves(parts, n.kind === 'And' ? WHERE.and : WHERE.or, OSQUERY.maxRun.size), prec: bp }
     }
     case 'Not': {
       const s = emit(ctx, n.item, true)
-      return { text: `NOT (${s.text})`, prec: ATOM }
+      return { text: `${WHERE.not}(${s.text})`, prec: ATOM }
     }
     default:
       // A leaf: a refusal it throws is recorded, and NULL stands in its place.
@@ -287,8 +304,8 @@ function leaf(ctx: Ctx, n: Exclude<Node, { kind: 'And' | 'Or' | 'Not' }>, negate
     case 'FieldRef':
       return fieldRef(ctx, n, negated)
     case 'Keyword':
-      refuse(
-        'keyword',
+      throw new Refusal(
+        OSQUERY.refuses.Keyword,
         'osquery cannot express a keyword search: a row is a set of typed columns with no full-text search across them',
         n.at,
       )
@@ -321,13 +338,12 @@ export const backend: Backend = {
       )
     }
     const ctx: Ctx = { env, ls, refusals: new Refusals('osquery', rule), columns: new Map() }
-    // NOT over a NULL test is the opposite test (both are two-valued): `|neq` reads cleanly.
-    const detection = emit(ctx, negatePresence(rule.detection), false)
+    const detection = emit(ctx, lower(OSQUERY, rule.detection), false)
     if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const where = [
       ...Object.entries(ls.conditions).map(([c, v]) => conditionSql(c, v)),
-      detection.prec < AND ? `(${detection.text})` : detection.text,
-    ].join(' AND ')
+      operand(detection.text, detection.prec, WHERE.bindingPower.And),
+    ].join(WHERE.and)
     const table = env.tables.get(ls.table)!
     return {
       query: `SELECT * FROM ${ident(ls.table)} WHERE ${where};`,

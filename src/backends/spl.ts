@@ -30,35 +30,54 @@ import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../r
 import { conjuncts } from '../passes/conjuncts.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
+import type { TargetSpec } from './spec.js'
 
 /** The language facts the renderer relies on, each with its source. */
 export const SPL = {
-  search: {
-    // Implicit AND is whitespace; OR binds tighter than AND in `search` (NOT > OR > AND), so every
-    // compound operand is parenthesised. Operators are upper case.
-    // https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/expressions-and-predicates
-    and: ' ',
-    or: ' OR ',
-    not: 'NOT ',
-    // Quoted values: `\\` is a backslash, `\"` a quote; `*` is a wildcard that cannot be escaped.
-    // https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/backslashes
-    escapes: { '\\': '\\\\', '"': '\\"' } as Readonly<Record<string, string>>,
-    /** Field names written bare in `search`; any other name goes to `where`, which can quote it. */
-    field: /^[A-Za-z_][A-Za-z0-9_.]*$/,
+  id: 'spl',
+  contexts: {
+    search: {
+      // Implicit AND is whitespace; OR binds tighter than AND in `search` (NOT > OR > AND): every
+      // compound operand is parenthesised all the same. Operators are upper case.
+      // https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/expressions-and-predicates
+      and: ' ',
+      or: ' OR ',
+      not: 'NOT ',
+      bindingPower: { And: 1, Or: 2, Not: 3 },
+      // Quoted values: `\\` is a backslash, `\"` a quote; `*` is a wildcard that cannot be escaped.
+      // https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/backslashes
+      string: { quote: '"', escapes: { '\\': '\\\\', '"': '\\"' } },
+    },
+    where: {
+      // In eval expressions AND binds tighter than OR; every compound operand is parenthesised anyway.
+      and: ' AND ',
+      or: ' OR ',
+      not: 'NOT ',
+      bindingPower: { Or: 1, And: 2, Not: 3 },
+      // String literals: "C:\\windows" is C:\windows; "\t" would be a tab.
+      // https://help.splunk.com/en/splunk-enterprise/search/search-manual/10.0/expressions-and-predicates
+      string: { quote: '"', escapes: { '\\': '\\\\', '"': '\\"' } },
+    },
   },
-  eval: {
-    // In eval expressions AND binds tighter than OR; we parenthesise every compound operand anyway.
-    and: ' AND ',
-    or: ' OR ',
-    not: 'NOT ',
-    // String literals: "C:\\windows" is C:\windows; "\t" would be a tab.
-    // https://help.splunk.com/en/splunk-enterprise/search/search-manual/10.0/expressions-and-predicates
-    escapes: { '\\': '\\\\', '"': '\\"' } as Readonly<Record<string, string>>,
-    // Field names other than [A-Za-z_][A-Za-z0-9_]* are written in single quotes.
-    // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/where
-    field: /^[A-Za-z_][A-Za-z0-9_]*$/,
-    quotedField: /^[^'\\\p{C}]+$/u,
+  passes: [],
+  refuses: {
+    // A bare term searches the raw event text, keys and escapes included, broken into segments:
+    // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
+    Keyword: 'target/unsupported-keyword',
   },
+} as const satisfies TargetSpec
+
+const SEARCH = SPL.contexts.search
+const WHERE = SPL.contexts.where
+
+/** Which names SPL can write where, and which it must not. */
+const NAMES = {
+  /** Field names written bare in `search`; any other name goes to `where`, which can quote it. */
+  search: /^[A-Za-z_][A-Za-z0-9_.]*$/,
+  // Eval field names other than [A-Za-z_][A-Za-z0-9_]* are written in single quotes.
+  // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/where
+  eval: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  quotedEval: /^[^'\\\p{C}]+$/u,
   /** Words that are operators somewhere in SPL: never written as bare field names. */
   reserved: new Set([
     'AND',
@@ -81,14 +100,13 @@ export const SPL = {
    * pipeline maps the field elsewhere.
    * https://help.splunk.com/splunk-cloud-platform/manage-knowledge-objects/knowledge-management-manual/10.0.2503/fields-and-field-extractions/use-default-fields
    */
-  defaultField:
-    /^(host|index|linecount|punct|source|sourcetype|splunk_server|timestamp|eventtype|tag|date_[a-z]+|_.*)$/,
+  default: /^(host|index|linecount|punct|source|sourcetype|splunk_server|timestamp|eventtype|tag|date_[a-z]+|_.*)$/,
   /** Characters never written raw in a search value (controls, lone surrogates, line separators). */
   invisible: /[\p{Cc}\p{Cs}\u2028\u2029]/u,
 } as const
 
-const quote = (text: string, escapes: Readonly<Record<string, string>>): string =>
-  '"' + text.replace(/[\\"]/g, (c) => escapes[c]!) + '"'
+const quote = (text: string, escapes: Readonly<Record<'\\' | '"', string>>): string =>
+  '"' + text.replace(/[\\"]/g, (c) => escapes[c as '\\' | '"']) + '"'
 
 interface Ctx {
   readonly env: SplEnv
@@ -121,7 +139,7 @@ function searchValueOf(pattern: Pattern): string | undefined {
     case 'startswith':
     case 'endswith': {
       // An empty value, a literal `*` (not escapable) or invisible characters go to `where`.
-      if (shape.text === '' || shape.text.includes('*') || SPL.invisible.test(shape.text)) return undefined
+      if (shape.text === '' || shape.text.includes('*') || NAMES.invisible.test(shape.text)) return undefined
       const lead = shape.kind === 'contains' || shape.kind === 'endswith' ? '*' : ''
       const tail = shape.kind === 'contains' || shape.kind === 'startswith' ? '*' : ''
       return lead + shape.text + tail
@@ -135,7 +153,7 @@ function searchValueOf(pattern: Pattern): string | undefined {
 
 function searchField(ctx: Ctx, sigmaField: string): string | undefined {
   const name = splunkField(ctx.env, ctx.ls, sigmaField)
-  return SPL.search.field.test(name) && !SPL.reserved.has(name.toUpperCase()) ? name : undefined
+  return NAMES.search.test(name) && !NAMES.reserved.has(name.toUpperCase()) ? name : undefined
 }
 
 const CIDR_TOKEN = /^[0-9A-Fa-f.:]+\/\d{1,3}$/
@@ -169,25 +187,25 @@ function renderSearch(ctx: Ctx, node: Node): string {
     isCompound(n) || n.kind === 'Not' || n.kind === 'Null' ? `(${renderSearch(ctx, n)})` : renderSearch(ctx, n)
   switch (node.kind) {
     case 'And':
-      return node.items.map(operand).join(SPL.search.and)
+      return node.items.map(operand).join(SEARCH.and)
     case 'Or':
       return inGroups(node.items)
         .map((g) => (Array.isArray(g) ? renderIn(ctx, g) : operand(g)))
-        .join(SPL.search.or)
+        .join(SEARCH.or)
     case 'Not':
       // Not(Null f) is exactly "f has a value".
       if (node.item.kind === 'Null') return `${searchField(ctx, node.item.field)}=*`
       // `NOT f="v"` also keeps events without f, as Sigma's `not` does; `f!="v"` would drop them.
       // https://help.splunk.com/splunk-enterprise/search/spl2-search-reference/search-command/search-command-examples
-      return SPL.search.not + operand(node.item)
+      return SEARCH.not + operand(node.item)
     case 'Match': {
       const value = searchValue(node.pattern)!
-      return `${searchField(ctx, node.field)}=${value === '*' ? '*' : quote(value, SPL.search.escapes)}`
+      return `${searchField(ctx, node.field)}=${value === '*' ? '*' : quote(value, SEARCH.string.escapes)}`
     }
     case 'Exists':
       return `${searchField(ctx, node.field)}=*`
     case 'Null':
-      return `${SPL.search.not}${searchField(ctx, node.field)}=*`
+      return `${SEARCH.not}${searchField(ctx, node.field)}=*`
     case 'Cidr':
       return `${searchField(ctx, node.field)}=${node.cidr}`
     default:
@@ -231,7 +249,7 @@ const matchGroups = (items: readonly Node[]) => groupMatches(items, (m) => `${m.
 
 /** `f IN ("a", "b*")`: case-insensitive, wildcards allowed, like `f="a" OR f="b*"`. */
 function renderIn(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
-  const values = group.map((m) => quote(searchValue(m.pattern)!, SPL.search.escapes))
+  const values = group.map((m) => quote(searchValue(m.pattern)!, SEARCH.string.escapes))
   return `${searchField(ctx, group[0]!.field)} IN (${values.join(', ')})`
 }
 
@@ -240,8 +258,8 @@ function renderIn(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
 
 function evalField(ctx: Ctx, sigmaField: string, at?: { line: number; col: number }): string {
   const name = splunkField(ctx.env, ctx.ls, sigmaField)
-  if (SPL.eval.field.test(name) && !SPL.reserved.has(name.toUpperCase())) return name
-  if (SPL.eval.quotedField.test(name)) return `'${name}'`
+  if (NAMES.eval.test(name) && !NAMES.reserved.has(name.toUpperCase())) return name
+  if (NAMES.quotedEval.test(name)) return `'${name}'`
   throw new Refusal(
     'target/unsupported-field-name',
     `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash or a control character`,
@@ -249,7 +267,7 @@ function evalField(ctx: Ctx, sigmaField: string, at?: { line: number; col: numbe
   )
 }
 
-const evalString = (text: string): string => quote(text, SPL.eval.escapes)
+const evalString = (text: string): string => quote(text, WHERE.string.escapes)
 
 /** A number as an eval literal (no `+` in exponents). */
 const evalNumber = (n: number): string => String(n).replace('e+', 'e')
@@ -268,13 +286,13 @@ function renderWhere(ctx: Ctx, node: Node): string {
   // A refused leaf stands as false() while the rest of the rule is still checked for refusals.
   const leaf = (render: () => string): string => ctx.refusals.leaf(render, 'false()')
   return fold<string>(node, {
-    And: (n) => n.items.map(operand).join(SPL.eval.and),
+    And: (n) => n.items.map(operand).join(WHERE.and),
     // Value matches on one field under one OR share one mvfind with an alternation.
     Or: (n) =>
       matchGroups(n.items)
         .map((g) => (Array.isArray(g) ? leaf(() => renderMatches(ctx, g)) : operand(g)))
-        .join(SPL.eval.or),
-    Not: (n) => SPL.eval.not + operand(n.item),
+        .join(WHERE.or),
+    Not: (n) => WHERE.not + operand(n.item),
     Match: (n) => leaf(() => renderMatches(ctx, [n])),
     Regex: (n) =>
       leaf(() => {
@@ -333,7 +351,7 @@ function renderMatches(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
 // ---------------------------------------------------------------------------------------------
 
 function prefixTerm([field, values]: SearchTerm): string {
-  const value = (v: string | number): string => (typeof v === 'number' ? String(v) : quote(v, SPL.search.escapes))
+  const value = (v: string | number): string => (typeof v === 'number' ? String(v) : quote(v, SEARCH.string.escapes))
   return values.length === 1 ? `${field}=${value(values[0]!)}` : `${field} IN (${values.map(value).join(', ')})`
 }
 
@@ -377,12 +395,10 @@ export const backend: Backend = {
     const ctx: Ctx = { env, ls, refusals: new Refusals('spl', rule) }
     const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')
     if (keyword) {
-      // A bare term searches the raw event text, keys and escapes included, broken into segments:
-      // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
       return refuseRule(
         'spl',
         rule,
-        'target/unsupported-keyword',
+        SPL.refuses.Keyword,
         'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event',
         keyword.at,
       )
@@ -390,7 +406,7 @@ export const backend: Backend = {
     const defaultField = (n: Node): string | undefined =>
       leafFields(n)
         .map((f) => splunkField(env, ls, f))
-        .find((f) => SPL.defaultField.test(f))
+        .find((f) => NAMES.default.test(f))
     const clash = firstNode(rule.detection, (n) => defaultField(n) !== undefined)
     if (clash) {
       return refuseRule(
@@ -413,7 +429,7 @@ export const backend: Backend = {
     }
     if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const head = terms.length > 0 ? terms.join(' ') : '*'
-    const query = predicates.length > 0 ? `${head} | where ${predicates.join(SPL.eval.and)}` : head
+    const query = predicates.length > 0 ? `${head} | where ${predicates.join(WHERE.and)}` : head
     return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
   },
 }
