@@ -7,11 +7,12 @@
  *     Administrators: [admin, root]
  *   pipelines: { kql: pipelines/kql.yml }   # per-target --pipeline defaults
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import yaml from 'js-yaml'
 import { error, type Diagnostic } from './diagnostics.js'
 import { TARGET_IDS, type TargetId } from './backends/types.js'
+import { parseYaml, type Path } from './rule/yaml.js'
+import { didYouMean, TARGET_ALIASES } from './suggest.js'
 
 export type Policy = 'error' | 'warning' | 'ignore'
 
@@ -33,8 +34,29 @@ export const DEFAULT_CONFIG: Config = {
 
 export const CONFIG_FILE = '.rulesmith.yml'
 
+const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants']
+const POLICIES = ['error', 'warning', 'ignore']
+
+/** `targets: [splunk]` → `spl`; `sentinel` → `kql` with `variants: { kql: sentinel }`. */
+const CONFIG_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(TARGET_ALIASES).map(([k, a]) => [
+    k,
+    a.variant && a.variant !== 'defender' ? `${a.target}' with 'variants: { ${a.target}: ${a.variant} }` : a.target,
+  ]),
+)
+
+export interface ConfigOptions {
+  /** A target's variants, to check `variants:` (the CLI passes the shipped target.yml's). */
+  readonly variantsOf?: (target: TargetId) => readonly string[]
+}
+
+const variantHolders = (variantsOf: (target: TargetId) => readonly string[]): string => {
+  const holders = TARGET_IDS.filter((t) => variantsOf(t).length > 0)
+  return holders.length ? ` (only ${holders.map((t) => `${t}: ${variantsOf(t).join(', ')}`).join('; ')})` : ''
+}
+
 /** Read the config; a missing default file is the defaults, a broken one is a diagnostic. */
-export function loadConfig(path?: string): { config: Config; diagnostics: Diagnostic[] } {
+export function loadConfig(path?: string, options: ConfigOptions = {}): { config: Config; diagnostics: Diagnostic[] } {
   const file = path ?? CONFIG_FILE
   if (!existsSync(file)) {
     if (path)
@@ -60,63 +82,92 @@ export function loadConfig(path?: string): { config: Config; diagnostics: Diagno
       ],
     }
   }
-  let raw: unknown
-  try {
-    raw = yaml.load(text, { schema: yaml.CORE_SCHEMA }) ?? {}
-  } catch (e) {
-    const mark = (e as { mark?: { line: number; column: number } }).mark
+  const { documents, error: yamlError } = parseYaml(text)
+  if (yamlError)
     return {
       config: DEFAULT_CONFIG,
-      diagnostics: [
-        error(
-          'config/invalid',
-          `invalid YAML: ${(e as { reason?: string }).reason ?? String(e)}`,
-          mark ? { line: mark.line, col: mark.column } : undefined,
-          file,
-        ),
-      ],
+      diagnostics: [error('config/invalid', `invalid YAML: ${yamlError.message}`, yamlError.at, file)],
     }
-  }
+  const doc = documents[0]
+  const raw: unknown = doc?.value ?? {}
   const diagnostics: Diagnostic[] = []
-  const bad = (message: string) => diagnostics.push(error('config/invalid', message, { line: 0, col: 0 }, file))
+  // Every finding points at the key or value it is about, so an editor jumps to it.
+  const at = (path: Path, part: 'key' | 'value' = 'value') => {
+    const loc = doc?.locate(path)
+    return (part === 'key' ? loc?.key : undefined) ?? loc?.value ?? doc?.at ?? { line: 0, col: 0 }
+  }
+  const bad = (message: string, path: Path = [], part: 'key' | 'value' = 'value', code = 'config/invalid') =>
+    diagnostics.push(error(code, message, at(path, part), file))
+  if (documents.length > 1) bad('the config must be one YAML document', [])
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     bad('the config must be a YAML map')
     return { config: DEFAULT_CONFIG, diagnostics }
   }
   const r = raw as Record<string, unknown>
   for (const key of Object.keys(r))
-    if (!['targets', 'unsupported', 'placeholders', 'pipelines', 'variants'].includes(key)) bad(`unknown key '${key}'`)
+    if (!CONFIG_KEYS.includes(key)) bad(`unknown key '${key}'${didYouMean(key, CONFIG_KEYS)}`, [key], 'key')
   let targets = DEFAULT_CONFIG.targets
   if (r['targets'] !== undefined) {
     const t = r['targets']
-    if (!Array.isArray(t) || t.some((x) => !(TARGET_IDS as readonly unknown[]).includes(x)))
-      bad(`targets must be a list of ${TARGET_IDS.join(', ')}`)
-    else targets = t as TargetId[]
+    if (!Array.isArray(t) || t.length === 0) bad(`targets must be a list of ${TARGET_IDS.join(', ')}`, ['targets'])
+    else {
+      const unknown = t.flatMap((x, i) => ((TARGET_IDS as readonly unknown[]).includes(x) ? [] : [i]))
+      for (const i of unknown)
+        bad(
+          `targets: unknown target '${String(t[i])}' (known: ${TARGET_IDS.join(', ')})${didYouMean(String(t[i]), TARGET_IDS, CONFIG_ALIASES)}`,
+          ['targets', i],
+        )
+      if (unknown.length === 0) targets = [...new Set(t as TargetId[])]
+    }
   }
   let unsupported = DEFAULT_CONFIG.unsupported
   if (r['unsupported'] !== undefined) {
-    if (!['error', 'warning', 'ignore'].includes(String(r['unsupported'])))
-      bad('unsupported must be error, warning or ignore')
+    if (!POLICIES.includes(String(r['unsupported'])))
+      bad(
+        `unsupported must be error, warning or ignore, not '${String(r['unsupported'])}'${didYouMean(String(r['unsupported']), POLICIES)}`,
+        ['unsupported'],
+      )
     else unsupported = r['unsupported'] as Policy
   }
   const placeholders: Record<string, string[]> = {}
   if (r['placeholders'] !== undefined) {
     const p = r['placeholders']
     if (typeof p !== 'object' || p === null || Array.isArray(p))
-      bad('placeholders must be a map of name to a list of values')
+      bad('placeholders must be a map of name to a list of values', ['placeholders'])
     else for (const [k, v] of Object.entries(p)) placeholders[k] = Array.isArray(v) ? v.map(String) : [String(v)]
   }
   const perTarget = (key: 'pipelines' | 'variants'): Partial<Record<TargetId, string>> => {
     const v = r[key]
     if (v === undefined) return {}
     if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-      bad(`${key} must be a map of target to value`)
+      bad(`${key} must be a map of target to ${key === 'pipelines' ? 'a pipeline file' : 'a variant name'}`, [key])
       return {}
     }
     const out: Partial<Record<TargetId, string>> = {}
     for (const [k, x] of Object.entries(v)) {
-      if (!(TARGET_IDS as readonly string[]).includes(k)) bad(`${key}: unknown target '${k}'`)
-      else out[k as TargetId] = key === 'pipelines' ? resolve(dirname(file), String(x)) : String(x)
+      if (!(TARGET_IDS as readonly string[]).includes(k)) {
+        bad(`${key}: unknown target '${k}'${didYouMean(k, TARGET_IDS, CONFIG_ALIASES)}`, [key, k], 'key')
+        continue
+      }
+      const t = k as TargetId
+      if (typeof x !== 'string' || x === '') {
+        bad(`${key}: ${t} must name ${key === 'pipelines' ? 'a pipeline file' : 'a variant'}`, [key, k])
+        continue
+      }
+      if (key === 'pipelines') {
+        // Checked here, once, at the line that names it: not once per rule by every backend.
+        const path = resolve(dirname(file), x)
+        if (!existsSync(path) || !statSync(path).isFile())
+          bad(`pipeline file '${x}' for ${t} does not exist (looked for ${path})`, [key, k], 'value', 'config/pipeline')
+        else out[t] = path
+      } else {
+        const known = options.variantsOf?.(t) ?? []
+        if (known.length === 0 && options.variantsOf)
+          bad(`variants: ${t} has no variants${variantHolders(options.variantsOf)}`, [key, k], 'key')
+        else if (known.length && !known.includes(x))
+          bad(`variants: ${t} has no variant '${x}' (it has: ${known.join(', ')})${didYouMean(x, known)}`, [key, k])
+        else out[t] = x
+      }
     }
     return out
   }

@@ -1,4 +1,5 @@
 /** A small argument parser: `--flag value`, `--flag=value`, boolean switches, positionals. */
+import { didYouMean } from '../suggest.js'
 
 export interface ArgSpec {
   /** Flags that take a value. */
@@ -16,6 +17,9 @@ export interface ParsedArgs {
 }
 
 export class UsageError extends Error {}
+
+/** The config file is broken: its findings, already formatted; nothing was run (exit 2). */
+export class ConfigError extends Error {}
 
 export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   const values = new Map<string, string[]>()
@@ -35,7 +39,13 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
     }
     const m = /^--?([^=]+)(?:=(.*))?$/.exec(arg)!
     const name = m[1]!
-    if (!known.has(name)) throw new UsageError(`unknown option '${arg}'`)
+    if (!known.has(name))
+      throw new UsageError(
+        `unknown option '${arg}'${didYouMean(
+          `--${name}`,
+          [...known].filter((k) => k.length > 1).map((k) => `--${k}`),
+        )}`,
+      )
     if (takesValue.has(name)) {
       const value = m[2] ?? argv[++i]
       if (value === undefined) throw new UsageError(`option '--${name}' needs a value`)
@@ -61,6 +71,6 @@ export function choice<T extends string>(
   const v = one(a, name)
   if (v === undefined) return fallback
   if (!(allowed as readonly string[]).includes(v))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${v}'`)
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${v}'${didYouMean(v, allowed)}`)
   return v as T
 }

@@ -1,11 +1,24 @@
 /** Pieces several commands share: loading the config, printing diagnostics. */
 import { loadConfig, type Config } from '../config.js'
-import { sortDiagnostics, type Diagnostic } from '../diagnostics.js'
-import { one, UsageError, type ParsedArgs } from './args.js'
+import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
+import { ConfigError, one, UsageError, type ParsedArgs } from './args.js'
+import { variantsOf } from './hints.js'
 import { renderReport, summaryLine, useColour, type ReportFormat, type Summary } from './report.js'
 
+/**
+ * The config (`--config FILE` or `.rulesmith.yml`). A broken config stops the command before any
+ * rule is read: its findings are printed once, at their line and column, and the exit code is 2;
+ * running on with defaults would check something other than what the repository asked for.
+ */
 export function configFrom(args: ParsedArgs): { config: Config; diagnostics: Diagnostic[] } {
-  return loadConfig(one(args, 'config'))
+  const loaded = loadConfig(one(args, 'config'), { variantsOf })
+  if (hasErrors(loaded.diagnostics))
+    throw new ConfigError(
+      sortDiagnostics(loaded.diagnostics)
+        .map((d) => formatDiagnostic(d) + '\n')
+        .join(''),
+    )
+  return loaded
 }
 
 export function requirePaths(args: ParsedArgs): string[] {
@@ -20,8 +33,14 @@ export function printDiagnostics(
   summary: Summary,
   quiet = false,
 ): void {
-  // The same finding reached twice (a broken template, once per rule) is printed and counted once.
-  const ds = sortDiagnostics(all)
+  // The same finding reached twice (a broken template, once per rule) is printed and counted once;
+  // so is a broken pipeline file, which each backend reports on every rule it compiles.
+  const seen = new Set<string>()
+  const ds = sortDiagnostics(all).filter((d) => {
+    if (!d.code.startsWith('config/')) return true
+    const key = `${d.code}\u0000${d.target ?? ''}\u0000${d.message}`
+    return seen.has(key) ? false : (seen.add(key), true)
+  })
   if (format === 'text') {
     process.stderr.write(
       renderReport('text', quiet ? ds.filter((d) => d.severity === 'error') : ds, summary, useColour(process.stderr)),

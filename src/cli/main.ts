@@ -3,7 +3,8 @@
  * (0 success, 1 findings, 2 usage or environment error). A stack trace is a bug: anything
  * unexpected is reported as an internal error with exit 2.
  */
-import { UsageError } from './args.js'
+import { didYouMean } from '../suggest.js'
+import { ConfigError, UsageError } from './args.js'
 import { version } from '../version.js'
 
 export interface Command {
@@ -47,15 +48,32 @@ Examples:
   rulesmith match --events events.jsonl rules/
   rulesmith bundle --out dist/release rules/
 
-Run 'rulesmith <command> --help' for a command's options.
+Run 'rulesmith help <command>' (or 'rulesmith <command> --help') for a command's options.
 Exit codes: 0 success, 1 findings (invalid rule, failed test, refused rule), 2 usage or environment error.
 `
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined || name === '--help' || name === '-h') {
     process.stdout.write(USAGE)
     return name === undefined ? 2 : 0
+  }
+  if (name === 'help') {
+    // `rulesmith help compile` is `rulesmith compile --help`.
+    const topic = rest[0]
+    if (topic === undefined) {
+      process.stdout.write(USAGE)
+      return 0
+    }
+    const loadTopic = COMMANDS[topic]
+    if (!loadTopic) {
+      process.stderr.write(
+        `rulesmith help: unknown command '${topic}'${didYouMean(topic, Object.keys(COMMANDS))}\n\n${USAGE}`,
+      )
+      return 2
+    }
+    process.stdout.write((await loadTopic()).help)
+    return 0
   }
   if (name === '--version' || name === '-V') {
     process.stdout.write(version() + '\n')
@@ -63,7 +81,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const load = COMMANDS[name]
   if (!load) {
-    process.stderr.write(`rulesmith: unknown command '${name}'\n\n${USAGE}`)
+    process.stderr.write(`rulesmith: unknown command '${name}'${didYouMean(name, Object.keys(COMMANDS))}\n\n${USAGE}`)
     return 2
   }
   const command = await load()
@@ -74,6 +92,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(rest)
   } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}rulesmith ${name}: the config has errors; nothing was run\n`)
+      return 2
+    }
     if (e instanceof UsageError) {
       process.stderr.write(`rulesmith ${name}: ${e.message}\nRun 'rulesmith ${name} --help' for usage.\n`)
       return 2
