@@ -1,6 +1,6 @@
 /** Pieces several commands share: loading the config, printing diagnostics. */
 import { loadConfig, type Config } from '../config.js'
-import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
+import { error, formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
 import { ConfigError, one, UsageError, type ParsedArgs } from './args.js'
 import { variantsOf } from './hints.js'
 import { renderReport, summaryLine, useColour, type ReportFormat, type Summary } from './report.js'
@@ -24,6 +24,29 @@ export function configFrom(args: ParsedArgs): { config: Config; diagnostics: Dia
 export function requirePaths(args: ParsedArgs): string[] {
   if (args.positionals.length === 0) throw new UsageError('give at least one rule file or folder')
   return args.positionals
+}
+
+/**
+ * Paths that hold no rules are an error (exit 1), not a green run: a CI job pointed at the wrong
+ * folder would otherwise pass forever. `--allow-empty` accepts it; a run that already has errors
+ * (unreadable path, broken files) needs no second finding.
+ */
+export function noRulesFound(
+  args: ParsedArgs,
+  paths: readonly string[],
+  documents: number,
+  ds: readonly Diagnostic[],
+): Diagnostic[] {
+  if (documents > 0 || args.switches.has('allow-empty') || hasErrors(ds)) return []
+  const where = paths.map((p) => `'${p}'`).join(', ')
+  return [
+    error(
+      'input/no-rules',
+      `no rules found in ${where}, so nothing was checked: is the path right? (--allow-empty accepts no rules)`,
+      { line: 0, col: 0 },
+      paths[0],
+    ),
+  ]
 }
 
 /** Print diagnostics on stderr (text) or stdout (machine formats), with a summary on stderr. */

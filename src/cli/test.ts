@@ -6,7 +6,7 @@ import { loadPaths } from '../rule/load.js'
 import { testRule, type RuleTestResult, type TargetStatus } from '../verify/sample-tests.js'
 import { testCorrelation, type CorrelationTestResult } from '../correlation/run.js'
 import { one, parseArgs, UsageError } from './args.js'
-import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'
 import { progressBar } from './progress.js'
 import type { Command } from './main.js'
 import { green, red, useColour, yellow } from './style.js'
@@ -31,16 +31,17 @@ Options:
   --config FILE     config file (default .rulesmith.yml if present)
   --json            print the results as JSON on stdout
   --quiet           print failures only
+  --allow-empty     paths without rules are not an error
 
 Examples:
   rulesmith test rules/
   rulesmith test --target kql rules/windows/process_creation/
   rulesmith test --target kql --variant sentinel rules/
 
-Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
+Exit codes: 0 all passed, 1 a test failed, a rule is invalid or PATHS hold no rules, 2 usage error.
 `,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['target', 'variant', 'config'], switches: ['json', 'quiet'] })
+    const args = parseArgs(argv, { values: ['target', 'variant', 'config'], switches: ['json', 'quiet', 'allow-empty'] })
     const t = one(args, 'target') ?? 'all'
     if (t !== 'all' && !isTargetId(t))
       throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)
@@ -52,6 +53,7 @@ Exit codes: 0 all passed, 1 a test failed or a rule is invalid, 2 usage error.
     const { config, diagnostics: cd } = configFrom(args)
     const loaded = loadPaths(paths, { placeholders: config.placeholders })
     const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
+    diagnostics.push(...noRulesFound(args, paths, loaded.rules.length + loaded.others.length, diagnostics))
     const results: TestResult[] = []
     const total = loaded.rules.length + loaded.resolved.length
     const bar = progressBar({ rules: total, label: 'test', quiet: args.switches.has('quiet') })

@@ -1,6 +1,6 @@
 import { validate } from '../api.js'
 import { choice, parseArgs } from './args.js'
-import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'
 import { progressBar, type Progress } from './progress.js'
 import type { Command } from './main.js'
 import { REPORT_FORMATS } from './report.js'
@@ -23,19 +23,21 @@ Options:
                                      targets, unsupported: error|warning|ignore, placeholders
   --no-compile                      schema and semantic checks only
   --quiet                           print errors only, no summary
+  --allow-empty                     paths without rules are not an error
 
 Examples:
   rulesmith validate rules/
   rulesmith validate --format sarif rules/ > rulesmith.sarif
   rulesmith validate --all-from rules/ rules/windows/new_rule.yml
 
-Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreadable path.
+Exit codes: 0 clean (warnings allowed), 1 errors found or no rules in PATHS, 2 usage error,
+unreadable path or broken config.
 `,
   async run(argv) {
     const args = parseArgs(argv, {
       values: ['format', 'config'],
       repeatable: ['all-from'],
-      switches: ['no-compile', 'quiet'],
+      switches: ['no-compile', 'quiet', 'allow-empty'],
     })
     const format = choice(args, 'format', REPORT_FORMATS, 'text')!
     const paths = requirePaths(args)
@@ -57,6 +59,7 @@ Exit codes: 0 clean (warnings allowed), 1 errors found, 2 usage error or unreada
     })
     bar?.done()
     const ds = [...configDiagnostics, ...result.diagnostics]
+    ds.push(...noRulesFound(args, paths, result.rules.length + result.others.length, ds))
     printDiagnostics(
       ds,
       format,
