@@ -3,12 +3,16 @@ import { existsSync } from 'node:fs'
 import { relative, resolve, sep } from 'node:path'
 import { targetOptions } from '../api.js'
 import { compileFiles } from '../compile-files.js'
-import { TARGET_IDS, type TargetId } from '../backends/types.js'
+import { TARGET_IDS, type TargetId, type TargetOptions } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { formatsOf } from '../formats/render.js'
 import { collectFiles } from '../rule/load.js'
 import { one, parseArgs, UsageError } from './args.js'
-import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
+import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'
+import { checkVariant, parseTarget, variantsOf } from './hints.js'
+import { commentStyleFor, queryHeader } from './query-header.js'
+import { didYouMean } from '../suggest.js'
+import { declaredRefusals, refusalKey } from '../verify/sample-tests.js'
 import type { Command } from './main.js'
 import {
   checkOutDir,
@@ -36,13 +40,22 @@ export const command: Command = {
   help: `rulesmith compile --target spl|kql|eql|osquery|all [options] PATHS…
 
 Compile Sigma rules into target queries. Without --out, the rendered artifacts go to stdout,
-one after another separated by a blank line; with --out, one file per rule and target:
+one after another separated by a blank line, each under a header in the target's comment syntax
+(SPL \`\`\` \`\`\`, KQL and EQL //, SQL --, YAML and .conf #; JSON formats have none) naming the
+rule id, title, file and target. With --out, one file per rule and target, without a header:
   DIR/<target>/<format>/<rule file name>.<ext>
+A refusal that the rule's tests file declares under refused: is expected: listed on stderr,
+counted in the summary, not an error.
 
 Options:
   --target T           spl | kql | eql | osquery | all (required)
   --format NAME        a format from targets/<target>/formats/ (default: default, the bare query);
-                       see 'rulesmith targets'
+                       see 'rulesmith targets'. With --target all, a format only some targets
+                       have is used for those; the others print their default (with a warning)
+  --format json        one JSON array on stdout for machines: per rule and target its id,
+                       title, file, target, variant and query, or the refusal (code, message,
+                       the declared reason or null)
+  --no-header          print the bare queries, without the header comments
   --template FILE.hbs  render with your own handlebars template instead; variables:
                        rule.{id,title,description,author,date,modified,status,level,tags,
                        references,falsepositives,logsource,attack.{tactics,tacticNames,techniques},
@@ -58,44 +71,79 @@ Options:
   --pipeline FILE      YAML adding log sources / overriding field names (one target only)
   --variant NAME       target variant (kql: defender | sentinel)
   --skip-unsupported   a rule a target cannot express is listed on stderr and skipped
-                       (exit 0); without it such a rule makes the exit code 1
+                       (exit 0); without it such a rule makes the exit code 1, unless its
+                       tests file declares the refusal
   --config FILE        config file (default .rulesmith.yml if present)
   --quiet              print errors only
+  --allow-empty        paths without rules are not an error
 
 Examples:
   rulesmith compile --target kql rules/
+  rulesmith compile --target all --format json rules/ > queries.json
   rulesmith compile --target spl --format savedsearches --out build/ rules/
   rulesmith compile --target all --skip-unsupported --out build/ rules/
 
-Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or refused rule,
-2 usage error or unreadable path.
+Exit codes: 0 all compiled (or skipped with --skip-unsupported, or refused as declared), 1 an
+invalid rule, an undeclared refusal or no rules in PATHS, 2 usage error, unreadable path or
+broken config.
 `,
   async run(argv) {
     const args = parseArgs(argv, {
       values: ['target', 'format', 'template', 'out', 'pipeline', 'variant', 'config'],
-      switches: ['skip-unsupported', 'quiet'],
+      switches: ['skip-unsupported', 'quiet', 'no-header', 'allow-empty'],
     })
     const targetArg = one(args, 'target')
     if (!targetArg) throw new UsageError('--target is required (spl, kql, eql, osquery or all)')
-    if (targetArg !== 'all' && !(TARGET_IDS as readonly string[]).includes(targetArg))
-      throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${targetArg}'`)
-    const targets: TargetId[] = targetArg === 'all' ? [...TARGET_IDS] : [targetArg as TargetId]
-    const format = one(args, 'format') ?? 'default'
+    const targetChoice = parseTarget(targetArg, true)
+    const targets: TargetId[] = targetChoice === 'all' ? [...TARGET_IDS] : [targetChoice]
+    const json = one(args, 'format') === 'json'
+    const format = json ? 'default' : (one(args, 'format') ?? 'default')
     const template = one(args, 'template')
+    const out = one(args, 'out')
+    const noHeader = args.switches.has('no-header')
     if (template && one(args, 'format')) throw new UsageError('give --format or --template, not both')
     if (template && !existsSync(template)) throw new UsageError(`template '${template}' does not exist`)
-    if (!template) {
-      for (const t of targets) {
-        const available = formatsOf(t)
-        if (targetArg === 'all' && format !== 'default') continue
-        if (!available.includes(format))
-          throw new UsageError(`target ${t} has no format '${format}' (it has: ${available.join(', ')})`)
+    if (json && out) throw new UsageError('--format json prints to stdout; leave out --out (or choose a format)')
+    const notes: string[] = []
+    if (!template && !json) {
+      const having = targets.filter((t) => formatsOf(t).includes(format))
+      if (having.length === 0 || (targetChoice !== 'all' && having.length < targets.length)) {
+        const known = [...new Set([...targets.flatMap((t) => formatsOf(t)), 'json'])]
+        throw new UsageError(
+          targetChoice === 'all'
+            ? `no target has a format '${format}' (formats: ${known.join(', ')})${didYouMean(format, known)}`
+            : `target ${targets[0]} has no format '${format}' (it has: ${formatsOf(targets[0]!).join(', ')}, json)${didYouMean(format, [...formatsOf(targets[0]!), 'json'])}`,
+        )
       }
+      const without = targets.filter((t) => !having.includes(t))
+      if (without.length)
+        notes.push(
+          `--format ${format} is a format of ${having.join(', ')} only; ${without.join(', ')} ${without.length === 1 ? 'prints its' : 'print their'} default format`,
+        )
     }
-    if (one(args, 'pipeline') && targets.length > 1)
+    const pipeline = one(args, 'pipeline')
+    if (pipeline && targets.length > 1)
       throw new UsageError("--pipeline applies to one target; use the config file's pipelines: map with --target all")
+    if (pipeline && !existsSync(pipeline)) throw new UsageError(`pipeline file '${pipeline}' does not exist`)
+    const variant = one(args, 'variant')
+    if (variant !== undefined) {
+      const withVariants = targets.filter((t) => variantsOf(t).length > 0)
+      for (const t of withVariants) checkVariant(t, variant)
+      const ignoring = targets.filter((t) => !withVariants.includes(t))
+      if (withVariants.length === 0)
+        notes.push(
+          `--variant ${variant} has no effect: ${targets.join(', ')} has no variants (only ${variantSummary()})`,
+        )
+      else if (ignoring.length)
+        notes.push(`--variant ${variant} applies to ${withVariants.join(', ')} only, not ${ignoring.join(', ')}`)
+    }
+    if (noHeader && (out || json))
+      notes.push(
+        `--no-header has no effect with ${out ? '--out' : '--format json'}: headers are printed on stdout only`,
+      )
     const skip = args.switches.has('skip-unsupported')
-    const out = one(args, 'out')
+    const quiet = args.switches.has('quiet')
+    for (const n of notes) process.stderr.write(`rulesmith compile: warning: ${n}\n`)
     const paths = requirePaths(args)
     if (out) {
       const overlap = outOverlapsInputs(out, paths)
@@ -110,15 +158,19 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const { config, diagnostics: cd } = configFrom(args)
     const collected = collectFiles(paths)
     const overrides = {
-      ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
-      ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+      ...(pipeline ? { pipeline } : {}),
+      ...(variant ? { variant } : {}),
     }
-    const formatOf = (t: TargetId) => (targetArg === 'all' && !formatsOf(t).includes(format) ? 'default' : format)
-    const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet: args.switches.has('quiet') })
+    const formatOf = (t: TargetId) => (!formatsOf(t).includes(format) ? 'default' : format)
+    const optionsOf = Object.fromEntries(targets.map((t) => [t, targetOptions(config, t, overrides)])) as Record<
+      TargetId,
+      TargetOptions
+    >
+    const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet })
     const compiledFiles = await compileFiles(collected.files, {
       targets,
       formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
-      options: Object.fromEntries(targets.map((t) => [t, targetOptions(config, t, overrides)])),
+      options: optionsOf,
       placeholders: config.placeholders,
     })
     bar.update(collected.files.length)
@@ -127,6 +179,20 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
     const stems = stemsFor(rules.map((r) => r.rule))
     const printed: string[] = []
     const skipped: string[] = []
+    const declared: string[] = []
+    const declaredIn = new Map<string, Readonly<Record<string, string>>>()
+    const refusalsDeclared = (file: string) => {
+      if (!declaredIn.has(file)) declaredIn.set(file, declaredRefusals(file))
+      return declaredIn.get(file)!
+    }
+    const jsonEntries: object[] = []
+    const identity = (rule: { id?: string; title: string; file: string }, t: TargetId) => ({
+      rule: rule.id ?? null,
+      title: rule.title,
+      file: portable(rule.file),
+      target: t,
+      ...(optionsOf[t].variant ? { variant: optionsOf[t].variant } : {}),
+    })
     // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
     const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
     // --out: the files in memory first, written all at once if nothing failed.
@@ -137,13 +203,34 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
       for (const [i, { rule, results }] of rules.entries()) {
         const result = results[t]!
         const refusal = result.text === undefined
+        const why = result.diagnostics.find((d) => d.severity === 'error')
+        // A refusal the rule's tests file declares (`refused:`) is expected: listed, not an error.
+        const reason =
+          refusal && why?.code.startsWith('target/')
+            ? refusalsDeclared(rule.file)[refusalKey(t, optionsOf[t])]
+            : undefined
+        if (reason !== undefined) {
+          declared.push(`${t}\t${portable(rule.file)}\t${why!.code}`)
+          jsonEntries.push({
+            ...identity(rule, t),
+            refused: { code: why!.code, message: why!.message, declared: reason },
+          })
+          diagnostics.push(
+            ...result.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error')),
+          )
+          continue
+        }
         diagnostics.push(
           ...result.diagnostics.map((d) =>
             refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d,
           ),
         )
         if (refusal) {
-          const why = result.diagnostics.find((d) => d.severity === 'error')
+          if (why)
+            jsonEntries.push({
+              ...identity(rule, t),
+              refused: { code: why.code, message: why.message, declared: null },
+            })
           if (skip) skipped.push(`${t}\t${rule.file}\t${why?.code ?? 'refused'}`)
           if (skip)
             manifest.skipped.push({
@@ -169,14 +256,27 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
             path,
             sha256: createHash('sha256').update(data).digest('hex'),
           })
+        } else if (json) {
+          jsonEntries.push({ ...identity(rule, t), query: text.replace(/\n$/, '') })
         } else {
-          printed.push(text.endsWith('\n') ? text : text + '\n')
+          const style = noHeader ? undefined : commentStyleFor(extensionOf(t, fmt, template))
+          const header = style
+            ? queryHeader(style, [
+                ['rule', rule.id ?? '(no id)'],
+                ['title', rule.title],
+                ['file', portable(rule.file)],
+                ['target', optionsOf[t].variant ? `${t} (${optionsOf[t].variant})` : t],
+              ])
+            : ''
+          printed.push(header + (text.endsWith('\n') ? text : text + '\n'))
         }
       }
     }
     bar.done()
     diagnostics.push(...outputCollisions(owners))
     if (printed.length) process.stdout.write(printed.join('\n'))
+    if (json) process.stdout.write(JSON.stringify(jsonEntries, null, 2) + '\n')
+    diagnostics.push(...noRulesFound(args, paths, rules.length, diagnostics))
     if (out && diagnostics.some((d) => d.severity === 'error')) {
       if (!args.switches.has('quiet')) process.stderr.write(`rulesmith compile: nothing written to ${out}\n`)
     } else if (out) {
@@ -195,13 +295,23 @@ Exit codes: 0 all compiled (or skipped with --skip-unsupported), 1 invalid or re
         diagnostics.push(error(io.code, outputNotWritten(io.reason), undefined, out))
       }
     }
-    if (skipped.length && !args.switches.has('quiet'))
+    if (skipped.length && !quiet)
       process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
-    const summary = { files: collected.files.length, rules: rules.length }
-    if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, args.switches.has('quiet'))
+    if (declared.length && !quiet)
+      process.stderr.write(
+        `refused as declared in tests files, target\tfile\treason:\n${declared.map((s) => '  ' + s).join('\n')}\n`,
+      )
+    const summary = { files: collected.files.length, rules: rules.length, declaredRefusals: declared.length }
+    if (diagnostics.length || declared.length) printDiagnostics(diagnostics, 'text', summary, quiet)
     return exitCode(diagnostics)
   },
 }
 
 /** A rule's path relative to the working folder, with `/`: the same on every machine. */
 const portable = (file: string): string => relative(process.cwd(), resolve(file)).split(sep).join('/')
+
+/** `kql: defender, sentinel` for the targets that have variants. */
+const variantSummary = (): string =>
+  TARGET_IDS.filter((t) => variantsOf(t).length)
+    .map((t) => `${t}: ${variantsOf(t).join(', ')}`)
+    .join('; ')

@@ -41,7 +41,10 @@ Examples:
 Exit codes: 0 all passed, 1 a test failed, a rule is invalid or PATHS hold no rules, 2 usage error.
 `,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['target', 'variant', 'config'], switches: ['json', 'quiet', 'allow-empty'] })
+    const args = parseArgs(argv, {
+      values: ['target', 'variant', 'config'],
+      switches: ['json', 'quiet', 'allow-empty'],
+    })
     const t = one(args, 'target') ?? 'all'
     if (t !== 'all' && !isTargetId(t))
       throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -11,21 +11,43 @@ describe('rulesmith compile', () => {
   it('prints the query of each rule and exits 0', () => {
     const r = cli(['compile', '--target', 'kql', SC_STOP])
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/^DeviceProcessEvents\n\| where /)
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^// rule: 6c6e382e-599f-48e5-b691-3ea9d2ac9d1d\n// title: "Service Stopped Via Sc.EXE"\n// file: ${SC_STOP}\n// target: kql\nDeviceProcessEvents\n\\| where `,
+      ),
+    )
     expect(r.stderr).toBe('')
+    const bare = cli(['compile', '--target', 'kql', '--no-header', SC_STOP])
+    expect(bare.stdout).toMatch(/^DeviceProcessEvents\n\| where /)
+    expect(r.stdout.split('\n').slice(4).join('\n')).toBe(bare.stdout)
   })
 
   it('exits 1 for a rule a target refuses, naming the construct; --skip-unsupported lists it and exits 0', () => {
-    const refused = cli(['compile', '--target', 'kql', SYSTEM_7036])
+    // The rule without its tests file: nobody declared the refusal.
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-undeclared-'))
+    const undeclared = join(dir, 'win_system_critical_service_stopped.yml')
+    copyFileSync(SYSTEM_7036, undeclared)
+    const refused = cli(['compile', '--target', 'kql', undeclared])
     expect(refused.code).toBe(1)
     expect(refused.stdout).toBe('')
     expect(refused.stderr).toMatch(
       /win_system_critical_service_stopped\.yml:\d+:\d+: error: kql \(defender\) has no table for log source product=windows service=system.*\[target\/unsupported-logsource\]/,
     )
-    const skipped = cli(['compile', '--target', 'kql', '--skip-unsupported', SYSTEM_7036, SC_STOP])
+    const skipped = cli(['compile', '--target', 'kql', '--no-header', '--skip-unsupported', undeclared, SC_STOP])
     expect(skipped.code).toBe(0)
     expect(skipped.stdout).toMatch(/^DeviceProcessEvents/)
-    expect(skipped.stderr).toContain(`kql\t${SYSTEM_7036}\ttarget/unsupported-logsource`)
+    expect(skipped.stderr).toContain(`kql\t${undeclared}\ttarget/unsupported-logsource`)
+  })
+
+  it('a refusal declared in the tests file is expected: listed and counted, not an error', () => {
+    const r = cli(['compile', '--target', 'kql', '--no-header', SYSTEM_7036, SC_STOP])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^DeviceProcessEvents/)
+    expect(r.stderr).toContain(
+      `refused as declared in tests files, target\tfile\treason:\n  kql\t${SYSTEM_7036}\ttarget/unsupported-logsource\n`,
+    )
+    expect(r.stderr).toContain('2 rules in 2 files: 0 errors, 0 warnings; 1 target refusal declared in tests files')
+    expect(r.stderr).not.toContain('error:')
   })
 
   it('renders a user template with the documented variables', () => {
@@ -41,7 +63,7 @@ describe('rulesmith compile', () => {
   it('names missing formats and bad targets as usage errors (exit 2)', () => {
     const bad = cli(['compile', '--target', 'spl', '--format', 'nope', SC_STOP])
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain("target spl has no format 'nope' (it has: default, savedsearches)")
+    expect(bad.stderr).toContain("target spl has no format 'nope' (it has: default, savedsearches, json)")
     expect(cli(['compile', '--target', 'sql', SC_STOP]).code).toBe(2)
     expect(cli(['compile', SC_STOP]).code).toBe(2)
   })
