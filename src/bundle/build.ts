@@ -16,6 +16,7 @@ import { formatFindings } from '../formats/findings.js'
 import { detectionName, duplicateNames, type Named } from '../formats/identity.js'
 import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
 import { loadPaths } from '../rule/load.js'
+import { declaredRefusals, refusalKey } from '../verify/sample-tests.js'
 import type { Rule } from '../rule/rule.js'
 import { extensionOf, stemsFor } from '../formats/output-files.js'
 import { version as toolVersion } from '../version.js'
@@ -32,6 +33,8 @@ export interface BundleOptions {
   readonly lockSha256?: string
   /** A target that refuses a rule skips it (listed in the manifest) instead of failing the bundle. */
   readonly skipUnsupported?: boolean
+  /** No rules under the paths is an empty bundle, not an error. */
+  readonly allowEmpty?: boolean
   /** Archive name: `<name>.tar.gz` holding the folder `<name>/`. */
   readonly name?: string
   /** Paths in the manifest are relative to this folder (default: the working folder). */
@@ -50,6 +53,8 @@ export interface Skipped {
   readonly target: TargetId
   readonly code: string
   readonly message: string
+  /** The reason the rule's tests file gives under `refused:`, when the refusal is declared there. */
+  readonly declared?: string
 }
 
 export interface ManifestRule {
@@ -147,19 +152,32 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     const artifacts: Artifact[] = [],
       skipped: Skipped[] = []
     for (const t of targets) {
-      const compiled = await compileSafely(rule, t, targetOptions(config, t))
+      const targetOptions_ = targetOptions(config, t)
+      const compiled = await compileSafely(rule, t, targetOptions_)
       const refused = compiled.query === undefined
       const why = compiled.diagnostics.find((d) => d.severity === 'error')
-      const skip = refused && options.skipUnsupported === true && why !== undefined && why.code.startsWith('target/')
-      for (const d of compiled.diagnostics)
+      const refusal = refused && why !== undefined && why.code.startsWith('target/')
+      // A refusal the rule's tests file declares (`refused:`) is expected, as in validate and test:
+      // skipped and listed with its reason. An undeclared one fails the bundle unless told to skip.
+      const declared = refusal ? declaredRefusals(rule.file)[refusalKey(t, targetOptions_)] : undefined
+      const skip = refusal && (declared !== undefined || options.skipUnsupported === true)
+      for (const d of compiled.diagnostics) {
+        if (declared !== undefined && d.code.startsWith('target/') && d.severity === 'error') continue
         diagnostics.push({
           ...d,
           file: d.file ?? rule.file,
           target: d.target ?? t,
           ...(skip && d.code.startsWith('target/') ? { severity: 'warning' as const } : {}),
         })
+      }
       if (refused) {
-        if (skip) skipped.push({ target: t, code: why.code, message: why.message })
+        if (skip)
+          skipped.push({
+            target: t,
+            code: why!.code,
+            message: why!.message,
+            ...(declared !== undefined ? { declared } : {}),
+          })
         else if (!why)
           diagnostics.push(
             error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file),
@@ -216,8 +234,15 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     const [t, format] = key.split('/') as [string, string]
     diagnostics.push(...duplicateNames(t, format, list))
   }
-  if (rules.length === 0 && !diagnostics.some((d) => d.severity === 'error'))
-    diagnostics.push(error('bundle/no-rules', `no rules found under ${paths.join(', ')}: an empty release is refused`))
+  if (rules.length === 0 && !options.allowEmpty && !diagnostics.some((d) => d.severity === 'error'))
+    diagnostics.push(
+      error(
+        'bundle/no-rules',
+        `no rules found under ${paths.join(', ')}: an empty release is refused (is the path right? --allow-empty builds it anyway)`,
+        { line: 0, col: 0 },
+        paths[0],
+      ),
+    )
   const failing = failingRules(diagnostics)
   const base = { diagnostics, files: loaded.files, rules: rules.length }
   if (failing.length || diagnostics.some((d) => d.severity === 'error')) return { ...base, failing }

@@ -49,7 +49,9 @@ Options:
   --update-lock        after a successful bundle, write the new lock back to --lock FILE
   --name NAME          archive name (default ${DEFAULT_BUNDLE_NAME}): DIR/NAME.tar.gz holding NAME/
   --skip-unsupported   a rule a target cannot express is skipped for that target and listed in
-                       the manifest, instead of failing the bundle
+                       the manifest, instead of failing the bundle. A refusal the rule's tests
+                       file declares under refused: is skipped without it (manifest: declared)
+  --allow-empty        no rules under PATHS builds an empty bundle instead of failing
   --config FILE        config file (default .rulesmith.yml if present): targets, pipelines,
                        variants, placeholders
   --quiet              print errors only
@@ -67,7 +69,7 @@ path or lock, or a non-bundle DIR.
   async run(argv) {
     const args = parseArgs(argv, {
       values: ['out', 'lock', 'name', 'config'],
-      switches: ['skip-unsupported', 'update-lock', 'quiet'],
+      switches: ['skip-unsupported', 'update-lock', 'quiet', 'allow-empty'],
     })
     const out = one(args, 'out')
     if (!out) throw new UsageError('--out DIR is required')
@@ -115,6 +117,7 @@ path or lock, or a non-bundle DIR.
       ...(lock ? { lock } : {}),
       ...(lockSha256 ? { lockSha256 } : {}),
       skipUnsupported: args.switches.has('skip-unsupported'),
+      allowEmpty: args.switches.has('allow-empty'),
       name,
       onProgress: (done, total) => {
         bar ??= progressBar({ rules: total, label: 'bundle', quiet })
@@ -123,7 +126,11 @@ path or lock, or a non-bundle DIR.
     })
     bar?.done()
     const diagnostics: Diagnostic[] = [...cd, ...result.diagnostics]
-    const summary = { files: result.files.length, rules: result.rules }
+    const declaredRefusals = (result.bundle?.manifest.rules ?? []).reduce(
+      (n, r) => n + r.skipped.filter((s) => s.declared !== undefined).length,
+      0,
+    )
+    const summary = { files: result.files.length, rules: result.rules, declaredRefusals }
     if (!result.bundle) {
       printDiagnostics(diagnostics, 'text', summary, quiet)
       const colour = useColour(process.stderr)
@@ -172,7 +179,10 @@ path or lock, or a non-bundle DIR.
     if (!quiet) {
       const { manifest } = result.bundle
       const artifacts = manifest.rules.reduce((n, r) => n + r.artifacts.length, 0)
-      const skipped = manifest.rules.flatMap((r) => r.skipped.map((s) => `  ${r.file} (${s.target}): ${s.code}`))
+      const skipped = manifest.rules.flatMap((r) =>
+        r.skipped.map((s) => `  ${r.file} (${s.target}): ${s.code}${s.declared !== undefined ? ' (declared)' : ''}`),
+      )
+      const declared = manifest.rules.reduce((n, r) => n + r.skipped.filter((s) => s.declared !== undefined).length, 0)
       const archive = result.bundle.files.find((f) => f.path === result.bundle!.archive)!
       const c = manifest.changelog
       process.stderr.write(
@@ -180,7 +190,12 @@ path or lock, or a non-bundle DIR.
           `bundle ${out}: ${manifest.rules.length} rules, ${artifacts} artifacts for ${manifest.targets.join(', ')}`,
           `  ${result.bundle.archive} sha256 ${sha256(archive.data)}`,
           `  changes since the lock: ${c.added.length} added, ${c.changed.length} changed, ${c.removed.length} removed, ${c.unchanged} unchanged`,
-          ...(skipped.length ? ['skipped (unsupported), file (target): reason:', ...skipped] : []),
+          ...(skipped.length
+            ? [
+                `skipped, file (target): reason (${declared} of ${skipped.length} declared in tests files under refused:):`,
+                ...skipped,
+              ]
+            : []),
           '',
         ].join('\n'),
       )
