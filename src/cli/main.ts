@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   match: async () => (await import('./match.js')).command,
   bundle: async () => (await import('./bundle.js')).command,
   targets: async () => (await import('./targets.js')).command,
+  init: async () => (await import('./init.js')).command,
 }
 
 const SUMMARIES: Record<string, string> = {
@@ -29,6 +30,7 @@ const SUMMARIES: Record<string, string> = {
   match: 'evaluate rules on JSON Lines events',
   bundle: 'build a reproducible release bundle of compiled detections',
   targets: 'list targets, their formats and log sources',
+  init: 'scaffold a detection repository: config, pre-commit, CI workflow, an example rule',
 }
 
 const USAGE = `rulesmith ${'<command>'} [options] PATHS…
@@ -47,6 +49,7 @@ Examples:
   rulesmith test rules/
   rulesmith match --events events.jsonl rules/
   rulesmith bundle --out dist/release rules/
+  rulesmith init my-detections
 
 Run 'rulesmith help <command>' (or 'rulesmith <command> --help') for a command's options.
 Exit codes: 0 success, 1 findings (invalid rule, failed test, refused rule), 2 usage or environment error.

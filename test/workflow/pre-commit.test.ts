@@ -1,16 +1,16 @@
 /**
  * The pre-commit hook as a detection team installs it: real `pre-commit` (Debian's, installed by
- * .ci/run) reads a `.pre-commit-config.yaml` naming a copy of this repository by tag and by commit
- * id, installs the node hook (npm install, npm pack, a global install of the tarball), and runs it
+ * .ci/run) reads the `.pre-commit-config.yaml` that `rulesmith init` writes, naming a copy of this
+ * repository by tag and by commit id, installs the node hook (npm install, npm pack, a global install of the tarball), and runs it
  * on a good and a bad rule. The npm packages come from the registry (through npm's cache), as they
  * do for users; each installation takes a few seconds with a warm cache.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { FIXTURE, ROOT } from './helpers.js'
+import { ROOT, rulesmith } from './helpers.js'
 
 const temp = mkdtempSync(join(tmpdir(), 'rulesmith-pre-commit-'))
 afterAll(() => rmSync(temp, { recursive: true, force: true }))
@@ -86,35 +86,25 @@ function releaseRepo(tag: string): { dir: string; commit: string } {
   return { dir, commit: git(dir, 'rev-parse', 'HEAD') }
 }
 
-const GOOD = 'rules/windows/proc_creation_win_sc_stop_service.yml'
-const BAD = 'rules/windows/proc_creation_win_sc_stop_service_typo.yml'
+const GOOD = 'rules/windows/process_creation/proc_creation_win_vssadmin_delete_shadows.yml'
+const BAD = 'rules/windows/process_creation/proc_creation_win_vssadmin_delete_shadows_typo.yml'
 
+/** A detection repository as `rulesmith init` writes it, with the hook pinned to `source` at `rev`. */
 function detectionRepo(source: string, rev: string): string {
   const dir = mkdtempSync(join(temp, 'detections-'))
-  mkdirSync(join(dir, 'rules', 'windows'), { recursive: true })
-  cpSync(join(FIXTURE, 'rules/windows/process_creation/proc_creation_win_sc_stop_service.yml'), join(dir, GOOD))
-  writeFileSync(
-    join(dir, '.pre-commit-config.yaml'),
-    `repos:
-  - repo: ${source}
-    rev: ${rev}
-    hooks:
-      - id: rulesmith-validate
-        args: [--all-from, rules/]
-        files: ^rules/.*\\.ya?ml$
-`,
-  )
+  const init = rulesmith(dir, 'init', '--hook-repo', source, '--hook-rev', rev)
+  expect(init.code, init.stderr).toBe(0)
   git(dir, 'init', '-q')
   git(dir, 'add', '-A')
   return dir
 }
 
-/** The good rule with a new id and a condition naming a selection that does not exist. */
-const badRule = (): string =>
-  readFileSync(join(FIXTURE, 'rules/windows/process_creation/proc_creation_win_sc_stop_service.yml'), 'utf8')
+/** The example rule with a new id and a condition naming a selection that does not exist. */
+const badRule = (repo: string): string =>
+  readFileSync(join(repo, GOOD), 'utf8')
     .replace(/^id: .*$/m, 'id: 2b0d6f0e-8f3a-4c55-9a51-3c1e7d2b9f10')
-    .replace(/^title: .*$/m, 'title: Service Stopped Via Sc.EXE (typo)')
-    .replace('condition: selection', 'condition: selection and not filter')
+    .replace(/^title: .*$/m, 'title: Volume Shadow Copies Deleted (typo)')
+    .replace('condition: selection_img and selection_cli', 'condition: selection_img and selection_cmd')
 
 describe('pre-commit installs and runs the rulesmith-validate hook', () => {
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version
@@ -135,12 +125,12 @@ describe('pre-commit installs and runs the rulesmith-validate hook', () => {
       expect(good.out).toMatch(/rulesmith validate\.+Passed/)
       expect(good.code).toBe(0)
 
-      writeFileSync(join(repo, BAD), badRule())
+      writeFileSync(join(repo, BAD), badRule(repo))
       git(repo, 'add', '-A')
       const bad = await preCommit(repo, 'run', '--all-files')
       expect(bad.out).toMatch(/rulesmith validate\.+Failed/)
       expect(bad.out).toContain(
-        `${BAD}:19:32: error: condition refers to 'filter', which is not defined in detection [rule/undefined-identifier]`,
+        `${BAD}:23:32: error: condition refers to 'selection_cmd', which is not defined in detection`,
       )
       expect(bad.out).not.toContain(`${GOOD}:`)
       expect(bad.code).toBe(1)
