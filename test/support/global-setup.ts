@@ -2,12 +2,44 @@
  * Build once before the tests: the CLI tests run the compiled JavaScript, as users do. Type
  * errors are reported by `npm test`'s own `tsc` step; here a failed check must not hide the
  * tests' results, so the emitted JavaScript is used either way.
+ *
+ * Then start the pre-commit scenario (test/workflow/pre-commit-scenario.ts) in the background
+ * when its test is among those selected: its two hook installations mostly wait on npm and the
+ * disk, so the other test files run meanwhile instead of after it. Its result is written to a
+ * file the test reads (`inject('preCommitResult')`).
  */
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { TestProject } from 'vitest/node'
+import { runPreCommitScenario } from '../workflow/pre-commit-scenario.js'
 
-export default function setup(): void {
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where the background pre-commit scenario writes its result, when the setup started it. */
+    preCommitResult?: string
+  }
+}
+
+const PRE_COMMIT_TEST = 'test/workflow/pre-commit.test.ts'
+
+export default function setup(project: TestProject): () => Promise<void> {
   const root = fileURLToPath(new URL('../..', import.meta.url))
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' })
+
+  // File filters on the command line (`vitest run test/cli`): start it only when they select it.
+  const filters = process.argv.slice(2).filter((a) => !a.startsWith('-') && !['run', 'vitest'].includes(a))
+  if (filters.length > 0 && !filters.some((f) => PRE_COMMIT_TEST.includes(f.replace(/^\.\//, ''))))
+    return async () => {}
+  const dir = mkdtempSync(join(tmpdir(), 'rulesmith-pre-commit-result-'))
+  const file = join(dir, 'result.json')
+  project.provide('preCommitResult', file)
+  const running = runPreCommitScenario().then((result) => writeFileSync(file, JSON.stringify(result)))
+  return async () => {
+    await running
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
