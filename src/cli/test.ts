@@ -1,5 +1,5 @@
 import { targetOptions } from '../api.js'
-import { isTargetId } from '../backends/index.js'
+import { checkVariant, parseTarget, targetsWithVariants, variantsOf } from './hints.js'
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { loadPaths } from '../rule/load.js'
@@ -45,12 +45,19 @@ Exit codes: 0 all passed, 1 a test failed, a rule is invalid or PATHS hold no ru
       values: ['target', 'variant', 'config'],
       switches: ['json', 'quiet', 'allow-empty'],
     })
-    const t = one(args, 'target') ?? 'all'
-    if (t !== 'all' && !isTargetId(t))
-      throw new UsageError(`--target must be one of spl, kql, eql, osquery, all, not '${t}'`)
+    const t = parseTarget(one(args, 'target') ?? 'all', true)
     const variant = one(args, 'variant')
     if (variant !== undefined && t === 'all')
       throw new UsageError('--variant needs a single --target (e.g. --target kql --variant sentinel)')
+    if (variant !== undefined && t !== 'all') {
+      checkVariant(t, variant)
+      if (variantsOf(t).length === 0)
+        process.stderr.write(
+          `rulesmith test: warning: --variant ${variant} has no effect: ${t} has no variants (only ${targetsWithVariants()
+            .map((x) => `${x}: ${variantsOf(x).join(', ')}`)
+            .join('; ')})\n`,
+        )
+    }
     const targets: TargetId[] = t === 'all' ? [...TARGET_IDS] : [t as TargetId]
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
