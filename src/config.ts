@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { error, type Diagnostic } from './diagnostics.js'
+import { error, type Diagnostic, type DiagnosticCode } from './diagnostics.js'
 import { TARGET_IDS, type TargetId } from './backends/types.js'
 import { parseYaml, type Path } from './rule/yaml.js'
 import { didYouMean, TARGET_ALIASES } from './suggest.js'
@@ -96,8 +96,12 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
     const loc = doc?.locate(path)
     return (part === 'key' ? loc?.key : undefined) ?? loc?.value ?? doc?.at ?? { line: 0, col: 0 }
   }
-  const bad = (message: string, path: Path = [], part: 'key' | 'value' = 'value', code = 'config/invalid') =>
-    diagnostics.push(error(code, message, at(path, part), file))
+  const bad = (
+    message: string,
+    path: Path = [],
+    part: 'key' | 'value' = 'value',
+    code: DiagnosticCode = 'config/invalid',
+  ) => diagnostics.push(error(code, message, at(path, part), file))
   if (documents.length > 1) bad('the config must be one YAML document', [])
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     bad('the config must be a YAML map')

@@ -19,6 +19,10 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: 'a file or folder given on the command line or in the config cannot be read',
   },
+  'input/no-rules': {
+    severity: 'error',
+    meaning: 'the paths given hold no rules, so nothing was checked (a wrong path?); --allow-empty accepts it',
+  },
   'yaml/syntax': { severity: 'error', meaning: 'the file is not valid YAML' },
   'yaml/empty': { severity: 'error', meaning: 'the file holds no YAML document' },
   'yaml/not-a-map': { severity: 'error', meaning: 'a document of the file is not a YAML map' },
@@ -181,7 +185,8 @@ export const DIAGNOSTIC_CODES = {
   'config/invalid': { severity: 'error', meaning: 'the project config (.rulesmith.yml) is malformed' },
   'config/pipeline': {
     severity: 'error',
-    meaning: 'a --pipeline file cannot be read or does not fit the target environment schema',
+    meaning:
+      'a pipeline file (--pipeline, or pipelines: in the config) does not exist, cannot be read or does not fit the target environment schema',
   },
   'config/template': { severity: 'error', meaning: 'an output template does not parse or names an unknown variable' },
 
