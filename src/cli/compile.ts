@@ -40,9 +40,10 @@ export const command: Command = {
   help: `rulesmith compile --target spl|kql|eql|osquery|all [options] PATHS…
 
 Compile Sigma rules into target queries. Without --out, the rendered artifacts go to stdout,
-one after another separated by a blank line, each under a header in the target's comment syntax
-(SPL \`\`\` \`\`\`, KQL and EQL //, SQL --, YAML and .conf #; JSON formats have none) naming the
-rule id, title, file and target. With --out, one file per rule and target, without a header:
+one after another separated by a blank line. A query (the default format) comes under a header
+in the target's comment syntax (SPL \`\`\` \`\`\`, KQL and EQL //, SQL --) naming the rule id,
+title, file and target; the other formats are files that name their rule. With --out, one
+file per rule and target, without a header:
   DIR/<target>/<format>/<rule file name>.<ext>
 A refusal that the rule's tests file declares under refused: is expected: listed on stderr,
 counted in the summary, not an error.

@@ -8,8 +8,9 @@
  * - KQL: `//` to the end of the line (https://learn.microsoft.com/en-us/kusto/query/comment);
  * - EQL: `//` to the end of the line (Elasticsearch's grammar, EqlBase.g4: LINE_COMMENT
  *   `'//' ~[\r\n]*`);
- * - SQLite: `--` to the end of the line (https://www.sqlite.org/lang_comment.html);
- * - YAML and .conf formats: `#` lines. JSON formats have no comments: no header.
+ * - SQLite: `--` to the end of the line (https://www.sqlite.org/lang_comment.html).
+ * The other formats (savedsearches.conf, Sentinel YAML, JSON, NDJSON) are whole files that name
+ * their rule themselves: no header.
  *
  * Titles and file names come from rule authors and are untrusted: a value that is not plain
  * (letters, digits, `._/:@+-`) is written as a JSON string with every line break, control
@@ -17,9 +18,9 @@
  * ``` pair and put text of its own into the query.
  */
 
-export type CommentStyle = 'spl' | 'line-slash' | 'line-dash' | 'hash'
+export type CommentStyle = 'spl' | 'line-slash' | 'line-dash'
 
-/** How a file with this extension writes a comment line; none for JSON. */
+/** How a query file with this extension writes a comment line; none for the other formats. */
 export function commentStyleFor(extension: string): CommentStyle | undefined {
   switch (extension) {
     case 'spl':
@@ -29,10 +30,6 @@ export function commentStyleFor(extension: string): CommentStyle | undefined {
       return 'line-slash'
     case 'sql':
       return 'line-dash'
-    case 'conf':
-    case 'yml':
-    case 'yaml':
-      return 'hash'
     default:
       return undefined
   }
@@ -60,7 +57,5 @@ export function queryHeader(style: CommentStyle, fields: readonly (readonly [str
       return lines.map((l) => `// ${l}\n`).join('')
     case 'line-dash':
       return lines.map((l) => `-- ${l}\n`).join('')
-    case 'hash':
-      return lines.map((l) => `# ${l}\n`).join('')
   }
 }

@@ -28,7 +28,7 @@ function readHeader(style: CommentStyle, text: string, lines: number): { rest: s
     const ok =
       style === 'spl'
         ? /^``` [^`]* ```$/.test(line) // exactly one pair: any backtick inside could close it
-        : line.startsWith({ 'line-slash': '// ', 'line-dash': '-- ', hash: '# ' }[style])
+        : line.startsWith({ 'line-slash': '// ', 'line-dash': '-- ' }[style])
     if (!ok) return { broken: line }
   }
   return { rest: all.slice(lines).join('\n') }
@@ -42,7 +42,7 @@ const FIELDS = (title: string, file: string) =>
     ['target', 'kql'],
   ] as const
 
-const STYLES: CommentStyle[] = ['spl', 'line-slash', 'line-dash', 'hash']
+const STYLES: CommentStyle[] = ['spl', 'line-slash', 'line-dash']
 
 /** Text chosen to end a comment or start a new line in some reader. */
 const hostile = fc.oneof(
@@ -100,7 +100,6 @@ describe('query header', () => {
     expect(readHeader('line-slash', '// title: x\n| take 0\nT', 1)).not.toEqual({ rest: 'T' })
     expect(readHeader('spl', '``` title: a``` index=x ```\nT', 1)).not.toEqual({ rest: 'T' })
     expect(readHeader('line-dash', '-- title: a\u2028DROP t;\nSELECT 1', 1)).not.toEqual({ rest: 'SELECT 1' })
-    expect(readHeader('hash', '# title: a\rb: c\nk: v', 1)).not.toEqual({ rest: 'k: v' })
   })
 
   it('Microsoft’s parser reads a headed KQL query with a hostile title as the bare query', async () => {
