@@ -11,6 +11,7 @@ import { nearest } from '../../src/suggest.js'
 import { cli, ROOT } from '../support/cli.js'
 
 const SC_STOP = 'rules/windows/process_creation/proc_creation_win_sc_service_stop.yml'
+const SYSTEMCTL_STOP = 'rules/linux/process_creation/proc_creation_lnx_systemctl_service_stop.yml'
 const SYSTEM_7036 = 'rules/windows/system/win_system_critical_service_stopped.yml'
 const temp = (name: string) => mkdtempSync(join(tmpdir(), `rulesmith-${name}-`))
 
@@ -63,7 +64,7 @@ describe('options that have no effect are named', () => {
   })
 
   it('rulesmith test: --variant on a target without variants', () => {
-    const r = cli(['test', '--target', 'eql', '--variant', 'sentinel', SC_STOP])
+    const r = cli(['test', '--target', 'eql', '--variant', 'sentinel', SYSTEMCTL_STOP])
     expect(r.code).toBe(0)
     expect(r.stderr).toContain('warning: --variant sentinel has no effect: eql has no variants')
   })

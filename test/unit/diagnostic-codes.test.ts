@@ -10,7 +10,8 @@ import { DIAGNOSTIC_CODES, diagnosticsDoc, isDiagnosticCode } from '../../src/di
 
 const ROOT = resolve(__dirname, '../..')
 const SRC = join(ROOT, 'src')
-const AREAS = 'io|input|yaml|events|rule|correlation|filter|cond|config|target|verify|test|bundle|format|output|internal'
+const AREAS =
+  'io|input|yaml|events|rule|correlation|filter|cond|config|target|verify|test|bundle|format|output|internal'
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
