@@ -132,3 +132,37 @@ export function resolveLogSource<T extends Matchable>(sources: readonly T[], log
   cache.set(key, best)
   return best
 }
+
+/** How a rule's log source reads in a message: `product=windows category=process_creation`. */
+export function describeLogSource(logsource: LogSource): string {
+  const parts = LOGSOURCE_KEYS.flatMap((k) => (logsource[k] ? [`${k}=${logsource[k]}`] : []))
+  return parts.length ? parts.join(' ') : '(empty logsource)'
+}
+
+const described = new WeakMap<readonly Matchable[], string>()
+
+/**
+ * The log sources a target has, for messages: `windows/process_creation, linux/auditd, …`, sorted,
+ * each followed by ` → <where>` when `where` says where it is read (a table).
+ */
+export function describeLogSources<T extends Matchable>(sources: readonly T[], where?: (ls: T) => string): string {
+  let text = described.get(sources)
+  if (text === undefined) {
+    const one = (ls: T): string => Object.values(ls.match).join('/') + (where ? ` → ${where(ls)}` : '')
+    text = [...new Set(sources.map(one))].sort().join(', ')
+    described.set(sources, text)
+  }
+  return text
+}
+
+/** The message of `target/unsupported-logsource`, the same on every target. */
+export function unsupportedLogSource<T extends Matchable>(
+  target: string,
+  what: string,
+  logsource: LogSource,
+  sources: readonly T[],
+  options: { hint?: string; where?: (ls: T) => string } = {},
+): string {
+  const supported = describeLogSources(sources, options.where)
+  return `${target} has no ${what} for log source ${describeLogSource(logsource)}${options.hint ?? ''}; supported (product/category/service): ${supported}; add one with --pipeline FILE`
+}

@@ -134,17 +134,6 @@ export function resolveLogSource(logsource: LogSource, env: EqlEnvironment): Eql
   return resolveMostSpecific(env.logsources, logsource)
 }
 
-/** What the environment supports, for the unsupported-logsource message. */
-export function describeLogSources(env: EqlEnvironment): string {
-  return env.logsources
-    .map((s) =>
-      Object.entries(s.match)
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(', '),
-    )
-    .join('; ')
-}
-
 export function typeOf(schema: Schema, name: string): FieldType | undefined {
   const t = schema.fields.get(name)
   if (t) return t

@@ -13,11 +13,11 @@ import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { lower, operand, type TargetSpec } from './spec.js'
+import { COMPARE, lower, operand, type TargetSpec } from './spec.js'
+import { unsupportedLogSource } from './environment.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   constantsFor,
-  describeLogSources,
   isStringType,
   loadEnvironment,
   resolveField,
@@ -298,8 +298,7 @@ function comparisonOf(ctx: Ctx, n: Node): Comparison {
         )
       if (!Number.isFinite(n.value))
         throw new Refusal('target/unsupported-compare', `eql cannot compare with ${n.value}`, n.at)
-      const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
-      return { field: f.name, op: op[n.op], values: [String(n.value)] }
+      return { field: f.name, op: COMPARE[n.op], values: [String(n.value)] }
     }
     case 'Exists':
       // E1 "Check if a field exists": `field != null`.
@@ -413,16 +412,8 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
   const env = loaded.env
   const source = resolveLogSource(rule.logsource, env)
   if (!source) {
-    const ls = Object.entries(rule.logsource)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}: ${v}`)
-      .join(', ')
-    return refuseRule(
-      'eql',
-      rule,
-      'target/unsupported-logsource',
-      `eql has no event category and field map for the log source {${ls}}; supported: ${describeLogSources(env)}`,
-    )
+    const message = unsupportedLogSource('eql', 'event category and field map', rule.logsource, env.logsources)
+    return refuseRule('eql', rule, 'target/unsupported-logsource', message)
   }
   const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule) }
   const condition = emit(ctx, lower(EQL, rule.detection), false)

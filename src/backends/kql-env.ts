@@ -227,21 +227,6 @@ export function describeLogsource(ls: LogSourceEntry): string {
     .join(' ')
 }
 
-/** How the log sources read in messages: `windows/process_creation → DeviceProcessEvents, …`. */
-const described = new WeakMap<KqlEnv, string>()
-export function describeLogsources(env: KqlEnv): string {
-  let d = described.get(env)
-  if (d === undefined) {
-    d = listLogsources(env)
-    described.set(env, d)
-  }
-  return d
-}
-
-function listLogsources(env: KqlEnv): string {
-  return env.logsources.map((ls) => `${Object.values(ls.match).join('/')} → ${ls.table}`).join(', ')
-}
-
 const effectiveCache = new WeakMap<LogSourceEntry, { env: KqlEnv; map: Record<string, FieldSpec> }>()
 
 /** The Sigma-field → column map in force for a log source (log source entries over the defaults). */

@@ -17,11 +17,11 @@ import { normalize, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInGroups } from '../passes/balance.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { lower, operand, type TargetSpec } from './spec.js'
+import { COMPARE, lower, operand, type TargetSpec } from './spec.js'
+import { unsupportedLogSource } from './environment.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogsource,
-  describeLogsources,
   kqlEnv,
   nameSuffix,
   resolveField,
@@ -346,8 +346,6 @@ function renderCidr(ctx: Ctx, n: NodeOf<'Cidr'>): string {
   return `(${f.column} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
 }
 
-const COMPARE = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
-
 function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {
   const f = field(ctx, n.field, n.at)
   if (!isNumeric(f)) {
@@ -444,10 +442,6 @@ export const backend: Backend = {
     const env = r.env
     const ls = resolveLogsource(env, rule.logsource)
     if (!ls) {
-      const given =
-        Object.entries(rule.logsource)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(' ') || 'none'
       const elsewhere = variants().filter(
         (v) =>
           v !== env.variant &&
@@ -458,12 +452,11 @@ export const backend: Backend = {
       const hint = elsewhere.length
         ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${elsewhere[0]})`
         : ''
-      return refuseRule(
-        'kql',
-        rule,
-        'target/unsupported-logsource',
-        `kql (${env.variant}) has no table for log source ${given}${hint}; supported: ${describeLogsources(env)}`,
-      )
+      const message = unsupportedLogSource(`kql (${env.variant})`, 'table', rule.logsource, env.logsources, {
+        hint,
+        where: (ls) => ls.table,
+      })
+      return refuseRule('kql', rule, 'target/unsupported-logsource', message)
     }
     const ctx: Ctx = { env, ls, refusals: new Refusals('kql', rule), noted: new Set() }
     const where = render(ctx, rule.detection)

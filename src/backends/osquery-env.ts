@@ -153,33 +153,6 @@ export function resolveLogSource(env: Env, logsource: LogSource): LogSourceEntry
   return resolveMostSpecific(env.logsources, logsource)
 }
 
-/** The supported log sources, grouped by product: `windows (category: process_creation, …; service: security, …)`. */
-const described = new WeakMap<Env, string>()
-
-export function describeLogSources(env: Env): string {
-  let text = described.get(env)
-  if (text === undefined) described.set(env, (text = describe(env)))
-  return text
-}
-
-function describe(env: Env): string {
-  const groups = new Map<string, Map<string, Set<string>>>()
-  for (const ls of env.logsources) {
-    const { product = '*', ...rest } = ls.match
-    const g = groups.get(product) ?? new Map<string, Set<string>>()
-    groups.set(product, g)
-    for (const [k, v] of Object.entries(rest)) (g.get(k) ?? g.set(k, new Set()).get(k)!).add(v)
-  }
-  return [...groups.keys()]
-    .sort()
-    .map((p) => {
-      const g = groups.get(p)!
-      const keys = [...g.keys()].sort().map((k) => `${k}: ${[...g.get(k)!].sort().join(', ')}`)
-      return `${p} (${keys.join('; ')})`
-    })
-    .join('; ')
-}
-
 const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
 
 /**

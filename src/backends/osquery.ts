@@ -14,10 +14,10 @@ import { parseCidr } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInHalves } from '../passes/balance.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { lower, operand, type TargetSpec } from './spec.js'
+import { COMPARE, lower, operand, type TargetSpec } from './spec.js'
+import { unsupportedLogSource } from './environment.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
-  describeLogSources,
   isIntegerType,
   loadEnv,
   placeOf,
@@ -192,13 +192,12 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
 const JS_WHITE_SPACE =
   'char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)'
 const NUMBER_RE = '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$'
-const OPS = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
 
 function compare(ctx: Ctx, n: NodeOf<'Compare'>, negated: boolean): Sql {
   const place = resolve(ctx, n.field, n.at)
   if (!Number.isFinite(n.value)) refuse('compare', `osquery cannot express a comparison with ${n.value}`, n.at)
   const e = expr(place)
-  const op = `${OPS[n.op]} ${String(n.value)}`
+  const op = `${COMPARE[n.op]} ${String(n.value)}`
   if (place.kind === 'column' && (isIntegerType(place.type) || place.type === 'DOUBLE'))
     return guarded(e, `${e} ${op}`, negated)
   // Text: a TEXT value compared with a number is always greater (https://sqlite.org/datatype3.html#comparisons),
@@ -326,16 +325,8 @@ export const backend: Backend = {
     const env = loaded.env
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) {
-      const given = Object.entries(rule.logsource)
-        .filter(([k]) => k !== 'definition')
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(', ')
-      return refuseRule(
-        'osquery',
-        rule,
-        'target/unsupported-logsource',
-        `osquery cannot express log source {${given}}: no osquery table holds it. Supported: ${describeLogSources(env)}`,
-      )
+      const message = unsupportedLogSource('osquery', 'table', rule.logsource, env.logsources)
+      return refuseRule('osquery', rule, 'target/unsupported-logsource', message)
     }
     const ctx: Ctx = { env, ls, refusals: new Refusals('osquery', rule), columns: new Map() }
     const detection = emit(ctx, lower(OSQUERY, rule.detection), false)

@@ -48,6 +48,12 @@ export interface TargetSpec {
   readonly refuses: Readonly<Partial<Record<Node['kind'], RefusalCode>>>
 }
 
+/**
+ * Numeric comparison operators: spelt the same in SPL eval, KQL, EQL and SQL
+ * (`|lt` `|lte` `|gt` `|gte` → `<` `<=` `>` `>=`).
+ */
+export const COMPARE = { lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
+
 /** The rule's detection through the spec's passes. */
 export function lower(spec: TargetSpec, node: Node): Node {
   return spec.passes.reduce((n, pass) => PASSES[pass](n), node)

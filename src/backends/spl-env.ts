@@ -93,15 +93,14 @@ const lists = new WeakMap<SplEnv, SplLogSource[]>()
 
 /** The most specific log source whose `match` keys all equal the rule's (case-insensitive). */
 export function resolveLogSource(env: SplEnv, logsource: LogSource): SplLogSource | undefined {
-  let list = lists.get(env)
-  if (!list) lists.set(env, (list = [...env.logsources.values()]))
-  return resolveMostSpecific(list, logsource)
+  return resolveMostSpecific(splLogSources(env), logsource)
 }
 
-/** How a rule's log source reads in a message: `product=windows category=process_creation`. */
-export function describeLogSource(logsource: LogSource): string {
-  const parts = LOGSOURCE_KEYS.flatMap((k) => (logsource[k] ? [`${k}=${logsource[k]}`] : []))
-  return parts.length ? parts.join(' ') : '(empty logsource)'
+/** The log sources, in order, as a list. */
+export function splLogSources(env: SplEnv): readonly SplLogSource[] {
+  let list = lists.get(env)
+  if (!list) lists.set(env, (list = [...env.logsources.values()]))
+  return list
 }
 
 /** The Splunk name of a Sigma field in this log source. */

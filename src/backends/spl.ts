@@ -16,7 +16,7 @@ import { fold, type Node, type NodeOf, type Pattern } from '../ast/nodes.js'
 import { shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import {
-  describeLogSource,
+  splLogSources,
   loadEnv,
   logSourceTerms,
   resolveLogSource,
@@ -30,7 +30,8 @@ import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../r
 import { conjuncts } from '../passes/conjuncts.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
-import type { TargetSpec } from './spec.js'
+import { COMPARE, type TargetSpec } from './spec.js'
+import { unsupportedLogSource } from './environment.js'
 
 /** The language facts the renderer relies on, each with its source. */
 export const SPL = {
@@ -309,7 +310,7 @@ function renderWhere(ctx: Ctx, node: Node): string {
       leaf(() => {
         if (!Number.isFinite(n.value))
           throw new Refusal('target/unsupported-compare', `spl cannot compare '${n.field}' with ${n.value}`, n.at)
-        const op = { lt: '<', lte: '<=', gt: '>', gte: '>=' }[n.op]
+        const op = COMPARE[n.op]
         // tonumber() is NULL for a value that is not a number, so such values never compare.
         return `isnotnull(mvfilter(tonumber(trim(${evalField(ctx, n.field, n.at)})) ${op} ${evalNumber(n.value)}))`
       }),
@@ -384,13 +385,8 @@ export const backend: Backend = {
     const env = loaded.env
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) {
-      const supported = [...env.logsources.values()].map((l) => Object.values(l.match).join('/')).sort()
-      return refuseRule(
-        'spl',
-        rule,
-        'target/unsupported-logsource',
-        `spl has no Splunk log source for ${describeLogSource(rule.logsource)}; supported (product/category/service): ${supported.join(', ')}; add one with --pipeline FILE`,
-      )
+      const message = unsupportedLogSource('spl', 'Splunk log source', rule.logsource, splLogSources(env))
+      return refuseRule('spl', rule, 'target/unsupported-logsource', message)
     }
     const ctx: Ctx = { env, ls, refusals: new Refusals('spl', rule) }
     const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')

@@ -243,7 +243,7 @@ describe('eql backend: refusals', () => {
   test('an unknown log source lists what is supported', () => {
     const c = backend.compile(sigma(sel(`eventName: x`), 'product: aws\n  service: cloudtrail'))
     expect(c.diagnostics[0]).toMatchObject({ code: 'target/unsupported-logsource', file: 'test.yml', target: 'eql' })
-    expect(c.diagnostics[0]!.message).toContain('product: windows, category: process_creation')
+    expect(c.diagnostics[0]!.message).toContain('windows/process_creation')
   })
   test('every refused construct of a rule is reported', () => {
     const c = backend.compile(

@@ -227,7 +227,8 @@ describe('osquery backend: refusals', () => {
   it('a log source with no osquery table, listing the supported ones', () => {
     const ds = refused('  sel:\n    QueryName: x\n  condition: sel', 'product: windows\n  category: dns_query')
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-logsource'])
-    expect(ds[0]!.message).toContain('linux (category: file_event, process_creation, service_state)')
+    expect(ds[0]!.message).toContain('product=windows category=dns_query')
+    expect(ds[0]!.message).toContain('linux/file_event, linux/process_creation')
   })
   it('a NUL character in a value', () => {
     const r = astRule({

@@ -49,6 +49,25 @@ describe('target environments', () => {
     }
   })
 
+  it('a log source no target has is refused with one message shape on every target', async () => {
+    const rule = loadRuleText(
+      'title: t\nlogsource: { product: plan9, category: rio }\ndetection:\n  sel:\n    a: x\n  condition: sel\n',
+      'r.yml',
+    ).rules[0]!
+    for (const t of TARGET_IDS) {
+      const d = (await loadBackend(t)).compile(rule).diagnostics
+      expect(
+        d.map((x) => x.code),
+        t,
+      ).toEqual(['target/unsupported-logsource'])
+      expect(d[0]!.message, t).toMatch(
+        new RegExp(
+          `^${t}( \\(\\w+\\))? has no [\\w ]+ for log source product=plan9 category=rio; supported \\(product/category/service\\): .*windows/process_creation.*; add one with --pipeline FILE$`,
+        ),
+      )
+    }
+  })
+
   it('reads an empty pipeline as an empty map and a broken one as a problem', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rulesmith-env-'))
     writeFileSync(join(dir, 'empty.yml'), '')
