@@ -71,6 +71,18 @@ export async function validate(paths: readonly string[], options: ValidateOption
           declaredRefusals(rc.correlation.file)[refusalKey(target, options_)] !== undefined
         if (isDeclared) declared++
         diagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
+        if (target === 'kql' && compiled.query !== undefined) {
+          const { checkKql } = await import('./verify/kql-parser.js')
+          for (const d of await checkKql(compiled.query, options_.variant))
+            diagnostics.push({
+              ...d,
+              code: 'verify/kql-parser',
+              severity: 'error',
+              file: rc.correlation.file,
+              at: rc.correlation.at,
+              message: `${d.message}; line ${(d.at?.line ?? 0) + 1}, column ${(d.at?.col ?? 0) + 1} of the emitted correlation query`,
+            })
+        }
         options.onProgress?.(++done, total)
       }
       for (const rule of standalone) {

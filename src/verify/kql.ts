@@ -10,7 +10,7 @@
  */
 import type { DiagnosticCode } from '../diagnostics.js'
 import { RE2JS } from 're2js'
-import { parseKql, type KExpr, type KTerm } from '../../grammars/kql.js'
+import { parseKql, type KExpr, type KQuery, type KTerm } from '../../grammars/kql.js'
 import type { Diagnostic } from '../diagnostics.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
 import type { TargetOptions, Verified, Verifier } from '../backends/types.js'
@@ -334,4 +334,9 @@ export const verifier: Verifier = {
     }
     return { matches, unrepresentable, diagnostics }
   },
+}
+
+/** Whether every `where` of a parsed query keeps the row (true, not null): the correlation verifier's member test. */
+export function keepsRow(query: KQuery, row: KqlRecord): boolean {
+  return query.filters.every((f) => evalExpr(f, row) === true)
 }

@@ -151,3 +151,56 @@ describe('osquery correlations agree with the reference on streams around every 
     expect(await disagreements(query.replace('>= 3', '> 3'))).toBeGreaterThan(0)
   })
 })
+
+// Microsoft's parser binds these queries in test/kql/parser-gate.test.ts (where it is loaded anyway).
+describe('kql correlations agree with the reference on streams around every threshold and edge', async () => {
+  const kql = await correlationTarget('kql')
+  for (const type of ['event_count', 'value_count', 'temporal', 'temporal_ordered']) {
+    it(type, async () => {
+      const rc = correlation(TYPES[type]!)
+      const compiled = await kql.compile(rc)
+      expect(compiled.diagnostics).toEqual([])
+      const streams = edgeStreams({
+        make,
+        members: rc.members.length,
+        spanMs: rc.correlation.timespan,
+        threshold: 3,
+        seed: 11,
+      })
+      for (const s of streams) {
+        const got = await kql.verify(compiled.query!, s.events)
+        expect(got.diagnostics).toEqual([])
+        expect({ stream: s.name, groups: byGroup(got.groups!.map((g) => ({ ...g.group }))) }).toEqual({
+          stream: s.name,
+          groups: fired(rc, s.events),
+        })
+      }
+    })
+  }
+
+  it('catches a shortened window, an open edge, a tumbling bin and a weaker threshold', async () => {
+    const rc = correlation(TYPES['value_count']!)
+    const query = (await kql.compile(rc)).query!
+    const streams = edgeStreams({ make, members: 1, spanMs: rc.correlation.timespan, threshold: 3 })
+    const wrong = async (q: string) => {
+      let n = 0
+      for (const s of streams) {
+        const got = await kql.verify(q, s.events)
+        if (
+          !got.groups ||
+          JSON.stringify(byGroup(got.groups.map((g) => ({ ...g.group })))) !== JSON.stringify(fired(rc, s.events))
+        )
+          n++
+      }
+      return n
+    }
+    expect(await wrong(query)).toBe(0)
+    expect(await wrong(query.replace('EventTime + 5m', 'EventTime + 4m'))).toBeGreaterThan(0)
+    expect(await wrong(query.replace('>= 3', '> 3'))).toBeGreaterThan(0)
+    expect(
+      await wrong(
+        query.replace('| summarize WindowValue', '| extend Bin = bin(EventTime, 5m)\n| summarize WindowValue'),
+      ),
+    ).toBeGreaterThan(0)
+  })
+})

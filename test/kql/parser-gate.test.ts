@@ -76,3 +76,26 @@ describe('long chains', () => {
     expect(await checkKql(c2.query!, 'defender')).toEqual([])
   })
 })
+
+describe('correlations', () => {
+  test('every correlation type the kql target compiles binds to the Defender tables', async () => {
+    const { loadRuleText } = await import('../../src/rule/load.js')
+    const { resolveDocuments } = await import('../../src/correlation/resolve.js')
+    const { correlationTarget } = await import('../../src/correlation/targets.js')
+    const rules = `title: A\nname: a\nlogsource: { product: windows, category: process_creation }\ndetection: { sel: { Image|endswith: '\\\\a.exe' }, condition: sel }\nfields: [CommandLine]\n---\ntitle: B\nname: b\nlogsource: { product: windows, category: process_creation }\ndetection: { sel: { Image|endswith: '\\\\b.exe' }, condition: sel }\n`
+    const bodies = [
+      '{ type: event_count, rules: [a, b], group-by: [Computer], timespan: 5m, condition: { gte: 3, lt: 10 } }',
+      '{ type: value_count, rules: [a], group-by: [Computer], timespan: 90s, condition: { field: CommandLine, gte: 3 } }',
+      '{ type: temporal, rules: [a, b], group-by: [Computer], timespan: 1h }',
+      '{ type: temporal_ordered, rules: [a, b], group-by: [Computer], timespan: 2d }',
+    ]
+    const kql = await correlationTarget('kql')
+    for (const body of bodies) {
+      const loaded = loadRuleText(`${rules}---\ntitle: C\ncorrelation: ${body}\n`, 'c.yml')
+      const rc = resolveDocuments(loaded.rules, loaded.correlations, loaded.filters).correlations[0]!
+      const compiled = await kql.compile(rc)
+      expect(compiled.diagnostics).toEqual([])
+      expect(await checkKql(compiled.query!, 'defender'), compiled.query).toEqual([])
+    }
+  })
+})
