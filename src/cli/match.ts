@@ -1,5 +1,5 @@
 import { targetOptions } from '../api.js'
-import { isTargetId, loadBackend } from '../backends/index.js'
+import { loadBackend } from '../backends/index.js'
 import { loadVerifier } from '../verify/index.js'
 import type { TargetId } from '../backends/types.js'
 import { evaluate } from '../evaluate/evaluate.js'
@@ -11,6 +11,7 @@ import { matchCorrelationOnTarget, standaloneRules } from '../correlation/run.js
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
+import { checkVariant, parseTarget, variantsOf } from './hints.js'
 
 export const command: Command = {
   summary: 'evaluate rules on events',
@@ -45,8 +46,8 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     const eventsFile = one(args, 'events')
     if (!eventsFile) throw new UsageError('--events FILE is required')
     const target = one(args, 'target')
-    if (target !== undefined && !isTargetId(target))
-      throw new UsageError(`--target must be one of spl, kql, eql, osquery, not '${target}'`)
+    if (target !== undefined) parseTarget(target, false)
+    noEffectWithoutTarget(args, target)
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
     const loaded = loadPaths(paths, { placeholders: config.placeholders })
@@ -114,4 +115,21 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
       printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, true)
     return exitCode(diagnostics)
   },
+}
+
+/** --pipeline and --variant shape a target's query: without --target nothing is compiled. */
+function noEffectWithoutTarget(args: ReturnType<typeof parseArgs>, target: string | undefined): void {
+  const variant = one(args, 'variant')
+  if (target !== undefined) {
+    if (variant === undefined) return
+    checkVariant(target as TargetId, variant)
+    if (variantsOf(target as TargetId).length === 0)
+      process.stderr.write(`rulesmith match: warning: --variant ${variant} has no effect: ${target} has no variants\n`)
+    return
+  }
+  for (const flag of ['pipeline', 'variant'])
+    if (one(args, flag) !== undefined)
+      process.stderr.write(
+        `rulesmith match: warning: --${flag} has no effect without --target (the reference evaluator reads no query)\n`,
+      )
 }

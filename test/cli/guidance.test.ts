@@ -63,6 +63,20 @@ describe('options that have no effect are named', () => {
     expect(quiet.stderr).toBe('')
   })
 
+  it('rulesmith match: --pipeline and --variant without --target, --variant on a target without variants', () => {
+    const dir = temp('match')
+    const events = join(dir, 'events.jsonl')
+    writeFileSync(events, '{"Image":"C:\\\\Windows\\\\System32\\\\sc.exe","CommandLine":"sc stop spooler"}\n')
+    const r = cli(['match', '--events', events, '--variant', 'sentinel', SC_STOP])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('"event":0')
+    expect(r.stderr).toBe(
+      'rulesmith match: warning: --variant has no effect without --target (the reference evaluator reads no query)\n',
+    )
+    const spl = cli(['match', '--events', events, '--target', 'spl', '--variant', 'sentinel', SC_STOP])
+    expect(spl.stderr).toContain('warning: --variant sentinel has no effect: spl has no variants')
+  })
+
   it('rulesmith test: --variant on a target without variants', () => {
     const r = cli(['test', '--target', 'eql', '--variant', 'sentinel', SYSTEMCTL_STOP])
     expect(r.code).toBe(0)
