@@ -92,6 +92,36 @@ export function mergePipeline<T extends EnvironmentDoc>(base: T, user: T): T {
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
+/**
+ * A target's environment for an optional pipeline, built once per pipeline path: the shipped
+ * document (a broken one is a bug of rulesmith, thrown) with the pipeline, checked by the same
+ * schema, merged over it. `build` adds the checks that need code; a message it returns is a problem
+ * of the environment (reported as config/pipeline).
+ */
+export function environmentLoader<D extends EnvironmentDoc, E extends object>(
+  target: TargetId,
+  build: (doc: D) => E | string,
+): (pipeline?: string) => { env: E; problem?: undefined } | { env?: undefined; problem: string } {
+  const cache = new Map<string, { env: E } | { problem: string }>()
+  return (pipeline) => {
+    const key = pipeline ?? ''
+    let r = cache.get(key)
+    if (!r) {
+      const base = readShipped<D>(target)
+      if (!base.doc) throw new Error(`rulesmith: ${base.problem}`)
+      const user: Read<D | undefined> =
+        pipeline === undefined ? { doc: undefined } : readEnvironmentFile<D>(target, pipeline, 'target')
+      if (user.problem !== undefined) r = { problem: user.problem }
+      else {
+        const built = build(user.doc ? mergePipeline(base.doc, user.doc) : base.doc)
+        r = typeof built === 'string' ? { problem: built } : { env: built }
+      }
+      cache.set(key, r)
+    }
+    return r
+  }
+}
+
 /** The logsource keys a rule states and a log source entry may match. */
 export const LOGSOURCE_KEYS = ['product', 'category', 'service', 'definition'] as const
 

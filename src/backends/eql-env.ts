@@ -10,12 +10,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import { getField } from '../evaluate/evaluate.js'
 import { parseIp } from '../evaluate/cidr.js'
 import type { JsonEvent, LogSource, Rule } from '../rule/rule.js'
-import {
-  mergePipeline,
-  readEnvironmentFile,
-  readShipped,
-  resolveLogSource as resolveMostSpecific,
-} from './environment.js'
+import { environmentLoader, readShipped, resolveLogSource as resolveMostSpecific } from './environment.js'
 import type { TargetOptions } from './types.js'
 
 /** ECS mapping types the backend knows; `text` exists only to be refused by name. */
@@ -72,9 +67,6 @@ interface EqlDoc {
   > | null
 }
 
-let shipped: EqlEnvironment | undefined
-const withPipeline = new Map<string, Loaded>()
-
 const texts = (m: ScalarMap | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(m ?? {}).map(([k, v]) => [k, String(v)]))
 
@@ -101,32 +93,22 @@ function readSchema(): Schema {
   return { fields: new Map(Object.entries(r.doc.fields ?? {})), prefixes: Object.entries(r.doc.prefixes ?? {}) }
 }
 
-function loadShipped(): { doc: EqlDoc; env: EqlEnvironment } {
-  const r = readShipped<EqlDoc>('eql')
-  if (!r.doc) throw new Error(`rulesmith: ${r.problem}`)
-  shipped ??= build(r.doc, readSchema())
-  return { doc: r.doc, env: shipped }
-}
+let schema: Schema | undefined
+const load = environmentLoader<EqlDoc, EqlEnvironment>('eql', (doc) => build(doc, (schema ??= readSchema())))
 
 /**
  * The environment for these options: the shipped one, or the shipped one with the user's
  * pipeline merged over it (log sources by name added or replaced, field maps merged). Loaded once.
  */
 export function loadEnvironment(options?: TargetOptions): Loaded {
-  const base = loadShipped()
-  if (!options?.pipeline) return { env: base.env, diagnostics: [] }
-  const cached = withPipeline.get(options.pipeline)
-  if (cached) return cached
-  const user = readEnvironmentFile<EqlDoc>('eql', options.pipeline, 'target')
-  const result: Loaded = user.doc
-    ? { env: build(mergePipeline(base.doc, user.doc), base.env.schema), diagnostics: [] }
-    : {
-        diagnostics: [
-          { code: 'config/pipeline', severity: 'error', message: user.problem, file: options.pipeline, target: 'eql' },
-        ],
-      }
-  withPipeline.set(options.pipeline, result)
-  return result
+  const r = load(options?.pipeline)
+  if (r.env) return { env: r.env, diagnostics: [] }
+  const file = options?.pipeline
+  return {
+    diagnostics: [
+      { code: 'config/pipeline', severity: 'error', message: r.problem, ...(file ? { file } : {}), target: 'eql' },
+    ],
+  }
 }
 
 /** The most specific log source whose every `match` key equals the rule's (case-insensitive). */

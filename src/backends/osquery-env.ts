@@ -9,12 +9,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { LogSource, JsonEvent } from '../rule/rule.js'
 import { getField } from '../evaluate/evaluate.js'
 import { targetPath } from '../paths.js'
-import {
-  mergePipeline,
-  readEnvironmentFile,
-  readShipped,
-  resolveLogSource as resolveMostSpecific,
-} from './environment.js'
+import { environmentLoader, readShipped, resolveLogSource as resolveMostSpecific } from './environment.js'
 
 /** osquery's column types (specs/*.table); SQLite reads them as declared types, so affinity follows. */
 export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
@@ -83,7 +78,6 @@ interface TableDoc {
 }
 
 let tables: Map<string, Table> | undefined
-const envs = new Map<string, { env?: Env; error?: string }>()
 
 function loadTables(): Map<string, Table> {
   if (tables) return tables
@@ -106,7 +100,7 @@ function loadTables(): Map<string, Table> {
   return tables
 }
 
-function build(doc: OsqueryDoc): { env?: Env; error?: string } {
+function build(doc: OsqueryDoc): Env | string {
   const tables = loadTables()
   const logsources = Object.entries(doc.logsources ?? {}).map(([name, raw]): LogSourceEntry => ({
     name,
@@ -121,31 +115,20 @@ function build(doc: OsqueryDoc): { env?: Env; error?: string } {
   for (const ls of logsources) {
     const table = tables.get(ls.table)
     if (!table)
-      return {
-        error: `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)`,
-      }
+      return `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)`
     const named = Object.values(ls.fields).filter((c): c is string => c !== null)
     for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : []), ...named])
-      if (!table.columns.has(c)) return { error: `log source '${ls.name}': table ${ls.table} has no column '${c}'` }
+      if (!table.columns.has(c)) return `log source '${ls.name}': table ${ls.table} has no column '${c}'`
   }
-  return { env: { fields: doc.fields ?? {}, logsources, tables } }
+  return { fields: doc.fields ?? {}, logsources, tables }
 }
+
+const load = environmentLoader<OsqueryDoc, Env>('osquery', build)
 
 /** The environment, loaded once (and once per pipeline file). */
 export function loadEnv(pipeline?: string): { env?: Env; error?: string } {
-  const key = pipeline ?? ''
-  let e = envs.get(key)
-  if (!e) {
-    const base = readShipped<OsqueryDoc>('osquery')
-    if (!base.doc) throw new Error(`rulesmith: ${base.problem}`)
-    if (pipeline === undefined) e = build(base.doc)
-    else {
-      const user = readEnvironmentFile<OsqueryDoc>('osquery', pipeline, 'target')
-      e = user.doc ? build(mergePipeline(base.doc, user.doc)) : { error: user.problem }
-    }
-    envs.set(key, e)
-  }
-  return e
+  const r = load(pipeline)
+  return r.env ? { env: r.env } : { error: r.problem }
 }
 
 /** The most specific log source whose every `match` key equals the rule's (case-insensitive). */

@@ -7,9 +7,7 @@
 import { error, type Diagnostic } from '../diagnostics.js'
 import {
   LOGSOURCE_KEYS,
-  mergePipeline,
-  readEnvironmentFile,
-  readShipped,
+  environmentLoader,
   resolveLogSource as resolveMostSpecific,
   type EnvironmentDoc,
 } from './environment.js'
@@ -65,28 +63,16 @@ function build(doc: SplDoc): SplEnv {
   return { fields: doc.fields ?? {}, logsources, savedsearch: doc.savedsearch ?? {} }
 }
 
-const merged = new Map<string, { env?: SplEnv; diagnostics: Diagnostic[] }>()
+const load = environmentLoader<SplDoc, SplEnv>('spl', build)
 
 /**
  * The environment: the shipped target.yml, with the user's pipeline merged over it. Loaded once
  * per pipeline path (compile stays free of YAML parsing after the first rule).
  */
 export function loadEnv(pipeline?: string): { env?: SplEnv; diagnostics: readonly Diagnostic[] } {
-  const key = pipeline ?? ''
-  const cached = merged.get(key)
-  if (cached) return cached
-  let result: { env?: SplEnv; diagnostics: Diagnostic[] }
-  const base = readShipped<SplDoc>('spl')
-  if (!base.doc) throw new Error(`rulesmith: ${base.problem}`)
-  if (pipeline === undefined) result = { env: build(base.doc), diagnostics: [] }
-  else {
-    const user = readEnvironmentFile<SplDoc>('spl', pipeline, 'target')
-    result = user.doc
-      ? { env: build(mergePipeline(base.doc, user.doc)), diagnostics: [] }
-      : { diagnostics: [{ ...error('config/pipeline', user.problem, undefined, pipeline), target: 'spl' }] }
-  }
-  merged.set(key, result)
-  return result
+  const r = load(pipeline)
+  if (r.env) return { env: r.env, diagnostics: [] }
+  return { diagnostics: [{ ...error('config/pipeline', r.problem, undefined, pipeline), target: 'spl' }] }
 }
 
 const lists = new WeakMap<SplEnv, SplLogSource[]>()
