@@ -5,7 +5,7 @@
 const { loadPaths } = await import('../dist/src/rule/load.js')
 const { backend } = await import('../dist/src/backends/eql.js')
 const { verifier } = await import('../dist/src/verify/eql.js')
-const { checkEquivalence } = await import('../dist/src/verify/equivalence.js')
+const { checkEquivalence } = await import('../dist/src/proof/equivalence.js')
 const loaded = loadPaths(process.argv.slice(2))
 function candidates(node, out = new Map()) {
   const add = (f, v) => {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Differential run over a rule corpus: for every rule and target, compile it, generate
-// adversarial events from its AST (src/verify/adversarial.ts), and compare the reference
-// evaluator with the target's verifier on the emitted text. Prints mismatches (must be 0).
-//   npm run build && node bench/equivalence.mjs [--target T|all] [--variant V] [--events N] [--limit N] PATHS…
+// adversarial events from its AST and log source (test/support/adversarial.ts: the rule's own log
+// source and its neighbours), and compare the reference evaluator with the target's verifier on
+// the emitted text. Prints mismatches (must be 0).
+//   npm run build && npx tsc -p tsconfig.bench.json && node bench/equivalence.mjs [--target T|all] [--variant V] [--events N] [--limit N] PATHS…
 const argv = process.argv.slice(2)
 const opt = (name, fallback) => {
   const i = argv.indexOf(`--${name}`)
@@ -17,8 +18,9 @@ const options = variant ? { variant } : {}
 const { loadPaths } = await import('../dist/src/rule/load.js')
 const { loadBackend, TARGET_IDS } = await import('../dist/src/backends/index.js')
 const { loadVerifier } = await import('../dist/src/verify/index.js')
-const { evaluate } = await import('../dist/src/evaluate/evaluate.js')
-const { adversarialEvents } = await import('../dist/src/verify/adversarial.js')
+const { withOrigin } = await import('../dist/src/origin.js')
+const { evaluateRule } = await import('../dist/src/evaluate/evaluate.js')
+const { adversarialEvents } = await import('../dist/test/support/adversarial.js')
 
 const t0 = performance.now()
 let { rules } = loadPaths(argv)
@@ -39,9 +41,9 @@ for (const t of targets) {
     const c = backend.compile(rule, options)
     if (c.query === undefined) continue
     compiled++
-    const evs = adversarialEvents(rule.detection, perRule)
-    const expected = evs.map((e) => evaluate(rule.detection, e))
-    const v = await verifier.verify(c.query, rule, evs, options)
+    const evs = withOrigin(adversarialEvents(rule.detection, perRule, 1489, rule.logsource), rule.logsource)
+    const expected = evs.map((e) => evaluateRule(rule, e))
+    const v = await verifier.verify(c.query, evs, options)
     if (!v.matches) {
       errors++
       if (shown.length < showMax)

@@ -20,7 +20,7 @@ if (argv.length === 0) {
 const { loadPaths } = await import('../dist/src/rule/load.js')
 const { backend } = await import('../dist/src/backends/kql.js')
 const { verifier } = await import('../dist/src/verify/kql.js')
-const { checkEquivalence } = await import('../dist/src/verify/equivalence.js')
+const { checkEquivalence } = await import('../dist/src/proof/equivalence.js')
 const { kqlEnv, resolveLogsource, resolveField } = await import('../dist/src/backends/kql-env.js')
 
 /** A value the pattern accepts: `*` → nothing, `?` → "Z". */

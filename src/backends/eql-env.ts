@@ -123,21 +123,16 @@ export function typeOf(schema: Schema, name: string): FieldType | undefined {
   return undefined
 }
 
-/** A Sigma field's ECS name and type in this log source. */
 /**
- * The log source's constant fields that apply to this rule: a constant on a field the rule tests
- * itself (e.g. `Channel` under `service: system`) is left to the rule, which says what it wants
- * of that field; the query neither pins it nor does the event mapping overwrite it.
+ * The log source's constant fields, all of them, even on a field the rule tests itself: the
+ * constant says which records are of the log source at all (an Application-channel event is never
+ * a `service: system` event, whatever the rule's own `Channel` test says).
  */
-export function constantsFor(rule: Rule, source: EqlLogSource, env: EqlEnvironment): [string, string][] {
-  const tested = new Set<string>()
-  for (const f of fieldsOf(rule.detection)) {
-    const r = resolveField(f, source, env)
-    if (r.ok) tested.add(r.name)
-  }
-  return Object.entries(source.constants).filter(([f]) => !tested.has(f))
+export function constantsFor(_rule: Rule, source: EqlLogSource, _env: EqlEnvironment): [string, string][] {
+  return Object.entries(source.constants)
 }
 
+/** A Sigma field's ECS name and type in this log source. */
 export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlEnvironment): ResolvedField {
   const mapped =
     source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)

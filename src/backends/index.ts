@@ -1,13 +1,12 @@
 /**
  * The backend registry. Backends are imported on first use, so `validate` of one rule does not pay
- * for targets it never touches. The verifiers have their own registry (src/verify/index.ts).
+ * for targets it never touches. (Verifiers have their own registry, src/verify/index.ts: backends
+ * never import verifiers, nor verifiers backends.)
  */
 import type { Backend, TargetId } from './types.js'
-import { TARGET_IDS } from './types.js'
+import { TARGET_IDS, isTargetId } from '../target-ids.js'
 
-export { TARGET_IDS }
-
-export const isTargetId = (s: string): s is TargetId => (TARGET_IDS as readonly string[]).includes(s)
+export { TARGET_IDS, isTargetId }
 
 // Literal import() paths, one per target: bundlers and vitest resolve them, and each stays lazy.
 const BACKENDS: Record<TargetId, () => Promise<{ backend: Backend }>> = {

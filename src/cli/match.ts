@@ -1,8 +1,10 @@
 import { targetOptions } from '../api.js'
 import { loadBackend } from '../backends/index.js'
 import { loadVerifier } from '../verify/index.js'
+import { withOrigin } from '../origin.js'
+import { located } from '../proof/equivalence.js'
 import type { TargetId } from '../backends/types.js'
-import { evaluate } from '../evaluate/evaluate.js'
+import { evaluateRule } from '../evaluate/evaluate.js'
 import { readEvents } from '../events.js'
 import { loadPaths } from '../rule/load.js'
 import { error, type Diagnostic } from '../diagnostics.js'
@@ -61,8 +63,10 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     const standalone = standaloneRules(loaded.rules, loaded.resolved)
     for (const rule of standalone) {
       let hits: readonly boolean[] | undefined
+      // An event that states no origin is taken to come from the rule's log source.
+      const events = withOrigin(ev.events, rule.logsource)
       if (target === undefined) {
-        hits = ev.events.map((e) => evaluate(rule.detection, e))
+        hits = events.map((e) => evaluateRule(rule, e))
       } else {
         const t = target as TargetId
         const overrides = {
@@ -73,8 +77,8 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
         const compiled = (await loadBackend(t)).compile(rule, options)
         diagnostics.push(...compiled.diagnostics)
         if (compiled.query === undefined) continue
-        const verified = await (await loadVerifier(t)).verify(compiled.query, rule, ev.events, options)
-        diagnostics.push(...verified.diagnostics)
+        const verified = await (await loadVerifier(t)).verify(compiled.query, events, options)
+        diagnostics.push(...located(verified, rule, t))
         hits = verified.matches
       }
       hits?.forEach((hit, i) => {

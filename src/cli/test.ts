@@ -3,7 +3,7 @@ import { checkVariant, parseTarget, targetsWithVariants, variantsOf } from './hi
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
 import type { Diagnostic } from '../diagnostics.js'
 import { loadPaths } from '../rule/load.js'
-import { testRule, type RuleTestResult, type TargetStatus } from '../verify/sample-tests.js'
+import { testRule, type RuleTestResult, type TargetStatus } from '../proof/sample-tests.js'
 import { testCorrelation, type CorrelationTestResult } from '../correlation/run.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'

@@ -290,7 +290,7 @@ export const DIAGNOSTIC_CODES = {
   'verify/runtime': { severity: 'error', meaning: 'the emitted query fails when run' },
   'verify/setup': { severity: 'error', meaning: "the verifier cannot load the target's environment" },
   'verify/logsource': { severity: 'error', meaning: "the verifier has no model of the query's log source" },
-  'verify/table': { severity: 'error', meaning: "the query reads another table than the log source's" },
+  'verify/table': { severity: 'error', meaning: "the query reads a table the target's schema does not have" },
   'verify/unsupported': { severity: 'error', meaning: 'the query uses a construct the verifier does not model' },
   'verify/unrepresentable-event': {
     severity: 'warning',

@@ -4,8 +4,10 @@
  */
 import { fold, type Node, type Pattern } from '../ast/nodes.js'
 import { normalize, escapeRegex } from '../ast/pattern.js'
-import type { JsonEvent } from '../rule/rule.js'
+import type { JsonEvent, Rule } from '../rule/rule.js'
+import { ORIGIN_KEY, originOf } from '../origin.js'
 import { ipInCidr } from './cidr.js'
+import { impliedFields, inLogSource } from './logsource.js'
 
 /** Exact key first (`a.b` may be a flat key), else a dotted path into nested objects. */
 export function getField(event: JsonEvent, name: string): unknown {
@@ -92,6 +94,19 @@ function toNumber(v: string | number | boolean): number | undefined {
   return undefined
 }
 
+/**
+ * The reference's answer for a whole rule: the event is of the rule's log source (when it states
+ * its origin: src/origin.ts) and the detection selects it. An event stated only by a Windows log
+ * source has that log source's channel and event id unless it gives its own (src/evaluate/logsource.ts).
+ */
+export function evaluateRule(rule: Pick<Rule, 'logsource' | 'detection'>, event: JsonEvent): boolean {
+  const origin = originOf(event)
+  if (origin === undefined) return evaluate(rule.detection, event)
+  if (!inLogSource(rule.logsource, origin)) return false
+  const implied = Object.entries(impliedFields(origin)).filter(([k]) => !Object.prototype.hasOwnProperty.call(event, k))
+  return evaluate(rule.detection, implied.length ? { ...Object.fromEntries(implied), ...event } : event)
+}
+
 export function evaluate(node: Node, event: JsonEvent): boolean {
   return fold<boolean>(node, {
     And: (n, recur) => n.items.every(recur),
@@ -132,7 +147,8 @@ export function evaluate(node: Node, event: JsonEvent): boolean {
     },
     Keyword: (n) => {
       const test = patternMatcher(n.pattern, n.cased)
-      return stringValues(event).some(test)
+      // The origin statement is not part of the record: keywords do not search it.
+      return Object.entries(event).some(([k, v]) => k !== ORIGIN_KEY && stringValues(v).some(test))
     },
   })
 }

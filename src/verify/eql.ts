@@ -1,6 +1,6 @@
 /**
- * The eql verifier: parses the emitted EQL text (grammars/eql.ts) and evaluates it on events mapped
- * into ECS records (src/backends/eql-env.ts, the only thing shared with the backend), following
+ * The eql verifier: parses EQL text (grammars/eql.ts) and evaluates it on events placed as the ECS
+ * records their origin becomes (src/verify/eql-events.ts; nothing is shared with the backend), following
  * Elasticsearch's documented EQL semantics:
  * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html (E1) and
  * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-function-ref.html (E2).
@@ -11,24 +11,25 @@
  * term-level queries EQL compiles to match any value of a multi-valued field; E1 notes that array
  * values are "not supported" and may be inconsistent, see docs/targets/eql.md).
  */
-import type { DiagnosticCode } from '../diagnostics.js'
 import { parseEql, type EqlQuery, type Expr, type FieldRef, type Literal } from '../../grammars/eql.js'
-import type { Diagnostic } from '../diagnostics.js'
-import { parseCidr, parseIp } from '../evaluate/cidr.js'
-import type { JsonEvent, Rule } from '../rule/rule.js'
-import type { TargetOptions, Verified, Verifier } from '../backends/types.js'
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
+import type { JsonEvent } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
 import {
   UNSEARCHABLE,
+  cidrRange,
+  eqlModel,
+  eqlRecord,
+  inCidr,
+  ipAddress as address,
   isStringType,
-  loadEnvironment,
-  mapEvent,
-  resolveLogSource,
   typeOf,
   type FieldType,
   type IndexedValue,
   type MappedEvent,
   type Schema,
-} from '../backends/eql-env.js'
+} from './eql-events.js'
+import type { Verified, Verifier } from './types.js'
 import { LuceneSyntaxError, luceneMatches, wildcardMatches } from './eql-match.js'
 
 type Truth = boolean | null
@@ -55,25 +56,6 @@ function anyValue(values: readonly IndexedValue[], test: (v: IndexedValue) => bo
 }
 
 const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase())
-
-/**
- * An address as Elasticsearch's ip field holds it: IPv4-mapped IPv6 (`::ffff:a.b.c.d`) is stored
- * as the IPv4 address (https://www.elastic.co/guide/en/elasticsearch/reference/current/ip.html).
- */
-function address(text: string): { value: bigint; family: 4 | 6 } | undefined {
-  const a = parseIp(text)
-  if (a && a.family === 6 && a.value >> 32n === 0xffffn) return { value: a.value & 0xffffffffn, family: 4 }
-  return a
-}
-
-function inCidr(text: string, cidr: string): boolean {
-  const a = address(text)
-  const c = parseCidr(cidr)
-  if (!a || !c || a.family !== c.family) return false
-  const bits = c.family === 4 ? 32 : 128
-  const mask = c.prefix === 0 ? 0n : ((1n << BigInt(c.prefix)) - 1n) << BigInt(bits - c.prefix)
-  return (a.value & mask) === c.network
-}
 
 function stringArg(l: Literal, what: string): string {
   if (l.type !== 'string') throw new QueryError(`${what} needs a string, not ${l.type}`)
@@ -177,7 +159,7 @@ function call(e: Extract<Expr, { kind: 'call' }>, rec: MappedEvent, schema: Sche
   // E2 cidrMatch: the field "must be of type ip"; IPv4 and IPv6 ranges; null for a null field.
   const type = fieldType(schema, e.field)
   const cidrs = e.args.map((a) => stringArg(a, 'cidrMatch'))
-  for (const c of cidrs) if (!parseCidr(c)) throw new QueryError(`bad CIDR ${JSON.stringify(c)}`)
+  for (const c of cidrs) if (!cidrRange(c)) throw new QueryError(`bad CIDR ${JSON.stringify(c)}`)
   if (type === undefined) return null
   if (type !== 'ip') throw new QueryError(`cidrMatch on the ${type} field ${e.field.name}`)
   return anyValue(rec.values.get(e.field.name) ?? [], (v) => typeof v === 'string' && cidrs.some((c) => inCidr(v, c)))
@@ -207,59 +189,48 @@ function inCategory(q: EqlQuery, rec: MappedEvent): boolean {
   return (rec.values.get('event.category') ?? []).includes(q.category)
 }
 
-const verifyError = (code: DiagnosticCode, message: string, rule: Rule): Diagnostic => ({
+const verifyError = (code: DiagnosticCode, message: string): Diagnostic => ({
   code,
   severity: 'error',
   message,
-  file: rule.file,
-  at: rule.at,
   target: 'eql',
 })
 
-export async function verify(
-  query: string,
-  rule: Rule,
-  events: readonly JsonEvent[],
-  options?: TargetOptions,
-): Promise<Verified> {
+export async function verify(query: string, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
   const parsed = parseEql(query)
   if (!parsed.query) {
     return {
       diagnostics: parsed.errors.map((e) =>
-        verifyError('verify/parse', `eql: cannot parse the query at offset ${e.offset}: ${e.message}`, rule),
+        verifyError('verify/parse', `eql: cannot parse the query at offset ${e.offset}: ${e.message}`),
       ),
     }
   }
-  const loaded = loadEnvironment(options)
-  if (!loaded.env) return { diagnostics: loaded.diagnostics }
-  const env = loaded.env
-  const source = resolveLogSource(rule.logsource, env)
-  if (!source)
-    return {
-      diagnostics: [
-        verifyError('verify/logsource', 'eql: the rule has no eql log source to map its events into', rule),
-      ],
-    }
+  const model = eqlModel(options)
+  if (typeof model === 'string') return { diagnostics: [verifyError('config/pipeline', model)] }
   const q = parsed.query
   try {
     const unrepresentable: number[] = []
+    const diagnostics: Diagnostic[] = []
     const matches = events.map((event, i) => {
-      const rec = mapEvent(event, rule, source, env)
-      if (rec.inexact.length > 0) unrepresentable.push(i)
-      return inCategory(q, rec) && evaluate(q.condition, rec, env.schema) === true
+      const rec = eqlRecord(model, event)
+      // An event that lands in no index is not searched.
+      if (!rec) return false
+      if (rec.inexact.length > 0) {
+        unrepresentable.push(i)
+        diagnostics.push({
+          ...verifyError(
+            'verify/unrepresentable-event',
+            `eql: event ${i}: Elasticsearch would not hold ${rec.inexact.join(', ')} as written (coerced or rejected by the field's type)`,
+          ),
+          severity: 'warning',
+        })
+      }
+      return inCategory(q, rec) && evaluate(q.condition, rec, model.schema) === true
     })
-    const diagnostics = unrepresentable.map((i) => ({
-      ...verifyError(
-        'verify/unrepresentable-event',
-        `eql: event ${i}: Elasticsearch would not hold ${mapEvent(events[i]!, rule, source, env).inexact.join(', ')} as written (coerced or rejected by the field's type)`,
-        rule,
-      ),
-      severity: 'warning' as const,
-    }))
     return { matches, unrepresentable, diagnostics }
   } catch (e) {
     if (e instanceof QueryError || e instanceof LuceneSyntaxError || e instanceof SyntaxError) {
-      return { diagnostics: [verifyError('verify/eval', `eql: cannot evaluate the query: ${e.message}`, rule)] }
+      return { diagnostics: [verifyError('verify/eval', `eql: cannot evaluate the query: ${e.message}`)] }
     }
     throw e
   }

@@ -1,9 +1,10 @@
 /**
- * The verifier registry. Verifiers are imported on first use, so a command that never verifies
- * does not load the KQL parser or SQLite. Backends never import this module: the proof reads the
- * emitted text, not the code that wrote it.
+ * The verifier registry. Each verifier is imported on first use (the KQL parser and SQLite are
+ * heavy). Verifiers import nothing from src/backends: the proof harness (src/proof) is the only
+ * place that holds both a backend and a verifier.
  */
-import type { TargetId, Verifier } from '../backends/types.js'
+import type { TargetId } from '../target-ids.js'
+import type { Verifier } from './types.js'
 
 // Literal import() paths, one per target: bundlers and vitest resolve them, and each stays lazy.
 const VERIFIERS: Record<TargetId, () => Promise<{ verifier: Verifier }>> = {

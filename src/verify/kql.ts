@@ -1,20 +1,21 @@
 /**
- * The kql verifier: parses the emitted text with grammars/kql.ts and evaluates it on each event,
- * mapped into a row of the log source's table (src/backends/kql-env.ts), with KQL's documented
- * semantics. It reads nothing of the backend but the event mapping.
+ * The kql verifier: parses the text with grammars/kql.ts and evaluates it on each event, placed as
+ * a row of the table its origin lands in (src/verify/kql-events.ts), with KQL's documented
+ * semantics. A row of another table than the query's is not read by the query. It imports nothing
+ * from the backend.
  *
  * Truth values are three-valued (true/false/null): `where` keeps a row only when its predicate is
  * true (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values, "null values and
  * the where operator"); and/or/not follow Kleene's tables, which the same page's example
  * `val > 3 or isnull(val)` (true for a null val) agrees with.
  */
-import type { DiagnosticCode } from '../diagnostics.js'
 import { RE2JS } from 're2js'
 import { parseKql, type KExpr, type KQuery, type KTerm } from '../../grammars/kql.js'
-import type { Diagnostic } from '../diagnostics.js'
-import type { JsonEvent, Rule } from '../rule/rule.js'
-import type { TargetOptions, Verified, Verifier } from '../backends/types.js'
-import { kqlEnv, mapEvent, resolveLogsource, type KqlRecord } from '../backends/kql-env.js'
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
+import type { JsonEvent } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
+import { kqlModel, placeEvent, type KqlRow as KqlRecord } from './kql-events.js'
+import type { Verified, Verifier } from './types.js'
 
 type Value = string | number | boolean | null
 type Truth = boolean | null
@@ -277,13 +278,11 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
 
 export const verifier: Verifier = {
   id: 'kql',
-  async verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
+  async verify(query: string, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
     const diag = (code: DiagnosticCode, message: string): Diagnostic => ({
       code,
       severity: 'error',
       message,
-      file: rule.file,
-      at: rule.at,
       target: 'kql',
     })
     const parsed = parseKql(query)
@@ -294,38 +293,36 @@ export const verifier: Verifier = {
         ),
       }
     }
-    const r = kqlEnv(options)
-    if (!r.env) return { diagnostics: [diag('config/pipeline', r.error)] }
-    const ls = resolveLogsource(r.env, rule.logsource)
-    if (!ls)
-      return { diagnostics: [diag('verify/logsource', "kql: the rule's log source has no table in this environment")] }
-    if (parsed.query.table !== ls.table) {
-      return {
-        diagnostics: [
-          diag('verify/table', `kql: the query reads ${parsed.query.table}, the log source's table is ${ls.table}`),
-        ],
-      }
-    }
+    const model = kqlModel(options)
+    if (typeof model === 'string') return { diagnostics: [diag('config/pipeline', model)] }
+    const table = parsed.query.table
+    if (!model.tables[table])
+      return { diagnostics: [diag('verify/table', `kql: the ${model.variant} schema has no table ${table}`)] }
     const matches: boolean[] = []
     const unrepresentable: number[] = []
     const diagnostics: Diagnostic[] = []
     for (const [i, event] of events.entries()) {
-      const m = mapEvent(r.env, ls, event)
-      if (!m.record) {
+      const placed = placeEvent(model, event)
+      // An event that lands in no table, or in another table, is not a row the query reads.
+      if (!placed || placed.table !== table) {
+        matches.push(false)
+        continue
+      }
+      if (!placed.row) {
         // No row of the table looks like this event: its answer proves nothing either way.
         unrepresentable.push(i)
         matches.push(false)
         diagnostics.push({
           ...diag(
             'verify/unrepresentable-event',
-            `kql: event ${i} cannot be a row of ${ls.table}: ${m.unrepresentable}`,
+            `kql: event ${i} cannot be a row of ${table}: ${placed.unrepresentable}`,
           ),
           severity: 'warning',
         })
         continue
       }
       try {
-        const row = m.record
+        const row = placed.row
         matches.push(parsed.query.filters.every((f) => evalExpr(f, row) === true))
       } catch (e) {
         if (e instanceof VerifyError) return { diagnostics: [diag('verify/parse', `kql: ${e.message}`)] }

@@ -1,17 +1,17 @@
 /**
- * The osquery verifier: runs the emitted SQL text in a real SQLite (sql.js) on a table shaped like
- * the log source's osquery table (declared types and NOCASE collations from targets/osquery/schema),
- * with osquery's own SQL functions registered, one event row at a time. SQLite itself parses the
- * text, so a query osquery's SQLite would reject is rejected here too.
+ * The osquery verifier: runs SQL text in a real SQLite (sql.js) over osquery's tables (declared
+ * types and NOCASE collations from targets/osquery/schema), with osquery's own SQL functions
+ * registered, one event at a time: the event is the only row, in the table its origin lands in
+ * (src/verify/osquery-events.ts). SQLite itself parses the text, so a query osquery's SQLite would
+ * reject is rejected here too. Nothing is shared with the backend.
  */
-import type { DiagnosticCode } from '../diagnostics.js'
 import type { Database, SqlJsStatic, Statement } from 'sql.js'
-import type { Diagnostic } from '../diagnostics.js'
-import { fieldsOf } from '../ast/nodes.js'
-import type { JsonEvent, Rule } from '../rule/rule.js'
-import type { TargetOptions, Verified, Verifier } from '../backends/types.js'
-import { loadEnv, mapEvent, resolveLogSource, type Table } from '../backends/osquery-env.js'
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
+import type { JsonEvent } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
+import { osqueryModel, placeRow, type Table } from './osquery-events.js'
 import { registerOsqueryFunctions } from './osquery-udf.js'
+import type { Verified, Verifier } from './types.js'
 
 let engine: Promise<SqlJsStatic> | undefined
 
@@ -70,81 +70,93 @@ function functionsCalled(db: Database, query: string): string[] {
   return [...out].sort()
 }
 
-const fail = (code: DiagnosticCode, message: string, rule: Rule): Verified => ({
-  diagnostics: [{ code, severity: 'error', message, file: rule.file, at: rule.at, target: 'osquery' }],
+let shared: Promise<Database> | undefined
+
+/**
+ * One database for every run: osquery's tables (all of them, since a query may name any) and
+ * functions, created once. Each run inserts one row at a time and leaves the tables empty.
+ */
+function database(tables: ReadonlyMap<string, Table>): Promise<Database> {
+  shared ??= sqlite().then((SQL) => {
+    const db = new SQL.Database()
+    registerOsqueryFunctions(db)
+    for (const table of tables.values()) db.run(createTable(table))
+    return db
+  })
+  return shared
+}
+
+const fail = (code: DiagnosticCode, message: string): Verified => ({
+  diagnostics: [{ code, severity: 'error', message, target: 'osquery' }],
 })
 
 export const verifier: Verifier = {
   id: 'osquery',
-  async verify(query: string, rule: Rule, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
-    const loaded = loadEnv(options?.pipeline)
-    if (!loaded.env) return fail('verify/setup', loaded.error ?? 'invalid osquery environment', rule)
-    const env = loaded.env
-    const ls = resolveLogSource(env, rule.logsource)
-    if (!ls) return fail('verify/setup', "no osquery table for the rule's log source", rule)
-    const table = env.tables.get(ls.table)!
-    const SQL = await sqlite()
-    const db: Database = new SQL.Database()
+  async verify(query: string, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
+    const model = osqueryModel(options?.pipeline)
+    if (typeof model === 'string') return fail('config/pipeline', model)
+    const db = await database(model.tables)
     let stmt: Statement | undefined
+    let filled: string | undefined
     try {
-      registerOsqueryFunctions(db)
-      db.run(createTable(table))
       // osquery runs one SELECT per scheduled query.
-      if (!/^\s*SELECT\s/i.test(query))
-        return fail('verify/parse', `not a SELECT statement: ${query.slice(0, 60)}`, rule)
+      if (!/^\s*SELECT\s/i.test(query)) return fail('verify/parse', `not a SELECT statement: ${query.slice(0, 60)}`)
       let count = 0
       try {
         for (const s of db.iterateStatements(query)) {
           count++
           s.free()
         }
-        if (count !== 1) return fail('verify/parse', `expected one SQL statement, found ${count}`, rule)
+        if (count !== 1) return fail('verify/parse', `expected one SQL statement, found ${count}`)
         stmt = db.prepare(query)
         const unknown = functionsCalled(db, query.replace(/;\s*$/, '')).filter((f) => !OSQUERY_FUNCTIONS.has(f))
         if (unknown.length > 0)
           return fail(
             'verify/parse',
             `osquery (SQLite 3.42 with osquery's functions) has no function ${unknown.join(', ')}`,
-            rule,
           )
       } catch (e) {
-        return fail('verify/parse', `SQLite rejects the query: ${(e as Error).message}`, rule)
+        return fail('verify/parse', `SQLite rejects the query: ${(e as Error).message}`)
       }
-      const fields = fieldsOf(rule.detection)
       const matches: boolean[] = []
       const unrepresentable: number[] = []
       const diagnostics: Diagnostic[] = []
       for (const [i, event] of events.entries()) {
-        const row = mapEvent(env, ls, fields, event)
-        if (row.inexact.length > 0) unrepresentable.push(i)
-        if (row.inexact.length > 0)
-          diagnostics.push({
-            code: 'verify/inexact-event',
-            severity: 'warning',
-            message: `event ${i}: ${row.inexact.join(', ')} hold${row.inexact.length === 1 ? 's' : ''} a value an osquery ${ls.table} row cannot hold exactly (osquery columns hold one scalar); the verdict is for its closest row`,
-            file: rule.file,
-            at: rule.at,
-            target: 'osquery',
-          })
-        db.run(`DELETE FROM ${quote(table.name)}`)
-        const cols = Object.keys(row.values)
-        if (cols.length > 0)
-          db.run(
-            `INSERT INTO ${quote(table.name)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
-            cols.map((c) => row.values[c] ?? null),
-          )
-        else db.run(`INSERT INTO ${quote(table.name)} DEFAULT VALUES`)
+        if (filled !== undefined) db.run(`DELETE FROM ${quote(filled)}`)
+        filled = undefined
+        const row = placeRow(model, event)
+        if (row) {
+          if (row.inexact.length > 0) {
+            unrepresentable.push(i)
+            diagnostics.push({
+              code: 'verify/inexact-event',
+              severity: 'warning',
+              message: `event ${i}: ${row.inexact.join(', ')} hold${row.inexact.length === 1 ? 's' : ''} a value an osquery ${row.table} row cannot hold exactly (osquery columns hold one scalar); the verdict is for its closest row`,
+              target: 'osquery',
+            })
+          }
+          const cols = Object.keys(row.values)
+          if (cols.length > 0)
+            db.run(
+              `INSERT INTO ${quote(row.table)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+              cols.map((c) => row.values[c] ?? null),
+            )
+          else db.run(`INSERT INTO ${quote(row.table)} DEFAULT VALUES`)
+          filled = row.table
+        }
+        // An event that lands nowhere leaves every table empty: the query returns no row for it.
         try {
           stmt.reset()
           matches.push(stmt.step())
         } catch (e) {
-          return fail('verify/runtime', `the query fails in SQLite on event ${i}: ${(e as Error).message}`, rule)
+          return fail('verify/runtime', `the query fails in SQLite on event ${i}: ${(e as Error).message}`)
         }
       }
       return { matches, unrepresentable, diagnostics }
     } finally {
       stmt?.free()
-      db.close()
+      // The database is reused: leave every table empty.
+      if (filled !== undefined) db.run(`DELETE FROM ${quote(filled)}`)
     }
   },
 }

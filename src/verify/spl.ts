@@ -1,17 +1,16 @@
 /**
- * The SPL verifier: parses emitted SPL text with grammars/spl.ts and runs it over events the way
- * Splunk's documentation says it runs. It shares nothing with the backend but the event mapping
- * (src/backends/spl-env.ts). Each semantic rule cites its page; "[our reading]" marks a choice
- * the documentation leaves open (listed in docs/targets/spl.md).
+ * The SPL verifier: parses SPL text with grammars/spl.ts and runs it over events the way Splunk's
+ * documentation says it runs, each event placed where its origin lands in Splunk
+ * (src/verify/spl-events.ts). It shares nothing with the backend. Each semantic rule cites its
+ * page; "[our reading]" marks a choice the documentation leaves open (listed in docs/targets/spl.md).
  */
-import type { DiagnosticCode } from '../diagnostics.js'
 import { parseSpl, type Command, type EvalExpr, type SearchExpr, type SearchValue } from '../../grammars/spl.js'
-import { loadEnv, logSourceTerms, mapEvent, resolveLogSource, type SplRecord } from '../backends/spl-env.js'
-import type { Verifier, Verified } from '../backends/types.js'
-import type { Diagnostic } from '../diagnostics.js'
-import { ipInCidr, parseCidr } from '../evaluate/cidr.js'
-import type { JsonEvent, Rule } from '../rule/rule.js'
+import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
+import type { JsonEvent } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
 import { pcreToRegExp } from './spl-pcre.js'
+import { inSubnet, splPipeline, splRecord, subnet, type SplRecord } from './spl-events.js'
+import type { Verified, Verifier } from './types.js'
 
 /** Raised inside evaluation for text the verifier does not know how to run; reported, never thrown out. */
 class Unsupported extends Error {}
@@ -47,7 +46,7 @@ const CIDR_VALUE = /^[0-9A-Fa-f.:]+\/\d{1,3}$/
 function valueMatches(v: SearchValue, value: string): boolean {
   // An unquoted a.b.c.d/n or IPv6/n value is a CIDR subnet: the field's value must be an address in it.
   // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search
-  if (!v.quoted && CIDR_VALUE.test(v.text) && parseCidr(v.text)) return ipInCidr(value, v.text)
+  if (!v.quoted && CIDR_VALUE.test(v.text) && subnet(v.text)) return inSubnet(value, v.text)
   return wildcardMatch(v.text, value)
 }
 
@@ -227,7 +226,7 @@ function call(
       const c = scalar(arg(0))
       const ip = scalar(arg(1))
       if (typeof c !== 'string' || ip === null) return null
-      return ipInCidr(text(ip), c)
+      return inSubnet(text(ip), c)
     }
     case 'mvfind': {
       // The index of the first value matching the regex, NULL when none does.
@@ -322,48 +321,38 @@ function runCommand(c: Command, rec: SplRecord): boolean {
   }
 }
 
-function diag(rule: Rule, code: DiagnosticCode, message: string): Diagnostic {
-  return { code, severity: 'error', message, file: rule.file, at: rule.at, target: 'spl' }
+function diag(code: DiagnosticCode, message: string): Diagnostic {
+  return { code, severity: 'error', message, target: 'spl' }
 }
 
 export const verifier: Verifier = {
   id: 'spl',
-  async verify(query: string, rule: Rule, events: readonly JsonEvent[], options = {}): Promise<Verified> {
+  async verify(query: string, events: readonly JsonEvent[], options: TargetOptions = {}): Promise<Verified> {
     const parsed = parseSpl(query)
     if (!parsed.query) {
       const e = parsed.errors[0]!
       return {
         diagnostics: [
           diag(
-            rule,
             'verify/parse',
             `spl: the query does not parse at offset ${e.offset}: ${e.message.split('\n').join(' ')}`,
           ),
         ],
       }
     }
-    const { env, diagnostics } = loadEnv(options.pipeline)
-    if (!env) return { diagnostics }
-    const ls = resolveLogSource(env, rule.logsource)
-    if (!ls)
-      return {
-        diagnostics: [
-          diag(rule, 'verify/logsource', 'spl: no Splunk log source for this rule, so its events cannot be mapped'),
-        ],
-      }
+    const pipeline = splPipeline(options.pipeline)
+    if (typeof pipeline === 'string') return { diagnostics: [diag('config/pipeline', pipeline)] }
     const commands = parsed.query.commands
-    // The event mapping (shared with the backend): the log source's fields are filled in, except
-    // those the rule tests itself.
-    const terms = logSourceTerms(env, ls, rule.detection)
     try {
+      // An event that lands nowhere in Splunk is in no index: no search returns it.
       const matches = events.map((event) => {
-        const rec = mapEvent(env, ls, event, terms)
-        return commands.every((c) => runCommand(c, rec))
+        const rec = splRecord(event, pipeline)
+        return rec !== undefined && commands.every((c) => runCommand(c, rec))
       })
       return { matches, diagnostics: [] }
     } catch (e) {
       if (e instanceof Unsupported)
-        return { diagnostics: [diag(rule, 'verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }
+        return { diagnostics: [diag('verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }
       throw e
     }
   },

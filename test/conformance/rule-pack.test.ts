@@ -2,17 +2,19 @@
  * The shipped rule pack, proven beyond its hand-written samples: for every rule and every target
  * that compiles it, adversarial events generated from the rule's AST (case variants, look-alikes,
  * literal wildcards, quotes, backslashes, empty and missing fields, non-ASCII) must be selected
- * by the emitted query exactly when the reference evaluator selects them. Events the target's
+ * by the emitted query exactly when the reference evaluator selects them — and the same events from
+ * neighbouring log sources (another event id, channel, category) must not be. Events the target's
  * schema cannot hold (text in an integer column) are left out, and must stay a minority.
  */
+import { withOrigin } from '../../src/origin.js'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { loadPaths } from '../../src/rule/load.js'
 import { loadBackend } from '../../src/backends/index.js'
 import { loadVerifier } from '../../src/verify/index.js'
 import { TARGET_IDS, type TargetId, type TargetOptions } from '../../src/backends/types.js'
-import { evaluate } from '../../src/evaluate/evaluate.js'
-import { adversarialEvents } from '../../src/verify/adversarial.js'
+import { evaluateRule } from '../../src/evaluate/evaluate.js'
+import { adversarialEvents } from '../support/adversarial.js'
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url))
 const { rules, diagnostics } = loadPaths([RULES])
@@ -40,8 +42,9 @@ describe('rule pack', () => {
         const c = backend.compile(rule, options)
         if (c.query === undefined) continue
         compiled++
-        const events = adversarialEvents(rule.detection, 80)
-        const v = await verifier.verify(c.query, rule, events, options)
+        // 80 events of the rule's log source, then some of them from neighbouring log sources.
+        const events = withOrigin(adversarialEvents(rule.detection, 80, 1489, rule.logsource), rule.logsource)
+        const v = await verifier.verify(c.query, events, options)
         expect(
           v.diagnostics.filter((d) => d.severity === 'error'),
           rule.file,
@@ -50,7 +53,7 @@ describe('rule pack', () => {
         skipped += skip.size
         events.forEach((e, i) => {
           if (skip.has(i)) return
-          const want = evaluate(rule.detection, e)
+          const want = evaluateRule(rule, e)
           if (v.matches![i] !== want)
             mismatches.push(`${rule.file}: rule ${want}, query ${v.matches![i]}: ${JSON.stringify(e)}`)
         })

@@ -2,6 +2,7 @@
  * Events a target's schema cannot hold as written are left out of equivalence checks. That
  * must stay narrow: only values the target would coerce or reject, never ordinary ones.
  */
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, it } from 'vitest'
 import { sigma } from '../support/rules.js'
 import { loadBackend } from '../../src/backends/index.js'
@@ -19,7 +20,7 @@ async function unrepresentable(
   const options = variant ? { variant } : {}
   const c = (await loadBackend(target)).compile(rule, options)
   expect(c.query, JSON.stringify(c.diagnostics)).toBeDefined()
-  const v = await (await loadVerifier(target)).verify(c.query!, rule, events, options)
+  const v = await (await loadVerifier(target)).verify(c.query!, withOrigin(events, rule.logsource), options)
   expect(v.matches).toHaveLength(events.length)
   return v.unrepresentable ?? []
 }

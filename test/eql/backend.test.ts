@@ -1,4 +1,5 @@
 /** The eql backend: exact emitted text for every node kind and modifier shape, and every refusal. */
+import { withOrigin } from '../../src/origin.js'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,95 +17,155 @@ describe('eql backend: values and modifiers', () => {
     [
       'plain value → : (case-insensitive)',
       `Image: 'C:\\Windows\\cmd.exe'`,
-      'process where process.executable : "C:\\\\Windows\\\\cmd.exe"',
+      'process where event.type == "start" and process.executable : "C:\\\\Windows\\\\cmd.exe"',
     ],
-    ['endswith', `Image|endswith: '\\cmd.exe'`, 'process where process.executable : "*\\\\cmd.exe"'],
-    ['startswith', `Image|startswith: 'C:\\Temp\\'`, 'process where process.executable : "C:\\\\Temp\\\\*"'],
-    ['contains', `CommandLine|contains: ' /c '`, 'process where process.command_line : "* /c *"'],
-    ['? wildcard', `CommandLine: 'a?c'`, 'process where process.command_line : "a?c"'],
+    [
+      'endswith',
+      `Image|endswith: '\\cmd.exe'`,
+      'process where event.type == "start" and process.executable : "*\\\\cmd.exe"',
+    ],
+    [
+      'startswith',
+      `Image|startswith: 'C:\\Temp\\'`,
+      'process where event.type == "start" and process.executable : "C:\\\\Temp\\\\*"',
+    ],
+    [
+      'contains',
+      `CommandLine|contains: ' /c '`,
+      'process where event.type == "start" and process.command_line : "* /c *"',
+    ],
+    ['? wildcard', `CommandLine: 'a?c'`, 'process where event.type == "start" and process.command_line : "a?c"'],
     [
       'list → one : with a list',
       `Image|endswith: ['\\a.exe', '\\b.exe']`,
-      'process where process.executable : ("*\\\\a.exe", "*\\\\b.exe")',
+      'process where event.type == "start" and process.executable : ("*\\\\a.exe", "*\\\\b.exe")',
     ],
     [
       '|all → and',
       `CommandLine|contains|all: ['a', 'b']`,
-      'process where process.command_line : "*a*" and process.command_line : "*b*"',
+      'process where event.type == "start" and process.command_line : "*a*" and process.command_line : "*b*"',
     ],
-    ['literal * → regex~', `CommandLine: 'a\\*c'`, 'process where process.command_line regex~ "a\\\\*c"'],
+    [
+      'literal * → regex~',
+      `CommandLine: 'a\\*c'`,
+      'process where event.type == "start" and process.command_line regex~ "a\\\\*c"',
+    ],
     [
       'literal ? with wildcard → regex~',
       `CommandLine|contains: 'what\\?'`,
-      'process where process.command_line regex~ ".*what\\\\?.*"',
+      'process where event.type == "start" and process.command_line regex~ ".*what\\\\?.*"',
     ],
     [
       'non-ASCII letter → regex~ with its case variants',
       `CommandLine|contains: 'é'`,
-      'process where process.command_line regex~ ".*[Éé].*"',
+      'process where event.type == "start" and process.command_line regex~ ".*[Éé].*"',
     ],
-    ['sharp s → its variants ß ẞ', `CommandLine: 'ß'`, 'process where process.command_line regex~ "[ßẞ]"'],
-    ['caseless non-ASCII stays in :', `CommandLine|contains: '😀'`, 'process where process.command_line : "*😀*"'],
-    ['|cased exact → ==', `CommandLine|cased: 'StOp'`, 'process where process.command_line == "StOp"'],
-    ['|cased list → in', `CommandLine|cased: ['A', 'B']`, 'process where process.command_line in ("A", "B")'],
+    [
+      'sharp s → its variants ß ẞ',
+      `CommandLine: 'ß'`,
+      'process where event.type == "start" and process.command_line regex~ "[ßẞ]"',
+    ],
+    [
+      'caseless non-ASCII stays in :',
+      `CommandLine|contains: '😀'`,
+      'process where event.type == "start" and process.command_line : "*😀*"',
+    ],
+    [
+      '|cased exact → ==',
+      `CommandLine|cased: 'StOp'`,
+      'process where event.type == "start" and process.command_line == "StOp"',
+    ],
+    [
+      '|cased list → in',
+      `CommandLine|cased: ['A', 'B']`,
+      'process where event.type == "start" and process.command_line in ("A", "B")',
+    ],
     [
       '|cased wildcard → like',
       `CommandLine|cased|contains: 'StOp'`,
-      'process where process.command_line like "*StOp*"',
+      'process where event.type == "start" and process.command_line like "*StOp*"',
     ],
     [
       '|cased literal * → regex',
       `CommandLine|cased|contains: 'a\\*'`,
-      'process where process.command_line regex ".*a\\\\*.*"',
+      'process where event.type == "start" and process.command_line regex ".*a\\\\*.*"',
     ],
     [
       '|cased literal * exact → == (no wildcards in ==)',
       `CommandLine|cased: 'a\\*'`,
-      'process where process.command_line == "a*"',
+      'process where event.type == "start" and process.command_line == "a*"',
     ],
-    ['* → any value of the field', `CommandLine: '*'`, 'process where process.command_line : "*"'],
-    ['empty string', `CommandLine: ''`, 'process where process.command_line : ""'],
+    [
+      '* → any value of the field',
+      `CommandLine: '*'`,
+      'process where event.type == "start" and process.command_line : "*"',
+    ],
+    ['empty string', `CommandLine: ''`, 'process where event.type == "start" and process.command_line : ""'],
     [
       'quote and backslash escapes',
       `CommandLine: 'say "hi" \\'`,
-      'process where process.command_line : "say \\"hi\\" \\\\"',
+      'process where event.type == "start" and process.command_line : "say \\"hi\\" \\\\"',
     ],
     [
       'control characters → \\u{…}',
       `CommandLine: "a\\tb\\u0001"`,
-      'process where process.command_line : "a\\tb\\u{01}"',
+      'process where event.type == "start" and process.command_line : "a\\tb\\u{01}"',
     ],
-    ['null → == null', `CommandLine: null`, 'process where process.command_line == null'],
-    ['|exists → != null', `CommandLine|exists: true`, 'process where process.command_line != null'],
-    ['|exists: false → == null', `CommandLine|exists: false`, 'process where process.command_line == null'],
+    ['null → == null', `CommandLine: null`, 'process where event.type == "start" and process.command_line == null'],
+    [
+      '|exists → != null',
+      `CommandLine|exists: true`,
+      'process where event.type == "start" and process.command_line != null',
+    ],
+    [
+      '|exists: false → == null',
+      `CommandLine|exists: false`,
+      'process where event.type == "start" and process.command_line == null',
+    ],
     [
       '|neq → present and not equal',
       `CommandLine|neq: x`,
-      'process where process.command_line != null and not (process.command_line != null and process.command_line : "x")',
+      'process where event.type == "start" and process.command_line != null and not (process.command_line != null and process.command_line : "x")',
     ],
     [
       '|re → padded Lucene regex',
       `CommandLine|re: 'sc(\\.exe)? +stop'`,
-      'process where process.command_line regex ".*(sc(\\\\.exe)? +stop).*"',
+      'process where event.type == "start" and process.command_line regex ".*(sc(\\\\.exe)? +stop).*"',
     ],
-    ['|re anchored', `CommandLine|re: '^net stop$'`, 'process where process.command_line regex "net stop"'],
-    ['|re|i → regex~', `CommandLine|re|i: '^net'`, 'process where process.command_line regex~ "net.*"'],
-    ['|re \\d', `CommandLine|re: '\\d{2,}'`, 'process where process.command_line regex ".*([0-9]{2,}).*"'],
-    ['|lt on a number field', `ProcessId|lt: 4`, 'process where process.pid < 4'],
-    ['|gte on a number field', `ProcessId|gte: 4`, 'process where process.pid >= 4'],
-    ['number value on a number field → ==', `ProcessId: 4`, 'process where process.pid == 4'],
-    ['number value on a keyword field → its text', `EventID: 4688`, 'process where winlog.event_id : "4688"'],
+    [
+      '|re anchored',
+      `CommandLine|re: '^net stop$'`,
+      'process where event.type == "start" and process.command_line regex "net stop"',
+    ],
+    [
+      '|re|i → regex~',
+      `CommandLine|re|i: '^net'`,
+      'process where event.type == "start" and process.command_line regex~ "net.*"',
+    ],
+    [
+      '|re \\d',
+      `CommandLine|re: '\\d{2,}'`,
+      'process where event.type == "start" and process.command_line regex ".*([0-9]{2,}).*"',
+    ],
+    ['|lt on a number field', `ProcessId|lt: 4`, 'process where event.type == "start" and process.pid < 4'],
+    ['|gte on a number field', `ProcessId|gte: 4`, 'process where event.type == "start" and process.pid >= 4'],
+    ['number value on a number field → ==', `ProcessId: 4`, 'process where event.type == "start" and process.pid == 4'],
+    [
+      'number value on a keyword field → its text',
+      `EventID: 4688`,
+      'process where event.type == "start" and winlog.event_id : "4688"',
+    ],
     [
       'unmapped Windows field → optional ?winlog.event_data.<Field>',
       `IntegrityLevel: High`,
-      'process where ?winlog.event_data.IntegrityLevel : "High"',
+      'process where event.type == "start" and ?winlog.event_data.IntegrityLevel : "High"',
     ],
   ]
   for (const [name, body, want] of cases) test(name, () => expect(eql(sigma(sel(body)))).toBe(want))
 
   test('|windash expands - / and the dashes', () => {
     expect(eql(sigma(sel(`CommandLine|windash|contains: ' -s '`)))).toBe(
-      'process where process.command_line : ("* -s *", "* /s *", "* –s *", "* —s *", "* ―s *")',
+      'process where event.type == "start" and process.command_line : ("* -s *", "* /s *", "* –s *", "* —s *", "* ―s *")',
     )
   })
   test('|cidr → cidrMatch, siblings merged; numbers stay ==', () => {
@@ -148,13 +209,16 @@ describe('eql backend: conditions', () => {
       `  a:\n    Image|endswith: '\\a.exe'\n  b:\n    CommandLine|contains: x\n  c:\n    ParentImage|contains: y\n  condition: (a or b) and not c`,
     )
     expect(eql(rule)).toBe(
-      'process where (process.executable : "*\\\\a.exe" or process.command_line : "*x*") and not (process.parent.executable != null and process.parent.executable : "*y*")',
+      'process where event.type == "start" and (process.executable : "*\\\\a.exe" or process.command_line : "*x*") and not (process.parent.executable != null and process.parent.executable : "*y*")',
     )
   })
-  test('or binds looser than and: no parentheses needed', () => {
-    const rule = sigma(`  a:\n    Image: a\n  b:\n    Image: b\n    CommandLine: c\n  condition: a or b`)
-    expect(eql(rule)).toBe(
-      'process where process.executable : "a" or process.executable : "b" and process.command_line : "c"',
+  test('or binds looser than and: no parentheses needed, until a log source constant is and-ed in front', () => {
+    const detection = `  a:\n    Image: a\n  b:\n    Image: b\n    CommandLine: c\n  condition: a or b`
+    expect(eql(sigma(detection, 'product: windows\n  category: image_load'))).toBe(
+      'library where process.executable : "a" or process.executable : "b" and process.command_line : "c"',
+    )
+    expect(eql(sigma(detection))).toBe(
+      'process where event.type == "start" and (process.executable : "a" or process.executable : "b" and process.command_line : "c")',
     )
   })
   test('every comparison under a not is guarded so that a missing field counts as not matching', () => {
@@ -169,7 +233,7 @@ describe('eql backend: conditions', () => {
       },
     })
     expect(eql(rule)).toBe(
-      'process where not ((process.executable != null and process.executable : "a") or process.command_line != null)',
+      'process where event.type == "start" and not ((process.executable != null and process.executable : "a") or process.command_line != null)',
     )
   })
   test('compile is deterministic', () => {
@@ -262,11 +326,13 @@ describe('eql backend: user pipeline', () => {
       'fields:\n  Image: process.name\nlogsources:\n  aws:\n    match: { product: aws }\n    category: any\n    fields: { eventName: event.action }\n',
     )
     const win = sigma(sel(`Image: cmd.exe`))
-    expect(backend.compile(win, { pipeline: file }).query).toBe('process where process.name : "cmd.exe"')
+    expect(backend.compile(win, { pipeline: file }).query).toBe(
+      'process where event.type == "start" and process.name : "cmd.exe"',
+    )
     const aws = sigma(sel(`eventName: StopLogging`), 'product: aws\n  service: cloudtrail')
     expect(backend.compile(aws, { pipeline: file }).query).toBe('any where event.action : "StopLogging"')
     // The shipped environment is untouched for other callers.
-    expect(backend.compile(win).query).toBe('process where process.executable : "cmd.exe"')
+    expect(backend.compile(win).query).toBe('process where event.type == "start" and process.executable : "cmd.exe"')
   })
   test('a pipeline naming a field that is not in the schema is refused at compile', () => {
     const dir = mkdtempSync(join(tmpdir(), 'eql-pipeline-'))
@@ -333,25 +399,21 @@ describe('eql regex translation', () => {
 })
 
 describe('log source constants', () => {
-  test('leaves a constant field to the rule when the rule tests that field itself', async () => {
+  test('pins the log source constant even when the rule tests that field itself (an Application event is never a System-log event)', async () => {
     const { verifier } = await import('../../src/verify/eql.js')
     const r = sigma(
       `
     selection:
         EventID: 104
     filter:
-        Channel: System
+        Channel: Application
     condition: selection and not filter`,
       'product: windows\n  service: system',
     )
     const c = backend.compile(r, {})
-    expect(c.query).not.toContain('winlog.channel == "System" and')
-    const v = await verifier.verify(
-      c.query!,
-      r,
-      [{ EventID: 104 }, { EventID: 104, Channel: 'System' }, { EventID: 104, Channel: 'Application' }],
-      {},
-    )
-    expect(v.matches).toEqual([true, false, true])
+    expect(c.query).toContain('winlog.channel == "System" and')
+    const events = [{ EventID: 104 }, { EventID: 104, Channel: 'System' }, { EventID: 104, Channel: 'Application' }]
+    const v = await verifier.verify(c.query!, withOrigin(events, r.logsource), {})
+    expect(v.matches).toEqual([true, true, false])
   })
 })

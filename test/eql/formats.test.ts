@@ -46,7 +46,7 @@ describe('eql formats', () => {
     const { rule, query, context } = compiled()
     const out = await renderFormat('eql', { name: 'default' }, { rule: ruleVars(rule), query, target: 'eql', context })
     expect(out).toBe(
-      'process where process.executable : "*\\\\sc.exe" and process.command_line : "*stop*" and process.command_line : "*WinDefend*"\n',
+      'process where event.type == "start" and process.executable : "*\\\\sc.exe" and process.command_line : "*stop*" and process.command_line : "*WinDefend*"\n',
     )
   })
 

@@ -3,7 +3,7 @@ import { expect } from 'vitest'
 import type { Rule, JsonEvent } from '../../src/rule/rule.js'
 import { backend } from '../../src/backends/eql.js'
 import { verifier } from '../../src/verify/eql.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 
 export const WIN_PROC = 'product: windows\n  category: process_creation'
 

@@ -2,6 +2,7 @@
  * Property: for random small detection ASTs over hostile characters and random events, the
  * verifier's answer on the emitted EQL equals the reference evaluator's — or the backend refuses.
  */
+import { withOrigin } from '../../src/origin.js'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import type { Node, Pattern, Segment } from '../../src/ast/nodes.js'
@@ -162,7 +163,7 @@ describe('eql property: reference == verifier(emitted text), or refusal', () => 
           }
           stats.compiled++
           stats.events += events.length
-          const verified = await verifier.verify(compiled.query, rule, events)
+          const verified = await verifier.verify(compiled.query, withOrigin(events, rule.logsource))
           expect(verified.diagnostics, compiled.query).toEqual([])
           const expected = events.map((e) => evaluate(detection, e))
           expect(verified.matches, `${compiled.query}\n${JSON.stringify(events)}`).toEqual(expected)

@@ -3,6 +3,7 @@
  * independently of the backend (case rules of each operator, wildcards without escapes, whole-value
  * Lucene regex, three-valued null, arrays, ip fields, parse errors).
  */
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, test } from 'vitest'
 import { parseEql } from '../../grammars/eql.js'
 import { verifier } from '../../src/verify/eql.js'
@@ -14,7 +15,7 @@ const PROC = astRule({ kind: 'Exists', field: 'CommandLine' })
 const NET = astRule({ kind: 'Exists', field: 'DestinationIp' }, { product: 'windows', category: 'network_connection' })
 
 async function run(query: string, events: readonly JsonEvent[], rule = PROC): Promise<readonly boolean[] | string> {
-  const r = await verifier.verify(query, rule, events)
+  const r = await verifier.verify(query, withOrigin(events, rule.logsource))
   return r.matches ?? r.diagnostics.map((d) => d.code).join(' ')
 }
 

@@ -3,11 +3,12 @@
  * emitted text) select the same adversarial events, in both schema families; and every emitted
  * query passes Microsoft's parser (Kusto.Language) bound to the family's tables.
  */
+import { withOrigin } from '../../src/origin.js'
 import { afterAll, describe, expect, test } from 'vitest'
 import { backend } from '../../src/backends/kql.js'
 import { verifier } from '../../src/verify/kql.js'
 import { checkKql } from '../../src/verify/kql-parser.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { and, not, or, type Node } from '../../src/ast/nodes.js'
 import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
 import { contains, endswith, is, match, pat, rule, startswith, PROCESS } from './helpers.js'
@@ -415,8 +416,7 @@ describe('events a KQL table cannot hold', () => {
     ]) {
       const v = await verifier.verify(
         'DeviceProcessEvents\n| where ProcessCommandLine contains "a"',
-        rule(contains('CommandLine', 'a')),
-        [event],
+        withOrigin([event], rule(contains('CommandLine', 'a')).logsource),
       )
       expect(v.unrepresentable).toEqual([0])
       expect(v.diagnostics[0]).toMatchObject({

@@ -1,4 +1,5 @@
 /** The verifier's grammar and evaluator: the KQL subset, its literals, precedence and null logic. */
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, test } from 'vitest'
 import { parseKql } from '../../grammars/kql.js'
 import { verifier } from '../../src/verify/kql.js'
@@ -8,7 +9,7 @@ import { is, rule, PROCESS } from './helpers.js'
 const r = rule(is('CommandLine', 'x'), PROCESS)
 /** Which of the events the text selects (events in Sigma taxonomy: CommandLine → ProcessCommandLine). */
 async function select(where: string, events: JsonEvent[]): Promise<boolean[] | string> {
-  const v = await verifier.verify(`DeviceProcessEvents\n| where ${where}`, r, events)
+  const v = await verifier.verify(`DeviceProcessEvents\n| where ${where}`, withOrigin(events, r.logsource))
   return v.matches ? [...v.matches] : v.diagnostics.map((d) => d.code).join(',')
 }
 
@@ -108,12 +109,13 @@ describe('evaluation follows the documented semantics', () => {
   })
   test('ipv4_is_in_range: null when the address does not parse', async () => {
     const r2 = rule(is('DestinationIp', 'x'), { product: 'windows', category: 'network_connection' })
-    const v = await verifier.verify('DeviceNetworkEvents\n| where not(ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))', r2, [
-      { DestinationIp: '10.1.1.1' },
-      { DestinationIp: '11.1.1.1' },
-      { DestinationIp: 'x' },
-      {},
-    ])
+    const v = await verifier.verify(
+      'DeviceNetworkEvents\n| where not(ipv4_is_in_range(RemoteIP, "10.0.0.0/8"))',
+      withOrigin(
+        [{ DestinationIp: '10.1.1.1' }, { DestinationIp: '11.1.1.1' }, { DestinationIp: 'x' }, {}],
+        r2.logsource,
+      ),
+    )
     expect(v.matches).toEqual([false, true, false, false])
   })
   test('strong typing: a string column against a number is an error, not a match', async () => {
@@ -121,8 +123,17 @@ describe('evaluation follows the documented semantics', () => {
     expect(await select('NoColumn == "x"', [{}])).toBe('verify/parse')
     expect(await select('frobnicate(ProcessCommandLine)', [{}])).toBe('verify/parse')
   })
-  test("the query must read the log source's table", async () => {
-    const v = await verifier.verify('DeviceFileEvents\n| where FileName == "x"', r, [{}])
+  test('a query reads only the rows of its table: process creations are not file events', async () => {
+    const events = [
+      { Image: 'C:\\W\\x', _logsource: { product: 'windows', category: 'process_creation' } },
+      { TargetFilename: 'C:\\W\\x', _logsource: { product: 'windows', category: 'file_event' } },
+    ]
+    const v = await verifier.verify('DeviceFileEvents\n| where FileName == "x"', events)
+    expect(v.diagnostics).toEqual([])
+    expect(v.matches).toEqual([false, true])
+  })
+  test('a table the schema does not have is verify/table', async () => {
+    const v = await verifier.verify('DeviceFileEventz\n| where FileName == "x"', withOrigin([{}], r.logsource))
     expect(v.diagnostics[0]!.code).toBe('verify/table')
   })
   test('Image maps to FolderPath (full path) and FileName (last \\ segment, "" without one)', async () => {

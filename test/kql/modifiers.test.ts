@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { backend } from '../../src/backends/kql.js'
 import { verifier } from '../../src/verify/kql.js'
 import { checkKql } from '../../src/verify/kql-parser.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { loadRuleText } from '../../src/rule/load.js'
 import type { JsonEvent } from '../../src/rule/rule.js'
 

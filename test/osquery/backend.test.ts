@@ -1,3 +1,4 @@
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, it } from 'vitest'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -317,7 +318,11 @@ describe('long OR runs', () => {
     const rule = astRule({ kind: 'Or', items })
     const c = backend.compile(rule, {})
     expect(c.query).toBeDefined()
-    const v = await verifier.verify(c.query!, rule, [{ CommandLine: 'a x1499y b' }, { CommandLine: 'x1500y' }], {})
+    const v = await verifier.verify(
+      c.query!,
+      withOrigin([{ CommandLine: 'a x1499y b' }, { CommandLine: 'x1500y' }], rule.logsource),
+      {},
+    )
     expect(v.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
     expect(v.matches).toEqual([true, false])
   })

@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { backend } from '../../src/backends/osquery.js'
 import { verifier, sqliteVersion } from '../../src/verify/osquery.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { loadEnv, mapEvent, resolveLogSource } from '../../src/backends/osquery-env.js'
 import { fieldsOf } from '../../src/ast/nodes.js'
 import type { JsonEvent, Rule } from '../../src/rule/rule.js'

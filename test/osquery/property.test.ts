@@ -9,7 +9,7 @@ import { fieldsOf } from '../../src/ast/nodes.js'
 import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
 import { backend } from '../../src/backends/osquery.js'
 import { verifier } from '../../src/verify/osquery.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { loadEnv, mapEvent, resolveLogSource } from '../../src/backends/osquery-env.js'
 import { astRule } from './helpers.js'
 

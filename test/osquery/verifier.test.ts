@@ -3,11 +3,12 @@
  * osquery's functions as registered, and that it does catch a wrong query. The documented limits
  * (values Sigma folds with special casing, regex line separators, arrays) are shown here too.
  */
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, it } from 'vitest'
 import { verifier, sqlite } from '../../src/verify/osquery.js'
 import { registerOsqueryFunctions, in_cidr_block, regex_match } from '../../src/verify/osquery-udf.js'
 import { backend } from '../../src/backends/osquery.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { sigma } from './helpers.js'
 
 const rule = sigma("  sel:\n    CommandLine|contains: 'sshd_1'\n  condition: sel")
@@ -29,15 +30,26 @@ describe('osquery verifier: what SQLite accepts', () => {
   it.each([
     ['a syntax error', `${PROC}cmdline LIKE;`],
     ['an unknown column', `${PROC}parent_path = 'x';`],
-    ['a table of another log source', "SELECT * FROM process_events WHERE cmdline = 'x';"],
+    ['a table osquery does not have', "SELECT * FROM process_creations WHERE cmdline = 'x';"],
     ['two statements', `${PROC}cmdline = 'x'; SELECT 1;`],
     ['not a SELECT', 'DELETE FROM process_etw_events;'],
     ['REGEXP, which osquery does not define', `${PROC}cmdline REGEXP 'x';`],
     ["a function newer than osquery's SQLite 3.42", `${PROC}cmdline = unistr('x');`],
   ])('rejects %s as verify/parse', async (_what, sql) => {
-    const v = await verifier.verify(sql, rule, [{ CommandLine: 'x' }])
+    const v = await verifier.verify(sql, withOrigin([{ CommandLine: 'x' }], rule.logsource))
     expect(v.matches).toBeUndefined()
     expect(v.diagnostics.map((d) => d.code)).toEqual(['verify/parse'])
+  })
+
+  it('reads only the rows of its own table: a Windows process start is not a row of the Linux process_events', async () => {
+    const sql = "SELECT * FROM process_events WHERE cmdline = 'x';"
+    const events = [
+      { CommandLine: 'x', _logsource: { product: 'windows', category: 'process_creation' } },
+      { CommandLine: 'x', _logsource: { product: 'linux', category: 'process_creation' } },
+    ]
+    const v = await verifier.verify(sql, events)
+    expect(v.diagnostics).toEqual([])
+    expect(v.matches).toEqual([false, true])
   })
 
   it('reports a query that fails at run time (in_cidr_block on a NULL) as verify/runtime', async () => {
@@ -47,8 +59,7 @@ describe('osquery verifier: what SQLite accepts', () => {
     )
     const v = await verifier.verify(
       "SELECT * FROM windows_events WHERE in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress'));",
-      r,
-      [{}],
+      withOrigin([{}], r.logsource),
     )
     expect(v.diagnostics.map((d) => d.code)).toEqual(['verify/runtime'])
     expect(v.diagnostics[0]!.message).toContain('IP address must be a string')
@@ -56,15 +67,21 @@ describe('osquery verifier: what SQLite accepts', () => {
 
   it('catches a backend that forgets to escape _ in LIKE', async () => {
     const events = [{ CommandLine: 'sshd_1' }, { CommandLine: 'sshdX1' }]
-    const v = await verifier.verify(`${PROC}cmdline LIKE '%sshd_1%';`, rule, events)
+    const v = await verifier.verify(`${PROC}cmdline LIKE '%sshd_1%';`, withOrigin(events, rule.logsource))
     expect(v.matches).toEqual([true, true]) // the reference says [true, false]
-    const good = await verifier.verify(`${PROC}cmdline LIKE '%sshd\\_1%' ESCAPE '\\';`, rule, events)
+    const good = await verifier.verify(
+      `${PROC}cmdline LIKE '%sshd\\_1%' ESCAPE '\\';`,
+      withOrigin(events, rule.logsource),
+    )
     expect(good.matches).toEqual([true, false])
   })
 
   it('catches NOT over a NULL column dropping the row', async () => {
     const r = sigma("  sel:\n    CommandLine|contains: 'x'\n  condition: not sel")
-    const v = await verifier.verify(`${PROC}NOT (cmdline LIKE '%x%');`, r, [{}, { CommandLine: 'y' }])
+    const v = await verifier.verify(
+      `${PROC}NOT (cmdline LIKE '%x%');`,
+      withOrigin([{}, { CommandLine: 'y' }], r.logsource),
+    )
     expect(v.matches).toEqual([false, true]) // the reference says [true, true]
   })
 })
@@ -131,7 +148,10 @@ describe('osquery: documented limits, shown', () => {
   })
   it('an array value has no osquery row: the verifier says so with a warning', async () => {
     const r = sigma("  sel:\n    CommandLine|contains: 'stop'\n  condition: sel")
-    const v = await verifier.verify(backend.compile(r).query!, r, [{ CommandLine: ['x', 'stop'] }])
+    const v = await verifier.verify(
+      backend.compile(r).query!,
+      withOrigin([{ CommandLine: ['x', 'stop'] }], r.logsource),
+    )
     expect(v.diagnostics.map((d) => [d.code, d.severity])).toEqual([['verify/inexact-event', 'warning']])
   })
 })

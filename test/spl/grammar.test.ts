@@ -1,4 +1,5 @@
 /** The verifier's grammar and semantics on hand-written SPL: what Splunk's documentation says. */
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, it } from 'vitest'
 import { parseSpl } from '../../grammars/spl.js'
 import type { JsonEvent } from '../../src/rule/rule.js'
@@ -10,7 +11,7 @@ const R = rule(match('Image', 'x'))
 
 /** Which of the events the query selects (fails on any diagnostic). */
 async function run(query: string, events: JsonEvent[]): Promise<number[]> {
-  const v = await verifier.verify(query, R, events)
+  const v = await verifier.verify(query, withOrigin(events, R.logsource))
   expect(v.diagnostics).toEqual([])
   return v.matches!.flatMap((m, i) => (m ? [i] : []))
 }
@@ -55,7 +56,7 @@ describe('spl grammar', () => {
     }
   })
   it('a query that does not parse is a verify/parse diagnostic', async () => {
-    const v = await verifier.verify('Image=(', R, [{}])
+    const v = await verifier.verify('Image=(', withOrigin([{}], R.logsource))
     expect(v.matches).toBeUndefined()
     expect(v.diagnostics[0]!.code).toBe('verify/parse')
   })
@@ -100,7 +101,7 @@ describe('spl verifier semantics (search)', () => {
     expect(await run('Image=*', [{ Image: [] }, { Image: {} }, { Image: [null] }])).toEqual([])
   })
   it('a bare term searches _raw: unsupported, reported', async () => {
-    const v = await verifier.verify('stop', R, [{}])
+    const v = await verifier.verify('stop', withOrigin([{}], R.logsource))
     expect(v.diagnostics[0]!.code).toBe('verify/unsupported')
   })
 })
@@ -208,7 +209,7 @@ describe('spl verifier robustness', () => {
       fc.asyncProperty(
         fc.array(piece, { maxLength: 12 }).map((p) => p.join('')),
         async (text) => {
-          const v = await verifier.verify(text, R, [{ a: 'x' }, {}, { a: ['1', '2'] }])
+          const v = await verifier.verify(text, withOrigin([{ a: 'x' }, {}, { a: ['1', '2'] }], R.logsource))
           expect(v.matches !== undefined || v.diagnostics.length > 0).toBe(true)
         },
       ),

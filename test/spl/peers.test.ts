@@ -2,6 +2,7 @@
  * The verifier has teeth: the queries other Sigma→SPL converters are known to emit for these
  * rules select other events than the rule, and the verifier says so, while ours agree.
  */
+import { withOrigin } from '../../src/origin.js'
 import { describe, expect, it } from 'vitest'
 import { backend } from '../../src/backends/spl.js'
 import { evaluate } from '../../src/evaluate/evaluate.js'
@@ -10,7 +11,7 @@ import { verifier } from '../../src/verify/spl.js'
 import { processRule, SYSMON1 } from './helpers.js'
 
 async function disagreements(query: string, r: Rule, events: JsonEvent[]): Promise<number[]> {
-  const v = await verifier.verify(query, r, events)
+  const v = await verifier.verify(query, withOrigin(events, r.logsource))
   expect(v.diagnostics).toEqual([])
   return events.flatMap((e, i) => (v.matches![i] === evaluate(r.detection, e) ? [] : [i]))
 }
@@ -64,7 +65,7 @@ const CASES: { name: string; detection: string; condition?: string; peer: string
 describe('spl verifier catches the known converter bugs', () => {
   it('a trailing backslash not doubled escapes the closing quote: the text does not parse', async () => {
     const r = processRule("sel:\n  Image: 'C:\\Windows\\'")
-    const v = await verifier.verify(`${SYSMON1} Image="C:\\\\Windows\\"`, r, [{}])
+    const v = await verifier.verify(`${SYSMON1} Image="C:\\\\Windows\\"`, withOrigin([{}], r.logsource))
     expect(v.diagnostics.map((d) => d.code)).toEqual(['verify/parse'])
     expect(backend.compile(r).query).toBe(`${SYSMON1} Image="C:\\\\Windows\\\\"`)
   })

@@ -2,8 +2,9 @@
  * Sample-event tests stored beside each rule (`<rule>.tests.yml`):
  *
  *   rule: <the rule's id>
- *   match:     [{ name, source?, event }]   # must be selected, by the rule and by every target
- *   nomatch:   [{ name, source?, event }]   # must not be selected
+ *   logsource: { product, category?, service? }  # optional: where the events below were logged
+ *   match:     [{ name, source?, logsource?, event }]   # must be selected, by the rule and by every target
+ *   nomatch:   [{ name, source?, logsource?, event }]   # must not be selected
  *   streams:   [{ name, events: [event…], expect: [{ group-by field: value }…] }]
  *                                           # correlations: time-stamped event streams and the groups
  *                                           # that must fire on each (none: `expect: []`)
@@ -11,18 +12,22 @@
  *                                           # `kql/sentinel: "why"` for one variant of a target
  *                                           # (a bare `kql:` is the target's default variant)
  *
- * Each rule's events run through the reference evaluator (expected match / no match) and through
- * each target's verifier on the emitted query (equivalence with the evaluator, event by event).
+ * An event's origin (src/origin.ts) is its own `Channel`/`EventID`, else the item's `logsource:`,
+ * else the file's, else the rule's. Each rule's events run through the reference evaluator
+ * (expected match / no match) and through each target's verifier on the emitted query
+ * (equivalence with the evaluator, event by event).
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import type { Pos } from '../ast/nodes.js'
-import { evaluate } from '../evaluate/evaluate.js'
+import { evaluateRule } from '../evaluate/evaluate.js'
+import { ORIGIN_KEY, originOf, withOrigin } from '../origin.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
 import { parseYaml } from '../rule/yaml.js'
-import { TARGET_IDS, type TargetId, type TargetOptions } from '../backends/types.js'
+import { TARGET_IDS, type TargetId, type TargetOptions } from '../target-ids.js'
 import { loadBackend } from '../backends/index.js'
-import { loadVerifier } from './index.js'
+import { loadVerifier } from '../verify/index.js'
+import { located } from './equivalence.js'
 
 export interface SampleEvent {
   readonly name: string
@@ -94,15 +99,37 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
     }
   const raw = v as Record<string, unknown>
   for (const k of Object.keys(raw))
-    if (!['rule', 'match', 'nomatch', 'streams', 'refused'].includes(k))
+    if (!['rule', 'logsource', 'match', 'nomatch', 'streams', 'refused'].includes(k))
       diagnostics.push(
         error(
           'test/invalid',
-          `unknown key '${k}' (expected rule, match, nomatch, streams, refused)`,
+          `unknown key '${k}' (expected rule, logsource, match, nomatch, streams, refused)`,
           doc.locate([k])?.key,
           file,
         ),
       )
+  /** A `logsource:` value: a map of product/category/service strings, or why it is not one. */
+  const logsourceOf = (v: unknown, path: (string | number)[]): Record<string, string> | undefined => {
+    const ok =
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      Object.keys(v).length > 0 &&
+      Object.entries(v).every(([k, x]) => ['product', 'category', 'service'].includes(k) && typeof x === 'string')
+    if (!ok) {
+      diagnostics.push(
+        error(
+          'test/invalid',
+          'logsource must be a map of product, category and service (strings)',
+          doc.locate(path)?.value,
+          file,
+        ),
+      )
+      return undefined
+    }
+    return v as Record<string, string>
+  }
+  const fileLogsource = raw['logsource'] === undefined ? undefined : logsourceOf(raw['logsource'], ['logsource'])
   const events: SampleEvent[] = []
   for (const key of ['match', 'nomatch'] as const) {
     const list = raw[key]
@@ -126,10 +153,25 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
         diagnostics.push(error('test/invalid', `${key}[${i}] must have an event: map`, at, file))
         return
       }
+      if (Object.prototype.hasOwnProperty.call(it['event'], ORIGIN_KEY)) {
+        diagnostics.push(
+          error(
+            'test/invalid',
+            `${key}[${i}]: write the origin as logsource: beside event:, not as ${ORIGIN_KEY}`,
+            at,
+            file,
+          ),
+        )
+        return
+      }
+      const itemLogsource =
+        it['logsource'] === undefined ? fileLogsource : logsourceOf(it['logsource'], [key, i, 'logsource'])
+      const event = it['event'] as JsonEvent
       events.push({
         name: typeof it['name'] === 'string' ? it['name'] : `${key}[${i}]`,
         ...(typeof it['source'] === 'string' ? { source: it['source'] } : {}),
-        event: it['event'] as JsonEvent,
+        // The event's own Channel/EventID come first; else the stated log source.
+        event: itemLogsource && !originOf(event) ? { ...event, [ORIGIN_KEY]: itemLogsource } : event,
         expect: key === 'match',
         ...(at ? { at } : {}),
       })
@@ -265,8 +307,12 @@ export async function testRule(
     return { rule, testsFile: file, events: 0, referenceFailures: 0, targets: {}, diagnostics }
   }
   let referenceFailures = 0
-  for (const s of tests.events) {
-    const got = evaluate(rule.detection, s.event)
+  const events = withOrigin(
+    tests.events.map((s) => s.event),
+    rule.logsource,
+  )
+  for (const [i, s] of tests.events.entries()) {
+    const got = evaluateRule(rule, events[i]!)
     if (got !== s.expect) {
       referenceFailures++
       diagnostics.push(
@@ -280,7 +326,6 @@ export async function testRule(
     }
   }
   const statuses: Partial<Record<TargetId, TargetStatus>> = {}
-  const events = tests.events.map((s) => s.event)
   for (const t of targets) {
     const options = optionsFor(t)
     const compiled = (await loadBackend(t)).compile(rule, options)
@@ -308,8 +353,8 @@ export async function testRule(
         ),
       )
     }
-    const verified = await (await loadVerifier(t)).verify(compiled.query, rule, events, options)
-    diagnostics.push(...verified.diagnostics)
+    const verified = await (await loadVerifier(t)).verify(compiled.query, events, options)
+    diagnostics.push(...located(verified, rule, t))
     if (!verified.matches) {
       statuses[t] = { kind: 'fail', failures: events.length }
       continue
@@ -329,7 +374,7 @@ export async function testRule(
         })
         return
       }
-      const want = evaluate(rule.detection, s.event)
+      const want = evaluateRule(rule, events[i]!)
       if (verified.matches![i] !== want) {
         failures++
         diagnostics.push({

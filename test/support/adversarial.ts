@@ -2,12 +2,16 @@
  * Adversarial sample events, generated from a rule's AST: for every field the rule reads, values
  * that match, values that almost match (case variants, one character more or less, wildcard
  * characters taken literally, quotes, backslashes, non-ASCII look-alikes), empty and missing
- * values — combined so that each predicate is tried both ways under the others. The equivalence
- * runs feed them to the reference evaluator and to every target's verifier.
+ * values — combined so that each predicate is tried both ways under the others. Given the rule's
+ * log source, the same events also come from neighbouring log sources (another event id of the
+ * same channel, the same event id in another channel, another category of the same product), so
+ * the log-source half of a query is tried too. The equivalence runs feed them to the reference
+ * evaluator and to every target's verifier. Test-side only: nothing in src/ uses it.
  */
-import { fieldsOf, type Node, type Pattern } from '../ast/nodes.js'
-import type { JsonEvent } from '../rule/rule.js'
-import { parseCidr } from '../evaluate/cidr.js'
+import { fieldsOf, type Node, type Pattern } from '../../src/ast/nodes.js'
+import { ORIGIN_KEY } from '../../src/origin.js'
+import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
+import { parseCidr } from '../../src/evaluate/cidr.js'
 
 /** A small deterministic PRNG (mulberry32): the same rule always gets the same events. */
 function prng(seed: number): () => number {
@@ -179,8 +183,82 @@ function toEvent(values: Record<string, Value>): JsonEvent {
   return e
 }
 
-/** `count` events for the node: one-field variations around a matching baseline, then random mixes. */
-export function adversarialEvents(node: Node, count = 120, seed = 1489): JsonEvent[] {
+const SYSMON = 'Microsoft-Windows-Sysmon/Operational'
+/** Sysmon event ids of the Windows categories, and the channels of Windows services (Sigma taxonomy appendix). */
+const WINDOWS_CATEGORY_IDS: Readonly<Record<string, [channel: string, id: number]>> = {
+  process_creation: [SYSMON, 1],
+  network_connection: [SYSMON, 3],
+  image_load: [SYSMON, 7],
+  file_event: [SYSMON, 11],
+  registry_add: [SYSMON, 12],
+  registry_set: [SYSMON, 13],
+  dns_query: [SYSMON, 22],
+  file_delete: [SYSMON, 23],
+  ps_script: ['Microsoft-Windows-PowerShell/Operational', 4104],
+  ps_module: ['Microsoft-Windows-PowerShell/Operational', 4103],
+}
+const WINDOWS_SERVICE_CHANNELS: Readonly<Record<string, string>> = {
+  security: 'Security',
+  system: 'System',
+  application: 'Application',
+  sysmon: SYSMON,
+  powershell: 'Microsoft-Windows-PowerShell/Operational',
+}
+const SIBLINGS: Readonly<Record<string, readonly string[]>> = {
+  process_creation: ['file_event', 'network_connection'],
+  file_event: ['process_creation', 'file_delete'],
+  network_connection: ['process_creation'],
+  registry_set: ['registry_add', 'process_creation'],
+  ps_script: ['ps_module', 'process_creation'],
+}
+
+/**
+ * Origins next to a log source, none of them of it: each is an origin statement to put on an event
+ * (raw Windows `Channel`/`EventID`, or `_logsource`).
+ */
+export function neighbourOrigins(ls: LogSource): Record<string, unknown>[] {
+  const product = ls.product?.toLowerCase()
+  const category = ls.category?.toLowerCase()
+  const service = ls.service?.toLowerCase()
+  const out: Record<string, unknown>[] = []
+  const siblings = (category && SIBLINGS[category]) ?? (service ? ['process_creation'] : [])
+  for (const c of siblings) out.push({ [ORIGIN_KEY]: { ...(product ? { product } : {}), category: c } })
+  if (product !== 'windows') {
+    if (service)
+      out.push({ [ORIGIN_KEY]: { ...(product ? { product } : {}), service: service === 'syslog' ? 'auth' : 'syslog' } })
+    return out
+  }
+  const raw = category ? WINDOWS_CATEGORY_IDS[category] : undefined
+  if (raw) {
+    // Another event of the same channel, and the same event id in another channel.
+    out.push({ Channel: raw[0], EventID: raw[1] === 1 ? 5 : 1 })
+    out.push({ Channel: raw[0] === 'Security' ? 'System' : 'Application', EventID: raw[1] })
+  }
+  const channel = service ? WINDOWS_SERVICE_CHANNELS[service] : undefined
+  if (channel) {
+    out.push({ Channel: channel === 'System' ? 'Application' : 'System' })
+    out.push({ Channel: channel === 'Security' ? 'Microsoft-Windows-Sysmon/Operational' : 'Security' })
+  }
+  return out
+}
+
+/**
+ * `count` events for the node: one-field variations around a matching baseline, then random mixes;
+ * with a log source, then the first few of them again from each neighbouring log source.
+ */
+export function adversarialEvents(node: Node, count = 120, seed = 1489, logsource?: LogSource): JsonEvent[] {
+  const own = ownEvents(node, count, seed)
+  if (!logsource) return own
+  const out = [...own]
+  for (const origin of neighbourOrigins(logsource))
+    for (const e of own.slice(0, 3)) {
+      // The raw origin overrides the event's own Channel/EventID; an explicit one is added beside them.
+      out.push({ ...e, ...origin })
+    }
+  return out
+}
+
+function ownEvents(node: Node, count: number, seed: number): JsonEvent[] {
   const cands = candidates(node)
   const fields = [...new Set([...fieldsOf(node), ...cands.keys()])].filter((f) => cands.has(f))
   const base = baseline(node)

@@ -1,0 +1,367 @@
+/**
+ * The EQL verifier's model of Elasticsearch's records: where an event of each origin lands (its
+ * ECS `event.category`, `event.code`, `winlog.channel`, and the data stream that holds it), how its
+ * fields are indexed by type, and how an `ip` field holds an address. Written from Elastic's
+ * documentation, apart from the backend's log-source map: test/conformance/landing.test.ts checks
+ * that the two agree on the rule pack. Field names (Sigma field → ECS field) are read from the
+ * target's field maps in targets/eql/target.yml (`match`, `fields`, `unmapped` only: never a
+ * category or a constant), and field types from targets/eql/schema/ecs.yml.
+ */
+import { readFileSync } from 'node:fs'
+import yaml from 'js-yaml'
+import { ORIGIN_KEY, originOf, type Origin } from '../origin.js'
+import { targetPath } from '../paths.js'
+import type { JsonEvent, LogSource } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
+import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
+import { mostSpecific, place } from './winlog.js'
+
+export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
+
+/** String-valued mapping types: the ones EQL's string operators (`:`, `like`, `regex`) accept. */
+export const isStringType = (t: FieldType): boolean => t === 'keyword' || t === 'constant_keyword' || t === 'wildcard'
+
+export interface EqlLanding {
+  /** ECS `event.category`; undefined when the integration sets none for such a record. */
+  readonly category?: string
+  /** ECS `event.type` (start, end, creation, deletion …), in `constants` when known. */
+  /** Keyword fields every record of this kind has. */
+  readonly constants: Readonly<Record<string, string>>
+  /** The data stream (index) the record is written to. */
+  readonly index: string
+  /** Whose Sigma field names the record uses. */
+  readonly naming: LogSource
+}
+
+/**
+ * Sysmon records through Elastic's Windows integration (data stream
+ * logs-windows.sysmon_operational-*), categorised per event id as the integration's ingest
+ * pipeline does (https://docs.elastic.co/integrations/windows, "Sysmon/Operational"; ECS
+ * categorisation: https://www.elastic.co/guide/en/ecs/current/ecs-allowed-values-event-category.html).
+ */
+const SYSMON_CATEGORY: Readonly<Record<number, readonly [category: string, type?: string]>> = {
+  1: ['process', 'start'],
+  2: ['file', 'change'],
+  3: ['network', 'start'],
+  5: ['process', 'end'],
+  6: ['driver'],
+  7: ['library'],
+  8: ['process', 'change'],
+  10: ['process', 'access'],
+  11: ['file', 'creation'],
+  12: ['registry'],
+  13: ['registry', 'change'],
+  14: ['registry', 'change'],
+  15: ['file', 'creation'],
+  17: ['file', 'creation'],
+  18: ['file', 'access'],
+  22: ['network', 'info'],
+  23: ['file', 'deletion'],
+  26: ['file', 'deletion'],
+}
+
+/** Other Windows channels: the integration's data stream per channel (winlogbeat-* otherwise). */
+const CHANNEL_STREAMS: Readonly<Record<string, string>> = {
+  security: 'logs-system.security-default',
+  system: 'logs-system.system-default',
+  application: 'logs-system.application-default',
+  'microsoft-windows-sysmon/operational': 'logs-windows.sysmon_operational-default',
+  'microsoft-windows-powershell/operational': 'logs-windows.powershell_operational-default',
+  'windows powershell': 'logs-windows.powershell-default',
+  'microsoft-windows-windows defender/operational': 'logs-windows.windows_defender-default',
+}
+
+/**
+ * Linux and macOS through Elastic Defend (data streams logs-endpoint.events.<kind>-*,
+ * https://www.elastic.co/guide/en/security/current/endpoint-event-capture.html), auditd records
+ * through Filebeat's auditd module (no event category: one record per audit line), web and proxy
+ * logs through their integrations.
+ */
+const OTHER: readonly {
+  readonly match: Readonly<Record<string, string>>
+  readonly land: Omit<EqlLanding, 'naming'>
+}[] = [
+  {
+    match: { category: 'process_creation' },
+    land: { category: 'process', constants: { 'event.type': 'start' }, index: 'logs-endpoint.events.process-default' },
+  },
+  {
+    match: { category: 'file_event' },
+    land: { category: 'file', constants: { 'event.type': 'creation' }, index: 'logs-endpoint.events.file-default' },
+  },
+  {
+    match: { category: 'network_connection' },
+    land: { category: 'network', constants: { 'event.type': 'start' }, index: 'logs-endpoint.events.network-default' },
+  },
+  { match: { product: 'linux', service: 'auditd' }, land: { constants: {}, index: 'logs-auditd.log-default' } },
+  { match: { category: 'webserver' }, land: { category: 'web', constants: {}, index: 'logs-nginx.access-default' } },
+  { match: { category: 'proxy' }, land: { category: 'network', constants: {}, index: 'logs-squid.log-default' } },
+]
+
+export function landing(origin: Origin | undefined): EqlLanding | undefined {
+  const p = place(origin)
+  if (!p) return undefined
+  const r = p.record
+  if (r) {
+    const channel = r.channel.toLowerCase()
+    const sysmon = channel === 'microsoft-windows-sysmon/operational'
+    const powershell = channel === 'microsoft-windows-powershell/operational' || channel === 'windows powershell'
+    // PowerShell's script block, module and engine events are process activity to the integration.
+    const [category, type] =
+      sysmon && r.eventId !== undefined ? (SYSMON_CATEGORY[r.eventId] ?? []) : powershell ? ['process'] : []
+    return {
+      ...(category !== undefined ? { category } : {}),
+      constants: {
+        ...(type !== undefined ? { 'event.type': type } : {}),
+        'winlog.channel': r.channel,
+        ...(r.eventId !== undefined ? { 'winlog.event_id': String(r.eventId), 'event.code': String(r.eventId) } : {}),
+      },
+      index: CHANNEL_STREAMS[channel] ?? 'winlogbeat-default',
+      naming: p.logsource,
+    }
+  }
+  const hit = mostSpecific(OTHER, p.logsource)
+  return hit && p.logsource.product?.toLowerCase() !== 'windows' ? { ...hit.land, naming: p.logsource } : undefined
+}
+
+// --- field names and types ---------------------------------------------------------------------
+
+export interface Schema {
+  readonly fields: ReadonlyMap<string, FieldType>
+  readonly prefixes: readonly (readonly [string, FieldType])[]
+}
+
+interface Naming {
+  readonly match: Readonly<Record<string, string>>
+  readonly fields: Readonly<Record<string, string>>
+  readonly unmapped?: string
+}
+
+export interface EqlModel {
+  readonly schema: Schema
+  readonly fields: Readonly<Record<string, string>>
+  readonly namings: readonly Naming[]
+}
+
+let schema: Schema | undefined
+let shipped: Record<string, unknown> | undefined
+const models = new Map<string, EqlModel | string>()
+
+function readSchema(): Schema {
+  const doc = yaml.load(readFileSync(targetPath('eql', 'schema', 'ecs.yml'), 'utf8')) as Record<string, unknown>
+  const fields = new Map<string, FieldType>()
+  for (const [k, t] of Object.entries(stringMap(doc['fields']))) fields.set(k, t as FieldType)
+  const prefixes = Object.entries(stringMap(doc['prefixes'])).map(([p, t]) => [p, t as FieldType] as const)
+  return { fields, prefixes }
+}
+
+export function typeOf(s: Schema, name: string): FieldType | undefined {
+  const t = s.fields.get(name)
+  if (t) return t
+  for (const [prefix, type] of s.prefixes) if (name.startsWith(prefix) && name.length > prefix.length) return type
+  return undefined
+}
+
+export function eqlModel(options: TargetOptions = {}): EqlModel | string {
+  const key = options.pipeline ?? ''
+  let m = models.get(key)
+  if (m === undefined) {
+    schema ??= readSchema()
+    shipped ??= yaml.load(readFileSync(targetPath('eql', 'target.yml'), 'utf8')) as Record<string, unknown>
+    const user = options.pipeline !== undefined ? readPipeline(options.pipeline) : {}
+    if (typeof user === 'string') m = user
+    else {
+      const namings = new Map<string, Naming>()
+      for (const doc of [shipped, user])
+        for (const { name, match, entry } of pipelineLogSources(doc))
+          namings.set(name, {
+            match,
+            fields: stringMap(entry['fields']),
+            ...(typeof entry['unmapped'] === 'string' ? { unmapped: entry['unmapped'] } : {}),
+          })
+      m = {
+        schema,
+        fields: { ...stringMap(shipped['fields']), ...stringMap(user['fields']) },
+        namings: [...namings.values()],
+      }
+    }
+    models.set(key, m)
+  }
+  return m
+}
+
+// --- records -----------------------------------------------------------------------------------
+
+/**
+ * What a present value becomes once indexed, for values Elasticsearch cannot index in the field's
+ * type (an object in a keyword, `"abc"` in a long): the field is present but matches no value.
+ */
+export const UNSEARCHABLE: unique symbol = Symbol('unsearchable')
+export type IndexedValue = string | number | typeof UNSEARCHABLE
+
+export interface MappedEvent {
+  readonly values: ReadonlyMap<string, readonly IndexedValue[]>
+  /** ECS fields whose value Elasticsearch would not hold as written (coerced or rejected). */
+  readonly inexact: readonly string[]
+}
+
+/**
+ * An address as Elasticsearch's `ip` field holds it: IPv4 or IPv6, an IPv4-mapped IPv6 address
+ * (`::ffff:a.b.c.d`) stored as the IPv4 address
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/ip.html).
+ */
+export function ipAddress(text: string): { value: bigint; family: 4 | 6 } | undefined {
+  const v4 = ipv4(text)
+  if (v4 !== undefined) return { value: v4, family: 4 }
+  const v6 = ipv6(text)
+  if (v6 === undefined) return undefined
+  return v6 >> 32n === 0xffffn ? { value: v6 & 0xffffffffn, family: 4 } : { value: v6, family: 6 }
+}
+
+function ipv4(text: string): bigint | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text)
+  if (!m) return undefined
+  let v = 0n
+  for (const part of m.slice(1)) {
+    if ((part.length > 1 && part.startsWith('0')) || Number(part) > 255) return undefined
+    v = (v << 8n) | BigInt(part)
+  }
+  return v
+}
+
+function ipv6(text: string): bigint | undefined {
+  if (!text.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(text)) return undefined
+  let body = text
+  let low: bigint | undefined
+  const last = text.lastIndexOf(':')
+  if (text.includes('.')) {
+    low = ipv4(text.slice(last + 1))
+    if (low === undefined) return undefined
+    body = text.slice(0, last + 1) + '0:0'
+  }
+  const halves = body.split('::')
+  if (halves.length > 2) return undefined
+  const split = (s: string): string[] => (s === '' ? [] : s.split(':'))
+  const head = split(halves[0]!)
+  const tail = halves.length === 2 ? split(halves[1]!) : []
+  const n = head.length + tail.length
+  if (halves.length === 1 ? n !== 8 : n > 7) return undefined
+  let v = 0n
+  for (const g of [...head, ...new Array<string>(8 - n).fill('0'), ...tail]) {
+    if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined
+    v = (v << 16n) | BigInt(parseInt(g, 16))
+  }
+  return low === undefined ? v : (v & ~0xffffffffn) | low
+}
+
+/** A CIDR range as `cidrMatch` takes it (E2: IPv4 and IPv6), or undefined. */
+export function cidrRange(text: string): { family: 4 | 6; network: bigint; prefix: number } | undefined {
+  const slash = text.indexOf('/')
+  const a = ipAddress(slash < 0 ? text : text.slice(0, slash))
+  if (!a) return undefined
+  const bits = a.family === 4 ? 32 : 128
+  const p = slash < 0 ? String(bits) : text.slice(slash + 1)
+  if (!/^\d{1,3}$/.test(p) || Number(p) > bits) return undefined
+  const prefix = Number(p)
+  const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix)
+  return { family: a.family, network: a.value & mask, prefix }
+}
+
+export function inCidr(text: string, cidr: string): boolean {
+  const a = ipAddress(text)
+  const c = cidrRange(cidr)
+  if (!a || !c || a.family !== c.family) return false
+  const bits = c.family === 4 ? 32 : 128
+  const mask = c.prefix === 0 ? 0n : ((1n << BigInt(c.prefix)) - 1n) << BigInt(bits - c.prefix)
+  return (a.value & mask) === c.network
+}
+
+/**
+ * A value as Elasticsearch indexes it in a field of this type: keyword values are strings (numbers
+ * and booleans as their text, https://www.elastic.co/guide/en/elasticsearch/reference/current/keyword.html);
+ * long coerces numeric strings and truncates fractions
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/coerce.html); ip takes address
+ * text; arrays hold one value per element and nulls none
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/null-value.html).
+ */
+function indexValue(v: unknown, type: FieldType): IndexedValue[] {
+  if (v === null || v === undefined) return []
+  if (Array.isArray(v)) return v.flatMap((x) => indexValue(x, type))
+  switch (type) {
+    case 'keyword':
+    case 'constant_keyword':
+    case 'wildcard':
+    case 'text':
+      if (typeof v === 'string') return [v]
+      if (typeof v === 'number' || typeof v === 'boolean') return [JSON.stringify(v)]
+      return [UNSEARCHABLE]
+    case 'long': {
+      const n =
+        typeof v === 'number'
+          ? v
+          : typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)
+            ? Number(v)
+            : NaN
+      return Number.isFinite(n) ? [Math.trunc(n)] : [UNSEARCHABLE]
+    }
+    case 'ip':
+      return typeof v === 'string' && ipAddress(v) ? [v] : [UNSEARCHABLE]
+  }
+}
+
+/** True when Elasticsearch holds `v` in a field of this type as written, without coercing it. */
+function heldExactly(v: unknown, type: FieldType): boolean {
+  if (v === null || v === undefined) return true
+  if (Array.isArray(v)) return v.every((x) => heldExactly(x, type))
+  switch (type) {
+    case 'long':
+      return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v))
+    case 'ip':
+      return typeof v === 'string' && ipAddress(v) !== undefined && !/^::ffff:(\d+\.){3}\d+$/i.test(v)
+    default:
+      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+  }
+}
+
+/** Every name an event's value can be read under: its keys, then dotted paths into nested objects. */
+function names(event: JsonEvent): [string, unknown][] {
+  const out: [string, unknown][] = []
+  const seen = new Set<string>()
+  const queue: [string, unknown][] = Object.entries(event).filter(([k]) => k !== ORIGIN_KEY)
+  for (let i = 0; i < queue.length; i++) {
+    const [name, v] = queue[i]!
+    if (seen.has(name)) continue
+    seen.add(name)
+    out.push([name, v])
+    if (isMap(v)) for (const [k, x] of Object.entries(v)) if (!k.includes('.')) queue.push([`${name}.${k}`, x])
+  }
+  return out
+}
+
+/**
+ * An event as the record Elasticsearch would hold where it lands: each field under its ECS name
+ * (the field map for the event's log source; a name no map gives is under the log source's
+ * `unmapped` prefix, or not indexed), indexed by its type; then the landing's category and constant
+ * fields the event does not state itself. Undefined when it lands nowhere.
+ */
+export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | undefined {
+  const land = landing(originOf(event))
+  if (!land) return undefined
+  const naming = mostSpecific(model.namings, land.naming)
+  const values = new Map<string, IndexedValue[]>()
+  const inexact: string[] = []
+  // ECS fields the event speaks for itself, even as null: the landing does not overwrite them.
+  const stated = new Set<string>()
+  for (const [sigma, raw] of names(event)) {
+    const ecs = naming?.fields[sigma] ?? model.fields[sigma] ?? (naming?.unmapped ? naming.unmapped + sigma : undefined)
+    if (ecs === undefined) continue
+    const type = typeOf(model.schema, ecs)
+    if (type === undefined) continue
+    stated.add(ecs)
+    if (!heldExactly(raw, type)) inexact.push(ecs)
+    values.set(ecs, [...(values.get(ecs) ?? []), ...indexValue(raw, type)])
+  }
+  for (const [f, v] of Object.entries(land.constants)) if (!stated.has(f)) values.set(f, [v])
+  if (land.category !== undefined && !stated.has('event.category')) values.set('event.category', [land.category])
+  return { values, inexact }
+}

@@ -1,0 +1,290 @@
+/**
+ * The KQL verifier's model of the tables: where an event of each origin lands (which Defender XDR
+ * or Sentinel table, with which ActionType, EventLog or EventID), how its Sigma fields become
+ * columns, and what a column of each type can hold. Written from Microsoft's table references,
+ * apart from the backend's log-source map: test/conformance/landing.test.ts checks that the two
+ * agree on the rule pack. Field names (Sigma field → column) are read from the target's field maps
+ * in targets/kql/target.yml (only `match` and `fields`: never a table or a condition), and column
+ * types from targets/kql/schema/<variant>.yml.
+ */
+import { readFileSync } from 'node:fs'
+import yaml from 'js-yaml'
+import { ORIGIN_KEY, originOf, type Origin } from '../origin.js'
+import { targetPath } from '../paths.js'
+import type { JsonEvent, LogSource } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
+import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
+import { mostSpecific, place, type Placed } from './winlog.js'
+
+type ColumnType = string
+
+/** Where an event lands: its table, the constant columns of that kind of row, and whose field names it uses. */
+export interface KqlLanding {
+  readonly table: string
+  readonly constants: Readonly<Record<string, string | number>>
+  /** Columns whose value the kind of record decides, whatever the event's same-named field says. */
+  readonly fixed?: Readonly<Record<string, string | number>>
+  readonly naming: LogSource
+}
+
+/**
+ * Defender XDR advanced hunting: what the Defender sensor records for the activity a Sigma log
+ * source describes, on Windows, Linux and macOS alike, and the ActionType it gives the row:
+ * https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table (ProcessCreated),
+ * https://learn.microsoft.com/defender-xdr/advanced-hunting-devicefileevents-table (FileCreated,
+ * FileRenamed, FileDeleted), https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceregistryevents-table
+ * (RegistryKeyCreated, RegistryValueSet, RegistryKeyDeleted),
+ * https://learn.microsoft.com/defender-xdr/advanced-hunting-devicenetworkevents-table (ConnectionSuccess),
+ * https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceimageloadevents-table (ImageLoaded).
+ * Event-log channels (Security, System, …) are not collected by Defender: such events land nowhere.
+ */
+const DEFENDER: Readonly<Record<string, readonly [table: string, actionType: string]>> = {
+  process_creation: ['DeviceProcessEvents', 'ProcessCreated'],
+  file_event: ['DeviceFileEvents', 'FileCreated'],
+  file_rename: ['DeviceFileEvents', 'FileRenamed'],
+  file_delete: ['DeviceFileEvents', 'FileDeleted'],
+  registry_add: ['DeviceRegistryEvents', 'RegistryKeyCreated'],
+  registry_set: ['DeviceRegistryEvents', 'RegistryValueSet'],
+  registry_event: ['DeviceRegistryEvents', 'RegistryValueSet'],
+  registry_delete: ['DeviceRegistryEvents', 'RegistryKeyDeleted'],
+  image_load: ['DeviceImageLoadEvents', 'ImageLoaded'],
+  network_connection: ['DeviceNetworkEvents', 'ConnectionSuccess'],
+}
+const DEFENDER_PRODUCTS = new Set(['windows', 'linux', 'macos'])
+
+function defenderLanding(p: Placed): KqlLanding | undefined {
+  const product = p.logsource.product?.toLowerCase()
+  // Windows' own process auditing (Security 4688) records the process creation Defender records.
+  const category =
+    p.record?.channel.toLowerCase() === 'security' && p.record.eventId === 4688
+      ? 'process_creation'
+      : p.logsource.category?.toLowerCase()
+  if (product === undefined || !DEFENDER_PRODUCTS.has(product) || category === undefined) return undefined
+  const hit = DEFENDER[category]
+  if (!hit) return undefined
+  return { table: hit[0], constants: { ActionType: hit[1] }, naming: { product, category } }
+}
+
+/**
+ * Sentinel (Log Analytics): the Windows Security Events connector writes the Security channel to
+ * SecurityEvent (https://learn.microsoft.com/azure/azure-monitor/reference/tables/securityevent),
+ * other channels collected by the Azure Monitor agent go to Event with the channel in EventLog and
+ * the provider in Source (https://learn.microsoft.com/azure/azure-monitor/reference/tables/event),
+ * and syslog to Syslog (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog).
+ * A process creation stated only as a Sigma log source is Windows' own process auditing there:
+ * SecurityEvent 4688.
+ */
+function sentinelLanding(p: Placed, rawRecord: boolean): KqlLanding | undefined {
+  const product = p.logsource.product?.toLowerCase()
+  if (product === 'linux' && p.logsource.service?.toLowerCase() === 'syslog')
+    return { table: 'Syslog', constants: {}, naming: p.logsource }
+  if (product !== 'windows') return undefined
+  if (!rawRecord && p.logsource.category?.toLowerCase() === 'process_creation')
+    return {
+      table: 'SecurityEvent',
+      constants: {},
+      // A 4688 record, whatever a Sigma-level EventID on the event says (Sysmon's is 1).
+      fixed: { EventID: 4688, Channel: 'Security' },
+      naming: { product: 'windows', category: 'process_creation' },
+    }
+  if (!p.record) return undefined
+  const id: Record<string, number> = p.record.eventId !== undefined ? { EventID: p.record.eventId } : {}
+  if (p.record.channel.toLowerCase() === 'security')
+    return {
+      table: 'SecurityEvent',
+      constants: { Channel: 'Security', ...id },
+      naming: { product: 'windows', service: 'security' },
+    }
+  return {
+    table: 'Event',
+    constants: {
+      EventLog: p.record.channel,
+      ...id,
+      ...(p.record.provider !== undefined ? { Source: p.record.provider } : {}),
+    },
+    naming: p.logsource,
+  }
+}
+
+export function landing(origin: Origin | undefined, variant: string): KqlLanding | undefined {
+  const p = place(origin)
+  if (!p) return undefined
+  return variant === 'sentinel' ? sentinelLanding(p, origin?.kind === 'winlog') : defenderLanding(p)
+}
+
+// --- field names and column types --------------------------------------------------------------
+
+interface FieldSpec {
+  readonly column: string
+  readonly name?: string
+  readonly separator: string
+}
+
+interface Naming {
+  readonly match: Readonly<Record<string, string>>
+  readonly fields: Readonly<Record<string, FieldSpec>>
+}
+
+export interface KqlModel {
+  readonly variant: string
+  readonly tables: Readonly<Record<string, Readonly<Record<string, ColumnType>>>>
+  readonly fields: Readonly<Record<string, FieldSpec>>
+  readonly namings: readonly Naming[]
+}
+
+/** The separator a `{ column, name }` entry splits on when it names none: Windows paths. */
+const DEFAULT_SEPARATOR = '\\'
+
+function fieldSpecs(raw: unknown): Record<string, FieldSpec> {
+  const out: Record<string, FieldSpec> = {}
+  if (!isMap(raw)) return out
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string') out[k] = { column: v, separator: DEFAULT_SEPARATOR }
+    else if (isMap(v) && typeof v['column'] === 'string')
+      out[k] = {
+        column: v['column'],
+        ...(typeof v['name'] === 'string' ? { name: v['name'] } : {}),
+        separator: typeof v['separator'] === 'string' ? v['separator'] : DEFAULT_SEPARATOR,
+      }
+  }
+  return out
+}
+
+let shipped: Record<string, unknown> | undefined
+const models = new Map<string, KqlModel | string>()
+
+/** The field names and column types for these options (the pipeline's `fields` merged over the shipped ones). */
+export function kqlModel(options: TargetOptions = {}): KqlModel | string {
+  const key = `${options.variant ?? ''}\u0000${options.pipeline ?? ''}`
+  let m = models.get(key)
+  if (m === undefined) {
+    m = buildModel(options)
+    models.set(key, m)
+  }
+  return m
+}
+
+function buildModel(options: TargetOptions): KqlModel | string {
+  shipped ??= yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')) as Record<string, unknown>
+  const user = options.pipeline !== undefined ? readPipeline(options.pipeline) : {}
+  if (typeof user === 'string') return user
+  const variant =
+    options.variant ??
+    (typeof user['variant'] === 'string' ? user['variant'] : String(shipped['default_variant'] ?? 'defender'))
+  const variants = isMap(shipped['variants']) ? shipped['variants'] : {}
+  const base = variants[variant]
+  if (!isMap(base)) return `kql has no schema family "${variant}"`
+  const namings = new Map<string, Naming>()
+  for (const doc of [base, user])
+    for (const { name, match, entry } of pipelineLogSources(doc))
+      namings.set(name, { match, fields: fieldSpecs(entry['fields']) })
+  const schema = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as {
+    tables: Record<string, Record<string, ColumnType>>
+  }
+  return {
+    variant,
+    tables: schema.tables,
+    fields: { ...fieldSpecs(base['fields']), ...fieldSpecs(user['fields']) },
+    namings: [...namings.values()],
+  }
+}
+
+/** A row of a table: column → value (string columns never hold null: "" stands for missing). */
+export type KqlRow = Readonly<Record<string, string | number | null>>
+
+export type Placement =
+  | { readonly table: string; readonly row: KqlRow; readonly unrepresentable?: undefined }
+  | { readonly table: string; readonly row?: undefined; readonly unrepresentable: string }
+
+/**
+ * A Sigma field's value in an event: the exact key first (a flat `a.b` key), else a dotted path
+ * into nested objects, as the Sigma taxonomy names nested fields.
+ */
+function lookup(event: JsonEvent, name: string): unknown {
+  if (name === ORIGIN_KEY) return undefined
+  if (Object.prototype.hasOwnProperty.call(event, name)) return event[name]
+  let cur: unknown = event
+  for (const part of name.split('.')) {
+    if (!isMap(cur) || !Object.prototype.hasOwnProperty.call(cur, part)) return undefined
+    cur = cur[part]
+  }
+  return cur
+}
+
+/** The text after the last separator of a path; "" when it has none. */
+function afterLast(path: string, separator: string): string {
+  const i = path.lastIndexOf(separator)
+  return i < 0 ? '' : path.slice(i + separator.length)
+}
+
+const INT32 = 2 ** 31
+
+/**
+ * A value as a column of this type holds it, or why it cannot be one. Kusto's string type has no
+ * null: a missing value is "" (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values);
+ * numbers and booleans in string columns are the JSON text they were logged as; long and int
+ * columns hold integers (https://learn.microsoft.com/kusto/query/scalar-data-types/long,
+ * .../int: 32-bit), and a string that is an integer's canonical text.
+ */
+function columnValue(value: unknown, type: ColumnType): { value: string | number | null } | { reason: string } {
+  if (value === undefined || value === null) return { value: type === 'string' ? '' : null }
+  if (type === 'string') {
+    if (typeof value === 'string') return { value }
+    if (typeof value === 'number' || typeof value === 'boolean') return { value: JSON.stringify(value) }
+    return { reason: `a ${Array.isArray(value) ? 'list' : 'map'} cannot be stored in a string column` }
+  }
+  if (type === 'long' || type === 'int') {
+    let n: number | undefined
+    if (typeof value === 'number') n = value
+    else if (typeof value === 'string' && /^-?(0|[1-9]\d*)$/.test(value)) n = Number(value)
+    if (n === undefined || !Number.isSafeInteger(n) || (type === 'int' && (n < -INT32 || n >= INT32)))
+      return { reason: `${JSON.stringify(value)} is not a ${type}` }
+    return { value: n }
+  }
+  return { reason: `the kql verifier does not write ${type} columns` }
+}
+
+/**
+ * An event as a row of the table it lands in: every field under its column (the field map in
+ * force for the event's log source, or a column of the same name that no mapped field writes),
+ * then the landing's constant columns the event does not state itself. Undefined when it lands
+ * nowhere.
+ */
+export function placeEvent(model: KqlModel, event: JsonEvent): Placement | undefined {
+  const land = landing(originOf(event), model.variant)
+  if (!land) return undefined
+  const table = model.tables[land.table]
+  if (!table) return undefined
+  const naming = mostSpecific(model.namings, land.naming)
+  const map: Record<string, FieldSpec> = { ...model.fields, ...(naming?.fields ?? {}) }
+  const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
+  const row: Record<string, string | number | null> = {}
+  for (const [column, type] of Object.entries(table)) row[column] = type === 'string' ? '' : null
+  // Columns the event speaks for itself, even as null: the landing does not overwrite them.
+  const stated = new Set<string>()
+  const write = (sigma: string, spec: FieldSpec): string | undefined => {
+    const type = table[spec.column]
+    if (type === undefined) return undefined
+    const raw = lookup(event, sigma)
+    if (raw === undefined) return undefined
+    stated.add(spec.column)
+    const v = columnValue(raw, type)
+    if ('reason' in v) return `${sigma} → ${land.table}.${spec.column}: ${v.reason}`
+    row[spec.column] = v.value
+    if (spec.name !== undefined && typeof v.value === 'string') row[spec.name] = afterLast(v.value, spec.separator)
+    return undefined
+  }
+  for (const column of Object.keys(table)) {
+    if (mapped.has(column)) continue
+    const why = write(column, { column, separator: DEFAULT_SEPARATOR })
+    if (why) return { table: land.table, unrepresentable: why }
+  }
+  for (const [sigma, spec] of Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const why = write(sigma, spec)
+    if (why) return { table: land.table, unrepresentable: why }
+  }
+  for (const [column, v] of Object.entries(land.constants))
+    if (table[column] !== undefined && !stated.has(column)) row[column] = v
+  for (const [column, v] of Object.entries(land.fixed ?? {})) if (table[column] !== undefined) row[column] = v
+  return { table: land.table, row }
+}

@@ -1,0 +1,259 @@
+/**
+ * The osquery verifier's model of osquery's tables: which table an event of each origin becomes a
+ * row of, with which fixed column values (process_events' `syscall`, es_process_events'
+ * `event_type`, windows_events' `source` and `eventid` …), and how its fields become columns.
+ * Written from osquery's table specs (https://osquery.io/schema/current), apart from the backend's
+ * log-source map: test/conformance/landing.test.ts checks that the two agree on the rule pack.
+ * Field names (Sigma field → column) are read from the target's field maps in
+ * targets/osquery/target.yml (`match`, `fields`, `data` only: never a table or a condition), and
+ * column types from targets/osquery/schema/*.yml.
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import yaml from 'js-yaml'
+import { ORIGIN_KEY, originOf, type Origin } from '../origin.js'
+import { targetPath } from '../paths.js'
+import type { JsonEvent, LogSource } from '../rule/rule.js'
+import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
+import { logSourceOfRecord, mostSpecific, place } from './winlog.js'
+
+export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
+
+export interface Column {
+  readonly type: ColumnType
+  /** `collate="nocase"` in the spec: `=` and `IN` fold ASCII case on this column. */
+  readonly nocase: boolean
+}
+
+export interface Table {
+  readonly name: string
+  readonly columns: ReadonlyMap<string, Column>
+}
+
+export interface OsqueryLanding {
+  readonly table: string
+  readonly constants: Readonly<Record<string, string | number>>
+  readonly naming: LogSource
+}
+
+/**
+ * Activity by Sigma log source: process_events holds audit execve/execveat rows (and fork/clone:
+ * specs/posix/process_events.table), es_process_events exec/fork/exit (specs/darwin/es_process_events.table),
+ * process_etw_events ProcessStart/ProcessStop (specs/windows/process_etw_events.table), file_events
+ * CREATED/UPDATED/DELETED… (specs/posix/file_events.table); the service tables are snapshots.
+ */
+const BY_LOGSOURCE: readonly {
+  readonly match: Readonly<Record<string, string>>
+  readonly table: string
+  readonly constants: Readonly<Record<string, string | number>>
+}[] = [
+  {
+    match: { product: 'linux', category: 'process_creation' },
+    table: 'process_events',
+    constants: { syscall: 'execve' },
+  },
+  {
+    match: { product: 'macos', category: 'process_creation' },
+    table: 'es_process_events',
+    constants: { event_type: 'exec' },
+  },
+  {
+    match: { product: 'windows', category: 'process_creation' },
+    table: 'process_etw_events',
+    constants: { type: 'ProcessStart' },
+  },
+  { match: { product: 'linux', category: 'file_event' }, table: 'file_events', constants: { action: 'CREATED' } },
+  { match: { product: 'macos', category: 'file_event' }, table: 'file_events', constants: { action: 'CREATED' } },
+  { match: { product: 'windows', category: 'service_state' }, table: 'services', constants: {} },
+  { match: { product: 'linux', category: 'service_state' }, table: 'systemd_units', constants: {} },
+  { match: { product: 'macos', category: 'service_state' }, table: 'launchd', constants: {} },
+]
+
+/**
+ * Windows event-log records are rows of windows_events, the channel in `source`, the event id in
+ * `eventid`, the provider in `provider_name` (specs/windows/windows_events.table), when osquery
+ * subscribes to the channel. A record stated by its channel lands there; a Windows activity stated
+ * only by its Sigma log source lands in the table for that activity when there is one.
+ */
+export function landing(origin: Origin | undefined): OsqueryLanding | undefined {
+  const p = place(origin)
+  if (!p) return undefined
+  if (origin?.kind !== 'winlog') {
+    const hit = mostSpecific(BY_LOGSOURCE, p.logsource)
+    if (hit) return { table: hit.table, constants: hit.constants, naming: p.logsource }
+  }
+  const r = p.record
+  if (!r) return undefined
+  return {
+    table: 'windows_events',
+    constants: {
+      source: r.channel,
+      ...(r.eventId !== undefined ? { eventid: r.eventId } : {}),
+      ...(r.provider !== undefined ? { provider_name: r.provider } : {}),
+    },
+    // Field names of the channel's log source (windows_events rows look alike whatever the event).
+    naming: logSourceOfRecord({ channel: r.channel }),
+  }
+}
+
+// --- field names and tables --------------------------------------------------------------------
+
+interface Naming {
+  readonly match: Readonly<Record<string, string>>
+  readonly fields: Readonly<Record<string, string | null>>
+  readonly data?: { readonly column: string; readonly path: string }
+}
+
+export interface OsqueryModel {
+  readonly tables: ReadonlyMap<string, Table>
+  readonly fields: Readonly<Record<string, string | null>>
+  readonly namings: readonly Naming[]
+}
+
+function nullableMap(v: unknown): Record<string, string | null> {
+  const out: Record<string, string | null> = {}
+  if (isMap(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || x === null) out[k] = x
+  return out
+}
+
+let tables: Map<string, Table> | undefined
+let shipped: Record<string, unknown> | undefined
+const models = new Map<string, OsqueryModel | string>()
+
+function readTables(): Map<string, Table> {
+  const dir = targetPath('osquery', 'schema')
+  const out = new Map<string, Table>()
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
+    const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
+    const columns = new Map<string, Column>()
+    for (const [name, spec] of Object.entries(doc['columns'] as Record<string, Record<string, unknown>>))
+      columns.set(name, { type: spec['type'] as ColumnType, nocase: spec['collate'] === 'nocase' })
+    out.set(String(doc['table']), { name: String(doc['table']), columns })
+  }
+  return out
+}
+
+export function osqueryModel(pipeline?: string): OsqueryModel | string {
+  const key = pipeline ?? ''
+  let m = models.get(key)
+  if (m === undefined) {
+    tables ??= readTables()
+    shipped ??= yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')) as Record<string, unknown>
+    const user = pipeline !== undefined ? readPipeline(pipeline) : {}
+    if (typeof user === 'string') m = user
+    else {
+      const namings = new Map<string, Naming>()
+      for (const doc of [shipped, user])
+        for (const { name, match, entry } of pipelineLogSources(doc)) {
+          const d = entry['data']
+          namings.set(name, {
+            match,
+            fields: nullableMap(entry['fields']),
+            ...(isMap(d) && typeof d['column'] === 'string' && typeof d['path'] === 'string'
+              ? { data: { column: d['column'], path: d['path'] } }
+              : {}),
+          })
+        }
+      m = {
+        tables,
+        fields: { ...nullableMap(shipped['fields']), ...nullableMap(user['fields']) },
+        namings: [...namings.values()],
+      }
+    }
+    models.set(key, m)
+  }
+  return m
+}
+
+/** One row, ready to insert into `table`, and the fields it could not hold exactly. */
+export interface PlacedRow {
+  readonly table: string
+  readonly values: Readonly<Record<string, string | number | null>>
+  /** Sigma fields whose event value has no exact osquery representation (arrays, objects, …). */
+  readonly inexact: readonly string[]
+}
+
+const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
+const isIntegerType = (t: ColumnType): boolean => t === 'INTEGER' || t === 'BIGINT'
+
+/** Text as it is logged: strings as they are, numbers and booleans as their JSON text. */
+const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v))
+
+/** Every name an event's value can be read under: its keys, then dotted paths into nested objects. */
+function names(event: JsonEvent): [string, unknown][] {
+  const out: [string, unknown][] = []
+  const seen = new Set<string>()
+  const queue: [string, unknown][] = Object.entries(event).filter(([k]) => k !== ORIGIN_KEY)
+  for (let i = 0; i < queue.length; i++) {
+    const [name, v] = queue[i]!
+    if (seen.has(name)) continue
+    seen.add(name)
+    out.push([name, v])
+    if (isMap(v)) for (const [k, x] of Object.entries(v)) if (!k.includes('.')) queue.push([`${name}.${k}`, x])
+  }
+  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/**
+ * The row osquery would hold for an event where it lands: the landing's fixed columns, then each
+ * field at its column (the log source's map, else the default map when the table has that column,
+ * else a key of the JSON data column). osquery columns hold one scalar: integer columns take
+ * integers and canonical integer strings, TEXT columns the value's text; anything else is inexact.
+ * Windows event data is text in osquery, so every JSON value is stored as its text. Undefined when
+ * the event lands nowhere.
+ */
+export function placeRow(model: OsqueryModel, event: JsonEvent): PlacedRow | undefined {
+  const land = landing(originOf(event))
+  if (!land) return undefined
+  const table = model.tables.get(land.table)
+  if (!table) return undefined
+  const naming = mostSpecific(model.namings, land.naming)
+  const own = naming?.fields ?? {}
+  const values: Record<string, string | number | null> = {}
+  const inexact: string[] = []
+  const data: Record<string, string | null> = {}
+  let hasData = false
+  // Columns the event speaks for itself, even as null: the landing does not overwrite them.
+  const stated = new Set<string>()
+  for (const [field, v] of names(event)) {
+    const o = Object.prototype.hasOwnProperty.call(own, field) ? own[field] : undefined
+    const d = Object.prototype.hasOwnProperty.call(model.fields, field) ? model.fields[field] : undefined
+    const column = o !== undefined ? o : d !== undefined && d !== null && table.columns.has(d) ? d : undefined
+    if (column) {
+      const c = table.columns.get(column)
+      if (!c || v === undefined) continue
+      stated.add(column)
+      if (v === null) continue
+      if (typeof v === 'object') inexact.push(field)
+      if (isIntegerType(c.type)) {
+        if (typeof v === 'number' && Number.isSafeInteger(v)) values[column] = v
+        else if (typeof v === 'string' && /^-?(0|[1-9][0-9]{0,15})$/.test(v) && Number.isSafeInteger(Number(v)))
+          values[column] = Number(v)
+        else {
+          if (typeof v !== 'object') inexact.push(field)
+          values[column] = asText(v)
+        }
+      } else if (c.type === 'DOUBLE') {
+        if (typeof v === 'number') values[column] = v
+        else {
+          if (typeof v !== 'object') inexact.push(field)
+          values[column] = asText(v)
+        }
+      } else values[column] = asText(v)
+      continue
+    }
+    if (o === null || !naming?.data || !JSON_KEY.test(field) || v === undefined) continue
+    hasData = true
+    if (v !== null && typeof v === 'object') inexact.push(field)
+    data[field] = v === null ? null : asText(v)
+  }
+  if (naming?.data && hasData) {
+    let doc: unknown = data
+    for (const key of naming.data.path.split('.').slice(1).reverse()) doc = { [key]: doc }
+    values[naming.data.column] = JSON.stringify(doc)
+  }
+  for (const [c, v] of Object.entries(land.constants)) if (table.columns.has(c) && !stated.has(c)) values[c] = v
+  return { table: land.table, values, inexact }
+}

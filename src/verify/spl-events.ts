@@ -1,0 +1,262 @@
+/**
+ * The SPL verifier's model of Splunk's events: where an event of each origin lands (its `source`,
+ * `sourcetype` and `EventCode`), how its fields are extracted, and how Splunk compares an address
+ * with a subnet. Written from Splunk's documentation, apart from the backend's log-source map
+ * (targets/spl/target.yml): test/conformance/landing.test.ts checks that the two agree on the rule
+ * pack, and the proof catches a query whose log-source terms do not fit where events land.
+ */
+import { ORIGIN_KEY, originOf } from '../origin.js'
+import type { JsonEvent } from '../rule/rule.js'
+import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
+import { place, type Placed } from './winlog.js'
+
+/**
+ * A Splunk event as the verifier sees it: field name → its values. A field is present only with at
+ * least one value; several values make a multivalue field.
+ */
+export type SplRecord = ReadonlyMap<string, readonly string[]>
+
+/**
+ * Windows event logs read by the Splunk Add-on for Microsoft Windows with `renderXml = true` (the
+ * add-on's default for the Sysmon and PowerShell inputs): `source` is `XmlWinEventLog:<channel>`,
+ * `sourcetype` `XmlWinEventLog`, and the event id is extracted as `EventCode`
+ * (https://docs.splunk.com/Documentation/WindowsAddOn/latest/User/SourcetypesandCIMdatamodelinfo,
+ * https://docs.splunk.com/Documentation/AddOns/released/MSSysmon/Sourcetypes).
+ */
+const WINDOWS_SOURCE_PREFIX = 'XmlWinEventLog:'
+
+/**
+ * Everything else, by Sigma log source: the sourcetypes of the Splunk add-ons that read them
+ * (Sysmon for Linux: https://splunkbase.splunk.com/app/6652, EventCode as on Windows; Unix and
+ * Linux: https://docs.splunk.com/Documentation/AddOns/released/UnixLinux/Sourcetypes; the
+ * cloud add-ons' sourcetypes on their Splunkbase pages). macOS has no single add-on: the verifier
+ * takes Endpoint Security events indexed as `macos:endpoint_security` with their `event_type`
+ * (https://developer.apple.com/documentation/endpointsecurity/es_event_type_t: exec, create).
+ */
+const OTHER: readonly { readonly match: Readonly<Record<string, string>>; readonly fields: Record<string, string> }[] =
+  [
+    {
+      match: { product: 'linux', category: 'process_creation' },
+      fields: { sourcetype: 'sysmon:linux', EventCode: '1' },
+    },
+    {
+      match: { product: 'linux', category: 'network_connection' },
+      fields: { sourcetype: 'sysmon:linux', EventCode: '3' },
+    },
+    { match: { product: 'linux', category: 'file_event' }, fields: { sourcetype: 'sysmon:linux', EventCode: '11' } },
+    { match: { product: 'linux', service: 'auditd' }, fields: { sourcetype: 'linux:audit' } },
+    { match: { product: 'linux', service: 'auth' }, fields: { sourcetype: 'linux_secure' } },
+    { match: { product: 'linux', service: 'sshd' }, fields: { sourcetype: 'linux_secure' } },
+    { match: { product: 'linux', service: 'sudo' }, fields: { sourcetype: 'linux_secure' } },
+    { match: { product: 'linux', service: 'syslog' }, fields: { sourcetype: 'syslog' } },
+    { match: { product: 'linux', service: 'cron' }, fields: { sourcetype: 'syslog' } },
+    { match: { product: 'linux' }, fields: { sourcetype: 'syslog' } },
+    {
+      match: { product: 'macos', category: 'process_creation' },
+      fields: { sourcetype: 'macos:endpoint_security', event_type: 'exec' },
+    },
+    {
+      match: { product: 'macos', category: 'file_event' },
+      fields: { sourcetype: 'macos:endpoint_security', event_type: 'create' },
+    },
+    { match: { product: 'aws', service: 'cloudtrail' }, fields: { sourcetype: 'aws:cloudtrail' } },
+    { match: { product: 'azure', service: 'signinlogs' }, fields: { sourcetype: 'azure:monitor:aad' } },
+    { match: { product: 'azure', service: 'auditlogs' }, fields: { sourcetype: 'azure:monitor:aad' } },
+    { match: { product: 'azure', service: 'riskdetection' }, fields: { sourcetype: 'azure:monitor:aad' } },
+    { match: { product: 'azure', service: 'pim' }, fields: { sourcetype: 'azure:monitor:aad' } },
+    { match: { product: 'azure', service: 'activitylogs' }, fields: { sourcetype: 'azure:monitor:activity' } },
+    { match: { product: 'gcp', service: 'gcp.audit' }, fields: { sourcetype: 'google:gcp:pubsub:message' } },
+    { match: { product: 'gcp', service: 'google_workspace.admin' }, fields: { sourcetype: 'gws:reports:admin' } },
+    { match: { product: 'gcp', service: 'google_workspace.login' }, fields: { sourcetype: 'gws:reports:login' } },
+    { match: { product: 'm365' }, fields: { sourcetype: 'o365:management:activity' } },
+    { match: { product: 'okta', service: 'okta' }, fields: { sourcetype: 'OktaIM2:log' } },
+    { match: { product: 'github', service: 'audit' }, fields: { sourcetype: 'github:enterprise:audit' } },
+    { match: { product: 'kubernetes', service: 'audit' }, fields: { sourcetype: 'kube:apiserver:audit' } },
+    { match: { category: 'webserver' }, fields: { sourcetype: 'access_combined' } },
+    { match: { category: 'proxy' }, fields: { sourcetype: 'bluecoat:proxysg:access:syslog' } },
+    { match: { category: 'dns' }, fields: { sourcetype: 'stream:dns' } },
+    { match: { category: 'firewall' }, fields: { sourcetype: 'pan:traffic' } },
+    { match: { product: 'zeek', service: 'dns' }, fields: { sourcetype: 'bro:dns:json' } },
+    { match: { product: 'zeek', service: 'http' }, fields: { sourcetype: 'bro:http:json' } },
+    { match: { product: 'zeek', service: 'smb_files' }, fields: { sourcetype: 'bro:smb_files:json' } },
+    { match: { product: 'zeek', service: 'dce_rpc' }, fields: { sourcetype: 'bro:dce_rpc:json' } },
+    { match: { product: 'zeek', service: 'x509' }, fields: { sourcetype: 'bro:x509:json' } },
+    { match: { product: 'zeek', service: 'rdp' }, fields: { sourcetype: 'bro:rdp:json' } },
+    { match: { product: 'zeek', service: 'kerberos' }, fields: { sourcetype: 'bro:kerberos:json' } },
+    { match: { product: 'cisco', service: 'aaa' }, fields: { sourcetype: 'cisco:ios' } },
+    { match: { product: 'fortigate', service: 'event' }, fields: { sourcetype: 'fortigate_event' } },
+  ]
+
+/** Field names as the add-ons extract them: the Windows add-on calls the event id `EventCode`. */
+const RENAMES: Readonly<Record<string, string>> = { EventID: 'EventCode' }
+
+const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
+const fits = (match: Readonly<Record<string, string>>, p: Placed): boolean =>
+  Object.entries(match).every(([k, v]) => lower((p.logsource as Record<string, string | undefined>)[k]) === lower(v))
+
+/** The index-time fields of an event of this place: source, sourcetype, EventCode …; undefined when it lands nowhere. */
+export function landing(p: Placed | undefined): Record<string, string> | undefined {
+  if (!p) return undefined
+  if (p.record)
+    return {
+      source: WINDOWS_SOURCE_PREFIX + p.record.channel,
+      sourcetype: 'XmlWinEventLog',
+      ...(p.record.eventId !== undefined ? { EventCode: String(p.record.eventId) } : {}),
+    }
+  let best: (typeof OTHER)[number] | undefined
+  for (const o of OTHER)
+    if (fits(o.match, p) && (!best || Object.keys(o.match).length > Object.keys(best.match).length)) best = o
+  return best ? { ...best.fields } : undefined
+}
+
+/** The user's pipeline: field renames, and the fields its log sources say their events carry (e.g. `index`). */
+export interface SplPipeline {
+  readonly fields: Readonly<Record<string, string>>
+  readonly logsources: readonly {
+    readonly match: Record<string, string>
+    readonly fields: Record<string, string>
+    readonly search: Record<string, string>
+  }[]
+}
+
+export function splPipeline(file: string | undefined): SplPipeline | string {
+  if (file === undefined) return { fields: {}, logsources: [] }
+  const doc = readPipeline(file)
+  if (typeof doc === 'string') return doc
+  return {
+    fields: stringMap(doc['fields']),
+    logsources: pipelineLogSources(doc).map(({ match, entry }) => {
+      const search: Record<string, string> = {}
+      if (isMap(entry['search']))
+        for (const [k, v] of Object.entries(entry['search'])) {
+          const first = Array.isArray(v) ? v[0] : v
+          if (typeof first === 'string' || typeof first === 'number') search[k] = String(first)
+        }
+      return { match, fields: stringMap(entry['fields']), search }
+    }),
+  }
+}
+
+/** Numbers and booleans reach Splunk as the text they were logged as: their JSON text. */
+const asText = (v: string | number | boolean): string => (typeof v === 'string' ? v : JSON.stringify(v))
+
+function scalars(value: unknown, out: string[]): void {
+  if (Array.isArray(value)) value.forEach((v) => scalars(v, out))
+  else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push(asText(value))
+}
+
+/**
+ * An event as Splunk's JSON field extraction presents it: top-level keys, then dotted paths into
+ * nested objects (`a.b`; an exact key `a.b` wins over the path); arrays become multivalue fields;
+ * null, empty arrays and objects give no field
+ * (https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/search-primer/about-fields:
+ * KV_MODE=json; spath names nested fields with dots). Then the fields of where it landed, unless
+ * the event states them itself (even as null). Undefined when the event lands nowhere in Splunk.
+ */
+export function splRecord(event: JsonEvent, pipeline: SplPipeline): SplRecord | undefined {
+  const placed = place(originOf(event))
+  const landed = landing(placed)
+  if (!placed || !landed) return undefined
+  const user = pipeline.logsources
+    .filter((l) => fits(l.match, placed))
+    .sort((a, b) => Object.keys(b.match).length - Object.keys(a.match).length)[0]
+  const rename = (n: string): string => user?.fields[n] ?? pipeline.fields[n] ?? RENAMES[n] ?? n
+  const record = new Map<string, string[]>()
+  const claimed = new Set<string>()
+  // Splunk names the event speaks for itself, even with no value (a null EventID has no EventCode).
+  const stated = new Set<string>()
+  const put = (name: string, value: unknown): void => {
+    if (claimed.has(name)) return
+    claimed.add(name)
+    const splunkName = rename(name)
+    stated.add(splunkName)
+    const values: string[] = []
+    scalars(value, values)
+    if (values.length === 0) return
+    if (!record.has(splunkName)) record.set(splunkName, values)
+  }
+  const nested: [string, Record<string, unknown>][] = []
+  for (const [k, v] of Object.entries(event)) {
+    if (k === ORIGIN_KEY) continue
+    put(k, v)
+    if (isMap(v) && !k.includes('.')) nested.push([k, v])
+  }
+  for (let i = 0; i < nested.length; i++) {
+    const [prefix, obj] = nested[i]!
+    for (const [k, v] of Object.entries(obj)) {
+      if (k.includes('.')) continue
+      const name = `${prefix}.${k}`
+      put(name, v)
+      if (isMap(v)) nested.push([name, v])
+    }
+  }
+  for (const [f, v] of Object.entries({ ...landed, ...(user?.search ?? {}) })) if (!stated.has(f)) record.set(f, [v])
+  return record
+}
+
+// --- addresses ---------------------------------------------------------------------------------
+
+/**
+ * An address as 16 bytes (IPv4 as the low 4 of an IPv4 family value), or undefined. IPv4 is a
+ * dotted quad of decimal octets; IPv6 is RFC 4291 text (hex groups, one `::`, an optional final
+ * dotted quad). Splunk's search and cidrmatch take both families
+ * (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search,
+ * "IPv4 and IPv6 addresses"); an address is never in a subnet of the other family [our reading].
+ */
+function address(text: string): { family: 4 | 6; bytes: number[] } | undefined {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text)
+  if (v4) {
+    const bytes = v4.slice(1).map(Number)
+    return bytes.every((b, i) => b <= 255 && !(v4[i + 1]!.length > 1 && v4[i + 1]!.startsWith('0')))
+      ? { family: 4, bytes }
+      : undefined
+  }
+  if (!/^[0-9A-Fa-f:.]+$/.test(text) || !text.includes(':')) return undefined
+  let body = text
+  const tail: number[] = []
+  const dot = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text)
+  if (dot) {
+    const a = address(dot[1]!)
+    if (!a) return undefined
+    tail.push(...a.bytes)
+    body = text.slice(0, text.length - dot[1]!.length) + '0:0'
+  }
+  const parts = body.split('::')
+  if (parts.length > 2) return undefined
+  const groups = (s: string): string[] => (s === '' ? [] : s.split(':'))
+  const head = groups(parts[0]!)
+  const rest = parts.length === 2 ? groups(parts[1]!) : []
+  const n = head.length + rest.length
+  if (parts.length === 1 ? n !== 8 : n > 7) return undefined
+  const all = [...head, ...new Array<string>(8 - n).fill('0'), ...rest]
+  if (!all.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return undefined
+  const bytes = all.flatMap((g) => {
+    const x = parseInt(g, 16)
+    return [x >> 8, x & 255]
+  })
+  if (tail.length) bytes.splice(12, 4, ...tail)
+  return { family: 6, bytes }
+}
+
+/** A subnet `address/prefix` (or a bare address), or undefined when the text is not one. */
+export function subnet(text: string): { family: 4 | 6; bytes: number[]; prefix: number } | undefined {
+  const slash = text.indexOf('/')
+  const a = address(slash < 0 ? text : text.slice(0, slash))
+  if (!a) return undefined
+  const max = a.family === 4 ? 32 : 128
+  const p = slash < 0 ? String(max) : text.slice(slash + 1)
+  if (!/^\d{1,3}$/.test(p) || Number(p) > max) return undefined
+  return { ...a, prefix: Number(p) }
+}
+
+/** True when `ip` is an address of the subnet's family whose first `prefix` bits equal the subnet's. */
+export function inSubnet(ip: string, cidr: string): boolean {
+  const s = subnet(cidr)
+  const a = address(ip)
+  if (!s || !a || a.family !== s.family) return false
+  for (let bit = 0; bit < s.prefix; bit++) {
+    const mask = 0x80 >> (bit % 8)
+    if ((a.bytes[bit >> 3]! & mask) !== (s.bytes[bit >> 3]! & mask)) return false
+  }
+  return true
+}

@@ -1,0 +1,177 @@
+/**
+ * The verifiers' model of Windows event logs, shared by the four verifiers and by nothing else:
+ * which record (channel, event id) a Windows Sigma category or service is on a Windows machine
+ * running Sysmon with PowerShell logging, and back. Each verifier then says where such a record
+ * lands in its target (src/verify/*-landing.ts).
+ *
+ * Channels and event ids are Microsoft's: Sysmon's event ids
+ * (https://learn.microsoft.com/sysinternals/downloads/sysmon, "Events"), PowerShell's 4103/4104 in
+ * Microsoft-Windows-PowerShell/Operational and 400/600/800 in "Windows PowerShell"
+ * (https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_logging_windows).
+ */
+import type { Origin } from '../origin.js'
+import type { LogSource } from '../rule/rule.js'
+
+export interface WinRecord {
+  readonly channel: string
+  readonly eventId?: number
+  readonly provider?: string
+}
+
+const SYSMON = 'Microsoft-Windows-Sysmon/Operational'
+const POWERSHELL = 'Microsoft-Windows-PowerShell/Operational'
+const CLASSIC = 'Windows PowerShell'
+
+/** Sysmon event ids by what they record (the Sysmon page's "Events" list). */
+const SYSMON_EVENTS: readonly (readonly [category: string, id: number])[] = [
+  ['process_creation', 1],
+  ['file_change', 2],
+  ['network_connection', 3],
+  ['sysmon_status', 4],
+  ['process_termination', 5],
+  ['driver_load', 6],
+  ['image_load', 7],
+  ['create_remote_thread', 8],
+  ['raw_access_thread', 9],
+  ['process_access', 10],
+  ['file_event', 11],
+  ['registry_add', 12],
+  ['registry_delete', 12],
+  ['registry_event', 12],
+  ['registry_set', 13],
+  ['registry_rename', 14],
+  ['create_stream_hash', 15],
+  ['sysmon_status', 16],
+  ['pipe_created', 17],
+  ['pipe_created', 18],
+  ['wmi_event', 19],
+  ['wmi_event', 20],
+  ['wmi_event', 21],
+  ['dns_query', 22],
+  ['file_delete', 23],
+  ['clipboard_capture', 24],
+  ['process_tampering', 25],
+  ['file_delete_detected', 26],
+  ['file_block_executable', 27],
+  ['file_block_shredding', 28],
+  ['file_executable_detected', 29],
+  ['sysmon_error', 255],
+]
+
+const POWERSHELL_EVENTS: readonly (readonly [category: string, channel: string, id: number])[] = [
+  ['ps_module', POWERSHELL, 4103],
+  ['ps_script', POWERSHELL, 4104],
+  ['ps_classic_start', CLASSIC, 400],
+  ['ps_classic_provider_start', CLASSIC, 600],
+  ['ps_classic_script', CLASSIC, 800],
+]
+
+/** Windows services (Sigma's names) → the event log channel. */
+const SERVICE_CHANNELS: Readonly<Record<string, string>> = {
+  security: 'Security',
+  system: 'System',
+  application: 'Application',
+  sysmon: SYSMON,
+  powershell: POWERSHELL,
+  'powershell-classic': CLASSIC,
+  windefend: 'Microsoft-Windows-Windows Defender/Operational',
+  taskscheduler: 'Microsoft-Windows-TaskScheduler/Operational',
+  wmi: 'Microsoft-Windows-WMI-Activity/Operational',
+  'bits-client': 'Microsoft-Windows-Bits-Client/Operational',
+  'codeintegrity-operational': 'Microsoft-Windows-CodeIntegrity/Operational',
+  'firewall-as': 'Microsoft-Windows-Windows Firewall With Advanced Security/Firewall',
+  'dns-client': 'Microsoft-Windows-DNS Client Events/Operational',
+  'dns-server': 'DNS Server',
+  'appxdeployment-server': 'Microsoft-Windows-AppXDeploymentServer/Operational',
+  'msexchange-management': 'MSExchange Management',
+  ntlm: 'Microsoft-Windows-NTLM/Operational',
+  applocker: 'Microsoft-Windows-AppLocker/EXE and DLL',
+  'iis-configuration': 'Microsoft-IIS-Configuration/Operational',
+  'driver-framework': 'Microsoft-Windows-DriverFrameworks-UserMode/Operational',
+  'security-mitigations': 'Microsoft-Windows-Security-Mitigations/Kernel Mode',
+  openssh: 'OpenSSH/Operational',
+  'lsa-server': 'Microsoft-Windows-LSA/Operational',
+  capi2: 'Microsoft-Windows-CAPI2/Operational',
+  'smbclient-security': 'Microsoft-Windows-SmbClient/Security',
+  'shell-core': 'Microsoft-Windows-Shell-Core/Operational',
+  ldap: 'Microsoft-Windows-LDAP-Client/Debug',
+  'appmodel-runtime': 'Microsoft-Windows-AppModel-Runtime/Admin',
+  'appxpackaging-om': 'Microsoft-Windows-AppxPackaging/Operational',
+  'diagnosis-scripted': 'Microsoft-Windows-Diagnosis-Scripted/Operational',
+  'terminalservices-localsessionmanager': 'Microsoft-Windows-TerminalServices-LocalSessionManager/Operational',
+  'printservice-admin': 'Microsoft-Windows-PrintService/Admin',
+  'printservice-operational': 'Microsoft-Windows-PrintService/Operational',
+}
+
+const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
+
+/** The record an event of a Windows category or service is (the first of several when it can be several). */
+export function windowsRecordOf(ls: LogSource): WinRecord | undefined {
+  if (lower(ls.product) !== 'windows') return undefined
+  const category = lower(ls.category)
+  if (category !== undefined) {
+    const sysmon = SYSMON_EVENTS.find(([c]) => c === category)
+    if (sysmon) return { channel: SYSMON, eventId: sysmon[1] }
+    const ps = POWERSHELL_EVENTS.find(([c]) => c === category)
+    if (ps) return { channel: ps[1], eventId: ps[2] }
+    return undefined
+  }
+  const service = lower(ls.service)
+  const channel = service !== undefined ? SERVICE_CHANNELS[service] : undefined
+  return channel ? { channel } : undefined
+}
+
+/** The Sigma log source a Windows record is: its category when it has one, else its channel's service. */
+export function logSourceOfRecord(r: WinRecord): LogSource {
+  const channel = r.channel.toLowerCase()
+  if (channel === SYSMON.toLowerCase() && r.eventId !== undefined) {
+    const hit = SYSMON_EVENTS.find(([, id]) => id === r.eventId)
+    if (hit) return { product: 'windows', category: hit[0] }
+  }
+  const ps = POWERSHELL_EVENTS.find(([, c, id]) => c.toLowerCase() === channel && id === r.eventId)
+  if (ps) return { product: 'windows', category: ps[0] }
+  const service = Object.entries(SERVICE_CHANNELS).find(([, c]) => c.toLowerCase() === channel)
+  return service ? { product: 'windows', service: service[0] } : { product: 'windows' }
+}
+
+/** An event's place: the Windows record it is (when it is one) and the Sigma log source it belongs to. */
+export interface Placed {
+  readonly record?: WinRecord
+  readonly logsource: LogSource
+}
+
+export function place(origin: Origin | undefined): Placed | undefined {
+  if (!origin) return undefined
+  if (origin.kind === 'winlog') {
+    const record: WinRecord = {
+      channel: origin.channel,
+      ...(origin.eventId !== undefined ? { eventId: origin.eventId } : {}),
+      ...(origin.provider !== undefined ? { provider: origin.provider } : {}),
+    }
+    return { record, logsource: logSourceOfRecord(record) }
+  }
+  const record = windowsRecordOf(origin.logsource)
+  return { ...(record ? { record } : {}), logsource: origin.logsource }
+}
+
+/** Whether a Sigma log source `match` (every key equal, case-insensitive) fits a log source. */
+export function fits(match: Readonly<Record<string, string>>, ls: LogSource): boolean {
+  return Object.entries(match).every(([k, v]) => lower((ls as Record<string, string | undefined>)[k]) === lower(v))
+}
+
+/** Of entries with a `match`, the one with the most keys that fits (the most specific). */
+export function mostSpecific<T extends { readonly match: Readonly<Record<string, string>> }>(
+  entries: Iterable<T>,
+  ls: LogSource,
+): T | undefined {
+  let best: T | undefined
+  let bestKeys = -1
+  for (const e of entries) {
+    const n = Object.keys(e.match).length
+    if (n > bestKeys && fits(e.match, ls)) {
+      best = e
+      bestKeys = n
+    }
+  }
+  return best
+}
