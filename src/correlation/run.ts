@@ -8,7 +8,7 @@ import type { TargetId, TargetOptions } from '../backends/types.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { correlate, type Correlated } from '../evaluate/correlate.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
-import { readSampleTests, refusalKey, testsFileFor, type TargetStatus } from '../verify/sample-tests.js'
+import { readSampleTests, refusalKey, testsFileFor, type TargetStatus } from '../proof/sample-tests.js'
 import type { ResolvedCorrelation } from './resolve.js'
 import { correlationTarget, type FiringGroup } from './targets.js'
 

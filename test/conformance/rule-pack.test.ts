@@ -15,6 +15,7 @@ import { loadVerifier } from '../../src/verify/index.js'
 import { TARGET_IDS, type TargetId, type TargetOptions } from '../../src/backends/types.js'
 import { evaluateRule } from '../../src/evaluate/evaluate.js'
 import { adversarialEvents } from '../support/adversarial.js'
+import { readSampleTests, testsFileFor } from '../../src/proof/sample-tests.js'
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url))
 const { rules, diagnostics } = loadPaths([RULES])
@@ -43,7 +44,17 @@ describe('rule pack', () => {
         if (c.query === undefined) continue
         compiled++
         // 80 events of the rule's log source, then some of them from neighbouring log sources.
-        const events = withOrigin(adversarialEvents(rule.detection, 80, 1489, rule.logsource), rule.logsource)
+        const samples = readSampleTests(testsFileFor(rule.file)).tests?.events.filter((s) => s.expect) ?? []
+        const events = withOrigin(
+          adversarialEvents(
+            rule.detection,
+            80,
+            1489,
+            rule.logsource,
+            samples.map((s) => s.event),
+          ),
+          rule.logsource,
+        )
         const v = await verifier.verify(c.query, events, options)
         expect(
           v.diagnostics.filter((d) => d.severity === 'error'),

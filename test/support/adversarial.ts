@@ -9,6 +9,7 @@
  * evaluator and to every target's verifier. Test-side only: nothing in src/ uses it.
  */
 import { fieldsOf, type Node, type Pattern } from '../../src/ast/nodes.js'
+import { evaluate } from '../../src/evaluate/evaluate.js'
 import { ORIGIN_KEY } from '../../src/origin.js'
 import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
 import { parseCidr } from '../../src/evaluate/cidr.js'
@@ -244,16 +245,31 @@ export function neighbourOrigins(ls: LogSource): Record<string, unknown>[] {
 
 /**
  * `count` events for the node: one-field variations around a matching baseline, then random mixes;
- * with a log source, then the first few of them again from each neighbouring log source.
+ * with a log source, then a few of them (and of `samples`, e.g. a tests file's `match` events)
+ * again from each neighbouring log source.
  */
-export function adversarialEvents(node: Node, count = 120, seed = 1489, logsource?: LogSource): JsonEvent[] {
+export function adversarialEvents(
+  node: Node,
+  count = 120,
+  seed = 1489,
+  logsource?: LogSource,
+  samples: readonly JsonEvent[] = [],
+): JsonEvent[] {
   const own = ownEvents(node, count, seed)
   if (!logsource) return own
   const out = [...own]
+  // Events the detection selects first: from a neighbouring log source they must not be selected.
+  const selected = [
+    ...samples.slice(0, 2),
+    ...own.filter((e) => evaluate(node, e)),
+    ...own.filter((e) => !evaluate(node, e)),
+  ]
   for (const origin of neighbourOrigins(logsource))
-    for (const e of own.slice(0, 3)) {
-      // The raw origin overrides the event's own Channel/EventID; an explicit one is added beside them.
-      out.push({ ...e, ...origin })
+    for (const e of selected.slice(0, 3)) {
+      // A raw origin overrides the event's own Channel/EventID; an explicit one replaces them (the
+      // record of another log source has that log source's channel and id).
+      const { Channel: _c, EventID: _i, Provider_Name: _p, ...fields } = e
+      out.push(ORIGIN_KEY in origin ? { ...fields, ...origin } : { ...e, ...origin })
     }
   return out
 }
