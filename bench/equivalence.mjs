@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Differential run over a rule corpus: for every rule and target, compile it, generate
-// adversarial events from its AST and log source (test/support/adversarial.ts: the rule's own log
+// adversarial events from its AST and log source (src/proof/adversarial.ts: the rule's own log
 // source and its neighbours), and compare the reference evaluator with the target's verifier on
 // the emitted text. Prints mismatches (must be 0).
-//   npm run build && npx tsc -p tsconfig.bench.json && node bench/equivalence.mjs [--target T|all] [--variant V] [--events N] [--limit N] PATHS…
+//   npm run build && node bench/equivalence.mjs [--target T|all] [--variant V] [--events N] [--limit N] PATHS…
 const argv = process.argv.slice(2)
 const opt = (name, fallback) => {
   const i = argv.indexOf(`--${name}`)
@@ -20,7 +20,7 @@ const { loadBackend, TARGET_IDS } = await import('../dist/src/backends/index.js'
 const { loadVerifier } = await import('../dist/src/verify/index.js')
 const { withOrigin } = await import('../dist/src/origin.js')
 const { evaluateRule } = await import('../dist/src/evaluate/evaluate.js')
-const { adversarialEvents } = await import('../dist/test/support/adversarial.js')
+const { adversarialEvents } = await import('../dist/src/proof/adversarial.js')
 
 const t0 = performance.now()
 let { rules } = loadPaths(argv)

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   compile: async () => (await import('./compile.js')).command,
   test: async () => (await import('./test.js')).command,
   match: async () => (await import('./match.js')).command,
+  verify: async () => (await import('./verify.js')).command,
   bundle: async () => (await import('./bundle.js')).command,
   targets: async () => (await import('./targets.js')).command,
   init: async () => (await import('./init.js')).command,
@@ -28,6 +29,7 @@ const SUMMARIES: Record<string, string> = {
   compile: 'compile rules to SPL, KQL, EQL or osquery SQL',
   test: "run each rule's sample events through the evaluator and every target's verifier",
   match: 'evaluate rules on JSON Lines events',
+  verify: 'check any query text against a rule, event by event',
   bundle: 'build a reproducible release bundle of compiled detections',
   targets: 'list targets, their formats and log sources',
   init: 'scaffold a detection repository: config, pre-commit, CI workflow, an example rule',
@@ -48,6 +50,7 @@ Examples:
   rulesmith compile --target kql rules/windows/
   rulesmith test rules/
   rulesmith match --events events.jsonl rules/
+  rulesmith verify --target spl --query q.spl rules/windows/process_creation/rule.yml
   rulesmith bundle --out dist/release rules/
   rulesmith init my-detections
 

@@ -14,7 +14,7 @@ import { loadBackend } from '../../src/backends/index.js'
 import { loadVerifier } from '../../src/verify/index.js'
 import { TARGET_IDS, type TargetId, type TargetOptions } from '../../src/backends/types.js'
 import { evaluateRule } from '../../src/evaluate/evaluate.js'
-import { adversarialEvents } from '../support/adversarial.js'
+import { adversarialEvents } from '../../src/proof/adversarial.js'
 import { readSampleTests, testsFileFor } from '../../src/proof/sample-tests.js'
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url))

@@ -6,13 +6,13 @@
  * log source, the same events also come from neighbouring log sources (another event id of the
  * same channel, the same event id in another channel, another category of the same product), so
  * the log-source half of a query is tried too. The equivalence runs feed them to the reference
- * evaluator and to every target's verifier. Test-side only: nothing in src/ uses it.
+ * evaluator and to every target's verifier, and `rulesmith verify` checks a query on them.
  */
-import { fieldsOf, type Node, type Pattern } from '../../src/ast/nodes.js'
-import { evaluate } from '../../src/evaluate/evaluate.js'
-import { ORIGIN_KEY } from '../../src/origin.js'
-import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
-import { parseCidr } from '../../src/evaluate/cidr.js'
+import { fieldsOf, type Node, type Pattern } from '../ast/nodes.js'
+import { evaluate } from '../evaluate/evaluate.js'
+import { ORIGIN_KEY } from '../origin.js'
+import type { JsonEvent, LogSource } from '../rule/rule.js'
+import { parseCidr } from '../evaluate/cidr.js'
 
 /** A small deterministic PRNG (mulberry32): the same rule always gets the same events. */
 function prng(seed: number): () => number {
@@ -266,10 +266,11 @@ export function adversarialEvents(
   ]
   for (const origin of neighbourOrigins(logsource))
     for (const e of selected.slice(0, 3)) {
-      // A raw origin overrides the event's own Channel/EventID; an explicit one replaces them (the
-      // record of another log source has that log source's channel and id).
-      const { Channel: _c, EventID: _i, Provider_Name: _p, ...fields } = e
-      out.push(ORIGIN_KEY in origin ? { ...fields, ...origin } : { ...e, ...origin })
+      // A raw origin overrides the event's own Channel/EventID (and any explicit origin); an explicit
+      // one replaces them (the record of another log source has that log source's channel and id).
+      const { [ORIGIN_KEY]: _stated, ...raw } = e
+      const { Channel: _c, EventID: _i, Provider_Name: _p, ...fields } = raw
+      out.push(ORIGIN_KEY in origin ? { ...fields, ...origin } : { ...raw, ...origin })
     }
   return out
 }
