@@ -96,6 +96,11 @@ const OTHER: readonly {
   { match: { product: 'linux', service: 'auditd' }, land: { constants: {}, index: 'logs-auditd.log-default' } },
   { match: { category: 'webserver' }, land: { category: 'web', constants: {}, index: 'logs-nginx.access-default' } },
   { match: { category: 'proxy' }, land: { category: 'network', constants: {}, index: 'logs-squid.log-default' } },
+  // ESXi syslog through the VMware vSphere integration: the syslog program in process.name.
+  {
+    match: { product: 'esxi', service: 'shell' },
+    land: { constants: { 'process.name': 'shell' }, index: 'logs-vsphere.log-default' },
+  },
 ]
 
 export function landing(origin: Origin | undefined): EqlLanding | undefined {

@@ -78,6 +78,10 @@ function sentinelLanding(p: Placed, rawRecord: boolean): KqlLanding | undefined 
   const product = p.logsource.product?.toLowerCase()
   if (product === 'linux' && p.logsource.service?.toLowerCase() === 'syslog')
     return { table: 'Syslog', constants: {}, naming: p.logsource }
+  // ESXi's shell.log lines are forwarded by vmsyslogd with the app name `shell`, which Syslog keeps
+  // in ProcessName (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog).
+  if (product === 'esxi' && p.logsource.service?.toLowerCase() === 'shell')
+    return { table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }
   if (product !== 'windows') return undefined
   if (!rawRecord && p.logsource.category?.toLowerCase() === 'process_creation')
     return {

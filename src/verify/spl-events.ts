@@ -2,13 +2,18 @@
  * The SPL verifier's model of Splunk's events: where an event of each origin lands (its `source`,
  * `sourcetype` and `EventCode`), how its fields are extracted, and how Splunk compares an address
  * with a subnet. Written from Splunk's documentation, apart from the backend's log-source map
- * (targets/spl/target.yml): test/conformance/landing.test.ts checks that the two agree on the rule
- * pack, and the proof catches a query whose log-source terms do not fit where events land.
+ * (the `search` terms of targets/spl/target.yml): test/conformance/landing.test.ts checks that the
+ * two agree on the rule pack, and the proof catches a query whose log-source terms do not fit where
+ * events land. Field names (Sigma field → Splunk field, e.g. EventID → EventCode as the Windows
+ * add-on extracts it) are read from the target's field maps (`match` and `fields` only).
  */
+import { readFileSync } from 'node:fs'
+import yaml from 'js-yaml'
 import { ORIGIN_KEY, originOf } from '../origin.js'
+import { targetPath } from '../paths.js'
 import type { JsonEvent } from '../rule/rule.js'
 import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
-import { place, type Placed } from './winlog.js'
+import { mostSpecific, place, type Placed } from './winlog.js'
 
 /**
  * A Splunk event as the verifier sees it: field name → its values. A field is present only with at
@@ -84,11 +89,10 @@ const OTHER: readonly { readonly match: Readonly<Record<string, string>>; readon
     { match: { product: 'zeek', service: 'rdp' }, fields: { sourcetype: 'bro:rdp:json' } },
     { match: { product: 'zeek', service: 'kerberos' }, fields: { sourcetype: 'bro:kerberos:json' } },
     { match: { product: 'cisco', service: 'aaa' }, fields: { sourcetype: 'cisco:ios' } },
+    // ESXi syslog through the Splunk Add-on for VMware ESXi Logs (https://splunkbase.splunk.com/app/5603).
+    { match: { product: 'esxi' }, fields: { sourcetype: 'vmw-syslog' } },
     { match: { product: 'fortigate', service: 'event' }, fields: { sourcetype: 'fortigate_event' } },
   ]
-
-/** Field names as the add-ons extract them: the Windows add-on calls the event id `EventCode`. */
-const RENAMES: Readonly<Record<string, string>> = { EventID: 'EventCode' }
 
 const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
 const fits = (match: Readonly<Record<string, string>>, p: Placed): boolean =>
@@ -109,32 +113,49 @@ export function landing(p: Placed | undefined): Record<string, string> | undefin
   return best ? { ...best.fields } : undefined
 }
 
-/** The user's pipeline: field renames, and the fields its log sources say their events carry (e.g. `index`). */
-export interface SplPipeline {
+interface Naming {
+  readonly match: Readonly<Record<string, string>>
   readonly fields: Readonly<Record<string, string>>
-  readonly logsources: readonly {
-    readonly match: Record<string, string>
-    readonly fields: Record<string, string>
-    readonly search: Record<string, string>
-  }[]
+  /** A pipeline's search terms: the user's statement of where the log source's events are (e.g. `index`). */
+  readonly search: Readonly<Record<string, string>>
 }
 
-export function splPipeline(file: string | undefined): SplPipeline | string {
-  if (file === undefined) return { fields: {}, logsources: [] }
-  const doc = readPipeline(file)
-  if (typeof doc === 'string') return doc
-  return {
-    fields: stringMap(doc['fields']),
-    logsources: pipelineLogSources(doc).map(({ match, entry }) => {
-      const search: Record<string, string> = {}
-      if (isMap(entry['search']))
-        for (const [k, v] of Object.entries(entry['search'])) {
-          const first = Array.isArray(v) ? v[0] : v
-          if (typeof first === 'string' || typeof first === 'number') search[k] = String(first)
+/** Field names (the target's maps with the user's pipeline over them) and the pipeline's search terms. */
+export interface SplModel {
+  readonly fields: Readonly<Record<string, string>>
+  readonly namings: readonly Naming[]
+}
+
+let shipped: Record<string, unknown> | undefined
+const models = new Map<string, SplModel | string>()
+
+export function splModel(pipeline: string | undefined): SplModel | string {
+  const key = pipeline ?? ''
+  let m = models.get(key)
+  if (m === undefined) {
+    shipped ??= yaml.load(readFileSync(targetPath('spl', 'target.yml'), 'utf8')) as Record<string, unknown>
+    const user = pipeline !== undefined ? readPipeline(pipeline) : {}
+    if (typeof user === 'string') m = user
+    else {
+      const namings = new Map<string, Naming>()
+      for (const [doc, own] of [
+        [shipped, false],
+        [user, true],
+      ] as const)
+        for (const { name, match, entry } of pipelineLogSources(doc)) {
+          const search: Record<string, string> = {}
+          if (own && isMap(entry['search']))
+            for (const [k, v] of Object.entries(entry['search'])) {
+              const first = Array.isArray(v) ? v[0] : v
+              if (typeof first === 'string' || typeof first === 'number') search[k] = String(first)
+            }
+          namings.set(name, { match, fields: stringMap(entry['fields']), search })
         }
-      return { match, fields: stringMap(entry['fields']), search }
-    }),
+      m = { fields: { ...stringMap(shipped['fields']), ...stringMap(user['fields']) }, namings: [...namings.values()] }
+    }
+    models.set(key, m)
   }
+  return m
 }
 
 /** Numbers and booleans reach Splunk as the text they were logged as: their JSON text. */
@@ -153,14 +174,12 @@ function scalars(value: unknown, out: string[]): void {
  * KV_MODE=json; spath names nested fields with dots). Then the fields of where it landed, unless
  * the event states them itself (even as null). Undefined when the event lands nowhere in Splunk.
  */
-export function splRecord(event: JsonEvent, pipeline: SplPipeline): SplRecord | undefined {
+export function splRecord(event: JsonEvent, model: SplModel): SplRecord | undefined {
   const placed = place(originOf(event))
   const landed = landing(placed)
   if (!placed || !landed) return undefined
-  const user = pipeline.logsources
-    .filter((l) => fits(l.match, placed))
-    .sort((a, b) => Object.keys(b.match).length - Object.keys(a.match).length)[0]
-  const rename = (n: string): string => user?.fields[n] ?? pipeline.fields[n] ?? RENAMES[n] ?? n
+  const naming = mostSpecific(model.namings, placed.logsource)
+  const rename = (n: string): string => naming?.fields[n] ?? model.fields[n] ?? n
   const record = new Map<string, string[]>()
   const claimed = new Set<string>()
   // Splunk names the event speaks for itself, even with no value (a null EventID has no EventCode).
@@ -190,7 +209,7 @@ export function splRecord(event: JsonEvent, pipeline: SplPipeline): SplRecord | 
       if (isMap(v)) nested.push([name, v])
     }
   }
-  for (const [f, v] of Object.entries({ ...landed, ...(user?.search ?? {}) })) if (!stated.has(f)) record.set(f, [v])
+  for (const [f, v] of Object.entries({ ...landed, ...(naming?.search ?? {}) })) if (!stated.has(f)) record.set(f, [v])
   return record
 }
 

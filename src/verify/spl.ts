@@ -9,7 +9,7 @@ import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { pcreToRegExp } from './spl-pcre.js'
-import { inSubnet, splPipeline, splRecord, subnet, type SplRecord } from './spl-events.js'
+import { inSubnet, splModel, splRecord, subnet, type SplRecord } from './spl-events.js'
 import type { Verified, Verifier } from './types.js'
 
 /** Raised inside evaluation for text the verifier does not know how to run; reported, never thrown out. */
@@ -340,13 +340,13 @@ export const verifier: Verifier = {
         ],
       }
     }
-    const pipeline = splPipeline(options.pipeline)
-    if (typeof pipeline === 'string') return { diagnostics: [diag('config/pipeline', pipeline)] }
+    const model = splModel(options.pipeline)
+    if (typeof model === 'string') return { diagnostics: [diag('config/pipeline', model)] }
     const commands = parsed.query.commands
     try {
       // An event that lands nowhere in Splunk is in no index: no search returns it.
       const matches = events.map((event) => {
-        const rec = splRecord(event, pipeline)
+        const rec = splRecord(event, model)
         return rec !== undefined && commands.every((c) => runCommand(c, rec))
       })
       return { matches, diagnostics: [] }
