@@ -288,8 +288,6 @@ export const DIAGNOSTIC_CODES = {
   'verify/parse': { severity: 'error', meaning: 'the verifier cannot parse the emitted query' },
   'verify/eval': { severity: 'error', meaning: 'the verifier cannot evaluate the emitted query' },
   'verify/runtime': { severity: 'error', meaning: 'the emitted query fails when run' },
-  'verify/setup': { severity: 'error', meaning: "the verifier cannot load the target's environment" },
-  'verify/logsource': { severity: 'error', meaning: "the verifier has no model of the query's log source" },
   'verify/table': { severity: 'error', meaning: "the query reads a table the target's schema does not have" },
   'verify/unsupported': { severity: 'error', meaning: 'the query uses a construct the verifier does not model' },
   'verify/unrepresentable-event': {
