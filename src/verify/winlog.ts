@@ -101,6 +101,17 @@ const SERVICE_CHANNELS: Readonly<Record<string, string>> = {
   'terminalservices-localsessionmanager': 'Microsoft-Windows-TerminalServices-LocalSessionManager/Operational',
   'printservice-admin': 'Microsoft-Windows-PrintService/Admin',
   'printservice-operational': 'Microsoft-Windows-PrintService/Operational',
+  'smbserver-connectivity': 'Microsoft-Windows-SMBServer/Connectivity',
+  'smbclient-connectivity': 'Microsoft-Windows-SmbClient/Connectivity',
+  'certificateservicesclient-lifecycle-system':
+    'Microsoft-Windows-CertificateServicesClient-Lifecycle-System/Operational',
+  'microsoft-servicebus-client': 'Microsoft-ServiceBus-Client',
+  'servicebus-client': 'Microsoft-ServiceBus-Client/Operational',
+  bitlocker: 'Microsoft-Windows-BitLocker/BitLocker Management',
+  dhcp: 'Microsoft-Windows-DHCP-Server/Operational',
+  ntfs: 'Microsoft-Windows-Ntfs/Operational',
+  sense: 'Microsoft-Windows-SENSE/Operational',
+  vhdmp: 'Microsoft-Windows-VHDMP/Operational',
 }
 
 const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
