@@ -12,7 +12,7 @@ import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } fr
 import { checkVariant, parseTarget, variantsOf } from './hints.js'
 import { commentStyleFor, queryHeader } from './query-header.js'
 import { didYouMean } from '../suggest.js'
-import { declaredRefusals, refusalKey } from '../verify/sample-tests.js'
+import { declaredRefusals, refusalKey } from '../proof/sample-tests.js'
 import type { Command } from './main.js'
 import {
   checkOutDir,
