@@ -48,6 +48,8 @@ export interface EqlQuery {
 // --- tokens -------------------------------------------------------------------------------------
 
 const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED })
+/** `// line` and slash-star block comments (https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html, "Comments"). */
+const Comment = createToken({ name: 'Comment', pattern: /\/\/[^\n]*|\/\*[^]*?\*\//, group: Lexer.SKIPPED })
 // A raw string: backslashes are literal; it cannot contain `"""` (E1 "Raw strings").
 const RawString = createToken({ name: 'RawString', pattern: /"""(?:(?!""")[^])*"""/, label: 'raw string' })
 const QuotedString = createToken({ name: 'QuotedString', pattern: /"(?:[^"\\\n\r]|\\[^])*"/, label: 'string' })
@@ -106,6 +108,7 @@ const Comma = createToken({ name: 'Comma', pattern: /,/, label: "','" })
 
 const allTokens = [
   WhiteSpace,
+  Comment,
   RawString,
   QuotedString,
   BacktickField,

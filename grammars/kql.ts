@@ -32,6 +32,8 @@ export interface KQuery {
 }
 
 const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED })
+/** `// comment` to the end of the line (https://learn.microsoft.com/kusto/query/syntax-conventions, "Comments"). */
+const Comment = createToken({ name: 'Comment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED })
 const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0-9_]*/ })
 const kw = (name: string, word: string): TokenType =>
   createToken({ name, pattern: new RegExp(word), longer_alt: Identifier })
@@ -56,6 +58,7 @@ const NumberLit = createToken({ name: 'NumberLit', pattern: /-?\d+(?:\.\d+)?(?:[
 
 const allTokens = [
   WhiteSpace,
+  Comment,
   Verbatim,
   Quoted,
   NumberLit,

@@ -57,6 +57,9 @@ export interface SplSyntaxError {
 // --- Tokens ------------------------------------------------------------------------------------
 
 const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED })
+/** ```comment```: "use three backtick characters before and after the comment"
+ * (https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/write-better-searches/add-comments-to-searches). */
+const Comment = createToken({ name: 'Comment', pattern: /```[^]*?```/, group: Lexer.SKIPPED })
 /** `"…"` with backslash escapes. */
 const StringLit = createToken({ name: 'StringLit', pattern: /"(?:[^"\\]|\\[^])*"/, label: 'a quoted string' })
 /** `'field name'`: a field name in an eval expression. */
@@ -83,6 +86,7 @@ const In = createToken({ name: 'In', pattern: /IN/, longer_alt: Word, label: "'I
 
 const allTokens: TokenType[] = [
   WhiteSpace,
+  Comment,
   StringLit,
   QuotedField,
   Pipe,

@@ -99,8 +99,9 @@ export const verifier: Verifier = {
     let stmt: Statement | undefined
     let filled: string | undefined
     try {
-      // osquery runs one SELECT per scheduled query.
-      if (!/^\s*SELECT\s/i.test(query)) return fail('verify/parse', `not a SELECT statement: ${query.slice(0, 60)}`)
+      // osquery runs one SELECT per scheduled query (SQL comments may come first: https://sqlite.org/lang_comment.html).
+      if (!/^(?:\s+|--[^\n]*(?:\n|$)|\/\*[^]*?\*\/)*SELECT\s/i.test(query))
+        return fail('verify/parse', `not a SELECT statement: ${query.slice(0, 60)}`)
       let count = 0
       try {
         for (const s of db.iterateStatements(query)) {

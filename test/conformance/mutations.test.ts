@@ -139,6 +139,26 @@ const MUTATIONS: readonly Mutation[] = [
 
 const table: string[] = []
 
+describe('comments, as each engine writes them, are not part of the query', () => {
+  const COMMENTS: Record<TargetId, (q: string) => string> = {
+    spl: (q) => `\`\`\` rule: x \`\`\`\n${q.replace(' NOT (', ' \`\`\`a comment\`\`\` NOT (')}`,
+    kql: (q) => `// rule: x\n// title: "a // b"\n${q}`,
+    eql: (q) => `// rule: x\n/* title:\n  two lines */ ${q}`,
+    osquery: (q) => `-- rule: x\n/* title */\n${q}`,
+  }
+  for (const target of ['spl', 'kql', 'eql', 'osquery'] as const)
+    it(target, async () => {
+      const r = rule(LNX_SYSTEMCTL)
+      const query = (await loadBackend(target)).compile(r).query!
+      const { events } = eventsForRule(r, 20)
+      const commented = COMMENTS[target](query)
+      expect(commented).not.toBe(query)
+      const verdict = await verifyQuery(r, target, commented, events)
+      expect(verdict.diagnostics.filter((d) => d.severity === 'error')).toEqual([])
+      expect(verdict.agrees).toBe(true)
+    })
+})
+
 describe('mutated queries are caught by rulesmith verify', () => {
   for (const m of MUTATIONS) {
     const name = `${m.target}${m.variant ? `/${m.variant}` : ''}`
