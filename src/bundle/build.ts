@@ -18,7 +18,7 @@ import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
 import { loadPaths } from '../rule/load.js'
 import { declaredRefusals, refusalKey } from '../proof/sample-tests.js'
 import type { Rule } from '../rule/rule.js'
-import { extensionOf, stemsFor } from '../formats/output-files.js'
+import { extensionOf, stemsFor, variantOf } from '../formats/output-files.js'
 import { version as toolVersion } from '../version.js'
 import { gzip } from './gzip.js'
 import { canonicalJson, sha256 } from './hash.js'
@@ -51,6 +51,8 @@ export interface Artifact {
 
 export interface Skipped {
   readonly target: TargetId
+  /** The formats skipped, when the target's other formats (another variant) were written. */
+  readonly formats?: readonly string[]
   readonly code: string
   readonly message: string
   /** The reason the rule's tests file gives under `refused:`, when the refusal is declared there. */
@@ -152,39 +154,50 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     const artifacts: Artifact[] = [],
       skipped: Skipped[] = []
     for (const t of targets) {
-      const targetOptions_ = targetOptions(config, t)
-      const compiled = await compileSafely(rule, t, targetOptions_)
-      const refused = compiled.query === undefined
-      const why = compiled.diagnostics.find((d) => d.severity === 'error')
-      const refusal = refused && why !== undefined && why.code.startsWith('target/')
-      // A refusal the rule's tests file declares (`refused:`) is expected, as in validate and test:
-      // skipped and listed with its reason. An undeclared one fails the bundle unless told to skip.
-      const declared = refusal ? declaredRefusals(rule.file)[refusalKey(t, targetOptions_)] : undefined
-      const skip = refusal && (declared !== undefined || options.skipUnsupported === true)
-      for (const d of compiled.diagnostics) {
-        if (declared !== undefined && d.code.startsWith('target/') && d.severity === 'error') continue
-        diagnostics.push({
-          ...d,
-          file: d.file ?? rule.file,
-          target: d.target ?? t,
-          ...(skip && d.code.startsWith('target/') ? { severity: 'warning' as const } : {}),
-        })
-      }
-      if (refused) {
-        if (skip)
-          skipped.push({
-            target: t,
-            code: why!.code,
-            message: why!.message,
-            ...(declared !== undefined ? { declared } : {}),
+      const base = targetOptions(config, t)
+      // Formats made for another variant (Sentinel's rule files on Sentinel's tables) compile for it;
+      // each variant once, the formats in their own order.
+      const byVariant = new Map<string, Awaited<ReturnType<typeof compileSafely>> | undefined>()
+      const variants = [...new Set(formats[t]!.map((f) => variantOf(t, f) ?? base.variant ?? ''))]
+      for (const variant of variants) {
+        const groupFormats = formats[t]!.filter((f) => (variantOf(t, f) ?? base.variant ?? '') === variant)
+        const variantOptions = { ...base, ...(variant ? { variant } : {}) }
+        const compiled = await compileSafely(rule, t, variantOptions)
+        const refused = compiled.query === undefined
+        const why = compiled.diagnostics.find((d) => d.severity === 'error')
+        const refusal = refused && why !== undefined && why.code.startsWith('target/')
+        // A refusal the rule's tests file declares (`refused:`) is expected, as in validate and test:
+        // skipped and listed with its reason. An undeclared one fails the bundle unless told to skip.
+        const declared = refusal ? declaredRefusals(rule.file)[refusalKey(t, variantOptions)] : undefined
+        const skip = refusal && (declared !== undefined || options.skipUnsupported === true)
+        for (const d of compiled.diagnostics) {
+          if (declared !== undefined && d.code.startsWith('target/') && d.severity === 'error') continue
+          diagnostics.push({
+            ...d,
+            file: d.file ?? rule.file,
+            target: d.target ?? t,
+            ...(skip && d.code.startsWith('target/') ? { severity: 'warning' as const } : {}),
           })
-        else if (!why)
-          diagnostics.push(
-            error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file),
-          )
-        continue
+        }
+        byVariant.set(variant, refused ? undefined : compiled)
+        if (refused) {
+          if (skip)
+            skipped.push({
+              target: t,
+              ...(variants.length > 1 ? { formats: groupFormats } : {}),
+              code: why!.code,
+              message: why!.message,
+              ...(declared !== undefined ? { declared } : {}),
+            })
+          else if (!why)
+            diagnostics.push(
+              error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file),
+            )
+        }
       }
       for (const format of formats[t]!) {
+        const compiled = byVariant.get(variantOf(t, format) ?? base.variant ?? '')
+        if (!compiled) continue
         const path = `${t}/${format}/${stems[i]}.${extensionOf(t, format)}`
         let text: string
         const formatVars = { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} }

@@ -30,6 +30,7 @@ import {
   outOverlapsInputs,
   outputCollisions,
   stemsFor,
+  variantOf,
   type OutputOwner,
 } from '../formats/output-files.js'
 import { version } from '../version.js'
@@ -163,10 +164,14 @@ broken config.
       ...(variant ? { variant } : {}),
     }
     const formatOf = (t: TargetId) => (!formatsOf(t).includes(format) ? 'default' : format)
-    const optionsOf = Object.fromEntries(targets.map((t) => [t, targetOptions(config, t, overrides)])) as Record<
-      TargetId,
-      TargetOptions
-    >
+    // A format made for another variant (kql sentinel, arm: Sentinel's tables) compiles for it unless --variant says otherwise.
+    const formatVariant = (t: TargetId): { variant?: string } => {
+      const variant = template ? undefined : variantOf(t, formatOf(t))
+      return variant ? { variant } : {}
+    }
+    const optionsOf = Object.fromEntries(
+      targets.map((t) => [t, targetOptions(config, t, { ...formatVariant(t), ...overrides })]),
+    ) as Record<TargetId, TargetOptions>
     const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet })
     const compiledFiles = await compileFiles(collected.files, {
       targets,

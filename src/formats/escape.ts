@@ -90,6 +90,30 @@ export function confValue(text: string, setting: string): string {
   return text
 }
 
+// --- Azure Resource Manager templates ------------------------------------------------------------
+
+/**
+ * A JSON string for an ARM template: a string value that starts with `[` is an ARM template
+ * expression (`[concat(…)]`, `[parameters('x')]`), evaluated at deployment; a leading `[[` is the
+ * escape for a literal bracket, removed on deployment
+ * (https://learn.microsoft.com/azure/azure-resource-manager/templates/template-expressions,
+ * "Escape characters"). Any other text is a plain JSON string (jsonText).
+ */
+export function armText(value: unknown): string {
+  const text = String(value ?? '')
+  return jsonText(text.startsWith('[') ? '[' + text : text)
+}
+
+/** A value ARM takes as a resource name segment: the rule's id, which must be a UUID. */
+export function armGuid(value: unknown): string {
+  const text = String(value ?? '')
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text))
+    throw new UnsafeTextError(
+      "the ARM template names the alert rule by the rule's id, and it is not a UUID: give the rule an 'id:' (a UUID)",
+    )
+  return text.toLowerCase()
+}
+
 // --- YAML ----------------------------------------------------------------------------------------
 
 /**

@@ -43,13 +43,14 @@ export function formatFindings(target: string, format: string, vars: FormatVars)
   const tactics = vars.rule.attack.tactics
   switch (`${target}/${format}`) {
     case 'kql/sentinel':
+    case 'kql/arm':
       return [
         ...mapped(target, format, 'Sentinel', tactics, sentinelTactic),
         ...(vars.query.length > SENTINEL_QUERY_LIMIT
           ? [
               {
                 code: 'format/query-too-long' as const,
-                message: `kql format 'sentinel': the query has ${vars.query.length} characters; Sentinel analytics rules take at most ${SENTINEL_QUERY_LIMIT}`,
+                message: `kql format '${format}': the query has ${vars.query.length} characters; Sentinel analytics rules take at most ${SENTINEL_QUERY_LIMIT}`,
               },
             ]
           : []),

@@ -9,9 +9,23 @@ import type { Rule } from '../rule/rule.js'
 /** File extension of each shipped format; a user's template takes its own (`x.conf.hbs` → conf). */
 const EXTENSIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   spl: { default: 'spl', savedsearches: 'conf' },
-  kql: { default: 'kql', sentinel: 'yaml', defender: 'json' },
+  kql: { default: 'kql', sentinel: 'yaml', arm: 'json', defender: 'json' },
   eql: { default: 'eql', elastic: 'ndjson' },
   osquery: { default: 'sql', pack: 'json', fleet: 'yml' },
+}
+
+/**
+ * Formats made for a variant other than the target's default: Sentinel's rule files query
+ * Sentinel's tables (a Defender table there is an analytics rule that never matches). Compiling
+ * such a format uses its variant unless the user names one. (Defender's format is the default
+ * variant's.)
+ */
+const FORMAT_VARIANTS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  kql: { sentinel: 'sentinel', arm: 'sentinel' },
+}
+
+export function variantOf(target: string, format: string): string | undefined {
+  return FORMAT_VARIANTS[target]?.[format]
 }
 
 export function extensionOf(target: string, format: string, templateFile?: string): string {

@@ -61,7 +61,9 @@ function kql(rule: RuleVars): Record<string, unknown> {
   const [severity, defenderSeverity] = KQL_SEVERITY[rule.level.toLowerCase()] ?? ['Medium', 'medium']
   // Sentinel's tactics and Defender's categories: "DefenseEvasion", "CommandAndControl" (attack.ts).
   const tactics = consumerTactics(rule.attack.tactics, sentinelTactic).map((t) => t.tactic)
-  return { severity, defenderSeverity, tactics, category: tactics[0] ?? 'SuspiciousActivity' }
+  // The alertRules API's `techniques` take parent techniques (T1562, not T1562.001).
+  const techniques = [...new Set(rule.attack.techniques.map((t) => t.split('.')[0]!))]
+  return { severity, defenderSeverity, tactics, techniques, category: tactics[0] ?? 'SuspiciousActivity' }
 }
 
 // --- eql: Elastic detection rules --------------------------------------------------------------

@@ -14,6 +14,8 @@ import { targetPath } from '../paths.js'
 import { attackOf, type Attack } from './attack.js'
 import { presentation } from './presentation.js'
 import {
+  armGuid,
+  armText,
   confLine,
   confStanza,
   confValue,
@@ -90,6 +92,9 @@ async function handlebars(): Promise<Handlebars> {
   // inserts rule metadata only through them.
   // `{{json x}}`: a one-line JSON literal — safe inside JSON, NDJSON, YAML and .conf values.
   h.registerHelper('json', (v: unknown) => jsonText(v))
+  // `{{armText x}}`: a JSON string an ARM template does not read as an expression; `{{armGuid id}}` a UUID or a refusal.
+  h.registerHelper('armText', (v: unknown) => armText(v))
+  h.registerHelper('armGuid', (v: unknown) => armGuid(v))
   // `{{yamlText text 2}}`: a YAML scalar for multi-line text: a literal block indented by 2, or JSON.
   h.registerHelper('yamlText', (text: unknown, n: unknown) =>
     yamlText(String(text ?? ''), typeof n === 'number' ? n : 2),

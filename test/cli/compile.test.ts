@@ -94,7 +94,7 @@ describe('rulesmith targets', () => {
     expect(r.code).toBe(0)
     const info = JSON.parse(r.stdout) as { id: string; formats: string[]; logsources: string[] }[]
     expect(info.map((t) => t.id)).toEqual(['spl', 'kql', 'eql', 'osquery'])
-    expect(info.find((t) => t.id === 'kql')!.formats).toEqual(['default', 'defender', 'sentinel'])
+    expect(info.find((t) => t.id === 'kql')!.formats).toEqual(['arm', 'default', 'defender', 'sentinel'])
     expect(info.find((t) => t.id === 'kql')!.logsources).toContain(
       'defender: windows-process-creation (product: windows, category: process_creation)',
     )

@@ -85,7 +85,7 @@ describe('output formats read back to one detection with the original text', () 
   it('ships the formats this test covers', () => {
     expect(Object.fromEntries((['spl', 'kql', 'eql', 'osquery'] as const).map((t) => [t, formatsOf(t)]))).toEqual({
       spl: ['default', 'savedsearches'],
-      kql: ['default', 'defender', 'sentinel'],
+      kql: ['arm', 'default', 'defender', 'sentinel'],
       eql: ['default', 'elastic'],
       osquery: ['default', 'fleet', 'pack'],
     })
@@ -212,6 +212,38 @@ describe('output formats read back to one detection with the original text', () 
       }),
       RUNS,
     )
+  })
+
+  it('arm (JSON template): one alert rule with the exact text, no string read as an ARM expression', async () => {
+    const ARM_EXPRESSION = /^\[(?!\[)/
+    let refused = 0
+    await fc.assert(
+      fc.asyncProperty(metadata, fc.option(fc.uuid(), { nil: undefined }), queryText, async (m, uuid, q) => {
+        const a = await artifact('kql', 'arm', uuid ? { ...m, id: uuid } : m, q)
+        if (a.refused !== undefined) {
+          refused++
+          expect(uuid).toBeUndefined()
+          return
+        }
+        expect(a.text).not.toMatch(OTHER_BREAKS)
+        const template = JSON.parse(a.text!)
+        expect(template.resources).toHaveLength(1)
+        const props = template.resources[0].properties
+        // What ARM deploys: a leading `[[` loses one bracket; a single leading `[` would be evaluated.
+        const deployed = (v: string) => {
+          expect(v).not.toMatch(ARM_EXPRESSION)
+          return v.startsWith('[[') ? v.slice(1) : v
+        }
+        expect(deployed(props.displayName)).toBe(m.title)
+        expect(deployed(props.description)).toBe(m.description || m.title)
+        expect(deployed(props.query)).toBe(a.vars.query)
+        expect(template.resources[0].name).toBe(
+          `[concat(parameters('workspace'), '/Microsoft.SecurityInsights/${uuid}')]`,
+        )
+      }),
+      RUNS,
+    )
+    expect(refused).toBeGreaterThan(0)
   })
 
   it('elastic (NDJSON): exactly one line, one rule with the exact text', async () => {

@@ -52,8 +52,8 @@ async function render(format: string, variant: string) {
 }
 
 describe('kql formats', () => {
-  test('the target ships default, sentinel and defender', () => {
-    expect(formatsOf('kql')).toEqual(['default', 'defender', 'sentinel'])
+  test('the target ships default, sentinel, arm and defender', () => {
+    expect(formatsOf('kql')).toEqual(['arm', 'default', 'defender', 'sentinel'])
   })
   test('default is the query', async () => {
     const { query, text } = await render('default', 'defender')
@@ -123,5 +123,27 @@ describe('kql formats', () => {
       { rule: ruleVars(r), query: c.query!, target: 'kql', context: c.context ?? {} },
     )
     expect((yaml.load(text) as { query: string }).query).toBe(c.query)
+  })
+  test('arm: one disabled Scheduled alertRules resource on Sentinel tables, parent techniques, the exact query', async () => {
+    const { query, text } = await render('arm', 'sentinel')
+    const template = JSON.parse(text)
+    expect(template.$schema).toBe('https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#')
+    expect(template.resources).toHaveLength(1)
+    const [resource] = template.resources
+    expect(resource).toMatchObject({
+      type: 'Microsoft.OperationalInsights/workspaces/providers/alertRules',
+      kind: 'Scheduled',
+      name: "[concat(parameters('workspace'), '/Microsoft.SecurityInsights/8f3a4d1e-2b7c-4e5f-9a01-b2c3d4e5f607')]",
+    })
+    expect(resource.properties).toMatchObject({
+      displayName: 'Service stopped with "sc.exe" \\ net',
+      enabled: false,
+      query,
+      severity: 'High',
+      tactics: ['Impact', 'DefenseEvasion'],
+      techniques: ['T1489', 'T1562'],
+      triggerOperator: 'GreaterThan',
+    })
+    expect(query.startsWith('SecurityEvent')).toBe(true)
   })
 })

@@ -297,7 +297,7 @@ describe('release bundles', () => {
         sourceSha256: string
         contentSha256: string
         artifacts: { target: string; format: string; path: string; sha256: string }[]
-        skipped: { target: string; code: string }[]
+        skipped: { target: string; formats?: string[]; code: string }[]
       }[]
       changelog: {
         added: { id: string; version: number }[]
@@ -469,12 +469,19 @@ describe('release bundles', () => {
     const refused = bundle(repo, 'release')
     expect(refused.code).toBe(1)
     expect(existsSync(join(repo, 'release'))).toBe(false)
-    expect(refused.stderr).toMatch(/^ {2}rules\/windows\/process_creation\/nowhere\.yml \(4 errors\)$/m)
+    // kql refuses twice: on Defender's tables, and on Sentinel's for the Sentinel formats.
+    expect(refused.stderr).toMatch(/^ {2}rules\/windows\/process_creation\/nowhere\.yml \(5 errors\)$/m)
     const skipped = bundle(repo, 'release', '--skip-unsupported')
     expect(skipped.code, skipped.stderr).toBe(0)
     const rule = manifestOf(join(repo, 'release')).rules.find((r) => r.id === '1c0ffee0-0000-4000-8000-000000000020')!
     expect(rule.artifacts).toEqual([])
-    expect(rule.skipped.map((s) => s.target)).toEqual(['spl', 'kql', 'eql', 'osquery'])
+    expect(rule.skipped.map((s) => [s.target, s.formats])).toEqual([
+      ['spl', undefined],
+      ['kql', ['arm', 'sentinel']],
+      ['kql', ['default', 'defender']],
+      ['eql', undefined],
+      ['osquery', undefined],
+    ])
     for (const s of rule.skipped) expect(s.code).toMatch(/^target\//)
     expect(skipped.stderr).toMatch(/nowhere\.yml \(osquery\): target\//)
   })
