@@ -25,3 +25,8 @@ export { loadConfig, DEFAULT_CONFIG } from './config.js'
 export { buildBundle, DEFAULT_BUNDLE_NAME } from './bundle/build.js'
 export type { BundleOptions, BundleResult, Manifest } from './bundle/build.js'
 export { writeAtomically } from './bundle/write.js'
+// Sample events: a rule's tests file and generated adversarial events (the browser playground).
+export { readSampleTests, refusalKey } from './verify/sample-tests.js'
+export type { SampleEvent, SampleTests } from './verify/sample-tests.js'
+export { adversarialEvents } from './verify/adversarial.js'
+export { kqlGate } from './api.js'
