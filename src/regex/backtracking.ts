@@ -225,7 +225,7 @@ class Analysis {
         if (this.withinVia(r.body, n, this.chars(n.body)))
           why = `the repeated ${this.text(n)} inside the repeated ${this.text(r)} can split the same text between iterations in many ways`
       }
-      if (why === undefined && n.kind === 'alt') {
+      if (why === undefined && n.kind === 'alt' && n.items.length <= MAX_ALTERNATIVES) {
         const shapes = n.items.map((x) => this.fixed(x))
         for (let x = 0; x < shapes.length && why === undefined; x++)
           for (let y = x + 1; y < shapes.length && why === undefined; y++) {
@@ -246,6 +246,13 @@ class Analysis {
   }
 }
 
+/**
+ * Bounds that keep the check fast on any input (a rule file is untrusted): larger patterns, and the
+ * pairs of larger alternations, are not analysed — the check stays silent on them.
+ */
+const MAX_NODES = 2000
+const MAX_ALTERNATIVES = 100
+
 const unbounded = (n: RegexOf<'repeat'>): boolean => n.max === undefined || n.max >= 10
 
 function children(n: RegexNode): readonly RegexNode[] {
@@ -254,8 +261,9 @@ function children(n: RegexNode): readonly RegexNode[] {
   return []
 }
 
+/** Whether `target` is `n` or inside it: spans nest as the tree does. */
 function contains(n: RegexNode, target: RegexNode): boolean {
-  return n === target || children(n).some((c) => contains(c, target))
+  return n === target || (n.start <= target.start && target.end <= n.end && n.end > n.start)
 }
 
 /**
@@ -279,6 +287,13 @@ function canFailAfter(a: Analysis, path: readonly RegexNode[]): boolean {
 
 /** The first repeat of the pattern that backtracks catastrophically, or undefined. */
 export function catastrophicBacktracking(regex: SigmaRegex): Backtracking | undefined {
+  let nodes = 0
+  const count = (n: RegexNode): void => {
+    nodes++
+    if (nodes <= MAX_NODES) children(n).forEach(count)
+  }
+  count(regex.root)
+  if (nodes > MAX_NODES) return undefined
   const a = new Analysis(regex)
   let found: Backtracking | undefined
   const visit = (n: RegexNode, path: RegexNode[]): void => {

@@ -16,6 +16,12 @@ import {
   type Unsupported,
 } from './ast.js'
 
+/**
+ * How deep groups may nest. JavaScript accepts far deeper patterns; every reader of the tree
+ * recurses, so deeper ones are refused here rather than overflow the stack.
+ */
+export const MAX_GROUP_DEPTH = 100
+
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { t: 9, n: 10, v: 11, f: 12, r: 13 }
 const GROUP_NAME = /^<([A-Za-z_$][\w$]*)>/
 
@@ -30,6 +36,7 @@ export function parseSigmaRegex(source: string, flags: RegexFlags): SigmaRegex |
 
 class Parser {
   private i = 0
+  private depth = 0
   /** How many capturing groups the whole pattern has: `\N` above it is not a backreference. */
   private readonly groups: number
 
@@ -136,6 +143,12 @@ class Parser {
 
   private group(): RegexNode {
     const start = this.i
+    if (++this.depth > MAX_GROUP_DEPTH)
+      unsupported(
+        `groups nested more than ${MAX_GROUP_DEPTH} deep`,
+        'rulesmith reads regexes up to that depth',
+        this.at(1),
+      )
     this.i++
     let node: (body: RegexNode) => RegexNode
     if (this.peek() === '?') {
@@ -168,6 +181,7 @@ class Parser {
     const body = this.disjunction()
     if (this.peek() !== ')') unsupported('an unclosed (', 'a group is not closed', { start, end: this.i })
     this.i++
+    this.depth--
     return node(body)
   }
 

@@ -13,7 +13,7 @@ import type { Pattern } from '../ast/nodes.js'
 import { normalize } from '../ast/pattern.js'
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
-import { caseOrbit, runsOf } from './case.js'
+import { caseClosedRuns, caseOrbit, mergeRuns, printRuns, runsOf } from './case.js'
 
 /** JavaScript's `\s`: ECMAScript WhiteSpace and LineTerminator, as PCRE class members. */
 const JS_SPACE =
@@ -170,7 +170,7 @@ class PcrePrinter {
     if (n.items.length === 0) return n.negated ? this.unit(n, '[\\s\\S]') : '(?!)'
     let sets = ''
     const outside: string[] = []
-    const members: number[] = []
+    const members: Array<readonly [number, number]> = []
     for (const it of n.items) {
       if (it.kind === 'range') {
         if (it.from <= 0xdfff && it.to >= 0xd800)
@@ -181,7 +181,7 @@ class PcrePrinter {
             'JavaScript reads it as two units',
             n,
           )
-        for (let cp = it.from; cp <= it.to; cp++) members.push(cp)
+        members.push([it.from, it.to])
       } else if (it.kind === 'char') {
         if (it.cp > 0xffff)
           unsupported(
@@ -189,14 +189,14 @@ class PcrePrinter {
             'JavaScript reads it as two units',
             n,
           )
-        members.push(it.cp)
+        members.push([it.cp, it.cp])
       } else if (/[DWS]/.test(it.set)) outside.push(SET_BODY[it.set.toLowerCase()]!)
       else sets += SET_BODY[it.set]!
     }
     // With the i flag a class holds every character JavaScript takes as equal to a member
     // (\d \w \s and their negations are closed already: ASCII letters only pair with ASCII).
-    const closed = this.regex.flags.i ? [...new Set(members.flatMap(caseOrbit))] : members
-    const body = classBody(closed) + sets
+    const closed = this.regex.flags.i ? caseClosedRuns(members) : mergeRuns(members)
+    const body = printRuns(closed, (cp) => pcreLiteral(String.fromCharCode(cp))) + sets
     if (outside.length === 0 && !n.negated) return `[${body}]`
     // Holds \S \D \W, or is negated: it also matches surrogate code units, i.e. half an emoji.
     if (n.negated && outside.length === 0) return this.unit(n, `[^${body}]`)

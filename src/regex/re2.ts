@@ -4,7 +4,7 @@
  */
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
-import { caseOrbit, runsOf } from './case.js'
+import { caseClosedRuns, caseOrbit, printRuns, runsOf } from './case.js'
 
 /** Characters RE2 treats as syntax outside a class: escaped when literal. */
 const RE2_SPECIAL = new Set([...'\\.+*?()|[]{}^$'])
@@ -141,7 +141,7 @@ export function toRe2(regex: SigmaRegex): Printed {
     }
     /** A class with every member's case orbit added, written as sorted runs (the i flag). */
     const caseClosedClass = (n: Extract<RegexNode, { kind: 'class' }>): string => {
-      const members: number[] = []
+      const members: Array<readonly [number, number]> = []
       let sets = ''
       for (const it of n.items) {
         if (it.kind === 'set') {
@@ -151,10 +151,10 @@ export function toRe2(regex: SigmaRegex): Printed {
         } else if (it.kind === 'range') {
           if (it.from <= 0xdfff && it.to >= 0xd800)
             unsupported('a character class range over the surrogate code units', 'RE2 has no surrogates', n)
-          for (let cp = it.from; cp <= it.to; cp++) members.push(...caseOrbit(cp))
-        } else members.push(...caseOrbit(it.cp))
+          members.push([it.from, it.to])
+        } else members.push([it.cp, it.cp])
       }
-      const body = runsOf(members, re2ClassChar) + sets
+      const body = printRuns(caseClosedRuns(members), re2ClassChar) + sets
       return n.negated ? unit(n, negatedUnit(body)) : `[${body}]`
     }
     return print(regex.root)

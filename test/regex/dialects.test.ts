@@ -402,3 +402,18 @@ describe('one refusal code, the construct in the message', () => {
     ).toBe('kql cannot express the regular expression "a\\nb(?<=x)" exactly: a lookbehind (RE2 has no lookaround)')
   })
 })
+
+describe('hostile sizes', () => {
+  test('groups nested deeper than the parser reads are refused, not a stack overflow', () => {
+    const deep = '('.repeat(5000) + 'a' + ')'.repeat(5000)
+    expect(() => new RegExp(deep)).not.toThrow()
+    for (const dialect of ['pcre', 're2', 'lucene', 'std'] as const)
+      expect(print(dialect, deep, flagsOf(''))).toEqual({ refused: 'groups nested more than 100 deep' })
+  })
+  test('a wide class under i is closed over case by its cased characters only', () => {
+    expect(print('pcre', '[a-\\u9fff]', flagsOf('i'))).toMatch(/^\[.*a-.*\]$/)
+    // JavaScript's i never pairs ASCII with ſ or the Kelvin sign: the printable ASCII range stays as it is.
+    expect(print('re2', '[!-~]', flagsOf('i'))).toBe('[!-~]')
+    expect(print('re2', '[à-æ]', flagsOf('i'))).toBe('[À-Æà-æ]')
+  })
+})
