@@ -222,6 +222,9 @@ export function neighbourOrigins(ls: LogSource): Record<string, unknown>[] {
   const category = ls.category?.toLowerCase()
   const service = ls.service?.toLowerCase()
   const out: Record<string, unknown>[] = []
+  // Neighbours are known only for the endpoint products; a cloud or network product's services
+  // share one feed whose split the rule's own fields carry.
+  if (product !== 'windows' && product !== 'linux' && product !== 'macos') return out
   const siblings = (category && SIBLINGS[category]) ?? (service ? ['process_creation'] : [])
   for (const c of siblings) out.push({ [ORIGIN_KEY]: { ...(product ? { product } : {}), category: c } })
   if (product !== 'windows') {

@@ -94,6 +94,15 @@ const OTHER: readonly {
     land: { category: 'network', constants: { 'event.type': 'start' }, index: 'logs-endpoint.events.network-default' },
   },
   { match: { product: 'linux', service: 'auditd' }, land: { constants: {}, index: 'logs-auditd.log-default' } },
+  // Windows file access and rename, recorded by Elastic Defend's file events (no Windows event-log record).
+  {
+    match: { product: 'windows', category: 'file_access' },
+    land: { category: 'file', constants: { 'event.type': 'access' }, index: 'logs-endpoint.events.file-default' },
+  },
+  {
+    match: { product: 'windows', category: 'file_rename' },
+    land: { category: 'file', constants: { 'event.type': 'change' }, index: 'logs-endpoint.events.file-default' },
+  },
   { match: { category: 'webserver' }, land: { category: 'web', constants: {}, index: 'logs-nginx.access-default' } },
   { match: { category: 'proxy' }, land: { category: 'network', constants: {}, index: 'logs-squid.log-default' } },
   // ESXi syslog through the VMware vSphere integration: the syslog program in process.name.
@@ -126,7 +135,7 @@ export function landing(origin: Origin | undefined): EqlLanding | undefined {
     }
   }
   const hit = mostSpecific(OTHER, p.logsource)
-  return hit && p.logsource.product?.toLowerCase() !== 'windows' ? { ...hit.land, naming: p.logsource } : undefined
+  return hit ? { ...hit.land, naming: p.logsource } : undefined
 }
 
 // --- field names and types ---------------------------------------------------------------------

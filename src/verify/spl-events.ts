@@ -102,10 +102,13 @@ const fits = (match: Readonly<Record<string, string>>, p: Placed): boolean =>
 export function landing(p: Placed | undefined): Record<string, string> | undefined {
   if (!p) return undefined
   if (p.record)
+    // The add-on also extracts the XML's <Channel> and <Provider Name> as Channel and Provider_Name.
     return {
       source: WINDOWS_SOURCE_PREFIX + p.record.channel,
       sourcetype: 'XmlWinEventLog',
+      Channel: p.record.channel,
       ...(p.record.eventId !== undefined ? { EventCode: String(p.record.eventId) } : {}),
+      ...(p.record.provider !== undefined ? { Provider_Name: p.record.provider } : {}),
     }
   let best: (typeof OTHER)[number] | undefined
   for (const o of OTHER)
