@@ -13,6 +13,8 @@ import {
   resolveLogSource as resolveMostSpecific,
 } from './environment.js'
 
+export type ConditionValue = string | number | readonly (string | number)[]
+
 /** Kusto scalar types a column may have (schema/<variant>.yml). */
 export type ColumnType = 'string' | 'long' | 'int' | 'bool' | 'datetime' | 'dynamic' | 'real' | 'guid' | 'timespan'
 
@@ -31,7 +33,8 @@ export interface LogSourceEntry {
   readonly name: string
   readonly match: Readonly<Record<string, string>>
   readonly table: string
-  readonly conditions: Readonly<Record<string, string | number>>
+  /** Column constants; a list means the column holds one of the values (`in`). */
+  readonly conditions: Readonly<Record<string, ConditionValue>>
   readonly entity?: string
   readonly fields: Readonly<Record<string, FieldSpec>>
 }
@@ -62,7 +65,7 @@ type RawFieldSpec = string | { column: string; name?: string; separator?: unknow
 interface RawLogSource {
   match: Record<string, string | number | boolean>
   table: string
-  conditions?: Record<string, string | number>
+  conditions?: Record<string, ConditionValue>
   entity?: string
   fields?: Record<string, RawFieldSpec> | null
 }
@@ -357,6 +360,6 @@ export function mapEvent(env: KqlEnv, ls: LogSourceEntry, event: JsonEvent): Map
     const why = write(sigma, spec)
     if (why) return { unrepresentable: why }
   }
-  for (const [column, v] of Object.entries(ls.conditions)) record[column] = v
+  for (const [column, v] of Object.entries(ls.conditions)) record[column] = typeof v === 'object' ? (v[0] ?? null) : v
   return { record }
 }

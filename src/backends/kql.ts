@@ -27,6 +27,7 @@ import {
   resolveField,
   resolveLogsource,
   variants,
+  type ConditionValue,
   type KqlEnv,
   type LogSourceEntry,
   type ResolvedField,
@@ -416,8 +417,12 @@ function render(ctx: Ctx, node: Node): string {
   })
 }
 
-function conditionText(column: string, value: string | number): string {
-  return typeof value === 'number' ? `${column} == ${value}` : `${column} == ${kqlString(value)}`
+function conditionText(column: string, value: ConditionValue): string {
+  const literal = (v: string | number) => (typeof v === 'number' ? String(v) : kqlString(v))
+  // `in` is case-sensitive, as `==` is: ActionType values are fixed spellings.
+  // https://learn.microsoft.com/kusto/query/in-operator
+  if (typeof value === 'object') return `${column} in (${value.map(literal).join(', ')})`
+  return `${column} == ${literal(value)}`
 }
 
 /** Target facts the formats read: table, entity and host columns of the schema family. */
