@@ -6,11 +6,14 @@
  *   placeholders:                       # values for |expand placeholders
  *     Administrators: [admin, root]
  *   pipelines: { kql: pipelines/kql.yml }   # per-target --pipeline defaults
+ *   limits: { file-bytes: 20000000 }    # raise or lower a limit on input (src/limits.ts)
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { error, type Diagnostic, type DiagnosticCode } from './diagnostics.js'
 import { TARGET_IDS, type TargetId } from './backends/types.js'
+import { readInputFile } from './input-file.js'
+import { DEFAULT_LIMITS, LIMIT_KEYS, type Limits } from './limits.js'
 import { parseYaml, type Path } from './rule/yaml.js'
 import { didYouMean, TARGET_ALIASES } from './suggest.js'
 
@@ -22,6 +25,7 @@ export interface Config {
   readonly placeholders: Readonly<Record<string, readonly string[]>>
   readonly pipelines: Readonly<Partial<Record<TargetId, string>>>
   readonly variants: Readonly<Partial<Record<TargetId, string>>>
+  readonly limits: Limits
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -30,11 +34,12 @@ export const DEFAULT_CONFIG: Config = {
   placeholders: {},
   pipelines: {},
   variants: {},
+  limits: DEFAULT_LIMITS,
 }
 
 export const CONFIG_FILE = '.rulesmith.yml'
 
-const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants']
+const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants', 'limits']
 const POLICIES = ['error', 'warning', 'ignore']
 
 /** `targets: [splunk]` → `spl`; `sentinel` → `kql` with `variants: { kql: sentinel }`. */
@@ -66,23 +71,13 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
       }
     return { config: DEFAULT_CONFIG, diagnostics: [] }
   }
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    return {
-      config: DEFAULT_CONFIG,
-      diagnostics: [
-        error(
-          'io/unreadable',
-          `cannot read config '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-          undefined,
-          file,
-        ),
-      ],
-    }
-  }
-  const { documents, error: yamlError } = parseYaml(text)
+  // Looked at before it is opened (a FIFO named .rulesmith.yml would block), bounded, UTF-8.
+  const read = readInputFile(file, 'config')
+  if ('diagnostic' in read) return { config: DEFAULT_CONFIG, diagnostics: [read.diagnostic] }
+  const { documents, error: yamlError } = parseYaml(read.text, {
+    maxDocuments: 1,
+    maxNodes: DEFAULT_LIMITS.aliasExpansion,
+  })
   if (yamlError)
     return {
       config: DEFAULT_CONFIG,
@@ -175,8 +170,34 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
     }
     return out
   }
+  const limits: Record<string, number> = { ...DEFAULT_LIMITS }
+  if (r['limits'] !== undefined) {
+    const l = r['limits']
+    if (typeof l !== 'object' || l === null || Array.isArray(l))
+      bad('limits must be a map of limit name to a number', ['limits'])
+    else
+      for (const [k, v] of Object.entries(l)) {
+        const name = LIMIT_KEYS[k]
+        if (!name)
+          bad(
+            `limits: unknown limit '${k}' (known: ${Object.keys(LIMIT_KEYS).join(', ')})${didYouMean(k, Object.keys(LIMIT_KEYS))}`,
+            ['limits', k],
+            'key',
+          )
+        else if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+          bad(`limits.${k} must be a positive whole number`, ['limits', k])
+        else limits[name] = v
+      }
+  }
   return {
-    config: { targets, unsupported, placeholders, pipelines: perTarget('pipelines'), variants: perTarget('variants') },
+    config: {
+      targets,
+      unsupported,
+      placeholders,
+      pipelines: perTarget('pipelines'),
+      variants: perTarget('variants'),
+      limits: limits as unknown as Limits,
+    },
     diagnostics,
   }
 }

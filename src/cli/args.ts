@@ -26,7 +26,8 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   const switches = new Set<string>()
   const positionals: string[] = []
   const takesValue = new Set([...(spec.values ?? []), ...(spec.repeatable ?? [])])
-  const known = new Set([...takesValue, ...(spec.switches ?? []), 'help', 'h'])
+  // --follow-links: every command that reads rule folders takes it (src/rule/load.ts).
+  const known = new Set([...takesValue, ...(spec.switches ?? []), 'help', 'h', 'follow-links'])
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === '--') {

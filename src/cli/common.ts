@@ -1,5 +1,6 @@
 /** Pieces several commands share: loading the config, printing diagnostics. */
 import { loadConfig, type Config } from '../config.js'
+import { setLimits } from '../limits.js'
 import { error, formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
 import { ConfigError, one, UsageError, type ParsedArgs } from './args.js'
 import { variantsOf } from './hints.js'
@@ -18,6 +19,8 @@ export function configFrom(args: ParsedArgs): { config: Config; diagnostics: Dia
         .map((d) => formatDiagnostic(d) + '\n')
         .join(''),
     )
+  // The config's limits, and --follow-links, hold for the whole run.
+  setLimits(loaded.config.limits, { followLinks: args.switches.has('follow-links') })
   return loaded
 }
 

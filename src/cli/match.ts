@@ -4,9 +4,10 @@ import { loadVerifier } from '../verify/index.js'
 import { withOrigin } from '../origin.js'
 import { located } from '../proof/equivalence.js'
 import type { TargetId } from '../backends/types.js'
-import { evaluateRule } from '../evaluate/evaluate.js'
-import { readEvents } from '../events.js'
+import { evaluateRule, EvaluationLimitError } from '../evaluate/evaluate.js'
+import { readEventBatches } from '../events.js'
 import { loadPaths } from '../rule/load.js'
+import type { JsonEvent, Rule } from '../rule/rule.js'
 import { error, type Diagnostic } from '../diagnostics.js'
 import { correlate, type Correlated } from '../evaluate/correlate.js'
 import { matchCorrelationOnTarget, standaloneRules } from '../correlation/run.js'
@@ -14,6 +15,7 @@ import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
 import { checkVariant, parseTarget, variantsOf } from './hints.js'
+import { Spool } from './spool.js'
 
 export const command: Command = {
   summary: 'evaluate rules on events',
@@ -53,70 +55,115 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
     const loaded = loadPaths(paths, { placeholders: config.placeholders })
-    const ev = readEvents(eventsFile)
-    const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics, ...ev.diagnostics]
-    if (ev.diagnostics.some((d) => d.severity === 'error')) {
-      printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length })
-      return 2
-    }
-    const out: string[] = []
+    const diagnostics: Diagnostic[] = [...cd, ...loaded.diagnostics]
+    const summary = { files: loaded.files.length, rules: loaded.rules.length }
     const standalone = standaloneRules(loaded.rules, loaded.resolved)
-    for (const rule of standalone) {
-      let hits: readonly boolean[] | undefined
-      // An event that states no origin is taken to come from the rule's log source.
-      const events = withOrigin(ev.events, rule.logsource)
-      if (target === undefined) {
-        hits = events.map((e) => evaluateRule(rule, e))
-      } else {
-        const t = target as TargetId
-        const overrides = {
-          ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
-          ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
-        }
-        const options = targetOptions(config, t, overrides)
-        const compiled = (await loadBackend(t)).compile(rule, options)
+    const overrides = {
+      ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
+      ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+    }
+    const options = target === undefined ? undefined : targetOptions(config, target as TargetId, overrides)
+    // Each rule compiled once, before any event is read; a refused rule has no query.
+    const queries = new Map<Rule, string | undefined>()
+    if (target !== undefined) {
+      const backend = await loadBackend(target as TargetId)
+      for (const rule of standalone) {
+        const compiled = backend.compile(rule, options)
         diagnostics.push(...compiled.diagnostics)
-        if (compiled.query === undefined) continue
-        const verified = await (await loadVerifier(t)).verify(compiled.query, events, options)
-        diagnostics.push(...located(verified, rule, t))
-        hits = verified.matches
+        queries.set(rule, compiled.query)
       }
-      hits?.forEach((hit, i) => {
-        if (hit) out.push(JSON.stringify({ rule: rule.id ?? rule.file, title: rule.title, event: ev.lines[i] }))
-      })
     }
-    for (const rc of loaded.resolved) {
-      const c = rc.correlation
-      let found: Correlated | undefined
-      if (target === undefined) found = correlate(rc, ev.events, loaded.resolved)
-      else {
-        const t = target as TargetId
-        const options = targetOptions(config, t, {
-          ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
-          ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
-        })
-        const checked = await matchCorrelationOnTarget(t, rc, ev.events, options)
-        diagnostics.push(...checked.diagnostics)
-        found = checked.correlated
+    const verifier = target === undefined ? undefined : await loadVerifier(target as TargetId)
+    // Correlations look across events (time windows), so their events are kept; single rules see
+    // one batch at a time and memory stays flat in the size of the events file.
+    const keep = loaded.resolved.length > 0
+    const kept: { events: JsonEvent[]; lines: number[] } = { events: [], lines: [] }
+    // Matches wait in a spool until the whole file has been read: a bad line at the end means no
+    // output at all, never a partial one, while memory stays flat (the spool goes to disk).
+    const spool = new Spool()
+    try {
+      for await (const batch of readEventBatches(eventsFile)) {
+        diagnostics.push(...batch.diagnostics)
+        if (batch.diagnostics.some((d) => d.severity === 'error')) {
+          printDiagnostics(diagnostics, 'text', summary)
+          return 2
+        }
+        if (keep) {
+          kept.events.push(...batch.events)
+          kept.lines.push(...batch.lines)
+        }
+        for (const rule of standalone) {
+          let hits: readonly boolean[] | undefined
+          // An event that states no origin is taken to come from the rule's log source.
+          const events = withOrigin(batch.events, rule.logsource)
+          if (verifier === undefined) {
+            try {
+              hits = events.map((e) => evaluateRule(rule, e))
+            } catch (e) {
+              if (!(e instanceof EvaluationLimitError)) throw e
+              diagnostics.push(error('limit/regex-budget', e.message, e.at, rule.file))
+              printDiagnostics(diagnostics, 'text', summary)
+              return 1
+            }
+          } else {
+            const query = queries.get(rule)
+            if (query === undefined) continue
+            const verified = await verifier.verify(query, events, options)
+            // A verifier numbers events within the batch; the file's numbering is batch.first on.
+            diagnostics.push(
+              ...located(verified, rule, target as TargetId).map((d) =>
+                batch.first === 0
+                  ? d
+                  : {
+                      ...d,
+                      message: d.message.replace(/\bevent (\d+)/, (_, n: string) => `event ${Number(n) + batch.first}`),
+                    },
+              ),
+            )
+            hits = verified.matches
+          }
+          hits?.forEach((hit, i) => {
+            if (hit)
+              spool.write(
+                JSON.stringify({ rule: rule.id ?? rule.file, title: rule.title, event: batch.lines[i] }) + '\n',
+              )
+          })
+        }
       }
-      if (!found) continue
-      for (const tl of found.timeless)
-        diagnostics.push(
-          error('events/no-time', `${c.title}: event ${tl.message}`, { line: ev.lines[tl.index]!, col: 0 }, eventsFile),
-        )
-      for (const m of found.matches)
-        out.push(
-          JSON.stringify({
-            rule: c.id ?? c.name ?? c.file,
-            title: c.title,
-            group: m.group,
-            events: m.events.map((i) => ev.lines[i]),
-          }),
-        )
+      for (const rc of loaded.resolved) {
+        const c = rc.correlation
+        let found: Correlated | undefined
+        if (target === undefined) found = correlate(rc, kept.events, loaded.resolved)
+        else {
+          const checked = await matchCorrelationOnTarget(target as TargetId, rc, kept.events, options!)
+          diagnostics.push(...checked.diagnostics)
+          found = checked.correlated
+        }
+        if (!found) continue
+        for (const tl of found.timeless)
+          diagnostics.push(
+            error(
+              'events/no-time',
+              `${c.title}: event ${tl.message}`,
+              { line: kept.lines[tl.index]!, col: 0 },
+              eventsFile,
+            ),
+          )
+        for (const m of found.matches)
+          spool.write(
+            JSON.stringify({
+              rule: c.id ?? c.name ?? c.file,
+              title: c.title,
+              group: m.group,
+              events: m.events.map((i) => kept.lines[i]),
+            }) + '\n',
+          )
+      }
+      await spool.copyTo(process.stdout)
+    } finally {
+      spool.close()
     }
-    if (out.length) process.stdout.write(out.join('\n') + '\n')
-    if (diagnostics.length)
-      printDiagnostics(diagnostics, 'text', { files: loaded.files.length, rules: loaded.rules.length }, true)
+    if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, true)
     return exitCode(diagnostics)
   },
 }

@@ -1,7 +1,8 @@
 import { targetOptions } from '../api.js'
 import { checkVariant, parseTarget, targetsWithVariants, variantsOf } from './hints.js'
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
-import type { Diagnostic } from '../diagnostics.js'
+import { error, type Diagnostic } from '../diagnostics.js'
+import { EvaluationLimitError } from '../evaluate/evaluate.js'
 import { loadPaths } from '../rule/load.js'
 import { testRule, type RuleTestResult, type TargetStatus } from '../proof/sample-tests.js'
 import { testCorrelation, type CorrelationTestResult } from '../correlation/run.js'
@@ -69,7 +70,17 @@ Exit codes: 0 all passed, 1 a test failed, a rule is invalid or PATHS hold no ru
     const bar = progressBar({ rules: total, label: 'test', quiet: args.switches.has('quiet') })
     const optionsFor = (target: TargetId) => targetOptions(config, target, variant ? { variant } : {})
     for (const rule of loaded.rules) {
-      const r = await testRule(rule, targets, optionsFor)
+      const r = await testRule(rule, targets, optionsFor).catch((e: unknown): RuleTestResult => {
+        // A regular expression ran out of its time budget: the rule cannot be judged on its samples.
+        if (!(e instanceof EvaluationLimitError)) throw e
+        return {
+          rule,
+          events: 0,
+          referenceFailures: 1,
+          targets: {},
+          diagnostics: [error('limit/regex-budget', e.message, e.at, rule.file)],
+        }
+      })
       results.push(r)
       diagnostics.push(...r.diagnostics)
       bar.update(results.length)

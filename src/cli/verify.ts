@@ -71,7 +71,7 @@ query is invalid), 2 usage or environment error.
     const rule = loaded.rules[0]!
     let events: SourcedEvent[]
     if (eventsFile !== undefined) {
-      const ev = readEvents(eventsFile)
+      const ev = await readEvents(eventsFile)
       if (ev.diagnostics.length > 0) {
         printDiagnostics([...diagnostics, ...ev.diagnostics], 'text', summary)
         return 2

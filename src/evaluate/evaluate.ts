@@ -2,11 +2,13 @@
  * The reference evaluator: Sigma semantics over JSON events, one fold over the AST. Every target
  * is held to what this module answers; the choices the spec leaves open are in docs/semantics.md.
  */
-import { fold, type Node, type Pattern } from '../ast/nodes.js'
-import { normalize, escapeRegex } from '../ast/pattern.js'
+import { fold, type Node, type Pattern, type Pos } from '../ast/nodes.js'
+import { normalize, patternToSigma } from '../ast/pattern.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
 import { ORIGIN_KEY, originOf } from '../origin.js'
+import { boundedRegex, RegexBudgetError, type BoundedRegex } from '../bounded-regex.js'
 import { ipInCidr } from './cidr.js'
+import { globMatcher } from './glob.js'
 import { impliedFields, inLogSource } from './logsource.js'
 
 /** Exact key first (`a.b` may be a flat key), else a dotted path into nested objects. */
@@ -35,11 +37,12 @@ function scalars(value: unknown): Array<string | number | boolean> {
 /** Numbers and booleans are matched through their JSON text: `4688`, `true`. */
 const asText = (v: string | number | boolean): string => (typeof v === 'string' ? v : JSON.stringify(v))
 
-const patternCache = new Map<string, RegExp>()
+const matcherCache = new Map<string, (value: string) => boolean>()
 
 /**
  * A pattern as a whole-value test. Case-insensitive matching lowercases both sides with
- * `toLowerCase()` (Unicode default case mapping), so `É` matches `é`.
+ * `toLowerCase()` (Unicode default case mapping), so `É` matches `é`. Wildcards are matched by
+ * `globMatcher` (bounded: value × pattern steps), not by a backtracking regular expression.
  */
 export function patternMatcher(pattern: Pattern, cased: boolean): (value: string) => boolean {
   const p = normalize(pattern)
@@ -49,35 +52,42 @@ export function patternMatcher(pattern: Pattern, cased: boolean): (value: string
     const lower = text.toLowerCase()
     return (v) => v.toLowerCase() === lower
   }
-  let src = '^'
-  for (const s of p) {
-    if (s.kind === 'lit') src += escapeRegex(cased ? s.text : s.text.toLowerCase())
-    else if (s.kind === 'any') src += '[^]*'
-    else src += '[^]'
+  const key = (cased ? 'c' : 'i') + patternToSigma(p)
+  let test = matcherCache.get(key)
+  if (!test) {
+    test = cased ? globMatcher(p, (s) => s) : globMatcher(p, (s) => s.toLowerCase())
+    matcherCache.set(key, test)
   }
-  src += '$'
-  let re = patternCache.get(src)
-  if (!re) {
-    // `u`: `?` is one code point, so an emoji is one character as a person counts it.
-    re = new RegExp(src, 'u')
-    patternCache.set(src, re)
-  }
-  const regex = re
-  return cased ? (v) => regex.test(v) : (v) => regex.test(v.toLowerCase())
+  const glob = test
+  return cased ? glob : (v) => glob(v.toLowerCase())
 }
 
-const regexCache = new Map<string, RegExp>()
+const regexCache = new Map<string, BoundedRegex>()
 
-/** Sigma regular expressions are searched (unanchored), case-sensitive unless `i`. */
-export function sigmaRegex(source: string, flags: { i: boolean; m: boolean; s: boolean }): RegExp {
+/**
+ * Sigma regular expressions are searched (unanchored), case-sensitive unless `i`. The test is
+ * bounded (src/evaluate/bounded-regex.ts): linear time where V8's linear engine runs the pattern,
+ * else a time budget that ends in `RegexBudgetError`.
+ */
+export function sigmaRegex(source: string, flags: { i: boolean; m: boolean; s: boolean }): BoundedRegex {
   const f = (flags.i ? 'i' : '') + (flags.m ? 'm' : '') + (flags.s ? 's' : '')
   const key = f + '/' + source
   let re = regexCache.get(key)
   if (!re) {
-    re = new RegExp(source, f)
+    re = boundedRegex(source, f)
     regexCache.set(key, re)
   }
   return re
+}
+
+/** A regular expression ran out of its budget on an event: the rule position and the pattern. */
+export class EvaluationLimitError extends Error {
+  constructor(
+    message: string,
+    readonly at: Pos | undefined,
+  ) {
+    super(message)
+  }
 }
 
 /** Every string value in the event, nested objects and arrays included: the scope of keywords. */
@@ -118,7 +128,12 @@ export function evaluate(node: Node, event: JsonEvent): boolean {
     },
     Regex: (n) => {
       const re = sigmaRegex(n.source, n.flags)
-      return scalars(getField(event, n.field)).some((v) => re.test(asText(v)))
+      try {
+        return scalars(getField(event, n.field)).some((v) => re.test(asText(v)))
+      } catch (e) {
+        if (e instanceof RegexBudgetError) throw new EvaluationLimitError(`${n.field}: ${e.message}`, n.at)
+        throw e
+      }
     },
     Cidr: (n) => scalars(getField(event, n.field)).some((v) => typeof v === 'string' && ipInCidr(v, n.cidr)),
     Compare: (n) =>

@@ -17,7 +17,9 @@
  * (expected match / no match) and through each target's verifier on the emitted query
  * (equivalence with the evaluator, event by event).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { readInputFile } from '../input-file.js'
+import { limits } from '../limits.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import type { Pos } from '../ast/nodes.js'
 import { evaluateRule } from '../evaluate/evaluate.js'
@@ -75,15 +77,20 @@ export const refusalKey = (target: TargetId, options: TargetOptions): string =>
 
 export function readSampleTests(file: string): { tests?: SampleTests; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = []
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch {
-    return { diagnostics: [error('io/unreadable', `cannot read '${file}'`, undefined, file)] }
-  }
-  const { documents, error: yamlError } = parseYaml(text)
+  const read = readInputFile(file, 'tests file')
+  if ('diagnostic' in read) return { diagnostics: [read.diagnostic] }
+  const { documents, error: yamlError } = parseYaml(read.text, {
+    maxDocuments: limits().documents,
+    maxNodes: limits().aliasExpansion,
+  })
   if (yamlError)
-    return { diagnostics: [error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file)] }
+    return {
+      diagnostics: [
+        yamlError.code
+          ? error(yamlError.code, yamlError.message, yamlError.at, file)
+          : error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file),
+      ],
+    }
   const doc = documents[0]
   const v = doc?.value
   if (!doc || v === null || typeof v !== 'object' || Array.isArray(v))

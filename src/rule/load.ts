@@ -4,8 +4,10 @@
  * bad input.
  */
 import type { DiagnosticCode } from '../diagnostics.js'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { join, sep } from 'node:path'
+import { ioDiagnostic, readInputFile } from '../input-file.js'
+import { followsLinks, limitKey, limits } from '../limits.js'
 import type { ErrorObject } from 'ajv'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import type { Pos } from '../ast/nodes.js'
@@ -57,9 +59,17 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
   const correlations: Correlation[] = []
   const filters: Filter[] = []
   const diagnostics: Diagnostic[] = []
-  const { documents, error: yamlError } = parseYaml(text)
+  const bounds = limits()
+  const { documents, error: yamlError } = parseYaml(text, {
+    maxDocuments: bounds.documents,
+    maxNodes: bounds.aliasExpansion,
+  })
   if (yamlError) {
-    diagnostics.push(error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file))
+    diagnostics.push(
+      yamlError.code
+        ? error(yamlError.code, yamlError.message, yamlError.at, file)
+        : error('yaml/syntax', `invalid YAML: ${yamlError.message}`, yamlError.at, file),
+    )
     return { rules, others, correlations, filters, diagnostics }
   }
   const nonEmpty = documents.filter((d) => d.value !== null && d.value !== undefined)
@@ -139,6 +149,11 @@ function loadRule(
     .slice(before)
     .some((d) => d.severity === 'error' && (d.code === 'rule/schema' || d.code === 'rule/misplaced-condition'))
   if (!schemaOk) return undefined
+  const tooMany = valuesOverLimit(value['detection'] as Record<string, unknown>, doc, file)
+  if (tooMany) {
+    diagnostics.push(tooMany)
+    return undefined
+  }
   const detection = buildDetection(value['detection'] as Record<string, unknown>, {
     doc,
     file,
@@ -176,6 +191,35 @@ function loadRule(
     detection,
     raw: value,
   }
+}
+
+/** The first list under a search identifier longer than `limits.values-per-field`. */
+function valuesOverLimit(detection: Record<string, unknown>, doc: YamlDocument, file: string): Diagnostic | undefined {
+  const max = limits().valuesPerField
+  const over = (list: unknown, path: (string | number)[], what: string): Diagnostic | undefined =>
+    Array.isArray(list) && list.length > max
+      ? error(
+          'limit/values',
+          `${what} lists ${list.length} values, over the limit of ${max} (${limitKey('valuesPerField')} in .rulesmith.yml)`,
+          doc.locate(path)?.value ?? doc.at,
+          file,
+        )
+      : undefined
+  for (const [name, body] of Object.entries(detection)) {
+    if (name === 'condition') continue
+    const found = over(body, ['detection', name], `'${name}'`)
+    if (found) return found
+    const maps = Array.isArray(body) ? body.map((m, i) => [m, i] as const) : [[body, undefined] as const]
+    for (const [m, i] of maps) {
+      if (!isMap(m)) continue
+      for (const [field, v] of Object.entries(m)) {
+        const path = i === undefined ? ['detection', name, field] : ['detection', name, i, field]
+        const hit = over(v, path, `'${field}'`)
+        if (hit) return hit
+      }
+    }
+  }
+  return undefined
 }
 
 /** `condition` indented one level too deep lands inside a search identifier: say so. */
@@ -246,53 +290,86 @@ function getAt(value: unknown, path: readonly (string | number)[]): unknown {
 /** Sample-event files live beside rules; they are not rules. */
 export const isTestsFile = (name: string): boolean => /\.tests\.ya?ml$/i.test(name)
 
-/** Expand files and folders (recursively) into rule files, sorted for deterministic output. */
+/**
+ * Expand files and folders (recursively) into rule files, sorted for deterministic output.
+ * Symbolic links are resolved: a loop is `io/symlink-loop`; a link inside a folder that leads
+ * outside the folder given on the command line is not followed (a warning names it) unless
+ * `--follow-links`; a folder reached twice (a link to an ancestor) is walked once. Paths named
+ * on the command line are taken as given. Non-regular files are kept here and refused by the
+ * reader (src/input-file.ts), which says what they are.
+ */
 export function collectFiles(paths: readonly string[]): { files: string[]; diagnostics: Diagnostic[] } {
   const files: string[] = []
   const diagnostics: Diagnostic[] = []
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
+  const walked = new Set<string>()
+  const inside = (real: string, root: string) =>
+    real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)
+  const walk = (dir: string, root: string) => {
+    let real: string
+    try {
+      real = realpathSync(dir)
+    } catch (e) {
+      diagnostics.push(ioDiagnostic(e, dir, 'folder'))
+      return
+    }
+    if (walked.has(real)) return
+    walked.add(real)
+    let names: string[]
+    try {
+      names = readdirSync(dir).sort()
+    } catch (e) {
+      diagnostics.push(ioDiagnostic(e, dir, 'folder'))
+      return
+    }
+    for (const name of names) {
       if (name.startsWith('.') || name === 'node_modules') continue
       const full = join(dir, name)
-      const st = statSync(full)
-      if (st.isDirectory()) walk(full)
+      let st: Stats
+      try {
+        st = lstatSync(full)
+        if (st.isSymbolicLink()) {
+          const target = realpathSync(full)
+          if (!followsLinks() && !inside(target, root)) {
+            if (st.isSymbolicLink() && (/\.ya?ml$/i.test(name) || statSync(full).isDirectory()))
+              diagnostics.push(
+                warning(
+                  'io/link-outside',
+                  `not following the symbolic link '${full}': it leads to '${target}', outside '${root}' (--follow-links follows it)`,
+                  undefined,
+                  full,
+                ),
+              )
+            continue
+          }
+          st = statSync(full)
+        }
+      } catch (e) {
+        if (/\.ya?ml$/i.test(name) || (e as NodeJS.ErrnoException).code === 'ELOOP')
+          diagnostics.push(ioDiagnostic(e, full))
+        continue
+      }
+      if (st.isDirectory()) walk(full, root)
       else if (/\.ya?ml$/i.test(name) && !isTestsFile(name)) files.push(full)
     }
   }
   for (const p of paths) {
     try {
       const st = statSync(p)
-      if (st.isDirectory()) walk(p)
+      if (st.isDirectory()) walk(p, realpathSync(p))
       else files.push(p)
-    } catch {
-      diagnostics.push(error('io/unreadable', `cannot read '${p}': no such file or folder`, undefined, p))
+    } catch (e) {
+      diagnostics.push(ioDiagnostic(e, p))
     }
   }
   return { files: [...new Set(files)], diagnostics }
 }
 
-/** Load one file; an unreadable file is an `io/unreadable` diagnostic. */
+/** Load one file; a file that cannot be read as UTF-8 text within the limits is a diagnostic. */
 export function loadFile(file: string, options: LoadOptions = {}): Loaded {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (e) {
-    return {
-      rules: [],
-      others: [],
-      correlations: [],
-      filters: [],
-      diagnostics: [
-        error(
-          'io/unreadable',
-          `cannot read '${file}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-          undefined,
-          file,
-        ),
-      ],
-    }
-  }
-  return loadRuleText(text, file, options)
+  const read = readInputFile(file, 'rule file')
+  if ('diagnostic' in read)
+    return { rules: [], others: [], correlations: [], filters: [], diagnostics: [read.diagnostic] }
+  return loadRuleText(read.text, file, options)
 }
 
 /** Load every rule under the given paths, with the checks that span files (duplicate ids). */

@@ -9,6 +9,7 @@
  */
 import yaml from 'js-yaml'
 import type { Pos } from '../ast/nodes.js'
+import { limitKey as limitName } from '../limits.js'
 
 /** A JSON-pointer-like path: keys and indexes from the document root. */
 export type Path = readonly (string | number)[]
@@ -40,7 +41,12 @@ export interface YamlDocument {
 export interface YamlError {
   readonly message: string
   readonly at: Pos
+  /** `yaml/syntax` unless a limit stopped the parse. */
+  readonly code?: string
 }
+
+/** Thrown from js-yaml's per-document callback to stop at the document limit. */
+class TooManyDocuments extends Error {}
 
 interface Built {
   start: number
@@ -104,13 +110,29 @@ function collapse(node: Built): Built {
   return n
 }
 
-export function parseYaml(text: string): { documents: YamlDocument[]; error?: YamlError } {
+/**
+ * Parse every document of `text`. Limits (src/limits.ts): at most `maxDocuments` documents (the
+ * parse stops at the next one), and each document at most `maxNodes` nodes once its aliases are
+ * expanded — js-yaml shares an aliased node rather than copying it, so a small file can stand for
+ * an exponentially large value, which everything after the parse would walk.
+ */
+export function parseYaml(
+  text: string,
+  bounds: { maxDocuments?: number; maxNodes?: number } = {},
+): { documents: YamlDocument[]; error?: YamlError } {
   const lines = new LineIndex(text)
   const roots: Built[] = []
   const stack: Built[] = []
-  let values: unknown[]
+  const values: unknown[] = []
+  const maxDocuments = bounds.maxDocuments ?? Infinity
   try {
-    values = yaml.loadAll(text, undefined, {
+    yaml.loadAll(
+      text,
+      (doc) => {
+        if (values.length >= maxDocuments) throw new TooManyDocuments()
+        values.push(doc)
+      },
+      {
       // The core schema: `date: 2024-01-02` stays a string (YAML 1.1 timestamps are not Sigma's).
       schema: yaml.CORE_SCHEMA,
       listener(event, state) {
@@ -127,8 +149,22 @@ export function parseYaml(text: string): { documents: YamlDocument[]; error?: Ya
           else roots.push(node)
         }
       },
-    }) as unknown[]
+      },
+    )
   } catch (e) {
+    if (e instanceof TooManyDocuments) {
+      // Reported at the `---` that starts the first document over the limit.
+      const markers = [...text.matchAll(/^---/gm)].map((m) => m.index)
+      const at = markers[/^\s*---/.test(text) ? maxDocuments : maxDocuments - 1] ?? 0
+      return {
+        documents: [],
+        error: {
+          code: 'limit/documents',
+          message: `the file holds more than ${maxDocuments} YAML documents (${limitName('documents')} in .rulesmith.yml)`,
+          at: lines.pos(at),
+        },
+      }
+    }
     const err = e as { reason?: string; message?: string; mark?: { line: number; column: number } }
     const at = err.mark ? { line: err.mark.line, col: err.mark.column } : { line: 0, col: 0 }
     const message = (err.reason ?? err.message ?? String(e)).replace(/\s+/g, ' ').trim()
@@ -138,11 +174,54 @@ export function parseYaml(text: string): { documents: YamlDocument[]; error?: Ya
   const built = roots.map(collapse)
   const documents: YamlDocument[] = []
   let r = 0
+  const maxNodes = bounds.maxNodes ?? Infinity
   for (const value of values) {
     const root = value === null || value === undefined ? undefined : built[r++]
-    documents.push(makeDocument(text, lines, value, root))
+    const doc = makeDocument(text, lines, value, root)
+    const size = expandedSize(value, maxNodes)
+    if (size > maxNodes)
+      return {
+        documents: [],
+        error: {
+          code: 'limit/alias-expansion',
+          message: `a document expands to more than ${maxNodes} nodes through YAML aliases (*name) (${limitName('aliasExpansion')} in .rulesmith.yml)`,
+          at: firstAlias(text, root) ?? doc.at,
+        },
+      }
+    documents.push(doc)
   }
   return { documents }
+}
+
+/**
+ * The number of nodes in `value` with every shared (aliased) node counted each time it is used,
+ * stopping once over `max`. Sizes are memoised per object, so the walk visits each distinct node
+ * once however often it is reused.
+ */
+function expandedSize(value: unknown, max: number): number {
+  const memo = new Map<object, number>()
+  const size = (v: unknown): number => {
+    if (v === null || typeof v !== 'object') return 1
+    const known = memo.get(v)
+    if (known !== undefined) return known
+    memo.set(v, max + 1) // a cycle (an alias inside its own anchor) counts as over the limit
+    let n = 1
+    for (const c of Array.isArray(v) ? v : Object.values(v)) {
+      n += size(c)
+      if (n > max) break
+    }
+    memo.set(v, n)
+    return n
+  }
+  return size(value)
+}
+
+/** Where the first alias of the document is written, for the expansion diagnostic. */
+function firstAlias(text: string, root: Built | undefined): Pos | undefined {
+  if (!root) return undefined
+  const m = /(^|[\s[{,:-])\*[^\s,\]}]+/m.exec(text.slice(root.start, root.end))
+  if (!m) return undefined
+  return new LineIndex(text).pos(root.start + m.index + m[1]!.length)
 }
 
 /** Positions of one node and, for collections, of its children by key or index. */

@@ -4,6 +4,8 @@
  * Written from the documentation (and Elasticsearch's source where the docs are silent); it shares
  * nothing with the backend.
  */
+import { RE2JS } from 're2js'
+import { globMatches, globPattern, type GlobPattern } from './glob.js'
 
 /**
  * Case-insensitive matching folds ASCII letters only: Elasticsearch's
@@ -17,38 +19,40 @@ function asciiAlternates(c: string): string {
   return c
 }
 
-/** Escape for a JavaScript `u` regex: outside a class only syntax characters may be escaped. */
-const escapeJs = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
-const escapeJsClass = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
+/** Escape for RE2 (which reads a backslash before any punctuation as that character). */
+const escapeRe = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')
+const escapeReClass = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')
 
-const jsChar = (c: string, insensitive: boolean): string => {
+const reChar = (c: string, insensitive: boolean): string => {
   const alts = insensitive ? asciiAlternates(c) : c
-  return alts.length > 1 ? `[${escapeJsClass(alts)}]` : escapeJs(c)
+  return alts.length > 1 ? `[${escapeReClass(alts)}]` : escapeRe(c)
 }
 
-const wildcardCache = new Map<string, RegExp>()
+const wildcardCache = new Map<string, GlobPattern>()
+
+/** ASCII letters to lower case, nothing else (Elasticsearch's folding, above). */
+const asciiLower = (s: string): string => s.replace(/[A-Z]/g, (c) => c.toLowerCase())
 
 /**
  * A `:`/`like`/`like~` pattern: `*` any run of code points (empty too), `?` exactly one code
  * point, everything else literal — there is no escape (E1: "`*` … `?` …"; Elasticsearch's
  * StringUtils.toLikePattern turns every `*` and `?` into a wildcard). The whole value must match.
+ * Elasticsearch runs it as an automaton (linear); here a glob matcher (value × pattern steps).
  */
 export function wildcardMatches(pattern: string, value: string, insensitive: boolean): boolean {
   const key = (insensitive ? 'i' : 'c') + pattern
-  let re = wildcardCache.get(key)
-  if (!re) {
-    let src = '^'
-    for (const c of pattern) src += c === '*' ? '[^]*' : c === '?' ? '[^]' : jsChar(c, insensitive)
-    re = new RegExp(src + '$', 'u')
-    wildcardCache.set(key, re)
+  let glob = wildcardCache.get(key)
+  if (!glob) {
+    glob = globPattern(insensitive ? asciiLower(pattern) : pattern, '*', '?')
+    wildcardCache.set(key, glob)
   }
-  return re.test(value)
+  return globMatches(glob, insensitive ? asciiLower(value) : value)
 }
 
 /** A Lucene regex that this evaluator cannot read: reported as a verify error, never guessed. */
 export class LuceneSyntaxError extends Error {}
 
-const luceneCache = new Map<string, RegExp>()
+const luceneCache = new Map<string, RE2JS>()
 
 /**
  * A Lucene regular expression (https://www.elastic.co/guide/en/elasticsearch/reference/current/regexp-syntax.html)
@@ -57,18 +61,27 @@ const luceneCache = new Map<string, RegExp>()
  * `[a-z]`, `[^…]`; groups; `|`; `* + ? {n} {n,} {n,m}`. The optional operators (`# @ & ~ <n-m>`)
  * are rejected: the backend escapes those characters. With `regex~`, single characters fold
  * ASCII case (RegExp's ASCII_CASE_INSENSITIVE applies to characters, not to ranges).
+ *
+ * Lucene compiles the expression to an automaton, so matching takes linear time whatever the
+ * pattern; the translation runs in RE2 (re2js), an automaton too, never in a backtracking engine.
  */
 export function luceneMatches(source: string, value: string, insensitive: boolean): boolean {
   const key = (insensitive ? 'i' : 'c') + source
   let re = luceneCache.get(key)
   if (!re) {
-    re = new RegExp('^(?:' + new LuceneToJs(source, insensitive).translate() + ')$', 'u')
+    const translated = new LuceneToRe2(source, insensitive).translate()
+    try {
+      re = RE2JS.compile(translated)
+    } catch (e) {
+      // RE2 bounds repetition counts at 1000; Lucene's own limit is on automaton states.
+      throw new LuceneSyntaxError(`Lucene regex ${JSON.stringify(source)} is too large for this evaluator: ${(e as Error).message}`)
+    }
     luceneCache.set(key, re)
   }
-  return re.test(value)
+  return re.matches(value)
 }
 
-class LuceneToJs {
+class LuceneToRe2 {
   private readonly cps: string[]
   private i = 0
   constructor(
@@ -150,19 +163,19 @@ class LuceneToJs {
     if (c === '[') return this.charClass()
     if (c === '.') {
       this.i++
-      return '[^]'
+      return '(?s:.)'
     }
     if (c === '\\') {
       this.i++
       const next = this.peek()
       if (next === undefined) this.fail('a trailing backslash')
       this.i++
-      return jsChar(next, this.insensitive)
+      return reChar(next, this.insensitive)
     }
     if ('#@&~<>'.includes(c)) this.fail(`the optional operator ${c}`)
     if ('*+?{}]"'.includes(c)) this.fail(`the reserved character ${c}`)
     this.i++
-    return jsChar(c, this.insensitive)
+    return reChar(c, this.insensitive)
   }
 
   private classChar(): string {
@@ -193,9 +206,9 @@ class LuceneToJs {
         this.i++
         const to = this.classChar()
         if (to.codePointAt(0)! < from.codePointAt(0)!) this.fail('a reversed range')
-        items += `${escapeJsClass(from)}-${escapeJsClass(to)}`
+        items += `${escapeReClass(from)}-${escapeReClass(to)}`
       } else {
-        items += escapeJsClass(this.insensitive ? asciiAlternates(from) : from)
+        items += escapeReClass(this.insensitive ? asciiAlternates(from) : from)
       }
       count++
     }

@@ -4,6 +4,7 @@
  * emitted SQL runs in real SQLite (sql.js) with osquery's meaning.
  */
 import type { Database, SqlValue } from 'sql.js'
+import { boundedRegex, type BoundedRegex } from '../bounded-regex.js'
 
 /** osquery's hidden flag --regex_max_size (bytes). */
 const REGEX_MAX_SIZE = 256
@@ -11,16 +12,18 @@ const REGEX_MAX_SIZE = 256
 // C locale isspace(): what std::regex's \s means for char (std::regex_traits<char>, classic locale).
 const C_SPACE = '\\t\\n\\v\\f\\r '
 
-const compiled = new Map<string, RegExp>()
+const compiled = new Map<string, BoundedRegex>()
 
 /**
  * std::regex with the default ECMAScript grammar over a std::string: it matches BYTES. We run a
  * JavaScript RegExp (no flags) over a "binary string" (one UTF-16 unit per UTF-8 byte), so `.` or
  * `[^a]` consume one byte as in osquery. `\s`/`\S` are narrowed to the C locale's ASCII white space.
  * Constructs std::regex rejects (lookbehind, named groups, a `{` that is not a repeat) are errors,
- * as "Invalid regex" is in osquery.
+ * as "Invalid regex" is in osquery. std::regex backtracks without bound; here the pattern runs in
+ * V8's linear-time engine when it can, else under a time budget whose end fails the query with a
+ * message naming the pattern (src/bounded-regex.ts), never a silent "no match".
  */
-function compile(pattern: string): RegExp {
+function compile(pattern: string): BoundedRegex {
   let re = compiled.get(pattern)
   if (re) return re
   if (Buffer.byteLength(pattern, 'utf8') > REGEX_MAX_SIZE)
@@ -52,7 +55,7 @@ function compile(pattern: string): RegExp {
     bytes += c
   }
   try {
-    re = new RegExp(bytes)
+    re = boundedRegex(bytes, '')
   } catch {
     throw new Error('Invalid regex')
   }
@@ -77,8 +80,8 @@ export function regex_match(input: SqlValue, pattern: SqlValue, index: SqlValue)
 /** regex_split(input, pattern, index): the pieces between matches (empty pieces dropped, as osquery does). */
 export function regex_split(input: SqlValue, pattern: SqlValue, index: SqlValue): string | null {
   if (input === null || pattern === null || index === null) return null
-  const pieces = toBytes(textOf(input))
-    .split(compile(textOf(pattern)))
+  const pieces = compile(textOf(pattern))
+    .split(toBytes(textOf(input)))
     .filter((p) => p !== '')
   const i = Math.trunc(Number(index))
   return i >= 0 && i < pieces.length ? fromBytes(pieces[i]!) : null

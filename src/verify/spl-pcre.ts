@@ -11,6 +11,8 @@
  * Anything outside this subset is reported as unsupported rather than guessed.
  */
 
+import { withinBudget } from '../bounded-regex.js'
+
 const WORD = 'A-Za-z0-9_'
 const SPACE = '\\t\\n\\v\\f\\r '
 const lit = (cp: number): string => `\\u{${cp.toString(16)}}`
@@ -185,13 +187,16 @@ function translate(pattern: string): PcreResult {
     const re = new RegExp(out, flags.i ? 'iuy' : 'uy')
     // PCRE tries a match at each character; JavaScript's own search may also try the middle of a
     // surrogate pair, where lookbehinds misread. So the start positions are walked by code point.
-    const test = (s: string): boolean => {
+    // PCRE backtracks (Splunk bounds it by match_limit); here the whole search runs under a time
+    // budget whose end is a RegexBudgetError (src/bounded-regex.ts), reported by the verifier.
+    const search = (s: string): boolean => {
       for (let at = 0; at <= s.length; at += s.codePointAt(at)! > 0xffff ? 2 : 1) {
         re.lastIndex = at
         if (re.test(s)) return true
       }
       return false
     }
+    const test = (s: string): boolean => withinBudget(() => search(s), pattern)
     return { test }
   } catch (e) {
     return no(`a pattern JavaScript cannot run: ${(e as Error).message}`)

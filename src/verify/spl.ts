@@ -11,13 +11,15 @@ import type { TargetOptions } from '../target-ids.js'
 import { pcreToRegExp } from './spl-pcre.js'
 import { inSubnet, splModel, splRecord, subnet, type SplRecord } from './spl-events.js'
 import type { Verified, Verifier } from './types.js'
+import { globMatches, globPattern, type GlobPattern } from './glob.js'
+import { RegexBudgetError } from '../bounded-regex.js'
 
 /** Raised inside evaluation for text the verifier does not know how to run; reported, never thrown out. */
 class Unsupported extends Error {}
 
 // --- search ------------------------------------------------------------------------------------
 
-const wildcardCache = new Map<string, RegExp>()
+const wildcardCache = new Map<string, GlobPattern>()
 
 /**
  * A search value against a field value: case-insensitive
@@ -27,17 +29,12 @@ const wildcardCache = new Map<string, RegExp>()
  * and the whole value matched. Case folding is Unicode lower-casing [our reading].
  */
 function wildcardMatch(pattern: string, value: string): boolean {
-  let re = wildcardCache.get(pattern)
-  if (!re) {
-    const src = pattern
-      .toLowerCase()
-      .split('*')
-      .map((part) => part.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&'))
-      .join('[^]*')
-    re = new RegExp(`^${src}$`, 'u')
-    wildcardCache.set(pattern, re)
+  let glob = wildcardCache.get(pattern)
+  if (!glob) {
+    glob = globPattern(pattern.toLowerCase(), '*', '')
+    wildcardCache.set(pattern, glob)
   }
-  return re.test(value.toLowerCase())
+  return globMatches(glob, value.toLowerCase())
 }
 
 const CIDR_VALUE = /^[0-9A-Fa-f.:]+\/\d{1,3}$/
@@ -216,10 +213,7 @@ function call(
       const s = scalar(arg(0))
       const p = scalar(arg(1))
       if (s === null || typeof p !== 'string') return null
-      const src = [...p]
-        .map((c) => (c === '%' ? '[^]*' : c === '_' ? '[^]' : c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')))
-        .join('')
-      return new RegExp(`^${src}$`, 'u').test(text(s))
+      return globMatches(globPattern(p, '%', '_'), text(s))
     }
     case 'cidrmatch': {
       // cidrmatch("<cidr>", <ip>): TRUE when the address is in the subnet.
@@ -353,6 +347,7 @@ export const verifier: Verifier = {
     } catch (e) {
       if (e instanceof Unsupported)
         return { diagnostics: [diag('verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }
+      if (e instanceof RegexBudgetError) return { diagnostics: [diag('limit/regex-budget', `spl: ${e.message}`)] }
       throw e
     }
   },
