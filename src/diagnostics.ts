@@ -58,9 +58,27 @@ export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
     .filter((d) => (seen.has(key(d)) ? false : (seen.add(key(d)), true)))
 }
 
-/** `path:line:col: severity: message [code]`, 1-based. */
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides,
+ * written as escapes (`\n`, `\x1b`, `\u202e`): a file name or a value quoted in a message can
+ * then neither break a diagnostic into two lines (forging one), nor drive the terminal (ESC, BEL),
+ * nor reorder what is shown.
+ */
+const UNPRINTABLE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
+export function escapeControls(text: string, keep = ''): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    if (keep.includes(c)) return c
+    const n = c.charCodeAt(0)
+    if (n === 10) return '\\n'
+    if (n === 13) return '\\r'
+    return n < 0x100 ? '\\x' + n.toString(16).padStart(2, '0') : '\\u' + n.toString(16).padStart(4, '0')
+  })
+}
+
+/** `path:line:col: severity: message [code]`, 1-based; always one line. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const where = `${d.file ?? '<input>'}:${(d.at?.line ?? 0) + 1}:${(d.at?.col ?? 0) + 1}`
-  // One diagnostic, one line: a message carrying line breaks (a parser's snippet) is folded.
-  return `${where}: ${d.severity}: ${d.message.replace(/\s*\n\s*/g, ' ')} [${d.code}]`
+  const where = `${escapeControls(d.file ?? '<input>')}:${(d.at?.line ?? 0) + 1}:${(d.at?.col ?? 0) + 1}`
+  // A message carrying line breaks (a parser's snippet) is folded; anything else unprintable escaped.
+  return `${where}: ${d.severity}: ${escapeControls(d.message.replace(/\s*\n\s*/g, ' '))} [${d.code}]`
 }

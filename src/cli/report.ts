@@ -1,7 +1,7 @@
 /** Printing diagnostics: text (GNU `file:line:col`), json, SARIF 2.1.0 and GitHub annotations. */
 import { isAbsolute, relative, resolve, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
+import { escapeControls, formatDiagnostic, sortDiagnostics, type Diagnostic } from '../diagnostics.js'
 import { bold, red, useColour, yellow } from './style.js'
 import { version } from '../version.js'
 
@@ -121,10 +121,14 @@ function sarifUri(file: string | undefined): string {
     .join('/')
 }
 
-/** GitHub Actions workflow commands; data and properties escaped as the runner expects. */
+/**
+ * GitHub Actions workflow commands; data and properties escaped as the runner expects (%, CR,
+ * LF; and `:` `,` in properties), and other control characters written as escapes, so that a
+ * file name can neither end the command nor start another `::command` line.
+ */
 function toGithub(d: Diagnostic): string {
-  const data = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
-  const prop = (s: string) => data(s).replace(/:/g, '%3A').replace(/,/g, '%2C')
+  const data = (s: string) => escapeControls(s.replace(/%/g, '%25'), '\r\n').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+  const prop = (s: string) => escapeControls(s.replace(/%/g, '%25')).replace(/:/g, '%3A').replace(/,/g, '%2C')
   const cmd = d.severity === 'error' ? 'error' : 'warning'
   return `::${cmd} file=${prop(d.file ?? '')},line=${(d.at?.line ?? 0) + 1},col=${(d.at?.col ?? 0) + 1},title=${prop(d.code)}::${data(d.message)}\n`
 }

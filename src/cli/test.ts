@@ -1,7 +1,7 @@
 import { targetOptions } from '../api.js'
 import { checkVariant, parseTarget, targetsWithVariants, variantsOf } from './hints.js'
 import { TARGET_IDS, type TargetId } from '../backends/types.js'
-import { error, type Diagnostic } from '../diagnostics.js'
+import { error, escapeControls, type Diagnostic } from '../diagnostics.js'
 import { EvaluationLimitError } from '../evaluate/evaluate.js'
 import { loadPaths } from '../rule/load.js'
 import { testRule, type RuleTestResult, type TargetStatus } from '../proof/sample-tests.js'
@@ -139,7 +139,7 @@ type TestResult = RuleTestResult | CorrelationTestResult
 function table(results: readonly TestResult[], targets: readonly TargetId[], colour: boolean): string {
   const header = ['rule', 'events', 'reference', ...targets]
   const rows = results.map((r) => {
-    const name = r.rule.file.replace(/^.*?rules\//, '')
+    const name = escapeControls(r.rule.file.replace(/^.*?rules\//, ''))
     const ref: [string, string] =
       r.events === 0
         ? ['no samples', yellow(colour, 'no samples')]
@@ -164,7 +164,9 @@ function table(results: readonly TestResult[], targets: readonly TargetId[], col
       const s = r.targets[t]
       // The first sentence says why; the list of what the target supports is for `rulesmith targets`.
       return s?.kind === 'refused'
-        ? [`  ${r.rule.file} (${t}): ${s.reason.replace(/[;.] [Ss]upported.*?( \[[^\]]+\])?$/, '$1')}`]
+        ? [
+            `  ${escapeControls(r.rule.file)} (${t}): ${escapeControls(s.reason.replace(/[;.] [Ss]upported.*?( \[[^\]]+\])?$/, '$1'))}`,
+          ]
         : []
     }),
   )

@@ -195,15 +195,19 @@ export function parseYaml(
 
 /**
  * The number of nodes in `value` with every shared (aliased) node counted each time it is used,
- * stopping once over `max`. Sizes are memoised per object, so the walk visits each distinct node
+ * stopping once over `max`; 0 for a document without aliases. Sizes are memoised per object, so the walk visits each distinct node
  * once however often it is reused.
  */
 function expandedSize(value: unknown, max: number): number {
   const memo = new Map<object, number>()
+  let shared = false
   const size = (v: unknown): number => {
     if (v === null || typeof v !== 'object') return 1
     const known = memo.get(v)
-    if (known !== undefined) return known
+    if (known !== undefined) {
+      shared = true
+      return known
+    }
     memo.set(v, max + 1) // a cycle (an alias inside its own anchor) counts as over the limit
     let n = 1
     for (const c of Array.isArray(v) ? v : Object.values(v)) {
@@ -213,7 +217,9 @@ function expandedSize(value: unknown, max: number): number {
     memo.set(v, n)
     return n
   }
-  return size(value)
+  const n = size(value)
+  // Without aliases the size is the written text's, which the file-size limit already bounds.
+  return shared ? n : 0
 }
 
 /** Where the first alias of the document is written, for the expansion diagnostic. */
