@@ -219,6 +219,8 @@ export function mapEvent(env: Env, ls: LogSourceEntry, fields: readonly string[]
         values[place.column] = asText(v)
       }
     } else {
+      // osquery fills text columns from C strings: a NUL ends the value, so no row holds one.
+      if (typeof v === 'string' && v.includes('\u0000')) inexact.push(field)
       values[place.column] = asText(v)
     }
   }
