@@ -71,15 +71,43 @@ describe('hostile input: regular expressions', () => {
   }, 30_000)
 })
 
-describe('hostile input: files that are not regular files', () => {
-  it('a FIFO named *.yml is refused without being opened (no hang), exit 2', () => {
-    const dir = folder()
-    execFileSync('mkfifo', [join(dir, 'wait.yml')])
+describe('hostile input: files that are not regular, links, encodings (one folder, one run)', () => {
+  const outside = folder({ 'secret.yml': SIMPLE })
+  const dir = folder({
+    // The bad bytes open line 12, after the 11 lines of the rule.
+    'bad.yml': Buffer.concat([Buffer.from(SIMPLE), Buffer.from('# '), Buffer.from([0xc3, 0x28])]),
+    'bom.yml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SIMPLE, 'utf16le')]),
+    'nobom.yml': Buffer.from(SIMPLE, 'utf16le'),
+    'utf8bom.yml': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(SIMPLE)]),
+  })
+  execFileSync('mkfifo', [join(dir, 'wait.yml')])
+  symlinkSync('b.yml', join(dir, 'a.yml'))
+  symlinkSync('a.yml', join(dir, 'b.yml'))
+  symlinkSync(join(outside, 'secret.yml'), join(dir, 'link.yml'))
+  mkdirSync(join(dir, 'sub'))
+  symlinkSync(dir, join(dir, 'sub', 'up'))
+  const at = (f: string) => join(dir, f)
+
+  it('each is named exactly: a FIFO refused unopened (no hang), a loop as a loop, a link outside not followed, UTF-16 and bad UTF-8', () => {
     const r = cli(['validate', '--no-compile', dir])
-    expect(r.stderr).toContain(
-      `${join(dir, 'wait.yml')}:1:1: error: refusing rule file '${join(dir, 'wait.yml')}': it is a FIFO (named pipe), not a regular file [io/not-a-file]`,
-    )
+    expect(r.stderr.split('\n').filter((l) => l.includes(': error: ') || l.includes(': warning: '))).toEqual([
+      `${at('a.yml')}:1:1: error: cannot read '${at('a.yml')}': a loop of symbolic links [io/symlink-loop]`,
+      `${at('b.yml')}:1:1: error: cannot read '${at('b.yml')}': a loop of symbolic links [io/symlink-loop]`,
+      `${at('bad.yml')}:12:3: error: rule file '${at('bad.yml')}' is not valid UTF-8: bytes C3 28 at byte offset ${SIMPLE.length + 2} [io/invalid-utf8]`,
+      `${at('bom.yml')}:1:1: error: rule file '${at('bom.yml')}' is UTF-16 or UTF-32 text; rulesmith reads UTF-8 (re-save it as UTF-8) [io/utf16]`,
+      `${at('link.yml')}:1:1: warning: not following the symbolic link '${at('link.yml')}': it leads to '${join(outside, 'secret.yml')}', outside '${dir}' (--follow-links follows it) [io/link-outside]`,
+      `${at('nobom.yml')}:1:1: error: rule file '${at('nobom.yml')}' is UTF-16 or UTF-32 text; rulesmith reads UTF-8 (re-save it as UTF-8) [io/utf16]`,
+      `${at('wait.yml')}:1:1: error: refusing rule file '${at('wait.yml')}': it is a FIFO (named pipe), not a regular file [io/not-a-file]`,
+    ])
+    // utf8bom.yml loads (a UTF-8 byte-order mark is fine); sub/up, a link to the folder itself, is walked once.
+    expect(r.stderr).toContain('1 rule in 5 files: 6 errors, 1 warning')
     expect(r.code).toBe(2)
+  }, 30_000)
+
+  it('--follow-links follows the link that leaves the folder', () => {
+    const r = cli(['validate', '--no-compile', '--follow-links', dir])
+    expect(r.stderr).not.toContain('io/link-outside')
+    expect(r.stderr).toContain('2 rules in 6 files')
   }, 30_000)
 
   it('/dev/zero as a rule and as events is refused unread, exit 2', () => {
@@ -88,8 +116,7 @@ describe('hostile input: files that are not regular files', () => {
       "/dev/zero:1:1: error: refusing rule file '/dev/zero': it is a character device, not a regular file [io/not-a-file]",
     )
     expect(r.code).toBe(2)
-    const dir = folder({ 'r.yml': SIMPLE })
-    const m = cli(['match', '--events', '/dev/zero', dir], { env: SMALL_HEAP })
+    const m = cli(['match', '--events', '/dev/zero', at('utf8bom.yml')], { env: SMALL_HEAP })
     expect(m.stderr).toContain(
       "/dev/zero:1:1: error: refusing events file '/dev/zero': it is a character device, not a regular file or a pipe [io/not-a-file]",
     )
@@ -97,81 +124,12 @@ describe('hostile input: files that are not regular files', () => {
   }, 30_000)
 
   it('an endless line through a pipe stops at limits.event-line-bytes, exit 2', () => {
-    const dir = folder({ 'r.yml': SIMPLE, '.rulesmith.yml': 'limits:\n  event-line-bytes: 1000\n' })
-    const r = cli(['match', '--events', '-', 'r.yml'], { cwd: dir, input: 'x'.repeat(5000) })
+    const d = folder({ 'r.yml': SIMPLE, '.rulesmith.yml': 'limits:\n  event-line-bytes: 1000\n' })
+    const r = cli(['match', '--events', '-', 'r.yml'], { cwd: d, input: 'x'.repeat(5000) })
     expect(r.stderr).toContain(
       '-:1:1: error: line 1 is longer than 1000 bytes (limits.event-line-bytes in .rulesmith.yml) [limit/event-line]',
     )
     expect([r.code, r.stdout]).toEqual([2, ''])
-  }, 30_000)
-})
-
-describe('hostile input: symbolic links', () => {
-  it('a loop is reported as a loop, exit 2', () => {
-    const dir = folder()
-    symlinkSync('b.yml', join(dir, 'a.yml'))
-    symlinkSync('a.yml', join(dir, 'b.yml'))
-    const r = cli(['validate', '--no-compile', dir])
-    expect(r.stderr).toContain(
-      `${join(dir, 'a.yml')}:1:1: error: cannot read '${join(dir, 'a.yml')}': a loop of symbolic links [io/symlink-loop]`,
-    )
-    expect(r.code).toBe(2)
-  }, 30_000)
-
-  it('a link leading outside the folder is not followed (a warning says so) unless --follow-links', () => {
-    const outside = folder({ 'secret.yml': SIMPLE })
-    const dir = folder()
-    symlinkSync(join(outside, 'secret.yml'), join(dir, 'link.yml'))
-    const r = cli(['validate', '--no-compile', dir])
-    expect(r.stderr).toContain(
-      `${join(dir, 'link.yml')}:1:1: warning: not following the symbolic link '${join(dir, 'link.yml')}': it leads to '${join(outside, 'secret.yml')}', outside '${dir}' (--follow-links follows it) [io/link-outside]`,
-    )
-    expect(r.stderr).toContain('0 rules in 0 files')
-    expect(r.code).toBe(0)
-    const followed = cli(['validate', '--no-compile', '--follow-links', dir])
-    expect(followed.stderr).toContain('1 rule in 1 file: 0 errors, 0 warnings')
-    expect(followed.code).toBe(0)
-  }, 30_000)
-
-  it('a link to an ancestor folder is walked once', () => {
-    const dir = folder({ 'r.yml': SIMPLE })
-    mkdirSync(join(dir, 'sub'))
-    symlinkSync(dir, join(dir, 'sub', 'up'))
-    const r = cli(['validate', '--no-compile', dir])
-    expect(r.stderr).toContain('1 rule in 1 file: 0 errors, 0 warnings')
-    expect(r.code).toBe(0)
-  }, 30_000)
-})
-
-describe('hostile input: encodings', () => {
-  it('invalid UTF-8 is io/invalid-utf8 at its position, not U+FFFD in a query', () => {
-    // The bad bytes open line 12, after the 11 lines of the rule.
-    const dir = folder({ 'bad.yml': Buffer.concat([Buffer.from(SIMPLE), Buffer.from('# '), Buffer.from([0xc3, 0x28])]) })
-    const r = cli(['validate', dir])
-    expect(r.stderr).toContain(
-      `${join(dir, 'bad.yml')}:12:3: error: rule file '${join(dir, 'bad.yml')}' is not valid UTF-8: bytes C3 28 at byte offset ${SIMPLE.length + 2} [io/invalid-utf8]`,
-    )
-    expect(r.code).toBe(2)
-  }, 30_000)
-
-  it('UTF-16 (with or without a byte-order mark) is io/utf16, not "null byte"', () => {
-    const dir = folder({
-      'bom.yml': Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(SIMPLE, 'utf16le')]),
-      'nobom.yml': Buffer.from(SIMPLE, 'utf16le'),
-    })
-    const r = cli(['validate', '--no-compile', dir])
-    for (const f of ['bom.yml', 'nobom.yml'])
-      expect(r.stderr).toContain(
-        `${join(dir, f)}:1:1: error: rule file '${join(dir, f)}' is UTF-16 or UTF-32 text; rulesmith reads UTF-8 (re-save it as UTF-8) [io/utf16]`,
-      )
-    expect(r.stderr).not.toContain('null byte')
-    expect(r.code).toBe(2)
-  }, 30_000)
-
-  it('a UTF-8 byte-order mark is accepted', () => {
-    const dir = folder({ 'r.yml': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(SIMPLE)]) })
-    const r = cli(['validate', '--no-compile', dir])
-    expect(r.stderr).toContain('1 rule in 1 file: 0 errors, 0 warnings')
   }, 30_000)
 })
 
@@ -202,53 +160,38 @@ describe('hostile input: names and control characters in diagnostics', () => {
 })
 
 describe('hostile input: limits, each with its diagnostic and its override', () => {
-  it('file size: over limits.file-bytes is refused unread; the config raises it', () => {
-    const text = SIMPLE + ('# ' + 'x'.repeat(98) + '\n').repeat(110_000)
-    const dir = folder({ 'big.yml': text })
-    const r = cli(['validate', '--no-compile', 'big.yml'], { cwd: dir, env: SMALL_HEAP })
-    expect(r.stderr).toContain(
-      `big.yml:1:1: error: rule file 'big.yml' is ${text.length} bytes, over the limit of 10485760 (limits.file-bytes in .rulesmith.yml) [limit/file-bytes]`,
-    )
-    expect(r.code).toBe(1)
-    writeFileSync(join(dir, '.rulesmith.yml'), 'limits:\n  file-bytes: 20000000\n')
-    expect(cli(['validate', '--no-compile', 'big.yml'], { cwd: dir }).stderr).toContain('1 rule in 1 file: 0 errors')
-  }, 30_000)
+  const big = SIMPLE + ('# ' + 'x'.repeat(98) + '\n').repeat(110_000)
+  const values = Array.from({ length: 10_001 }, (_, i) => `      - v${i}\n`).join('')
+  const sels = ['  base: &L [' + Array.from({ length: 1000 }, (_, i) => `v${i}`).join(', ') + ']']
+  for (let n = 0; n < 5000; n++) sels.push(`  s${n}: { CommandLine|contains: *L }`)
+  const dir = folder({
+    'big.yml': big,
+    'many.yml': Array.from({ length: 12 }, (_, i) => SIMPLE.replace(RULE_ID, RULE_ID.slice(0, -2) + String(i).padStart(2, '0'))).join('---\n'),
+    'values.yml': rule(`  sel:\n    CommandLine|contains:\n${values}  condition: sel`),
+    // 230 KB: one anchored list reused through 5,000 aliases (5 million values once expanded).
+    'bomb.yml': rule(sels.join('\n') + '\n  condition: 1 of s*'),
+    '.rulesmith.yml': 'limits:\n  documents: 10\n',
+  })
 
-  it('documents per file: the first one over limits.documents is named', () => {
-    const dir = folder({ 'many.yml': Array.from({ length: 12 }, (_, i) => SIMPLE.replace(RULE_ID, RULE_ID.slice(0, -2) + String(i).padStart(2, '0'))).join('---\n') })
-    writeFileSync(join(dir, '.rulesmith.yml'), 'limits:\n  documents: 10\n')
-    const r = cli(['validate', '--no-compile', 'many.yml'], { cwd: dir })
-    // Eleven lines per rule, each after the first behind a `---`: the 10th `---` is on line 120.
-    expect(r.stderr).toContain(
-      'many.yml:120:1: error: the file holds more than 10 YAML documents (limits.documents in .rulesmith.yml) [limit/documents]',
-    )
-    expect(r.code).toBe(1)
-  }, 30_000)
-
-  it('values per field: a list longer than limits.values-per-field is named at the field', () => {
-    const values = Array.from({ length: 10_001 }, (_, i) => `      - v${i}\n`).join('')
-    const dir = folder({ 'v.yml': rule(`  sel:\n    CommandLine|contains:\n${values}  condition: sel`) })
-    const r = cli(['validate', '--no-compile', 'v.yml'], { cwd: dir })
-    expect(r.stderr).toContain(
-      "v.yml:10:7: error: 'CommandLine|contains' lists 10001 values, over the limit of 10000 (limits.values-per-field in .rulesmith.yml) [limit/values]",
-    )
-    expect(r.code).toBe(1)
-  }, 30_000)
-
-  it('alias expansion: one anchored list reused through thousands of aliases stops at the first alias, in a small heap', () => {
-    const sels = ['  base: &L [' + Array.from({ length: 1000 }, (_, i) => `v${i}`).join(', ') + ']']
-    for (let n = 0; n < 5000; n++) sels.push(`  s${n}: { CommandLine|contains: *L }`)
-    const dir = folder({ 'bomb.yml': rule(sels.join('\n') + '\n  condition: 1 of s*') })
-    const r = cli(['validate', '--no-compile', 'bomb.yml'], { cwd: dir, env: SMALL_HEAP })
-    expect(r.stderr).toContain(
+  it('file size, documents per file, values per field, alias expansion: each named at its place, in a small heap', () => {
+    const r = cli(['validate', '--no-compile', '.'], { cwd: dir, env: SMALL_HEAP })
+    expect(r.stderr.split('\n').filter((l) => l.includes(': error: '))).toEqual([
+      `big.yml:1:1: error: rule file 'big.yml' is ${big.length} bytes, over the limit of 10485760 (limits.file-bytes in .rulesmith.yml) [limit/file-bytes]`,
       'bomb.yml:9:31: error: a document expands to more than 100000 nodes through YAML aliases (*name) (limits.alias-expansion in .rulesmith.yml) [limit/alias-expansion]',
-    )
+      // Eleven lines per rule, each after the first behind a `---`: the 10th `---` is on line 120.
+      'many.yml:120:1: error: the file holds more than 10 YAML documents (limits.documents in .rulesmith.yml) [limit/documents]',
+      "values.yml:10:7: error: 'CommandLine|contains' lists 10001 values, over the limit of 10000 (limits.values-per-field in .rulesmith.yml) [limit/values]",
+    ])
     expect(r.code).toBe(1)
   }, 30_000)
 
-  it('a limit in the config must be a known name and a positive whole number', () => {
-    const dir = folder({ 'r.yml': SIMPLE, '.rulesmith.yml': 'limits:\n  file-bytes: -1\n  nope: 3\n' })
-    const r = cli(['validate', '--no-compile', 'r.yml'], { cwd: dir })
+  it('the config raises a limit; a limit must be a known name and a positive whole number', () => {
+    writeFileSync(join(dir, 'raised.yml'), 'limits:\n  file-bytes: 20000000\n')
+    expect(cli(['validate', '--no-compile', '--config', 'raised.yml', 'big.yml'], { cwd: dir }).stderr).toContain(
+      '1 rule in 1 file: 0 errors',
+    )
+    writeFileSync(join(dir, 'bad-limits.yml'), 'limits:\n  file-bytes: -1\n  nope: 3\n')
+    const r = cli(['validate', '--no-compile', '--config', 'bad-limits.yml', 'big.yml'], { cwd: dir })
     expect(r.stderr).toContain('limits.file-bytes must be a positive whole number [config/invalid]')
     expect(r.stderr).toContain("limits: unknown limit 'nope'")
     expect(r.code).toBe(2)
