@@ -15,7 +15,9 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const cli = process.argv.includes('--cli') ? resolve(process.argv[process.argv.indexOf('--cli') + 1]) : join(root, 'bin', 'rulesmith.js')
+const cli = process.argv.includes('--cli')
+  ? resolve(process.argv[process.argv.indexOf('--cli') + 1])
+  : join(root, 'bin', 'rulesmith.js')
 const argv = process.argv.slice(2)
 const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined
 const big = argv.includes('--big')
@@ -53,31 +55,48 @@ spawnSync('mkfifo', [join(fifoDir, 'wait.yml')])
 const loopDir = dir('loop', {})
 symlinkSync('b.yml', join(loopDir, 'a.yml'))
 symlinkSync('a.yml', join(loopDir, 'b.yml'))
-dir('outside', { 'secret.yml': rule("  sel:\n    CommandLine: secret\n  condition: sel") })
+dir('outside', { 'secret.yml': rule('  sel:\n    CommandLine: secret\n  condition: sel') })
 const escapeDir = dir('escape', {})
 symlinkSync(join(work, 'outside', 'secret.yml'), join(escapeDir, 'link.yml'))
 const utf8 = dir('utf8', {})
 writeFileSync(
   join(utf8, 'bad.yml'),
-  Buffer.concat([Buffer.from('title: bad '), Buffer.from([0xff, 0xfe]), Buffer.from(rule("  sel:\n    A: x\n  condition: sel").slice(13))]),
+  Buffer.concat([
+    Buffer.from('title: bad '),
+    Buffer.from([0xff, 0xfe]),
+    Buffer.from(rule('  sel:\n    A: x\n  condition: sel').slice(13)),
+  ]),
 )
 const utf16 = dir('utf16', {})
-writeFileSync(join(utf16, 'wide.yml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rule("  sel:\n    A: x\n  condition: sel"), 'utf16le')]))
+writeFileSync(
+  join(utf16, 'wide.yml'),
+  Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rule('  sel:\n    A: x\n  condition: sel'), 'utf16le')]),
+)
 const names = dir('names', {})
 const forged = 'x.yml\nevil.yml:1:1: error: forged [rule-forged]\n::error file=a::forged\u001b[2J\u0007'
 writeFileSync(join(names, forged + '.yml'), 'title: [\n')
 const hugeDir = dir('huge', {})
 {
   const line = '# ' + 'x'.repeat(1000) + '\n'
-  writeFileSync(join(hugeDir, 'huge.yml'), rule("  sel:\n    A: x\n  condition: sel") + line.repeat(200_000))
+  writeFileSync(join(hugeDir, 'huge.yml'), rule('  sel:\n    A: x\n  condition: sel') + line.repeat(200_000))
 }
-dir('docs', { 'many.yml': Array.from({ length: 20_000 }, () => rule("  sel:\n    A: x\n  condition: sel")).join('---\n') })
+dir('docs', {
+  'many.yml': Array.from({ length: 20_000 }, () => rule('  sel:\n    A: x\n  condition: sel')).join('---\n'),
+})
 dir('values', {
-  'values.yml': rule('  sel:\n    CommandLine|contains:\n' + Array.from({ length: 200_000 }, (_, i) => `      - v${i}\n`).join('') + '  condition: sel'),
+  'values.yml': rule(
+    '  sel:\n    CommandLine|contains:\n' +
+      Array.from({ length: 200_000 }, (_, i) => `      - v${i}\n`).join('') +
+      '  condition: sel',
+  ),
 })
 if (big) {
   const out = createWriteStream(join(work, 'big.jsonl'))
-  const line = JSON.stringify({ CommandLine: 'c:\\windows\\system32\\cmd.exe /c ' + 'x'.repeat(400), Image: 'c:\\windows\\system32\\cmd.exe' }) + '\n'
+  const line =
+    JSON.stringify({
+      CommandLine: 'c:\\windows\\system32\\cmd.exe /c ' + 'x'.repeat(400),
+      Image: 'c:\\windows\\system32\\cmd.exe',
+    }) + '\n'
   const n = Math.ceil(500_000_000 / line.length)
   await new Promise((done) => {
     let i = 0
@@ -128,10 +147,14 @@ for (const [name, args] of attacks) {
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)/.exec(r.stderr)?.[1]
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? 0)
   const code = /Exit status: (\d+)/.exec(r.stderr)?.[1]
-  const out = (r.stdout + r.stderr.split('\tCommand being timed')[0]).split('\n').filter((l) => l.trim() && !l.startsWith('Command exited') && !l.startsWith('Command terminated'))
+  const out = (r.stdout + r.stderr.split('\tCommand being timed')[0])
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('Command exited') && !l.startsWith('Command terminated'))
   const first = out.find((l) => /error|warning|::/.test(l)) ?? out[0] ?? ''
   const shown = JSON.stringify(first.length > 150 ? first.slice(0, 150) + '…' : first).replace(work, '$W')
-  rows.push(`| ${name} | ${shown.replaceAll(work, '$W').replaceAll('|', '\\|')} | ${code === '124' || code === '137' ? `killed after ${limit} s` : code} | ${wall} | ${Math.round(rss / 1024)} MB |`)
+  rows.push(
+    `| ${name} | ${shown.replaceAll(work, '$W').replaceAll('|', '\\|')} | ${code === '124' || code === '137' ? `killed after ${limit} s` : code} | ${wall} | ${Math.round(rss / 1024)} MB |`,
+  )
   console.error(rows.at(-1))
 }
 console.log('| attack | first diagnostic | exit | wall | peak RSS |\n|---|---|---|---|---|\n' + rows.join('\n'))

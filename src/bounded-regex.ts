@@ -24,7 +24,9 @@ export class RegexBudgetError extends Error {
     readonly source: string,
     readonly budgetMs: number,
   ) {
-    super(`the regular expression ${JSON.stringify(source)} ran out of its ${budgetMs} ms budget (catastrophic backtracking?)`)
+    super(
+      `the regular expression ${JSON.stringify(source)} ran out of its ${budgetMs} ms budget (catastrophic backtracking?)`,
+    )
   }
 }
 
@@ -94,7 +96,13 @@ export function boundedRegex(source: string, flags: string): BoundedRegex {
   const rest = flags.replace('i', '')
   if (!flags.includes('i')) {
     const linear = tryLinear(source, rest)
-    if (linear) return { test: (s) => linear.test(s), exec: (s) => linear.exec(s), split: (s) => s.split(linear), engine: 'linear' }
+    if (linear)
+      return {
+        test: (s) => linear.test(s),
+        exec: (s) => linear.exec(s),
+        split: (s) => s.split(linear),
+        engine: 'linear',
+      }
     return budget
   }
   // Matched on canonical text, the yes/no answer is exact; the matched text would be canonical, so

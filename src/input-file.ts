@@ -54,7 +54,12 @@ export function readInputFile(file: string, what: string): InputText {
     return { diagnostic: error('io/unreadable', `cannot read ${what} '${file}': EISDIR`, undefined, file) }
   if (!st.isFile())
     return {
-      diagnostic: error('io/not-a-file', `refusing ${what} '${file}': it is ${fileKind(st)}, not a regular file`, undefined, file),
+      diagnostic: error(
+        'io/not-a-file',
+        `refusing ${what} '${file}': it is ${fileKind(st)}, not a regular file`,
+        undefined,
+        file,
+      ),
     }
   const max = limits().fileBytes
   const tooBig = (size: number): InputText => ({
@@ -74,7 +79,12 @@ export function readInputFile(file: string, what: string): InputText {
     const again = fstatSync(fd)
     if (!again.isFile())
       return {
-        diagnostic: error('io/not-a-file', `refusing ${what} '${file}': it is ${fileKind(again)}, not a regular file`, undefined, file),
+        diagnostic: error(
+          'io/not-a-file',
+          `refusing ${what} '${file}': it is ${fileKind(again)}, not a regular file`,
+          undefined,
+          file,
+        ),
       }
     // Read at most one byte over the limit: a file that grows while read is still bounded.
     const buf = Buffer.allocUnsafe(Math.min(max + 1, Math.max(again.size, 0) + 1))
@@ -107,7 +117,9 @@ export function decodeInput(bytes: Buffer, file: string, what: string): InputTex
     (b[0] === 0xff && b[1] === 0xfe) ||
     (b[0] === 0xfe && b[1] === 0xff) ||
     (b.length >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) ||
-    (b.length >= 4 && ((b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) || (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0)))
+    (b.length >= 4 &&
+      ((b[0] !== 0 && b[1] === 0 && b[2] !== 0 && b[3] === 0) ||
+        (b[0] === 0 && b[1] !== 0 && b[2] === 0 && b[3] !== 0)))
   if (wide)
     return {
       diagnostic: error(
@@ -123,7 +135,9 @@ export function decodeInput(bytes: Buffer, file: string, what: string): InputTex
     let line = 0
     for (let i = 0; i < lineStart; i++) if (b[i] === 0x0a) line++
     const col = b.subarray(lineStart, at).toString('utf8').length
-    const shown = [...b.subarray(at, Math.min(at + 4, b.length))].map((x) => x.toString(16).toUpperCase().padStart(2, '0'))
+    const shown = [...b.subarray(at, Math.min(at + 4, b.length))].map((x) =>
+      x.toString(16).toUpperCase().padStart(2, '0'),
+    )
     return {
       diagnostic: error(
         'io/invalid-utf8',

@@ -37,10 +37,11 @@ export function globMatcher(pattern: Pattern, fold: (s: string) => string): (val
     else chunks[chunks.length - 1]!.push(...codePoints(fold(s.text)))
   }
   const first = chunks[0]!
-  if (chunks.length === 1) return (v) => {
-    const value = codePoints(v)
-    return value.length === first.length && chunkAt(first, value, 0)
-  }
+  if (chunks.length === 1)
+    return (v) => {
+      const value = codePoints(v)
+      return value.length === first.length && chunkAt(first, value, 0)
+    }
   const last = chunks[chunks.length - 1]!
   const middle = chunks.slice(1, -1)
   return (v) => {

@@ -133,22 +133,22 @@ export function parseYaml(
         values.push(doc)
       },
       {
-      // The core schema: `date: 2024-01-02` stays a string (YAML 1.1 timestamps are not Sigma's).
-      schema: yaml.CORE_SCHEMA,
-      listener(event, state) {
-        if (event === 'open') {
-          stack.push({ start: state.position, end: -1, kind: null, result: undefined, children: [] })
-        } else {
-          const node = stack.pop()
-          if (!node) return
-          node.end = state.position
-          node.kind = state.kind
-          node.result = state.result
-          const parent = stack[stack.length - 1]
-          if (parent) parent.children.push(node)
-          else roots.push(node)
-        }
-      },
+        // The core schema: `date: 2024-01-02` stays a string (YAML 1.1 timestamps are not Sigma's).
+        schema: yaml.CORE_SCHEMA,
+        listener(event, state) {
+          if (event === 'open') {
+            stack.push({ start: state.position, end: -1, kind: null, result: undefined, children: [] })
+          } else {
+            const node = stack.pop()
+            if (!node) return
+            node.end = state.position
+            node.kind = state.kind
+            node.result = state.result
+            const parent = stack[stack.length - 1]
+            if (parent) parent.children.push(node)
+            else roots.push(node)
+          }
+        },
       },
     )
   } catch (e) {

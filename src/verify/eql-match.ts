@@ -74,7 +74,9 @@ export function luceneMatches(source: string, value: string, insensitive: boolea
       re = RE2JS.compile(translated)
     } catch (e) {
       // RE2 bounds repetition counts at 1000; Lucene's own limit is on automaton states.
-      throw new LuceneSyntaxError(`Lucene regex ${JSON.stringify(source)} is too large for this evaluator: ${(e as Error).message}`)
+      throw new LuceneSyntaxError(
+        `Lucene regex ${JSON.stringify(source)} is too large for this evaluator: ${(e as Error).message}`,
+      )
     }
     luceneCache.set(key, re)
   }

@@ -28,7 +28,10 @@ const SMALL_HEAP = { NODE_OPTIONS: '--max-old-space-size=96' }
 describe('hostile input: regular expressions', () => {
   const dir = folder({ 'r.yml': rule("  sel:\n    CommandLine|re: '(a+)+$'\n  condition: sel") })
   const events = join(dir, 'events.jsonl')
-  writeFileSync(events, JSON.stringify({ CommandLine: 'a'.repeat(40) + '!' }) + '\n' + JSON.stringify({ CommandLine: 'aaa' }) + '\n')
+  writeFileSync(
+    events,
+    JSON.stringify({ CommandLine: 'a'.repeat(40) + '!' }) + '\n' + JSON.stringify({ CommandLine: 'aaa' }) + '\n',
+  )
 
   it('(a+)+$ on 40 characters: match answers (linear engine) on the reference, eql and osquery', () => {
     for (const target of [[], ['--target', 'eql'], ['--target', 'osquery']]) {
@@ -146,7 +149,9 @@ describe('hostile input: names and control characters in diagnostics', () => {
     // Findings, then the summary: nothing else.
     expect(lines.filter((l) => /: (error|warning): /.test(l)).length).toBe(lines.length - 1)
     expect(r.stderr).not.toMatch(/[\u0000\u0007\u001b\r]/)
-    expect(r.stderr).toContain('x.yml\\nevil.yml:1:1: error: forged [rule-forged]\\r::error file=a::forged\\x1b[2J\\x07.yml:2:1: error:')
+    expect(r.stderr).toContain(
+      'x.yml\\nevil.yml:1:1: error: forged [rule-forged]\\r::error file=a::forged\\x1b[2J\\x07.yml:2:1: error:',
+    )
     expect(lines.some((l) => l.startsWith('evil.yml') || l.startsWith('::'))).toBe(false)
   }, 30_000)
 
@@ -155,7 +160,9 @@ describe('hostile input: names and control characters in diagnostics', () => {
     const lines = r.stdout.trimEnd().split('\n')
     expect(lines.every((l) => /^::(error|warning) file=/.test(l))).toBe(true)
     expect(r.stdout).not.toMatch(/[\u0000\u0007\u001b\r]/)
-    expect(r.stdout).toContain('x.yml\\nevil.yml%3A1%3A1%3A error%3A forged [rule-forged]\\r%3A%3Aerror file=a%3A%3Aforged\\x1b[2J\\x07.yml,line=2')
+    expect(r.stdout).toContain(
+      'x.yml\\nevil.yml%3A1%3A1%3A error%3A forged [rule-forged]\\r%3A%3Aerror file=a%3A%3Aforged\\x1b[2J\\x07.yml,line=2',
+    )
   }, 30_000)
 })
 
@@ -166,7 +173,9 @@ describe('hostile input: limits, each with its diagnostic and its override', () 
   for (let n = 0; n < 5000; n++) sels.push(`  s${n}: { CommandLine|contains: *L }`)
   const dir = folder({
     'big.yml': big,
-    'many.yml': Array.from({ length: 12 }, (_, i) => SIMPLE.replace(RULE_ID, RULE_ID.slice(0, -2) + String(i).padStart(2, '0'))).join('---\n'),
+    'many.yml': Array.from({ length: 12 }, (_, i) =>
+      SIMPLE.replace(RULE_ID, RULE_ID.slice(0, -2) + String(i).padStart(2, '0')),
+    ).join('---\n'),
     'values.yml': rule(`  sel:\n    CommandLine|contains:\n${values}  condition: sel`),
     // 230 KB: one anchored list reused through 5,000 aliases (5 million values once expanded).
     'bomb.yml': rule(sels.join('\n') + '\n  condition: 1 of s*'),
@@ -236,8 +245,14 @@ describe('hostile input: match streams its events', () => {
 
   it('events that are not UTF-8, or UTF-16, are named as such', () => {
     const dir = folder({ 'r.yml': SIMPLE })
-    writeFileSync(join(dir, 'bad.jsonl'), Buffer.concat([Buffer.from('{"CommandLine": "'), Buffer.from([0xff]), Buffer.from('"}\n')]))
-    writeFileSync(join(dir, 'wide.jsonl'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"CommandLine": "x"}\n', 'utf16le')]))
+    writeFileSync(
+      join(dir, 'bad.jsonl'),
+      Buffer.concat([Buffer.from('{"CommandLine": "'), Buffer.from([0xff]), Buffer.from('"}\n')]),
+    )
+    writeFileSync(
+      join(dir, 'wide.jsonl'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"CommandLine": "x"}\n', 'utf16le')]),
+    )
     const bad = cli(['match', '--events', 'bad.jsonl', 'r.yml'], { cwd: dir })
     expect(bad.stderr).toContain('bad.jsonl:1:1: error: the line is not valid UTF-8 [events/invalid-utf8]')
     expect(bad.code).toBe(2)

@@ -22,10 +22,67 @@ const SEED = process.env.FUZZ_RUNS ? undefined : 20261203
 
 /** Every character the brief names, and case forms: ß/ẞ, ſ, K (Kelvin), İ/ı, final sigma, Å (Angstrom). */
 const HOSTILE = [
-  'a', 'A', 'b', 'B', 'x', '0', '5',
-  '"', "'", '`', '\\', '*', '?', '%', '_', '[', ']', '(', ')', '|', '=', ',', ';', '#', ' ', '.', '^', '$', '{', '}', '-', '/', ':',
-  '\n', '\r', '\t', '\u0000', '\u0007', '\u001b', '\u007f', '\u0085',
-  'é', 'É', 'ß', 'ẞ', 'ſ', 's', 'S', 'k', 'K', '\u212a', 'İ', 'ı', 'i', 'I', 'σ', 'ς', 'Σ', 'Å', '\u212b', '😀',
+  'a',
+  'A',
+  'b',
+  'B',
+  'x',
+  '0',
+  '5',
+  '"',
+  "'",
+  '`',
+  '\\',
+  '*',
+  '?',
+  '%',
+  '_',
+  '[',
+  ']',
+  '(',
+  ')',
+  '|',
+  '=',
+  ',',
+  ';',
+  '#',
+  ' ',
+  '.',
+  '^',
+  '$',
+  '{',
+  '}',
+  '-',
+  '/',
+  ':',
+  '\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '\u0007',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  'é',
+  'É',
+  'ß',
+  'ẞ',
+  'ſ',
+  's',
+  'S',
+  'k',
+  'K',
+  '\u212a',
+  'İ',
+  'ı',
+  'i',
+  'I',
+  'σ',
+  'ς',
+  'Σ',
+  'Å',
+  '\u212b',
+  '😀',
 ]
 /**
  * Characters a target documents as a limit (docs/targets/*.md) are not drawn for it: there the
@@ -59,28 +116,31 @@ function arbitraries(target: TargetId) {
     modifier: fc.constantFrom(...MODIFIERS),
     values: fc.array(value, { minLength: 1, maxLength: 3 }),
   })
-  const rule: fc.Arbitrary<FuzzRule> = fc
-    .array(selection, { minLength: 1, maxLength: 3 })
-    .chain((selections) =>
-      fc
-        .constantFrom('all of sel*', '1 of sel*', 'sel0 and not sel1', 'not sel0', 'sel0')
-        .map((c) => (selections.length < 2 ? c.replace('sel0 and not sel1', 'not sel0') : c))
-        .map((condition) => ({ selections, condition })),
-    )
+  const rule: fc.Arbitrary<FuzzRule> = fc.array(selection, { minLength: 1, maxLength: 3 }).chain((selections) =>
+    fc
+      .constantFrom('all of sel*', '1 of sel*', 'sel0 and not sel1', 'not sel0', 'sel0')
+      .map((c) => (selections.length < 2 ? c.replace('sel0 and not sel1', 'not sel0') : c))
+      .map((condition) => ({ selections, condition })),
+  )
   return { rule, value, chars }
 }
 
 /** YAML for the rule: keys and values as JSON strings (JSON is YAML), so every character survives. */
 function yamlOf(r: FuzzRule): string {
   const sels = r.selections
-    .map((s, i) => `  sel${i}:\n    ${JSON.stringify(s.field + s.modifier)}: [${s.values.map((v) => JSON.stringify(v)).join(', ')}]`)
+    .map(
+      (s, i) =>
+        `  sel${i}:\n    ${JSON.stringify(s.field + s.modifier)}: [${s.values.map((v) => JSON.stringify(v)).join(', ')}]`,
+    )
     .join('\n')
   return `title: fuzz\nid: 0f0e0d0c-1111-4222-8333-944455556666\nstatus: test\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n${sels}\n  condition: ${r.condition}\nlevel: low\n`
 }
 
 /** A Sigma value with its wildcards and escapes resolved to some text it should (or nearly) match. */
 function instance(value: string, fill: string): string {
-  return value.replace(/\\([*?\\])|[*?]/g, (m, esc: string | undefined) => (esc ? esc : m === '*' ? fill : fill.slice(0, 1) || 'x'))
+  return value.replace(/\\([*?\\])|[*?]/g, (m, esc: string | undefined) =>
+    esc ? esc : m === '*' ? fill : fill.slice(0, 1) || 'x',
+  )
 }
 
 /** Events from the rule's values, their case forms and neighbours, plus random hostile text: about 8. */
@@ -128,7 +188,9 @@ for (const target of TARGET_IDS) {
         }),
         { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED + TARGET_IDS.indexOf(target) }) },
       )
-      console.log(`hostile fuzzing ${target}: ${compiled} rules compiled (${events} events compared), ${refused} refused, 0 mismatches`)
+      console.log(
+        `hostile fuzzing ${target}: ${compiled} rules compiled (${events} events compared), ${refused} refused, 0 mismatches`,
+      )
       // Refusals are expected for documented limits (a NUL in an osquery value, context-dependent case forms).
       expect(compiled).toBeGreaterThan(RUNS / 4)
     }, 120_000)
