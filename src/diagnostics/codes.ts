@@ -23,6 +23,32 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: 'the paths given hold no rules, so nothing was checked (a wrong path?); --allow-empty accepts it',
   },
+  'io/not-a-file': {
+    severity: 'error',
+    meaning: 'a FIFO, device or socket where a file was expected; refused without being opened',
+  },
+  'io/symlink-loop': { severity: 'error', meaning: 'a path runs into a loop of symbolic links' },
+  'io/link-outside': {
+    severity: 'warning',
+    meaning: 'a symbolic link in a folder leads outside the folder given; not followed without --follow-links',
+  },
+  'io/invalid-utf8': { severity: 'error', meaning: 'a file is not valid UTF-8 (the first bad byte is named)' },
+  'io/utf16': { severity: 'error', meaning: 'a file is UTF-16 or UTF-32 text; rulesmith reads UTF-8' },
+  'limit/file-bytes': { severity: 'error', meaning: 'a file is larger than limits.file-bytes; refused unread' },
+  'limit/documents': { severity: 'error', meaning: 'a file holds more YAML documents than limits.documents' },
+  'limit/values': {
+    severity: 'error',
+    meaning: 'a field lists more values than limits.values-per-field',
+  },
+  'limit/alias-expansion': {
+    severity: 'error',
+    meaning: 'YAML aliases expand a document past limits.alias-expansion nodes',
+  },
+  'limit/event-line': { severity: 'error', meaning: 'a line of an events file is longer than limits.event-line-bytes' },
+  'limit/regex-budget': {
+    severity: 'error',
+    meaning: 'a regular expression no linear-time engine can run took longer than limits.regex-budget-ms on a value',
+  },
   'yaml/syntax': { severity: 'error', meaning: 'the file is not valid YAML' },
   'yaml/empty': { severity: 'error', meaning: 'the file holds no YAML document' },
   'yaml/not-a-map': { severity: 'error', meaning: 'a document of the file is not a YAML map' },
@@ -33,6 +59,8 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: "an event a correlation's rule selects has no readable time in its log source's time field",
   },
+  'events/invalid-utf8': { severity: 'error', meaning: 'a line of an events file is not valid UTF-8' },
+  'events/utf16': { severity: 'error', meaning: 'an events file is UTF-16 or UTF-32 text (or holds NUL bytes)' },
 
   // --- the rule ------------------------------------------------------------------------------
   'rule/schema': {

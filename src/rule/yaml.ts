@@ -42,7 +42,7 @@ export interface YamlError {
   readonly message: string
   readonly at: Pos
   /** `yaml/syntax` unless a limit stopped the parse. */
-  readonly code?: string
+  readonly code?: 'limit/documents' | 'limit/alias-expansion'
 }
 
 /** Thrown from js-yaml's per-document callback to stop at the document limit. */

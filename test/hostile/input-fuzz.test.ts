@@ -11,7 +11,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { loadBackend, loadVerifier } from '../../src/backends/index.js'
+import { loadBackend } from '../../src/backends/index.js'
+import { loadVerifier } from '../../src/verify/index.js'
 import { TARGET_IDS, type TargetId } from '../../src/backends/types.js'
 import { checkEquivalence } from '../../src/verify/equivalence.js'
 import { loadRuleText } from '../../src/rule/load.js'

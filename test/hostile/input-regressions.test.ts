@@ -3,7 +3,8 @@
  * smallest rule and events fast-check shrank it to.
  */
 import { describe, expect, it } from 'vitest'
-import { loadBackend, loadVerifier } from '../../src/backends/index.js'
+import { loadBackend } from '../../src/backends/index.js'
+import { loadVerifier } from '../../src/verify/index.js'
 import { loadRuleText } from '../../src/rule/load.js'
 import { checkEquivalence } from '../../src/verify/equivalence.js'
 
