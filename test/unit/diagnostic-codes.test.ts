@@ -11,7 +11,7 @@ import { DIAGNOSTIC_CODES, diagnosticsDoc, isDiagnosticCode } from '../../src/di
 const ROOT = resolve(__dirname, '../..')
 const SRC = join(ROOT, 'src')
 const AREAS =
-  'io|input|yaml|events|rule|correlation|filter|cond|config|target|verify|test|bundle|format|output|internal'
+  'io|input|yaml|events|rule|correlation|filter|cond|config|target|verify|test|bundle|format|output|internal|limit'
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
