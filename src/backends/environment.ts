@@ -6,7 +6,7 @@
  * specific log source" search. Each target then builds its typed environment from the checked
  * document and adds the checks that need code (a table that exists, a column the table has).
  */
-import { readFileSync } from 'node:fs'
+import { readInputFile } from '../input-file.js'
 import yaml from 'js-yaml'
 import type { ErrorObject } from 'ajv'
 import * as validators from './environment-validators.generated.js'
@@ -52,8 +52,11 @@ function describeError(e: ErrorObject): string {
  */
 export function readEnvironmentFile<T = EnvironmentDoc>(target: TargetId, file: string, def: string): Read<T> {
   let doc: unknown
+  // A pipeline file is user input: looked at before it is opened (no FIFO, no device), bounded.
+  const read = readInputFile(file, 'pipeline file')
+  if ('diagnostic' in read) return { problem: `${file}: cannot read it: ${read.diagnostic.message}` }
   try {
-    doc = yaml.load(readFileSync(file, 'utf8'))
+    doc = yaml.load(read.text)
   } catch (e) {
     return { problem: `${file}: cannot read it: ${((e as Error).message ?? String(e)).split('\n')[0]}` }
   }

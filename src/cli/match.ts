@@ -133,8 +133,16 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
       for (const rc of loaded.resolved) {
         const c = rc.correlation
         let found: Correlated | undefined
-        if (target === undefined) found = correlate(rc, kept.events, loaded.resolved)
-        else {
+        if (target === undefined) {
+          try {
+            found = correlate(rc, kept.events, loaded.resolved)
+          } catch (e) {
+            if (!(e instanceof EvaluationLimitError)) throw e
+            diagnostics.push(error('limit/regex-budget', e.message, e.at, c.file))
+            printDiagnostics(diagnostics, 'text', summary)
+            return 1
+          }
+        } else {
           const checked = await matchCorrelationOnTarget(target as TargetId, rc, kept.events, options!)
           diagnostics.push(...checked.diagnostics)
           found = checked.correlated

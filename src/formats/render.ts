@@ -6,7 +6,8 @@
  * queries) and `strict` (a misspelt variable is an error, not an empty string); both options are
  * documented on handlebarsjs.com's "compilation" API page.
  */
-import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { readdirSync, existsSync } from 'node:fs'
+import { readInputFile } from '../input-file.js'
 import { basename, join } from 'node:path'
 import type { Rule } from '../rule/rule.js'
 import type { Pos } from '../ast/nodes.js'
@@ -184,9 +185,10 @@ export async function renderFormat(
   let fn = compiled.get(file)
   if (!fn) {
     const h = await handlebars()
-    const template = h.compile(readFileSync(file, 'utf8'), { noEscape: true, strict: true }) as (
-      vars: FormatVars,
-    ) => string
+    // A user's template is input: looked at before it is opened (no FIFO, no device), bounded.
+    const read = readInputFile(file, 'template')
+    if ('diagnostic' in read) throw new TemplateError(file, { line: 0, col: 0 }, read.diagnostic.message)
+    const template = h.compile(read.text, { noEscape: true, strict: true }) as (vars: FormatVars) => string
     fn = (v) => {
       try {
         return template(v)
