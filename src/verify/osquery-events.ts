@@ -241,7 +241,11 @@ export function placeRow(model: OsqueryModel, event: JsonEvent): PlacedRow | und
           if (typeof v !== 'object') inexact.push(field)
           values[column] = asText(v)
         }
-      } else values[column] = asText(v)
+      } else {
+        // osquery fills text columns from C strings: a NUL ends the value, so no row holds one.
+        if (typeof v === 'string' && v.includes('\u0000')) inexact.push(field)
+        values[column] = asText(v)
+      }
       continue
     }
     if (o === null || !naming?.data || !JSON_KEY.test(field) || v === undefined) continue

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/backends/index.js'
 import { loadVerifier } from '../../src/verify/index.js'
 import { TARGET_IDS, type TargetId } from '../../src/backends/types.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { loadRuleText } from '../../src/rule/load.js'
 import type { JsonEvent, Rule } from '../../src/rule/rule.js'
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/backends/index.js'
 import { loadVerifier } from '../../src/verify/index.js'
 import { loadRuleText } from '../../src/rule/load.js'
-import { checkEquivalence } from '../../src/verify/equivalence.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
 
 const ruleWith = (selection: string) => {
   const loaded = loadRuleText(
