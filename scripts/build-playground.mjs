@@ -64,17 +64,21 @@ function examples() {
 }
 
 const NODE_SHIMS = { fs: 'fs.ts', path: 'path.ts', url: 'url.ts', module: 'module.ts' }
-const NODE_UNAVAILABLE = new Set(['crypto', 'zlib', 'worker_threads', 'os', 'child_process'])
+// v8 and vm: src/bounded-regex.ts falls back to the plain engine when they throw (a page is its own sandbox).
+const NODE_UNAVAILABLE = new Set(['crypto', 'zlib', 'worker_threads', 'os', 'child_process', 'v8', 'vm'])
 
 const playgroundPlugin = {
   name: 'rulesmith-playground',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?(fs|path|url|module|crypto|zlib|worker_threads|os|child_process)$/ }, (args) => {
-      const name = args.path.replace(/^node:/, '')
-      if (NODE_SHIMS[name]) return { path: join(shims, NODE_SHIMS[name]) }
-      if (NODE_UNAVAILABLE.has(name)) return { path: name, namespace: 'unavailable' }
-      return undefined
-    })
+    b.onResolve(
+      { filter: /^(node:)?(fs|path|url|module|crypto|zlib|worker_threads|os|child_process|v8|vm)$/ },
+      (args) => {
+        const name = args.path.replace(/^node:/, '')
+        if (NODE_SHIMS[name]) return { path: join(shims, NODE_SHIMS[name]) }
+        if (NODE_UNAVAILABLE.has(name)) return { path: name, namespace: 'unavailable' }
+        return undefined
+      },
+    )
     // A CommonJS module, so any named import resolves; a call throws and names what is missing.
     b.onLoad({ filter: /.*/, namespace: 'unavailable' }, (args) => ({
       contents: `module.exports = new Proxy({}, { get: (_, k) => typeof k === 'symbol' || k === '__esModule' ? undefined : () => { throw new Error('node:${args.path} ' + String(k) + ' is not available in the browser') } })`,

@@ -66,14 +66,22 @@ function linearEngine(): boolean {
   return linearAvailable
 }
 
-const budgetContext = createContext({ run: (): unknown => undefined })
-const budgetScript = new Script('run()')
+let budget: { context: object; script: Script } | null | undefined
 
 /** Run `f` under the watchdog: V8 terminates it, even inside the regex engine, after the budget. */
 export function withinBudget<T>(f: () => T, source: string): T {
-  ;(budgetContext as { run: () => unknown }).run = f
+  if (budget === undefined) {
+    try {
+      budget = { context: createContext({ run: (): unknown => undefined }), script: new Script('run()') }
+    } catch {
+      // No node:vm (the browser playground, where the page is its own sandbox): unbounded.
+      budget = null
+    }
+  }
+  if (budget === null) return f()
+  ;(budget.context as { run: () => unknown }).run = f
   try {
-    return budgetScript.runInContext(budgetContext, { timeout: budgetMs }) as T
+    return budget.script.runInContext(budget.context, { timeout: budgetMs }) as T
   } catch (e) {
     if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new RegexBudgetError(source, budgetMs)
     throw e

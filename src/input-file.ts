@@ -5,7 +5,8 @@
  * file is refused unopened; a file over the size limit is refused unread. Bytes that are not
  * UTF-8 are a diagnostic at their position, never silently U+FFFD; UTF-16 is recognised as such.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs'
+import * as fs from 'node:fs'
+import type { Stats } from 'node:fs'
 import { error, type Diagnostic } from './diagnostics.js'
 import { limitKey, limits } from './limits.js'
 
@@ -44,9 +45,17 @@ export function ioDiagnostic(e: unknown, file: string, what = ''): Diagnostic {
 
 /** Read `file` (what: 'rule file', 'tests file', 'config') within the limits, as UTF-8. */
 export function readInputFile(file: string, what: string): InputText {
+  // The browser playground's virtual file system has no descriptors; it holds embedded files only.
+  if (typeof (fs as { openSync?: unknown }).openSync !== 'function') {
+    try {
+      return { text: fs.readFileSync(file, 'utf8') }
+    } catch (e) {
+      return { diagnostic: ioDiagnostic(e, file, what) }
+    }
+  }
   let st: Stats
   try {
-    st = statSync(file)
+    st = fs.statSync(file)
   } catch (e) {
     return { diagnostic: ioDiagnostic(e, file, what) }
   }
@@ -75,8 +84,8 @@ export function readInputFile(file: string, what: string): InputText {
   let fd: number | undefined
   try {
     // O_NONBLOCK: if the file was swapped for a FIFO since the stat, the open does not block.
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
-    const again = fstatSync(fd)
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0))
+    const again = fs.fstatSync(fd)
     if (!again.isFile())
       return {
         diagnostic: error(
@@ -91,7 +100,7 @@ export function readInputFile(file: string, what: string): InputText {
     let got = 0
     for (;;) {
       if (got === buf.length) break
-      const n = readSync(fd, buf, got, buf.length - got, null)
+      const n = fs.readSync(fd, buf, got, buf.length - got, null)
       if (n === 0) break
       got += n
     }
@@ -100,7 +109,7 @@ export function readInputFile(file: string, what: string): InputText {
   } catch (e) {
     return { diagnostic: ioDiagnostic(e, file, what) }
   } finally {
-    if (fd !== undefined) closeSync(fd)
+    if (fd !== undefined) fs.closeSync(fd)
   }
   return decodeInput(bytes, file, what)
 }
