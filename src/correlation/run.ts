@@ -8,7 +8,7 @@ import type { TargetId, TargetOptions } from '../backends/types.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { correlate, type Correlated } from '../evaluate/correlate.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
-import { readSampleTests, refusalKey, testsFileFor, type TargetStatus } from '../proof/sample-tests.js'
+import { readSampleTests, refusalKey, refusedStatus, testsFileFor, type TargetStatus } from '../proof/sample-tests.js'
 import type { ResolvedCorrelation } from './resolve.js'
 import { correlationTarget, type FiringGroup } from './targets.js'
 
@@ -136,14 +136,7 @@ export async function testCorrelation(
     const refusal = refusalKey(t, options)
     const expectedRefusal = tests.refused[refusal]
     if (compiled.query === undefined) {
-      const reason = compiled.diagnostics.find((d) => d.severity === 'error')
-      statuses[t] = {
-        kind: 'refused',
-        reason: reason ? `${reason.message} [${reason.code}]` : 'refused',
-        expected: expectedRefusal !== undefined,
-      }
-      if (expectedRefusal === undefined)
-        diagnostics.push(...compiled.diagnostics.map((d) => ({ ...d, severity: 'error' as const })))
+      statuses[t] = refusedStatus(compiled.diagnostics, expectedRefusal, diagnostics)
       continue
     }
     if (expectedRefusal !== undefined)

@@ -11,7 +11,7 @@ import {
   adversarialEvents,
   checkEquivalence,
   compile,
-  evaluate,
+  evaluateRule,
   formatDiagnostic,
   formatsOf,
   kqlGate,
@@ -518,8 +518,11 @@ function readDeclared(): Record<string, string> {
   return { ...(readSampleTests(TESTS_FILE).tests?.refused ?? {}) }
 }
 
-/** The reference evaluator's answer (Sigma semantics, src/evaluate). */
-const evaluateRow = (rule: Rule, row: SampleRow): boolean => evaluate(rule.detection, row.event)
+/**
+ * The reference evaluator's answer (Sigma semantics, src/evaluate), as `rulesmith test` computes it:
+ * an event that states another log source (`_logsource`, or a Windows Channel/EventID) is not selected.
+ */
+const evaluateRow = (rule: Rule, row: SampleRow): boolean => evaluateRule(rule, row.event)
 
 async function main(): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined

@@ -269,6 +269,25 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
   }
 }
 
+/**
+ * A target refused a rule or correlation: its status, and (unless the tests file declares the
+ * refusal) the backend's diagnostics as errors. Shared by rule and correlation tests.
+ */
+export function refusedStatus(
+  compileDiagnostics: readonly Diagnostic[],
+  expectedRefusal: string | undefined,
+  diagnostics: Diagnostic[],
+): TargetStatus {
+  const reason = compileDiagnostics.find((d) => d.severity === 'error')
+  if (expectedRefusal === undefined)
+    diagnostics.push(...compileDiagnostics.map((d) => ({ ...d, severity: 'error' as const })))
+  return {
+    kind: 'refused',
+    reason: reason ? `${reason.message} [${reason.code}]` : 'refused',
+    expected: expectedRefusal !== undefined,
+  }
+}
+
 export type TargetStatus =
   | { readonly kind: 'ok'; readonly events: number }
   | { readonly kind: 'refused'; readonly reason: string; readonly expected: boolean }
@@ -340,14 +359,7 @@ export async function testRule(
     const key = refusalKey(t, options)
     const expectedRefusal = tests.refused[key]
     if (compiled.query === undefined) {
-      const reason = compiled.diagnostics.find((d) => d.severity === 'error')
-      statuses[t] = {
-        kind: 'refused',
-        reason: reason ? `${reason.message} [${reason.code}]` : 'refused',
-        expected: expectedRefusal !== undefined,
-      }
-      if (expectedRefusal === undefined)
-        diagnostics.push(...compiled.diagnostics.map((d) => ({ ...d, severity: 'error' as const })))
+      statuses[t] = refusedStatus(compiled.diagnostics, expectedRefusal, diagnostics)
       continue
     }
     if (expectedRefusal !== undefined) {
