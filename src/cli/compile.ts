@@ -280,8 +280,13 @@ broken config.
     }
     bar.done()
     diagnostics.push(...outputCollisions(owners))
-    if (printed.length) process.stdout.write(printed.join('\n'))
-    if (json) process.stdout.write(JSON.stringify(jsonEntries, null, 2) + '\n')
+    // Two detections under one name would deploy as one (the later replaces the earlier): print
+    // nothing rather than an artifact that silently drops a rule.
+    const nameClash = diagnostics.some((d) => d.code === 'format/duplicate-name' || d.code === 'output/collision')
+    if (nameClash && !out && (printed.length || json) && !args.switches.has('quiet'))
+      process.stderr.write('rulesmith compile: nothing printed: two detections share one name\n')
+    if (printed.length && !nameClash) process.stdout.write(printed.join('\n'))
+    if (json && !nameClash) process.stdout.write(JSON.stringify(jsonEntries, null, 2) + '\n')
     diagnostics.push(...noRulesFound(args, paths, rules.length, diagnostics))
     if (out && diagnostics.some((d) => d.severity === 'error')) {
       if (!args.switches.has('quiet')) process.stderr.write(`rulesmith compile: nothing written to ${out}\n`)

@@ -18,10 +18,12 @@ describe('savedsearches stanza names are unique per output', () => {
   )
   const expected = `${b}:1:1: error: spl format 'savedsearches': savedsearches.conf stanza "Sigma - Stop svc" is also the savedsearches.conf stanza of ${a}:1:1 (title "Stop [svc]"); one would replace the other: change one title [format/duplicate-name]`
 
-  it('compile fails with exit 1 naming both rules', () => {
+  it('compile fails with exit 1 naming both rules, and prints no conf that would drop one', () => {
     const r = cli(['compile', '--target', 'spl', '--format', 'savedsearches', join(dir, 'rules')])
     expect(r.code).toBe(1)
     expect(diagnosticLines(r.stderr)).toEqual([expected])
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toContain('rulesmith compile: nothing printed: two detections share one name')
   })
 
   it('compile --out writes nothing', () => {
