@@ -68,6 +68,18 @@ export const SPL = {
   },
 } as const satisfies TargetSpec
 
+/**
+ * Values `search` may match as an address or a CIDR subnet rather than as text, quoted or not:
+ * "The search command supports IPv4 and IPv6 addresses and subnets that use CIDR notation"
+ * (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search),
+ * and `search IPV4="10.20.30.4/30"` selects 10.20.30.4…7, quoted
+ * (https://qiita.com/frozencatpisces/items/67f0e141856f31f74f03). The page does not say which
+ * spellings count, so this is wider than any address syntax: hex digits, dots and colons (at
+ * least one dot or colon), an optional zone `%…` and an optional `/prefix`. A plain Sigma value
+ * of this form is an exact text compare, so it is written in `where`.
+ */
+const SEARCH_READS_AS_ADDRESS = /^(?=[^/%]*[.:])[0-9A-Fa-f.:]+(?:%[^\s/]*)?(?:\/\d+)?$/
+
 const SEARCH = SPL.contexts.search
 const WHERE = SPL.contexts.where
 
@@ -141,6 +153,8 @@ function searchValueOf(pattern: Pattern): string | undefined {
     case 'endswith': {
       // An empty value, a literal `*` (not escapable) or invisible characters go to `where`.
       if (shape.text === '' || shape.text.includes('*') || NAMES.invisible.test(shape.text)) return undefined
+      // A value `search` may read as an address or a subnet goes to `where`, whose `mvfind` compares text.
+      if (shape.kind === 'exact' && SEARCH_READS_AS_ADDRESS.test(shape.text)) return undefined
       const lead = shape.kind === 'contains' || shape.kind === 'endswith' ? '*' : ''
       const tail = shape.kind === 'contains' || shape.kind === 'startswith' ? '*' : ''
       return lead + shape.text + tail

@@ -37,13 +37,19 @@ function wildcardMatch(pattern: string, value: string): boolean {
   return globMatches(glob, value.toLowerCase())
 }
 
-const CIDR_VALUE = /^[0-9A-Fa-f.:]+\/\d{1,3}$/
-
-/** `f=v`: some value of f matches (a multivalue field matches when any value does [our reading]). */
+/**
+ * `f=v`: some value of f matches (a multivalue field matches when any value does [our reading]).
+ *
+ * A value that is an IPv4 or IPv6 address or a CIDR subnet, quoted or not, is matched as a subnet
+ * (an address as the subnet of that one address): the field's value must be an address in it.
+ * "The search command supports IPv4 and IPv6 addresses and subnets that use CIDR notation"
+ * (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search);
+ * a published run shows `search IPV4="10.20.30.4/30"` selecting 10.20.30.4…7, quoted
+ * (https://qiita.com/frozencatpisces/items/67f0e141856f31f74f03). A field value that is no
+ * address does not match such a value, even when it is the same text [our reading].
+ */
 function valueMatches(v: SearchValue, value: string): boolean {
-  // An unquoted a.b.c.d/n or IPv6/n value is a CIDR subnet: the field's value must be an address in it.
-  // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search
-  if (!v.quoted && CIDR_VALUE.test(v.text) && subnet(v.text)) return inSubnet(value, v.text)
+  if (subnet(v.text)) return inSubnet(value, v.text)
   return wildcardMatch(v.text, value)
 }
 

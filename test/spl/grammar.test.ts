@@ -82,11 +82,19 @@ describe('spl verifier semantics (search)', () => {
     expect(await run('a=1 OR b=2 c=3', ev)).toEqual([1])
     expect(await run('a=1 OR (b=2 c=3)', ev)).toEqual([0, 1])
   })
-  it('an unquoted subnet is CIDR; quoted it is text', async () => {
-    const ev: JsonEvent[] = [{ ip: '10.1.2.3' }, { ip: '10.0.0.0/8' }, { ip: 'fe80::1' }]
+  it('a subnet or an address is matched as a subnet, quoted or not', async () => {
+    const ev: JsonEvent[] = [{ ip: '10.1.2.3' }, { ip: '10.0.0.0/8' }, { ip: 'fe80::1' }, { ip: 'FE80:0:0::1' }]
     expect(await run('ip=10.0.0.0/8', ev)).toEqual([0])
-    expect(await run('ip="10.0.0.0/8"', ev)).toEqual([1])
-    expect(await run('ip=fe80::/10', ev)).toEqual([2])
+    expect(await run('ip="10.0.0.0/8"', ev)).toEqual([0])
+    expect(await run('ip IN ("10.0.0.0/8", "x")', ev)).toEqual([0])
+    expect(await run('ip=fe80::/10', ev)).toEqual([2, 3])
+    expect(await run('ip="fe80::/10"', ev)).toEqual([2, 3])
+    // An address is the subnet of that one address: another spelling of it matches.
+    expect(await run('ip="fe80::1"', ev)).toEqual([2, 3])
+    expect(await run('NOT ip="10.0.0.0/8"', ev)).toEqual([1, 2, 3])
+    // Text that is no address or subnet stays text.
+    expect(await run('ip="10.0.0.0/8*"', ev)).toEqual([1])
+    expect(await run('ip="10.0.0.0/33"', ev)).toEqual([])
   })
   it('the log source fields are filled in when the event lacks them', async () => {
     expect(
