@@ -26,7 +26,7 @@ import {
   type EqlLogSource,
   type FieldType,
 } from './eql-env.js'
-import { Inexpressible, caseSafe, checkCaseFolding, patternToLucene, toLucene } from '../regex/lucene.js'
+import { Inexpressible, patternToLucene, toLucene } from '../regex/lucene.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
 
 /** The language facts the renderer reads. */
@@ -186,9 +186,10 @@ function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldTy
  * A Sigma value pattern on an ECS field. Case-insensitive values use `:` (E1: "`:` … equivalent
  * to `like~`", wildcards `*` and `?`); case-sensitive ones `==` or `like`. A literal `*`/`?` has no
  * escape in `:`/`like` (Elasticsearch's StringUtils.toLikePattern turns every `*` and `?` into a
- * wildcard), and `:`'s case folding is ASCII-only (Elasticsearch AutomatonQueries.toCaseInsensitiveChar:
- * "For now we only work with ASCII characters"), so such values become a whole-value Lucene regex
- * (`regex`/`regex~`) where non-ASCII letters are spelt as classes of their case variants.
+ * wildcard), so such values become a whole-value Lucene regex (`regex`/`regex~`). `:`'s case
+ * folding is ASCII-only (Elasticsearch AutomatonQueries.toCaseInsensitiveChar: "For now we only
+ * work with ASCII characters"), which is Sigma's folding (docs/semantics.md, "Case folding"): a
+ * non-ASCII letter in the value or the event is compared exactly on both sides.
  */
 function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType }): Comparison {
   const shape = shapeOf(n.pattern)
@@ -210,12 +211,10 @@ function matchComparison(n: NodeOf<'Match'>, f: { name: string; type: FieldType 
     if (n.cased) {
       if (shape.kind === 'exact') return { field: f.name, op: '==', values: [eqlString(shape.text)], text: true }
       if (!literalWildcard) return { field: f.name, op: 'like', values: [eqlString(wildcardText(n))] }
-      return { field: f.name, op: 'regex', values: [eqlString(patternToLucene(n.pattern, false))] }
+      return { field: f.name, op: 'regex', values: [eqlString(patternToLucene(n.pattern))] }
     }
-    literals.forEach(checkCaseFolding)
-    const ascii = literals.every((t) => ASCII.test(t) || [...t].every(caseSafe))
-    if (ascii && !literalWildcard) return { field: f.name, op: ':', values: [eqlString(wildcardText(n))] }
-    return { field: f.name, op: 'regex~', values: [eqlString(patternToLucene(n.pattern, true))] }
+    if (!literalWildcard) return { field: f.name, op: ':', values: [eqlString(wildcardText(n))] }
+    return { field: f.name, op: 'regex~', values: [eqlString(patternToLucene(n.pattern))] }
   } catch (e) {
     if (e instanceof Inexpressible) throw inexpressible(e, n.at)
     throw e

@@ -85,26 +85,39 @@ const regexString = (re: string): string => '@"' + re.replace(/"/g, '""') + '"'
 /**
  * KQL's case-insensitive operators fold ASCII only ("Case-insensitive operators are currently
  * supported only for ASCII-text", https://www.ibm.com/docs/en/uax?topic=functions-equals, a mirror
- * of Microsoft's `=~` page). A value with a non-ASCII cased letter is matched with RE2's `(?i)`,
- * which folds Unicode (https://learn.microsoft.com/kusto/query/re2).
+ * of Microsoft's `=~` page), as Sigma does (docs/semantics.md, "Case folding"). That sentence is
+ * gone from the current page, so a value with a non-ASCII letter that has another case does not
+ * lean on it: it is matched with a regex that spells the ASCII letters' cases and compares every
+ * other character exactly, whatever `=~` does beyond ASCII.
  */
 function foldsBeyondAscii(text: string): boolean {
   for (const ch of text) if (ch.codePointAt(0)! > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
   return false
 }
 
+/**
+ * A value pattern as a whole-value RE2 regex. Case-insensitive patterns spell each ASCII letter as
+ * `[Aa]` instead of `(?i)`: RE2's `(?i)` is Unicode simple case folding
+ * (https://github.com/google/re2/wiki/Syntax: "case-insensitive"; its fold tables pair `k` with
+ * the Kelvin sign and `s` with `ſ`), wider than Sigma's ASCII folding.
+ */
 function patternToRe2(pattern: Pattern, cased: boolean): string {
   let body = ''
   let dotall = false
   for (const s of normalize(pattern)) {
-    if (s.kind === 'lit') body += re2Literal(s.text)
+    if (s.kind === 'lit') body += cased ? re2Literal(s.text) : re2AsciiCaseless(s.text)
     else {
       dotall = true
       body += s.kind === 'any' ? '.*' : '.'
     }
   }
-  const flags = (cased ? '' : 'i') + (dotall ? 's' : '')
-  return (flags ? `(?${flags})` : '') + '^' + body + '$'
+  return (dotall ? '(?s)' : '') + '^' + body + '$'
+}
+
+function re2AsciiCaseless(text: string): string {
+  let out = ''
+  for (const ch of text) out += /^[A-Za-z]$/.test(ch) ? `[${ch.toUpperCase()}${ch.toLowerCase()}]` : re2Literal(ch)
+  return out
 }
 
 /** True when the pattern accepts the empty string (only `*` segments). */
@@ -381,7 +394,7 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
     return `(isnotnull(${a.column}) and isnotnull(${b.column}) and ${a.column} == ${b.column})`
   throw new Refusal(
     'target/unsupported-fieldref',
-    `kql cannot express "${n.field} equals ${n.ref}" on string columns: two empty values are equal while two missing ones are not, and KQL cannot tell them apart${n.cased ? '' : '; nor does =~ fold non-ASCII letters'}`,
+    `kql cannot express "${n.field} equals ${n.ref}" on string columns: two empty values are equal while two missing ones are not, and KQL cannot tell them apart`,
     n.at,
   )
 }

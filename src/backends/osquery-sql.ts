@@ -1,6 +1,6 @@
 /**
  * The SQLite dialect osquery runs, as data and small lowering helpers: string literals, LIKE and
- * GLOB patterns, case folding beyond ASCII. Regexes for `regex_match`: src/regex/std-regex.ts.
+ * GLOB patterns. Regexes for `regex_match`: src/regex/std-regex.ts.
  */
 import type { Pattern } from '../ast/nodes.js'
 
@@ -44,33 +44,4 @@ export function globPattern(pattern: Pattern): string {
   return pattern
     .map((s) => (s.kind === 'any' ? '*' : s.kind === 'one' ? '?' : s.text.replace(/[*?[]/g, '[$&]')))
     .join('')
-}
-
-/**
- * Characters whose lower case JavaScript derives from context or spreads over two characters
- * (final sigma; dotted capital I and the combining dot it lowers to): no per-character replacement
- * in SQL reproduces `toLowerCase()` for them.
- */
-export const UNFOLDABLE = /[\u03A3\u03C2\u03C3\u0130\u0307]/
-
-let lowerOf: Map<string, string[]> | undefined
-
-/**
- * The other characters whose `toLowerCase()` is `c` (for `é`: `É`). Computed once, on first need,
- * from the running JavaScript engine: the same Unicode tables the reference evaluator uses.
- */
-export function upperVariants(c: string): readonly string[] {
-  if (!lowerOf) {
-    lowerOf = new Map()
-    for (let cp = 0x80; cp <= 0x10ffff; cp++) {
-      if (cp >= 0xd800 && cp <= 0xdfff) continue
-      const x = String.fromCodePoint(cp)
-      const l = x.toLowerCase()
-      if (l === x || [...l].length !== 1) continue
-      const list = lowerOf.get(l)
-      if (list) list.push(x)
-      else lowerOf.set(l, [x])
-    }
-  }
-  return lowerOf.get(c) ?? []
 }

@@ -1,7 +1,7 @@
 /**
  * The osquery backend: a Sigma rule → one SQLite `SELECT` over the osquery table of its log source.
  * Every predicate is chosen so that SQLite answers exactly what the reference evaluator answers:
- * LIKE only where its ASCII-only folding is enough, GLOB for case-sensitive wildcards, `regex_match`
+ * LIKE and NOCASE (ASCII-only folding, as Sigma's), GLOB for case-sensitive wildcards, `regex_match`
  * for the regex subset std::regex reads the same way, and explicit NULL guards under NOT.
  * Semantics and citations: docs/targets/osquery.md.
  *
@@ -26,7 +26,7 @@ import {
   type FieldPlace,
   type LogSourceEntry,
 } from './osquery-env.js'
-import { globPattern, likePattern, literalProblem, sqlString, UNFOLDABLE, upperVariants } from './osquery-sql.js'
+import { globPattern, likePattern, literalProblem, sqlString } from './osquery-sql.js'
 import { toStdRegex } from '../regex/std-regex.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
 
@@ -150,42 +150,15 @@ function match(ctx: Ctx, n: NodeOf<'Match'>, negated: boolean): Sql {
       return guarded(e, `${e} = ${sqlString(shape.text)}${nocase ? ' COLLATE BINARY' : ''}`, negated)
     return guarded(e, `${e} GLOB ${sqlString(globPattern(p))}`, negated)
   }
-  // Case-insensitive: LIKE and NOCASE fold ASCII only ("only ASCII characters are case folded",
-  // https://sqlite.org/c3ref/strlike.html). A non-ASCII letter of the pattern is lowered, and its
-  // upper-case forms in the value are replaced by it first (replace(): https://sqlite.org/lang_corefunc.html#replace).
-  const replaces = new Map<string, string>()
-  let folded = ''
-  const lowered = p.map((s) => {
-    if (s.kind !== 'lit') return s
-    let text = ''
-    for (const ch of s.text) {
-      if (ch.charCodeAt(0) < 0x80) {
-        text += ch
-        continue
-      }
-      const lc = ch.toLowerCase()
-      text += lc
-      for (const x of upperVariants(lc)) replaces.set(x, lc)
-    }
-    folded += text
-    return { kind: 'lit' as const, text }
-  })
-  const bad = UNFOLDABLE.exec(p.map((s) => (s.kind === 'lit' ? s.text : '')).join('') + folded)
-  if (bad)
-    refuse(
-      'case-folding',
-      `osquery cannot express case-insensitive matching of '${bad[0]}' (its lower case depends on context or spans two characters; SQLite folds ASCII only)`,
-      n.at,
-    )
-  let value = e
-  for (const [x, lc] of [...replaces].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    value = `replace(${value}, ${sqlString(x)}, ${sqlString(lc)})`
-  if (shape.kind === 'exact') {
-    const text = folded
-    return guarded(e, `${value} = ${sqlString(text)}${/[A-Za-z]/.test(text) ? ' COLLATE NOCASE' : ''}`, negated)
-  }
-  const like = likePattern(lowered)
-  return guarded(e, `${value} LIKE ${sqlString(like.text)}${like.escape ? " ESCAPE '\\'" : ''}`, negated)
+  // Case-insensitive: LIKE and NOCASE fold ASCII letters only ("only ASCII characters are case
+  // folded", https://sqlite.org/c3ref/strlike.html; "The NOCASE collating sequence … only folds
+  // the 26 upper case ASCII characters", https://sqlite.org/datatype3.html#collation), which is
+  // Sigma's folding (docs/semantics.md, "Case folding"): every value is exact as written.
+  const text = p.map((s) => (s.kind === 'lit' ? s.text : '')).join('')
+  if (shape.kind === 'exact')
+    return guarded(e, `${e} = ${sqlString(text)}${/[A-Za-z]/.test(text) ? ' COLLATE NOCASE' : ''}`, negated)
+  const like = likePattern(p)
+  return guarded(e, `${e} LIKE ${sqlString(like.text)}${like.escape ? " ESCAPE '\\'" : ''}`, negated)
 }
 
 /** JavaScript's `\s` (no `u` flag), which the reference evaluator trims around numbers. */
@@ -240,16 +213,13 @@ function cidr(ctx: Ctx, n: NodeOf<'Cidr'>, negated: boolean): Sql {
 function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>, negated: boolean): Sql {
   const a = resolve(ctx, n.field, n.at)
   const b = resolve(ctx, n.ref, n.at)
-  if (!n.cased)
-    refuse(
-      'fieldref',
-      `osquery cannot express a case-insensitive comparison of fields '${n.field}' and '${n.ref}': lower() and NOCASE fold ASCII letters only`,
-      n.at,
-    )
   const ea = expr(a),
     eb = expr(b)
+  // Case-insensitive: COLLATE NOCASE folds ASCII letters only, as Sigma does (above); |cased:
+  // BINARY, whatever the columns' own collation.
+  const collate = n.cased ? ' COLLATE BINARY' : ' COLLATE NOCASE'
   const plain = (p: FieldPlace) => p.kind === 'json' || (p.type === 'TEXT' && !p.nocase)
-  const pred = plain(a) && plain(b) ? `${ea} = ${eb}` : `CAST(${ea} AS TEXT) = CAST(${eb} AS TEXT)`
+  const pred = plain(a) && plain(b) && n.cased ? `${ea} = ${eb}` : `CAST(${ea} AS TEXT) = CAST(${eb} AS TEXT)${collate}`
   return negated
     ? { text: `${ea} IS NOT NULL AND ${eb} IS NOT NULL AND ${pred}`, prec: AND }
     : { text: pred, prec: ATOM }

@@ -151,8 +151,19 @@ function searchValueOf(pattern: Pattern): string | undefined {
     case 'contains':
     case 'startswith':
     case 'endswith': {
-      // An empty value, a literal `*` (not escapable) or invisible characters go to `where`.
-      if (shape.text === '' || shape.text.includes('*') || NAMES.invisible.test(shape.text)) return undefined
+      // An empty value, a literal `*` (not escapable) or invisible characters go to `where`; so
+      // does a letter outside ASCII: Splunk documents case-insensitive search ("By default,
+      // searches are case-insensitive", https://help.splunk.com/splunk-enterprise/search/search-manual/10.0/search-primer/use-case-and-term-to-match-phrases)
+      // with ASCII examples only, and whether it folds `É` with `é` is not written anywhere, while
+      // Sigma's folding is ASCII-only (docs/semantics.md): `where` spells the ASCII letters' cases
+      // and compares every other character exactly, whatever Splunk's folding.
+      if (
+        shape.text === '' ||
+        shape.text.includes('*') ||
+        NAMES.invisible.test(shape.text) ||
+        casedBeyondAscii(shape.text)
+      )
+        return undefined
       // A value `search` may read as an address or a subnet goes to `where`, whose `mvfind` compares text.
       if (shape.kind === 'exact' && SEARCH_READS_AS_ADDRESS.test(shape.text)) return undefined
       const lead = shape.kind === 'contains' || shape.kind === 'endswith' ? '*' : ''
@@ -164,6 +175,12 @@ function searchValueOf(pattern: Pattern): string | undefined {
       // wildcards in the middle of a string": https://docs.splunk.com/Documentation/SplunkCloud/latest/Search/Wildcards).
       return undefined
   }
+}
+
+/** True when the text has a letter outside ASCII that has another case. */
+function casedBeyondAscii(text: string): boolean {
+  for (const ch of text) if (ch.codePointAt(0)! > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
+  return false
 }
 
 function searchField(ctx: Ctx, sigmaField: string): string | undefined {
@@ -340,6 +357,16 @@ function renderWhere(ctx: Ctx, node: Node): string {
  * distinct values of each, counted apart. mvmap/lower compare case-insensitively.
  */
 function fieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
+  // lower() is documented as "returns the string in lowercase" with ASCII examples only
+  // (https://help.splunk.com/splunk-cloud-platform/spl-search-reference/9.3.2408/evaluation-functions/text-functions):
+  // whether it lowers `É` (and so whether `É` and `é` compare equal) is not written, while Sigma
+  // folds ASCII only. Two fields' values are not known when compiling, so no spelling helps.
+  if (!n.cased)
+    throw new Refusal(
+      'target/unsupported-case-folding',
+      `spl cannot compare fields ${n.field} and ${n.ref} case-insensitively as Sigma does: lower() is not documented to leave non-ASCII letters alone (Sigma folds ASCII letters only); add |cased`,
+      n.at,
+    )
   const a = evalField(ctx, n.field, n.at)
   const b = evalField(ctx, n.ref, n.at)
   const set = (f: string): string => (n.cased ? `mvdedup(${f})` : `mvdedup(mvmap(${f}, lower(${f})))`)

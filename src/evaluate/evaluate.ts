@@ -40,26 +40,36 @@ const asText = (v: string | number | boolean): string => (typeof v === 'string' 
 const matcherCache = new Map<string, (value: string) => boolean>()
 
 /**
- * A pattern as a whole-value test. Case-insensitive matching lowercases both sides with
- * `toLowerCase()` (Unicode default case mapping), so `É` matches `é`. Wildcards are matched by
- * `globMatcher` (bounded: value × pattern steps), not by a backtracking regular expression.
+ * Sigma's case-insensitive value matching folds ASCII letters only: `A`–`Z` are `a`–`z`, every
+ * other character is compared as it is (`É` ≠ `é`, the Kelvin sign ≠ `k`, `ſ` ≠ `s`). Every
+ * target's case-insensitive operator folds exactly this way (KQL `=~`/`contains`, Elasticsearch
+ * `:`/`case_insensitive`, SQLite `LIKE`/`NOCASE`), so an ASCII-folding reference keeps every
+ * value exact on the native operators; the reasons are in docs/semantics.md ("Case folding").
+ */
+export const foldCase = (s: string): string =>
+  /[A-Z]/.test(s) ? s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : s
+
+/**
+ * A pattern as a whole-value test, case-insensitive through `foldCase` unless `cased`. Wildcards
+ * are matched by `globMatcher` (bounded: value × pattern steps), not by a backtracking regular
+ * expression.
  */
 export function patternMatcher(pattern: Pattern, cased: boolean): (value: string) => boolean {
   const p = normalize(pattern)
   if (p.every((s) => s.kind === 'lit')) {
     const text = p.map((s) => (s.kind === 'lit' ? s.text : '')).join('')
     if (cased) return (v) => v === text
-    const lower = text.toLowerCase()
-    return (v) => v.toLowerCase() === lower
+    const lower = foldCase(text)
+    return (v) => foldCase(v) === lower
   }
   const key = (cased ? 'c' : 'i') + patternToSigma(p)
   let test = matcherCache.get(key)
   if (!test) {
-    test = cased ? globMatcher(p, (s) => s) : globMatcher(p, (s) => s.toLowerCase())
+    test = cased ? globMatcher(p, (s) => s) : globMatcher(p, foldCase)
     matcherCache.set(key, test)
   }
   const glob = test
-  return cased ? glob : (v) => glob(v.toLowerCase())
+  return cased ? glob : (v) => glob(foldCase(v))
 }
 
 const regexCache = new Map<string, BoundedRegex>()
@@ -156,7 +166,7 @@ export function evaluate(node: Node, event: JsonEvent): boolean {
     FieldRef: (n) => {
       const a = scalars(getField(event, n.field)).map(asText)
       const b = scalars(getField(event, n.ref)).map(asText)
-      const norm = n.cased ? (s: string) => s : (s: string) => s.toLowerCase()
+      const norm = n.cased ? (s: string) => s : foldCase
       const right = new Set(b.map(norm))
       return a.some((x) => right.has(norm(x)))
     },

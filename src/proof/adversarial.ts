@@ -53,6 +53,42 @@ function variantsOfText(base: string): string[] {
   if (base.length > 2) out.push(base.slice(0, 1) + base.slice(2)) // one character dropped inside
   // Non-ASCII look-alikes: an accented letter in place of an ASCII one, and its case pair.
   out.push(base.replace(/e/i, 'é'), base.replace(/e/i, 'É'))
+  out.push(...troublesome(base))
+  return out
+}
+
+/**
+ * The characters case folding disagrees on between engines (docs/semantics.md, "Case folding"):
+ * each replaces the letters it stands in for, one kind at a time, so a value that differs only by
+ * it is tried. Kelvin sign K (U+212A) and Ångström sign Å (U+212B), long s ſ, dotted İ and dotless ı,
+ * ß/ẞ, σ/ς/Σ, Greek and Cyrillic look-alikes, a combining acute accent, full-width letters.
+ */
+const TROUBLESOME: ReadonlyArray<readonly [RegExp, string | ((c: string) => string)]> = [
+  [/k/gi, '\u212a'],
+  [/a/gi, '\u212b'],
+  [/s/gi, '\u017f'],
+  [/i/g, '\u0130'],
+  [/I/g, '\u0131'],
+  [/ss/gi, '\u00df'],
+  [/\u00df/g, '\u1e9e'],
+  [/\u1e9e/g, '\u00df'],
+  [/\u03c3/g, '\u03c2'],
+  [/\u03c2/g, '\u03a3'],
+  [/o/gi, '\u03bf'],
+  [/e/gi, '\u0435'],
+  [/c/gi, '\u0441'],
+  [/e/i, 'e\u0301'],
+  [/[a-z]/i, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)],
+]
+
+function troublesome(base: string): string[] {
+  const out: string[] = []
+  for (const [re, by] of TROUBLESOME) {
+    re.lastIndex = 0
+    if (!re.test(base)) continue
+    re.lastIndex = 0
+    out.push(typeof by === 'string' ? base.replace(re, by) : base.replace(re, by))
+  }
   return out
 }
 

@@ -1,7 +1,6 @@
 /**
  * Sigma values as Lucene regular expressions, for what EQL's `:`/`like` cannot say: Sigma regexes
- * (JavaScript syntax, searched unanchored) and wildcard patterns holding a literal `*`/`?` or a
- * non-ASCII letter. EQL's `regex`/`regex~` use Lucene's RegExp syntax, which always matches the
+ * (JavaScript syntax, searched unanchored) and wildcard patterns holding a literal `*`/`?`. EQL's `regex`/`regex~` use Lucene's RegExp syntax, which always matches the
  * whole value and whose `~` (case-insensitive) form folds ASCII letters only:
  * https://www.elastic.co/guide/en/elasticsearch/reference/current/regexp-syntax.html,
  * https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html (regex, regex~).
@@ -35,71 +34,17 @@ export function luceneChar(c: string): string {
 }
 
 /**
- * Code points whose lowercase is one code point L although L's uppercase is not them (Kelvin sign,
- * Ohm sign, ẞ, titlecase digraphs, Greek with prosgegrammeni…): the only variants that
- * `c.toLowerCase()` / `toUpperCase()` alone do not reveal. Computed by scanning all of Unicode with
- * Node's ICU; test/eql/backend.test.ts re-checks the list against a full scan.
- */
-export const IRREGULAR_LOWER: readonly string[] = [
-  0x1c5, 0x1c8, 0x1cb, 0x1f2, 0x3f4, 0x1e9e, 0x1f88, 0x1f89, 0x1f8a, 0x1f8b, 0x1f8c, 0x1f8d, 0x1f8e, 0x1f8f, 0x1f98,
-  0x1f99, 0x1f9a, 0x1f9b, 0x1f9c, 0x1f9d, 0x1f9e, 0x1f9f, 0x1fa8, 0x1fa9, 0x1faa, 0x1fab, 0x1fac, 0x1fad, 0x1fae,
-  0x1faf, 0x1fbc, 0x1fcc, 0x1ffc, 0x2126, 0x212a, 0x212b,
-].map((x) => String.fromCodePoint(x))
-
-/**
- * Every code point whose `toLowerCase()` equals that of `c` (Sigma's case-insensitive matching,
- * src/evaluate/evaluate.ts): `c`, its lower and upper case, and the irregular ones above.
- */
-export function lowerVariants(c: string): string[] {
-  const l = c.toLowerCase()
-  const candidates = [c, l, c.toUpperCase(), l.toUpperCase(), ...IRREGULAR_LOWER]
-  const out = new Set(candidates.filter((x) => [...x].length === 1 && x.toLowerCase() === l))
-  return [...out].sort()
-}
-
-/**
- * Characters whose case-insensitive meaning under Sigma (the whole value lowercased) depends on
- * their neighbours or changes the value's length: Greek sigma (final ς), the dotted capital I
- * (lowercases to `i` + U+0307) and that combining dot. No per-character rewriting can match them.
- */
-const CONTEXTUAL = /[\u03a3\u03c2\u03c3\u0130\u0307]/u
-
-/** True when a case-insensitive literal needs no help from us: ASCII or without case. */
-export function caseSafe(c: string): boolean {
-  return cp(c) < 128 || (c.toLowerCase() === c && c.toUpperCase() === c)
-}
-
-export function checkCaseFolding(text: string): void {
-  const m = CONTEXTUAL.exec(text)
-  if (m) {
-    throw new Inexpressible(
-      'case-folding',
-      `eql cannot match ${JSON.stringify(m[0])} case-insensitively as Sigma does: its lowercase depends on the letters around it or has another length`,
-    )
-  }
-}
-
-/** A literal character of a case-insensitive value: itself (ASCII, folded by `regex~`) or a class of its variants. */
-function insensitiveChar(c: string): string {
-  if (caseSafe(c)) return luceneChar(c)
-  const vs = lowerVariants(c)
-  return vs.length === 1 ? luceneChar(c) : '[' + vs.map(luceneChar).join('') + ']'
-}
-
-/**
  * A Sigma wildcard pattern as a whole-value Lucene regex: `*` → `.*`, `?` → `.` (one code point
- * in both), literals escaped; case-insensitive patterns expect `regex~` and spell non-ASCII
- * letters as classes of their case variants.
+ * in both), literals escaped. A case-insensitive pattern expects `regex~`, whose folding is ASCII
+ * letters only (RegExp.ASCII_CASE_INSENSITIVE), which is Sigma's (docs/semantics.md, "Case
+ * folding"): every other character is compared as it is on both sides.
  */
-export function patternToLucene(pattern: Pattern, insensitive: boolean): string {
+export function patternToLucene(pattern: Pattern): string {
   let out = ''
   for (const s of normalize(pattern)) {
     if (s.kind === 'any') out += '.*'
     else if (s.kind === 'one') out += '.'
-    else {
-      if (insensitive) checkCaseFolding(s.text)
-      for (const c of s.text) out += insensitive ? insensitiveChar(c) : luceneChar(c)
-    }
+    else for (const c of s.text) out += luceneChar(c)
   }
   return out
 }

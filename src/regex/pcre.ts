@@ -43,18 +43,24 @@ const ASCII_LITERAL: readonly string[] = Array.from({ length: 0x80 }, (_, cp) =>
 
 /**
  * A Sigma value pattern as an anchored PCRE: `*` any run, `?` exactly one character, the rest
- * literal; `(?i)` unless `cased`. `\z` (not `$`) anchors the end: PCRE's `$` also matches before
+ * literal; unless `cased`, each ASCII letter as the class of its two cases (`[Aa]`). Not `(?i)`:
+ * in UTF mode PCRE folds beyond ASCII (the Kelvin sign with `k`, `ſ` with `s`), and Sigma's value
+ * folding is ASCII-only (docs/semantics.md, "Case folding"). `\z` (not `$`) anchors the end: PCRE's `$` also matches before
  * a final newline.
  *
- * Emitted: `(?i)^C:\\Windows\\[\s\S]*\.exe\z` for `C:\Windows\*.exe`.
+ * Emitted: `^[Cc]:\\[Ww]indows\\[\s\S]*\.[Ee][Xx][Ee]\z` for `C:\Windows\*.exe`.
  */
 export function patternToPcre(pattern: Pattern, cased: boolean): string {
   return patternsToPcre([pattern], cased)
 }
 
+/** An ASCII letter as `[Aa]`, any other character as its literal. */
+const asciiCaseClass = (ch: string): string =>
+  /^[A-Za-z]$/.test(ch) ? `[${ch.toUpperCase()}${ch.toLowerCase()}]` : pcreLiteral(ch)
+
 /**
  * Several value patterns on one field as one anchored PCRE alternation: a value matches when it
- * matches any of them. Emitted: `(?i)^(?:[\s\S]*\\a\.exe|[\s\S]*\\b\.exe)\z`.
+ * matches any of them. Emitted: `^(?:[\s\S]*\\[Aa]\.[Ee][Xx][Ee]|[\s\S]*\\[Bb]\.[Ee][Xx][Ee])\z`.
  */
 export function patternsToPcre(patterns: readonly Pattern[], cased: boolean): string {
   const body = (pattern: Pattern): string => {
@@ -62,13 +68,13 @@ export function patternsToPcre(patterns: readonly Pattern[], cased: boolean): st
     for (const s of normalize(pattern)) {
       if (s.kind === 'any') out += '[\\s\\S]*'
       else if (s.kind === 'one') out += '[\\s\\S]'
-      else for (const ch of s.text) out += pcreLiteral(ch)
+      else for (const ch of s.text) out += cased ? pcreLiteral(ch) : asciiCaseClass(ch)
     }
     return out
   }
   const bodies = patterns.map(body)
   const alt = bodies.length === 1 ? bodies[0]! : `(?:${bodies.join('|')})`
-  return `${cased ? '' : '(?i)'}^${alt}\\z`
+  return `^${alt}\\z`
 }
 
 /** Every code point outside the Basic Multilingual Plane: two UTF-16 units for JavaScript. */

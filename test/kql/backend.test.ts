@@ -61,14 +61,16 @@ describe('string matches (Defender, DeviceProcessEvents)', () => {
       'FileName in~ ("a.exe", "b.exe") or ProcessCommandLine contains "x"',
     )
   })
-  test('wildcards inside a value: an anchored RE2 regex with (?i) and (?s)', () => {
-    expect(where(match('CommandLine', pat('a*b')))).toBe('ProcessCommandLine matches regex @"(?is)^a.*b$"')
+  test('wildcards inside a value: an anchored RE2 regex, ASCII letters as [Aa] classes (never (?i)), (?s)', () => {
+    expect(where(match('CommandLine', pat('a*b')))).toBe('ProcessCommandLine matches regex @"(?s)^[Aa].*[Bb]$"')
     expect(where(match('CommandLine', pat('a?b'), true))).toBe('ProcessCommandLine matches regex @"(?s)^a.b$"')
-    expect(where(match('CommandLine', pat('*.exe?x*')))).toBe('ProcessCommandLine matches regex @"(?is)^.*\\.exe.x.*$"')
+    expect(where(match('CommandLine', pat('*.exe?x*')))).toBe(
+      'ProcessCommandLine matches regex @"(?s)^.*\\.[Ee][Xx][Ee].[Xx].*$"',
+    )
   })
   test('literal * ? and regex metacharacters are escaped inside the regex', () => {
     expect(where(match('CommandLine', pat('a\\*b*(c)[d]{e}|$^')))).toBe(
-      'ProcessCommandLine matches regex @"(?is)^a\\*b.*\\(c\\)\\[d\\]\\{e\\}\\|\\$\\^$"',
+      'ProcessCommandLine matches regex @"(?s)^[Aa]\\*[Bb].*\\([Cc]\\)\\[[Dd]\\]\\{[Ee]\\}\\|\\$\\^$"',
     )
     expect(where(is('CommandLine', 'a*b?'))).toBe('ProcessCommandLine =~ "a*b?"')
   })
@@ -80,11 +82,11 @@ describe('string matches (Defender, DeviceProcessEvents)', () => {
     expect(where(is('CommandLine', 'a\tb\\c\nd'))).toBe('ProcessCommandLine =~ "a\\tb\\\\c\\nd"')
   })
   test('characters no literal can hold (CR, other controls) go through the regex with \\x{…}', () => {
-    expect(where(contains('CommandLine', 'a\rb'))).toBe('ProcessCommandLine matches regex @"(?is)^.*a\\x{D}b.*$"')
-    expect(where(is('CommandLine', '\u0001'))).toBe('ProcessCommandLine matches regex @"(?i)^\\x{1}$"')
+    expect(where(contains('CommandLine', 'a\rb'))).toBe('ProcessCommandLine matches regex @"(?s)^.*[Aa]\\x{D}[Bb].*$"')
+    expect(where(is('CommandLine', '\u0001'))).toBe('ProcessCommandLine matches regex @"^\\x{1}$"')
   })
-  test('non-ASCII cased letters: the operators fold ASCII only, so (?i) RE2 does it', () => {
-    expect(where(contains('CommandLine', 'Été'))).toBe('ProcessCommandLine matches regex @"(?is)^.*Été.*$"')
+  test('non-ASCII cased letters: compared exactly by a regex, not leaning on =~ beyond ASCII', () => {
+    expect(where(contains('CommandLine', 'Été'))).toBe('ProcessCommandLine matches regex @"(?s)^.*É[Tt]é.*$"')
     expect(where(contains('CommandLine', 'Été', true))).toBe('ProcessCommandLine contains_cs "Été"')
     expect(where(contains('CommandLine', '日本'))).toBe('ProcessCommandLine contains "日本"')
   })

@@ -58,7 +58,7 @@ const CASES: Array<[string, string, string | RegExp]> = [
   [
     'wildcards',
     "sel:\n  Image: 'C:\\\\*\\\\cmd.exe'\ncondition: sel",
-    'FolderPath matches regex @"(?is)^C:\\\\.*\\\\cmd\\.exe$"',
+    'FolderPath matches regex @"(?s)^[Cc]:\\\\.*\\\\[Cc][Mm][Dd]\\.[Ee][Xx][Ee]$"',
   ],
   ['escaped star is literal', "sel:\n  Image: 'C:\\*\\cmd.exe'\ncondition: sel", 'FolderPath =~ @"C:*\\cmd.exe"'],
   [

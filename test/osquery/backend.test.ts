@@ -44,22 +44,12 @@ describe('osquery backend: Match shapes (case-insensitive by default)', () => {
     expect(q("  sel:\n    CommandLine|endswith: 'dir\\'\n  condition: sel")).toBe(`${PROC}cmdline LIKE '%dir\\';`)
   })
 
-  it('lowers a non-ASCII letter and replaces its upper-case forms in the value first', () => {
-    expect(q("  sel:\n    CommandLine|contains: 'Éc'\n  condition: sel")).toBe(
-      `${PROC}replace(cmdline, 'É', 'é') LIKE '%éc%';`,
-    )
-    expect(q("  sel:\n    CommandLine: 'straße'\n  condition: sel")).toBe(
-      `${PROC}replace(cmdline, 'ẞ', 'ß') = 'straße' COLLATE NOCASE;`,
-    )
-  })
-
-  it('refuses case-insensitive sigma and dotted I, whose lower case depends on context', () => {
-    for (const v of ['Σ', 'ς', 'İ']) {
-      const ds = refused(`  sel:\n    CommandLine|contains: '${v}'\n  condition: sel`)
-      expect(ds.map((d) => d.code)).toEqual(['target/unsupported-case-folding'])
-      expect(ds[0]!.message).toContain('osquery cannot express')
-      expect(ds[0]!.at).toBeDefined()
-    }
+  it('non-ASCII letters go through LIKE and NOCASE as they are: both fold ASCII only, as Sigma does', () => {
+    // "only ASCII characters are case folded" (https://sqlite.org/c3ref/strlike.html).
+    expect(q("  sel:\n    CommandLine|contains: 'Éc'\n  condition: sel")).toBe(`${PROC}cmdline LIKE '%Éc%';`)
+    expect(q("  sel:\n    CommandLine: 'straße'\n  condition: sel")).toBe(`${PROC}cmdline = 'straße' COLLATE NOCASE;`)
+    for (const v of ['Σ', 'ς', 'İ'])
+      expect(q(`  sel:\n    CommandLine|contains: '${v}'\n  condition: sel`)).toBe(`${PROC}cmdline LIKE '%${v}%';`)
   })
 
   it('emoji and other caseless characters go through LIKE unchanged', () => {
@@ -202,13 +192,13 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
       "regex_match(trim(json_extract(data, '$.EventData.LogonType'), char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)), '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$', 0) IS NOT NULL AND CAST(",
     )
   })
-  it('fieldref: cased only', () => {
+  it('fieldref: cased with =, case-insensitive with COLLATE NOCASE (ASCII folding, as Sigma)', () => {
     expect(q('  sel:\n    SubjectUserName|fieldref|cased: TargetUserName\n  condition: sel', SEC)).toBe(
       "SELECT * FROM windows_events WHERE source = 'Security' AND json_extract(data, '$.EventData.SubjectUserName') = json_extract(data, '$.EventData.TargetUserName');",
     )
-    expect(
-      refused('  sel:\n    SubjectUserName|fieldref: TargetUserName\n  condition: sel', SEC).map((d) => d.code),
-    ).toEqual(['target/unsupported-fieldref'])
+    expect(q('  sel:\n    SubjectUserName|fieldref: TargetUserName\n  condition: sel', SEC)).toBe(
+      "SELECT * FROM windows_events WHERE source = 'Security' AND CAST(json_extract(data, '$.EventData.SubjectUserName') AS TEXT) = CAST(json_extract(data, '$.EventData.TargetUserName') AS TEXT) COLLATE NOCASE;",
+    )
   })
 })
 

@@ -93,31 +93,31 @@ describe('spl backend: search terms', () => {
 describe('spl backend: where predicates', () => {
   it('? goes to an anchored, case-insensitive PCRE (never widened to *)', () => {
     expect(body("sel:\n  CommandLine: 'x?y'")).toBe(
-      '| where isnotnull(mvfind(CommandLine, "(?i)^x[\\\\s\\\\S]y\\\\z"))',
+      '| where isnotnull(mvfind(CommandLine, "^[Xx][\\\\s\\\\S][Yy]\\\\z"))',
     )
   })
   it('a literal * (Sigma \\*) cannot be escaped in search, so it goes to where', () => {
-    expect(body("sel:\n  Image: 'a\\*c'")).toBe('| where isnotnull(mvfind(Image, "(?i)^a\\\\*c\\\\z"))')
+    expect(body("sel:\n  Image: 'a\\*c'")).toBe('| where isnotnull(mvfind(Image, "^[Aa]\\\\*[Cc]\\\\z"))')
   })
   it('a * between literals goes to where', () => {
     expect(body("sel:\n  Image: 'a*b.exe'")).toBe(
-      '| where isnotnull(mvfind(Image, "(?i)^a[\\\\s\\\\S]*b\\\\.exe\\\\z"))',
+      '| where isnotnull(mvfind(Image, "^[Aa][\\\\s\\\\S]*[Bb]\\\\.[Ee][Xx][Ee]\\\\z"))',
     )
   })
   it('where-values on one field under one OR share one mvfind alternation', () => {
     expect(body("sel:\n  Image: ['a?c', 'x*y', 'plain']\n  Image|cased: 'Q?'", 'sel')).toBe(
-      '| where isnotnull(mvfind(Image, "(?i)^(?:a[\\\\s\\\\S]c|x[\\\\s\\\\S]*y|plain)\\\\z")) AND isnotnull(mvfind(Image, "^Q[\\\\s\\\\S]\\\\z"))',
+      '| where isnotnull(mvfind(Image, "^(?:[Aa][\\\\s\\\\S][Cc]|[Xx][\\\\s\\\\S]*[Yy]|[Pp][Ll][Aa][Ii][Nn])\\\\z")) AND isnotnull(mvfind(Image, "^Q[\\\\s\\\\S]\\\\z"))',
     )
   })
   it('cased values are matched without (?i)', () => {
     expect(body("sel:\n  Image|cased: 'A\"B'")).toBe('| where isnotnull(mvfind(Image, "^A\\\\\\"B\\\\z"))')
   })
   it('the empty string is matched exactly', () => {
-    expect(body("sel:\n  Image: ''")).toBe('| where isnotnull(mvfind(Image, "(?i)^\\\\z"))')
+    expect(body("sel:\n  Image: ''")).toBe('| where isnotnull(mvfind(Image, "^\\\\z"))')
   })
   it('|re keeps its boolean position: a regex under OR stays under OR', () => {
     expect(body("a:\n  Image: 'abc'\nb:\n  CommandLine|re: 'stop'", 'a or b')).toBe(
-      '| where (isnotnull(mvfind(Image, "(?i)^abc\\\\z")) OR isnotnull(mvfind(CommandLine, "stop")))',
+      '| where (isnotnull(mvfind(Image, "^[Aa][Bb][Cc]\\\\z")) OR isnotnull(mvfind(CommandLine, "stop")))',
     )
     expect(body("a:\n  Image: 'abc'\nb:\n  CommandLine|re: 'stop'", 'a and not b')).toBe(
       'Image="abc" | where NOT isnotnull(mvfind(CommandLine, "stop"))',
@@ -158,8 +158,8 @@ describe('spl backend: where predicates', () => {
     )
   })
   it('field names that search cannot write bare are single-quoted in where', () => {
-    expect(body("sel:\n  Some-Field: 'x'")).toBe('| where isnotnull(mvfind(\'Some-Field\', "(?i)^x\\\\z"))')
-    expect(body("sel:\n  OR: 'x'")).toBe('| where isnotnull(mvfind(\'OR\', "(?i)^x\\\\z"))')
+    expect(body("sel:\n  Some-Field: 'x'")).toBe('| where isnotnull(mvfind(\'Some-Field\', "^[Xx]\\\\z"))')
+    expect(body("sel:\n  OR: 'x'")).toBe('| where isnotnull(mvfind(\'OR\', "^[Xx]\\\\z"))')
   })
 })
 
@@ -171,7 +171,7 @@ describe('spl backend: AST nodes built directly', () => {
     expect(text(match('F', 'abc*'))).toBe('F="abc*"')
     expect(text(match('F', '*abc'))).toBe('F="*abc"')
     expect(text(match('F', '*'))).toBe('F=*')
-    expect(text(match('F', 'a*b'))).toBe('| where isnotnull(mvfind(F, "(?i)^a[\\\\s\\\\S]*b\\\\z"))')
+    expect(text(match('F', 'a*b'))).toBe('| where isnotnull(mvfind(F, "^[Aa][\\\\s\\\\S]*[Bb]\\\\z"))')
     expect(text(match('F', 'a?b', true))).toBe('| where isnotnull(mvfind(F, "^a[\\\\s\\\\S]b\\\\z"))')
   })
   it('Cidr, Compare, Exists, Null, FieldRef, Regex', () => {
@@ -181,7 +181,11 @@ describe('spl backend: AST nodes built directly', () => {
     )
     expect(text({ kind: 'Exists', field: 'f' })).toBe('f=*')
     expect(text({ kind: 'Null', field: 'f' })).toBe('NOT f=*')
-    expect(text({ kind: 'FieldRef', field: 'a', ref: 'b', cased: false })).toContain('mvdedup(mvmap(a, lower(a)))')
+    expect(text({ kind: 'FieldRef', field: 'a', ref: 'b', cased: true })).toContain('mvdedup(a)')
+    // Case-insensitive: lower() is not documented for non-ASCII letters, Sigma folds ASCII only.
+    const ci = backend.compile(rule({ kind: 'FieldRef', field: 'a', ref: 'b', cased: false }))
+    expect(ci.query).toBeUndefined()
+    expect(ci.diagnostics.map((d) => d.code)).toEqual(['target/unsupported-case-folding'])
     expect(text({ kind: 'Regex', field: 'f', source: 'a\\sb', flags: { i: false, m: false, s: false } })).toBe(
       '| where isnotnull(mvfind(f, "a[\\\\t\\\\n\\\\x{0b}\\\\f\\\\r \\\\x{a0}\\\\x{1680}\\\\x{2000}-\\\\x{200a}\\\\x{2028}\\\\x{2029}\\\\x{202f}\\\\x{205f}\\\\x{3000}\\\\x{feff}]b"))',
     )
@@ -194,7 +198,7 @@ describe('spl backend: AST nodes built directly', () => {
   })
   it('a filter that cannot be searched as a whole is opened (De Morgan) so its parts can be', () => {
     const r = processRule(
-      "sel:\n  Image|endswith: '.exe'\nf1:\n  User|endswith: '$'\nf2:\n  User|fieldref: ParentUser",
+      "sel:\n  Image|endswith: '.exe'\nf1:\n  User|endswith: '$'\nf2:\n  User|fieldref|cased: ParentUser",
       'sel and not 1 of f*',
     )
     expect(compileOk(r).slice(SYSMON1.length).trim()).toMatch(/^Image="\*\.exe" NOT User="\*\$" \| where NOT if\(/)

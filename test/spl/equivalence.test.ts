@@ -259,7 +259,6 @@ const CASES: Case[] = [
   { name: 'null', detection: 'sel:\n  Image: null', fields: ['Image'], presence: true },
   { name: 'not null', detection: 'sel:\n  Image: null', condition: 'not sel', fields: ['Image'], presence: true },
   { name: 'neq', detection: "sel:\n  Image|neq: 'abc'", fields: ['Image'], presence: true },
-  { name: 'fieldref', detection: 'sel:\n  Image|fieldref: ParentImage', fields: ['Image', 'ParentImage'] },
   { name: 'fieldref cased', detection: 'sel:\n  Image|fieldref|cased: ParentImage', fields: ['Image', 'ParentImage'] },
   // fields
   {
