@@ -12,6 +12,7 @@ import type { TargetId } from '../backends/types.js'
 import { DEFAULT_CONFIG, type Config } from '../config.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { UnsafeTextError } from '../formats/escape.js'
+import { ATTACK_SOURCE, ATTACK_VERSION } from '../formats/attack.js'
 import { formatFindings } from '../formats/findings.js'
 import { detectionName, duplicateNames, type Named } from '../formats/identity.js'
 import { formatsOf, renderFormat, ruleVars } from '../formats/render.js'
@@ -81,6 +82,8 @@ export interface Manifest {
   readonly targets: readonly TargetId[]
   readonly formats: Readonly<Partial<Record<TargetId, readonly string[]>>>
   readonly previousLockSha256: string | null
+  /** The ATT&CK release the formats' tactics and techniques are spelt against (src/formats/attack.ts). */
+  readonly attack: { readonly version: string; readonly source: string }
   readonly rules: readonly ManifestRule[]
   readonly changelog: Changelog
 }
@@ -267,6 +270,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     targets,
     formats,
     previousLockSha256: options.lockSha256 ?? null,
+    attack: { version: ATTACK_VERSION, source: ATTACK_SOURCE },
     rules: [...manifestRules].sort((a, b) =>
       a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
     ),

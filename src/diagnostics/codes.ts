@@ -360,7 +360,13 @@ export const DIAGNOSTIC_CODES = {
   },
   'format/attack-mapped': {
     severity: 'warning',
-    meaning: "an ATT&CK tactic the format's consumer does not know was written as the tactic it was split from",
+    meaning:
+      "an ATT&CK tag the format's consumer does not know was written as its nearest accepted parent (a tactic it was split from, a technique it replaced or belongs to)",
+  },
+  'format/attack-dropped': {
+    severity: 'warning',
+    meaning:
+      "an ATT&CK technique neither the format's consumer nor ATT&CK's release knows, with no parent it knows, was left out",
   },
   'format/query-too-long': {
     severity: 'warning',

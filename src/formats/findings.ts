@@ -4,7 +4,7 @@
  * artifact is still written; the warning says what differs from the rule.
  */
 import type { DiagnosticCode } from '../diagnostics.js'
-import { elasticTactic, sentinelTactic, type ConsumerTactic } from './attack.js'
+import { resolveAttack, sentinelAttack, type AttackNote } from './attack.js'
 import type { FormatVars } from './render.js'
 
 export interface FormatFinding {
@@ -19,50 +19,33 @@ export interface FormatFinding {
  */
 export const SENTINEL_QUERY_LIMIT = 10_000
 
-const mapped = (
-  target: string,
-  format: string,
-  consumer: string,
-  tactics: readonly string[],
-  spell: (t: string) => ConsumerTactic,
-): FormatFinding[] =>
-  tactics.flatMap((t) => {
-    const c = spell(t)
-    return c.mappedFrom
-      ? [
-          {
-            code: 'format/attack-mapped' as const,
-            message: `${target} format '${format}': ATT&CK tactic '${c.mappedFrom}' is not one ${consumer} accepts; written as ${c.tactic}, the tactic it was split from (ATT&CK v18)`,
-          },
-        ]
-      : []
-  })
+/** Formats that write ATT&CK tags, and who reads them. */
+const ATTACK_CONSUMERS: Readonly<Record<string, string>> = {
+  'kql/sentinel': 'Sentinel',
+  'kql/arm': 'Sentinel',
+  'kql/defender': 'Defender XDR',
+  'eql/elastic': 'Elastic',
+  'spl/savedsearches': 'Splunk ES',
+}
+
+const note = (target: string, format: string, n: AttackNote): FormatFinding => ({
+  code: n.code,
+  message: `${target} format '${format}': ${n.message}`,
+})
 
 /** What the format `target/format` changed or the consumer will refuse, for one rule. */
 export function formatFindings(target: string, format: string, vars: FormatVars): FormatFinding[] {
-  const tactics = vars.rule.attack.tactics
-  switch (`${target}/${format}`) {
-    case 'kql/sentinel':
-    case 'kql/arm':
-      return [
-        ...mapped(target, format, 'Sentinel', tactics, sentinelTactic),
-        ...(vars.query.length > SENTINEL_QUERY_LIMIT
-          ? [
-              {
-                code: 'format/query-too-long' as const,
-                message: `kql format '${format}': the query has ${vars.query.length} characters; Sentinel analytics rules take at most ${SENTINEL_QUERY_LIMIT}`,
-              },
-            ]
-          : []),
-      ]
-    case 'kql/defender':
-      return mapped(target, format, 'Defender XDR (alert category)', tactics, sentinelTactic)
-    case 'eql/elastic':
-      return mapped(target, format, "Elastic's detection rules", tactics, (t) => {
-        const e = elasticTactic(t)
-        return { ...e, tactic: `${e.name} (${e.id})` }
+  const key = `${target}/${format}`
+  if (!ATTACK_CONSUMERS[key]) return []
+  const resolved = resolveAttack(vars.rule.attack)
+  const out = resolved.notes.map((n) => note(target, format, n))
+  if (key === 'kql/sentinel' || key === 'kql/arm') {
+    out.push(...sentinelAttack(resolved).notes.map((n) => note(target, format, n)))
+    if (vars.query.length > SENTINEL_QUERY_LIMIT)
+      out.push({
+        code: 'format/query-too-long',
+        message: `kql format '${format}': the query has ${vars.query.length} characters; Sentinel analytics rules take at most ${SENTINEL_QUERY_LIMIT}`,
       })
-    default:
-      return []
   }
+  return out
 }

@@ -3,7 +3,7 @@
  * pack descriptions, derived from the rule's metadata and the backend's target facts (table, index,
  * evented …). Backends state facts about the query; how a vendor's rule file presents them is here.
  */
-import { consumerTactics, elasticTactic, sentinelTactic } from './attack.js'
+import { elasticThreat, resolveAttack, sentinelAttack, TACTICS } from './attack.js'
 import type { RuleVars } from './render.js'
 
 type Context = Readonly<Record<string, unknown>>
@@ -35,6 +35,7 @@ const SPL_SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 
  */
 function savedsearch(rule: RuleVars, context: Context): Record<string, unknown> {
   const s = (context.schedule ?? {}) as Readonly<Record<string, unknown>>
+  const resolved = resolveAttack(rule.attack)
   return {
     stanza: `Sigma - ${rule.title}`,
     description: rule.description || rule.title,
@@ -43,6 +44,9 @@ function savedsearch(rule: RuleVars, context: Context): Record<string, unknown> 
     earliest_time: typeof s.earliest_time === 'string' ? s.earliest_time : '-10m@m',
     latest_time: typeof s.latest_time === 'string' ? s.latest_time : 'now',
     severity: SPL_SEVERITY[rule.level.toLowerCase()] ?? 3,
+    // ES annotations: technique ids and tactic names of the ATT&CK release (attack.ts).
+    mitreAttack: resolved.techniques.map((t) => t.id),
+    mitreTactics: resolved.tactics.map((t) => TACTICS[t]!.name),
   }
 }
 
@@ -59,11 +63,22 @@ const KQL_SEVERITY: Readonly<Record<string, readonly [string, string]>> = {
 
 function kql(rule: RuleVars): Record<string, unknown> {
   const [severity, defenderSeverity] = KQL_SEVERITY[rule.level.toLowerCase()] ?? ['Medium', 'medium']
-  // Sentinel's tactics and Defender's categories: "DefenseEvasion", "CommandAndControl" (attack.ts).
-  const tactics = consumerTactics(rule.attack.tactics, sentinelTactic).map((t) => t.tactic)
+  // Sentinel's tactics and Defender's categories: "DefenseEvasion", "CommandAndControl", with the
+  // tactics Sentinel's technique table ties to each technique (attack.ts).
+  const resolved = resolveAttack(rule.attack)
+  const sentinel = sentinelAttack(resolved)
   // The alertRules API's `techniques` take parent techniques (T1562, not T1562.001).
-  const techniques = [...new Set(rule.attack.techniques.map((t) => t.split('.')[0]!))]
-  return { severity, defenderSeverity, tactics, techniques, category: tactics[0] ?? 'SuspiciousActivity' }
+  const techniques = [...new Set(sentinel.techniques.map((t) => t.split('.')[0]!))]
+  return {
+    severity,
+    defenderSeverity,
+    tactics: sentinel.tactics,
+    relevantTechniques: sentinel.techniques,
+    techniques,
+    // Defender's alert category: the rule's first tactic; mitreTechniques: the release's ids.
+    category: sentinel.tactics[0] ?? 'SuspiciousActivity',
+    mitreTechniques: resolved.techniques.map((t) => t.id),
+  }
 }
 
 // --- eql: Elastic detection rules --------------------------------------------------------------
@@ -82,41 +97,7 @@ const EQL_SEVERITY: Readonly<Record<string, readonly [string, number]>> = {
 
 function eql(rule: RuleVars): Record<string, unknown> {
   const [severity, riskScore] = EQL_SEVERITY[rule.level] ?? EQL_SEVERITY.medium!
-  return { severity, riskScore, threat: elasticThreat(rule) }
-}
-
-/**
- * The `threat` array of an Elastic rule (framework, tactic, technique, subtechnique with ATT&CK
- * references). Sigma tags do not say which technique serves which tactic, so every technique is
- * listed under every tactic; technique names are not in the tags, so the id stands for the name.
- */
-function elasticThreat(rule: RuleVars): unknown[] {
-  const byParent = new Map<string, string[]>()
-  for (const t of rule.attack.techniques) {
-    const [parent, sub] = t.split('.')
-    const subs = byParent.get(parent!) ?? []
-    if (sub) subs.push(t)
-    byParent.set(parent!, subs)
-  }
-  const technique = [...byParent].map(([id, subs]) => ({
-    id,
-    name: id,
-    reference: `https://attack.mitre.org/techniques/${id}/`,
-    ...(subs.length
-      ? {
-          subtechnique: subs.map((s) => ({
-            id: s,
-            name: s,
-            reference: `https://attack.mitre.org/techniques/${s.replace('.', '/')}/`,
-          })),
-        }
-      : {}),
-  }))
-  return consumerTactics(rule.attack.tactics, elasticTactic).map((tactic) => ({
-    framework: 'MITRE ATT&CK',
-    tactic: { id: tactic.id, name: tactic.name, reference: `https://attack.mitre.org/tactics/${tactic.id}/` },
-    technique,
-  }))
+  return { severity, riskScore, threat: elasticThreat(resolveAttack(rule.attack)) }
 }
 
 // --- osquery: packs and Fleet queries ----------------------------------------------------------

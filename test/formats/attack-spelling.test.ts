@@ -9,7 +9,7 @@ import yaml from 'js-yaml'
 import { describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/backends/index.js'
 import { compileFiles } from '../../src/compile-files.js'
-import { elasticTactic, sentinelTactic, TACTICS } from '../../src/formats/attack.js'
+import { resolveAttack, sentinelSpelling, TACTICS } from '../../src/formats/attack.js'
 import { formatFindings, SENTINEL_QUERY_LIMIT } from '../../src/formats/findings.js'
 import { renderFormat, ruleVars } from '../../src/formats/render.js'
 import { loadRuleText } from '../../src/rule/load.js'
@@ -42,14 +42,21 @@ const rule = loadRuleText(ruleText() + TAGS + '\n', 'rules/stealth.yml').rules[0
 
 describe('ATT&CK tactics per consumer', () => {
   it('every tactic Sigma knows is one Sentinel and Defender accept', () => {
-    for (const t of Object.keys(TACTICS)) expect(SENTINEL_TACTICS).toContain(sentinelTactic(t).tactic)
-    expect(sentinelTactic('command-and-control')).toEqual({ tactic: 'CommandAndControl' })
-    expect(sentinelTactic('stealth')).toEqual({ tactic: 'DefenseEvasion', mappedFrom: 'stealth' })
+    for (const t of Object.keys(TACTICS)) {
+      const [known] = resolveAttack({ tactics: [t], tacticNames: [], techniques: [] }).tactics
+      expect(SENTINEL_TACTICS).toContain(sentinelSpelling(known!))
+    }
+    expect(sentinelSpelling('command-and-control')).toBe('CommandAndControl')
   })
 
-  it('every tactic Sigma knows gets a real Elastic id', () => {
-    for (const t of Object.keys(TACTICS)) expect(elasticTactic(t).id).toMatch(/^TA\d{4}$/)
-    expect(elasticTactic('defense-impairment')).toMatchObject({ id: 'TA0005', name: 'Defense Evasion' })
+  it('every tactic Sigma knows resolves to one of the release with a real id', () => {
+    for (const t of Object.keys(TACTICS)) {
+      const [known] = resolveAttack({ tactics: [t], tacticNames: [], techniques: [] }).tactics
+      expect(TACTICS[known!]!.id).toMatch(/^TA\d{4}$/)
+    }
+    expect(resolveAttack({ tactics: ['defense-impairment'], tacticNames: [], techniques: [] }).tactics).toEqual([
+      'defense-evasion',
+    ])
   })
 
   it('sentinel and defender: the enum spelling, Stealth and Defense Impairment as Defense Evasion once', async () => {
@@ -83,11 +90,11 @@ describe('ATT&CK tactics per consumer', () => {
   it('the mapping is a warning naming the tactic, per format; a long query is a warning for sentinel', () => {
     const vars = { rule: ruleVars(rule), query: 'x', target: 'kql', context: {} }
     expect(formatFindings('kql', 'sentinel', vars).map((f) => f.message)).toEqual([
-      "kql format 'sentinel': ATT&CK tactic 'stealth' is not one Sentinel accepts; written as DefenseEvasion, the tactic it was split from (ATT&CK v18)",
-      "kql format 'sentinel': ATT&CK tactic 'defense-impairment' is not one Sentinel accepts; written as DefenseEvasion, the tactic it was split from (ATT&CK v18)",
+      "kql format 'sentinel': ATT&CK tactic 'stealth' (v19) is not in ATT&CK v18.1; written as Defense Evasion, the tactic it was split from",
+      "kql format 'sentinel': ATT&CK tactic 'defense-impairment' (v19) is not in ATT&CK v18.1; written as Defense Evasion, the tactic it was split from",
     ])
     expect(formatFindings('eql', 'elastic', { ...vars, target: 'eql' })[0]!.message).toBe(
-      "eql format 'elastic': ATT&CK tactic 'stealth' is not one Elastic's detection rules accepts; written as Defense Evasion (TA0005), the tactic it was split from (ATT&CK v18)",
+      "eql format 'elastic': ATT&CK tactic 'stealth' (v19) is not in ATT&CK v18.1; written as Defense Evasion, the tactic it was split from",
     )
     expect(formatFindings('kql', 'default', vars)).toEqual([])
     const long = { ...vars, rule: ruleVars(loadRuleText(ruleText(), 'r.yml').rules[0]!) }
