@@ -76,25 +76,31 @@ describe('eql formats', () => {
       version: 3,
       enabled: false,
     })
+    // Each technique under the tactic ATT&CK puts it in, with ATT&CK's names (src/formats/attack.ts).
     expect(doc.threat).toEqual([
       {
         framework: 'MITRE ATT&CK',
         tactic: { id: 'TA0040', name: 'Impact', reference: 'https://attack.mitre.org/tactics/TA0040/' },
+        technique: [{ id: 'T1489', name: 'Service Stop', reference: 'https://attack.mitre.org/techniques/T1489/' }],
+      },
+      {
+        framework: 'MITRE ATT&CK',
+        tactic: { id: 'TA0005', name: 'Defense Evasion', reference: 'https://attack.mitre.org/tactics/TA0005/' },
         technique: [
-          { id: 'T1489', name: 'T1489', reference: 'https://attack.mitre.org/techniques/T1489/' },
           {
             id: 'T1562',
-            name: 'T1562',
+            name: 'Impair Defenses',
             reference: 'https://attack.mitre.org/techniques/T1562/',
             subtechnique: [
-              { id: 'T1562.001', name: 'T1562.001', reference: 'https://attack.mitre.org/techniques/T1562/001/' },
+              {
+                id: 'T1562.001',
+                name: 'Disable or Modify Tools',
+                reference: 'https://attack.mitre.org/techniques/T1562/001/',
+              },
             ],
           },
         ],
       },
-      expect.objectContaining({
-        tactic: { id: 'TA0005', name: 'Defense Evasion', reference: 'https://attack.mitre.org/tactics/TA0005/' },
-      }),
     ])
   })
 
