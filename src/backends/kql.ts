@@ -13,7 +13,7 @@
  * every construct whose answer differs between the two is refused, not approximated.
  */
 import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nodes.js'
-import { normalize, shapeOf } from '../ast/pattern.js'
+import { normalize, patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInGroups } from '../passes/balance.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
@@ -223,6 +223,7 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
       n.at,
     )
   }
+  if (isNumeric(f) && LOGON_ID_COLUMN.test(f.column)) return logonIdMatch(f, n)
   if (isNumeric(f)) {
     const shape = shapeOf(n.pattern)
     if (shape.kind === 'exact' && INTEGER.test(shape.text) && Number.isSafeInteger(Number(shape.text))) {
@@ -233,6 +234,31 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
     return matchString(`tostring(${f.column})`, { ...f, name: undefined, separator: undefined } as ResolvedField, n)
   }
   return matchString(f.column, f, n)
+}
+
+/**
+ * Logon ids: Windows writes them as hex text (`0x3e7`, lower-case digits, no leading zero) and
+ * Defender stores the same identifier as a long
+ * (https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table, "LogonId
+ * long"). A Sigma value in that canonical hex form is the number; any other text (a pattern, a
+ * decimal the log never writes) has no one-to-one counterpart in the column, so it is refused.
+ */
+const LOGON_ID_COLUMN = /LogonId$/
+const CANONICAL_HEX = /^0x(0|[1-9a-f][0-9a-f]*)$/
+
+function logonIdMatch(f: ResolvedField, n: NodeOf<'Match'>): string {
+  const shape = shapeOf(n.pattern)
+  const text =
+    shape.kind === 'exact' ? (n.cased ? shape.text : shape.text.replace(/[A-Z]/g, (c) => c.toLowerCase())) : undefined
+  if (text !== undefined && CANONICAL_HEX.test(text)) {
+    const value = Number.parseInt(text.slice(2), 16)
+    if (Number.isSafeInteger(value)) return `${f.column} == ${value}`
+  }
+  throw new Refusal(
+    'target/unsupported-match',
+    `kql cannot match ${JSON.stringify(patternToSigma(n.pattern))} against ${f.column} exactly: Defender stores the logon id as a number, which stands only for the hex text Windows writes (0x3e7); give the id in that form`,
+    n.at,
+  )
 }
 
 /** `f in~ ("a", "b")` for an OR of plain values of one field (https://learn.microsoft.com/kusto/query/in-cs-operator). */

@@ -16,6 +16,7 @@ import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.j
 import type { Command } from './main.js'
 import { checkVariant, parseTarget, variantsOf } from './hints.js'
 import { Spool } from './spool.js'
+import { LeftOutCount } from './left-out.js'
 
 export const command: Command = {
   summary: 'evaluate rules on events',
@@ -81,6 +82,7 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     // Matches wait in a spool until the whole file has been read: a bad line at the end means no
     // output at all, never a partial one, while memory stays flat (the spool goes to disk).
     const spool = new Spool()
+    const leftOut = new LeftOutCount()
     try {
       for await (const batch of readEventBatches(eventsFile)) {
         diagnostics.push(...batch.diagnostics)
@@ -121,6 +123,7 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
               ),
             )
             hits = verified.matches
+            if (hits) leftOut.add(verified.leftOut ?? [], events.length)
           }
           hits?.forEach((hit, i) => {
             if (hit)
@@ -172,6 +175,7 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
       spool.close()
     }
     if (diagnostics.length) printDiagnostics(diagnostics, 'text', summary, true)
+    if (target !== undefined) process.stderr.write(leftOut.summary(`rulesmith match: ${target}`))
     return exitCode(diagnostics)
   },
 }

@@ -9,6 +9,7 @@ import { testCorrelation, type CorrelationTestResult } from '../correlation/run.
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'
 import { progressBar } from './progress.js'
+import { LeftOutCount } from './left-out.js'
 import type { Command } from './main.js'
 import { green, red, useColour, yellow } from './style.js'
 
@@ -118,6 +119,14 @@ Exit codes: 0 all passed, 1 a test failed, a rule is invalid or PATHS hold no ru
         { files: loaded.files.length, rules: loaded.rules.length },
         args.switches.has('quiet'),
       )
+    for (const target of targets) {
+      const count = new LeftOutCount()
+      for (const r of results) {
+        const l = 'leftOut' in r ? r.leftOut?.[target] : undefined
+        if (l) count.add(l.leftOut, l.events)
+      }
+      process.stderr.write(count.summary(`rulesmith test: ${target}`))
+    }
     return exitCode(diagnostics)
   },
 }

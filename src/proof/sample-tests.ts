@@ -28,6 +28,7 @@ import type { JsonEvent, Rule } from '../rule/rule.js'
 import { parseYaml } from '../rule/yaml.js'
 import { TARGET_IDS, type TargetId, type TargetOptions } from '../target-ids.js'
 import { loadBackend } from '../backends/index.js'
+import type { LeftOut } from '../verify/types.js'
 import { loadVerifier } from '../verify/index.js'
 import { located } from './equivalence.js'
 
@@ -300,6 +301,10 @@ export interface RuleTestResult {
   /** Events where the reference evaluator disagrees with the expectation. */
   readonly referenceFailures: number
   readonly targets: Readonly<Partial<Record<TargetId, TargetStatus>>>
+  /** Per target that ran the query: how many events it was given and the ones it left out, with why. */
+  readonly leftOut?: Readonly<
+    Partial<Record<TargetId, { readonly events: number; readonly leftOut: readonly LeftOut[] }>>
+  >
   readonly diagnostics: readonly Diagnostic[]
 }
 
@@ -352,6 +357,7 @@ export async function testRule(
     }
   }
   const statuses: Partial<Record<TargetId, TargetStatus>> = {}
+  const leftOut: Partial<Record<TargetId, { events: number; leftOut: readonly LeftOut[] }>> = {}
   for (const t of targets) {
     const options = optionsFor(t)
     const compiled = (await loadBackend(t)).compile(rule, options)
@@ -378,6 +384,7 @@ export async function testRule(
       statuses[t] = { kind: 'fail', failures: events.length }
       continue
     }
+    leftOut[t] = { events: events.length, leftOut: verified.leftOut ?? [] }
     let failures = 0
     const skip = new Set(verified.unrepresentable ?? [])
     tests.events.forEach((s, i) => {
@@ -409,5 +416,5 @@ export async function testRule(
     })
     statuses[t] = failures ? { kind: 'fail', failures } : { kind: 'ok', events: events.length - skip.size }
   }
-  return { rule, testsFile: file, events: events.length, referenceFailures, targets: statuses, diagnostics }
+  return { rule, testsFile: file, events: events.length, referenceFailures, targets: statuses, leftOut, diagnostics }
 }

@@ -29,7 +29,7 @@ import {
   type MappedEvent,
   type Schema,
 } from './eql-events.js'
-import type { Verified, Verifier } from './types.js'
+import type { LeftOut, Verified, Verifier } from './types.js'
 import { LuceneSyntaxError, luceneMatches, wildcardMatches } from './eql-match.js'
 
 type Truth = boolean | null
@@ -196,6 +196,14 @@ const verifyError = (code: DiagnosticCode, message: string): Diagnostic => ({
   target: 'eql',
 })
 
+/** The fields a condition names (event.category is the query's category, read by inCategory). */
+function fieldsRead(e: Expr, out = new Set<string>(['event.category'])): Set<string> {
+  if (e.kind === 'and' || e.kind === 'or') e.items.forEach((x) => fieldsRead(x, out))
+  else if (e.kind === 'not') fieldsRead(e.item, out)
+  else if (e.kind === 'compare' || e.kind === 'call') out.add(e.field.name)
+  return out
+}
+
 export async function verify(query: string, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
   const parsed = parseEql(query)
   if (!parsed.query) {
@@ -210,24 +218,32 @@ export async function verify(query: string, events: readonly JsonEvent[], option
   const q = parsed.query
   try {
     const unrepresentable: number[] = []
+    const leftOut: LeftOut[] = []
+    const reads = fieldsRead(q.condition)
     const diagnostics: Diagnostic[] = []
     const matches = events.map((event, i) => {
       const rec = eqlRecord(model, event)
       // An event that lands in no index is not searched.
-      if (!rec) return false
-      if (rec.inexact.length > 0) {
+      if (!rec) {
+        leftOut.push({ index: i, reason: 'lands in no Elastic index' })
+        return false
+      }
+      // A field the query does not read cannot change its answer, whatever Elasticsearch made of it.
+      const inexact = rec.inexact.filter((f) => reads.has(f))
+      if (inexact.length > 0) {
         unrepresentable.push(i)
+        leftOut.push({ index: i, reason: `Elasticsearch would not hold ${inexact.join(', ')} as written` })
         diagnostics.push({
           ...verifyError(
             'verify/unrepresentable-event',
-            `eql: event ${i}: Elasticsearch would not hold ${rec.inexact.join(', ')} as written (coerced or rejected by the field's type)`,
+            `eql: event ${i}: Elasticsearch would not hold ${inexact.join(', ')} as written (coerced or rejected by the field's type)`,
           ),
           severity: 'warning',
         })
       }
       return inCategory(q, rec) && evaluate(q.condition, rec, model.schema) === true
     })
-    return { matches, unrepresentable, diagnostics }
+    return { matches, unrepresentable, leftOut, diagnostics }
   } catch (e) {
     if (e instanceof QueryError || e instanceof LuceneSyntaxError || e instanceof SyntaxError) {
       return { diagnostics: [verifyError('verify/eval', `eql: cannot evaluate the query: ${e.message}`)] }

@@ -223,6 +223,14 @@ function afterLast(path: string, separator: string): string {
 
 const INT32 = 2 ** 31
 
+/** What kind of value it is, for a reason that names the cause and not the event. */
+function valueKind(value: unknown): string {
+  if (typeof value === 'string')
+    return /^0x[0-9a-f]+$/i.test(value) ? 'hex text not in the form Windows writes' : 'text'
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer out of range' : 'a fraction'
+  return `a ${typeof value}`
+}
+
 /**
  * A value as a column of this type holds it, or why it cannot be one. Kusto's string type has no
  * null: a missing value is "" (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values);
@@ -230,7 +238,11 @@ const INT32 = 2 ** 31
  * columns hold integers (https://learn.microsoft.com/kusto/query/scalar-data-types/long,
  * .../int: 32-bit), and a string that is an integer's canonical text.
  */
-function columnValue(value: unknown, type: ColumnType): { value: string | number | null } | { reason: string } {
+function columnValue(
+  value: unknown,
+  type: ColumnType,
+  column: string,
+): { value: string | number | null } | { reason: string } {
   if (value === undefined || value === null) return { value: type === 'string' ? '' : null }
   if (type === 'string') {
     if (typeof value === 'string') return { value }
@@ -241,8 +253,14 @@ function columnValue(value: unknown, type: ColumnType): { value: string | number
     let n: number | undefined
     if (typeof value === 'number') n = value
     else if (typeof value === 'string' && /^-?(0|[1-9]\d*)$/.test(value)) n = Number(value)
+    // Windows writes logon ids as hex text (Sysmon's and Security's LogonId `0x529ae3`: lower-case
+    // digits, no leading zero), where Defender stores the same identifier as a long
+    // (https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table: "LogonId
+    // long"). Only that canonical form converts: it and the number stand for each other one to one.
+    else if (typeof value === 'string' && /^0x(0|[1-9a-f][0-9a-f]*)$/.test(value))
+      n = Number.parseInt(value.slice(2), 16)
     if (n === undefined || !Number.isSafeInteger(n) || (type === 'int' && (n < -INT32 || n >= INT32)))
-      return { reason: `${JSON.stringify(value)} is not a ${type}` }
+      return { reason: `${valueKind(value)} is not a ${type}` }
     return { value: n }
   }
   return { reason: `the kql verifier does not write ${type} columns` }
@@ -251,10 +269,11 @@ function columnValue(value: unknown, type: ColumnType): { value: string | number
 /**
  * An event as a row of the table it lands in: every field under its column (the field map in
  * force for the event's log source, or a column of the same name that no mapped field writes),
- * then the landing's constant columns the event does not state itself. Undefined when it lands
- * nowhere.
+ * then the landing's constant columns the event does not state itself. With `reads`, only the
+ * columns a query reads are written (and can make the event unrepresentable). Undefined when it
+ * lands nowhere.
  */
-export function placeEvent(model: KqlModel, event: JsonEvent): Placement | undefined {
+export function placeEvent(model: KqlModel, event: JsonEvent, reads?: ReadonlySet<string>): Placement | undefined {
   const land = landing(originOf(event), model.variant)
   if (!land) return undefined
   const table = model.tables[land.table]
@@ -269,10 +288,13 @@ export function placeEvent(model: KqlModel, event: JsonEvent): Placement | undef
   const write = (sigma: string, spec: FieldSpec): string | undefined => {
     const type = table[spec.column]
     if (type === undefined) return undefined
+    // A column the query does not read cannot change its answer: it is left as the type's empty
+    // value, and a value of another type there does not make the event unrepresentable.
+    if (reads && !reads.has(spec.column) && !(spec.name !== undefined && reads.has(spec.name))) return undefined
     const raw = lookup(event, sigma)
     if (raw === undefined) return undefined
     stated.add(spec.column)
-    const v = columnValue(raw, type)
+    const v = columnValue(raw, type, spec.column)
     if ('reason' in v) return `${sigma} → ${land.table}.${spec.column}: ${v.reason}`
     row[spec.column] = v.value
     if (spec.name !== undefined && typeof v.value === 'string') row[spec.name] = afterLast(v.value, spec.separator)

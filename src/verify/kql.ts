@@ -15,7 +15,7 @@ import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { kqlModel, placeEvent, type KqlRow as KqlRecord } from './kql-events.js'
-import type { Verified, Verifier } from './types.js'
+import type { LeftOut, Verified, Verifier } from './types.js'
 
 type Value = string | number | boolean | null
 type Truth = boolean | null
@@ -300,17 +300,26 @@ export const verifier: Verifier = {
       return { diagnostics: [diag('verify/table', `kql: the ${model.variant} schema has no table ${table}`)] }
     const matches: boolean[] = []
     const unrepresentable: number[] = []
+    const leftOut: LeftOut[] = []
     const diagnostics: Diagnostic[] = []
+    const reads = columnsRead(parsed.query)
     for (const [i, event] of events.entries()) {
-      const placed = placeEvent(model, event)
+      const placed = placeEvent(model, event, reads)
       // An event that lands in no table, or in another table, is not a row the query reads.
       if (!placed || placed.table !== table) {
+        leftOut.push({
+          index: i,
+          reason: placed
+            ? `lands in ${placed.table}, the query reads ${table}`
+            : `lands in no table of the ${model.variant} schema`,
+        })
         matches.push(false)
         continue
       }
       if (!placed.row) {
         // No row of the table looks like this event: its answer proves nothing either way.
         unrepresentable.push(i)
+        leftOut.push({ index: i, reason: `no ${table} row holds it: ${placed.unrepresentable}` })
         matches.push(false)
         diagnostics.push({
           ...diag(
@@ -329,8 +338,39 @@ export const verifier: Verifier = {
         throw e
       }
     }
-    return { matches, unrepresentable, diagnostics }
+    return { matches, unrepresentable, leftOut, diagnostics }
   },
+}
+
+/** The columns a query's filters name: only they are written into a row (src/verify/kql-events.ts). */
+export function columnsRead(query: KQuery): Set<string> {
+  const out = new Set<string>()
+  const term = (t: KTerm): void => {
+    if (t.k === 'col') out.add(t.name)
+    else if (t.k === 'call') t.args.forEach(term)
+  }
+  const expr = (e: KExpr): void => {
+    switch (e.k) {
+      case 'and':
+      case 'or':
+        return e.items.forEach(expr)
+      case 'not':
+        return expr(e.item)
+      case 'binary':
+        term(e.left)
+        return term(e.right)
+      case 'in':
+        term(e.left)
+        return e.list.forEach(term)
+      case 'regex':
+        term(e.left)
+        return term(e.pattern)
+      case 'term':
+        return term(e.term)
+    }
+  }
+  query.filters.forEach(expr)
+  return out
 }
 
 /** Whether every `where` of a parsed query keeps the row (true, not null): the correlation verifier's member test. */

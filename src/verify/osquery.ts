@@ -11,7 +11,7 @@ import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { osqueryModel, placeRow, type Table } from './osquery-events.js'
 import { registerOsqueryFunctions } from './osquery-udf.js'
-import type { Verified, Verifier } from './types.js'
+import type { LeftOut, Verified, Verifier } from './types.js'
 
 let engine: Promise<SqlJsStatic> | undefined
 
@@ -90,6 +90,14 @@ const fail = (code: DiagnosticCode, message: string): Verified => ({
   diagnostics: [{ code, severity: 'error', message, target: 'osquery' }],
 })
 
+/** The tables a SELECT names after FROM or JOIN (osquery's names are plain words). */
+function tablesRead(query: string): Set<string> {
+  const out = new Set<string>()
+  const code = query.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, ' ')
+  for (const m of code.matchAll(/\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)) out.add(m[1]!)
+  return out
+}
+
 export const verifier: Verifier = {
   id: 'osquery',
   async verify(query: string, events: readonly JsonEvent[], options?: TargetOptions): Promise<Verified> {
@@ -121,14 +129,20 @@ export const verifier: Verifier = {
       }
       const matches: boolean[] = []
       const unrepresentable: number[] = []
+      const leftOut: LeftOut[] = []
       const diagnostics: Diagnostic[] = []
+      const reads = tablesRead(query)
       for (const [i, event] of events.entries()) {
         if (filled !== undefined) db.run(`DELETE FROM ${quote(filled)}`)
         filled = undefined
         const row = placeRow(model, event)
+        if (!row) leftOut.push({ index: i, reason: 'lands in no osquery table' })
+        else if (!reads.has(row.table))
+          leftOut.push({ index: i, reason: `lands in ${row.table}, the query reads ${[...reads].sort().join(', ')}` })
         if (row) {
           if (row.inexact.length > 0) {
             unrepresentable.push(i)
+            leftOut.push({ index: i, reason: `no ${row.table} row holds ${row.inexact.join(', ')} exactly` })
             diagnostics.push({
               code: 'verify/inexact-event',
               severity: 'warning',
@@ -153,7 +167,7 @@ export const verifier: Verifier = {
           return fail('verify/runtime', `the query fails in SQLite on event ${i}: ${(e as Error).message}`)
         }
       }
-      return { matches, unrepresentable, diagnostics }
+      return { matches, unrepresentable, leftOut, diagnostics }
     } finally {
       stmt?.free()
       // The database is reused: leave every table empty.

@@ -10,7 +10,7 @@ import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { pcreToRegExp } from './spl-pcre.js'
 import { inSubnet, splModel, splRecord, subnet, type SplRecord } from './spl-events.js'
-import type { Verified, Verifier } from './types.js'
+import type { LeftOut, Verified, Verifier } from './types.js'
 import { globMatches, globPattern, type GlobPattern } from './glob.js'
 import { RegexBudgetError } from '../bounded-regex.js'
 
@@ -352,11 +352,13 @@ export const verifier: Verifier = {
     const commands = parsed.query.commands
     try {
       // An event that lands nowhere in Splunk is in no index: no search returns it.
-      const matches = events.map((event) => {
+      const leftOut: LeftOut[] = []
+      const matches = events.map((event, index) => {
         const rec = splRecord(event, model)
+        if (rec === undefined) leftOut.push({ index, reason: 'lands in no Splunk source' })
         return rec !== undefined && commands.every((c) => runCommand(c, rec))
       })
-      return { matches, diagnostics: [] }
+      return { matches, leftOut, diagnostics: [] }
     } catch (e) {
       if (e instanceof Unsupported)
         return { diagnostics: [diag('verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }

@@ -17,8 +17,20 @@ export interface Verified {
    * `matches` proves nothing and equivalence checks leave them out (and count them).
    */
   readonly unrepresentable?: readonly number[]
+  /**
+   * Events the query does not judge, each with its reason: an event that lands in no table, index
+   * or source of the target, or in another one than the query reads, and every unrepresentable
+   * event. The reason names the cause and not the event (the same cause, the same text), so a
+   * caller can count them (`match` and `test` print how many were left out and why).
+   */
+  readonly leftOut?: readonly LeftOut[]
   /** Problems with the text or the events; they name no file (the caller knows where the text came from). */
   readonly diagnostics: readonly Diagnostic[]
+}
+
+export interface LeftOut {
+  readonly index: number
+  readonly reason: string
 }
 
 export interface Verifier {

@@ -92,6 +92,23 @@ describe('string matches (Defender, DeviceProcessEvents)', () => {
   })
 })
 
+describe('logon ids (Defender stores LogonId as a long, Windows writes 0x3e7)', () => {
+  test('the canonical hex text is the number, in either case unless |cased', () => {
+    expect(where(is('LogonId', '0x3e7'))).toBe('LogonId == 999')
+    expect(where(is('LogonId', '0X3E7'))).toBe('LogonId == 999')
+    expect(where(is('LogonId', '0x529ae3', true))).toBe('LogonId == 5413603')
+  })
+  test('anything else has no one-to-one counterpart in the column: refused', () => {
+    for (const n of [
+      is('LogonId', '0x03e7'),
+      is('LogonId', '999'),
+      contains('LogonId', '3e7'),
+      is('LogonId', '0X3E7', true),
+    ])
+      expect(refusal(n).code).toBe('target/unsupported-match')
+  })
+})
+
 describe('boolean structure', () => {
   test('and binds tighter than or; an or inside an and is parenthesised; not() is a call', () => {
     expect(
