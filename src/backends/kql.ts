@@ -223,7 +223,7 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
       n.at,
     )
   }
-  if (isNumeric(f) && LOGON_ID_COLUMN.test(f.column)) return logonIdMatch(f, n)
+  if (isNumeric(f) && LOGON_ID_COLUMN.test(f.column)) return logonIdMatch(ctx, f, n)
   if (isNumeric(f)) {
     const shape = shapeOf(n.pattern)
     if (shape.kind === 'exact' && INTEGER.test(shape.text) && Number.isSafeInteger(Number(shape.text))) {
@@ -240,14 +240,22 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
  * Logon ids: Windows writes them as hex text (`0x3e7`, lower-case digits, no leading zero) and
  * Defender stores the same identifier as a long
  * (https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table, "LogonId
- * long"). A Sigma value in that canonical hex form is the number; any other text (a pattern, a
- * decimal the log never writes) has no one-to-one counterpart in the column, so it is refused.
+ * long"). A Sigma value in that canonical hex form is the number; on Windows a decimal is text the
+ * log never writes and a pattern has no one-to-one counterpart in the column, so both are refused.
+ * Elsewhere (Sysmon for Linux) a whole decimal is the number, as for any long column.
  */
 const LOGON_ID_COLUMN = /LogonId$/
 const CANONICAL_HEX = /^0x(0|[1-9a-f][0-9a-f]*)$/
 
-function logonIdMatch(f: ResolvedField, n: NodeOf<'Match'>): string {
+function logonIdMatch(ctx: Ctx, f: ResolvedField, n: NodeOf<'Match'>): string {
   const shape = shapeOf(n.pattern)
+  if (
+    ctx.ls.match['product'] !== 'windows' &&
+    shape.kind === 'exact' &&
+    INTEGER.test(shape.text) &&
+    Number.isSafeInteger(Number(shape.text))
+  )
+    return `${f.column} == ${shape.text}`
   const text =
     shape.kind === 'exact' ? (n.cased ? shape.text : shape.text.replace(/[A-Z]/g, (c) => c.toLowerCase())) : undefined
   if (text !== undefined && CANONICAL_HEX.test(text)) {

@@ -337,6 +337,19 @@ function heldExactly(v: unknown, type: FieldType): boolean {
   }
 }
 
+/**
+ * ECS maps keyword fields with `ignore_above: 1024`
+ * (https://www.elastic.co/guide/en/ecs/current/ecs-guidelines.html); "Strings longer than the
+ * ignore_above setting will not be indexed or stored", per array element
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/ignore-above.html). No query
+ * finds such a value, so the event is one no query can judge. Wildcard fields have no such limit.
+ */
+const IGNORE_ABOVE = 1024
+function overIgnoreAbove(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(overIgnoreAbove)
+  return typeof v === 'string' && [...v].length > IGNORE_ABOVE
+}
+
 /** Every name an event's value can be read under: its keys, then dotted paths into nested objects. */
 function names(event: JsonEvent): [string, unknown][] {
   const out: [string, unknown][] = []
@@ -373,7 +386,11 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
     if (type === undefined) continue
     stated.add(ecs)
     if (!heldExactly(raw, type)) inexact.push(ecs)
-    values.set(ecs, [...(values.get(ecs) ?? []), ...indexValue(raw, type)])
+    else if (type === 'keyword' && overIgnoreAbove(raw)) inexact.push(`${ecs} (over ignore_above ${IGNORE_ABOVE})`)
+    const indexed = indexValue(raw, type)
+    // A keyword value over ignore_above is in the source but not in the index: no query finds it.
+    const searched = type === 'keyword' ? indexed.map((x) => (overIgnoreAbove(x) ? UNSEARCHABLE : x)) : indexed
+    values.set(ecs, [...(values.get(ecs) ?? []), ...searched])
   }
   for (const [f, v] of Object.entries(land.constants)) if (!stated.has(f)) values.set(f, [v])
   if (land.category !== undefined && !stated.has('event.category')) values.set('event.category', [land.category])

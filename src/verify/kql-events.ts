@@ -241,7 +241,7 @@ function valueKind(value: unknown): string {
 function columnValue(
   value: unknown,
   type: ColumnType,
-  column: string,
+  hexLogonId: boolean,
 ): { value: string | number | null } | { reason: string } {
   if (value === undefined || value === null) return { value: type === 'string' ? '' : null }
   if (type === 'string') {
@@ -257,7 +257,7 @@ function columnValue(
     // digits, no leading zero), where Defender stores the same identifier as a long
     // (https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table: "LogonId
     // long"). Only that canonical form converts: it and the number stand for each other one to one.
-    else if (typeof value === 'string' && /^0x(0|[1-9a-f][0-9a-f]*)$/.test(value))
+    else if (typeof value === 'string' && hexLogonId && /^0x(0|[1-9a-f][0-9a-f]*)$/.test(value))
       n = Number.parseInt(value.slice(2), 16)
     if (n === undefined || !Number.isSafeInteger(n) || (type === 'int' && (n < -INT32 || n >= INT32)))
       return { reason: `${valueKind(value)} is not a ${type}` }
@@ -280,6 +280,8 @@ export function placeEvent(model: KqlModel, event: JsonEvent, reads?: ReadonlySe
   if (!table) return undefined
   const naming = mostSpecific(model.namings, land.naming)
   const map: Record<string, FieldSpec> = { ...model.fields, ...(naming?.fields ?? {}) }
+  // Windows writes logon ids in hex (`0x3e7`); Sysmon for Linux does not.
+  const windows = land.naming.product?.toLowerCase() === 'windows'
   const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
   const row: Record<string, string | number | null> = {}
   for (const [column, type] of Object.entries(table)) row[column] = type === 'string' ? '' : null
@@ -294,7 +296,7 @@ export function placeEvent(model: KqlModel, event: JsonEvent, reads?: ReadonlySe
     const raw = lookup(event, sigma)
     if (raw === undefined) return undefined
     stated.add(spec.column)
-    const v = columnValue(raw, type, spec.column)
+    const v = columnValue(raw, type, windows && /LogonId$/.test(spec.column))
     if ('reason' in v) return `${sigma} → ${land.table}.${spec.column}: ${v.reason}`
     row[spec.column] = v.value
     if (spec.name !== undefined && typeof v.value === 'string') row[spec.name] = afterLast(v.value, spec.separator)

@@ -406,19 +406,38 @@ describe('cidr, numbers, presence (Defender network and process tables, Sentinel
 })
 
 describe('events a KQL table cannot hold', () => {
+  test('a column the query does not read never makes an event unrepresentable', async () => {
+    const v = await verifier.verify(
+      'DeviceProcessEvents\n| where ProcessCommandLine contains "a"',
+      withOrigin(
+        [{ CommandLine: 'a', ProcessId: 'abc', LogonId: '0x3E7' }],
+        rule(contains('CommandLine', 'a')).logsource,
+      ),
+    )
+    expect([v.matches, v.unrepresentable, v.leftOut]).toEqual([[true], [], []])
+  })
+  test('a Windows logon id in hex text is the long Defender stores', async () => {
+    const events = withOrigin(
+      [{ LogonId: '0x3e7' }, { LogonId: '0x529ae3' }, { LogonId: 999 }],
+      rule(contains('CommandLine', 'a')).logsource,
+    )
+    const v = await verifier.verify('DeviceProcessEvents\n| where LogonId == 999', events)
+    expect([v.matches, v.unrepresentable]).toEqual([[true, false, true], []])
+  })
   test('a list in a string column, or text in a numeric column, is reported as unrepresentable, not guessed', async () => {
+    const reads = 'DeviceProcessEvents\n| where ProcessCommandLine contains "a" or ProcessId == 1'
     for (const event of [
       { CommandLine: ['a', 'b'] },
       { CommandLine: { x: 1 } },
       { ProcessId: 'abc' },
       { ProcessId: '010' },
       { ProcessId: 1.5 },
+      { LogonId: '0x3E7' }, // not the form Windows writes
     ]) {
-      const v = await verifier.verify(
-        'DeviceProcessEvents\n| where ProcessCommandLine contains "a"',
-        withOrigin([event], rule(contains('CommandLine', 'a')).logsource),
-      )
+      const query = 'LogonId' in event ? 'DeviceProcessEvents\n| where LogonId == 999' : reads
+      const v = await verifier.verify(query, withOrigin([event], rule(contains('CommandLine', 'a')).logsource))
       expect(v.unrepresentable).toEqual([0])
+      expect(v.leftOut?.map((l) => l.index)).toEqual([0])
       expect(v.diagnostics[0]).toMatchObject({
         code: 'verify/unrepresentable-event',
         severity: 'warning',
