@@ -1,15 +1,12 @@
 /**
- * The Elastic EQL environment, shared by the eql backend and its verifier: log sources (event
- * category, indices, constant fields), the Sigma → ECS field map, the ECS field types, and the
- * mapping of a Sigma-taxonomy event into the record Elasticsearch would index. Data lives in
+ * The Elastic EQL environment of the eql backend: log sources (event category, indices, constant
+ * fields), the Sigma → ECS field map and the ECS field types; the verifier has its own model of
+ * the records Elasticsearch would index (src/verify/eql-events.ts). Data lives in
  * `targets/eql/target.yml` and `targets/eql/schema/ecs.yml`; a user's `--pipeline FILE` is merged
  * over the former.
  */
-import { fieldsOf } from '../ast/nodes.js'
 import type { Diagnostic } from '../diagnostics.js'
-import { getField } from '../evaluate/evaluate.js'
-import { parseIp } from '../evaluate/cidr.js'
-import type { JsonEvent, LogSource, Rule } from '../rule/rule.js'
+import type { LogSource, Rule } from '../rule/rule.js'
 import { environmentLoader, readShipped, resolveLogSource as resolveMostSpecific } from './environment.js'
 import type { TargetOptions } from './types.js'
 
@@ -149,104 +146,4 @@ export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlE
       reason: `the Sigma field ${sigmaField} maps to ${mapped}, which is not in targets/eql/schema/ecs.yml`,
     }
   return { ok: true, name: mapped, type }
-}
-
-/**
- * What a present value becomes once indexed, for values Elasticsearch cannot index in the field's
- * type (an object in a keyword, `"abc"` in a long): the field is present but matches no value.
- */
-export const UNSEARCHABLE: unique symbol = Symbol('unsearchable')
-export type IndexedValue = string | number | typeof UNSEARCHABLE
-
-/** One record as the verifier sees it: ECS field → indexed values (none = missing or null). */
-export interface MappedEvent {
-  readonly values: ReadonlyMap<string, readonly IndexedValue[]>
-  readonly types: ReadonlyMap<string, FieldType>
-  /**
-   * ECS fields whose value Elasticsearch would not hold as written: coerced (`" 1100 "` or `443.7`
-   * in a long field), or rejected (a non-address in an ip field, an object in a keyword field).
-   * No real record of this log source looks like that, so the event proves nothing for EQL.
-   */
-  readonly inexact: readonly string[]
-}
-
-/**
- * A Sigma value as Elasticsearch indexes it in a field of this type:
- * - keyword/wildcard: numbers and booleans are indexed as their text (keyword values are strings;
- *   https://www.elastic.co/guide/en/elasticsearch/reference/current/keyword.html);
- * - long: numbers and numeric strings are coerced, fractions truncated ("coerce … Try to convert
- *   strings to numbers and truncate fractions for integers",
- *   https://www.elastic.co/guide/en/elasticsearch/reference/current/coerce.html);
- * - ip: IPv4/IPv6 text (https://www.elastic.co/guide/en/elasticsearch/reference/current/ip.html).
- * Arrays hold one indexed value per element; null elements hold none ("null values … cannot be
- * indexed or searched", https://www.elastic.co/guide/en/elasticsearch/reference/current/null-value.html).
- */
-function indexValue(v: unknown, type: FieldType): IndexedValue[] {
-  if (v === null || v === undefined) return []
-  if (Array.isArray(v)) return v.flatMap((x) => indexValue(x, type))
-  switch (type) {
-    case 'keyword':
-    case 'constant_keyword':
-    case 'wildcard':
-    case 'text':
-      if (typeof v === 'string') return [v]
-      if (typeof v === 'number' || typeof v === 'boolean') return [JSON.stringify(v)]
-      return [UNSEARCHABLE]
-    case 'long': {
-      const n =
-        typeof v === 'number'
-          ? v
-          : typeof v === 'string' && /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)
-            ? Number(v)
-            : NaN
-      return Number.isFinite(n) ? [Math.trunc(n)] : [UNSEARCHABLE]
-    }
-    case 'ip':
-      return typeof v === 'string' && parseIp(v) ? [v] : [UNSEARCHABLE]
-  }
-}
-
-/** True when Elasticsearch holds `v` in a field of this type as written, without coercing it. */
-function heldExactly(v: unknown, type: FieldType): boolean {
-  if (v === null || v === undefined) return true
-  if (Array.isArray(v)) return v.every((x) => heldExactly(x, type))
-  switch (type) {
-    case 'long':
-      return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?(0|[1-9]\d*)$/.test(v))
-    case 'ip':
-      // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is indexed as the IPv4 address itself.
-      return typeof v === 'string' && parseIp(v) !== undefined && !/^::ffff:(\d+\.){3}\d+$/i.test(v)
-    default:
-      return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
-  }
-}
-
-/**
- * A Sigma-taxonomy event as the record the target would hold for this log source: every Sigma
- * field the rule reads or the event carries, under its ECS name and indexed by its type, plus the
- * log source's constants and event category (the event is taken to come from that log source).
- */
-export function mapEvent(event: JsonEvent, rule: Rule, source: EqlLogSource, env: EqlEnvironment): MappedEvent {
-  const values = new Map<string, IndexedValue[]>()
-  const types = new Map<string, FieldType>()
-  const inexact: string[] = []
-  const sigmaFields = new Set([...fieldsOf(rule.detection), ...Object.keys(event)])
-  for (const f of sigmaFields) {
-    const r = resolveField(f, source, env)
-    if (!r.ok) continue
-    types.set(r.name, r.type)
-    const raw = getField(event, f)
-    if (raw === undefined) continue
-    if (!heldExactly(raw, r.type)) inexact.push(r.name)
-    values.set(r.name, [...(values.get(r.name) ?? []), ...indexValue(raw, r.type)])
-  }
-  for (const [f, v] of constantsFor(rule, source, env)) {
-    values.set(f, [v])
-    types.set(f, typeOf(env.schema, f) ?? 'keyword')
-  }
-  if (source.category !== 'any') {
-    values.set('event.category', [source.category])
-    types.set('event.category', 'keyword')
-  }
-  return { values, types, inexact }
 }

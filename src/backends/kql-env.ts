@@ -1,11 +1,10 @@
 /**
- * The kql target's environment, shared by the backend and the verifier: the schema family
- * (Defender XDR or Sentinel), log source → table, Sigma field → column, and the event mapping that
- * turns a Sigma-taxonomy event into a row of that table. Data lives in targets/kql/.
+ * The kql backend's environment: the schema family (Defender XDR or Sentinel), log source → table,
+ * Sigma field → column. Data lives in targets/kql/. The verifiers place events with their own model
+ * (src/verify/kql-events.ts).
  */
-import type { LogSource, JsonEvent } from '../rule/rule.js'
+import type { LogSource } from '../rule/rule.js'
 import type { TargetOptions } from './types.js'
-import { getField } from '../evaluate/evaluate.js'
 import {
   mergePipeline,
   readEnvironmentFile,
@@ -274,92 +273,14 @@ function mappedColumns(map: Record<string, FieldSpec>): Set<string> {
   return s
 }
 
-/** A row of the target table: column → value (string columns never hold null: "" stands for missing). */
-export type KqlRecord = Readonly<Record<string, string | number | null>>
-
-export type Mapped =
-  { record: KqlRecord; unrepresentable?: undefined } | { record?: undefined; unrepresentable: string }
-
-/**
- * The `name` transform: the text after the last separator of a path (`\` for Windows, `/` for
- * Linux and macOS), "" when it has none.
- */
-export function pathName(path: string, separator: string = DEFAULT_SEPARATOR): string {
-  const i = path.lastIndexOf(separator)
-  return i < 0 ? '' : path.slice(i + separator.length)
-}
-
 /**
  * When `endswith <text>` on a path is exactly `name == <rest>`: the text is one separator and a
  * non-empty rest without a separator. Then a path ends with the text exactly when its last
  * separator is the text's, i.e. when the text after its last separator is the rest. Undefined
- * otherwise. Shared by the backend's rewrite; the event mapping's `pathName` is its other half.
+ * otherwise. The backend's rewrite of `endswith` on paths to the table's name column.
  */
 export function nameSuffix(text: string, separator: string): string | undefined {
   if (!text.startsWith(separator)) return undefined
   const rest = text.slice(separator.length)
   return rest !== '' && !rest.includes(separator) ? rest : undefined
-}
-
-const INT32 = 2 ** 31
-
-/**
- * One Sigma value as a value of a column of this type, or a reason it cannot be one. Kusto's string
- * type has no null: a missing or null value is "" (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values).
- * Numbers and booleans in string columns are kept as their JSON text, as the reference reads them.
- * Numeric columns take integers, or strings that are an integer's canonical text; anything else
- * (arrays, objects, "04688", "abc") cannot be stored in the column without changing what it says.
- */
-export function columnValue(value: unknown, type: ColumnType): { value: string | number | null } | { reason: string } {
-  if (value === undefined || value === null) return { value: type === 'string' ? '' : null }
-  if (type === 'string') {
-    if (typeof value === 'string') return { value }
-    if (typeof value === 'number' || typeof value === 'boolean') return { value: JSON.stringify(value) }
-    return { reason: `a ${Array.isArray(value) ? 'list' : 'map'} cannot be stored in a string column` }
-  }
-  if (type === 'long' || type === 'int') {
-    let n: number | undefined
-    if (typeof value === 'number') n = value
-    else if (typeof value === 'string' && /^-?(0|[1-9]\d*)$/.test(value)) n = Number(value)
-    if (n === undefined || !Number.isSafeInteger(n) || (type === 'int' && (n < -INT32 || n >= INT32))) {
-      return { reason: `${JSON.stringify(value)} is not a ${type}` }
-    }
-    return { value: n }
-  }
-  return { reason: `the kql event mapping does not write ${type} columns` }
-}
-
-/**
- * A Sigma-taxonomy event as a row of the log source's table: every mapped field and every column
- * named directly, the log source's constant conditions last. The backend reads the same map.
- */
-export function mapEvent(env: KqlEnv, ls: LogSourceEntry, event: JsonEvent): Mapped {
-  const table = env.tables[ls.table]!
-  const map = effectiveFields(env, ls)
-  const record: Record<string, string | number | null> = {}
-  for (const [column, type] of Object.entries(table)) record[column] = type === 'string' ? '' : null
-  const write = (sigma: string, spec: FieldSpec): string | undefined => {
-    const type = table[spec.column]
-    if (type === undefined) return undefined
-    const raw = getField(event, sigma)
-    if (raw === undefined) return undefined
-    const v = columnValue(raw, type)
-    if ('reason' in v) return `${sigma} → ${ls.table}.${spec.column}: ${v.reason}`
-    record[spec.column] = v.value
-    if (spec.name && typeof v.value === 'string')
-      record[spec.name] = pathName(v.value, spec.separator ?? DEFAULT_SEPARATOR)
-    return undefined
-  }
-  const mapped = mappedColumns(map)
-  for (const column of Object.keys(table)) {
-    if (mapped.has(column) || ls.conditions[column] !== undefined) continue
-    const why = write(column, { column })
-    if (why) return { unrepresentable: why }
-  }
-  for (const [sigma, spec] of Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const why = write(sigma, spec)
-    if (why) return { unrepresentable: why }
-  }
-  for (const [column, v] of Object.entries(ls.conditions)) record[column] = typeof v === 'object' ? (v[0] ?? null) : v
-  return { record }
 }

@@ -1,13 +1,12 @@
 /**
- * The osquery environment, shared by the backend and the verifier: log source → osquery table,
- * fixed row conditions, field → column (or JSON path), the table schemas, a user's pipeline merged
- * over the shipped `targets/osquery/target.yml`, and the event mapping (Sigma-taxonomy event → the
- * row osquery would hold for it).
+ * The osquery backend's environment: log source → osquery table, fixed row conditions, field →
+ * column (or JSON path), the table schemas, a user's pipeline merged over the shipped
+ * `targets/osquery/target.yml`. The verifiers place events with their own model
+ * (src/verify/osquery-events.ts).
  */
 import { readdirSync } from 'node:fs'
 import type { Diagnostic } from '../diagnostics.js'
-import type { LogSource, JsonEvent } from '../rule/rule.js'
-import { getField } from '../evaluate/evaluate.js'
+import type { LogSource } from '../rule/rule.js'
 import { targetPath } from '../paths.js'
 import { environmentLoader, readShipped, resolveLogSource as resolveMostSpecific } from './environment.js'
 
@@ -163,74 +162,6 @@ export function placeOf(env: Env, ls: LogSourceEntry, field: string): FieldPlace
 }
 
 export const isIntegerType = (t: ColumnType): boolean => t === 'INTEGER' || t === 'BIGINT'
-
-/** One row of the log source's table, ready to insert, and the fields it could not hold exactly. */
-export interface MappedRow {
-  readonly values: Readonly<Record<string, string | number | null>>
-  /** Sigma fields whose event value has no exact osquery representation (arrays, objects, …). */
-  readonly inexact: readonly string[]
-}
-
-/** Text as Sigma matches it: strings as they are, numbers and booleans as their JSON text. */
-const asText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v))
-
-/**
- * The row osquery would hold for a Sigma-taxonomy event of this log source: the log source's fixed
- * conditions, each of `fields` at its place. osquery columns hold one scalar: strings stay strings,
- * numbers and booleans become their JSON text in TEXT columns (the text Sigma matches), integer
- * columns take integers and canonical integer strings; anything else is reported as inexact.
- * Windows event data is text in osquery, so every JSON value is stored as its text.
- */
-export function mapEvent(env: Env, ls: LogSourceEntry, fields: readonly string[], event: JsonEvent): MappedRow {
-  const values: Record<string, string | number | null> = {}
-  const inexact: string[] = []
-  for (const [c, v] of Object.entries(ls.conditions)) values[c] = Array.isArray(v) ? (v[0] as Scalar) : (v as Scalar)
-  const data: Record<string, string | null> = {}
-  let hasData = false
-  for (const field of [...fields].sort()) {
-    const place = placeOf(env, ls, field)
-    if (!place) continue
-    const v = getField(event, field)
-    if (place.kind === 'json') {
-      if (v === undefined) continue
-      hasData = true
-      if (v !== null && typeof v === 'object') inexact.push(field)
-      data[place.key] = v === null ? null : asText(v)
-      continue
-    }
-    if (Object.prototype.hasOwnProperty.call(ls.conditions, place.column)) continue
-    if (v === undefined || v === null) {
-      values[place.column] ??= null
-      continue
-    }
-    if (typeof v === 'object') inexact.push(field)
-    if (isIntegerType(place.type)) {
-      if (typeof v === 'number' && Number.isSafeInteger(v)) values[place.column] = v
-      else if (typeof v === 'string' && /^-?(0|[1-9][0-9]{0,15})$/.test(v) && Number.isSafeInteger(Number(v)))
-        values[place.column] = Number(v)
-      else {
-        if (typeof v !== 'object') inexact.push(field)
-        values[place.column] = asText(v)
-      }
-    } else if (place.type === 'DOUBLE') {
-      if (typeof v === 'number') values[place.column] = v
-      else {
-        if (typeof v !== 'object') inexact.push(field)
-        values[place.column] = asText(v)
-      }
-    } else {
-      // osquery fills text columns from C strings: a NUL ends the value, so no row holds one.
-      if (typeof v === 'string' && v.includes('\u0000')) inexact.push(field)
-      values[place.column] = asText(v)
-    }
-  }
-  if (ls.data && hasData) {
-    let doc: unknown = data
-    for (const key of ls.data.path.split('.').slice(1).reverse()) doc = { [key]: doc }
-    values[ls.data.column] = JSON.stringify(doc)
-  }
-  return { values, inexact }
-}
 
 /** A diagnostic about the environment itself (bad pipeline file). */
 export function envDiagnostic(message: string, target: string, file?: string): Diagnostic {

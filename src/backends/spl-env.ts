@@ -1,18 +1,12 @@
 /**
- * The Splunk environment, shared by the SPL backend and its verifier: which log sources exist
- * (their search prefix), what Sigma fields are called in Splunk, and how a Sigma-taxonomy JSON
- * event looks once Splunk has extracted its fields (the event mapping). Data lives in
+ * The Splunk environment of the SPL backend: which log sources exist (their search prefix) and
+ * what Sigma fields are called in Splunk. The verifier has its own model (src/verify/spl-events.ts). Data lives in
  * `targets/spl/target.yml`; a user's `--pipeline FILE` of the same shape is merged over it.
  */
 import { error, type Diagnostic } from '../diagnostics.js'
-import {
-  LOGSOURCE_KEYS,
-  environmentLoader,
-  resolveLogSource as resolveMostSpecific,
-  type EnvironmentDoc,
-} from './environment.js'
+import { environmentLoader, resolveLogSource as resolveMostSpecific, type EnvironmentDoc } from './environment.js'
 import { fieldsOf, type Node } from '../ast/nodes.js'
-import type { JsonEvent, LogSource } from '../rule/rule.js'
+import type { LogSource } from '../rule/rule.js'
 
 /** One log source: the events a Sigma `logsource` stands for in Splunk. */
 export interface SplLogSource {
@@ -31,14 +25,6 @@ export interface SplEnv {
   /** Settings for the `savedsearches` format (schedule, severity by level). */
   readonly savedsearch: Readonly<Record<string, unknown>>
 }
-
-/**
- * A Splunk event as the verifier sees it: field name → its values. A field is present only
- * with at least one value; several values make a multivalue field.
- */
-export type SplRecord = ReadonlyMap<string, readonly string[]>
-
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /** targets/spl/target.yml and a spl pipeline, as target.schema.json checks them. */
 interface SplDoc extends EnvironmentDoc {
@@ -104,60 +90,4 @@ export type SearchTerm = readonly [field: string, values: readonly (string | num
 export function logSourceTerms(env: SplEnv, ls: SplLogSource, detection: Node): readonly SearchTerm[] {
   const tested = new Set(fieldsOf(detection).map((f) => splunkField(env, ls, f)))
   return ls.search.filter(([field]) => !tested.has(field))
-}
-
-/** Numbers and booleans reach Splunk as the text they were logged as: their JSON text. */
-const asText = (v: string | number | boolean): string => (typeof v === 'string' ? v : JSON.stringify(v))
-
-function scalars(value: unknown, out: string[]): void {
-  if (Array.isArray(value)) value.forEach((v) => scalars(v, out))
-  else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.push(asText(value))
-}
-
-/**
- * The event mapping: a Sigma-taxonomy JSON event as Splunk's field extraction presents it for this
- * log source. Top-level keys first, then dotted paths into nested objects (as JSON field
- * extraction names them); arrays become multivalue fields; null, empty arrays and objects give no
- * field (Splunk has no value to extract). Each Sigma name is renamed by the field map. The log
- * source's search fields (`terms`: source, sourcetype, EventCode …) are added when the event lacks
- * them: the sample event is taken to come from that log source.
- */
-export function mapEvent(
-  env: SplEnv,
-  ls: SplLogSource,
-  event: JsonEvent,
-  terms: readonly SearchTerm[] = ls.search,
-): SplRecord {
-  const record = new Map<string, string[]>()
-  // A name already decided (even as "no value", e.g. an exact key holding null) is never filled again.
-  const claimed = new Set<string>()
-  const put = (sigmaName: string, value: unknown): void => {
-    if (claimed.has(sigmaName)) return
-    claimed.add(sigmaName)
-    const values: string[] = []
-    scalars(value, values)
-    if (values.length === 0) return
-    const name = splunkField(env, ls, sigmaName)
-    if (!record.has(name)) record.set(name, values)
-  }
-  const nested: [string, Record<string, unknown>][] = []
-  for (const [k, v] of Object.entries(event)) {
-    put(k, v)
-    if (isMap(v) && !k.includes('.')) nested.push([k, v])
-  }
-  // Dotted paths after every exact key: an exact key `a.b` wins over the path a → b, as in Sigma;
-  // a key holding a dot is reachable only as an exact top-level key.
-  while (nested.length > 0) {
-    const [prefix, obj] = nested.shift()!
-    for (const [k, v] of Object.entries(obj)) {
-      if (k.includes('.')) continue
-      const name = `${prefix}.${k}`
-      put(name, v)
-      if (isMap(v)) nested.push([name, v])
-    }
-  }
-  for (const [field, values] of terms) {
-    if (!record.has(field)) record.set(field, [String(values[0])])
-  }
-  return record
 }

@@ -10,7 +10,7 @@ import { loadPaths } from '../rule/load.js'
 import type { JsonEvent, Rule } from '../rule/rule.js'
 import { error, type Diagnostic } from '../diagnostics.js'
 import { correlate, type Correlated } from '../evaluate/correlate.js'
-import { matchCorrelationOnTarget, standaloneRules } from '../correlation/run.js'
+import { matchCorrelationOnTarget, standaloneRules, withCorrelationOrigin } from '../correlation/run.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
@@ -138,7 +138,7 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
         let found: Correlated | undefined
         if (target === undefined) {
           try {
-            found = correlate(rc, kept.events, loaded.resolved)
+            found = correlate(rc, withCorrelationOrigin(kept.events, rc, loaded.resolved), loaded.resolved)
           } catch (e) {
             if (!(e instanceof EvaluationLimitError)) throw e
             diagnostics.push(error('limit/regex-budget', e.message, e.at, c.file))

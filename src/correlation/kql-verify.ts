@@ -10,19 +10,19 @@
  *   - `between (a .. b)` is inclusive (https://learn.microsoft.com/kusto/query/between-operator);
  *   - `distinct`, `summarize … by` group on equal values (strings compare exactly);
  *   - `make_set`/`make_set_if` hold each distinct value once; `count()` counts rows.
- * Events become rows of each table a member reads: string columns never null (""), the time column
- * from the event's UtcTime, TimeCreated or @timestamp, the event id column its position, the
- * device-name column its Computer. It reads only the text and the events.
+ * Each event becomes a row of the table its origin lands in, as the KQL rule verifier places it
+ * (src/verify/kql-events.ts: string columns never null ("")); the time column holds the record's
+ * time (src/verify/event-time.ts), the event id column its position, the device-name column its
+ * Computer. It reads only the text and the events, and imports nothing from the backend.
  */
 import { parseKql, type KQuery } from '../../grammars/kql.js'
-import { kqlEnv, mapEvent, type KqlEnv, type LogSourceEntry } from '../backends/kql-env.js'
-import type { TargetOptions } from '../backends/types.js'
 import type { JsonEvent } from '../rule/rule.js'
+import type { TargetOptions } from '../target-ids.js'
+import { recordTime } from '../verify/event-time.js'
 import { keepsRow } from '../verify/kql.js'
-import { readTime } from './event-time.js'
+import { kqlModel, placeEvent } from '../verify/kql-events.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
 
-const TIME_FIELDS = ['UtcTime', 'TimeCreated', '@timestamp']
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 class Unreadable extends Error {}
@@ -213,25 +213,6 @@ const meets = (v: number, ts: readonly { op: string; value: number }[]) =>
               : v !== value,
   )
 
-/**
- * The log source a row of `table` stands for. Defender keeps Windows, Linux and macOS processes in
- * one table and splits paths by the OS's separator; events carry no OS, so the verifier reads it
- * from the event's paths: a backslash means Windows, otherwise the first non-Windows entry. Fixed
- * values (conditions) the event contradicts rule an entry out.
- */
-function entryFor(env: KqlEnv, table: string, event: JsonEvent): LogSourceEntry | undefined {
-  const fits = env.logsources.filter(
-    (l) =>
-      l.table === table &&
-      Object.entries(l.conditions).every(([column, want]) => {
-        const have = event[column]
-        return have === undefined || String(have).toLowerCase() === String(want).toLowerCase()
-      }),
-  )
-  const windows = Object.values(event).some((v) => typeof v === 'string' && /^[A-Za-z]:\\|\\/.test(v))
-  return fits.find((l) => (l.match['product'] === 'windows') === windows) ?? fits[0]
-}
-
 interface Row {
   member: number
   time: number
@@ -255,37 +236,42 @@ export async function verifyKqlCorrelation(
     if (e instanceof Unreadable) return fail(e.message)
     throw e
   }
-  const r = kqlEnv(options ?? {})
-  if (!r.env) return fail(r.error)
-  const env = r.env
+  const model = kqlModel(options)
+  if (typeof model === 'string') return fail(model)
+  for (const m of p.members)
+    if (!model.tables[m.query.table]) return fail(`the ${model.variant} schema has no table ${m.query.table}`)
   const rows: Row[] = []
   const unrepresentable = new Set<number>()
   try {
     for (const [index, event] of events.entries()) {
-      const field = TIME_FIELDS.find((f) => event[f] !== undefined)
-      const t =
-        field !== undefined ? readTime(event[field], { field, zoneless: field === 'UtcTime', why: '' }) : undefined
-      if (!t || !('ms' in t)) {
+      // Each event is a row of the table its origin lands in (the rule verifier's model); a member
+      // reads the rows of its own table only.
+      const placed = placeEvent(model, event)
+      const readers = placed ? p.members.filter((m) => m.query.table === placed.table) : []
+      if (!placed || readers.length === 0) continue
+      const time = recordTime(event)
+      if (!placed.row || time === undefined) {
         unrepresentable.add(index)
         continue
       }
-      for (const m of p.members) {
-        const columns = env.tables[m.query.table]
-        const ls = entryFor(env, m.query.table, event)
-        if (!columns || !ls) return fail(`table ${m.query.table} is not in the ${env.variant} schema`)
-        const mapped = mapEvent(env, ls, event)
-        if (!mapped.record) {
-          unrepresentable.add(index)
-          continue
-        }
-        const row: Record<string, string | number | null> = { ...mapped.record, [p.time]: t.ms, [p.id]: index }
-        if (columns[p.host] === 'string' && typeof event['Computer'] === 'string') row[p.host] = event['Computer']
+      const columns = model.tables[placed.table]!
+      for (const [column, type] of [
+        [p.time, 'datetime'],
+        [p.id, 'long'],
+        [p.host, 'string'],
+      ] as const)
+        if (columns[column] !== type) return fail(`${placed.table}.${column} is not a ${type} column`)
+      // The time column holds the record's time, the event id column its position in the stream,
+      // the device-name column its host (Computer).
+      const row: Record<string, string | number | null> = { ...placed.row, [p.time]: time, [p.id]: index }
+      if (typeof event['Computer'] === 'string') row[p.host] = event['Computer']
+      for (const m of readers) {
         if (!keepsRow(m.query, row)) continue
         const text = (c: string) => (row[c] === null || row[c] === undefined ? '' : String(row[c]))
         if (p.guards.some((g) => text(g) === '')) continue
         rows.push({
           member: m.index,
-          time: t.ms,
+          time,
           key: `${text(p.host)}|${text(p.id)}`,
           groups: p.groups.map(text),
           value: p.value !== undefined ? text(p.value) : '',

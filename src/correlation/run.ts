@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs'
 import type { TargetId, TargetOptions } from '../backends/types.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { correlate, type Correlated } from '../evaluate/correlate.js'
-import type { JsonEvent, Rule } from '../rule/rule.js'
+import { logSourceStatement, withOrigin } from '../origin.js'
+import type { JsonEvent, LogSource, Rule } from '../rule/rule.js'
 import { readSampleTests, refusalKey, refusedStatus, testsFileFor, type TargetStatus } from '../proof/sample-tests.js'
 import type { ResolvedCorrelation } from './resolve.js'
 import { correlationTarget, type FiringGroup } from './targets.js'
@@ -25,6 +26,44 @@ export function standaloneRules(rules: readonly Rule[], correlations: readonly R
   return rules.filter((r) => !hidden.has(r) || shown.has(r))
 }
 
+/** The log source that every rule a correlation refers to (through referenced correlations) reads, when there is one. */
+export function commonLogSource(
+  rc: ResolvedCorrelation,
+  all: readonly ResolvedCorrelation[] = [rc],
+): LogSource | undefined {
+  const seen = new Map<string, LogSource>()
+  const visit = (r: ResolvedCorrelation, depth: number): void => {
+    for (const m of r.members) {
+      if (m.kind === 'rule') {
+        const ls = m.rule.logsource
+        const key = JSON.stringify(Object.entries(logSourceStatement(ls)).map(([k, v]) => [k, v.toLowerCase()]))
+        seen.set(key, ls)
+      } else if (depth < all.length) {
+        const inner = all.find((x) => x.correlation === m.correlation)
+        if (inner) visit(inner, depth + 1)
+      }
+    }
+  }
+  visit(rc, 0)
+  return seen.size === 1 ? [...seen.values()][0] : undefined
+}
+
+/**
+ * Events as a correlation runs on them, in the reference and on every target alike: an event that
+ * states no origin is taken to come from the log source all the referenced rules read (as
+ * `withOrigin` does for a rule alone); where they read several, it is left as it is (the reference
+ * then tries it against every rule; a target's verifier places it nowhere, so a tests file states
+ * each event's origin: `_logsource` or a Windows record's Channel and EventID).
+ */
+export function withCorrelationOrigin(
+  events: readonly JsonEvent[],
+  rc: ResolvedCorrelation,
+  all: readonly ResolvedCorrelation[] = [rc],
+): readonly JsonEvent[] {
+  const ls = commonLogSource(rc, all)
+  return ls ? withOrigin(events, ls) : events
+}
+
 const groupKey = (g: Readonly<Record<string, string>>, names: readonly string[]) =>
   JSON.stringify(names.map((n) => g[n] ?? null))
 
@@ -38,6 +77,7 @@ export async function matchCorrelationOnTarget(
   const target = await correlationTarget(t)
   const compiled = await target.compile(rc, options)
   if (compiled.query === undefined) return { diagnostics: [...compiled.diagnostics] }
+  events = withCorrelationOrigin(events, rc)
   const verified = await target.verify(compiled.query, events, options)
   if (!verified.groups) return { diagnostics: [...compiled.diagnostics, ...verified.diagnostics] }
   // The target says which groups fire; the events shown are the reference's window for that group.
@@ -108,7 +148,8 @@ export async function testCorrelation(
     )
   const names = c.groupBy
   let referenceFailures = 0
-  const references = tests.streams.map((s) => {
+  const streams = tests.streams.map((s) => ({ ...s, events: withCorrelationOrigin(s.events, rc, all) }))
+  const references = streams.map((s) => {
     const r = correlate(rc, s.events, all)
     for (const tl of r.timeless)
       diagnostics.push(error('test/no-time', `'${s.name}': event ${tl.message}`, s.eventsAt[tl.index] ?? s.at, file))
@@ -150,7 +191,7 @@ export async function testCorrelation(
       )
     let failures = 0
     let checked = 0
-    for (const [i, s] of tests.streams.entries()) {
+    for (const [i, s] of streams.entries()) {
       const verified = await target.verify(compiled.query, s.events, options)
       diagnostics.push(...verified.diagnostics.map((d) => ({ ...d, file: d.file ?? file, at: d.at ?? s.at })))
       if (!verified.groups) {

@@ -2,8 +2,10 @@
  * The reference semantics of Sigma correlations over time-stamped events (docs/semantics.md,
  * "Correlations"). Every target's compiled correlation is held to what this module answers.
  *
- * - An occurrence is an event selected by a referenced rule (filters folded in), at the time its
- *   log source's time field holds; a referenced correlation contributes one occurrence per window
+ * - An occurrence is an event selected by a referenced rule (filters folded in) as `evaluateRule`
+ *   selects it — an event that states its origin (`_logsource`, or a Windows record's Channel and
+ *   EventID: src/origin.ts) only from the rule's log source — at the time its log source's time
+ *   field holds; a referenced correlation contributes one occurrence per window
  *   that fires, at the time of that window's last event.
  * - Occurrences are grouped by the group-by values (aliases resolved per rule), compared as text,
  *   case-sensitively; an occurrence missing a group-by value (absent, null, empty, not a scalar)
@@ -13,7 +15,7 @@
  *   the condition; `match` reports the earliest such window.
  */
 import { getField } from './evaluate.js'
-import { evaluate } from './evaluate.js'
+import { evaluateRule } from './evaluate.js'
 import { eventTime } from '../correlation/event-time.js'
 import { meetsThresholds, type Correlation } from '../correlation/model.js'
 import type { Referenced, ResolvedCorrelation } from '../correlation/resolve.js'
@@ -105,7 +107,8 @@ function run(
   rc.members.forEach((m, member) => {
     if (m.kind === 'rule') {
       events.forEach((e, i) => {
-        if (!evaluate(m.rule.detection, e)) return
+        // As for a rule alone: an event that states its origin is selected only from the rule's log source.
+        if (!evaluateRule(m.rule, e)) return
         const t = eventTime(e, m.rule.logsource)
         if (!('ms' in t)) {
           timeless.set(i, `selected by ${m.rule.id ?? m.rule.title} but its time is unreadable (${t.reason})`)

@@ -7,7 +7,10 @@
  *   nomatch:   [{ name, source?, logsource?, event }]   # must not be selected
  *   streams:   [{ name, events: [event…], expect: [{ group-by field: value }…] }]
  *                                           # correlations: time-stamped event streams and the groups
- *                                           # that must fire on each (none: `expect: []`)
+ *                                           # that must fire on each (none: `expect: []`); an event's
+ *                                           # origin is its own Channel/EventID or `_logsource`, else
+ *                                           # the file's logsource:, else the log source all the
+ *                                           # referenced rules read
  *   refused:   { osquery: "why" }            # targets expected to refuse the rule, with the reason;
  *                                           # `kql/sentinel: "why"` for one variant of a target
  *                                           # (a bare `kql:` is the target's default variant)
@@ -246,7 +249,10 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
         streams.push({
           name: typeof it['name'] === 'string' ? it['name'] : `streams[${i}]`,
           ...(typeof it['source'] === 'string' ? { source: it['source'] } : {}),
-          events: evs as JsonEvent[],
+          // The file's `logsource:` is the origin of each event that states none.
+          events: (evs as JsonEvent[]).map((e) =>
+            fileLogsource && !originOf(e) ? { ...e, [ORIGIN_KEY]: fileLogsource } : e,
+          ),
           eventsAt: evs.map((_, j) => doc.locate(['streams', i, 'events', j])?.value),
           expect: (expect as Record<string, unknown>[]).map((g) =>
             Object.fromEntries(Object.entries(g).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),

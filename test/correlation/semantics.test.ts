@@ -3,6 +3,7 @@ import { loadRuleText } from '../../src/rule/load.js'
 import { resolveDocuments, type ResolvedCorrelation } from '../../src/correlation/resolve.js'
 import { correlate } from '../../src/evaluate/correlate.js'
 import { correlationTarget } from '../../src/correlation/targets.js'
+import { withCorrelationOrigin } from '../../src/correlation/run.js'
 import type { JsonEvent } from '../../src/rule/rule.js'
 import { edgeStreams } from '../support/correlation-streams.js'
 
@@ -34,6 +35,8 @@ const correlation = (body: string) => {
 
 const T0 = Date.UTC(2026, 10, 30, 2, 14, 0)
 const make = (member: number, group: string, value: string, ms: number): JsonEvent => ({
+  // Where the event was logged: the verifiers place it by its origin, as they place a rule's events.
+  _logsource: { product: 'windows', category: 'process_creation' },
   UtcTime: new Date(ms).toISOString(),
   Computer: group,
   Image: member ? 'C:\\t\\b.exe' : 'C:\\t\\a.exe',
@@ -89,6 +92,35 @@ describe('reference semantics at the window edges', () => {
     expect(fired(ordered, [at(5, 1), at(5, 0)])).toEqual([])
     expect(fired(ordered, [at(5, 0), at(5, 1)])).toEqual([])
     expect(fired(ordered, [at(1, 1), at(5, 0)])).toEqual([])
+  })
+
+  it("selects, like a rule alone, only events of the referenced rule's log source when an event states its origin", () => {
+    const { _logsource: _, ...unstated } = at(200)
+    expect(fired(count, [at(0), at(100), at(200)])).toEqual([{ Computer: 'WS1' }])
+    // Logged by Sysmon for Linux, or a System-log record: not a Windows process creation.
+    expect(
+      fired(count, [at(0), at(100), { ...at(200), _logsource: { product: 'linux', category: 'process_creation' } }]),
+    ).toEqual([])
+    expect(fired(count, [at(0), at(100), { ...unstated, Channel: 'System', EventID: 7036 }])).toEqual([])
+    // A Sysmon event 1 record is a Windows process creation.
+    expect(
+      fired(count, [at(0), at(100), { ...unstated, Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1 }]),
+    ).toEqual([{ Computer: 'WS1' }])
+    // An event that states no origin is selected by the detection alone (the harness gives it one).
+    expect(fired(count, [at(0), at(100), unstated])).toEqual([{ Computer: 'WS1' }])
+  })
+
+  it('gives events without an origin the log source all referenced rules read, and none when they read several', () => {
+    const { _logsource: _, ...unstated } = at(0)
+    expect(withCorrelationOrigin([unstated], count)).toEqual([
+      { ...unstated, _logsource: { product: 'windows', category: 'process_creation' } },
+    ])
+    // Rule B logged by Sysmon for Linux: two log sources, no default.
+    const text = `${RULES.replace(/(name: rule_b\nlogsource: \{ product: )windows/, '$1linux')}---\ntitle: C\ncorrelation:\n${TYPES['temporal']}`
+    const loaded = loadRuleText(text, 'c.yml')
+    const mixed = resolveDocuments(loaded.rules, loaded.correlations, loaded.filters).correlations[0]!
+    expect(mixed.members.map((m) => (m.kind === 'rule' ? m.rule.logsource.product : ''))).toEqual(['windows', 'linux'])
+    expect(withCorrelationOrigin([unstated], mixed)).toEqual([unstated])
   })
 
   it('reports events it cannot time instead of guessing', () => {

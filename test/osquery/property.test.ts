@@ -5,12 +5,12 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import type { CompareOp, Node, Segment } from '../../src/ast/nodes.js'
-import { fieldsOf } from '../../src/ast/nodes.js'
 import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
 import { backend } from '../../src/backends/osquery.js'
 import { verifier } from '../../src/verify/osquery.js'
 import { checkEquivalence } from '../../src/proof/equivalence.js'
-import { loadEnv, mapEvent, resolveLogSource } from '../../src/backends/osquery-env.js'
+import { osqueryModel, placeRow, type OsqueryModel } from '../../src/verify/osquery-events.js'
+import { withOrigin } from '../../src/origin.js'
 import { astRule } from './helpers.js'
 
 // Hostile characters: both cases, non-ASCII with case, caseless astral, LIKE/GLOB metacharacters,
@@ -158,15 +158,14 @@ describe('osquery property: reference == SQLite, or refused', () => {
       refused = 0,
       checked = 0,
       selected = 0
-    const env = loadEnv().env!
+    const model = osqueryModel() as OsqueryModel
     const arb = fc
       .constantFrom(...SOURCES)
       .chain((s) => fc.tuple(fc.constant(s), detection(s.text, s.numeric), events([...s.text, ...s.numeric])))
     await fc.assert(
       fc.asyncProperty(arb, async ([s, node, evs]) => {
         const rule = astRule(node, s.logsource)
-        const ls = resolveLogSource(env, rule.logsource)!
-        const exact = evs.filter((e) => mapEvent(env, ls, fieldsOf(node), e).inexact.length === 0)
+        const exact = evs.filter((e) => placeRow(model, withOrigin([e], rule.logsource)[0]!)?.inexact.length === 0)
         const r = await checkEquivalence(rule, exact, backend, verifier)
         if (r.query === undefined) {
           refused++

@@ -16,9 +16,9 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:from|import\()\s*'([^']+)'/g)].map((m) => m[1]!)
 }
 
-function offending(dir: string, forbidden: RegExp): string[] {
+function offending(dir: string, forbidden: RegExp, only: RegExp = /\.ts$/): string[] {
   return readdirSync(join(SRC, dir))
-    .filter((f) => f.endsWith('.ts'))
+    .filter((f) => only.test(f))
     .flatMap((f) => imports(join(SRC, dir, f)).flatMap((i) => (forbidden.test(i) ? [`${dir}/${f} imports ${i}`] : [])))
 }
 
@@ -26,11 +26,22 @@ describe('layering', () => {
   it('src/verify imports nothing from src/backends, src/proof or the reference evaluator', () => {
     expect(offending('verify', /(^|\/)(backends|proof|evaluate)\//)).toEqual([])
   })
+  it('the correlation verifiers (src/correlation/*-verify.ts) import no backend, proof, reference or compiler', () => {
+    const verifiers = readdirSync(join(SRC, 'correlation')).filter((f) => f.endsWith('-verify.ts'))
+    expect(verifiers.length).toBeGreaterThanOrEqual(2)
+    // Siblings other than targets.ts (the CorrelationVerified type) are compilers, loaders or the reference.
+    expect(
+      offending('correlation', /(^|\/)(backends|proof|evaluate)\/|^\.\/(?!targets\.js$)[^/]*$/, /-verify\.ts$/),
+    ).toEqual([])
+  })
   it('src/backends imports no verifier and no proof harness', () => {
     expect(offending('backends', /(^|\/)(verify|proof)\//)).toEqual([])
   })
   it('the check fails on a forbidden import (the pattern is live)', () => {
     expect(/(^|\/)(backends|proof|evaluate)\//.test('../backends/spl-env.js')).toBe(true)
+    // A correlation verifier that reached for the compiler next to it would be caught.
+    expect(/^\.\/(?!targets\.js$)[^/]*$/.test('./kql.js')).toBe(true)
+    expect(/^\.\/(?!targets\.js$)[^/]*$/.test('./targets.js')).toBe(false)
     expect(imports(fileURLToPath(new URL('./layering.test.ts', import.meta.url)))).toContain('vitest')
   })
 })
