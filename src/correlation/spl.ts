@@ -1,27 +1,226 @@
 /**
- * SPL correlations: not compiled yet, every type refused with the reason. `bin _time span=…` with
- * `stats` buckets time (a burst across a bucket edge is split: false negatives, docs/semantics.md
- * "Windows"), so an exact compile needs streamstats (count windows per group, `global=false`) and a
- * verifier that models it; neither exists yet.
+ * SPL correlations: the referenced rules' own SPL (from the spl backend), each tagged with its
+ * position, then sliding windows per group with `streamstats` — never `bin _time` + `stats`, whose
+ * fixed buckets split a burst that straddles a bucket edge (docs/semantics.md, "Windows").
+ *
+ * Shape (one member: its search is the head; several: `| multisearch [search …] [search …]`, which
+ * "runs multiple streaming searches at the same time" and needs two or more subsearches,
+ * https://docs.splunk.com/Documentation/Splunk/latest/SearchReference/Multisearch):
+ *
+ *     | multisearch [search <rule 0> | eval CorrelationMember=0, CorrelationGroup0='Computer', …] […]
+ *     | where mvcount(CorrelationGroup0)==1 AND CorrelationGroup0!=""
+ *     | sort 0 _time, -CorrelationMember
+ *     | streamstats … by CorrelationGroup0
+ *     | where …
+ *     | stats count by CorrelationGroup0 | rename CorrelationGroup0 AS "Computer" | table "Computer"
+ *
+ * streamstats (https://docs.splunk.com/Documentation/Splunk/latest/SearchReference/Streamstats)
+ * computes, for each event as it is seen, statistics over the events processed up to it (the
+ * current one included by default); `window=N` with `global=false` keeps a separate window of the
+ * last N events per `by` group; `time_window` "requires that the events are sorted" by time, hence
+ * `sort 0 _time` (0: no limit on the number of results). The page does not say whether an event
+ * exactly `time_window` before the current one is in the window, so the queries below do not
+ * depend on it where they can:
+ *
+ * - event_count: count windows (`window=N global=false`, exact by definition) hold the last N
+ *   events of the group; N of them within the timespan ⇔ the earliest is ≥ _time − span.
+ * - temporal, temporal_ordered: `time_window` of timespan + 1 s (which covers [t − span, t] under
+ *   either reading) gathers the latest time of each rule, or the latest start of a partial chain,
+ *   and the timespan is compared explicitly in `eval`.
+ * - value_count: `dc()` over `time_window=<timespan>`; this one relies on the window holding both
+ *   ends ([t − span, t]), our reading of "the events that occurred in the last <span>" (listed as
+ *   an open reading in docs/targets/spl.md and docs/semantics.md).
+ *
+ * Backward windows (ending at each event) find a window exactly when the reference's forward
+ * windows (starting at each occurrence) do, for conditions that only grow with the window (`gt`,
+ * `gte`): the window [a, a + span] is inside the backward window at its last event and vice
+ * versa. Upper bounds (`lt`, `lte`, `eq`, `neq`) are refused, and so are sums, averages and shares
+ * (a sum grows with the window only for non-negative values; averages and shares do not grow).
  */
-import type { CorrelationTarget } from './targets.js'
-import { refuse } from './targets.js'
+import { loadBackend } from '../backends/index.js'
+import { loadEnv, resolveLogSource, splunkField } from '../backends/spl-env.js'
+import type { TargetOptions } from '../backends/types.js'
+import type { Rule } from '../rule/rule.js'
+import { memberField } from '../evaluate/correlate.js'
+import type { Threshold } from './model.js'
+import { refuse, type CorrelationTarget } from './targets.js'
+
+/** A Splunk span for whole seconds: 5m, 90s, 2h, 1d. */
+function span(seconds: number): string {
+  if (seconds % 86400 === 0) return `${seconds / 86400}d`
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`
+  if (seconds % 60 === 0) return `${seconds / 60}m`
+  return `${seconds}s`
+}
+
+/** The least count that meets every criterion, when all are lower bounds; undefined otherwise. */
+function lowerBound(condition: readonly Threshold[]): number | undefined {
+  let least = 0
+  for (const t of condition) {
+    if (t.op === 'gte') least = Math.max(least, Math.ceil(t.value))
+    else if (t.op === 'gt') least = Math.max(least, Math.floor(t.value) + 1)
+    else return undefined
+  }
+  return least
+}
+
+/**
+ * Whether `text` has a `[`, `]`, `|` or backtick outside double-quoted strings: such a member could
+ * not sit inside `[search …]` unchanged (the pipes inside a member are fine: they stay in its bracket).
+ */
+function bracketSafe(text: string): boolean {
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (inString) {
+      if (c === '\\') i++
+      else if (c === '"') inString = false
+    } else if (c === '"') inString = true
+    else if (c === '[' || c === ']' || c === '`') return false
+  }
+  return !inString
+}
+
+/** An eval field reference: `'name'` (single quotes name a field in eval expressions). */
+const fieldRef = (name: string) => `'${name}'`
+const quoted = (name: string) => `"${name.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 
 export const target: CorrelationTarget = {
   id: 'spl',
-  async compile(rc) {
-    return refuse(
-      rc,
-      'spl',
-      'target/unsupported-correlation',
-      'correlations are not compiled for SPL yet: bin/stats windows are fixed buckets that split a burst across a bucket edge, and the exact form (streamstats per group) is not built or verified yet',
-    )
-  },
-  async verify() {
-    return {
-      diagnostics: [
-        { code: 'verify/unsupported', severity: 'error', message: 'spl: correlations are refused, nothing to verify' },
-      ],
+  async compile(rc, options?: TargetOptions) {
+    const c = rc.correlation
+    if (rc.members.some((m) => m.kind === 'correlation'))
+      return refuse(rc, 'spl', 'target/unsupported-correlation-chain', 'a correlation of correlations is not compiled')
+    if (c.type === 'value_sum' || c.type === 'value_avg' || c.type === 'value_percentile')
+      return refuse(
+        rc,
+        'spl',
+        'target/unsupported-correlation',
+        `${c.type} is not compiled: streamstats windows end at each event, and a ${c.type === 'value_sum' ? 'sum (of values that may be negative)' : c.type === 'value_avg' ? 'mean' : 'share'} does not grow with its window, so a window that ends at an event does not stand for the windows that start at one`,
+      )
+    const members = rc.members.map((m) => (m as { kind: 'rule'; rule: Rule }).rule)
+    const n = members.length
+    const condition =
+      c.type === 'temporal' && c.condition.length === 0 ? [{ op: 'gte' as const, value: n }] : c.condition
+    const least = c.type === 'temporal_ordered' ? n : lowerBound(condition)
+    if (least === undefined)
+      return refuse(
+        rc,
+        'spl',
+        'target/unsupported-correlation',
+        `${c.type} with an upper bound (lt, lte, eq, neq) is not compiled: streamstats windows end at each event, and a bound that a smaller window meets does not carry over to the windows that start at one`,
+      )
+    if (c.type === 'event_count' && n > 1)
+      return refuse(
+        rc,
+        'spl',
+        'target/unsupported-correlation',
+        'event_count over several rules is not compiled: multisearch returns an event once per rule that selects it, and the reference counts such an event once',
+      )
+    // max_stream_window (limits.conf, 10,000 by default) caps a count window.
+    if (c.type === 'event_count' && least > 10_000)
+      return refuse(
+        rc,
+        'spl',
+        'target/unsupported-correlation',
+        `event_count of ${least} is over streamstats' default max_stream_window of 10,000 events`,
+      )
+    const loaded = loadEnv(options?.pipeline)
+    if (!loaded.env) return { diagnostics: loaded.diagnostics }
+    const env = loaded.env
+    const backend = await loadBackend('spl')
+    const heads: string[] = []
+    for (const [i, rule] of members.entries()) {
+      const compiled = backend.compile(rule, options)
+      if (compiled.query === undefined) {
+        const why = compiled.diagnostics.find((d) => d.severity === 'error')
+        return refuse(
+          rc,
+          'spl',
+          'target/unsupported-correlation-rule',
+          `referenced rule ${rule.id ?? rule.title} is refused: ${why?.message ?? 'no query'}`,
+        )
+      }
+      const query = compiled.query.trim()
+      const ls = resolveLogSource(env, rule.logsource)
+      if (!ls || !bracketSafe(query) || query.startsWith('|'))
+        return refuse(
+          rc,
+          'spl',
+          'target/unsupported-correlation-rule',
+          `referenced rule ${rule.id ?? rule.title} does not compile to a search that fits in a subsearch`,
+        )
+      const assigns = [`CorrelationMember=${i}`]
+      for (const [j, g] of c.groupBy.entries())
+        assigns.push(`CorrelationGroup${j}=${fieldRef(splunkField(env, ls, memberField(c, g, rc.members[i]!)))}`)
+      if (c.type === 'value_count')
+        assigns.push(`CorrelationValue=${fieldRef(splunkField(env, ls, memberField(c, c.field!, rc.members[i]!)))}`)
+      if ([...assigns].some((a) => /'[^']*'[^']*'/.test(a)))
+        return refuse(rc, 'spl', 'target/unsupported-field', 'a field name holding a single quote is not compiled')
+      heads.push(`${query} | eval ${assigns.join(', ')}`)
     }
+    const spanS = c.timespan / 1000
+    if (!Number.isInteger(spanS))
+      return refuse(rc, 'spl', 'target/unsupported-correlation-window', 'a timespan below the second is not compiled')
+    const groups = c.groupBy.map((_, j) => `CorrelationGroup${j}`)
+    const by = groups.length ? ` by ${groups.join(', ')}` : ''
+    const lines: string[] = [
+      n === 1 ? heads[0]! : `| multisearch ${heads.map((h) => `[search ${h}]`).join(' ')}`,
+      // A group-by value that is absent, empty or several values puts the event in no group.
+      ...groups.map((g) => `| where mvcount(${g})==1 AND ${g}!=""`),
+      '| sort 0 _time, -CorrelationMember',
+    ]
+    // Wider than the timespan: the window holds [t − span, t] whether its far end is open or closed.
+    const wide = span(spanS + 1)
+    // _time is seconds in floating point: half a millisecond of slack keeps "exactly the timespan
+    // later" in despite rounding, and lets nothing a whole millisecond later in (event times are
+    // whole milliseconds: docs/semantics.md, "Event time").
+    const reach = spanS + 0.0005
+    switch (c.type) {
+      case 'event_count':
+        lines.push(
+          `| streamstats window=${least} global=false count AS CorrelationCount min(_time) AS CorrelationStart${by}`,
+          `| where CorrelationCount>=${least} AND CorrelationStart+${reach}>=_time`,
+        )
+        break
+      case 'value_count':
+        lines.push(
+          `| eval CorrelationValue=if(mvcount(CorrelationValue)==1 AND CorrelationValue!="", CorrelationValue, null())`,
+          `| streamstats time_window=${span(spanS)} dc(CorrelationValue) AS CorrelationCount${by}`,
+          `| where CorrelationCount>=${least}`,
+        )
+        break
+      case 'temporal':
+        lines.push(
+          `| eval ${members.map((_, k) => `CorrelationSeen${k}=if(CorrelationMember==${k}, _time, null())`).join(', ')}`,
+          `| streamstats time_window=${wide} ${members.map((_, k) => `max(CorrelationSeen${k}) AS CorrelationLast${k}`).join(' ')}${by}`,
+          `| eval CorrelationCount=${members.map((_, k) => `if(CorrelationLast${k}+${reach}>=_time, 1, 0)`).join('+')}`,
+          `| where CorrelationCount>=${least}`,
+        )
+        break
+      case 'temporal_ordered':
+        // CorrelationStart<k>: the latest start of a chain of rules 0..k ending at this event. Equal
+        // times sort the later rule first, so a step never follows an event of the same instant.
+        lines.push(`| eval CorrelationStart0=if(CorrelationMember==0, _time, null())`)
+        for (let k = 1; k < n; k++)
+          lines.push(
+            `| streamstats time_window=${wide} max(CorrelationStart${k - 1}) AS CorrelationBefore${k}${by}`,
+            `| eval CorrelationStart${k}=if(CorrelationMember==${k} AND CorrelationBefore${k}+${reach}>=_time, CorrelationBefore${k}, null())`,
+          )
+        lines.push(`| where isnotnull(CorrelationStart${n - 1})`)
+        break
+    }
+    if (groups.length)
+      lines.push(
+        `| stats count by ${groups.join(', ')}`,
+        ...c.groupBy.map((g, j) => `| rename CorrelationGroup${j} AS ${quoted(g)}`),
+        `| table ${c.groupBy.map(quoted).join(', ')}`,
+      )
+    else lines.push('| stats count', '| where count>0')
+    return { query: lines.join('\n'), diagnostics: [] }
+  },
+  async verify(query, events, options) {
+    const { verifySplCorrelation } = await import('./spl-verify.js')
+    return verifySplCorrelation(query, events, options)
   },
 }

@@ -15,7 +15,7 @@ import { globMatches, globPattern, type GlobPattern } from './glob.js'
 import { RegexBudgetError } from '../bounded-regex.js'
 
 /** Raised inside evaluation for text the verifier does not know how to run; reported, never thrown out. */
-class Unsupported extends Error {}
+export class Unsupported extends Error {}
 
 // --- search ------------------------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ function evalSearch(e: SearchExpr, rec: SplRecord): boolean {
 // --- eval (where) ------------------------------------------------------------------------------
 
 /** An eval value: null, a scalar, or a multivalue (two or more values). */
-type Value = null | string | number | boolean | readonly string[]
+export type Value = null | string | number | boolean | readonly string[]
 
 const valuesOf = (v: Value): readonly (string | number | boolean)[] =>
   v === null ? [] : Array.isArray(v) ? v : [v as string | number | boolean]
@@ -265,7 +265,7 @@ function call(
 }
 
 /** Boolean operators over TRUE/FALSE/NULL: NULL is unknown, as in SQL [our reading]. */
-function evalExpr(e: EvalExpr, rec: SplRecord): Value {
+export function evalExpr(e: EvalExpr, rec: SplRecord): Value {
   switch (e.kind) {
     case 'and': {
       let unknown = false
@@ -309,8 +309,8 @@ function evalExpr(e: EvalExpr, rec: SplRecord): Value {
 
 // --- pipeline ----------------------------------------------------------------------------------
 
-/** Run one command on one event; false drops the event. */
-function runCommand(c: Command, rec: SplRecord): boolean {
+/** Run one command on one event; false drops the event (also the correlation verifier's per-event filter). */
+export function runCommand(c: Command, rec: SplRecord): boolean {
   switch (c.kind) {
     case 'search':
       return c.expr === undefined || evalSearch(c.expr, rec)

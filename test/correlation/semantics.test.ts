@@ -236,3 +236,104 @@ describe('kql correlations agree with the reference on streams around every thre
     ).toBeGreaterThan(0)
   })
 })
+
+describe('spl correlations agree with the reference on streams around every threshold and edge', async () => {
+  const spl = await correlationTarget('spl')
+  const SPL_TYPES: Record<string, string> = {
+    event_count:
+      '  type: event_count\n  rules: [rule_a]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { gte: 3 }\n',
+    value_count: TYPES['value_count']!,
+    temporal: TYPES['temporal']!,
+    temporal_ordered: TYPES['temporal_ordered']!,
+  }
+  const groupsOn = async (query: string, events: JsonEvent[]) => {
+    const got = await spl.verify(query, events)
+    return got.groups ? byGroup(got.groups.map((g) => ({ ...g.group }))) : got.diagnostics
+  }
+  for (const [type, body] of Object.entries(SPL_TYPES)) {
+    it(type, async () => {
+      const rc = correlation(body)
+      const compiled = await spl.compile(rc)
+      expect(compiled.diagnostics).toEqual([])
+      const streams = edgeStreams({
+        make,
+        members: rc.members.length,
+        spanMs: rc.correlation.timespan,
+        threshold: 3,
+        seed: 13,
+      })
+      let firing = 0
+      for (const s of streams) {
+        const want = fired(rc, s.events)
+        expect({ stream: s.name, groups: await groupsOn(compiled.query!, s.events) }).toEqual({
+          stream: s.name,
+          groups: want,
+        })
+        if (want.length) firing++
+      }
+      expect(firing).toBeGreaterThan(0)
+      expect(firing).toBeLessThan(streams.length)
+    })
+  }
+
+  it('holds at the window edge: exactly the timespan (in), the timespan + 1 s and + 1 ms (out), N − 1 values, wrong order', async () => {
+    const at = (s: number, member = 0, v = `v${s}`) => make(member, 'WS1', v, T0 + s * 1000)
+    const run = async (type: string, events: JsonEvent[]) =>
+      groupsOn((await spl.compile(correlation(SPL_TYPES[type]!))).query!, events)
+    const WS1 = [{ Computer: 'WS1' }]
+    for (const type of ['event_count', 'value_count']) {
+      expect(await run(type, [at(0), at(100), at(300)]), type).toEqual(WS1)
+      expect(await run(type, [at(0), at(100), at(301)]), type).toEqual([])
+      expect(await run(type, [at(0), at(100), make(0, 'WS1', 'x', T0 + 300_001)]), type).toEqual([])
+    }
+    // N − 1 distinct values: three events, two values.
+    expect(await run('value_count', [at(0, 0, 'a'), at(10, 0, 'b'), at(20, 0, 'a')])).toEqual([])
+    expect(await run('temporal_ordered', [at(0, 0), at(300, 1)])).toEqual(WS1)
+    expect(await run('temporal_ordered', [at(0, 0), at(301, 1)])).toEqual([])
+    expect(await run('temporal_ordered', [at(0, 1), at(10, 0)])).toEqual([])
+    expect(await run('temporal_ordered', [at(5, 0), at(5, 1)])).toEqual([])
+    expect(await run('temporal', [at(0, 1), at(300, 0)])).toEqual(WS1)
+    expect(await run('temporal', [at(0, 1), at(301, 0)])).toEqual([])
+  })
+
+  it('catches a shortened window, a shared count window, no sort, equal times in rule order and a weaker threshold', async () => {
+    const wrong = async (type: string, mutate?: (q: string) => string) => {
+      const rc = correlation(SPL_TYPES[type]!)
+      const query = (await spl.compile(rc)).query!
+      const mutated = mutate ? mutate(query) : query
+      if (mutate) expect(mutated, 'the mutation applies').not.toBe(query)
+      let n = 0
+      const streams = edgeStreams({
+        make,
+        members: rc.members.length,
+        spanMs: rc.correlation.timespan,
+        threshold: 3,
+        seed: 3,
+      })
+      for (const s of streams)
+        if (JSON.stringify(await groupsOn(mutated, s.events)) !== JSON.stringify(fired(rc, s.events))) n++
+      return n
+    }
+    for (const type of Object.keys(SPL_TYPES)) expect(await wrong(type)).toBe(0)
+    expect(await wrong('event_count', (q) => q.replace('+300.0005', '+299.0005'))).toBeGreaterThan(0)
+    expect(await wrong('event_count', (q) => q.replace(' global=false', ''))).toBeGreaterThan(0)
+    expect(await wrong('event_count', (q) => q.replace('>=3', '>3'))).toBeGreaterThan(0)
+    expect(await wrong('value_count', (q) => q.replace('time_window=5m', 'time_window=4m'))).toBeGreaterThan(0)
+    expect(await wrong('temporal', (q) => q.replace(/\n\| sort 0 _time, -CorrelationMember/, ''))).toBeGreaterThan(0)
+    expect(
+      await wrong('temporal_ordered', (q) => q.replace('-CorrelationMember', 'CorrelationMember')),
+    ).toBeGreaterThan(0)
+    // Half a millisecond short: the step exactly the timespan later falls out.
+    expect(await wrong('temporal_ordered', (q) => q.replaceAll('+300.0005', '+299.9995'))).toBeGreaterThan(0)
+  })
+
+  it('refuses what it cannot express exactly, with the reason', async () => {
+    const reason = async (body: string) =>
+      (await spl.compile(correlation(body))).diagnostics.map((d) => d.message).join()
+    expect(await reason(TYPES['event_count']!)).toMatch(/once per rule that selects it/)
+    expect(await reason(TYPES['value_sum']!)).toMatch(/does not grow with its window/)
+    expect(await reason(TYPES['value_avg']!)).toMatch(/does not grow with its window/)
+    expect(await reason(TYPES['value_percentile']!)).toMatch(/does not grow with its window/)
+    expect(await reason(SPL_TYPES['value_count']!.replace('gte: 3', 'lte: 3'))).toMatch(/upper bound/)
+  })
+})
