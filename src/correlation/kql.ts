@@ -13,13 +13,12 @@
  * be used in conjunction with the DeviceName and Timestamp columns",
  * https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table).
  */
-import { loadBackend } from '../backends/index.js'
 import { kqlEnv, resolveField, resolveLogsource } from '../backends/kql-env.js'
 import type { TargetOptions } from '../backends/types.js'
-import type { Rule } from '../rule/rule.js'
 import { memberField } from '../evaluate/correlate.js'
 import { HOST_FIELD } from './event-time.js'
 import type { Threshold } from './model.js'
+import { compileMembers, spanText } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
 
 /** The host field lands in the table's device-name column: Defender's DeviceName, Sentinel's Computer. */
@@ -31,15 +30,6 @@ export const ID_COLUMNS = ['ReportId', 'EventRecordId'] as const
 const OPS = { gt: '>', gte: '>=', lt: '<', lte: '<=', eq: '==', neq: '!=' } as const
 const thresholds = (value: string, condition: readonly Threshold[]) =>
   condition.map((t) => `${value} ${OPS[t.op]} ${t.value}`).join(' and ')
-
-/** A KQL timespan literal for whole seconds: 5m, 90s, 2h, 1d. */
-function span(ms: number): string {
-  const s = ms / 1000
-  if (s % 86400 === 0) return `${s / 86400}d`
-  if (s % 3600 === 0) return `${s / 3600}h`
-  if (s % 60 === 0) return `${s / 60}m`
-  return `${s}s`
-}
 
 const BASE = /^([A-Za-z_][A-Za-z0-9_]*)\n\| where ([^\n]+)$/
 
@@ -59,24 +49,15 @@ export const target: CorrelationTarget = {
     const r = kqlEnv(options ?? {})
     if (!r.env) return refuse(rc, 'kql', 'target/unsupported-logsource', `${r.error}`)
     const env = r.env
-    const backend = await loadBackend('kql')
-    const members = rc.members.map((m) => (m as { kind: 'rule'; rule: Rule }).rule)
+    const compiled = await compileMembers(rc, 'kql', options)
+    if ('refused' in compiled) return compiled.refused
+    const members = compiled.members.map((m) => m.rule)
     const blocks: string[] = []
     const tables = new Set<string>()
     const groupColumns: string[][] = c.groupBy.map(() => [])
     const valueColumns: string[] = []
-    for (const [i, rule] of members.entries()) {
-      const compiled = backend.compile(rule, options)
-      if (compiled.query === undefined) {
-        const why = compiled.diagnostics.find((d) => d.severity === 'error')
-        return refuse(
-          rc,
-          'kql',
-          'target/unsupported-correlation-rule',
-          `referenced rule ${rule.id ?? rule.title} is refused: ${why?.message ?? 'no query'}`,
-        )
-      }
-      const m = BASE.exec(compiled.query.trim())
+    for (const [i, { rule, query }] of compiled.members.entries()) {
+      const m = BASE.exec(query)
       const ls = resolveLogsource(env, rule.logsource)
       if (!m || !ls)
         return refuse(
@@ -164,7 +145,7 @@ export const target: CorrelationTarget = {
     const all = keys.length ? '' : ' | extend CorrelationAll = 1'
     const by = [...keys, 'EventKey', 'EventTime'].join(', ')
     const out = c.groupBy.map((g, j) => `['${g.replace(/'/g, "\\'")}'] = Group${j}`)
-    const window = `| where EventTime1 between (EventTime .. EventTime + ${span(c.timespan)})`
+    const window = `| where EventTime1 between (EventTime .. EventTime + ${spanText(c.timespan / 1000)})`
     switch (c.type) {
       case 'event_count':
       case 'value_count': {
@@ -202,7 +183,7 @@ export const target: CorrelationTarget = {
         for (let k = 1; k < members.length; k++)
           lines.push(
             `| join kind=inner (Events | where CorrelationMember == ${k} | project ${[...keys, ...(keys.length ? [] : ['CorrelationAll'])].join(', ')}, Step${k} = EventTime) on ${on}`,
-            `| where Step${k} > Step${k - 1} and Step${k} <= Step0 + ${span(c.timespan)}`,
+            `| where Step${k} > Step${k - 1} and Step${k} <= Step0 + ${spanText(c.timespan / 1000)}`,
           )
         break
       }

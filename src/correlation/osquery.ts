@@ -15,14 +15,13 @@
  *
  * `time` is whole seconds in osquery; an event time with milliseconds is not an osquery row.
  */
-import { loadBackend } from '../backends/index.js'
 import { isIntegerType, loadEnv, placeOf, resolveLogSource, type FieldPlace } from '../backends/osquery-env.js'
 import type { TargetOptions } from '../backends/types.js'
 import type { Rule } from '../rule/rule.js'
 import { HOST_FIELD } from './event-time.js'
 import { memberField } from '../evaluate/correlate.js'
 import type { Threshold } from './model.js'
-import type { ResolvedCorrelation } from './resolve.js'
+import { compileMembers } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
 
 const BASE = /^SELECT \* FROM ([a-z_]+)(?: WHERE ([\s\S]*))?;$/
@@ -64,20 +63,11 @@ export const target: CorrelationTarget = {
         `osquery runs on each host and its tables hold only that host's events, so a correlation must group by the host (${HOST_FIELD}); group-by ${c.groupBy.join(', ') || '(none)'} correlates across hosts`,
       )
     const otherGroups = c.groupBy.filter((g) => !isHost(g))
-    const backend = await loadBackend('osquery')
+    const compiled = await compileMembers(rc, 'osquery', options)
+    if ('refused' in compiled) return compiled.refused
     const selects: string[] = []
-    for (const [i, rule] of members.entries()) {
-      const compiled = backend.compile(rule, options)
-      if (compiled.query === undefined) {
-        const why = compiled.diagnostics.find((d) => d.severity === 'error')
-        return refuse(
-          rc,
-          'osquery',
-          'target/unsupported-correlation-rule',
-          `referenced rule ${rule.id ?? rule.title} is refused: ${why?.message ?? 'no query'}`,
-        )
-      }
-      const m = BASE.exec(compiled.query.trim())
+    for (const [i, { rule, query }] of compiled.members.entries()) {
+      const m = BASE.exec(query)
       const ls = resolveLogSource(env, rule.logsource)
       if (!m || !ls)
         return refuse(

@@ -5,7 +5,7 @@
  * impossible; and each global filter attached to the rules it names. Diagnostics point at the
  * reference or key they are about.
  */
-import { and, fieldsOf, type Node } from '../ast/nodes.js'
+import { and, fieldsOf } from '../ast/nodes.js'
 import { error, warning, type Diagnostic, type DiagnosticCode } from '../diagnostics.js'
 import type { Rule } from '../rule/rule.js'
 import { conditionDomain, satisfiable } from './load.js'
@@ -294,21 +294,6 @@ function applyFilters(
       filters: fs.map((f) => f.id ?? f.title),
     }
   })
-}
-
-function withoutPositions(node: Node): Node {
-  switch (node.kind) {
-    case 'And':
-    case 'Or':
-      return { kind: node.kind, items: node.items.map(withoutPositions) }
-    case 'Not':
-      return { kind: 'Not', item: withoutPositions(node.item) }
-    default: {
-      const { at: _at, ...rest } = node
-      void _at
-      return rest as Node
-    }
-  }
 }
 
 const describeSource = (ls: object) =>

@@ -37,21 +37,13 @@
  * versa. Upper bounds (`lt`, `lte`, `eq`, `neq`) are refused, and so are sums, averages and shares
  * (a sum grows with the window only for non-negative values; averages and shares do not grow).
  */
-import { loadBackend } from '../backends/index.js'
 import { loadEnv, resolveLogSource, splunkField } from '../backends/spl-env.js'
 import type { TargetOptions } from '../backends/types.js'
 import type { Rule } from '../rule/rule.js'
 import { memberField } from '../evaluate/correlate.js'
 import type { Threshold } from './model.js'
+import { compileMembers, spanText as span } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
-
-/** A Splunk span for whole seconds: 5m, 90s, 2h, 1d. */
-function span(seconds: number): string {
-  if (seconds % 86400 === 0) return `${seconds / 86400}d`
-  if (seconds % 3600 === 0) return `${seconds / 3600}h`
-  if (seconds % 60 === 0) return `${seconds / 60}m`
-  return `${seconds}s`
-}
 
 /** The least count that meets every criterion, when all are lower bounds; undefined otherwise. */
 function lowerBound(condition: readonly Threshold[]): number | undefined {
@@ -128,20 +120,10 @@ export const target: CorrelationTarget = {
     const loaded = loadEnv(options?.pipeline)
     if (!loaded.env) return { diagnostics: loaded.diagnostics }
     const env = loaded.env
-    const backend = await loadBackend('spl')
+    const compiled = await compileMembers(rc, 'spl', options)
+    if ('refused' in compiled) return compiled.refused
     const heads: string[] = []
-    for (const [i, rule] of members.entries()) {
-      const compiled = backend.compile(rule, options)
-      if (compiled.query === undefined) {
-        const why = compiled.diagnostics.find((d) => d.severity === 'error')
-        return refuse(
-          rc,
-          'spl',
-          'target/unsupported-correlation-rule',
-          `referenced rule ${rule.id ?? rule.title} is refused: ${why?.message ?? 'no query'}`,
-        )
-      }
-      const query = compiled.query.trim()
+    for (const [i, { rule, query }] of compiled.members.entries()) {
       const ls = resolveLogSource(env, rule.logsource)
       if (!ls || !bracketSafe(query) || query.startsWith('|'))
         return refuse(
