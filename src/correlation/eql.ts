@@ -12,7 +12,11 @@
  *   same timestamp" (elastic/security-docs, rules-api-create; `_shard_doc`: elastic/elasticsearch
  *   #66093). So two events of the same instant, stored in rule order, complete a sequence, where
  *   rulesmith requires each step strictly later (docs/semantics.md). Compiling it would match more
- *   than the rule; it is refused.
+ *   than the rule; it is refused. Re-checked (docs/semantics.md, "EQL and temporal_ordered"): the
+ *   sequence state machine (one pending sequence per stage and `by` value, the newer overriding)
+ *   keeps the latest start, which is what a chain within the timespan needs, so it is not the
+ *   problem; the same-instant order is a property of the data that no query text or rule subset
+ *   (disjoint rules included) excludes, and maxspan's far edge is not documented either.
  */
 import { refuse, type CorrelationTarget } from './targets.js'
 
