@@ -24,9 +24,9 @@
  *   exactly the span before is in: [our reading] it is (a closed window, [t − span, t]).
  *   Functions: count, dc (distinct values, each value of a multivalue counted), min and max of
  *   numbers (non-numbers refused). A result missing a `by` field is refused [not modelled].
- * - `stats count [by f, g]`: one result per distinct by-values
- *   (https://docs.splunk.com/Documentation/Splunk/latest/SearchReference/Stats); a result missing a
- *   by field is refused [not modelled].
+ * - `stats count [by f, g]`: one result per distinct by-values; without `by`, one result, count=0
+ *   on no input (https://docs.splunk.com/Documentation/Splunk/latest/SearchReference/Stats); a
+ *   result missing a by field is refused [not modelled].
  * - `rename f AS "g"`, `table "f", "g"`: renames a field; keeps only the listed fields.
  * The groups that fire are the rows left, read through `table` (no table: one group, no fields).
  */
@@ -300,6 +300,8 @@ function runStep(step: Step, rows: Row[]): Row[] {
             fields: new Map([...step.by.map((f) => [f, r.fields.get(f)!] as const), [step.as, ['1']]]),
           })
       }
+      // Without `by`, stats answers one result even for no input (count=0).
+      if (step.by.length === 0 && groups.size === 0) return [{ ms: 0, fields: new Map([[step.as, ['0']]]) }]
       return [...groups.values()]
     }
     case 'rename':

@@ -34,7 +34,7 @@ describe('rulesmith match on a correlation', () => {
     ].join('\n') + '\n',
   )
 
-  it('prints one line per firing group with the line indexes of its events, on the reference and on osquery', () => {
+  it('prints one line per firing group with the line indexes of its events, on the reference, on osquery and on SPL', () => {
     const firing = (target: string[]) => {
       const r = cli(['match', '--events', events, ...target, MASS_TASKKILL, TASKKILL])
       expect(r.stderr).toBe('')
@@ -55,5 +55,6 @@ describe('rulesmith match on a correlation', () => {
     ]
     expect(firing([])).toEqual(want)
     expect(firing(['--target', 'osquery'])).toEqual(want)
+    expect(firing(['--target', 'spl'])).toEqual(want)
   })
 })

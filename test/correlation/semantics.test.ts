@@ -327,6 +327,20 @@ describe('spl correlations agree with the reference on streams around every thre
     expect(await wrong('temporal_ordered', (q) => q.replaceAll('+300.0005', '+299.9995'))).toBeGreaterThan(0)
   })
 
+  it('without group-by, the whole stream is one group (and stats on no input is one row of count 0)', async () => {
+    const rc = correlation(SPL_TYPES['value_count']!.replace('  group-by: [Computer]\n', ''))
+    const query = (await spl.compile(rc)).query!
+    const streams = edgeStreams({ make, members: 1, spanMs: rc.correlation.timespan, threshold: 3, seed: 5 })
+    let firing = 0
+    for (const s of streams) {
+      const want = fired(rc, s.events)
+      expect({ stream: s.name, groups: await groupsOn(query, s.events) }).toEqual({ stream: s.name, groups: want })
+      if (want.length) firing++
+    }
+    expect(firing).toBeGreaterThan(0)
+    expect(await groupsOn(query.replace('\n| where count>0', ''), [])).toEqual([{}])
+  })
+
   it('refuses what it cannot express exactly, with the reason', async () => {
     const reason = async (body: string) =>
       (await spl.compile(correlation(body))).diagnostics.map((d) => d.message).join()
