@@ -24,6 +24,15 @@ detection:
   sel: { Image|endswith: '\\b.exe' }
   condition: sel
 fields: [CommandLine, ProcessId]
+---
+title: C
+id: 6a1f0c1e-0000-4000-8000-00000000000c
+name: rule_c
+logsource: { product: windows, category: process_creation }
+detection:
+  sel: { Image|endswith: '\\c.exe' }
+  condition: sel
+fields: [CommandLine, ProcessId]
 `
 
 const correlation = (body: string) => {
@@ -39,7 +48,7 @@ const make = (member: number, group: string, value: string, ms: number): JsonEve
   _logsource: { product: 'windows', category: 'process_creation' },
   UtcTime: new Date(ms).toISOString(),
   Computer: group,
-  Image: member ? 'C:\\t\\b.exe' : 'C:\\t\\a.exe',
+  Image: `C:\\t\\${'abc'[member]}.exe`,
   CommandLine: value,
   ProcessId: Number(value.slice(1)) + 1,
 })
@@ -325,6 +334,26 @@ describe('spl correlations agree with the reference on streams around every thre
     ).toBeGreaterThan(0)
     // Half a millisecond short: the step exactly the timespan later falls out.
     expect(await wrong('temporal_ordered', (q) => q.replaceAll('+300.0005', '+299.9995'))).toBeGreaterThan(0)
+  })
+
+  it('chains of three rules: ordered and unordered, around the edges', async () => {
+    for (const type of ['temporal', 'temporal_ordered']) {
+      const rc = correlation(TYPES[type]!.replace('[rule_a, rule_b]', '[rule_a, rule_b, rule_c]'))
+      const compiled = await spl.compile(rc)
+      expect(compiled.diagnostics).toEqual([])
+      const streams = edgeStreams({ make, members: 3, spanMs: rc.correlation.timespan, threshold: 3, seed: 17 })
+      let firing = 0
+      for (const s of streams) {
+        const want = fired(rc, s.events)
+        expect({ type, stream: s.name, groups: await groupsOn(compiled.query!, s.events) }).toEqual({
+          type,
+          stream: s.name,
+          groups: want,
+        })
+        if (want.length) firing++
+      }
+      expect(firing, type).toBeGreaterThan(0)
+    }
   })
 
   it('without group-by, the whole stream is one group (and stats on no input is one row of count 0)', async () => {
