@@ -23,7 +23,8 @@
  * depend on it where they can:
  *
  * - event_count: count windows (`window=N global=false`, exact by definition) hold the last N
- *   events of the group; N of them within the timespan ⇔ the earliest is ≥ _time − span.
+ *   events of the group; N of them within the timespan ⇔ the earliest is ≥ _time − span. Over
+ *   several rules the head is one search, `(rule 1) OR (rule 2)`, so an event counts once.
  * - temporal, temporal_ordered: `time_window` of timespan + 1 s (which covers [t − span, t] under
  *   either reading) gathers the latest time of each rule, or the latest start of a partial chain,
  *   and the timespan is compared explicitly in `eval`.
@@ -56,11 +57,8 @@ function lowerBound(condition: readonly Threshold[]): number | undefined {
   return least
 }
 
-/**
- * Whether `text` has a `[`, `]`, `|` or backtick outside double-quoted strings: such a member could
- * not sit inside `[search …]` unchanged (the pipes inside a member are fine: they stay in its bracket).
- */
-function bracketSafe(text: string): boolean {
+/** Whether `text` has one of `chars` outside double-quoted strings (or an unterminated string). */
+function hasOutsideStrings(text: string, chars: string): boolean {
   let inString = false
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!
@@ -68,10 +66,13 @@ function bracketSafe(text: string): boolean {
       if (c === '\\') i++
       else if (c === '"') inString = false
     } else if (c === '"') inString = true
-    else if (c === '[' || c === ']' || c === '`') return false
+    else if (chars.includes(c)) return true
   }
-  return !inString
+  return inString
 }
+
+/** A member with `[`, `]` or a backtick outside strings could not sit inside `[search …]` unchanged. */
+const bracketSafe = (text: string) => !hasOutsideStrings(text, '[]`')
 
 /** An eval field reference: `'name'` (single quotes name a field in eval expressions). */
 const fieldRef = (name: string) => `'${name}'`
@@ -102,13 +103,6 @@ export const target: CorrelationTarget = {
         'target/unsupported-correlation',
         `${c.type} with an upper bound (lt, lte, eq, neq) is not compiled: streamstats windows end at each event, and a bound that a smaller window meets does not carry over to the windows that start at one`,
       )
-    if (c.type === 'event_count' && n > 1)
-      return refuse(
-        rc,
-        'spl',
-        'target/unsupported-correlation',
-        'event_count over several rules is not compiled: multisearch returns an event once per rule that selects it, and the reference counts such an event once',
-      )
     // max_stream_window (limits.conf, 10,000 by default) caps a count window.
     if (c.type === 'event_count' && least > 10_000)
       return refuse(
@@ -123,6 +117,7 @@ export const target: CorrelationTarget = {
     const compiled = await compileMembers(rc, 'spl', options)
     if ('refused' in compiled) return compiled.refused
     const heads: string[] = []
+    const searches: { query: string; assigns: string[] }[] = []
     for (const [i, { rule, query }] of compiled.members.entries()) {
       const ls = resolveLogSource(env, rule.logsource)
       if (!ls || !bracketSafe(query) || query.startsWith('|'))
@@ -140,6 +135,29 @@ export const target: CorrelationTarget = {
       if ([...assigns].some((a) => /'[^']*'[^']*'/.test(a)))
         return refuse(rc, 'spl', 'target/unsupported-field', 'a field name holding a single quote is not compiled')
       heads.push(`${query} | eval ${assigns.join(', ')}`)
+      searches.push({ query, assigns: assigns.slice(1) })
+    }
+    // event_count over several rules counts an event once, however many rules select it: one search
+    // `(rule 1) OR (rule 2)` gives each event once, where multisearch would give it once per rule.
+    // That needs each rule to be a search alone (no `| where`/`| regex`) and one group field name.
+    let head = n === 1 ? heads[0]! : `| multisearch ${heads.map((h) => `[search ${h}]`).join(' ')}`
+    if (c.type === 'event_count' && n > 1) {
+      const piped = compiled.members.find((m) => hasOutsideStrings(m.query, '|'))
+      if (piped)
+        return refuse(
+          rc,
+          'spl',
+          'target/unsupported-correlation',
+          `event_count over several rules needs each rule as one search, OR-ed so that an event two rules select counts once; rule ${piped.rule.id ?? piped.rule.title} pipes into where or regex`,
+        )
+      if (new Set(searches.map((x) => x.assigns.join(', '))).size > 1)
+        return refuse(
+          rc,
+          'spl',
+          'target/unsupported-field',
+          'event_count over several rules whose group-by fields have different Splunk names is not compiled',
+        )
+      head = `${searches.map((x) => `(${x.query})`).join(' OR ')} | eval ${['CorrelationMember=0', ...searches[0]!.assigns].join(', ')}`
     }
     const spanS = c.timespan / 1000
     if (!Number.isInteger(spanS))
@@ -147,7 +165,7 @@ export const target: CorrelationTarget = {
     const groups = c.groupBy.map((_, j) => `CorrelationGroup${j}`)
     const by = groups.length ? ` by ${groups.join(', ')}` : ''
     const lines: string[] = [
-      n === 1 ? heads[0]! : `| multisearch ${heads.map((h) => `[search ${h}]`).join(' ')}`,
+      head,
       // A group-by value that is absent, empty or several values puts the event in no group.
       ...groups.map((g) => `| where mvcount(${g})==1 AND ${g}!=""`),
       '| sort 0 _time, -CorrelationMember',
