@@ -5,7 +5,8 @@
  *   and    := unary ( and unary )*
  *   unary  := not ( expr ) | ( expr ) | predicate
  *   predicate := term [ op term | (in | in~ | !in | !in~) ( literal, … ) | matches regex string ]
- *   term   := column | string | number | function ( term, … )
+ *   term   := ( column | string | number | function ( term, … ) ) key*
+ *   key    := . name | [ string ]        a key of a dynamic value (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic, "Dynamic object accessors")
  * String literals follow https://learn.microsoft.com/kusto/query/scalar-data-types/string: in "…" and
  * '…' only \" \' \\ \t \n are escapes (anything else is a lex error); @"…" / @'…' are verbatim with
  * the quote doubled. Operators: https://learn.microsoft.com/kusto/query/datatypes-string-operators.
@@ -17,6 +18,7 @@ export type KTerm =
   | { readonly k: 'str'; readonly value: string }
   | { readonly k: 'num'; readonly value: number }
   | { readonly k: 'call'; readonly fn: string; readonly args: readonly KTerm[] }
+  | { readonly k: 'key'; readonly base: KTerm; readonly key: string }
 
 export type KExpr =
   | { readonly k: 'and' | 'or'; readonly items: readonly KExpr[] }
@@ -52,6 +54,9 @@ const Pipe = createToken({ name: 'Pipe', pattern: /\|/ })
 const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" })
 const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" })
 const Comma = createToken({ name: 'Comma', pattern: /,/ })
+const Dot = createToken({ name: 'Dot', pattern: /\./ })
+const LBracket = createToken({ name: 'LBracket', pattern: /\[/ })
+const RBracket = createToken({ name: 'RBracket', pattern: /\]/ })
 const Verbatim = createToken({ name: 'Verbatim', pattern: /@"(?:[^"\r\n]|"")*"|@'(?:[^'\r\n]|'')*'/ })
 const Quoted = createToken({ name: 'Quoted', pattern: /"(?:[^"\\\r\n]|\\["'\\tn])*"|'(?:[^'\\\r\n]|\\["'\\tn])*'/ })
 const NumberLit = createToken({ name: 'NumberLit', pattern: /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/ })
@@ -76,6 +81,9 @@ const allTokens = [
   LParen,
   RParen,
   Comma,
+  Dot,
+  LBracket,
+  RBracket,
 ]
 const lexer = new Lexer(allTokens, { ensureOptimizations: false, positionTracking: 'onlyOffset' })
 
@@ -186,7 +194,34 @@ class KqlParser extends EmbeddedActionsParser {
     return out
   })
 
-  term = this.RULE('term', (): KTerm =>
+  term = this.RULE('term', (): KTerm => {
+    let t = this.SUBRULE(this.atom)
+    this.MANY(() => {
+      const key = this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(Dot)
+            return this.CONSUME(Identifier).image
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(LBracket)
+            const k = this.OR2([
+              { ALT: () => stringValue(this.CONSUME(Verbatim).image) },
+              { ALT: () => stringValue(this.CONSUME(Quoted).image) },
+            ])
+            this.CONSUME(RBracket)
+            return k
+          },
+        },
+      ])
+      t = { k: 'key', base: t, key }
+    })
+    return t
+  })
+
+  atom = this.RULE('atom', (): KTerm =>
     this.OR([
       { ALT: () => ({ k: 'str', value: stringValue(this.CONSUME(Verbatim).image) }) as KTerm },
       { ALT: () => ({ k: 'str', value: stringValue(this.CONSUME(Quoted).image) }) as KTerm },

@@ -163,9 +163,17 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
         const known = options.variantsOf?.(t) ?? []
         if (known.length === 0 && options.variantsOf)
           bad(`variants: ${t} has no variants${variantHolders(options.variantsOf)}`, [key, k], 'key')
-        else if (known.length && !known.includes(x))
-          bad(`variants: ${t} has no variant '${x}' (it has: ${known.join(', ')})${didYouMean(x, known)}`, [key, k])
-        else out[t] = x
+        else {
+          // kql names the schema families a workspace has, as a list: `kql: defender,sentinel`.
+          const named = t === 'kql' ? x.split(',').map((v) => v.trim()) : [x]
+          const unknown = known.length ? named.find((v) => !known.includes(v)) : undefined
+          if (unknown !== undefined)
+            bad(
+              `variants: ${t} has no variant '${unknown}' (it has: ${known.join(', ')})${didYouMean(unknown, known)}`,
+              [key, k],
+            )
+          else out[t] = x
+        }
       }
     }
     return out

@@ -28,6 +28,17 @@ export interface FieldSpec {
   readonly note?: string
 }
 
+/**
+ * Fields kept as keys of one column rather than as columns of their own: WindowsEvent's `EventData`
+ * (a dynamic bag of the record's data fields) or AWSCloudTrail's `RequestParameters` (the JSON text
+ * of CloudTrail's requestParameters object). `prefix` is the Sigma field's leading path (`""`: any
+ * field the field map does not name), `column` the column holding the bag.
+ */
+export interface BagSpec {
+  readonly prefix: string
+  readonly column: string
+}
+
 export interface LogSourceEntry {
   readonly name: string
   readonly match: Readonly<Record<string, string>>
@@ -36,6 +47,10 @@ export interface LogSourceEntry {
   readonly conditions: Readonly<Record<string, ConditionValue>>
   readonly entity?: string
   readonly fields: Readonly<Record<string, FieldSpec>>
+  /** Fields read as keys of a bag column, longest prefix first. */
+  readonly bags: readonly BagSpec[]
+  /** Position in the family's target.yml: among equally specific entries, the earlier is tried first. */
+  readonly order: number
 }
 
 export interface KqlEnv {
@@ -55,6 +70,10 @@ export interface ResolvedField {
   /** The separator `name` splits on (always set when `name` is). */
   readonly separator?: string
   readonly note?: string
+  /** A key path inside the column (a bag): the column is `dynamic`, or a string holding JSON text. */
+  readonly path?: readonly string[]
+  /** With `path`: the column is a string of JSON text, read through parse_json(). */
+  readonly json?: boolean
 }
 
 export type EnvResult = { env: KqlEnv; error?: undefined } | { env?: undefined; error: string }
@@ -67,6 +86,7 @@ interface RawLogSource {
   conditions?: Record<string, ConditionValue>
   entity?: string
   fields?: Record<string, RawFieldSpec> | null
+  bags?: Record<string, string>
 }
 /** One schema family of targets/kql/target.yml, or a kql pipeline (which may name its family). */
 interface RawVariant {
@@ -87,9 +107,27 @@ function shippedTarget(): RawTarget {
   return r.doc
 }
 
-/** The schema families the target ships (`defender`, `sentinel`). */
+/** The schema families the target ships (`asim`, `defender`, `sentinel`). */
 export function variants(): string[] {
   return Object.keys(shippedTarget().variants).sort()
+}
+
+/**
+ * The families a `variant` option names: one name, or a comma-separated list
+ * (`defender,sentinel`), in the order target.yml declares them — the order a rule tries them in,
+ * so Defender's Device* tables come first where Defender has the data. A string when a name is unknown.
+ */
+export function familiesOf(variant: string | undefined): string[] | string {
+  const declared = Object.keys(shippedTarget().variants)
+  if (variant === undefined) return [defaultVariant()]
+  const named = variant
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '')
+  if (named.length === 0) return `kql: --variant names no schema family (known: ${variants().join(', ')})`
+  for (const v of named)
+    if (!declared.includes(v)) return `kql has no schema family "${v}" (known: ${variants().join(', ')})`
+  return declared.filter((v) => named.includes(v))
 }
 
 export function defaultVariant(): string {
@@ -148,9 +186,12 @@ function fieldMap(
   return out
 }
 
-function logsource(name: string, raw: RawLogSource, where: string): LogSourceEntry | string {
+function logsource(name: string, raw: RawLogSource, where: string, order: number): LogSourceEntry | string {
   const fields = fieldMap(raw.fields, `${where}: log source ${name}`)
   if (typeof fields === 'string') return fields
+  const bags = Object.entries(raw.bags ?? {})
+    .map(([prefix, column]) => ({ prefix: prefix === '*' ? '' : prefix, column }))
+    .sort((a, b) => b.prefix.length - a.prefix.length)
   return {
     name,
     match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
@@ -158,6 +199,8 @@ function logsource(name: string, raw: RawLogSource, where: string): LogSourceEnt
     conditions: raw.conditions ?? {},
     ...(raw.entity !== undefined ? { entity: raw.entity } : {}),
     fields,
+    bags,
+    order,
   }
 }
 
@@ -193,7 +236,7 @@ function buildEnv(options: TargetOptions): EnvResult {
   if (typeof fields === 'string') return { error: fields }
   const byName: LogSourceEntry[] = []
   for (const [name, entry] of Object.entries(merged.logsources ?? {})) {
-    const ls = logsource(name, entry, user.logsources?.[name] ? where : `kql ${variant}`)
+    const ls = logsource(name, entry, user.logsources?.[name] ? where : `kql ${variant}`, byName.length)
     if (typeof ls === 'string') return { error: ls }
     byName.push(ls)
   }
@@ -203,6 +246,13 @@ function buildEnv(options: TargetOptions): EnvResult {
       return {
         error: `kql ${variant}: log source ${ls.name} names table ${ls.table}, which schema/${variant}.yml does not declare`,
       }
+    for (const bag of ls.bags) {
+      const type = tables[ls.table]![bag.column]
+      if (type !== 'dynamic' && type !== 'string')
+        return {
+          error: `kql ${variant}: log source ${ls.name} keeps fields in ${ls.table}.${bag.column}, which is not a dynamic or string column`,
+        }
+    }
   }
   return {
     env: {
@@ -217,6 +267,47 @@ function buildEnv(options: TargetOptions): EnvResult {
 /** The entry whose every `match` key equals the rule's (case-insensitively); the most keys wins. */
 export function resolveLogSource(env: KqlEnv, source: LogSource): LogSourceEntry | undefined {
   return resolveMostSpecific(env.logsources, source)
+}
+
+/**
+ * Every entry that fits the rule's log source, the most specific first and, among equals, in
+ * target.yml's order: the tables a rule may go to in this family, best first.
+ */
+export function candidateLogSources(env: KqlEnv, source: LogSource): LogSourceEntry[] {
+  const rule = source as Readonly<Record<string, string | undefined>>
+  return env.logsources
+    .filter((ls) =>
+      Object.entries(ls.match).every(([k, v]) => rule[k] !== undefined && rule[k]!.toLowerCase() === v.toLowerCase()),
+    )
+    .sort((a, b) => Object.keys(b.match).length - Object.keys(a.match).length || a.order - b.order)
+}
+
+/**
+ * The environments for these options, one per family the `variant` option names (in the order a
+ * rule tries them). A user pipeline builds on the family its `variant:` key names, else on the first.
+ */
+export function kqlEnvs(
+  options: TargetOptions = {},
+): { envs: KqlEnv[]; error?: undefined } | { envs?: undefined; error: string } {
+  const families = familiesOf(options.variant)
+  if (typeof families === 'string') return { error: families }
+  if (families.length === 1) {
+    const r = kqlEnv({ ...options, variant: families[0]! })
+    return r.env ? { envs: [r.env] } : { error: r.error! }
+  }
+  let owner = families[0]!
+  if (options.pipeline) {
+    const read = readEnvironmentFile<RawVariant>('kql', options.pipeline, 'pipeline')
+    if (!read.doc) return { error: read.problem }
+    if (read.doc.variant !== undefined && families.includes(read.doc.variant)) owner = read.doc.variant
+  }
+  const envs: KqlEnv[] = []
+  for (const f of families) {
+    const r = kqlEnv(f === owner && options.pipeline ? { variant: f, pipeline: options.pipeline } : { variant: f })
+    if (!r.env) return { error: r.error! }
+    envs.push(r.env)
+  }
+  return { envs }
 }
 
 /** The old name of resolveLogSource, for the verifier until it keeps its own model. */
@@ -247,6 +338,17 @@ function effectiveFields(env: KqlEnv, ls: LogSourceEntry): Record<string, FieldS
 export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): ResolvedField | string | undefined {
   const table = env.tables[ls.table]!
   const map = effectiveFields(env, ls)
+  const bag = map[sigma] ? undefined : bagOf(ls, sigma)
+  if (bag) {
+    // A key of a bag reads as text: tostring() of a missing key is "", as of a string column.
+    return {
+      sigma,
+      column: bag.column,
+      type: 'string',
+      path: bag.path,
+      ...(table[bag.column] === 'string' ? { json: true } : {}),
+    }
+  }
   const spec =
     map[sigma] ?? (table[sigma] !== undefined && !mappedColumns(map).has(sigma) ? { column: sigma } : undefined)
   if (!spec) return undefined
@@ -261,6 +363,23 @@ export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): Re
     ...(spec.name ? { name: spec.name, separator: spec.separator ?? DEFAULT_SEPARATOR } : {}),
     ...(spec.note ? { note: spec.note } : {}),
   }
+}
+
+/**
+ * The bag a field is a key of, and its key path: `requestParameters.a.b` under a
+ * `requestParameters` bag is [a, b]; any field under a `*` bag is itself one key (Windows data
+ * names are flat). Undefined when no bag holds it, or when a `*` bag would shadow a column the
+ * table has under the same name.
+ */
+function bagOf(ls: LogSourceEntry, sigma: string): { column: string; path: string[] } | undefined {
+  for (const bag of ls.bags) {
+    if (bag.prefix === '') return sigma !== '' ? { column: bag.column, path: [sigma] } : undefined
+    if (sigma.startsWith(bag.prefix + '.') && sigma.length > bag.prefix.length + 1) {
+      const path = sigma.slice(bag.prefix.length + 1).split('.')
+      if (path.every((k) => k !== '')) return { column: bag.column, path }
+    }
+  }
+  return undefined
 }
 
 const mappedCache = new WeakMap<object, Set<string>>()

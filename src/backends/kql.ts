@@ -22,10 +22,11 @@ import { unsupportedLogSource } from './environment.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
   describeLogsource,
-  kqlEnv,
   nameSuffix,
+  candidateLogSources,
+  familiesOf,
+  kqlEnvs,
   resolveField,
-  resolveLogsource,
   variants,
   type ConditionValue,
   type KqlEnv,
@@ -170,6 +171,39 @@ function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
 
 const isNumeric = (f: ResolvedField) => f.type === 'long' || f.type === 'int'
 
+/** A key as KQL's dynamic accessor writes it: `.Name` for a plain identifier, else `["…"]`. */
+function keyAccess(key: string): string | undefined {
+  if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) && !KQL_RESERVED.has(key.toLowerCase())) return `.${key}`
+  const lit = kqlString(key)
+  return lit === undefined ? undefined : `[${lit}]`
+}
+
+/** Words a `.Name` accessor must not be (they read as operators); such keys take `["…"]`. */
+const KQL_RESERVED = new Set(['and', 'or', 'not', 'in', 'has', 'contains', 'matches', 'between', 'where', 'by', 'on'])
+
+/**
+ * What a field's values are read through: the column itself, or for a key of a bag
+ * `tostring(Column.key…)` (a dynamic column) or `tostring(parse_json(Column).key…)` (a string
+ * column holding JSON text). tostring() of a missing key is "" and of a string value the string
+ * (https://learn.microsoft.com/kusto/query/tostring-function); parse_json of JSON text is the
+ * dynamic value it denotes (https://learn.microsoft.com/kusto/query/parse-json-function).
+ */
+function subjectOf(f: ResolvedField, at: Pos | undefined): string {
+  return f.path ? `tostring(${accessOf(f, at)})` : f.column
+}
+
+/** A bag key's dynamic value: `Column.key…` or `parse_json(Column).key…`. */
+function accessOf(f: ResolvedField, at: Pos | undefined): string {
+  let text = f.json ? `parse_json(${f.column})` : f.column
+  for (const key of f.path ?? []) {
+    const access = keyAccess(key)
+    if (access === undefined)
+      throw new Refusal('target/unknown-field', `kql cannot name the key ${JSON.stringify(key)} of ${f.column}`, at)
+    text += access
+  }
+  return text
+}
+
 function requireScalarType(f: ResolvedField, construct: string, at: Pos | undefined): void {
   if (f.type !== 'string' && !isNumeric(f)) {
     throw new Refusal(
@@ -233,7 +267,7 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
     // Any other pattern reads the number as text; tostring(null) is "", which no pattern here accepts.
     return matchString(`tostring(${f.column})`, { ...f, name: undefined, separator: undefined } as ResolvedField, n)
   }
-  return matchString(f.column, f, n)
+  return matchString(subjectOf(f, n.at), f, n)
 }
 
 /**
@@ -279,7 +313,15 @@ function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: strin
     return undefined
   if (shape.text === '' || kqlString(shape.text) === undefined || (!n.cased && foldsBeyondAscii(shape.text)))
     return undefined
-  if (shape.kind === 'exact') return { key: `${r.column}\u0000${n.cased}`, column: r.column, value: shape.text }
+  if (shape.kind === 'exact') {
+    let subject: string
+    try {
+      subject = subjectOf(r, n.at)
+    } catch {
+      return undefined
+    }
+    return { key: `${subject}\u0000${n.cased}`, column: subject, value: shape.text }
+  }
   const rest = r.name && r.separator ? nameSuffix(shape.text, r.separator) : undefined
   if (rest !== undefined) return { key: `${r.name}\u0000${n.cased}`, column: r.name!, value: rest }
   return undefined
@@ -338,7 +380,7 @@ function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
       n.at,
     )
   }
-  const subject = isNumeric(f) ? `tostring(${f.column})` : f.column
+  const subject = isNumeric(f) ? `tostring(${f.column})` : subjectOf(f, n.at)
   return `${subject} matches regex ${regexString(t.text)}`
 }
 
@@ -389,9 +431,10 @@ function renderCidr(ctx: Ctx, n: NodeOf<'Cidr'>): string {
   // (https://learn.microsoft.com/kusto/query/ipv4-is-in-range-function,
   // https://learn.microsoft.com/kusto/query/ipv6-is-in-range-function): the strict address check
   // keeps the predicate two-valued and keeps text of the other family away from the function.
+  const subject = subjectOf(f, n.at)
   if (n.family === 6)
-    return `(${f.column} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
-  return `(${f.column} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${f.column}, ${kqlString(n.cidr)!}))`
+    return `(${subject} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${subject}, ${kqlString(n.cidr)!}))`
+  return `(${subject} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${subject}, ${kqlString(n.cidr)!}))`
 }
 
 function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {
@@ -413,6 +456,10 @@ function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {
 function renderPresence(ctx: Ctx, n: NodeOf<'Exists'> | NodeOf<'Null'>): string {
   const f = field(ctx, n.field, n.at)
   if (isNumeric(f)) return n.kind === 'Exists' ? `isnotnull(${f.column})` : `isnull(${f.column})`
+  // A key of a bag is null when the record has no such key (or holds null there): unlike a
+  // string column, a bag tells a missing value from an empty one
+  // (https://learn.microsoft.com/kusto/query/isnull-function).
+  if (f.path) return n.kind === 'Exists' ? `isnotnull(${accessOf(f, n.at)})` : `isnull(${accessOf(f, n.at)})`
   const what = n.kind === 'Exists' ? 'exists' : 'null'
   throw new Refusal(
     `target/unsupported-${what}`,
@@ -489,35 +536,48 @@ function formatContext(env: KqlEnv, ls: LogSourceEntry): Record<string, unknown>
 export const backend: Backend = {
   id: 'kql',
   compile(rule: Rule, options?: TargetOptions): Compiled {
-    const r = kqlEnv(options)
-    if (!r.env) return pipelineError('kql', rule, options, r.error)
-    const env = r.env
-    const ls = resolveLogsource(env, rule.logsource)
-    if (!ls) {
-      const elsewhere = variants().filter(
-        (v) =>
-          v !== env.variant &&
-          !options?.pipeline &&
-          kqlEnv({ variant: v }).env &&
-          resolveLogsource(kqlEnv({ variant: v }).env!, rule.logsource),
-      )
-      const hint = elsewhere.length
-        ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${elsewhere[0]})`
-        : ''
-      const message = unsupportedLogSource(`kql (${env.variant})`, 'table', rule.logsource, env.logsources, {
-        hint,
-        where: (ls) => ls.table,
-      })
-      return refuseRule('kql', rule, 'target/unsupported-logsource', message)
+    const r = kqlEnvs(options)
+    if (r.error !== undefined) return pipelineError('kql', rule, options, r.error)
+    // Each family the workspace has, Defender first, and in each the tables that hold the log
+    // source, best first: the first that expresses the rule exactly takes it. When none does, the
+    // first one's refusal says why.
+    let refused: Compiled | undefined
+    for (const env of r.envs) {
+      for (const ls of candidateLogSources(env, rule.logsource)) {
+        const ctx: Ctx = { env, ls, refusals: new Refusals('kql', rule), noted: new Set() }
+        const where = render(ctx, rule.detection)
+        if (ctx.refusals.refused) {
+          refused ??= { diagnostics: ctx.refusals.diagnostics }
+          continue
+        }
+        const lines = [
+          ls.table,
+          ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`),
+          `| where ${where}`,
+        ]
+        return { query: lines.join('\n'), diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
+      }
     }
-    const ctx: Ctx = { env, ls, refusals: new Refusals('kql', rule), noted: new Set() }
-    const where = render(ctx, rule.detection)
-    if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
-    const lines = [
-      ls.table,
-      ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`),
-      `| where ${where}`,
-    ]
-    return { query: lines.join('\n'), diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
+    if (refused) return refused
+    const names = r.envs.map((e) => e.variant)
+    const elsewhere = options?.pipeline
+      ? []
+      : variants().filter(
+          (v) =>
+            !names.includes(v) &&
+            kqlEnvs({ variant: v }).envs?.some((e) => candidateLogSources(e, rule.logsource).length > 0),
+        )
+    const widened = familiesOf([...names, elsewhere[0]].join(','))
+    const hint = elsewhere.length
+      ? ` (the ${elsewhere.join(', ')} schema family has it: --variant ${typeof widened === 'string' ? elsewhere[0] : widened.join(',')})`
+      : ''
+    const message = unsupportedLogSource(
+      `kql (${names.join(', ')})`,
+      'table',
+      rule.logsource,
+      r.envs.flatMap((e) => e.logsources),
+      { hint, where: (ls) => ls.table },
+    )
+    return refuseRule('kql', rule, 'target/unsupported-logsource', message)
   },
 }

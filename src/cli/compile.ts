@@ -71,7 +71,8 @@ Options:
                        compile-manifest.json); a symbolic link to a folder is followed. DIR may
                        not be inside a rule path nor hold one.
   --pipeline FILE      YAML adding log sources / overriding field names (one target only)
-  --variant NAME       target variant (kql: defender | sentinel)
+  --variant NAME       target variant; kql: the schema families the workspace has, one or a
+                       comma list (defender, sentinel, asim; e.g. defender,sentinel)
   --skip-unsupported   a rule a target cannot express is listed on stderr and skipped
                        (exit 0); without it such a rule makes the exit code 1, unless its
                        tests file declares the refusal

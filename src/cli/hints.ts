@@ -46,9 +46,10 @@ export function targetsWithVariants(): TargetId[] {
 /** A variant named for a target that has it, or a usage error that says which exist. */
 export function checkVariant(target: TargetId, variant: string): void {
   const known = variantsOf(target)
-  if (known.includes(variant)) return
   if (known.length === 0) return // a target without variants: the caller warns that it has no effect
-  throw new UsageError(
-    `${target} has no variant '${variant}' (it has: ${known.join(', ')})${didYouMean(variant, known)}`,
-  )
+  // kql takes a list of the schema families a workspace has: `defender,sentinel`.
+  const named = target === 'kql' ? variant.split(',').map((v) => v.trim()) : [variant]
+  for (const v of named)
+    if (!known.includes(v))
+      throw new UsageError(`${target} has no variant '${v}' (it has: ${known.join(', ')})${didYouMean(v, known)}`)
 }

@@ -13,7 +13,7 @@
  * be used in conjunction with the DeviceName and Timestamp columns",
  * https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceprocessevents-table).
  */
-import { kqlEnv, resolveField, resolveLogsource } from '../backends/kql-env.js'
+import { familiesOf, kqlEnv, resolveField, resolveLogsource } from '../backends/kql-env.js'
 import type { TargetOptions } from '../backends/types.js'
 import { memberField } from '../evaluate/correlate.js'
 import { HOST_FIELD } from './event-time.js'
@@ -36,6 +36,18 @@ const BASE = /^([A-Za-z_][A-Za-z0-9_]*)\n\| where ([^\n]+)$/
 export const target: CorrelationTarget = {
   id: 'kql',
   async compile(rc, options?: TargetOptions) {
+    // A list of families (`defender,sentinel`): the correlation reads one family's tables, the
+    // first whose tables hold every member rule.
+    const families = familiesOf(options?.variant)
+    if (Array.isArray(families) && families.length > 1) {
+      let first: Awaited<ReturnType<CorrelationTarget['compile']>> | undefined
+      for (const variant of families) {
+        const r = await target.compile(rc, { ...options, variant })
+        if (r.query !== undefined) return r
+        first ??= r
+      }
+      return first!
+    }
     const c = rc.correlation
     if (rc.members.some((m) => m.kind === 'correlation'))
       return refuse(rc, 'kql', 'target/unsupported-correlation-chain', 'a correlation of correlations is not compiled')
@@ -193,6 +205,17 @@ export const target: CorrelationTarget = {
   },
   async verify(query, events, options) {
     const { verifyKqlCorrelation } = await import('./kql-verify.js')
+    const families = familiesOf(options?.variant)
+    if (Array.isArray(families) && families.length > 1) {
+      // The family whose tables the query reads (table names differ between families).
+      const variant =
+        families.find((f) =>
+          Object.keys(kqlEnv({ variant: f }).env?.tables ?? {}).some((t) =>
+            new RegExp(`(^|[^A-Za-z0-9_])${t}\\b`).test(query),
+          ),
+        ) ?? families[0]!
+      return verifyKqlCorrelation(query, events, { ...options, variant })
+    }
     return verifyKqlCorrelation(query, events, options)
   },
 }

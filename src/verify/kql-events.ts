@@ -14,7 +14,7 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
-import { mostSpecific, place, type Placed } from './winlog.js'
+import { mostSpecific, place, type Placed, type WinRecord } from './winlog.js'
 
 type ColumnType = string
 
@@ -25,6 +25,38 @@ export interface KqlLanding {
   /** Columns whose value the kind of record decides, whatever the event's same-named field says. */
   readonly fixed?: Readonly<Record<string, string | number>>
   readonly naming: LogSource
+  /** The table's own field names, when they are the record's (WindowsEvent): not read from target.yml. */
+  readonly columns?: Readonly<Record<string, string>>
+}
+
+/**
+ * Columns that hold fields as keys rather than one field each. WindowsEvent keeps a record's data
+ * fields (Sysmon's Image, a 7045's ServiceName, a 4104's ScriptBlockText) in `EventData`, "the
+ * event data parsed to dynamic type" (https://learn.microsoft.com/azure/azure-monitor/reference/tables/windowsevent):
+ * every field that is not one of the record's System columns. Data values of a Windows record are
+ * text in its XML; a number or boolean in an event is kept as the JSON text it was logged as.
+ */
+interface Bag {
+  /** The Sigma field prefix (`""`: every field no column takes). */
+  readonly prefix: string
+  readonly column: string
+  /** A string column holding JSON text (else a dynamic column). */
+  readonly json: boolean
+}
+const BAGS: Readonly<Record<string, readonly Bag[]>> = {
+  WindowsEvent: [{ prefix: '', column: 'EventData', json: false }],
+}
+
+/**
+ * WindowsEvent's System columns, named as Windows records name them in Sigma events
+ * (https://learn.microsoft.com/azure/azure-monitor/reference/tables/windowsevent: Channel,
+ * Computer, EventID, Provider).
+ */
+const WINDOWS_EVENT_COLUMNS: Readonly<Record<string, string>> = {
+  Channel: 'Channel',
+  Computer: 'Computer',
+  EventID: 'EventID',
+  Provider_Name: 'Provider',
 }
 
 /**
@@ -74,46 +106,67 @@ function defenderLanding(p: Placed): KqlLanding | undefined {
  * A process creation stated only as a Sigma log source is Windows' own process auditing there:
  * SecurityEvent 4688.
  */
-function sentinelLanding(p: Placed, rawRecord: boolean): KqlLanding | undefined {
+function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   const product = p.logsource.product?.toLowerCase()
   if (product === 'linux' && p.logsource.service?.toLowerCase() === 'syslog')
-    return { table: 'Syslog', constants: {}, naming: p.logsource }
+    return [{ table: 'Syslog', constants: {}, naming: p.logsource }]
   // ESXi's shell.log lines are forwarded by vmsyslogd with the app name `shell`, which Syslog keeps
   // in ProcessName (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog).
   if (product === 'esxi' && p.logsource.service?.toLowerCase() === 'shell')
-    return { table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }
-  if (product !== 'windows') return undefined
-  if (!rawRecord && p.logsource.category?.toLowerCase() === 'process_creation')
-    return {
-      table: 'SecurityEvent',
-      constants: {},
-      // A 4688 record, whatever a Sigma-level EventID on the event says (Sysmon's is 1).
-      fixed: { EventID: 4688, Channel: 'Security' },
-      naming: { product: 'windows', category: 'process_creation' },
-    }
-  if (!p.record) return undefined
-  const id: Record<string, number> = p.record.eventId !== undefined ? { EventID: p.record.eventId } : {}
-  if (p.record.channel.toLowerCase() === 'security')
-    return {
-      table: 'SecurityEvent',
-      constants: { Channel: 'Security', ...id },
-      naming: { product: 'windows', service: 'security' },
-    }
-  return {
-    table: 'Event',
+    return [{ table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }]
+  if (product !== 'windows') return []
+  const windowsEvent = (record: WinRecord): KqlLanding => ({
+    table: 'WindowsEvent',
     constants: {
-      EventLog: p.record.channel,
-      ...id,
-      ...(p.record.provider !== undefined ? { Source: p.record.provider } : {}),
+      Channel: record.channel,
+      ...(record.eventId !== undefined ? { EventID: record.eventId } : {}),
+      ...(record.provider !== undefined ? { Provider: record.provider } : {}),
     },
     naming: p.logsource,
-  }
+    columns: WINDOWS_EVENT_COLUMNS,
+  })
+  if (!rawRecord && p.logsource.category?.toLowerCase() === 'process_creation')
+    return [
+      {
+        table: 'SecurityEvent',
+        constants: {},
+        // A 4688 record, whatever a Sigma-level EventID on the event says (Sysmon's is 1).
+        fixed: { EventID: 4688, Channel: 'Security' },
+        naming: { product: 'windows', category: 'process_creation' },
+      },
+      // The same process creation as Sysmon records it, forwarded to WindowsEvent.
+      { ...windowsEvent({ channel: SYSMON_CHANNEL, eventId: 1 }), fixed: { EventID: 1, Channel: SYSMON_CHANNEL } },
+    ]
+  if (!p.record) return []
+  const out: KqlLanding[] = []
+  if (p.record.channel.toLowerCase() === 'security')
+    out.push({
+      table: 'SecurityEvent',
+      constants: { Channel: 'Security', ...(p.record.eventId !== undefined ? { EventID: p.record.eventId } : {}) },
+      naming: { product: 'windows', service: 'security' },
+    })
+  // Every channel the agent forwards, Security included, is also a WindowsEvent row.
+  out.push(windowsEvent(p.record))
+  return out
 }
 
-export function landing(origin: Origin | undefined, variant: string): KqlLanding | undefined {
+const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational'
+
+/** Every table an event lands in, in this family. */
+export function landings(origin: Origin | undefined, variant: string): KqlLanding[] {
   const p = place(origin)
-  if (!p) return undefined
-  return variant === 'sentinel' ? sentinelLanding(p, origin?.kind === 'winlog') : defenderLanding(p)
+  if (!p) return []
+  if (variant === 'sentinel') return sentinelLandings(p, origin?.kind === 'winlog')
+  if (variant === 'defender') {
+    const d = defenderLanding(p)
+    return d ? [d] : []
+  }
+  return []
+}
+
+/** The table an event lands in when it lands in one (the first of several). */
+export function landing(origin: Origin | undefined, variant: string): KqlLanding | undefined {
+  return landings(origin, variant)[0]
 }
 
 // --- field names and column types --------------------------------------------------------------
@@ -157,6 +210,38 @@ function fieldSpecs(raw: unknown): Record<string, FieldSpec> {
 let shipped: Record<string, unknown> | undefined
 const models = new Map<string, KqlModel | string>()
 
+/**
+ * The models of every family a `variant` option names (one name or a comma list, e.g.
+ * `defender,sentinel`); a query is read against the family whose schema has its table, the first
+ * in target.yml's order. A pipeline builds on the family its `variant:` key names, else on the first.
+ */
+export function kqlModels(options: TargetOptions = {}): KqlModel[] | string {
+  shipped ??= yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')) as Record<string, unknown>
+  const declared = Object.keys(isMap(shipped['variants']) ? shipped['variants'] : {})
+  if (options.variant === undefined || !options.variant.includes(',')) {
+    const m = kqlModel(options)
+    return typeof m === 'string' ? m : [m]
+  }
+  const named = options.variant.split(',').map((v) => v.trim())
+  for (const v of named) if (!declared.includes(v)) return `kql has no schema family "${v}"`
+  const families = declared.filter((v) => named.includes(v))
+  let owner = families[0]!
+  if (options.pipeline !== undefined) {
+    const user = readPipeline(options.pipeline)
+    if (typeof user === 'string') return user
+    if (typeof user['variant'] === 'string' && families.includes(user['variant'])) owner = user['variant']
+  }
+  const out: KqlModel[] = []
+  for (const f of families) {
+    const m = kqlModel(
+      f === owner && options.pipeline !== undefined ? { variant: f, pipeline: options.pipeline } : { variant: f },
+    )
+    if (typeof m === 'string') return m
+    out.push(m)
+  }
+  return out
+}
+
 /** The field names and column types for these options (the pipeline's `fields` merged over the shipped ones). */
 export function kqlModel(options: TargetOptions = {}): KqlModel | string {
   const key = `${options.variant ?? ''}\u0000${options.pipeline ?? ''}`
@@ -193,8 +278,8 @@ function buildModel(options: TargetOptions): KqlModel | string {
   }
 }
 
-/** A row of a table: column → value (string columns never hold null: "" stands for missing). */
-export type KqlRow = Readonly<Record<string, string | number | null>>
+/** A row of a table: column → value (string columns never hold null: "" stands for missing; dynamic columns hold JSON). */
+export type KqlRow = Readonly<Record<string, string | number | null | Readonly<Record<string, unknown>>>>
 
 export type Placement =
   | { readonly table: string; readonly row: KqlRow; readonly unrepresentable?: undefined }
@@ -273,28 +358,41 @@ function columnValue(
  * columns a query reads are written (and can make the event unrepresentable). Undefined when it
  * lands nowhere.
  */
-export function placeEvent(model: KqlModel, event: JsonEvent, reads?: ReadonlySet<string>): Placement | undefined {
-  const land = landing(originOf(event), model.variant)
-  if (!land) return undefined
-  const table = model.tables[land.table]
-  if (!table) return undefined
-  const naming = mostSpecific(model.namings, land.naming)
-  const map: Record<string, FieldSpec> = { ...model.fields, ...(naming?.fields ?? {}) }
+export function placeEvent(
+  model: KqlModel,
+  event: JsonEvent,
+  reads?: ReadonlySet<string>,
+  table?: string,
+): Placement | undefined {
+  const all = landings(originOf(event), model.variant)
+  const land = table === undefined ? all[0] : all.find((l) => l.table === table)
+  // It lands, but not in the table asked for: the caller names where it went.
+  if (!land) return all[0] ? { table: all[0].table, unrepresentable: `lands in ${all[0].table}` } : undefined
+  const columns = model.tables[land.table]
+  if (!columns) return undefined
+  const bags = BAGS[land.table] ?? []
+  const naming = land.columns ? undefined : mostSpecific(model.namings, land.naming)
+  const map: Record<string, FieldSpec> = land.columns
+    ? Object.fromEntries(Object.entries(land.columns).map(([k, c]) => [k, { column: c, separator: DEFAULT_SEPARATOR }]))
+    : { ...model.fields, ...(naming?.fields ?? {}) }
   // Windows writes logon ids in hex (`0x3e7`); Sysmon for Linux does not.
   const windows = land.naming.product?.toLowerCase() === 'windows'
   const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
-  const row: Record<string, string | number | null> = {}
-  for (const [column, type] of Object.entries(table)) row[column] = type === 'string' ? '' : null
+  const row: Record<string, string | number | null | Record<string, unknown>> = {}
+  for (const [column, type] of Object.entries(columns)) row[column] = type === 'string' ? '' : null
   // Columns the event speaks for itself, even as null: the landing does not overwrite them.
   const stated = new Set<string>()
+  const written = new Set<string>()
   const write = (sigma: string, spec: FieldSpec): string | undefined => {
-    const type = table[spec.column]
+    const type = columns[spec.column]
     if (type === undefined) return undefined
+    const raw = lookup(event, sigma)
+    if (raw === undefined) return undefined
+    // A field a column takes is not a key of a bag, whether the query reads the column or not.
+    written.add(sigma)
     // A column the query does not read cannot change its answer: it is left as the type's empty
     // value, and a value of another type there does not make the event unrepresentable.
     if (reads && !reads.has(spec.column) && !(spec.name !== undefined && reads.has(spec.name))) return undefined
-    const raw = lookup(event, sigma)
-    if (raw === undefined) return undefined
     stated.add(spec.column)
     const v = columnValue(raw, type, windows && /LogonId$/.test(spec.column))
     if ('reason' in v) return `${sigma} → ${land.table}.${spec.column}: ${v.reason}`
@@ -302,17 +400,78 @@ export function placeEvent(model: KqlModel, event: JsonEvent, reads?: ReadonlySe
     if (spec.name !== undefined && typeof v.value === 'string') row[spec.name] = afterLast(v.value, spec.separator)
     return undefined
   }
-  for (const column of Object.keys(table)) {
-    if (mapped.has(column)) continue
-    const why = write(column, { column, separator: DEFAULT_SEPARATOR })
-    if (why) return { table: land.table, unrepresentable: why }
-  }
+  // With a bag for every other field, a field is a column only through the map.
+  const catchAll = bags.some((b) => b.prefix === '')
+  if (!catchAll)
+    for (const column of Object.keys(columns)) {
+      if (mapped.has(column)) continue
+      const why = write(column, { column, separator: DEFAULT_SEPARATOR })
+      if (why) return { table: land.table, unrepresentable: why }
+    }
   for (const [sigma, spec] of Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const why = write(sigma, spec)
     if (why) return { table: land.table, unrepresentable: why }
   }
+  for (const bag of bags) {
+    if (reads && !reads.has(bag.column)) continue
+    const why = fillBag(bag, event, written, row)
+    if (why) return { table: land.table, unrepresentable: `${land.table}.${bag.column}: ${why}` }
+  }
   for (const [column, v] of Object.entries(land.constants))
-    if (table[column] !== undefined && !stated.has(column)) row[column] = v
-  for (const [column, v] of Object.entries(land.fixed ?? {})) if (table[column] !== undefined) row[column] = v
+    if (columns[column] !== undefined && !stated.has(column)) row[column] = v
+  for (const [column, v] of Object.entries(land.fixed ?? {})) if (columns[column] !== undefined) row[column] = v
   return { table: land.table, row }
+}
+
+/**
+ * A bag column's value from the event's fields under its prefix (flat `a.b` keys and nested
+ * objects alike), or why it has none: a key that is both a value and a prefix of another, or a
+ * list or map where a Windows data value (text) stands.
+ */
+function fillBag(
+  bag: Bag,
+  event: JsonEvent,
+  written: ReadonlySet<string>,
+  row: Record<string, string | number | null | Record<string, unknown>>,
+): string | undefined {
+  const out: Record<string, unknown> = {}
+  let any = false
+  const put = (path: readonly string[], value: unknown): string | undefined => {
+    let cur = out
+    for (const k of path.slice(0, -1)) {
+      const next = cur[k]
+      if (next === undefined) cur = cur[k] = {}
+      else if (isMap(next)) cur = next
+      else return `key ${path.join('.')} lies under a value`
+    }
+    const last = path[path.length - 1]!
+    if (Object.prototype.hasOwnProperty.call(cur, last)) return `key ${path.join('.')} is given twice`
+    cur[last] = value
+    any = true
+    return undefined
+  }
+  for (const [key, value] of Object.entries(event)) {
+    if (key === ORIGIN_KEY || written.has(key) || value === undefined) continue
+    if (bag.prefix === '') {
+      if (value === null) continue
+      if (typeof value === 'object') return `${key} holds a ${Array.isArray(value) ? 'list' : 'map'}, not text`
+      const why = put([key], typeof value === 'string' ? value : JSON.stringify(value))
+      if (why) return why
+      continue
+    }
+    if (key === bag.prefix && isMap(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        const why = put([k], v)
+        if (why) return why
+      }
+    } else if (key.startsWith(bag.prefix + '.')) {
+      const path = key.slice(bag.prefix.length + 1).split('.')
+      if (path.some((k) => k === '')) continue
+      const why = put(path, value)
+      if (why) return why
+    }
+  }
+  if (bag.json) row[bag.column] = any ? JSON.stringify(out) : ''
+  else row[bag.column] = any ? out : {}
+  return undefined
 }

@@ -34,10 +34,15 @@ function globalState(variant: string): Kusto {
   let g = globals.get(variant)
   if (!g) {
     const K = load()
-    const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as {
-      tables: Record<string, Record<string, string>>
+    // A list of families (`defender,sentinel`) binds against all their tables at once.
+    const all: Record<string, Record<string, string>> = {}
+    for (const family of variant.split(',').map((v) => v.trim())) {
+      const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8')) as {
+        tables: Record<string, Record<string, string>>
+      }
+      for (const [name, columns] of Object.entries(doc.tables)) all[name] ??= columns
     }
-    const tables = Object.entries(doc.tables).map(([name, columns]) => {
+    const tables = Object.entries(all).map(([name, columns]) => {
       const schema =
         '(' +
         Object.entries(columns)

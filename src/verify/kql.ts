@@ -14,11 +14,20 @@ import { parseKql, type KExpr, type KQuery, type KTerm } from '../../grammars/kq
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
-import { kqlModel, placeEvent, type KqlRow as KqlRecord } from './kql-events.js'
+import { kqlModels, placeEvent, type KqlRow as KqlRecord } from './kql-events.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
 
-type Value = string | number | boolean | null
+/**
+ * A value of type dynamic (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic): a
+ * JSON value. Only key access and tostring() read it here.
+ */
+class Dynamic {
+  constructor(readonly json: unknown) {}
+}
+type Value = string | number | boolean | null | Dynamic
 type Truth = boolean | null
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /** A verifier error: the text uses something outside the documented subset, or mixes types. */
 class VerifyError extends Error {}
@@ -166,7 +175,18 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
       return t.value
     case 'col': {
       if (!Object.prototype.hasOwnProperty.call(row, t.name)) throw new VerifyError(`unknown column ${t.name}`)
-      return row[t.name]!
+      const v = row[t.name]!
+      return isObject(v) ? new Dynamic(v) : (v as Value)
+    }
+    case 'key': {
+      // An accessor on a dynamic value: a missing key, or a key of a non-object, is null
+      // (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic, "Accessing a
+      // non-existent property … returns null").
+      const base = evalTerm(t.base, row)
+      if (!(base instanceof Dynamic)) throw new VerifyError(`a key of a ${base === null ? 'null' : typeof base} value`)
+      const inner =
+        isObject(base.json) && Object.prototype.hasOwnProperty.call(base.json, t.key) ? base.json[t.key] : null
+      return new Dynamic(inner)
     }
     case 'call': {
       const args = t.args.map((a) => evalTerm(a, row))
@@ -182,16 +202,41 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
           arity(1)
           return !(args[0] === '' || args[0] === null)
         // https://learn.microsoft.com/kusto/query/isnull-function
+        // A dynamic null (a missing key) is null too (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic).
         case 'isnull':
           arity(1)
-          return args[0] === null
+          return isNullValue(args[0]!)
         case 'isnotnull':
           arity(1)
-          return args[0] !== null
-        // https://learn.microsoft.com/kusto/query/tostring-function: null → "".
-        case 'tostring':
+          return !isNullValue(args[0]!)
+        // https://learn.microsoft.com/kusto/query/tostring-function: null → "". A dynamic string
+        // is its text, a dynamic number or boolean its JSON text; an array or object's JSON
+        // rendering is not modelled.
+        case 'tostring': {
           arity(1)
-          return args[0] === null ? '' : String(args[0])
+          const a = args[0]!
+          if (a instanceof Dynamic) {
+            const j = a.json
+            if (j === null || j === undefined) return ''
+            if (typeof j === 'string') return j
+            if (typeof j === 'number' || typeof j === 'boolean') return JSON.stringify(j)
+            throw new VerifyError('tostring() of a dynamic array or object is outside the verified subset')
+          }
+          return a === null ? '' : String(a)
+        }
+        // https://learn.microsoft.com/kusto/query/parse-json-function: JSON text → its dynamic value;
+        // text that is not JSON stays a string value.
+        case 'parse_json': {
+          arity(1)
+          const a = args[0]!
+          if (typeof a !== 'string') throw new VerifyError('parse_json() takes a string here')
+          if (a === '') return new Dynamic(null)
+          try {
+            return new Dynamic(JSON.parse(a))
+          } catch {
+            return new Dynamic(a)
+          }
+        }
         case 'ipv4_is_in_range':
           arity(2)
           return ipv4InRange(args[0]!, args[1]!)
@@ -204,7 +249,11 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
   }
 }
 
+const isNullValue = (v: Value): boolean =>
+  v === null || (v instanceof Dynamic && (v.json === null || v.json === undefined))
+
 function truth(v: Value): Truth {
+  if (v instanceof Dynamic) throw new VerifyError('a dynamic value is not a predicate')
   if (v === null || typeof v === 'boolean') return v
   throw new VerifyError(`a ${typeof v} is not a predicate`)
 }
@@ -255,7 +304,13 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
         const hit = list.some((v) => eq(left, v))
         return neg ? !hit : hit
       }
-      throw new VerifyError(`${e.op} is verified on string columns only`)
+      // A number among numbers: `in` is `==` with each (https://learn.microsoft.com/kusto/query/in-operator),
+      // and `==` with a null operand is false (compareNumbers).
+      if ((typeof left === 'number' || left === null) && !ci && list.every((v) => typeof v === 'number')) {
+        const hit = left !== null && list.includes(left)
+        return neg ? !hit : hit
+      }
+      throw new VerifyError(`${e.op} is verified on strings, and on numbers without ~, only`)
     }
     case 'binary': {
       const a = evalTerm(e.left, row)
@@ -293,18 +348,23 @@ export const verifier: Verifier = {
         ),
       }
     }
-    const model = kqlModel(options)
-    if (typeof model === 'string') return { diagnostics: [diag('config/pipeline', model)] }
+    const models = kqlModels(options)
+    if (typeof models === 'string') return { diagnostics: [diag('config/pipeline', models)] }
     const table = parsed.query.table
-    if (!model.tables[table])
-      return { diagnostics: [diag('verify/table', `kql: the ${model.variant} schema has no table ${table}`)] }
+    const model = models.find((m) => m.tables[table])
+    if (!model)
+      return {
+        diagnostics: [
+          diag('verify/table', `kql: the ${models.map((m) => m.variant).join(', ')} schema has no table ${table}`),
+        ],
+      }
     const matches: boolean[] = []
     const unrepresentable: number[] = []
     const leftOut: LeftOut[] = []
     const diagnostics: Diagnostic[] = []
     const reads = columnsRead(parsed.query)
     for (const [i, event] of events.entries()) {
-      const placed = placeEvent(model, event, reads)
+      const placed = placeEvent(model, event, reads, table)
       // An event that lands in no table, or in another table, is not a row the query reads.
       if (!placed || placed.table !== table) {
         leftOut.push({
@@ -348,6 +408,7 @@ export function columnsRead(query: KQuery): Set<string> {
   const term = (t: KTerm): void => {
     if (t.k === 'col') out.add(t.name)
     else if (t.k === 'call') t.args.forEach(term)
+    else if (t.k === 'key') term(t.base)
   }
   const expr = (e: KExpr): void => {
     switch (e.k) {

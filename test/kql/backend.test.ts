@@ -232,7 +232,7 @@ describe('environment', () => {
     expect(e.message).toContain('windows/process_creation → DeviceProcessEvents')
     // A log source only the other family has: the message says which.
     expect(refusal(is('EventID', '4624'), { product: 'windows', service: 'security' }).message).toContain(
-      '(the sentinel schema family has it: --variant sentinel)',
+      '(the sentinel schema family has it: --variant defender,sentinel)',
     )
   })
   test('nested and one-item and/or are emitted flat, so lists still become in~', () => {

@@ -4,6 +4,8 @@ import { checkKql } from '../../src/verify/kql-parser.js'
 import { backend } from '../../src/backends/kql.js'
 import { and, not, or } from '../../src/ast/nodes.js'
 import { contains, endswith, is, match, pat, rule } from './helpers.js'
+import type { Node } from '../../src/ast/nodes.js'
+import type { LogSource } from '../../src/rule/rule.js'
 
 describe('checkKql', () => {
   test('accepts a valid query bound to the Defender and Sentinel tables', async () => {
@@ -56,6 +58,33 @@ describe('checkKql', () => {
       ),
     )
     expect(await checkKql(net.query!, 'defender'), net.query).toEqual([])
+  })
+  test('keys of a bag (WindowsEvent.EventData) bind, in one run over Defender and Sentinel', async () => {
+    const variant = 'defender,sentinel'
+    const cases: Array<[Node, LogSource]> = [
+      [
+        or([
+          contains('ScriptBlockText', 'x"y\\z'),
+          match('ScriptBlockText', pat('a*b?c')),
+          is('ScriptBlockText', 'Été'),
+          or([is('Path', 'a'), is('Path', 'b')]),
+          { kind: 'Regex', field: 'ScriptBlockText', source: '\\s+-e(nc)?\\s', flags: { i: true, m: false, s: false } },
+          { kind: 'Null', field: 'Path', at: { line: 1, col: 1 } },
+          { kind: 'Exists', field: 'and', at: { line: 1, col: 1 } },
+          is('Data Name', 'x'),
+        ]),
+        { product: 'windows', category: 'ps_script' },
+      ],
+      [and([is('EventID', '7045'), contains('ImagePath', 'x')]), { product: 'windows', service: 'system' }],
+      [or([contains('PipeName', 'y'), is('PipeName', '\\x')]), { product: 'windows', category: 'pipe_created' }],
+    ]
+    for (const [d, ls] of cases) {
+      const c = backend.compile(rule(d, ls), { variant })
+      expect(c.query, JSON.stringify(c.diagnostics)).toContain('WindowsEvent')
+      expect(await checkKql(c.query!, variant), c.query).toEqual([])
+    }
+    // A key the table's bag does not have is still a key (EventData is dynamic), but a column it lacks is not.
+    expect((await checkKql('WindowsEvent | where Nope == "x"', variant)).length).toBeGreaterThan(0)
   })
 })
 

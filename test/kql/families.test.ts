@@ -1,0 +1,127 @@
+/**
+ * One run for a Microsoft estate: `--variant defender,sentinel` sends each rule to the best table
+ * that holds it (Defender's Device* tables first), Sentinel's WindowsEvent reads a record's data
+ * fields from its EventData bag, and the proof holds there: the verifier (its own model of
+ * WindowsEvent) agrees with the reference and catches a wrong key or channel. Microsoft's parser
+ * binds these shapes in parser-gate.test.ts.
+ */
+import { describe, expect, test } from 'vitest'
+import { backend } from '../../src/backends/kql.js'
+import { verifier } from '../../src/verify/kql.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
+import { and, not, or, type Node } from '../../src/ast/nodes.js'
+import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
+import { contains, endswith, is, match, pat, rule, PROCESS } from './helpers.js'
+
+const PS_SCRIPT: LogSource = { product: 'windows', category: 'ps_script' }
+const SYSTEM: LogSource = { product: 'windows', service: 'system' }
+const SECURITY: LogSource = { product: 'windows', service: 'security' }
+const BOTH = 'defender,sentinel'
+
+const query = (d: Node, ls: LogSource, variant = BOTH): string => {
+  const c = backend.compile(rule(d, ls), { variant })
+  if (c.query === undefined) throw new Error(c.diagnostics.map((x) => x.message).join('; '))
+  return c.query
+}
+
+describe('a rule goes to the best family and table that holds it', () => {
+  test('process creation stays on DeviceProcessEvents; PowerShell and System go to WindowsEvent', () => {
+    expect(query(endswith('Image', '\\cmd.exe'), PROCESS)).toBe('DeviceProcessEvents\n| where FileName =~ "cmd.exe"')
+    expect(query(contains('ScriptBlockText', 'Invoke-Mimikatz'), PS_SCRIPT)).toBe(
+      'WindowsEvent\n| where Channel in ("Microsoft-Windows-PowerShell/Operational", "PowerShellCore/Operational")\n| where EventID == 4104\n| where tostring(EventData.ScriptBlockText) contains "Invoke-Mimikatz"',
+    )
+    expect(query(and([is('EventID', '7045'), contains('ImagePath', 'powershell')]), SYSTEM)).toBe(
+      'WindowsEvent\n| where Channel == "System"\n| where EventID == 7045 and tostring(EventData.ImagePath) contains "powershell"',
+    )
+    // Defender alone has no table for them: the refusal names the family that has one.
+    const alone = backend.compile(rule(contains('ScriptBlockText', 'x'), PS_SCRIPT), { variant: 'defender' })
+    expect(alone.diagnostics[0]!.message).toContain('--variant defender,sentinel')
+  })
+  test('a Security rule uses SecurityEvent columns, and WindowsEvent when SecurityEvent has no column for a field', () => {
+    expect(query(is('TargetUserName', 'admin'), SECURITY)).toBe('SecurityEvent\n| where TargetUserName =~ "admin"')
+    expect(query(is('CertThumbprint', '0x17'), SECURITY)).toBe(
+      'WindowsEvent\n| where Channel == "Security"\n| where tostring(EventData.CertThumbprint) =~ "0x17"',
+    )
+  })
+  test('a key of EventData tells missing from empty: null and exists compile to isnull/isnotnull', () => {
+    expect(query({ kind: 'Null', field: 'param3', at: { line: 1, col: 1 } }, SYSTEM)).toBe(
+      'WindowsEvent\n| where Channel == "System"\n| where isnull(EventData.param3)',
+    )
+  })
+  test('an unknown family in the list is an error naming the known ones', () => {
+    const c = backend.compile(rule(contains('CommandLine', 'x')), { variant: 'defender,nope' })
+    expect(c.query).toBeUndefined()
+    expect(c.diagnostics[0]!.message).toContain('kql has no schema family "nope"')
+  })
+})
+
+const TEXT = ['', 'abc', 'ABC', 'xAbCx', 'a"c', 'a\\c', 'Été', 'été', '😀', 'a\nc', '4104', 'Invoke-Mimikatz', ' -enc ']
+const EVENTS: JsonEvent[] = [
+  {},
+  { ScriptBlockText: null, Path: null },
+  { ScriptBlockText: 4104 },
+  { ScriptBlockText: true },
+  { ScriptBlockText: ['a'] },
+  ...TEXT.map((v, i) => ({ ScriptBlockText: v, Path: TEXT[(i + 3) % TEXT.length]! })),
+  // The same text from other records: another event id, another channel, a Security record.
+  { ScriptBlockText: 'abc', Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4103 },
+  { ScriptBlockText: 'abc', Channel: 'PowerShellCore/Operational', EventID: 4104 },
+  { ScriptBlockText: 'abc', Channel: 'System', EventID: 4104 },
+  { ScriptBlockText: 'abc', Channel: 'Security', EventID: 4104 },
+]
+
+describe('WindowsEvent: the reference and the verifier agree, and Microsoft parser binds the query', () => {
+  const detections: Array<[string, Node]> = [
+    ['contains', contains('ScriptBlockText', 'abc')],
+    ['exact, cased', match('ScriptBlockText', pat('abc'), true)],
+    ['non-ASCII', is('ScriptBlockText', 'été')],
+    ['endswith and not', and([endswith('ScriptBlockText', 'c'), not(contains('Path', 'a'))])],
+    ['list', or([is('ScriptBlockText', 'abc'), is('ScriptBlockText', '4104'), is('ScriptBlockText', 'a"c')])],
+    ['wildcards', match('ScriptBlockText', pat('a?c*'))],
+    [
+      'regex',
+      { kind: 'Regex', field: 'ScriptBlockText', source: '^(?:abc|4104)$', flags: { i: true, m: false, s: false } },
+    ],
+    ['exists', { kind: 'Exists', field: 'Path', at: { line: 1, col: 1 } }],
+    ['null', { kind: 'Null', field: 'Path', at: { line: 1, col: 1 } }],
+  ]
+  const queries: string[] = []
+  // The combined run: WindowsEvent is the same table with Sentinel alone.
+  for (const variant of [BOTH])
+    test(`${variant}: ${detections.length} constructs on ${EVENTS.length} events`, async () => {
+      for (const [name, d] of detections) {
+        const eq = await checkEquivalence(rule(d, PS_SCRIPT), EVENTS, backend, verifier, { variant })
+        expect(eq.query, name).toBeDefined()
+        expect(
+          eq.diagnostics.filter((x) => x.severity === 'error'),
+          name,
+        ).toEqual([])
+        expect(eq.mismatches, `${name}: ${eq.query}`).toEqual([])
+        expect(eq.actual!.some(Boolean), `${name} selects something: ${eq.query}`).toBe(true)
+        queries.push(eq.query!)
+      }
+      // Microsoft's parser binds the same shapes in parser-gate.test.ts (one loaded instance).
+      expect(queries.length).toBe(detections.length)
+    })
+})
+
+describe('the proof can fail: the verifier reads the text, not the backend', () => {
+  const events: JsonEvent[] = [
+    { Channel: 'System', EventID: 7045, ImagePath: 'C:\\x\\powershell.exe -enc', ServiceName: 'evil' },
+    { Channel: 'Application', EventID: 7045, ImagePath: 'C:\\x\\powershell.exe -enc', ServiceName: 'evil' },
+  ]
+  const good =
+    'WindowsEvent\n| where Channel == "System"\n| where EventID == 7045 and tostring(EventData.ImagePath) contains "powershell"'
+  test('the emitted query selects the System record only', async () => {
+    const v = await verifier.verify(good, events, { variant: BOTH })
+    expect(v.matches).toEqual([true, false])
+  })
+  test.each([
+    ['a misspelt key', good.replace('EventData.ImagePath', 'EventData.ImagePth')],
+    ['another channel', good.replace('"System"', '"Application"')],
+    ['a column instead of a key', good.replace('tostring(EventData.ImagePath)', 'Provider')],
+  ])('%s changes the answer', async (_name, mutated) => {
+    const v = await verifier.verify(mutated, events, { variant: BOTH })
+    expect(v.matches).not.toEqual([true, false])
+  })
+})
