@@ -16,9 +16,16 @@ detection:
 level: high
 `
 
-function repo(refused: string): string {
+/**
+ * A rule Defender's DeviceProcessEvents compiles and Sentinel's tables cannot (Sentinel's family
+ * has no table of Linux process creation; its Windows process creation falls back to Sysmon 1 in
+ * WindowsEvent, which holds every field).
+ */
+const LINUX_RULE = RULE.replace('product: windows', 'product: linux').replace('        OriginalFileName: sc.exe\n', '')
+
+function repo(refused: string, rule = RULE): string {
   const dir = mkdtempSync(join(tmpdir(), 'rulesmith-test-cmd-'))
-  writeFileSync(join(dir, 'r.yml'), RULE)
+  writeFileSync(join(dir, 'r.yml'), rule)
   writeFileSync(
     join(dir, 'r.tests.yml'),
     `rule: 3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a99
@@ -36,7 +43,8 @@ ${refused}`,
 describe('rulesmith test', () => {
   it('reads expected refusals per target variant: kql is the default variant, kql/sentinel that variant', () => {
     const dir = repo(
-      'refused:\n  kql/sentinel: "SecurityEvent 4688 has no OriginalFileName"\n  osquery: "no OriginalFileName column"\n',
+      'refused:\n  kql/sentinel: "Sentinel has no table of Linux process creation"\n  osquery: "no OriginalFileName column"\n',
+      LINUX_RULE,
     )
     const defender = cli(['test', '--target', 'kql', dir])
     expect(defender.code).toBe(0)
@@ -47,9 +55,9 @@ describe('rulesmith test', () => {
   })
 
   it('fails a refusal nobody declared, and a declared refusal that no longer happens', () => {
-    const undeclared = cli(['test', '--target', 'kql', '--variant', 'sentinel', repo('')])
+    const undeclared = cli(['test', '--target', 'kql', '--variant', 'sentinel', repo('', LINUX_RULE)])
     expect(undeclared.code).toBe(1)
-    expect(undeclared.stderr).toContain('[target/unknown-field]')
+    expect(undeclared.stderr).toContain('[target/unsupported-logsource]')
     const stale = cli(['test', '--target', 'kql', repo('refused:\n  kql: "outdated"\n')])
     expect(stale.code).toBe(1)
     expect(stale.stderr).toContain(
