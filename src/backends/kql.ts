@@ -250,6 +250,12 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
     )
   }
   requireScalarType(f, 'a value match', n.at)
+  if (acceptsEmpty(n.pattern) && f.path && !f.json) {
+    // A key of a dynamic bag whose values are text (WindowsEvent's EventData) is null when the
+    // record lacks it: `*` is "the key is there", `''` "the key is there and empty".
+    const access = accessOf(f, n.at)
+    return n.pattern.length ? `isnotnull(${access})` : `(isnotnull(${access}) and tostring(${access}) == "")`
+  }
   if (acceptsEmpty(n.pattern)) {
     throw new Refusal(
       'target/unsupported-empty-value',
@@ -373,6 +379,10 @@ function renderRegex(ctx: Ctx, n: NodeOf<'Regex'>): string {
   const t = translateRegex(n.source, n.flags, toRe2)
   if ('unsupported' in t)
     throw new Refusal(UNSUPPORTED_REGEX, unsupportedRegexMessage('kql', n.source, t.unsupported), n.at)
+  if (matchesEmpty(n.source, n.flags) && f.path && !f.json) {
+    // As for `*` on a bag key: the key must be there, then its text is tested.
+    return `(isnotnull(${accessOf(f, n.at)}) and ${subjectOf(f, n.at)} matches regex ${regexString(t.text)})`
+  }
   if (matchesEmpty(n.source, n.flags)) {
     throw new Refusal(
       'target/unsupported-empty-value',

@@ -45,6 +45,29 @@ interface Bag {
 }
 const BAGS: Readonly<Record<string, readonly Bag[]>> = {
   WindowsEvent: [{ prefix: '', column: 'EventData', json: false }],
+  // The AWS connector keeps these three CloudTrail objects as JSON text, keys as AWS wrote them
+  // (https://learn.microsoft.com/azure/azure-monitor/reference/tables/awscloudtrail: string columns).
+  AWSCloudTrail: [
+    { prefix: 'requestParameters', column: 'RequestParameters', json: true },
+    { prefix: 'responseElements', column: 'ResponseElements', json: true },
+    { prefix: 'additionalEventData', column: 'AdditionalEventData', json: true },
+  ],
+}
+
+/**
+ * Cloud and identity records, by Sigma product/service, and the Sentinel connector table that
+ * receives them: https://learn.microsoft.com/azure/azure-monitor/reference/tables/awscloudtrail,
+ * .../azureactivity, .../auditlogs, .../signinlogs, .../aaduserriskevents; GCPAuditLogs (the GCP
+ * Pub/Sub connector) and Okta_CL (the Okta Single Sign-On connector).
+ */
+const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
+  'aws/cloudtrail': 'AWSCloudTrail',
+  'azure/activitylogs': 'AzureActivity',
+  'azure/auditlogs': 'AuditLogs',
+  'azure/signinlogs': 'SigninLogs',
+  'azure/riskdetection': 'AADUserRiskEvents',
+  'gcp/gcp.audit': 'GCPAuditLogs',
+  'okta/okta': 'Okta_CL',
 }
 
 /**
@@ -114,6 +137,8 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   // in ProcessName (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog).
   if (product === 'esxi' && p.logsource.service?.toLowerCase() === 'shell')
     return [{ table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }]
+  const connector = SENTINEL_CONNECTORS[`${product}/${p.logsource.service?.toLowerCase()}`]
+  if (connector && p.logsource.category === undefined) return [{ table: connector, constants: {}, naming: p.logsource }]
   if (product !== 'windows') return []
   const windowsEvent = (record: WinRecord): KqlLanding => ({
     table: 'WindowsEvent',
@@ -152,6 +177,52 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
 
 const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational'
 
+/**
+ * ASIM's unifying parsers (https://learn.microsoft.com/azure/sentinel/normalization-about-parsers):
+ * the normalised schema an activity is returned by, and its EventType value: process creation
+ * (https://learn.microsoft.com/azure/sentinel/normalization-schema-process-event: ProcessCreated),
+ * file activity (.../normalization-schema-file-event: FileCreated, FileDeleted, FileRenamed),
+ * registry activity (.../normalization-schema-registry-event: RegistryKeyCreated,
+ * RegistryValueSet, RegistryKeyDeleted), network sessions, DNS queries and web sessions.
+ */
+const ASIM: Readonly<Record<string, readonly [table: string, eventType?: string]>> = {
+  process_creation: ['_Im_ProcessCreate', 'ProcessCreated'],
+  file_event: ['_Im_FileEvent', 'FileCreated'],
+  file_delete: ['_Im_FileEvent', 'FileDeleted'],
+  file_rename: ['_Im_FileEvent', 'FileRenamed'],
+  registry_add: ['_Im_RegistryEvent', 'RegistryKeyCreated'],
+  registry_set: ['_Im_RegistryEvent', 'RegistryValueSet'],
+  registry_event: ['_Im_RegistryEvent', 'RegistryValueSet'],
+  registry_delete: ['_Im_RegistryEvent', 'RegistryKeyDeleted'],
+  network_connection: ['_Im_NetworkSession'],
+  dns_query: ['_Im_Dns'],
+  dns: ['_Im_Dns'],
+  proxy: ['_Im_WebSession'],
+}
+
+function asimLandings(p: Placed): KqlLanding[] {
+  const product = p.logsource.product?.toLowerCase()
+  // Windows' own process auditing (Security 4688) is a process creation to ASIM too.
+  const category =
+    p.record?.channel.toLowerCase() === 'security' && p.record.eventId === 4688
+      ? 'process_creation'
+      : p.logsource.category?.toLowerCase()
+  if (category === undefined) return []
+  const hit = ASIM[category]
+  if (!hit) return []
+  // Endpoint activity is returned for the devices ASIM's parsers read (Windows, Linux, macOS);
+  // network-level categories (dns, proxy) have no product.
+  const endpoint = category !== 'dns' && category !== 'proxy'
+  if (endpoint && (product === undefined || !DEFENDER_PRODUCTS.has(product))) return []
+  return [
+    {
+      table: hit[0],
+      constants: hit[1] !== undefined ? { EventType: hit[1] } : {},
+      naming: { ...(product !== undefined ? { product } : {}), category },
+    },
+  ]
+}
+
 /** Every table an event lands in, in this family. */
 export function landings(origin: Origin | undefined, variant: string): KqlLanding[] {
   const p = place(origin)
@@ -161,6 +232,7 @@ export function landings(origin: Origin | undefined, variant: string): KqlLandin
     const d = defenderLanding(p)
     return d ? [d] : []
   }
+  if (variant === 'asim') return asimLandings(p)
   return []
 }
 

@@ -83,6 +83,9 @@ describe('WindowsEvent: the reference and the verifier agree, and Microsoft pars
       { kind: 'Regex', field: 'ScriptBlockText', source: '^(?:abc|4104)$', flags: { i: true, m: false, s: false } },
     ],
     ['exists', { kind: 'Exists', field: 'Path', at: { line: 1, col: 1 } }],
+    ['any value', match('Path', pat('*'))],
+    ['empty value', match('Path', [])],
+    ['regex matching empty', { kind: 'Regex', field: 'Path', source: '^a?', flags: { i: false, m: false, s: false } }],
     ['null', { kind: 'Null', field: 'Path', at: { line: 1, col: 1 } }],
   ]
   const queries: string[] = []
@@ -123,5 +126,75 @@ describe('the proof can fail: the verifier reads the text, not the backend', () 
   ])('%s changes the answer', async (_name, mutated) => {
     const v = await verifier.verify(mutated, events, { variant: BOTH })
     expect(v.matches).not.toEqual([true, false])
+  })
+})
+
+const AWS: LogSource = { product: 'aws', service: 'cloudtrail' }
+const CLOUD_EVENTS: JsonEvent[] = [
+  {},
+  { eventName: 'PutBucketPolicy', eventSource: 's3.amazonaws.com' },
+  { eventName: 'putbucketpolicy', 'requestParameters.bucketName': 'x' },
+  { eventName: 'PutBucketPolicy', requestParameters: { bucketName: 'secret-x', policy: { a: 1 } } },
+  { eventName: 'PutBucketPolicy', 'requestParameters.bucketName': 'Secret-Y', 'userIdentity.type': 'Root' },
+  { eventName: 'PutBucketPolicy', requestParameters: { bucketName: 7 } },
+  { eventName: 'PutBucketPolicy', 'responseElements.ConsoleLogin': 'Failure' },
+  { eventName: 'PutBucketPolicy', userIdentity: { type: 'Root' } },
+]
+
+describe('cloud tables: AWSCloudTrail keeps requestParameters as JSON text', () => {
+  test('columns for the flat fields, parse_json for the nested ones', () => {
+    expect(
+      query(and([is('eventName', 'PutBucketPolicy'), contains('requestParameters.bucketName', 'secret')]), AWS),
+    ).toBe(
+      'AWSCloudTrail\n| where EventName =~ "PutBucketPolicy" and tostring(parse_json(RequestParameters).bucketName) contains "secret"',
+    )
+  })
+  test('the reference and the verifier agree on nested and flat spellings of the same record', async () => {
+    const detections: Node[] = [
+      and([is('eventName', 'PutBucketPolicy'), contains('requestParameters.bucketName', 'secret')]),
+      or([is('userIdentity.type', 'Root'), is('responseElements.ConsoleLogin', 'Failure')]),
+      and([is('eventName', 'PutBucketPolicy'), not(is('requestParameters.bucketName', '7'))]),
+    ]
+    for (const d of detections) {
+      const eq = await checkEquivalence(rule(d, AWS), CLOUD_EVENTS, backend, verifier, { variant: BOTH })
+      expect(eq.query).toBeDefined()
+      expect(eq.mismatches, eq.query).toEqual([])
+      expect(eq.actual!.some(Boolean), eq.query).toBe(true)
+    }
+    // A key the record does not have, misspelt in the query, selects nothing the rule selects.
+    const good = query(contains('requestParameters.bucketName', 'secret'), AWS)
+    const v = await verifier.verify(good.replace('.bucketName', '.bucketname'), CLOUD_EVENTS, { variant: BOTH })
+    expect(v.matches!.some(Boolean)).toBe(false)
+  })
+})
+
+describe('asim: the normalised parsers as their own family', () => {
+  test('process creation reads _Im_ProcessCreate, a proxy rule _Im_WebSession', async () => {
+    const q = query(and([endswith('Image', '\\cmd.exe'), contains('CommandLine', '/c')]), PROCESS, 'asim')
+    expect(q).toBe(
+      '_Im_ProcessCreate\n| where TargetProcessName endswith @"\\cmd.exe" and TargetProcessCommandLine contains "/c"',
+    )
+    expect(query(contains('c-useragent', 'curl'), { category: 'proxy' }, 'asim')).toBe(
+      '_Im_WebSession\n| where HttpUserAgent contains "curl"',
+    )
+    // With Defender listed too, process creation stays on DeviceProcessEvents.
+    expect(query(contains('CommandLine', '/c'), PROCESS, 'defender,sentinel,asim')).toContain('DeviceProcessEvents')
+    const eq = await checkEquivalence(
+      rule(and([endswith('Image', '\\cmd.exe'), contains('CommandLine', '/c')])),
+      [
+        { Image: 'C:\\Windows\\cmd.exe', CommandLine: 'cmd /c x' },
+        { Image: 'C:\\Windows\\cmd.exe', CommandLine: 'cmd /k x' },
+        {
+          Image: 'C:\\Windows\\cmd.exe',
+          CommandLine: 'cmd /c x',
+          _logsource: { product: 'windows', category: 'file_event' },
+        },
+      ],
+      backend,
+      verifier,
+      { variant: 'asim' },
+    )
+    expect(eq.mismatches).toEqual([])
+    expect(eq.actual).toEqual([true, false, false])
   })
 })

@@ -83,6 +83,25 @@ describe('checkKql', () => {
       expect(c.query, JSON.stringify(c.diagnostics)).toContain('WindowsEvent')
       expect(await checkKql(c.query!, variant), c.query).toEqual([])
     }
+    const aws = backend.compile(
+      rule(
+        and([
+          is('eventName', 'PutBucketPolicy'),
+          contains('requestParameters.bucketName', 'x'),
+          is('userIdentity.type', 'Root'),
+        ]),
+        { product: 'aws', service: 'cloudtrail' },
+      ),
+      { variant },
+    )
+    expect(await checkKql(aws.query!, variant), aws.query).toEqual([])
+    const asim = 'defender,sentinel,asim'
+    for (const ls of [{ category: 'proxy' }, { category: 'dns' }] as LogSource[]) {
+      const field = ls.category === 'proxy' ? 'c-useragent' : 'query'
+      const c = backend.compile(rule(contains(field, 'x'), ls), { variant: asim })
+      expect(c.query, JSON.stringify(c.diagnostics)).toMatch(/^_Im_/)
+      expect(await checkKql(c.query!, asim), c.query).toEqual([])
+    }
     // A key the table's bag does not have is still a key (EventData is dynamic), but a column it lacks is not.
     expect((await checkKql('WindowsEvent | where Nope == "x"', variant)).length).toBeGreaterThan(0)
   })
