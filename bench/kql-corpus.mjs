@@ -17,7 +17,7 @@ const { backend } = await import('../dist/src/backends/kql.js')
 const { checkKql } = await import('../dist/src/verify/kql-parser.js')
 const loaded = loadPaths(paths)
 let failed = false
-const families = process.env.KQL_FAMILIES?.split(' ') ?? ['defender', 'sentinel', 'defender,sentinel']
+const families = process.env.KQL_FAMILIES?.split(' ') ?? ['defender', 'sentinel', 'asim', 'defender,sentinel,asim']
 for (const variant of families) {
   const t0 = performance.now()
   const counts = { compiled: 0, refused: 0, crashed: 0, warnings: 0 }
