@@ -52,13 +52,20 @@ const BAGS: Readonly<Record<string, readonly Bag[]>> = {
     { prefix: 'responseElements', column: 'ResponseElements', json: true },
     { prefix: 'additionalEventData', column: 'AdditionalEventData', json: true },
   ],
+  // Kubernetes' audit event objects as dynamic columns (https://learn.microsoft.com/azure/azure-monitor/reference/tables/aksaudit).
+  AKSAudit: [
+    { prefix: 'objectRef', column: 'ObjectRef', json: false },
+    { prefix: 'user', column: 'User', json: false },
+    { prefix: 'responseStatus', column: 'ResponseStatus', json: false },
+  ],
 }
 
 /**
  * Cloud and identity records, by Sigma product/service, and the Sentinel connector table that
  * receives them: https://learn.microsoft.com/azure/azure-monitor/reference/tables/awscloudtrail,
  * .../azureactivity, .../auditlogs, .../signinlogs, .../aaduserriskevents; GCPAuditLogs (the GCP
- * Pub/Sub connector) and Okta_CL (the Okta Single Sign-On connector).
+ * Pub/Sub connector), Okta_CL (the Okta Single Sign-On connector), .../aksaudit (AKS's
+ * Kubernetes audit), GitHubAuditLogPolling_CL (the GitHub connector) and .../officeactivity.
  */
 const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
   'aws/cloudtrail': 'AWSCloudTrail',
@@ -68,6 +75,9 @@ const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
   'azure/riskdetection': 'AADUserRiskEvents',
   'gcp/gcp.audit': 'GCPAuditLogs',
   'okta/okta': 'Okta_CL',
+  'kubernetes/audit': 'AKSAudit',
+  'github/audit': 'GitHubAuditLogPolling_CL',
+  'm365/audit': 'OfficeActivity',
 }
 
 /**
@@ -138,7 +148,7 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   if (product === 'esxi' && p.logsource.service?.toLowerCase() === 'shell')
     return [{ table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }]
   const connector = SENTINEL_CONNECTORS[`${product}/${p.logsource.service?.toLowerCase()}`]
-  if (connector && p.logsource.category === undefined) return [{ table: connector, constants: {}, naming: p.logsource }]
+  if (connector) return [{ table: connector, constants: {}, naming: p.logsource }]
   if (product !== 'windows') return []
   const windowsEvent = (record: WinRecord): KqlLanding => ({
     table: 'WindowsEvent',

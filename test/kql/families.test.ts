@@ -198,3 +198,23 @@ describe('asim: the normalised parsers as their own family', () => {
     expect(eq.actual).toEqual([true, false, false])
   })
 })
+
+describe('AKSAudit: Kubernetes objects as dynamic columns', () => {
+  test('objectRef keys are read from the ObjectRef column, and the verifier agrees', async () => {
+    const k8s: LogSource = { product: 'kubernetes', service: 'audit' }
+    const d = and([is('verb', 'create'), is('objectRef.resource', 'pods'), match('objectRef.subresource', pat('*'))])
+    expect(query(d, k8s)).toBe(
+      'AKSAudit\n| where Verb =~ "create" and tostring(ObjectRef.resource) =~ "pods" and isnotnull(ObjectRef.subresource)',
+    )
+    const events: JsonEvent[] = [
+      { verb: 'create', objectRef: { resource: 'pods', subresource: 'exec' } },
+      { verb: 'create', 'objectRef.resource': 'pods', 'objectRef.subresource': '' },
+      { verb: 'create', 'objectRef.resource': 'pods' },
+      { verb: 'get', 'objectRef.resource': 'pods', 'objectRef.subresource': 'exec' },
+      { verb: 'create', 'objectRef.resource': 'PODS', 'objectRef.subresource': 'exec' },
+    ]
+    const eq = await checkEquivalence(rule(d, k8s), events, backend, verifier, { variant: BOTH })
+    expect(eq.mismatches, eq.query).toEqual([])
+    expect(eq.actual).toEqual([true, true, false, false, true])
+  })
+})
