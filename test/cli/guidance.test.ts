@@ -50,7 +50,7 @@ describe('options that have no effect are named', () => {
     const variant = cli(['compile', '--target', 'spl', '--variant', 'sentinel', '--no-header', SC_STOP])
     expect(variant.code).toBe(0)
     expect(variant.stderr).toContain(
-      'rulesmith compile: warning: --variant sentinel has no effect: spl has no variants (only kql: defender, sentinel)',
+      'rulesmith compile: warning: --variant sentinel has no effect: spl has no variants (only kql: asim, defender, sentinel)',
     )
     const format = cli(['compile', '--target', 'all', '--format', 'sentinel', SC_STOP])
     expect(format.code).toBe(0)
@@ -119,7 +119,7 @@ describe('configuration errors', () => {
         ".rulesmith.yml:1:16: error: targets: unknown target 'splunk' (known: spl, kql, eql, osquery) (did you mean 'spl'?) [config/invalid]",
         ".rulesmith.yml:2:1: error: unknown key 'unsuported' (did you mean 'unsupported'?) [config/invalid]",
         `.rulesmith.yml:4:8: error: pipeline file 'pipelines/kql.yml' for kql does not exist (looked for ${join(dir, 'pipelines/kql.yml')}) [config/pipeline]`,
-        ".rulesmith.yml:6:8: error: variants: kql has no variant 'sentinal' (it has: defender, sentinel) (did you mean 'sentinel'?) [config/invalid]",
+        ".rulesmith.yml:6:8: error: variants: kql has no variant 'sentinal' (it has: asim, defender, sentinel) (did you mean 'sentinel'?) [config/invalid]",
         `rulesmith ${args[0]}: the config has errors; nothing was run`,
         '',
       ])
