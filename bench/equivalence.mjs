@@ -3,14 +3,18 @@
 // adversarial events from its AST and log source (src/proof/adversarial.ts: the rule's own log
 // source and its neighbours), and compare the reference evaluator with the target's verifier on
 // the emitted text. Prints mismatches (must be 0).
+// Also counts, per target, the rules with a regex and how many of them got events on both sides of
+// the rule (selected and not selected).
 //   npm run build && node bench/equivalence.mjs [--target T|all] [--variant V] [--events N] [--limit N] PATHS…
+// --events defaults to RULESMITH_ADVERSARIAL_EVENTS (the knob test/conformance/rule-pack.test.ts
+// also reads for a bigger run), else 60.
 const argv = process.argv.slice(2)
 const opt = (name, fallback) => {
   const i = argv.indexOf(`--${name}`)
   return i < 0 ? fallback : argv.splice(i, 2)[1]
 }
 const target = opt('target', 'all')
-const perRule = Number(opt('events', '60'))
+const perRule = Number(opt('events', process.env.RULESMITH_ADVERSARIAL_EVENTS || '60'))
 const limit = Number(opt('limit', '0'))
 const showMax = Number(opt('show', '10'))
 const variant = opt('variant', undefined)
@@ -35,8 +39,13 @@ for (const t of targets) {
     mismatches = 0,
     errors = 0,
     matched = 0,
-    skipped = 0
+    skipped = 0,
+    regexRules = 0,
+    regexBothSides = 0
+  const mismatchedRules = new Set()
   const shown = []
+  const hasRegex = (n) =>
+    n.kind === 'Regex' || ('items' in n && n.items.some(hasRegex)) || ('item' in n && hasRegex(n.item))
   for (const rule of rules) {
     const c = backend.compile(rule, options)
     if (c.query === undefined) continue
@@ -53,10 +62,16 @@ for (const t of targets) {
     const skip = new Set(v.unrepresentable ?? [])
     skipped += skip.size
     events += evs.length - skip.size
-    matched += expected.filter((x, i) => x && !skip.has(i)).length
+    const selected = expected.filter((x, i) => x && !skip.has(i)).length
+    matched += selected
+    if (hasRegex(rule.detection)) {
+      regexRules++
+      if (selected > 0 && selected < evs.length - skip.size) regexBothSides++
+    }
     evs.forEach((e, i) => {
       if (!skip.has(i) && v.matches[i] !== expected[i]) {
         mismatches++
+        mismatchedRules.add(rule.file)
         if (shown.length < showMax)
           shown.push(
             `MISMATCH ${rule.file}: rule=${expected[i]} query=${v.matches[i]} event=${JSON.stringify(e)}\n    ${c.query.replace(/\n/g, '\n    ')}`,
@@ -66,7 +81,7 @@ for (const t of targets) {
   }
   failed += mismatches + errors
   console.log(
-    `${t}: ${compiled} rules compiled, ${events} events compared (${matched} selected by the rule; ${skipped} not representable in the target's schema, skipped), mismatches ${mismatches}, verifier errors ${errors}`,
+    `${t}: ${compiled} rules compiled, ${events} events compared (${(events / Math.max(compiled, 1)).toFixed(1)} per rule; ${matched} selected by the rule; ${skipped} not representable in the target's schema, skipped), mismatches ${mismatches} in ${mismatchedRules.size} rules, verifier errors ${errors}; rules with a regex: ${regexRules}, with events on both sides: ${regexBothSides}`,
   )
   for (const s of shown) console.log('  ' + s)
 }

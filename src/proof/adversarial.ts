@@ -8,11 +8,12 @@
  * the log-source half of a query is tried too. The equivalence runs feed them to the reference
  * evaluator and to every target's verifier, and `rulesmith verify` checks a query on them.
  */
-import { fieldsOf, type Node, type Pattern } from '../ast/nodes.js'
+import { fieldsOf, type Node, type Pattern, type RegexFlags } from '../ast/nodes.js'
 import { evaluate } from '../evaluate/evaluate.js'
 import { ORIGIN_KEY } from '../origin.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import { parseCidr } from '../evaluate/cidr.js'
+import { regexSamples, swapCase, wildcardSamples } from './pattern-samples.js'
 
 /** A small deterministic PRNG (mulberry32): the same rule always gets the same events. */
 function prng(seed: number): () => number {
@@ -32,10 +33,6 @@ type Value = string | number | boolean | null | typeof MISSING
 /** Fill a pattern's wildcards: `*` with `fill`, `?` with one character. */
 function instantiate(pattern: Pattern, fill: string, one: string): string {
   return pattern.map((s) => (s.kind === 'lit' ? s.text : s.kind === 'any' ? fill : one)).join('')
-}
-
-function swapCase(s: string): string {
-  return [...s].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join('')
 }
 
 function variantsOfText(base: string): string[] {
@@ -92,8 +89,9 @@ function troublesome(base: string): string[] {
   return out
 }
 
-function valuesForPattern(pattern: Pattern): string[] {
-  const out = new Set<string>()
+function valuesForPattern(pattern: Pattern, perPattern: number): string[] {
+  // Hits and just-misses of the pattern itself first, then text that breaks translations.
+  const out = new Set<string>(wildcardSamples(pattern, perPattern))
   for (const fill of ['', 'zz', '*', '?', '\\', '"', "'", '%', '_']) {
     for (const one of ['y', '?', '*', 'É', '😀']) out.add(instantiate(pattern, fill, one))
   }
@@ -107,13 +105,15 @@ function valuesForPattern(pattern: Pattern): string[] {
   return [...out]
 }
 
-function valuesForRegex(source: string): string[] {
-  // Literal runs of the expression, case-flipped and with neighbours: enough to hit and miss.
+function valuesForRegex(source: string, flags: RegexFlags, perPattern: number): string[] {
+  // Strings generated from the expression's tree (each branch, each bound, each atom missed), then
+  // literal runs of the expression, case-flipped and with neighbours.
   const literals = source
     .replace(/\\[dswDSW]/g, ' ')
     .split(/[\\^$.*+?()[\]{}|]+/)
     .filter((s) => s.length > 1)
-  const out = new Set<string>(['', 'abc', 'ABC', '0', 'a\nb'])
+  const out = new Set<string>(regexSamples(source, flags, perPattern))
+  for (const v of ['', 'abc', 'ABC', '0', 'a\nb']) out.add(v)
   for (const l of literals.slice(0, 4)) for (const v of variantsOfText(l)) out.add(v)
   if (literals.length > 1) out.add(literals.join(''))
   return [...out]
@@ -140,31 +140,34 @@ function valuesForCidr(cidr: string): string[] {
   return ['::1', 'fe80::1', '2001:db8::1', 'FE80::ABCD', '10.0.0.1', 'fe80::1%eth0', '']
 }
 
-/** Candidate values for each field the node reads. */
-function candidates(node: Node, out = new Map<string, Set<Value>>()): Map<string, Set<Value>> {
+/**
+ * Candidate values for each field the node reads, in groups: the values every field gets (missing,
+ * null, empty), then one group per predicate on the field, most telling value first.
+ */
+function candidates(node: Node, perPattern: number, out = new Map<string, Value[][]>()): Map<string, Value[][]> {
   const add = (field: string, values: Iterable<Value>) => {
-    const set = out.get(field) ?? new Set<Value>([MISSING, null, ''])
-    for (const v of values) set.add(v)
-    out.set(field, set)
+    const groups = out.get(field) ?? [[MISSING, null, '']]
+    groups.push([...values])
+    out.set(field, groups)
   }
   switch (node.kind) {
     case 'And':
     case 'Or':
-      node.items.forEach((n) => candidates(n, out))
+      node.items.forEach((n) => candidates(n, perPattern, out))
       break
     case 'Not':
-      candidates(node.item, out)
+      candidates(node.item, perPattern, out)
       break
     case 'Match': {
-      const values = valuesForPattern(node.pattern)
-      add(node.field, values)
+      const values: Value[] = valuesForPattern(node.pattern, perPattern)
       const lit = instantiate(node.pattern, '', '')
-      if (/^-?\d+$/.test(lit)) add(node.field, [Number(lit), Number(lit) + 1])
-      if (lit === 'true' || lit === 'false') add(node.field, [lit === 'true', lit !== 'true'])
+      if (/^-?\d+$/.test(lit)) values.push(Number(lit), Number(lit) + 1)
+      if (lit === 'true' || lit === 'false') values.push(lit === 'true', lit !== 'true')
+      add(node.field, values)
       break
     }
     case 'Regex':
-      add(node.field, valuesForRegex(node.source))
+      add(node.field, valuesForRegex(node.source, node.flags, perPattern))
       break
     case 'Cidr':
       add(node.field, valuesForCidr(node.cidr))
@@ -181,9 +184,23 @@ function candidates(node: Node, out = new Map<string, Set<Value>>()): Map<string
       add(node.ref, ['same', 'Same', 'else'])
       break
     case 'Keyword':
-      add('Keyword_Carrier', valuesForPattern(node.pattern))
+      add('Keyword_Carrier', valuesForPattern(node.pattern, perPattern))
       break
   }
+  return out
+}
+
+/** The groups' values taken in turn (first of each group, then second of each …), without repeats. */
+function interleave<T>(groups: readonly (readonly T[])[]): T[] {
+  const out: T[] = []
+  const seen = new Set<T>()
+  const longest = Math.max(0, ...groups.map((g) => g.length))
+  for (let k = 0; k < longest; k++)
+    for (const g of groups)
+      if (k < g.length && !seen.has(g[k]!)) {
+        seen.add(g[k]!)
+        out.push(g[k]!)
+      }
   return out
 }
 
@@ -201,6 +218,13 @@ function baseline(node: Node, out: Record<string, Value> = {}): Record<string, V
       break
     case 'Cidr':
       if (!(node.field in out)) out[node.field] = valuesForCidr(node.cidr)[0]!
+      break
+    case 'Regex':
+      // The string generated from the regex with every choice at its default: usually a hit.
+      if (!(node.field in out)) {
+        const hit = regexSamples(node.source, node.flags, 1)[0]
+        if (hit !== undefined) out[node.field] = hit
+      }
       break
     case 'Compare':
       if (!(node.field in out)) out[node.field] = node.op.startsWith('g') ? node.value + 1 : node.value - 1
@@ -314,8 +338,15 @@ export function adversarialEvents(
   return out
 }
 
+/**
+ * How many strings are generated from one pattern: enough for every `?`, branch and bound of a
+ * small pattern, spread over a large one; more when more events are asked for.
+ */
+const perPatternFor = (count: number): number => Math.max(24, Math.floor(count / 2))
+
 function ownEvents(node: Node, count: number, seed: number): JsonEvent[] {
-  const cands = candidates(node)
+  const grouped = candidates(node, perPatternFor(count))
+  const cands = new Map([...grouped].map(([f, groups]) => [f, interleave(groups)] as const))
   const fields = [...new Set([...fieldsOf(node), ...cands.keys()])].filter((f) => cands.has(f))
   const base = baseline(node)
   const events: JsonEvent[] = [toEvent(base)]
@@ -327,12 +358,19 @@ function ownEvents(node: Node, count: number, seed: number): JsonEvent[] {
       events.push(e)
     }
   }
-  for (const f of fields) for (const v of cands.get(f)!) push(toEvent({ ...base, [f]: v }))
+  // One field varied at a time around the baseline, the fields taken in turn so that each gets its
+  // most telling values within the count.
+  const longest = Math.max(0, ...fields.map((f) => cands.get(f)!.length))
+  for (let k = 0; k < longest && events.length < count; k++)
+    for (const f of fields) {
+      const list = cands.get(f)!
+      if (k < list.length) push(toEvent({ ...base, [f]: list[k]! }))
+    }
   const rand = prng(seed)
   for (let tries = 0; events.length < count && tries < count * 20; tries++) {
     const values: Record<string, Value> = {}
     for (const f of fields) {
-      const list = [...cands.get(f)!]
+      const list = cands.get(f)!
       values[f] = rand() < 0.5 && f in base ? base[f]! : list[Math.floor(rand() * list.length)]!
     }
     push(toEvent(values))

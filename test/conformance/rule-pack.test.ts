@@ -18,6 +18,8 @@ import { adversarialEvents } from '../../src/proof/adversarial.js'
 import { readSampleTests, testsFileFor } from '../../src/proof/sample-tests.js'
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url))
+/** Events per rule of its own log source; RULESMITH_ADVERSARIAL_EVENTS asks for a bigger run. */
+const PER_RULE = Number(process.env.RULESMITH_ADVERSARIAL_EVENTS) || 80
 const { rules, diagnostics } = loadPaths([RULES])
 
 describe('rule pack', () => {
@@ -43,12 +45,12 @@ describe('rule pack', () => {
         const c = backend.compile(rule, options)
         if (c.query === undefined) continue
         compiled++
-        // 80 events of the rule's log source, then some of them from neighbouring log sources.
+        // PER_RULE events of the rule's log source, then some of them from neighbouring log sources.
         const samples = readSampleTests(testsFileFor(rule.file)).tests?.events.filter((s) => s.expect) ?? []
         const events = withOrigin(
           adversarialEvents(
             rule.detection,
-            80,
+            PER_RULE,
             1489,
             rule.logsource,
             samples.map((s) => s.event),
