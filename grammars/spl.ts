@@ -1,7 +1,9 @@
 /**
- * A chevrotain grammar of the SPL subset rulesmith emits, for the verifier: a `search` expression
- * (field comparisons, `IN`, `NOT`, `OR`, implicit or explicit `AND`, parentheses), then piped
- * `where <eval expression>`, `regex <field>[!]="<regex>"` and `search` commands.
+ * A chevrotain grammar of the SPL subset rulesmith emits and other converters emit (pySigma's Splunk
+ * backend), for the verifier: a `search` expression (field comparisons, `IN`, `NOT`, `OR`, implicit
+ * or explicit `AND`, parentheses; a field name bare or in double quotes), then piped
+ * `where <eval expression>`, `regex [<field>[!]=]"<regex>"`, `rex [field=<field>] "<regex>"`,
+ * `eval <field>=<expr>, …` and `search` commands.
  *
  * Precedence follows Splunk's documentation, not the backend: in `search` NOT binds tightest,
  * then OR, then AND; in eval expressions NOT, then comparison, then AND, then OR.
@@ -41,7 +43,12 @@ export type EvalExpr =
 export type Command =
   | { readonly kind: 'search'; readonly expr?: SearchExpr }
   | { readonly kind: 'where'; readonly expr: EvalExpr }
+  /** `regex f="re"`, `regex f!="re"`, `regex "re"` (field `_raw`). */
   | { readonly kind: 'regex'; readonly field: string; readonly negate: boolean; readonly pattern: string }
+  /** `rex [field=f] "re"`: the named groups of the first match become fields (field `_raw` when none is named). */
+  | { readonly kind: 'rex'; readonly field: string; readonly pattern: string }
+  /** `eval f=expr[, g=expr …]`. */
+  | { readonly kind: 'eval'; readonly assignments: readonly { readonly field: string; readonly expr: EvalExpr }[] }
 
 /** The commands in pipeline order; the first is the (implicit) search. */
 export interface SplQuery {
@@ -143,6 +150,9 @@ const COMPARE_OPS: Readonly<Record<string, CompareOp>> = {
 
 // --- Parser ------------------------------------------------------------------------------------
 
+/** A syntax rule the grammar checks in an action (reported as a syntax error at the command). */
+class SplGrammarError extends Error {}
+
 class SplParser extends EmbeddedActionsParser {
   constructor() {
     super(allTokens, { recoveryEnabled: false })
@@ -177,22 +187,71 @@ class SplParser extends EmbeddedActionsParser {
           ALT: (): Command => ({ kind: 'search', expr: this.SUBRULE2(this.searchAnd) }),
         },
         {
+          // regex (<field>=<regex-expression> | <field>!=<regex-expression> | <regex-expression>)
+          // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/regex
           GATE: () => name.image === 'regex',
           ALT: (): Command => {
-            const field = this.CONSUME2(Word).image
-            const op = this.OR2([{ ALT: () => this.CONSUME(Eq) }, { ALT: () => this.CONSUME(NotEq) }])
+            let field = '_raw'
+            let negate = false
+            this.OPTION(() => {
+              field = this.SUBRULE(this.fieldName)
+              const op = this.OR2([{ ALT: () => this.CONSUME(Eq) }, { ALT: () => this.CONSUME(NotEq) }])
+              negate = op.image === '!='
+            })
             const pattern = this.CONSUME(StringLit).image
-            return {
-              kind: 'regex',
-              field,
-              negate: op.image === '!=',
-              pattern: this.ACTION(() => decodeSearchString(pattern)),
-            }
+            return { kind: 'regex', field, negate, pattern: this.ACTION(() => decodeSearchString(pattern)) }
+          },
+        },
+        {
+          // rex [field=<field>] <regex-expression>
+          // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.1/search-commands/rex
+          GATE: () => name.image === 'rex',
+          ALT: (): Command => {
+            let field = '_raw'
+            this.OPTION2(() => {
+              const key = this.CONSUME3(Word).image
+              this.CONSUME2(Eq)
+              field = this.SUBRULE2(this.fieldName)
+              this.ACTION(() => {
+                if (key !== 'field') throw new SplGrammarError(`rex takes field=…, not ${key}=…`)
+              })
+            })
+            const pattern = this.CONSUME2(StringLit).image
+            return { kind: 'rex', field, pattern: this.ACTION(() => decodeSearchString(pattern)) }
+          },
+        },
+        {
+          // eval <field>=<expression>[, <field>=<expression>]…
+          GATE: () => name.image === 'eval',
+          ALT: (): Command => {
+            const assignments: { field: string; expr: EvalExpr }[] = []
+            this.AT_LEAST_ONE_SEP({
+              SEP: Comma,
+              DEF: () => {
+                const field = this.SUBRULE3(this.fieldName)
+                this.CONSUME3(Eq)
+                assignments.push({ field, expr: this.SUBRULE3(this.evalOr) })
+              },
+            })
+            return { kind: 'eval', assignments }
           },
         },
       ],
     })
   })
+
+  /** A field name: a bare word, or a double-quoted name (`"c-useragent"`). */
+  private fieldName = this.RULE('fieldName', (): string =>
+    this.OR([
+      { ALT: () => this.CONSUME(Word).image },
+      {
+        ALT: () => {
+          const t = this.CONSUME(StringLit).image
+          return this.ACTION(() => decodeSearchString(t))
+        },
+      },
+    ]),
+  )
 
   // search: AND (implicit or explicit) < OR < NOT
 
@@ -238,8 +297,25 @@ class SplParser extends EmbeddedActionsParser {
       },
       {
         ALT: () => {
+          // A quoted string before a comparison names a field (`"c-useragent"="rclone/v*"`, as
+          // pySigma's Splunk backend writes names outside [\w.]) [our reading]; alone it is a phrase.
           const t = this.CONSUME(StringLit).image
-          return { kind: 'term', value: { text: this.ACTION(() => decodeSearchString(t)), quoted: true } } as SearchExpr
+          const text = this.ACTION(() => decodeSearchString(t))
+          return this.OR3([
+            {
+              ALT: () => {
+                const op = this.SUBRULE2(this.compareOp)
+                return { kind: 'compare', field: text, op, value: this.SUBRULE4(this.searchValue) } as SearchExpr
+              },
+            },
+            {
+              ALT: () => {
+                this.CONSUME2(In)
+                return { kind: 'in', field: text, values: this.SUBRULE(this.valueList) } as SearchExpr
+              },
+            },
+            { ALT: () => ({ kind: 'term', value: { text, quoted: true } }) as SearchExpr },
+          ])
         },
       },
       {
@@ -249,14 +325,7 @@ class SplParser extends EmbeddedActionsParser {
             {
               ALT: () => {
                 this.CONSUME(In)
-                this.CONSUME2(LParen)
-                const values = [this.SUBRULE(this.searchValue)]
-                this.MANY(() => {
-                  this.CONSUME(Comma)
-                  values.push(this.SUBRULE2(this.searchValue))
-                })
-                this.CONSUME2(RParen)
-                return { kind: 'in', field, values } as SearchExpr
+                return { kind: 'in', field, values: this.SUBRULE2(this.valueList) } as SearchExpr
               },
             },
             {
@@ -271,6 +340,18 @@ class SplParser extends EmbeddedActionsParser {
       },
     ]),
   )
+
+  /** `(v, v, …)` after IN. */
+  private valueList = this.RULE('valueList', (): SearchValue[] => {
+    this.CONSUME2(LParen)
+    const values = [this.SUBRULE(this.searchValue)]
+    this.MANY(() => {
+      this.CONSUME(Comma)
+      values.push(this.SUBRULE2(this.searchValue))
+    })
+    this.CONSUME2(RParen)
+    return values
+  })
 
   private searchValue = this.RULE('searchValue', (): SearchValue =>
     this.OR([
@@ -411,8 +492,16 @@ export function parseSpl(text: string): { query?: SplQuery; errors: SplSyntaxErr
       })),
     }
   }
+  const leading = leadingOperator(lexed.tokens)
+  if (leading) return { errors: [leading] }
   parser.input = lexed.tokens
-  const query = parser.query()
+  let query: SplQuery
+  try {
+    query = parser.query()
+  } catch (e) {
+    if (e instanceof SplGrammarError) return { errors: [{ message: e.message, offset: 0 }] }
+    throw e
+  }
   if (parser.errors.length > 0) {
     return {
       errors: parser.errors.map((e) => ({
@@ -422,4 +511,29 @@ export function parseSpl(text: string): { query?: SplQuery; errors: SplSyntaxErr
     }
   }
   return { query, errors: [] }
+}
+
+/**
+ * A search expression that begins with OR or AND (`| search OR x=1`, as pySigma's Splunk backend
+ * writes a disjunction split across a pipe: pySigma-backend-splunk issue #74). OR and AND join two
+ * expressions — `search <logical-expression>`, `<logical-expression> [OR] <logical-expression>`
+ * (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/search) —
+ * so one with nothing on its left is a syntax error, reported with what it is.
+ */
+function leadingOperator(tokens: readonly IToken[]): SplSyntaxError | undefined {
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!
+    if (t.tokenType !== Or && t.tokenType !== And) continue
+    const before = tokens[k - 1]
+    const starts =
+      before === undefined ||
+      before.tokenType === LParen ||
+      (before.tokenType === Word && before.image === 'search' && tokens[k - 2]?.tokenType === Pipe)
+    if (starts)
+      return {
+        message: `a search expression cannot begin with ${t.image}: ${t.image} joins two expressions and has none on its left`,
+        offset: t.startOffset,
+      }
+  }
+  return undefined
 }

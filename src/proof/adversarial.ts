@@ -13,7 +13,7 @@ import { evaluate } from '../evaluate/evaluate.js'
 import { ORIGIN_KEY } from '../origin.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import { parseCidr } from '../evaluate/cidr.js'
-import { regexSamples, swapCase, wildcardSamples } from './pattern-samples.js'
+import { regexSamples, spread, swapCase, wildcardSamples } from './pattern-samples.js'
 
 /** A small deterministic PRNG (mulberry32): the same rule always gets the same events. */
 function prng(seed: number): () => number {
@@ -238,6 +238,17 @@ function baseline(node: Node, out: Record<string, Value> = {}): Record<string, V
   return out
 }
 
+/**
+ * One baseline per branch of each OR (in rule order): the branch's own values over the main
+ * baseline's, so a later branch (`selection_b` of `selection_a or selection_b`) also gets events
+ * that satisfy it as a whole, not only the first.
+ */
+function branchBaselines(node: Node, main: Record<string, Value>, out: Record<string, Value>[] = []) {
+  if (node.kind === 'Or') for (const item of node.items) out.push({ ...main, ...baseline(item) })
+  if (node.kind === 'And' || node.kind === 'Or') node.items.forEach((n) => branchBaselines(n, main, out))
+  return out
+}
+
 function toEvent(values: Record<string, Value>): JsonEvent {
   const e: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(values)) if (v !== MISSING) e[k] = v
@@ -358,6 +369,7 @@ function ownEvents(node: Node, count: number, seed: number): JsonEvent[] {
       events.push(e)
     }
   }
+  for (const b of spread(branchBaselines(node, base), Math.max(4, Math.floor(count / 6)))) push(toEvent(b))
   // One field varied at a time around the baseline, the fields taken in turn so that each gets its
   // most telling values within the count.
   const longest = Math.max(0, ...fields.map((f) => cands.get(f)!.length))

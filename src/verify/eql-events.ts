@@ -14,7 +14,7 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
-import { mostSpecific, place } from './winlog.js'
+import { canonicalChannel, mostSpecific, place } from './winlog.js'
 
 export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
 
@@ -127,7 +127,7 @@ export function landing(origin: Origin | undefined): EqlLanding | undefined {
       ...(category !== undefined ? { category } : {}),
       constants: {
         ...(type !== undefined ? { 'event.type': type } : {}),
-        'winlog.channel': r.channel,
+        'winlog.channel': canonicalChannel(r.channel),
         ...(r.eventId !== undefined ? { 'winlog.event_id': String(r.eventId), 'event.code': String(r.eventId) } : {}),
       },
       index: CHANNEL_STREAMS[channel] ?? 'winlogbeat-default',
@@ -393,6 +393,13 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
     values.set(ecs, [...(values.get(ecs) ?? []), ...searched])
   }
   for (const [f, v] of Object.entries(land.constants)) if (!stated.has(f)) values.set(f, [v])
+  // Winlogbeat writes the channel a record was logged in: a record placed in System whose own
+  // Channel says otherwise (null, another spelling) cannot be held as written.
+  const channel = land.constants['winlog.channel']
+  if (channel !== undefined && stated.has('winlog.channel')) {
+    const own = values.get('winlog.channel') ?? []
+    if (own.length !== 1 || own[0] !== channel) inexact.push('winlog.channel')
+  }
   if (land.category !== undefined && !stated.has('event.category')) values.set('event.category', [land.category])
   return { values, inexact }
 }

@@ -17,8 +17,18 @@ const WORD = 'A-Za-z0-9_'
 const SPACE = '\\t\\n\\v\\f\\r '
 const lit = (cp: number): string => `\\u{${cp.toString(16)}}`
 
-/** `test(s)`: does the pattern match somewhere in s (an unanchored search, as PCRE does). */
-export type PcreResult = { readonly test: (s: string) => boolean } | { readonly unsupported: string }
+/**
+ * `test(s)`: does the pattern match somewhere in s (an unanchored search, as PCRE does);
+ * `groups(s)`: the named groups of the first (leftmost) match, undefined when there is none;
+ * `names`: the pattern's group names.
+ */
+export type PcreResult =
+  | {
+      readonly test: (s: string) => boolean
+      readonly groups: (s: string) => Readonly<Record<string, string | undefined>> | undefined
+      readonly names: readonly string[]
+    }
+  | { readonly unsupported: string }
 
 const cache = new Map<string, PcreResult>()
 
@@ -44,6 +54,7 @@ function translate(pattern: string): PcreResult {
   }
   const no = (why: string): PcreResult => ({ unsupported: why })
   let out = ''
+  const names: string[] = []
 
   /** An escape; inside a class \\D \\W \\S come back as the set a character must be outside of. */
   const escape = (inClass: boolean): string | { negated: string } | PcreResult => {
@@ -157,6 +168,7 @@ function translate(pattern: string): PcreResult {
         const named = /^\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(chars.slice(i, i + 40).join(''))
         if (!named) return no('this group syntax')
         i += named[0].length
+        names.push(named[1]!)
         out += `(?<${named[1]}>`
       } else {
         out += '('
@@ -189,15 +201,20 @@ function translate(pattern: string): PcreResult {
     // surrogate pair, where lookbehinds misread. So the start positions are walked by code point.
     // PCRE backtracks (Splunk bounds it by match_limit); here the whole search runs under a time
     // budget whose end is a RegexBudgetError (src/bounded-regex.ts), reported by the verifier.
-    const search = (s: string): boolean => {
+    const search = (s: string): RegExpExecArray | null => {
       for (let at = 0; at <= s.length; at += s.codePointAt(at)! > 0xffff ? 2 : 1) {
         re.lastIndex = at
-        if (re.test(s)) return true
+        const m = re.exec(s)
+        if (m) return m
       }
-      return false
+      return null
     }
-    const test = (s: string): boolean => withinBudget(() => search(s), pattern)
-    return { test }
+    const test = (s: string): boolean => withinBudget(() => search(s) !== null, pattern)
+    const groups = (s: string) => {
+      const m = withinBudget(() => search(s), pattern)
+      return m ? { ...m.groups } : undefined
+    }
+    return { test, groups, names }
   } catch (e) {
     return no(`a pattern JavaScript cannot run: ${(e as Error).message}`)
   }

@@ -309,23 +309,79 @@ export function evalExpr(e: EvalExpr, rec: SplRecord): Value {
 
 // --- pipeline ----------------------------------------------------------------------------------
 
-/** Run one command on one event; false drops the event (also the correlation verifier's per-event filter). */
+/**
+ * One filtering command on one event (search, where, regex): does the event pass? The correlation
+ * verifier's per-event filter; a command that changes the event (rex, eval) is not one.
+ */
 export function runCommand(c: Command, rec: SplRecord): boolean {
+  if (c.kind === 'rex' || c.kind === 'eval') throw new Unsupported(`${c.kind} as a filter`)
+  return applyCommand(c, rec) !== undefined
+}
+
+/** Run one command on one event: the event as the next command sees it, or undefined when dropped. */
+function applyCommand(c: Command, rec: SplRecord): SplRecord | undefined {
   switch (c.kind) {
     case 'search':
-      return c.expr === undefined || evalSearch(c.expr, rec)
+      return c.expr === undefined || evalSearch(c.expr, rec) ? rec : undefined
     case 'where':
       // "The where command returns only the results for which the eval expression returns true."
       // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/where
-      return evalExpr(c.expr, rec) === true
+      return evalExpr(c.expr, rec) === true ? rec : undefined
     case 'regex': {
-      // `regex f="re"` keeps events whose f matches (unanchored); `f!=` keeps those that do not.
+      // `regex f="re"` keeps events whose f matches (unanchored PCRE); `f!=` keeps those that do
+      // not, an event without f among them (it has no value that matches).
       // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/regex
       const re = regexOf(c.pattern)
-      const hit = (rec.get(c.field) ?? []).some((v) => re.test(v))
-      return c.negate ? !hit : hit
+      const hit = fieldValues(rec, c.field, 'regex').some((v) => re.test(v))
+      return hit !== c.negate ? rec : undefined
+    }
+    case 'rex':
+      return rex(c.field, c.pattern, rec)
+    case 'eval': {
+      // "multiple eval expressions left-to-right … reference previously evaluated fields in
+      // subsequent expressions"; "The result of an eval expression cannot be a Boolean"; a NULL
+      // result leaves the field without a value [our reading].
+      // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/eval
+      let out = rec
+      for (const a of c.assignments) {
+        const v = evalExpr(a.expr, out)
+        if (typeof v === 'boolean') throw new Unsupported(`eval assigning a Boolean to ${a.field}`)
+        const next = new Map(out)
+        const values = valuesOf(v).map(text)
+        if (values.length === 0) next.delete(a.field)
+        else next.set(a.field, values)
+        out = next
+      }
+      return out
     }
   }
+}
+
+/** A field's values; `_raw` (the raw event text) is not modelled, so a command on it cannot be run. */
+function fieldValues(rec: SplRecord, field: string, command: string): readonly string[] {
+  if (field === '_raw') throw new Unsupported(`${command} on _raw (the raw event text)`)
+  return rec.get(field) ?? []
+}
+
+/**
+ * `rex field=f "re"`: "matches the value of the specified field against the unanchored regular
+ * expression and extracts the named groups into fields of the corresponding names"; one match
+ * (max_match defaults to 1). https://help.splunk.com/splunk-enterprise/spl-search-reference/9.1/search-commands/rex
+ * When the regex does not match, or f is missing, nothing is extracted (a field of a group's name
+ * keeps what it had); a group that takes no part in the match sets nothing [our reading]. A
+ * multivalue f is not run: which values rex reads is not documented.
+ */
+function rex(field: string, pattern: string, rec: SplRecord): SplRecord {
+  const values = fieldValues(rec, field, 'rex')
+  if (values.length > 1) throw new Unsupported(`rex on the multivalue field ${field}`)
+  const r = pcreToRegExp(pattern)
+  if ('unsupported' in r) throw new Unsupported(`the PCRE construct ${r.unsupported} in ${JSON.stringify(pattern)}`)
+  if (r.names.length === 0) throw new Unsupported(`rex without a named group in ${JSON.stringify(pattern)}`)
+  const groups = values.length === 1 ? r.groups(values[0]!) : undefined
+  if (!groups) return rec
+  const out = new Map(rec)
+  for (const [name, value] of Object.entries(groups)) if (value !== undefined) out.set(name, [value])
+  return out
 }
 
 function diag(code: DiagnosticCode, message: string): Diagnostic {
@@ -352,11 +408,22 @@ export const verifier: Verifier = {
     const commands = parsed.query.commands
     try {
       // An event that lands nowhere in Splunk is in no index: no search returns it.
+      // Nothing before the first pipe: no search retrieves events for the commands after it
+      // (pySigma-backend-splunk pull request #53 reports such a query returns nothing).
+      const first = commands[0]!
+      if (first.kind === 'search' && first.expr === undefined && commands.length > 1)
+        throw new Unsupported(
+          'a query that starts with a pipe: nothing retrieves its events (put the index or source terms before the first |)',
+        )
       const leftOut: LeftOut[] = []
       const matches = events.map((event, index) => {
-        const rec = splRecord(event, model)
+        let rec = splRecord(event, model)
         if (rec === undefined) leftOut.push({ index, reason: 'lands in no Splunk source' })
-        return rec !== undefined && commands.every((c) => runCommand(c, rec))
+        for (const c of commands) {
+          if (rec === undefined) break
+          rec = applyCommand(c, rec)
+        }
+        return rec !== undefined
       })
       return { matches, leftOut, diagnostics: [] }
     } catch (e) {

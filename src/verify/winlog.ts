@@ -145,6 +145,16 @@ export function logSourceOfRecord(r: WinRecord): LogSource {
   return service ? { product: 'windows', service: service[0] } : { product: 'windows' }
 }
 
+/**
+ * A channel's name as Windows writes it in every record of the channel (`System`, not `sYSTEM`:
+ * channel names are matched without case, but a record carries the channel's own spelling), for
+ * the channels this model knows; any other name as given.
+ */
+export function canonicalChannel(channel: string): string {
+  const known = [SYSMON, POWERSHELL, CLASSIC, ...Object.values(SERVICE_CHANNELS)]
+  return known.find((c) => c.toLowerCase() === channel.toLowerCase()) ?? channel
+}
+
 /** An event's place: the Windows record it is (when it is one) and the Sigma log source it belongs to. */
 export interface Placed {
   readonly record?: WinRecord
