@@ -21,6 +21,8 @@ import { parseSigmaRegex } from '../regex/parse.js'
 
 /** Longest string a quantifier is unrolled to (its repetition count is capped). */
 const MAX_REPEAT = 64
+/** Longest text a quantifier is unrolled to, whatever its nesting. */
+const MAX_LENGTH = 4096
 
 /** `n` items of `list`, spread evenly, first and last kept; all of them when there are few. */
 export function spread<T>(list: readonly T[], n: number): T[] {
@@ -49,15 +51,18 @@ function fill(pattern: Pattern, any: string, one: (index: number) => string): st
  * and 2 characters, an `x` inserted at each position, each character dropped, case variants.
  */
 export function wildcardSamples(pattern: Pattern, limit = 40): string[] {
-  const out: string[] = []
-  const add = (s: string) => {
-    if (!out.includes(s)) out.push(s)
-  }
+  const out = new Set<string>()
+  const add = (s: string) => out.add(s)
   const shortest = fill(pattern, '', () => 'w')
   add(shortest)
   add(swapCase(shortest))
   const ones = pattern.filter((s) => s.kind === 'one').length
-  for (let j = 0; j < ones; j++) {
+  // Each `?` on its own (spread over the value when it has very many).
+  const questions = spread(
+    Array.from({ length: ones }, (_, j) => j),
+    Math.max(4, Math.floor(limit / 3)),
+  )
+  for (const j of questions) {
     add(fill(pattern, '', (k) => (k === j ? '' : 'w')))
     add(fill(pattern, '', (k) => (k === j ? 'ww' : 'w')))
   }
@@ -71,7 +76,7 @@ export function wildcardSamples(pattern: Pattern, limit = 40): string[] {
   for (const p of positions) add([...chars.slice(0, p), ...chars.slice(p + 1)].join(''))
   add(shortest.toUpperCase())
   add(shortest.toLowerCase())
-  return out.slice(0, Math.max(limit, 2 + 2 * ones))
+  return [...out].slice(0, Math.max(limit, 2 + 2 * questions.length))
 }
 
 // --- regexes -----------------------------------------------------------------------------------
@@ -190,7 +195,8 @@ export function regexSamples(source: string, flags: RegexFlags, limit = 40): str
         case 'repeat': {
           const count = Math.min(typeof here === 'number' ? here : n.min, MAX_REPEAT)
           let out = ''
-          for (let k = 0; k < count; k++) out += walk(n.body)
+          // Nested quantifiers multiply: the text stops growing at MAX_LENGTH.
+          for (let k = 0; k < count && out.length < MAX_LENGTH; k++) out += walk(n.body)
           return out
         }
       }
@@ -220,10 +226,8 @@ export function regexSamples(source: string, flags: RegexFlags, limit = 40): str
   }
   collect(parsed.root)
 
-  const out: string[] = []
-  const add = (s: string) => {
-    if (!out.includes(s)) out.push(s)
-  }
+  const out = new Set<string>()
+  const add = (s: string) => out.add(s)
   const base = render(parsed.root, undefined)
   add(base)
   // Branches and bounds first (they are what the issue's backends got wrong), then atoms.
@@ -239,5 +243,5 @@ export function regexSamples(source: string, flags: RegexFlags, limit = 40): str
   add(`${base}x`)
   add(`a\n${base}`)
   add(`${base}\nb`)
-  return out.slice(0, limit)
+  return [...out].slice(0, limit)
 }
