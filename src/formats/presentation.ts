@@ -5,6 +5,7 @@
  */
 import { elasticThreat, resolveAttack, sentinelAttack, TACTICS } from './attack.js'
 import type { RuleVars } from './render.js'
+import { requiredDataConnectors } from './sentinel-connectors.js'
 
 type Context = Readonly<Record<string, unknown>>
 
@@ -14,7 +15,7 @@ export function presentation(target: string, rule: RuleVars, context: Context): 
     case 'spl':
       return { savedsearch: savedsearch(rule, context) }
     case 'kql':
-      return kql(rule)
+      return kql(rule, context)
     case 'eql':
       return eql(rule)
     case 'osquery':
@@ -61,7 +62,7 @@ const KQL_SEVERITY: Readonly<Record<string, readonly [string, string]>> = {
   critical: ['High', 'high'],
 }
 
-function kql(rule: RuleVars): Record<string, unknown> {
+function kql(rule: RuleVars, context: Context): Record<string, unknown> {
   const [severity, defenderSeverity] = KQL_SEVERITY[rule.level.toLowerCase()] ?? ['Medium', 'medium']
   // Sentinel's tactics and Defender's categories: "DefenseEvasion", "CommandAndControl", with the
   // tactics Sentinel's technique table ties to each technique (attack.ts).
@@ -78,7 +79,15 @@ function kql(rule: RuleVars): Record<string, unknown> {
     // Defender's alert category: the rule's first tactic; mitreTechniques: the release's ids.
     category: sentinel.tactics[0] ?? 'SuspiciousActivity',
     mitreTechniques: resolved.techniques.map((t) => t.id),
+    // Sentinel: the connectors that fill the tables the query reads (sentinel-connectors.ts).
+    requiredDataConnectors: requiredDataConnectors(tablesOf(context)),
   }
+}
+
+/** The tables a query reads: the backend's `table`, or `tables` for a query over several. */
+function tablesOf(context: Context): string[] {
+  if (Array.isArray(context.tables)) return context.tables.filter((t): t is string => typeof t === 'string')
+  return typeof context.table === 'string' ? [context.table] : []
 }
 
 // --- eql: Elastic detection rules --------------------------------------------------------------
