@@ -7,6 +7,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { checkDefenderRule } from '../../src/formats/consumers/defender.js'
+import { checkElasticRule } from '../../src/formats/consumers/elastic.js'
+import { checkSentinelArm, checkSentinelYaml } from '../../src/formats/consumers/sentinel.js'
+import { checkSavedSearches } from '../../src/formats/consumers/splunk.js'
 import { nearest } from '../../src/suggest.js'
 import { cli, ROOT } from '../support/cli.js'
 
@@ -172,6 +176,23 @@ describe('refusals declared in tests files', () => {
     expect(system.skipped).toEqual([
       expect.objectContaining({ target: 'kql', formats: ['default', 'defender'], declared: expect.any(String) }),
     ])
+    // Every artifact passes its consumer's schema or validation rules (src/formats/consumers/).
+    const checks: Record<string, (text: string) => { message: string }[]> = {
+      'kql/sentinel': checkSentinelYaml,
+      'kql/arm': checkSentinelArm,
+      'kql/defender': checkDefenderRule,
+      'eql/elastic': checkElasticRule,
+      'spl/savedsearches': (t) => checkSavedSearches(t, 'es'),
+    }
+    const artifacts = (
+      manifest as unknown as { rules: { artifacts: { target: string; format: string; path: string }[] }[] }
+    ).rules.flatMap((x) => x.artifacts)
+    const checked = artifacts.filter((a) => checks[`${a.target}/${a.format}`])
+    expect(checked.length).toBeGreaterThan(100)
+    const violations = checked.flatMap((a) =>
+      checks[`${a.target}/${a.format}`]!(readFileSync(join(out, a.path), 'utf8')).map((v) => `${a.path}: ${v.message}`),
+    )
+    expect(violations).toEqual([])
   })
 
   it('an undeclared refusal still fails the bundle (nothing written)', () => {
