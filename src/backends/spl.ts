@@ -414,8 +414,9 @@ function firstNode(node: Node, test: (n: Node) => boolean): Exclude<Node, { kind
 }
 
 /** Target facts the formats read: the log source, and the `savedsearch` schedule settings. */
-function formatContext(env: SplEnv, ls: SplLogSource): Record<string, unknown> {
-  return { logsource: ls.name, schedule: env.savedsearch }
+function formatContext(env: SplEnv, ls: SplLogSource, searchPrefix: string): Record<string, unknown> {
+  // searchPrefix: the log-source terms the query starts with (a Splunk app puts them in a macro).
+  return { logsource: ls.name, schedule: env.savedsearch, searchPrefix }
 }
 
 export const backend: Backend = {
@@ -459,6 +460,7 @@ export const backend: Backend = {
     // instead of the whole filter going to `where`.
     const items = conjuncts(rule.detection, (n) => searchable(ctx, n))
     const terms = logSourceTerms(env, ls, rule.detection).map(prefixTerm)
+    const prefix = terms.join(' ')
     const predicates: string[] = []
     for (const item of items) {
       if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))
@@ -467,6 +469,6 @@ export const backend: Backend = {
     if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
     const head = terms.length > 0 ? terms.join(' ') : '*'
     const query = predicates.length > 0 ? `${head} | where ${predicates.join(WHERE.and)}` : head
-    return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
+    return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls, prefix) }
   },
 }

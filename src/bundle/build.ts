@@ -24,6 +24,7 @@ import { version as toolVersion } from '../version.js'
 import { gzip } from './gzip.js'
 import { canonicalJson, sha256 } from './hash.js'
 import { changelogMarkdown, nextLock, type Changelog, type Lock, type RuleState } from './lock.js'
+import { SPLUNK_APP_FORMATS, splunkApp, type SplunkAppRule, type SplunkAppVariant } from './splunk-app.js'
 import { tar, TarPathError, type TarFile } from './tar.js'
 
 export interface BundleOptions {
@@ -75,6 +76,15 @@ export interface ManifestRule {
   readonly skipped: readonly Skipped[]
 }
 
+/** An artifact made of every rule: a Splunk app (src/bundle/splunk-app.ts). */
+export interface Package {
+  readonly target: TargetId
+  readonly format: string
+  readonly path: string
+  readonly sha256: string
+  readonly rules: number
+}
+
 export interface Manifest {
   readonly tool: 'rulesmith'
   readonly toolVersion: string
@@ -85,6 +95,7 @@ export interface Manifest {
   /** The ATT&CK release the formats' tactics and techniques are spelt against (src/formats/attack.ts). */
   readonly attack: { readonly version: string; readonly source: string }
   readonly rules: readonly ManifestRule[]
+  readonly packages: readonly Package[]
   readonly changelog: Changelog
 }
 
@@ -151,6 +162,8 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   const manifestRules: ManifestRule[] = []
   // Per target/format, the name each detection gets where it is imported: two equal ones fail the bundle.
   const named = new Map<string, Named[]>()
+  // Per Splunk app variant, every rule's stanza (the app is assembled after the rules).
+  const appRules: Record<SplunkAppVariant, SplunkAppRule[]> = { es: [], core: [] }
   for (const [i, rule] of rules.entries()) {
     const version = lock.rules[rule.id ?? '']?.version ?? 1
     const vars = ruleVars(rule, version)
@@ -226,6 +239,17 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
           )
           continue
         }
+        const variant = (Object.keys(SPLUNK_APP_FORMATS) as SplunkAppVariant[]).find(
+          (v) => t === 'spl' && SPLUNK_APP_FORMATS[v] === format,
+        )
+        if (variant)
+          appRules[variant].push({
+            query: compiled.query!,
+            logsource: String(compiled.context?.logsource ?? ''),
+            searchPrefix: String(compiled.context?.searchPrefix ?? ''),
+            stanza: (search) => renderFormat(t, { name: format }, { ...formatVars, query: search }),
+            version,
+          })
         const data = utf8(withNewline(text))
         artifacts.push({ target: t, format, path, sha256: sha256(data) })
         files.push({ path, data })
@@ -263,6 +287,21 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   const base = { diagnostics, files: loaded.files, rules: rules.length }
   if (failing.length || diagnostics.some((d) => d.severity === 'error')) return { ...base, failing }
 
+  const packages: Package[] = []
+  for (const variant of Object.keys(appRules) as SplunkAppVariant[]) {
+    if (appRules[variant].length === 0) continue
+    const app = await splunkApp(name, variant, appRules[variant], toolVersion())
+    const path = `spl/splunk-app/${app.id}.tgz`
+    files.push({ path, data: app.archive })
+    packages.push({
+      target: 'spl',
+      format: `splunk-app-${variant}`,
+      path,
+      sha256: sha256(app.archive),
+      rules: appRules[variant].length,
+    })
+  }
+
   const manifest: Manifest = {
     tool: 'rulesmith',
     toolVersion: toolVersion(),
@@ -274,6 +313,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
     rules: [...manifestRules].sort((a, b) =>
       a.file < b.file ? -1 : a.file > b.file ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
     ),
+    packages,
     changelog,
   }
   files.push({ path: 'manifest.json', data: utf8(JSON.stringify(manifest, null, 2) + '\n') })

@@ -26,6 +26,11 @@ const NAMES: Readonly<Record<string, { what: string; fix: string; name: Namer }>
     fix: 'change one title',
     name: (v) => confStanza(String(ctx(v, 'savedsearch', 'stanza') ?? '')),
   },
+  'spl/savedsearches-core': {
+    what: 'savedsearches.conf stanza',
+    fix: 'change one title',
+    name: (v) => confStanza(String(ctx(v, 'savedsearch', 'stanza') ?? '')),
+  },
   'kql/sentinel': { what: 'Sentinel analytics rule id', fix: 'change one id', name: (v) => str(v.rule.id) },
   'kql/arm': { what: 'Sentinel alert rule name', fix: 'change one id', name: (v) => str(v.rule.id)?.toLowerCase() },
   'kql/defender': { what: 'Defender custom detection name', fix: 'change one title', name: (v) => str(v.rule.title) },

@@ -8,7 +8,7 @@ import type { Rule } from '../rule/rule.js'
 
 /** File extension of each shipped format; a user's template takes its own (`x.conf.hbs` → conf). */
 const EXTENSIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  spl: { default: 'spl', savedsearches: 'conf' },
+  spl: { default: 'spl', savedsearches: 'conf', 'savedsearches-core': 'conf' },
   kql: { default: 'kql', sentinel: 'yaml', arm: 'json', defender: 'json' },
   eql: { default: 'eql', elastic: 'ndjson' },
   osquery: { default: 'sql', pack: 'json', fleet: 'yml' },
