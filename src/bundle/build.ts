@@ -24,6 +24,7 @@ import { version as toolVersion } from '../version.js'
 import { gzip } from './gzip.js'
 import { canonicalJson, sha256 } from './hash.js'
 import { changelogMarkdown, nextLock, type Changelog, type Lock, type RuleState } from './lock.js'
+import { osqueryPackages, type OsqueryRuleArtifacts } from './osquery-packs.js'
 import { SPLUNK_APP_FORMATS, splunkApp, type SplunkAppRule, type SplunkAppVariant } from './splunk-app.js'
 import { tar, TarPathError, type TarFile } from './tar.js'
 
@@ -164,6 +165,8 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   const named = new Map<string, Named[]>()
   // Per Splunk app variant, every rule's stanza (the app is assembled after the rules).
   const appRules: Record<SplunkAppVariant, SplunkAppRule[]> = { es: [], core: [] }
+  // Per rule, its osquery pack and Fleet outputs (merged per platform after the rules).
+  const osqueryRules: OsqueryRuleArtifacts[] = []
   for (const [i, rule] of rules.entries()) {
     const version = lock.rules[rule.id ?? '']?.version ?? 1
     const vars = ruleVars(rule, version)
@@ -211,6 +214,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
             )
         }
       }
+      const osquery: { platform: string; pack?: string; fleet?: string } = { platform: '' }
       for (const format of formats[t]!) {
         const compiled = byVariant.get(variantOf(t, format) ?? base.variant ?? '')
         if (!compiled) continue
@@ -250,10 +254,15 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
             stanza: (search) => renderFormat(t, { name: format }, { ...formatVars, query: search }),
             version,
           })
+        if (t === 'osquery' && (format === 'pack' || format === 'fleet')) {
+          osquery.platform = String(compiled.context?.platform ?? 'all')
+          osquery[format] = text
+        }
         const data = utf8(withNewline(text))
         artifacts.push({ target: t, format, path, sha256: sha256(data) })
         files.push({ path, data })
       }
+      if (osquery.pack !== undefined || osquery.fleet !== undefined) osqueryRules.push(osquery)
     }
     manifestRules.push({
       id: rule.id ?? '',
@@ -300,6 +309,12 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
       sha256: sha256(app.archive),
       rules: appRules[variant].length,
     })
+  }
+
+  for (const f of osqueryPackages(name, osqueryRules, toolVersion()).files) {
+    const data = utf8(f.text)
+    files.push({ path: f.path, data })
+    packages.push({ target: 'osquery', format: f.format, path: f.path, sha256: sha256(data), rules: f.rules })
   }
 
   const manifest: Manifest = {
