@@ -28,6 +28,8 @@ export interface CompilePlan {
   readonly formats: Readonly<Partial<Record<TargetId, { name?: string; file?: string }>>>
   readonly options: Readonly<Partial<Record<TargetId, TargetOptions>>>
   readonly placeholders: Readonly<Record<string, readonly string[]>>
+  /** Per target: settings from `.rulesmith.yml` the formats read (bundle/build.ts formatSettings). */
+  readonly formatSettings?: Readonly<Partial<Record<TargetId, Readonly<Record<string, unknown>>>>>
 }
 
 /** What the caller needs of a rule once it is compiled: its identity, not its AST. */
@@ -115,7 +117,7 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
           rule: ruleVarsOf,
           query: compiled.query,
           target: t,
-          context: compiled.context ?? {},
+          context: { ...compiled.context, ...plan.formatSettings?.[t] },
         }
         try {
           const text = await renderFormat(t, format, vars)

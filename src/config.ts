@@ -7,6 +7,7 @@
  *     Administrators: [admin, root]
  *   pipelines: { kql: pipelines/kql.yml }   # per-target --pipeline defaults
  *   limits: { file-bytes: 20000000 }    # raise or lower a limit on input (src/limits.ts)
+ *   defender: { enabled-on-import: true }  # Defender custom detections go live on import (default: off)
  */
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
@@ -26,6 +27,8 @@ export interface Config {
   readonly pipelines: Readonly<Partial<Record<TargetId, string>>>
   readonly variants: Readonly<Partial<Record<TargetId, string>>>
   readonly limits: Limits
+  /** kql `defender` format: `isEnabled: true`, the rule runs as soon as it is imported (default false). */
+  readonly defenderEnabledOnImport?: boolean
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -39,7 +42,7 @@ export const DEFAULT_CONFIG: Config = {
 
 export const CONFIG_FILE = '.rulesmith.yml'
 
-const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants', 'limits']
+const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants', 'limits', 'defender']
 const POLICIES = ['error', 'warning', 'ignore']
 
 /** `targets: [splunk]` → `spl`; `sentinel` → `kql` with `variants: { kql: sentinel }`. */
@@ -58,6 +61,11 @@ export interface ConfigOptions {
 const variantHolders = (variantsOf: (target: TargetId) => readonly string[]): string => {
   const holders = TARGET_IDS.filter((t) => variantsOf(t).length > 0)
   return holders.length ? ` (only ${holders.map((t) => `${t}: ${variantsOf(t).join(', ')}`).join('; ')})` : ''
+}
+
+/** What the config says about a target's formats, merged into their context (kql defender: `enabledOnImport`). */
+export function formatSettings(config: Config, target: TargetId): Record<string, unknown> {
+  return target === 'kql' && config.defenderEnabledOnImport === true ? { enabledOnImport: true } : {}
 }
 
 /** Read the config; a missing default file is the defaults, a broken one is a diagnostic. */
@@ -197,6 +205,19 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
         else limits[name] = v
       }
   }
+  let defenderEnabledOnImport = false
+  if (r['defender'] !== undefined) {
+    const d = r['defender']
+    if (typeof d !== 'object' || d === null || Array.isArray(d))
+      bad('defender must be a map: { enabled-on-import: true | false }', ['defender'])
+    else
+      for (const [k, v] of Object.entries(d)) {
+        if (k !== 'enabled-on-import')
+          bad(`defender: unknown key '${k}' (known: enabled-on-import)`, ['defender', k], 'key')
+        else if (typeof v !== 'boolean') bad('defender.enabled-on-import must be true or false', ['defender', k])
+        else defenderEnabledOnImport = v
+      }
+  }
   return {
     config: {
       targets,
@@ -205,6 +226,7 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
       pipelines: perTarget('pipelines'),
       variants: perTarget('variants'),
       limits: limits as unknown as Limits,
+      defenderEnabledOnImport,
     },
     diagnostics,
   }

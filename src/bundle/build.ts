@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { relative, resolve, sep } from 'node:path'
 import { compile, targetOptions } from '../api.js'
 import type { TargetId } from '../backends/types.js'
-import { DEFAULT_CONFIG, type Config } from '../config.js'
+import { DEFAULT_CONFIG, formatSettings, type Config } from '../config.js'
 import { error, warning, type Diagnostic } from '../diagnostics.js'
 import { UnsafeTextError } from '../formats/escape.js'
 import { ATTACK_SOURCE, ATTACK_VERSION } from '../formats/attack.js'
@@ -220,7 +220,12 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
         if (!compiled) continue
         const path = `${t}/${format}/${stems[i]}.${extensionOf(t, format)}`
         let text: string
-        const formatVars = { rule: vars, query: compiled.query!, target: t, context: compiled.context ?? {} }
+        const formatVars = {
+          rule: vars,
+          query: compiled.query!,
+          target: t,
+          context: { ...compiled.context, ...formatSettings(config, t) },
+        }
         try {
           text = formatsOf(t).includes(format) ? await renderFormat(t, { name: format }, formatVars) : compiled.query!
           for (const f of formatFindings(t, format, formatVars))

@@ -9,6 +9,7 @@ import { formatsOf } from '../formats/render.js'
 import { collectFiles } from '../rule/load.js'
 import { one, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'
+import { formatSettings } from '../config.js'
 import { checkVariant, parseTarget, variantsOf } from './hints.js'
 import { commentStyleFor, queryHeader } from './query-header.js'
 import { didYouMean } from '../suggest.js'
@@ -179,6 +180,7 @@ broken config.
       formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
       options: optionsOf,
       placeholders: config.placeholders,
+      formatSettings: Object.fromEntries(targets.map((t) => [t, formatSettings(config, t)])),
     })
     bar.update(collected.files.length)
     const rules = compiledFiles.rules

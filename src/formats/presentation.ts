@@ -81,6 +81,8 @@ function kql(rule: RuleVars, context: Context): Record<string, unknown> {
     mitreTechniques: resolved.techniques.map((t) => t.id),
     // Sentinel: the connectors that fill the tables the query reads (sentinel-connectors.ts).
     requiredDataConnectors: requiredDataConnectors(tablesOf(context)),
+    // Defender: created disabled unless `.rulesmith.yml` says `defender: { enabled-on-import: true }`.
+    enabledOnImport: context.enabledOnImport === true,
   }
 }
 
