@@ -50,7 +50,7 @@ describe('rulesmith init', () => {
     expect(compile.stdout.match(/title: "Volume Shadow Copies Deleted Via Vssadmin"/g)).toHaveLength(4)
     const bundle = rulesmith(repo, 'bundle', '--out', join(parent, 'release'), 'rules/')
     expect(bundle.code, bundle.stderr).toBe(0)
-    expect(bundle.stderr).toContain('1 rules, 11 artifacts for spl, kql, eql, osquery')
+    expect(bundle.stderr).toContain('1 rules, 12 artifacts for spl, kql, eql, osquery')
   })
 
   it('runs every rulesmith step of the workflow as written', () => {
