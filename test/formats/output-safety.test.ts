@@ -84,7 +84,7 @@ const queryText = fc.option(hostile, { nil: undefined })
 describe('output formats read back to one detection with the original text', () => {
   it('ships the formats this test covers', () => {
     expect(Object.fromEntries((['spl', 'kql', 'eql', 'osquery'] as const).map((t) => [t, formatsOf(t)]))).toEqual({
-      spl: ['default', 'savedsearches'],
+      spl: ['default', 'savedsearches', 'savedsearches-core'],
       kql: ['arm', 'default', 'defender', 'sentinel'],
       eql: ['default', 'elastic'],
       osquery: ['default', 'fleet', 'pack'],
@@ -164,6 +164,28 @@ describe('output formats read back to one detection with the original text', () 
       RUNS,
     )
     expect(refused).toBeGreaterThan(0)
+  })
+
+  it('savedsearches.conf for core Splunk: one stanza, no ES alert action, the exact search; or a refusal', async () => {
+    await fc.assert(
+      fc.asyncProperty(metadata, queryText, async (m, q) => {
+        const a = await artifact('spl', 'savedsearches-core', m, q)
+        if (a.refused !== undefined) {
+          expect(/[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|\\$|^\s|\s$/.test(q!)).toBe(true)
+          return
+        }
+        const conf = parseConf(a.text!)
+        expect(conf.errors).toEqual([])
+        expect(conf.stanzas).toHaveLength(1)
+        const s = conf.stanzas[0]!
+        expect(s.name).toBe(detectionName('spl', 'savedsearches-core', a.vars))
+        expect(s.repeated).toEqual([])
+        expect([...s.settings.keys()].filter((k) => k.startsWith('action.'))).toEqual([])
+        expect(s.settings.get('search')).toBe(a.vars.query)
+        expect(s.settings.get('alert.track')).toBe('1')
+      }),
+      RUNS,
+    )
   })
 
   it('sentinel (YAML): one mapping with the exact id, name, description and query', async () => {
