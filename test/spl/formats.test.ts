@@ -61,8 +61,8 @@ function parseConf(text: string): Map<string, Map<string, string>> {
 }
 
 describe('spl formats', () => {
-  it('ships default and savedsearches', () => {
-    expect(formatsOf('spl')).toEqual(['default', 'savedsearches'])
+  it('ships default, savedsearches (ES) and savedsearches-core', () => {
+    expect(formatsOf('spl')).toEqual(['default', 'savedsearches', 'savedsearches-core'])
   })
   it('default is the query itself', async () => {
     const { text, query } = await render(sigma(RULE), 'default')
