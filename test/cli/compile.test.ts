@@ -63,7 +63,9 @@ describe('rulesmith compile', () => {
   it('names missing formats and bad targets as usage errors (exit 2)', () => {
     const bad = cli(['compile', '--target', 'spl', '--format', 'nope', SC_STOP])
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toContain("target spl has no format 'nope' (it has: default, savedsearches, savedsearches-core, json)")
+    expect(bad.stderr).toContain(
+      "target spl has no format 'nope' (it has: default, savedsearches, savedsearches-core, json)",
+    )
     expect(cli(['compile', '--target', 'sql', SC_STOP]).code).toBe(2)
     expect(cli(['compile', SC_STOP]).code).toBe(2)
   })
