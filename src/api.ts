@@ -12,6 +12,7 @@ import { declaredRefusals, refusalKey } from './proof/sample-tests.js'
 import { standaloneRules } from './correlation/run.js'
 import { correlationTarget } from './correlation/targets.js'
 import { regexWarnings } from './regex/warnings.js'
+import { checkKqlOnce } from './verify/kql-gate-cache.js'
 import type { Rule } from './rule/rule.js'
 
 export interface ValidateOptions {
@@ -72,8 +73,7 @@ export async function validate(paths: readonly string[], options: ValidateOption
         if (isDeclared) declared++
         diagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
         if (target === 'kql' && compiled.query !== undefined) {
-          const { checkKql } = await import('./verify/kql-parser.js')
-          for (const d of await checkKql(compiled.query, options_.variant))
+          for (const d of await checkKqlOnce(compiled.query, options_.variant))
             diagnostics.push({
               ...d,
               code: 'verify/kql-parser',
@@ -107,11 +107,12 @@ export async function validate(paths: readonly string[], options: ValidateOption
 
 /**
  * Every KQL query is parsed and bound by Microsoft's own parser against the declared tables; an
- * error there is a bug of the compile, so it stays an error whatever the refusal policy says.
+ * error there is a bug of the compile, so it stays an error whatever the refusal policy says. A
+ * query the parser accepted before (same text, schema and parser) is not parsed again
+ * (src/verify/kql-gate-cache.ts).
  */
 export async function kqlGate(rule: Rule, query: string, variant?: string): Promise<Diagnostic[]> {
-  const { checkKql } = await import('./verify/kql-parser.js')
-  const found = await checkKql(query, variant)
+  const found = await checkKqlOnce(query, variant)
   return found.map((d) => ({
     ...d,
     code: 'verify/kql-parser',

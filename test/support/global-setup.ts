@@ -27,13 +27,19 @@ const PRE_COMMIT_TEST = 'test/workflow/pre-commit.test.ts'
 
 export default function setup(project: TestProject): () => Promise<void> {
   const root = fileURLToPath(new URL('../..', import.meta.url))
+  // One KQL gate cache for the whole run, never the user's ~/.cache: the CLI runs that validate
+  // the same rules share Microsoft's parser's verdicts (src/verify/kql-gate-cache.ts). Workers
+  // and the CLI processes they spawn inherit it.
+  const cache = mkdtempSync(join(tmpdir(), 'rulesmith-test-cache-'))
+  process.env['RULESMITH_CACHE_DIR'] ??= cache
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' })
 
   // File filters on the command line (`vitest run test/cli`): start it only when they select it.
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-') && !['run', 'vitest'].includes(a))
+  const removeCache = () => rmSync(cache, { recursive: true, force: true })
   if (filters.length > 0 && !filters.some((f) => PRE_COMMIT_TEST.includes(f.replace(/^\.\//, ''))))
-    return async () => {}
+    return async () => removeCache()
   const dir = mkdtempSync(join(tmpdir(), 'rulesmith-pre-commit-result-'))
   const file = join(dir, 'result.json')
   project.provide('preCommitResult', file)
@@ -41,5 +47,6 @@ export default function setup(project: TestProject): () => Promise<void> {
   return async () => {
     await running
     rmSync(dir, { recursive: true, force: true })
+    removeCache()
   }
 }

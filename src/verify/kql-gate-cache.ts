@@ -1,0 +1,170 @@
+/**
+ * The KQL gate, checking each query once: Microsoft's parser (src/verify/kql-parser.ts) costs about
+ * a second to load and a few milliseconds a query, so a query it has accepted before is not parsed
+ * again. What is remembered is only "accepted", as the SHA-256 of everything the verdict depends
+ * on: this file's format, the parser package's version and size, the variant, the bytes of its
+ * schema file (targets/kql/schema/<variant>.yml) and the query text. A rejected query is never
+ * recorded, so its errors are always Microsoft's, current and complete.
+ *
+ * Safety: a line of the record is a pass only if it is exactly the 64-digit digest of the query
+ * being checked. A truncated, corrupt or foreign line is the digest of no query (short of a
+ * SHA-256 collision), so it is a miss and the parser runs; it can never make a bad query pass. A
+ * record another user could write to (not ours, or group/world-writable) is not read at all.
+ *
+ * Where: $RULESMITH_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/rulesmith, else
+ * ~/.cache/rulesmith (the XDG base directory convention; not node_modules/.cache, which a
+ * pre-commit or global install keeps inside the tool's own environment and `npm ci` throws away).
+ * One append-only file, `kql-gate-passed`: one digest a line, started afresh past 8 MB
+ * (about 120,000 queries). Failing to read or write it only costs the parser run.
+ */
+import { createHash } from 'node:crypto'
+import {
+  appendFileSync,
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { createRequire } from 'node:module'
+import { homedir } from 'node:os'
+import { dirname, isAbsolute, join } from 'node:path'
+import type { Diagnostic } from '../diagnostics.js'
+import { targetPath } from '../paths.js'
+
+const FORMAT = 'rulesmith-kql-gate-1'
+const RECORD = 'kql-gate-passed'
+const MAX_BYTES = 8 * 1024 * 1024
+const DIGEST = /^[0-9a-f]{64}$/
+
+/** The cache folder, or undefined when caching is off. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const own = env['RULESMITH_CACHE_DIR']
+  if (own !== undefined) return own === '' ? undefined : own
+  const xdg = env['XDG_CACHE_HOME']
+  // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'rulesmith')
+  let home: string
+  try {
+    home = env['HOME'] || homedir()
+  } catch {
+    return undefined
+  }
+  return home ? join(home, '.cache', 'rulesmith') : undefined
+}
+
+let parserId: string | undefined
+const schemaDigests = new Map<string, string | undefined>()
+let passed: Set<string> | undefined
+/** The record's path, unless caching is off or the record is not to be trusted. */
+let recordFile: string | undefined
+
+/** The parser package's version and the size of its bundle: a different parser, a different key. */
+function parser(): string {
+  if (parserId === undefined) {
+    const require = createRequire(import.meta.url)
+    const pkg = require.resolve('@kusto/language-service-next/package.json')
+    const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }
+    parserId = `${version}:${statSync(require.resolve('@kusto/language-service-next')).size}`
+  }
+  return parserId
+}
+
+function schemaDigest(variant: string): string | undefined {
+  if (!schemaDigests.has(variant)) {
+    let digest: string | undefined
+    try {
+      digest = sha256(readFileSync(targetPath('kql', 'schema', `${variant}.yml`)))
+    } catch {
+      digest = undefined // no such variant: the parser run reports it, nothing is cached
+    }
+    schemaDigests.set(variant, digest)
+  }
+  return schemaDigests.get(variant)
+}
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
+
+/** The digest that stands for "Microsoft's parser accepted this query against this schema". */
+export function gateKey(query: string, variant: string): string | undefined {
+  const schema = schemaDigest(variant)
+  if (schema === undefined) return undefined
+  let id: string
+  try {
+    id = parser()
+  } catch {
+    return undefined
+  }
+  return sha256(JSON.stringify([FORMAT, id, variant, schema, query]))
+}
+
+/** Absent, or our own regular file (no link) that no one else can write: only then is the record used. */
+function trusted(file: string): boolean {
+  let st
+  try {
+    st = lstatSync(file)
+  } catch {
+    return true // not there yet: the first pass creates it, 0600
+  }
+  const uid = process.getuid?.()
+  return st.isFile() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0
+}
+
+function record(): Set<string> {
+  if (passed) return passed
+  passed = new Set()
+  const dir = cacheDir()
+  if (!dir || !trusted(join(dir, RECORD))) return passed
+  recordFile = join(dir, RECORD)
+  try {
+    const fd = openSync(recordFile, 'r')
+    try {
+      if (fstatSync(fd).size > MAX_BYTES) {
+        writeFileSync(recordFile, '', { mode: 0o600 })
+        return passed
+      }
+      for (const line of readFileSync(fd, 'latin1').split('\n')) if (DIGEST.test(line)) passed.add(line)
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    // No record yet (or unreadable): everything is a miss; writing creates it.
+  }
+  return passed
+}
+
+function remember(key: string): void {
+  const seen = record()
+  if (seen.has(key)) return
+  seen.add(key)
+  if (!recordFile) return
+  try {
+    mkdirSync(dirname(recordFile), { recursive: true, mode: 0o700 })
+    // One short append (O_APPEND): concurrent runs interleave whole lines.
+    appendFileSync(recordFile, key + '\n', { mode: 0o600 })
+  } catch {
+    // A read-only or full disk: the next run checks the query again.
+  }
+}
+
+/**
+ * Microsoft's parser's errors for `query` (src/verify/kql-parser.ts, loaded only on a miss); [] at
+ * once when it accepted this very query against this very schema before.
+ */
+export async function checkKqlOnce(query: string, variant = 'defender'): Promise<Diagnostic[]> {
+  const key = gateKey(query, variant)
+  if (key !== undefined && record().has(key)) return []
+  const { checkKql } = await import('./kql-parser.js')
+  const found = await checkKql(query, variant)
+  if (found.length === 0 && key !== undefined) remember(key)
+  return found
+}
+
+/** Forget what this process read (tests change RULESMITH_CACHE_DIR between cases). */
+export function resetGateCache(): void {
+  passed = undefined
+  recordFile = undefined
+}
