@@ -101,37 +101,35 @@ export function gateKey(query: string, variant: string): string | undefined {
   return sha256(JSON.stringify([FORMAT, id, variant, schema, query]))
 }
 
-/** Absent, or our own regular file (no link) that no one else can write: only then is the record used. */
-function trusted(file: string): boolean {
+/**
+ * The record's size when it is our own regular file (no link) that no one else can write, 0 when
+ * it is not there yet; undefined when it must not be used.
+ */
+function trustedSize(file: string): number | undefined {
   let st
   try {
     st = lstatSync(file)
   } catch {
-    return true // not there yet: the first pass creates it, 0600
+    return 0 // not there yet: the first pass creates it, 0600
   }
   const uid = process.getuid?.()
-  return st.isFile() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0
+  return st.isFile() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0 ? st.size : undefined
 }
 
 function record(): Set<string> {
   if (passed) return passed
   passed = new Set()
   const dir = cacheDir()
-  if (!dir || !trusted(join(dir, RECORD))) return passed
-  recordFile = join(dir, RECORD)
+  const file = dir && join(dir, RECORD)
+  const size = file ? trustedSize(file) : undefined
+  if (!file || size === undefined) return passed
+  recordFile = file
   try {
-    const fd = openSync(recordFile, 'r')
-    try {
-      if (fstatSync(fd).size > MAX_BYTES) {
-        writeFileSync(recordFile, '', { mode: 0o600 })
-        return passed
-      }
-      for (const line of readFileSync(fd, 'latin1').split('\n')) if (DIGEST.test(line)) passed.add(line)
-    } finally {
-      closeSync(fd)
-    }
+    if (size > MAX_BYTES) writeFileSync(file, '', { mode: 0o600 })
+    else if (size > 0)
+      for (const line of readFileSync(file, 'latin1').split('\n')) if (DIGEST.test(line)) passed.add(line)
   } catch {
-    // No record yet (or unreadable): everything is a miss; writing creates it.
+    // Unreadable: everything is a miss.
   }
   return passed
 }

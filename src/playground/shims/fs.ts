@@ -59,4 +59,11 @@ export function writeFileSync(path: string): never {
   throw new Error(`cannot write '${path}' in the browser`)
 }
 
+/** The KQL gate's record of accepted queries (src/verify/kql-gate-cache.ts) is off in the page: no node:crypto. */
+const noRecord = (): never => {
+  throw new Error('the KQL gate keeps no record in the browser')
+}
+export const appendFileSync = noRecord
+export const mkdirSync = noRecord
+
 export default { readFileSync, existsSync, readdirSync, statSync, lstatSync, realpathSync, writeFileSync }
