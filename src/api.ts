@@ -8,9 +8,6 @@ import { DEFAULT_CONFIG, type Config, type Policy } from './config.js'
 import { loadBackend } from './backends/index.js'
 import type { Compiled, TargetId, TargetOptions } from './backends/types.js'
 import { crossFileChecks, loadPaths, type OtherDocument } from './rule/load.js'
-import { declaredRefusals, refusalKey } from './proof/sample-tests.js'
-import { standaloneRules } from './correlation/run.js'
-import { correlationTarget } from './correlation/targets.js'
 import { regexWarnings } from './regex/warnings.js'
 import { checkKqlOnce } from './verify/kql-gate-cache.js'
 import type { Rule } from './rule/rule.js'
@@ -58,6 +55,10 @@ export async function validate(paths: readonly string[], options: ValidateOption
   }
   let declared = 0
   if (options.compile !== false) {
+    // Imported here: `validate --no-compile` (the pre-commit path) never loads them.
+    const { declaredRefusals, refusalKey } = await import('./proof/sample-tests.js')
+    const { standaloneRules } = await import('./correlation/run.js')
+    const { correlationTarget } = await import('./correlation/targets.js')
     const standalone = standaloneRules(loaded.rules, loaded.resolved)
     const total = config.targets.length * (standalone.length + loaded.resolved.length)
     let done = 0
