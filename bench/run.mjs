@@ -53,12 +53,13 @@ const oneRule = resolve(option('--rule', files.find((f) => /process_creation/.te
 
 /** One whole process: wall time (ms), peak RSS (MB), exit code. */
 function runOnce(args, env) {
-  const cmd = time ? [time, '-f', '%M', process.execPath, bin, ...args] : [process.execPath, bin, ...args]
+  const cmd = time ? [time, '-f', '%M %U %S', process.execPath, bin, ...args] : [process.execPath, bin, ...args]
   const t = performance.now()
   const r = spawnSync(cmd[0], cmd.slice(1), { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 30 })
   const ms = performance.now() - t
-  const rssKb = time ? Number(r.stderr.trim().split('\n').pop()) : NaN
-  return { ms, rss: rssKb / 1024, code: r.status, stderr: r.stderr }
+  // Peak RSS and CPU seconds (user + system) of the process, from /usr/bin/time's last line.
+  const [rssKb, user, sys] = time ? r.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN, NaN]
+  return { ms, rss: rssKb / 1024, cpu: (user + sys) * 1000, code: r.status, stderr: r.stderr }
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
@@ -82,6 +83,7 @@ function row(name, label, args, { cache = 'cold', before, n = runs } = {}) {
     min: Math.min(...ms),
     max: Math.max(...ms),
     rss: Math.max(...results.map((x) => x.rss)),
+    cpu: median(results.map((x) => x.cpu)),
     exit: [...new Set(results.map((x) => x.code))].join('/'),
     load: load(),
     runs: n,
@@ -89,15 +91,16 @@ function row(name, label, args, { cache = 'cold', before, n = runs } = {}) {
   rows.push(r)
   const s = (x) => (x / 1000).toFixed(2)
   console.log(
-    `| ${label} | ${s(r.median)} s | ${s(r.min)}–${s(r.max)} s | ${Number.isNaN(r.rss) ? '?' : r.rss.toFixed(0) + ' MB'} | ${r.exit} | ${r.load} |`,
+    `| ${label} | ${s(r.median)} s | ${s(r.min)}–${s(r.max)} s | ${Number.isNaN(r.cpu) ? '?' : s(r.cpu) + ' s'} | ${Number.isNaN(r.rss) ? '?' : r.rss.toFixed(0) + ' MB'} | ${r.exit} | ${r.load} |`,
   )
   if (results.some((x) => x.code !== 0 && x.code !== 1)) console.log('  stderr: ' + results[0].stderr.slice(-400))
 }
 
 console.log(`rulesmith bench: ${files.length} rule files under ${corpus}; ${runs} runs a row; CLI ${bin}`)
 console.log(`Node ${process.version}; load average before: ${load()}\n`)
-console.log('| run | median | min–max | peak RSS | exit | load average (1, 5, 15 min) |')
-console.log('|---|---|---|---|---|---|')
+// CPU (user + system seconds, median) is the figure that moves least when others load the machine.
+console.log('| run | median | min–max | CPU | peak RSS | exit | load average (1, 5, 15 min) |')
+console.log('|---|---|---|---|---|---|---|')
 const out = join(scratch, 'out')
 const clearOut = () => rmSync(out, { recursive: true, force: true })
 row(
@@ -219,7 +222,7 @@ async function phases() {
         }
         if (target === 'kql') gate.push([rule, c.query])
       }
-      add('render (default formats)', performance.now() - t)
+      add(`render ${target} (default format)`, performance.now() - t)
     }
     t = performance.now()
     writeAtomically(join(scratch, 'phase-out'), written, { manifest: 'x.json', what: 'bench', command: 'bench' })
