@@ -7,7 +7,7 @@ import type { Diagnostic } from './diagnostics.js'
 import { DEFAULT_CONFIG, type Config, type Policy } from './config.js'
 import { loadBackend } from './backends/index.js'
 import type { Compiled, TargetId, TargetOptions } from './backends/types.js'
-import { crossFileChecks, loadPaths, type OtherDocument } from './rule/load.js'
+import { crossFileChecks, loadClashCandidates, loadPaths, type OtherDocument } from './rule/load.js'
 import { regexWarnings } from './regex/warnings.js'
 import { checkKqlOnce } from './verify/kql-gate-cache.js'
 import type { Rule } from './rule/rule.js'
@@ -45,9 +45,14 @@ export async function validate(paths: readonly string[], options: ValidateOption
   if (options.allFrom?.length) {
     // Cross-file checks against the whole repository, reported only for the files given.
     const given = new Set(loaded.files.map((f) => resolve(f)))
-    const repo = loadPaths(options.allFrom, { placeholders: config.placeholders })
-    const others = repo.rules.filter((r) => !given.has(resolve(r.file)))
-    const otherDocs = repo.others.filter((r) => !given.has(resolve(r.file)))
+    // Only the repository's files that can clash with the given ids and titles are loaded in full.
+    const wanted = {
+      ids: new Set([...loaded.rules, ...loaded.others].flatMap((r) => (r.id !== undefined ? [r.id] : []))),
+      titles: new Set(loaded.rules.map((r) => r.title.toLowerCase())),
+    }
+    const { rules: others, others: otherDocs } = loadClashCandidates(options.allFrom, wanted, given, {
+      placeholders: config.placeholders,
+    })
     diagnostics = diagnostics.filter((d) => d.code !== 'rule/duplicate-id' && d.code !== 'rule/duplicate-title')
     // The repository's other rules come first, so a duplicate is reported on the given (changed) file.
     const cross = crossFileChecks([...others, ...loaded.rules], [...otherDocs, ...loaded.others])

@@ -5,7 +5,7 @@
  */
 import type { DiagnosticCode } from '../diagnostics.js'
 import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs'
-import { join, sep } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { ioDiagnostic, readInputFile } from '../input-file.js'
 import { followsLinks, limitKey, limits } from '../limits.js'
 import type { ErrorObject } from 'ajv'
@@ -403,6 +403,42 @@ export function loadPaths(
     files,
     resolved: [...resolution.correlations],
   }
+}
+
+/**
+ * The rules and other documents under `paths` that can clash with the given ids and titles, for
+ * the checks that span files (`validate --all-from`): the same list `loadPaths` would give, less
+ * every file none of whose documents has one of those ids or (lower-cased) titles. Such a file
+ * adds nothing a clash could be reported against, so it is only read and parsed (YAML), not
+ * checked and built; a file that may clash is loaded in full, so what is reported is unchanged.
+ * Files in `skip` (the ones given themselves) are left out.
+ */
+export function loadClashCandidates(
+  paths: readonly string[],
+  wanted: { readonly ids: ReadonlySet<string>; readonly titles: ReadonlySet<string> },
+  skip: ReadonlySet<string>,
+  options: LoadOptions = {},
+): { rules: Rule[]; others: OtherDocument[] } {
+  const rules: Rule[] = []
+  const others: OtherDocument[] = []
+  const bounds = limits()
+  for (const file of collectFiles(paths).files) {
+    if (skip.has(resolve(file))) continue
+    const read = readInputFile(file, 'rule file')
+    if ('diagnostic' in read) continue
+    const { documents } = parseYaml(read.text, { maxDocuments: bounds.documents, maxNodes: bounds.aliasExpansion })
+    const clashes = documents.some(
+      ({ value: v }) =>
+        isMap(v) &&
+        ((typeof v['id'] === 'string' && wanted.ids.has(v['id'])) ||
+          (typeof v['title'] === 'string' && wanted.titles.has(v['title'].toLowerCase()))),
+    )
+    if (!clashes) continue
+    const loaded = loadRuleText(read.text, file, options)
+    rules.push(...loaded.rules)
+    others.push(...loaded.others)
+  }
+  return { rules, others }
 }
 
 /** Ids and names of correlation documents that failed their own checks (already reported). */
