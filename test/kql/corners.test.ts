@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backend } from '../../src/backends/kql.js'
-import { checkEquivalence } from '../../src/proof/equivalence.js'
+import { adversarialEvents } from '../../src/proof/adversarial.js'
+import { checkEquivalence, checkQuery } from '../../src/proof/equivalence.js'
 import { withOrigin } from '../../src/origin.js'
 import type { JsonEvent } from '../../src/rule/rule.js'
 import { verifier } from '../../src/verify/kql.js'
@@ -71,6 +72,19 @@ describe('kql corners', () => {
       withOrigin(events, rule(sel("CommandLine: 'a*s'")).logsource),
     )
     expect(old.matches).toEqual([true, true, false])
+    // The generated adversarial events carry ſ and K, so the proof catches the old emission alone.
+    const r2 = rule(sel("CommandLine: 'a*s'"))
+    const generated = adversarialEvents(r2.detection, 120, 1489, r2.logsource)
+    expect(generated.some((e) => String(e['CommandLine']).includes('\u017f'))).toBe(true)
+    const proof = await checkQuery(
+      r2,
+      'DeviceProcessEvents\n| where ProcessCommandLine matches regex @"(?is)^a.*s$"',
+      generated,
+      verifier,
+    )
+    expect(proof.mismatches.length).toBeGreaterThan(0)
+    const fixed = await checkEquivalence(r2, generated, backend, verifier)
+    expect(fixed.mismatches).toEqual([])
   })
 
   it('dynamic columns are not compared as strings: a field mapped to one is refused, and the verifier does not write one', async () => {
