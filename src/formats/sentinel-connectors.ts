@@ -12,6 +12,13 @@
  * - Syslog: `Syslog` (Solutions/Syslog/Data Connectors/template_Syslog.json, data type Syslog). The
  *   AMA connector `SyslogAma` reads the same table but is not in ValidConnectorIds.json, so it is
  *   not listed.
+ * - AWSCloudTrail: `AWS` (Solutions/Amazon Web Services/Data Connectors/template_AWS.json, data type
+ *   AWSCloudTrail).
+ * - SigninLogs, AuditLogs, AADUserRiskEvents: `AzureActiveDirectory` (Solutions/Microsoft Entra ID/
+ *   Data Connectors/template_AzureActiveDirectory.JSON, whose dataTypes list all three).
+ * - The other tables the kql sentinel family reads (WindowsEvent, AzureActivity, OfficeActivity,
+ *   Okta_CL, GCPAuditLogs, AKSAudit, GitHubAuditLogPolling_CL) have no row yet: their connector
+ *   definitions were not read, and a query on them lists no connector rather than a guessed one.
  * - Event (Windows event logs other than Security, collected by the agent's "Windows event logs"
  *   data source): no connector in ValidConnectorIds.json names this table, so a query on it lists
  *   none (an empty list is valid; a made-up id is not).
@@ -19,6 +26,10 @@
 export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = {
   SecurityEvent: ['SecurityEvents', 'WindowsSecurityEvents'],
   Syslog: ['Syslog'],
+  AWSCloudTrail: ['AWS'],
+  SigninLogs: ['AzureActiveDirectory'],
+  AuditLogs: ['AzureActiveDirectory'],
+  AADUserRiskEvents: ['AzureActiveDirectory'],
   Event: [],
 }
 

@@ -169,3 +169,33 @@ kind: Scheduled
     )
   })
 })
+
+describe('sentinel requiredDataConnectors', () => {
+  it('every connector id the table names is one Sentinel validation accepts, and a cloud table gets its connector', async () => {
+    const { SENTINEL_CONNECTORS, requiredDataConnectors } = await import('../../src/formats/sentinel-connectors.js')
+    // The checker owns its id list; a table row naming an id outside it makes the template fail.
+    for (const [table, ids] of Object.entries(SENTINEL_CONNECTORS))
+      for (const id of ids) {
+        const yaml = `id: 2a9c6c0e-4f57-4a8e-9f1c-3d2b1a0e9f88
+name: n
+description: d
+severity: Medium
+requiredDataConnectors: [{ connectorId: ${id}, dataTypes: [${table}] }]
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+tactics: [Impact]
+relevantTechniques: [T1489]
+query: ${table}
+version: 1.0.0
+kind: Scheduled
+`
+        expect(checkSentinelYaml(yaml), `${table} → ${id}`).toEqual([])
+      }
+    expect(requiredDataConnectors(['AWSCloudTrail'])).toEqual([{ connectorId: 'AWS', dataTypes: ['AWSCloudTrail'] }])
+    expect(requiredDataConnectors(['SigninLogs', 'AuditLogs'])).toEqual([
+      { connectorId: 'AzureActiveDirectory', dataTypes: ['SigninLogs', 'AuditLogs'] },
+    ])
+  })
+})
