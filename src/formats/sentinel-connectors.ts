@@ -16,12 +16,29 @@
  *   AWSCloudTrail).
  * - SigninLogs, AuditLogs, AADUserRiskEvents: `AzureActiveDirectory` (Solutions/Microsoft Entra ID/
  *   Data Connectors/template_AzureActiveDirectory.JSON, whose dataTypes list all three).
- * - The other tables the kql sentinel family reads (WindowsEvent, AzureActivity, OfficeActivity,
- *   Okta_CL, GCPAuditLogs, AKSAudit, GitHubAuditLogPolling_CL) have no row yet: their connector
- *   definitions were not read, and a query on them lists no connector rather than a guessed one.
- * - Event (Windows event logs other than Security, collected by the agent's "Windows event logs"
- *   data source): no connector in ValidConnectorIds.json names this table, so a query on it lists
- *   none (an empty list is valid; a made-up id is not).
+ * - AzureActivity: `AzureActivity` (Solutions/Azure Activity/Data Connectors/AzureActivity.JSON @234d34cb,
+ *   data type AzureActivity).
+ * - OfficeActivity: `Office365` (Solutions/Microsoft 365/Data Connectors/Microsoft365.JSON @a1f443d2,
+ *   data types "OfficeActivity (SharePoint)", "(Exchange)", "(Teams)", all reading OfficeActivity).
+ * - Okta_CL: `OktaSSO` (Solutions/Okta Single Sign-On/Data Connectors/OktaSingleSign-On/
+ *   Connector_REST_API_FunctionApp_Okta.json @4036e9ab, data type Okta_CL).
+ * - AKSAudit: `AzureKubernetes` (Solutions/Azure kubernetes Service/Data Connectors/
+ *   AzureKubernetes.JSON @82f1a8cc). The connector turns on AKS diagnostic settings and lists the
+ *   `kube-audit` category among its data types; its own queries read that category in
+ *   AzureDiagnostics, and with the resource-specific destination the same category is the AKSAudit
+ *   table ("Requires Diagnostic Settings to use the Resource Specific destination table",
+ *   https://learn.microsoft.com/azure/azure-monitor/reference/tables/aksaudit).
+ * - WindowsEvent, GCPAuditLogs, GitHubAuditLogPolling_CL: no row. Their connectors are
+ *   `WindowsForwardedEvents` (Solutions/Windows Forwarded Events/Data Connectors/
+ *   WindowsForwardedEvents.JSON @442ef2ff, base query WindowsEvent; Azure-Sentinel's own
+ *   WindowsEvent rules list it, e.g. Analytic Rules/ChiaCryptoMining_WindowsEvent.yaml),
+ *   `GCPAuditLogsDefinition` (Solutions/Google Cloud Platform Audit Logs/Data Connectors/
+ *   GCPAuditLogs.json @8109b7ad, table GCPAuditLogs; listed by Analytic Rules/
+ *   GCPOrgPolicyDeletion.yaml) and `GitHubEcAuditLogPolling` (Solutions/GitHub/Data Connectors/
+ *   azuredeploy_GitHub_native_poller_connector.json @13dc9cbe, table GitHubAuditLogPolling_CL).
+ *   None of the three ids is in the ValidConnectorIds.json the checker holds (@9102fc88), so a
+ *   template naming one would fail that validation; the query lists no connector until the list is
+ *   brought up to a version that has them.
  */
 export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = {
   SecurityEvent: ['SecurityEvents', 'WindowsSecurityEvents'],
@@ -30,6 +47,15 @@ export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = 
   SigninLogs: ['AzureActiveDirectory'],
   AuditLogs: ['AzureActiveDirectory'],
   AADUserRiskEvents: ['AzureActiveDirectory'],
+  AzureActivity: ['AzureActivity'],
+  OfficeActivity: ['Office365'],
+  Okta_CL: ['OktaSSO'],
+  AKSAudit: ['AzureKubernetes'],
+  // Connector ids the stored ValidConnectorIds.json lacks (see above): WindowsForwardedEvents,
+  // GCPAuditLogsDefinition, GitHubEcAuditLogPolling.
+  WindowsEvent: [],
+  GCPAuditLogs: [],
+  GitHubAuditLogPolling_CL: [],
   Event: [],
 }
 

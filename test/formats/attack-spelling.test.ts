@@ -1,7 +1,9 @@
 /**
  * ATT&CK tactics in each consumer's spelling (issue 20): Sentinel's `tactics` and Defender's
- * categories take only the AttackTactic enum of the Microsoft.SecurityInsights REST API
- * (azure-rest-api-specs, securityinsights: AttackTactic; the Azure SDKs' KnownAttackTactic);
+ * categories take only the AttackTactic enum (Azure-Sentinel's template validation,
+ * .script/tests/detectionTemplateSchemaValidation/Models/AttackTactic.cs, the list the consumer
+ * checker holds: SENTINEL_TACTICS; the REST API's enum in azure-rest-api-specs also has PreAttack,
+ * which the validation rejects, so the narrower list is the one both accept);
  * Elastic's threat objects need a real tactic id and reference. ATT&CK v18's Stealth and Defense
  * Impairment are known to none of them: written as Defense Evasion, with a warning.
  */
@@ -10,32 +12,12 @@ import { describe, expect, it } from 'vitest'
 import { loadBackend } from '../../src/backends/index.js'
 import { compileFiles } from '../../src/compile-files.js'
 import { resolveAttack, sentinelSpelling, TACTICS } from '../../src/formats/attack.js'
+import { SENTINEL_TACTICS } from '../../src/formats/consumers/sentinel.js'
 import { formatFindings, SENTINEL_QUERY_LIMIT } from '../../src/formats/findings.js'
 import { renderFormat, ruleVars } from '../../src/formats/render.js'
 import { loadRuleText } from '../../src/rule/load.js'
 import { ruleText, scratch, write } from '../hostile/helpers.js'
 import { join } from 'node:path'
-
-/** The AttackTactic enum of Microsoft.SecurityInsights (alert rules, incidents, bookmarks). */
-const SENTINEL_TACTICS = [
-  'Reconnaissance',
-  'ResourceDevelopment',
-  'InitialAccess',
-  'Execution',
-  'Persistence',
-  'PrivilegeEscalation',
-  'DefenseEvasion',
-  'CredentialAccess',
-  'Discovery',
-  'LateralMovement',
-  'Collection',
-  'Exfiltration',
-  'CommandAndControl',
-  'Impact',
-  'PreAttack',
-  'ImpairProcessControl',
-  'InhibitResponseFunction',
-]
 
 const TAGS = `tags: [attack.stealth, attack.command-and-control, attack.defense-evasion, attack.defense-impairment, attack.t1036.005]`
 const rule = loadRuleText(ruleText() + TAGS + '\n', 'rules/stealth.yml').rules[0]!

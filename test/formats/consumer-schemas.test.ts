@@ -197,5 +197,44 @@ kind: Scheduled
     expect(requiredDataConnectors(['SigninLogs', 'AuditLogs'])).toEqual([
       { connectorId: 'AzureActiveDirectory', dataTypes: ['SigninLogs', 'AuditLogs'] },
     ])
+    for (const [table, id] of [
+      ['AzureActivity', 'AzureActivity'],
+      ['OfficeActivity', 'Office365'],
+      ['Okta_CL', 'OktaSSO'],
+      ['AKSAudit', 'AzureKubernetes'],
+    ])
+      expect(requiredDataConnectors([table!])).toEqual([{ connectorId: id, dataTypes: [table] }])
+  })
+
+  it('every table the sentinel family emits has a row; the rows left empty are those whose connector id the validation lacks', async () => {
+    const { SENTINEL_CONNECTORS } = await import('../../src/formats/sentinel-connectors.js')
+    const { load } = await import('js-yaml')
+    const { readFileSync } = await import('node:fs')
+    const schema = load(readFileSync(new URL('../../targets/kql/schema/sentinel.yml', import.meta.url), 'utf8')) as {
+      tables: Record<string, unknown>
+    }
+    expect(Object.keys(schema.tables).filter((t) => !(t in SENTINEL_CONNECTORS))).toEqual([])
+    // The connector definitions name these ids; the stored ValidConnectorIds.json does not have
+    // them, so a template listing one fails. When the list is updated this fails: fill the row.
+    for (const [table, id] of [
+      ['WindowsEvent', 'WindowsForwardedEvents'],
+      ['GCPAuditLogs', 'GCPAuditLogsDefinition'],
+      ['GitHubAuditLogPolling_CL', 'GitHubEcAuditLogPolling'],
+    ]) {
+      expect(SENTINEL_CONNECTORS[table!]).toEqual([])
+      const yaml = `id: 2a9c6c0e-4f57-4a8e-9f1c-3d2b1a0e9f88
+name: n
+description: d
+severity: Medium
+requiredDataConnectors: [{ connectorId: ${id}, dataTypes: [${table}] }]
+queryFrequency: 1h
+queryPeriod: 1h
+triggerOperator: gt
+triggerThreshold: 0
+query: ${table}
+kind: Scheduled
+`
+      expect(checkSentinelYaml(yaml).map((v) => v.path)).toEqual(['/requiredDataConnectors/0/connectorId'])
+    }
   })
 })

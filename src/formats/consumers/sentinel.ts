@@ -23,7 +23,13 @@
 import { load as loadYaml } from 'js-yaml'
 import { ajvValidator, type Violation } from './ajv.js'
 
-const TACTICS = [
+/**
+ * Models/AttackTactic.cs @0c997aa8: the tactics a template may name. The Microsoft.SecurityInsights
+ * REST API's AttackTactic (azure-rest-api-specs, securityinsights) also has `PreAttack`; the template
+ * validation does not, so a template with it fails here, and this is the list every consumer of
+ * `tactics` accepts.
+ */
+export const SENTINEL_TACTICS: readonly string[] = [
   'InitialAccess',
   'Execution',
   'Persistence',
@@ -136,7 +142,7 @@ const SCHEMA = {
     queryPeriod: { type: 'string', pattern: '^\\d+[mhd]$' },
     triggerOperator: { enum: ['gt', 'lt', 'eq', 'ne', 'GreaterThan', 'LessThan', 'Equal', 'NotEqual'] },
     triggerThreshold: { type: 'integer', minimum: 0, maximum: 10000 },
-    tactics: { type: 'array', items: { enum: TACTICS } },
+    tactics: { type: 'array', items: { enum: [...SENTINEL_TACTICS] } },
     relevantTechniques: { type: 'array', items: { type: 'string', pattern: '^T\\d{4}(\\.\\d{3})?$' } },
     requiredDataConnectors: {
       type: 'array',
