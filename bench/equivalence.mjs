@@ -18,6 +18,10 @@ const perRule = Number(opt('events', process.env.RULESMITH_ADVERSARIAL_EVENTS ||
 const limit = Number(opt('limit', '0'))
 const showMax = Number(opt('show', '10'))
 const variant = opt('variant', undefined)
+// --other-records: also each event as the other records of its log source (a Windows process
+// creation as Security 4688; src/proof/adversarial.ts otherRecords). On by default for spl, whose
+// queries search both; `--other-records no` turns it off, `yes` turns it on for every target.
+const otherRecordsOpt = opt('other-records', 'spl')
 const options = variant ? { variant } : {}
 const { loadPaths } = await import('../dist/src/rule/load.js')
 const { loadBackend, TARGET_IDS } = await import('../dist/src/backends/index.js')
@@ -50,7 +54,11 @@ for (const t of targets) {
     const c = backend.compile(rule, options)
     if (c.query === undefined) continue
     compiled++
-    const evs = withOrigin(adversarialEvents(rule.detection, perRule, 1489, rule.logsource), rule.logsource)
+    const otherRecords = otherRecordsOpt === 'yes' || otherRecordsOpt === t
+    const evs = withOrigin(
+      adversarialEvents(rule.detection, perRule, 1489, rule.logsource, [], { otherRecords }),
+      rule.logsource,
+    )
     const expected = evs.map((e) => evaluateRule(rule, e))
     const v = await verifier.verify(c.query, evs, options)
     if (!v.matches) {

@@ -13,15 +13,24 @@ export interface SplLogSource {
   readonly name: string
   /** Rule logsource keys that must all be equal (case-insensitive). */
   readonly match: Readonly<Record<string, string>>
-  /** Search prefix terms, in order: `f=v`, or `f IN (…)` for several values. */
+  /** The search macro that scopes it (written first), when it has one. */
+  readonly macro?: string
+  /** Search prefix terms after the macro, in order: `f=v`, or `f IN (…)` for several values. */
   readonly search: readonly SearchTerm[]
   /** Sigma field → Splunk field, over the environment's global map. */
   readonly fields: Readonly<Record<string, string>>
+  /**
+   * Other records of the same activity (Security 4688 for a process creation): each is searched
+   * too when every field the rule reads is one of its `fields`, which are all it records.
+   */
+  readonly also: readonly SplLogSource[]
 }
 
 export interface SplEnv {
   readonly fields: Readonly<Record<string, string>>
   readonly logsources: ReadonlyMap<string, SplLogSource>
+  /** Search macros: name → definition (macros.conf), for the queries' log-source scopes. */
+  readonly macros: Readonly<Record<string, string>>
   /** Settings for the `savedsearches` format (schedule, severity by level). */
   readonly savedsearch: Readonly<Record<string, unknown>>
 }
@@ -30,23 +39,50 @@ export interface SplEnv {
 interface SplDoc extends EnvironmentDoc {
   readonly fields?: Record<string, string> | null
   readonly savedsearch?: Record<string, string> | null
+  readonly macros?: Record<string, string> | null
   readonly logsources?: Record<
     string,
-    {
+    ScopeDoc & {
       match: Record<string, string>
-      search?: Record<string, string | number | (string | number)[]>
-      fields?: Record<string, string> | null
+      also?: (ScopeDoc & { fields: Record<string, string> | null })[]
     }
   > | null
 }
 
-function build(doc: SplDoc): SplEnv {
+interface ScopeDoc {
+  macro?: string
+  search?: Record<string, string | number | (string | number)[]>
+  fields?: Record<string, string> | null
+}
+
+const searchTerms = (search: ScopeDoc['search']): SearchTerm[] =>
+  Object.entries(search ?? {}).map(([field, v]): SearchTerm => [field, Array.isArray(v) ? v : [v]])
+
+function build(doc: SplDoc): SplEnv | string {
+  const macros = doc.macros ?? {}
   const logsources = new Map<string, SplLogSource>()
   for (const [name, ls] of Object.entries(doc.logsources ?? {})) {
-    const search = Object.entries(ls.search ?? {}).map(([field, v]): SearchTerm => [field, Array.isArray(v) ? v : [v]])
-    logsources.set(name, { name, match: ls.match, search, fields: ls.fields ?? {} })
+    for (const m of [ls.macro, ...(ls.also ?? []).map((a) => a.macro)])
+      if (m !== undefined && !Object.prototype.hasOwnProperty.call(macros, m))
+        return `logsources.${name}: the macro '${m}' has no definition under macros`
+    const also = (ls.also ?? []).map((a, i): SplLogSource => ({
+      name: `${name}#${i + 1}`,
+      match: ls.match,
+      ...(a.macro !== undefined ? { macro: a.macro } : {}),
+      search: searchTerms(a.search),
+      fields: a.fields ?? {},
+      also: [],
+    }))
+    logsources.set(name, {
+      name,
+      match: ls.match,
+      ...(ls.macro !== undefined ? { macro: ls.macro } : {}),
+      search: searchTerms(ls.search),
+      fields: ls.fields ?? {},
+      also,
+    })
   }
-  return { fields: doc.fields ?? {}, logsources, savedsearch: doc.savedsearch ?? {} }
+  return { fields: doc.fields ?? {}, logsources, macros, savedsearch: doc.savedsearch ?? {} }
 }
 
 const load = environmentLoader<SplDoc, SplEnv>('spl', build)

@@ -413,11 +413,114 @@ function firstNode(node: Node, test: (n: Node) => boolean): Exclude<Node, { kind
   return test(node) ? node : undefined
 }
 
-/** Target facts the formats read: the log source, and the `savedsearch` schedule settings. */
-function formatContext(env: SplEnv, ls: SplLogSource, searchPrefix: string): Record<string, unknown> {
-  // searchPrefix: the log-source terms the query starts with (a Splunk app puts them in a macro).
-  return { logsource: ls.name, schedule: env.savedsearch, searchPrefix }
+/**
+ * Target facts the formats and the bundle read: the log source, the `savedsearch` schedule
+ * settings, the log-source terms the query starts with, and the definitions of the macros it uses
+ * (the bundle's macros.conf).
+ */
+function formatContext(
+  env: SplEnv,
+  ls: SplLogSource,
+  searchPrefix: string,
+  macros: ReadonlySet<string>,
+): Record<string, unknown> {
+  const definitions = Object.fromEntries([...macros].sort().map((m) => [m, env.macros[m]!]))
+  return { logsource: ls.name, schedule: env.savedsearch, searchPrefix, macros: definitions }
 }
+
+/** The Sigma fields the rule reads. */
+const ruleFields = (detection: Node): Set<string> => {
+  const out = new Set<string>()
+  const walk = (n: Node): void => {
+    if (n.kind === 'And' || n.kind === 'Or') n.items.forEach(walk)
+    else if (n.kind === 'Not') walk(n.item)
+    else for (const f of leafFields(n)) out.add(f)
+  }
+  walk(detection)
+  return out
+}
+
+/** A log source's scope: its macro (`\`sysmon\``), then its search terms the rule does not decide itself. */
+function scopeTerms(env: SplEnv, ls: SplLogSource, detection: Node): string[] {
+  return [...(ls.macro !== undefined ? [`\`${ls.macro}\``] : []), ...logSourceTerms(env, ls, detection).map(prefixTerm)]
+}
+
+interface Rendered {
+  readonly terms: string[]
+  readonly predicates: string[]
+}
+
+/** The rule's own search terms and where predicates, with the field names of one log source. */
+function renderRule(ctx: Ctx, detection: Node): Rendered {
+  // `not (a or b)` is opened into `not a`, `not b` (exact: every emitted leaf is true or false)
+  // when the OR cannot be searched as a whole, so that each part goes to `search` when it can,
+  // instead of the whole filter going to `where`.
+  const items = conjuncts(detection, (n) => searchable(ctx, n))
+  const terms: string[] = []
+  const predicates: string[] = []
+  for (const item of items) {
+    if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))
+    else predicates.push(whereCompound(item) ? `(${renderWhere(ctx, item)})` : renderWhere(ctx, item))
+  }
+  return { terms, predicates }
+}
+
+/** One log source's part of a query: its search terms (scope first) and its where predicates. */
+interface Branch {
+  readonly ls: SplLogSource
+  readonly terms: readonly string[]
+  readonly predicates: readonly string[]
+}
+
+const head = (terms: readonly string[]): string => (terms.length > 0 ? terms.join(' ') : '*')
+
+/**
+ * A field every branch's scope pins to one number, a different one each (EventCode 1 and 4688):
+ * in `where`, it tells which branch's search an event passed, so each branch's predicates apply
+ * only to its own events. Undefined when the scopes have none.
+ */
+function discriminator(
+  env: SplEnv,
+  detection: Node,
+  branches: readonly Branch[],
+): { field: string; values: string[] } | undefined {
+  const pinned = branches.map((b) => new Map(logSourceTerms(env, b.ls, detection).map(([f, v]) => [f, v])))
+  for (const [field] of pinned[0]!) {
+    const values = pinned.map((p) => p.get(field))
+    if (!values.every((v) => v?.length === 1 && /^\d+$/.test(String(v[0])))) continue
+    const texts = values.map((v) => String(v![0]))
+    if (new Set(texts).size === texts.length) return { field, values: texts }
+  }
+  return undefined
+}
+
+/**
+ * One query over every branch: `(A terms) OR (B terms)`, then, when a branch has where
+ * predicates, `| where (<A's EventCode> AND <A's predicates>) OR (<B's EventCode> AND …)`. A
+ * branch whose predicates cannot be told apart from the others' is left out (the first is kept).
+ */
+function branchedQuery(env: SplEnv, detection: Node, all: readonly Branch[]): string {
+  const hasWhere = all.some((b) => b.predicates.length > 0)
+  const tell = all.length > 1 && hasWhere ? discriminator(env, detection, all) : undefined
+  const branches = all.length > 1 && hasWhere && !tell ? all.slice(0, 1) : all
+  const predicate = (b: Branch): string => b.predicates.join(WHERE.and)
+  if (branches.length === 1) {
+    const b = branches[0]!
+    return b.predicates.length > 0 ? `${head(b.terms)} | where ${predicate(b)}` : head(b.terms)
+  }
+  const search = branches.map((b) => `(${head(b.terms)})`).join(SEARCH.or)
+  if (!tell) return search
+  // The branch's own pinned value, read as search reads it (any value equal); every emitted
+  // predicate is TRUE or FALSE, so AND and OR here mean what they say.
+  const which = (i: number): string =>
+    `isnotnull(mvfind(${evalFieldName(tell.field)}, ${evalString(`^${tell.values[i]}\\z`)}))`
+  const parts = branches.map((b, i) => (b.predicates.length > 0 ? `(${which(i)} AND ${predicate(b)})` : which(i)))
+  return `${search} | where ${parts.join(WHERE.or)}`
+}
+
+/** A Splunk field name as an eval operand (bare, else single-quoted). */
+const evalFieldName = (name: string): string =>
+  NAMES.eval.test(name) && !NAMES.reserved.has(name.toUpperCase()) ? name : `'${name}'`
 
 export const backend: Backend = {
   id: 'spl',
@@ -455,20 +558,24 @@ export const backend: Backend = {
         clash.at,
       )
     }
-    // `not (a or b)` is opened into `not a`, `not b` (exact: every emitted leaf is true or false)
-    // when the OR cannot be searched as a whole, so that each part goes to `search` when it can,
-    // instead of the whole filter going to `where`.
-    const items = conjuncts(rule.detection, (n) => searchable(ctx, n))
-    const terms = logSourceTerms(env, ls, rule.detection).map(prefixTerm)
-    const prefix = terms.join(' ')
-    const predicates: string[] = []
-    for (const item of items) {
-      if (searchable(ctx, item)) terms.push(isCompound(item) ? `(${renderSearch(ctx, item)})` : renderSearch(ctx, item))
-      else predicates.push(whereCompound(item) ? `(${renderWhere(ctx, item)})` : renderWhere(ctx, item))
-    }
+    const scope = scopeTerms(env, ls, rule.detection)
+    const own = renderRule(ctx, rule.detection)
     if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
-    const head = terms.length > 0 ? terms.join(' ') : '*'
-    const query = predicates.length > 0 ? `${head} | where ${predicates.join(WHERE.and)}` : head
-    return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls, prefix) }
+    const branches: Branch[] = [{ ls, terms: [...scope, ...own.terms], predicates: own.predicates }]
+    // Other records of the same activity (Security 4688 for a process creation), each as its own
+    // branch: only when the rule reads nothing but fields that record holds (a field it lacks would
+    // be missing there, and a filter on it would let every such event through).
+    const fields = ruleFields(rule.detection)
+    for (const a of ls.also) {
+      if (![...fields].every((f) => Object.prototype.hasOwnProperty.call(a.fields, f))) continue
+      const actx: Ctx = { env, ls: a, refusals: new Refusals('spl', rule) }
+      const r = renderRule(actx, rule.detection)
+      if (actx.refusals.refused) continue
+      branches.push({ ls: a, terms: [...scopeTerms(env, a, rule.detection), ...r.terms], predicates: r.predicates })
+    }
+    const query = branchedQuery(env, rule.detection, branches)
+    const macros = new Set(branches.flatMap((b) => (b.ls.macro !== undefined ? [b.ls.macro] : [])))
+    const prefix = branches.length > 1 ? '' : scope.join(' ')
+    return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls, prefix, macros) }
   },
 }

@@ -256,6 +256,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
             query: compiled.query!,
             logsource: String(compiled.context?.logsource ?? ''),
             searchPrefix: String(compiled.context?.searchPrefix ?? ''),
+            macros: (compiled.context?.macros ?? {}) as Record<string, string>,
             stanza: (search) => renderFormat(t, { name: format }, { ...formatVars, query: search }),
             version,
           })

@@ -32,6 +32,8 @@ export interface SplunkAppRule {
   /** The backend's log source name and the terms the query starts with (spl.ts formatContext). */
   readonly logsource: string
   readonly searchPrefix: string
+  /** The log-source macros the query uses, name → definition (spl.ts formatContext). */
+  readonly macros?: Readonly<Record<string, string>>
   /** Renders the rule's stanza in the variant's format with a given search. */
   readonly stanza: (search: string) => Promise<string>
   readonly version: number
@@ -67,6 +69,9 @@ export async function splunkApp(
     used.add(macro)
     macros.set(r.searchPrefix, macro)
   }
+  // The log-source macros the searches call (`sysmon` …), with the definitions they were proven with.
+  const scopes = new Map<string, string>()
+  for (const r of rules) for (const [name, definition] of Object.entries(r.macros ?? {})) scopes.set(name, definition)
   const stanzas: string[] = []
   for (const r of rules) {
     const macro = macros.get(r.searchPrefix)
@@ -91,7 +96,12 @@ export async function splunkApp(
       path: 'default/macros.conf',
       text:
         header +
-        '# The search terms of each log source: add index=… here to narrow every search that uses it.\n' +
+        '# The log-source scopes the searches call: redefine one (add index=…) to point it at your data.\n' +
+        [...scopes]
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([name, definition]) => `\n[${name}]\ndefinition = ${confValue(definition, 'definition')}\niseval = 0\n`)
+          .join('') +
+        '\n# The search terms of each log source: add index=… here to narrow every search that uses it.\n' +
         [...macros]
           .map(([prefix, macro]) => `\n[${macro}]\ndefinition = ${confValue(prefix, 'definition')}\niseval = 0\n`)
           .join(''),

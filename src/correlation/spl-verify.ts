@@ -36,6 +36,7 @@ import type { TargetOptions } from '../target-ids.js'
 import { recordTime } from '../verify/event-time.js'
 import { evalExpr, runCommand, Unsupported, type Value } from '../verify/spl.js'
 import { splModel, splRecord } from '../verify/spl-events.js'
+import { expandMacros } from '../verify/spl.js'
 import { RegexBudgetError } from '../bounded-regex.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
 
@@ -379,6 +380,8 @@ export async function verifySplCorrelation(
   const model = splModel(options?.pipeline)
   if (typeof model === 'string') return fail(model)
   try {
+    // Search macros first, as Splunk expands them before it parses the search.
+    query = expandMacros(query, model.macros)
     // Events as results: placed where their origin lands (none: no index holds them), with _time.
     const unrepresentable: number[] = []
     const base: Row[] = []

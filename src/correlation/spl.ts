@@ -71,8 +71,11 @@ function hasOutsideStrings(text: string, chars: string): boolean {
   return inString
 }
 
-/** A member with `[`, `]` or a backtick outside strings could not sit inside `[search …]` unchanged. */
-const bracketSafe = (text: string) => !hasOutsideStrings(text, '[]`')
+/**
+ * A member with `[` or `]` outside strings could not sit inside `[search …]` unchanged. Backticks
+ * are the log-source macros (`sysmon`): Splunk expands them inside a subsearch as anywhere else.
+ */
+const bracketSafe = (text: string) => !hasOutsideStrings(text, '[]')
 
 /** An eval field reference: `'name'` (single quotes name a field in eval expressions). */
 const fieldRef = (name: string) => `'${name}'`
@@ -126,6 +129,19 @@ export const target: CorrelationTarget = {
           'spl',
           'target/unsupported-correlation-rule',
           `referenced rule ${rule.id ?? rule.title} does not compile to a search that fits in a subsearch`,
+        )
+      // A rule searched in another record too (Security 4688 beside Sysmon) names a field there by
+      // that record's name: a group-by or value field it renames would be read from one record only.
+      const fieldsUsed = [...c.groupBy, ...(c.type === 'value_count' ? [c.field!] : [])].map((g) =>
+        memberField(c, g, rc.members[i]!),
+      )
+      const renamed = fieldsUsed.find((f) => ls.also.some((a) => splunkField(env, a, f) !== splunkField(env, ls, f)))
+      if (renamed !== undefined)
+        return refuse(
+          rc,
+          'spl',
+          'target/unsupported-field',
+          `the field ${renamed} of rule ${rule.id ?? rule.title} has another name in the other records its log source is searched in (${ls.also.map((a) => a.macro ?? a.name).join(', ')})`,
         )
       const assigns = [`CorrelationMember=${i}`]
       for (const [j, g] of c.groupBy.entries())

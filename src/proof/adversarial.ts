@@ -318,9 +318,20 @@ export function neighbourOrigins(ls: LogSource): Record<string, unknown>[] {
 }
 
 /**
+ * Raw records of a log source other than its first (the one an event stated only by the log
+ * source is): a Windows process creation is also Security 4688, "A new process has been created"
+ * (src/evaluate/logsource.ts).
+ */
+export function otherRecords(ls: LogSource): Record<string, unknown>[] {
+  if (ls.product?.toLowerCase() !== 'windows' || ls.service !== undefined) return []
+  return ls.category?.toLowerCase() === 'process_creation' ? [{ Channel: 'Security', EventID: 4688 }] : []
+}
+
+/**
  * `count` events for the node: one-field variations around a matching baseline, then random mixes;
  * with a log source, then a few of them (and of `samples`, e.g. a tests file's `match` events)
- * again from each neighbouring log source.
+ * again from each neighbouring log source. With `otherRecords`, every event again as each other
+ * record of the log source (a process creation as Security 4688), with Sigma's field names.
  */
 export function adversarialEvents(
   node: Node,
@@ -328,10 +339,17 @@ export function adversarialEvents(
   seed = 1489,
   logsource?: LogSource,
   samples: readonly JsonEvent[] = [],
+  options: { readonly otherRecords?: boolean } = {},
 ): JsonEvent[] {
   const own = ownEvents(node, count, seed)
   if (!logsource) return own
   const out = [...own]
+  if (options.otherRecords)
+    for (const origin of otherRecords(logsource))
+      for (const e of own) {
+        const { [ORIGIN_KEY]: _stated, Channel: _c, EventID: _i, Provider_Name: _p, ...fields } = e
+        out.push({ ...fields, ...origin })
+      }
   // Events the detection selects first: from a neighbouring log source they must not be selected.
   const selected = [
     ...samples.slice(0, 2),

@@ -92,7 +92,88 @@ const OTHER: readonly { readonly match: Readonly<Record<string, string>>; readon
     // ESXi syslog through the Splunk Add-on for VMware ESXi Logs (https://splunkbase.splunk.com/app/5603).
     { match: { product: 'esxi' }, fields: { sourcetype: 'vmw-syslog' } },
     { match: { product: 'fortigate', service: 'event' }, fields: { sourcetype: 'fortigate_event' } },
+    // Apache's error log: Splunk's pretrained sourcetype apache_error
+    // (https://help.splunk.com/splunk-enterprise/get-data-in/getting-data-in/9.4/configure-source-types/list-of-pretrained-source-types).
+    { match: { service: 'apache' }, fields: { sourcetype: 'apache_error' } },
+    // RPC Firewall audits RPC calls into its own event log, RPCFW
+    // (https://github.com/zeronetworks/rpcfirewall, "Events"); read by the Windows add-on like any channel.
+    {
+      match: { product: 'rpc_firewall' },
+      fields: { source: WINDOWS_SOURCE_PREFIX + 'RPCFW', sourcetype: 'XmlWinEventLog' },
+    },
+    // A Windows event of no stated channel: some Windows event log.
+    {
+      match: { product: 'windows' },
+      fields: { source: WINDOWS_SOURCE_PREFIX + 'Application', sourcetype: 'XmlWinEventLog' },
+    },
+    // Logs no Splunk add-on reads: the reference site indexes each under a sourcetype named after its
+    // Sigma log source, `sigma:<product or category>[:<service>]` [our convention, the same text the
+    // shipped macros hold; a site that indexes them elsewhere redefines the macro and re-verifies].
+    { match: { service: 'nginx' }, fields: { sourcetype: 'sigma:nginx' } },
+    { match: { product: 'opencanary' }, fields: { sourcetype: 'sigma:opencanary' } },
+    { match: { product: 'bitbucket', service: 'audit' }, fields: { sourcetype: 'sigma:bitbucket:audit' } },
+    { match: { product: 'onelogin' }, fields: { sourcetype: 'sigma:onelogin:events' } },
+    { match: { product: 'cisco', service: 'duo' }, fields: { sourcetype: 'sigma:cisco:duo' } },
+    { match: { product: 'cisco' }, fields: { sourcetype: 'cisco:ios' } },
+    { match: { product: 'huawei' }, fields: { sourcetype: 'sigma:network' } },
+    { match: { product: 'juniper' }, fields: { sourcetype: 'sigma:network' } },
+    { match: { category: 'antivirus' }, fields: { sourcetype: 'sigma:antivirus' } },
+    { match: { category: 'database' }, fields: { sourcetype: 'sigma:database' } },
+    { match: { category: 'application' }, fields: { sourcetype: 'sigma:application' } },
+    { match: { product: 'windows', category: 'file_access' }, fields: { sourcetype: 'sigma:windows:file_access' } },
+    { match: { product: 'windows', category: 'file_rename' }, fields: { sourcetype: 'sigma:windows:file_rename' } },
   ]
+
+/**
+ * Windows' process auditing, Security 4688 "A new process has been created"
+ * (https://learn.microsoft.com/previous-versions/windows/it-pro/windows-10/security/threat-protection/auditing/event-4688,
+ * "Event XML"): the fields such a record holds. A process creation written with Sigma's names
+ * (Sysmon's) has its path as NewProcessName and its parent's as ParentProcessName there; every
+ * other Sysmon field (hashes, OriginalFileName, User, IntegrityLevel, ParentCommandLine …) has no
+ * counterpart, and 4688's ProcessId is the creator's, in hex, not Sysmon's ProcessId. So such a
+ * record can be judged only by a query that reads what it holds.
+ */
+const SECURITY_4688 = {
+  renamed: { Image: 'NewProcessName', ParentImage: 'ParentProcessName' } as Readonly<Record<string, string>>,
+  holds: new Set([
+    'SubjectUserSid',
+    'SubjectUserName',
+    'SubjectDomainName',
+    'SubjectLogonId',
+    'NewProcessId',
+    'NewProcessName',
+    'TokenElevationType',
+    'CommandLine',
+    'TargetUserSid',
+    'TargetUserName',
+    'TargetDomainName',
+    'TargetLogonId',
+    'ParentProcessName',
+    'MandatoryLabel',
+    // The record's System part, as the Windows add-on extracts it.
+    'EventCode',
+    'Channel',
+    'Provider_Name',
+    'Computer',
+    'source',
+    'sourcetype',
+  ]),
+}
+
+const isSecurity4688 = (p: Placed | undefined): boolean =>
+  p?.record?.channel.toLowerCase() === 'security' && p.record.eventId === 4688
+
+/**
+ * For a record that holds only some fields (a Security 4688), whether a field a query reads has a
+ * known value there: one the record holds, or a Sysmon name whose value it holds under another
+ * name (Image, which is NewProcessName there: Image itself is simply absent). Any other field is
+ * unknown, not missing: the process had an OriginalFileName, 4688 does not say it. Undefined: the
+ * record may hold any field.
+ */
+export function knownIn(event: JsonEvent): ((field: string) => boolean) | undefined {
+  if (!isSecurity4688(place(originOf(event)))) return undefined
+  return (f) => SECURITY_4688.holds.has(f) || Object.prototype.hasOwnProperty.call(SECURITY_4688.renamed, f)
+}
 
 const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
 const fits = (match: Readonly<Record<string, string>>, p: Placed): boolean =>
@@ -127,6 +208,12 @@ interface Naming {
 export interface SplModel {
   readonly fields: Readonly<Record<string, string>>
   readonly namings: readonly Naming[]
+  /**
+   * Search macros, name → definition: the shipped definitions with the user's pipeline over them,
+   * what a user deploys in macros.conf. The verifier expands a query's macros with them, as Splunk
+   * does before it parses a search.
+   */
+  readonly macros: Readonly<Record<string, string>>
 }
 
 let shipped: Record<string, unknown> | undefined
@@ -154,7 +241,11 @@ export function splModel(pipeline: string | undefined): SplModel | string {
             }
           namings.set(name, { match, fields: stringMap(entry['fields']), search })
         }
-      m = { fields: { ...stringMap(shipped['fields']), ...stringMap(user['fields']) }, namings: [...namings.values()] }
+      m = {
+        fields: { ...stringMap(shipped['fields']), ...stringMap(user['fields']) },
+        namings: [...namings.values()],
+        macros: { ...stringMap(shipped['macros']), ...stringMap(user['macros']) },
+      }
     }
     models.set(key, m)
   }
@@ -178,11 +269,26 @@ function scalars(value: unknown, out: string[]): void {
  * the event states them itself (even as null). Undefined when the event lands nowhere in Splunk.
  */
 export function splRecord(event: JsonEvent, model: SplModel): SplRecord | undefined {
+  const r = splPlacement(event, model)
+  return r && 'record' in r ? r.record : undefined
+}
+
+/**
+ * The event as a Splunk record, or why no record of its kind holds it (a Security 4688 with a
+ * field 4688 does not record); undefined when it lands nowhere.
+ */
+export function splPlacement(
+  event: JsonEvent,
+  model: SplModel,
+): { readonly record: SplRecord } | { readonly unrepresentable: string } | undefined {
   const placed = place(originOf(event))
   const landed = landing(placed)
   if (!placed || !landed) return undefined
   const naming = mostSpecific(model.namings, placed.logsource)
-  const rename = (n: string): string => naming?.fields[n] ?? model.fields[n] ?? n
+  const security4688 = isSecurity4688(placed)
+  const rename = (n: string): string =>
+    (security4688 ? SECURITY_4688.renamed[n] : undefined) ?? naming?.fields[n] ?? model.fields[n] ?? n
+  let lacking: string | undefined
   const record = new Map<string, string[]>()
   const claimed = new Set<string>()
   // Splunk names the event speaks for itself, even with no value (a null EventID has no EventCode).
@@ -195,6 +301,7 @@ export function splRecord(event: JsonEvent, model: SplModel): SplRecord | undefi
     const values: string[] = []
     scalars(value, values)
     if (values.length === 0) return
+    if (security4688 && !SECURITY_4688.holds.has(splunkName)) lacking ??= name
     if (!record.has(splunkName)) record.set(splunkName, values)
   }
   const nested: [string, Record<string, unknown>][] = []
@@ -212,8 +319,9 @@ export function splRecord(event: JsonEvent, model: SplModel): SplRecord | undefi
       if (isMap(v)) nested.push([name, v])
     }
   }
+  if (lacking !== undefined) return { unrepresentable: `a Security 4688 record holds no ${lacking}` }
   for (const [f, v] of Object.entries({ ...landed, ...(naming?.search ?? {}) })) if (!stated.has(f)) record.set(f, [v])
-  return record
+  return { record }
 }
 
 // --- addresses ---------------------------------------------------------------------------------

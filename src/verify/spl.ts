@@ -9,7 +9,7 @@ import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { pcreToRegExp } from './spl-pcre.js'
-import { inSubnet, splModel, splRecord, subnet, type SplRecord } from './spl-events.js'
+import { knownIn, inSubnet, splModel, splPlacement, subnet, type SplRecord } from './spl-events.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
 import { globMatches, globPattern, type GlobPattern } from './glob.js'
 import { RegexBudgetError } from '../bounded-regex.js'
@@ -384,6 +384,75 @@ function rex(field: string, pattern: string, rec: SplRecord): SplRecord {
   return out
 }
 
+/** How deep macros may nest in one another before the expansion is taken to loop. */
+const MACRO_DEPTH = 20
+
+/**
+ * The query with every search macro replaced by its definition, as Splunk does before it parses a
+ * search: "place a back tick character (`) before and after the macro name … You can reference a
+ * search macro within other search macros using this same syntax … Macros inside of quoted values
+ * are not expanded" (https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/10.0/search-macros).
+ * The replacement is textual: a definition `a OR b` written before `c` reads `a OR b c`
+ * (https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/9.0/tags/use-macros-with-event-types-and-tags),
+ * which is why the shipped definitions with an OR are parenthesised. The definitions are the ones
+ * a user deploys (target.yml's `macros` with the pipeline's over them); a macro with arguments, or
+ * one that is not defined, is reported.
+ */
+export function expandMacros(text: string, macros: Readonly<Record<string, string>>, depth = 0): string {
+  if (!text.includes('`')) return text
+  if (depth > MACRO_DEPTH) throw new Unsupported(`macros nested more than ${MACRO_DEPTH} deep`)
+  let out = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!
+    if (quoted) {
+      out += c
+      if (c === '\\' && i + 1 < text.length) out += text[++i]!
+      else if (c === '"') quoted = false
+      continue
+    }
+    // A comment, ``` … ```, is no macro call (https://help.splunk.com/splunk-enterprise/search/search-manual/9.4/write-better-searches/add-comments-to-searches).
+    if (text.startsWith('```', i)) {
+      const close = text.indexOf('```', i + 3)
+      const stop = close < 0 ? text.length : close + 3
+      out += text.slice(i, stop)
+      i = stop - 1
+      continue
+    }
+    if (c === '"') quoted = true
+    if (c !== '`') {
+      out += c
+      continue
+    }
+    const end = text.indexOf('`', i + 1)
+    const name = end < 0 ? '' : text.slice(i + 1, end)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new Unsupported(`the macro call ${JSON.stringify(text.slice(i, end < 0 ? undefined : end + 1))}`)
+    if (!Object.prototype.hasOwnProperty.call(macros, name))
+      throw new Unsupported(`the macro \`${name}\`: it has no definition (macros: in target.yml or the pipeline)`)
+    out += expandMacros(macros[name]!, macros, depth + 1)
+    i = end
+  }
+  return out
+}
+
+/** Every field a query reads (search terms, eval fields, regex and rex), to know which records can judge it. */
+function fieldsRead(commands: readonly Command[]): Set<string> {
+  const out = new Set<string>()
+  const search = (e: SearchExpr): void => {
+    if (e.kind === 'and' || e.kind === 'or') e.items.forEach(search)
+    else if (e.kind === 'not') search(e.item)
+    else if (e.kind === 'compare' || e.kind === 'in') out.add(e.field)
+  }
+  for (const c of commands) {
+    if (c.kind === 'search' && c.expr) search(c.expr)
+    else if (c.kind === 'where') fieldIn(c.expr, out)
+    else if (c.kind === 'regex' || c.kind === 'rex') out.add(c.field)
+    else if (c.kind === 'eval') c.assignments.forEach((a) => fieldIn(a.expr, out))
+  }
+  return out
+}
+
 function diag(code: DiagnosticCode, message: string): Diagnostic {
   return { code, severity: 'error', message, target: 'spl' }
 }
@@ -391,7 +460,17 @@ function diag(code: DiagnosticCode, message: string): Diagnostic {
 export const verifier: Verifier = {
   id: 'spl',
   async verify(query: string, events: readonly JsonEvent[], options: TargetOptions = {}): Promise<Verified> {
-    const parsed = parseSpl(query)
+    const model = splModel(options.pipeline)
+    if (typeof model === 'string') return { diagnostics: [diag('config/pipeline', model)] }
+    let expanded: string
+    try {
+      expanded = expandMacros(query, model.macros)
+    } catch (e) {
+      if (e instanceof Unsupported)
+        return { diagnostics: [diag('verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }
+      throw e
+    }
+    const parsed = parseSpl(expanded)
     if (!parsed.query) {
       const e = parsed.errors[0]!
       return {
@@ -403,8 +482,6 @@ export const verifier: Verifier = {
         ],
       }
     }
-    const model = splModel(options.pipeline)
-    if (typeof model === 'string') return { diagnostics: [diag('config/pipeline', model)] }
     const commands = parsed.query.commands
     try {
       // An event that lands nowhere in Splunk is in no index: no search returns it.
@@ -416,16 +493,33 @@ export const verifier: Verifier = {
           'a query that starts with a pipe: nothing retrieves its events (put the index or source terms before the first |)',
         )
       const leftOut: LeftOut[] = []
+      const unrepresentable: number[] = []
+      const reads = fieldsRead(commands)
       const matches = events.map((event, index) => {
-        let rec = splRecord(event, model)
-        if (rec === undefined) leftOut.push({ index, reason: 'lands in no Splunk source' })
+        const placed = splPlacement(event, model)
+        if (placed === undefined) leftOut.push({ index, reason: 'lands in no Splunk source' })
+        else if ('unrepresentable' in placed) {
+          unrepresentable.push(index)
+          leftOut.push({ index, reason: placed.unrepresentable })
+          return false
+        }
+        // A record that holds only some fields (a Security 4688) cannot answer a query that reads
+        // another one: that field's value is not known there, which is not the same as missing.
+        const known = knownIn(event)
+        const unknown = known && [...reads].find((f) => !known(f))
+        if (unknown !== undefined) {
+          unrepresentable.push(index)
+          leftOut.push({ index, reason: `the query reads ${unknown}, which a Security 4688 record does not hold` })
+          return false
+        }
+        let rec: SplRecord | undefined = placed?.record
         for (const c of commands) {
           if (rec === undefined) break
           rec = applyCommand(c, rec)
         }
         return rec !== undefined
       })
-      return { matches, leftOut, diagnostics: [] }
+      return { matches, leftOut, ...(unrepresentable.length ? { unrepresentable } : {}), diagnostics: [] }
     } catch (e) {
       if (e instanceof Unsupported)
         return { diagnostics: [diag('verify/unsupported', `spl: the verifier cannot run ${e.message}`)] }

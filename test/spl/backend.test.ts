@@ -292,26 +292,22 @@ describe('spl backend: log sources and --pipeline', () => {
   const withLs = (ls: string, det = "sel:\n    Image: 'x'"): string =>
     compileOk(sigma(`title: t\nlogsource:\n  ${ls}\ndetection:\n  ${det}\n  condition: sel\n`))
   it('the most specific log source wins', () => {
-    expect(withLs('product: linux\n  category: process_creation')).toBe(
-      'sourcetype="sysmon:linux" EventCode=1 Image="x"',
-    )
-    expect(withLs('product: linux\n  service: auditd')).toBe('sourcetype="linux:audit" Image="x"')
-    expect(withLs('product: linux')).toBe('sourcetype IN ("syslog", "linux_secure") Image="x"')
+    expect(withLs('product: linux\n  category: process_creation')).toBe('`sysmon_linux` EventCode=1 Image="x"')
+    expect(withLs('product: linux\n  service: auditd')).toBe('`linux_auditd` Image="x"')
+    expect(withLs('product: linux')).toBe('`linux_logs` Image="x"')
   })
   it('Windows channels and PowerShell', () => {
     expect(withLs('product: windows\n  service: security', 'sel:\n    EventID: 4688')).toBe(
-      'source="XmlWinEventLog:Security" EventCode="4688"',
+      '`wineventlog_security` EventCode="4688"',
     )
     expect(withLs('product: windows\n  category: ps_script', "sel:\n    ScriptBlockText|contains: 'x'")).toBe(
-      'source="XmlWinEventLog:Microsoft-Windows-PowerShell/Operational" EventCode=4104 ScriptBlockText="*x*"',
+      '`powershell` EventCode=4104 ScriptBlockText="*x*"',
     )
-    expect(withLs('product: windows\n  category: registry_event')).toBe(
-      'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode IN (12, 13, 14) Image="x"',
-    )
+    expect(withLs('product: windows\n  category: registry_event')).toBe('`sysmon` EventCode IN (12, 13, 14) Image="x"')
   })
   it('a field the rule tests itself is left to the rule, not pinned by the log source', () => {
     expect(withLs('product: windows\n  category: wmi_event', 'sel:\n    EventID: [19, 20]')).toBe(
-      'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" (EventCode IN ("19", "20"))',
+      '`sysmon` (EventCode IN ("19", "20"))',
     )
   })
   it('a pipeline file adds a log source and renames fields, without code', () => {

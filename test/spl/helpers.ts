@@ -1,4 +1,7 @@
 /** Builders for the spl tests: rules from inline Sigma YAML (through the real loader) or from AST nodes. */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { expect } from 'vitest'
 import { astRule } from '../support/rules.js'
 import type { Node, Pattern, Segment } from '../../src/ast/nodes.js'
@@ -74,8 +77,18 @@ export const match = (field: string, sigmaValue: string, cased = false): Node =>
   at: { line: 5, col: 4 },
 })
 
-/** The emitted query, failing the test if the backend refused. */
-export function compileOk(r: Rule, options?: TargetOptions): string {
+/**
+ * A pipeline keeping process creation to Sysmon event 1 (no Security 4688 branch): the tests of
+ * how a construct is written read one branch (test/spl/logsource-scope.test.ts reads both).
+ */
+export const SYSMON_ONLY = join(mkdtempSync(join(tmpdir(), 'rulesmith-spl-')), 'sysmon-only.yml')
+writeFileSync(
+  SYSMON_ONLY,
+  'logsources:\n  windows-process-creation:\n    match: { product: windows, category: process_creation }\n    macro: sysmon\n    search: { EventCode: 1 }\n',
+)
+
+/** The emitted query (process creation: the Sysmon branch alone), failing the test if the backend refused. */
+export function compileOk(r: Rule, options: TargetOptions = { pipeline: SYSMON_ONLY }): string {
   const c = backend.compile(r, options)
   expect(
     c.diagnostics.filter((d) => d.severity === 'error'),
@@ -86,7 +99,7 @@ export function compileOk(r: Rule, options?: TargetOptions): string {
 }
 
 /** The query without the log source prefix of windows process_creation. */
-export const SYSMON1 = 'source="XmlWinEventLog:Microsoft-Windows-Sysmon/Operational" EventCode=1'
+export const SYSMON1 = '`sysmon` EventCode=1'
 
 /** Reference vs verifier on every event: the mismatching indexes (with the query for messages). */
 export async function mismatches(
