@@ -39,6 +39,10 @@
  *   None of the three ids is in the ValidConnectorIds.json the checker holds (@9102fc88), so a
  *   template naming one would fail that validation; the query lists no connector until the list is
  *   brought up to a version that has them.
+ * - Corelight_v3_*_CL (Zeek logs): `CorelightConnectorExporter` (Solutions/Corelight/Data Connectors/
+ *   CorelightExporter/CorelightConnectorExporter.json @0ba5bb09, whose dataTypes read
+ *   Corelight_v3_<log>_CL). The stored list has `Corelight`, the older connector of the v2 tables
+ *   (Connector_Exporter_Corelight.json), not this id: no row, as above.
  */
 export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = {
   SecurityEvent: ['SecurityEvents', 'WindowsSecurityEvents'],
@@ -52,10 +56,18 @@ export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = 
   Okta_CL: ['OktaSSO'],
   AKSAudit: ['AzureKubernetes'],
   // Connector ids the stored ValidConnectorIds.json lacks (see above): WindowsForwardedEvents,
-  // GCPAuditLogsDefinition, GitHubEcAuditLogPolling.
+  // GCPAuditLogsDefinition, GitHubEcAuditLogPolling, CorelightConnectorExporter.
   WindowsEvent: [],
   GCPAuditLogs: [],
   GitHubAuditLogPolling_CL: [],
+  // CorelightConnectorExporter, not in the stored list either.
+  Corelight_v3_dce_rpc_CL: [],
+  Corelight_v3_smb_files_CL: [],
+  Corelight_v3_dns_CL: [],
+  Corelight_v3_http_CL: [],
+  Corelight_v3_x509_CL: [],
+  Corelight_v3_kerberos_CL: [],
+  Corelight_v3_rdp_CL: [],
   Event: [],
 }
 

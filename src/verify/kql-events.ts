@@ -65,7 +65,8 @@ const BAGS: Readonly<Record<string, readonly Bag[]>> = {
  * receives them: https://learn.microsoft.com/azure/azure-monitor/reference/tables/awscloudtrail,
  * .../azureactivity, .../auditlogs, .../signinlogs, .../aaduserriskevents; GCPAuditLogs (the GCP
  * Pub/Sub connector), Okta_CL (the Okta Single Sign-On connector), .../aksaudit (AKS's
- * Kubernetes audit), GitHubAuditLogPolling_CL (the GitHub connector) and .../officeactivity.
+ * Kubernetes audit), GitHubAuditLogPolling_CL (the GitHub connector), .../officeactivity and the
+ * Corelight connector's Zeek tables.
  */
 const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
   'aws/cloudtrail': 'AWSCloudTrail',
@@ -78,6 +79,16 @@ const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
   'kubernetes/audit': 'AKSAudit',
   'github/audit': 'GitHubAuditLogPolling_CL',
   'm365/audit': 'OfficeActivity',
+  // Zeek logs from Corelight sensors: one Logs Ingestion API table per Zeek log (Azure-Sentinel
+  // Solutions/Corelight/Data Connectors/CorelightExporter/CorelightConnectorExporter.json:
+  // "routed into dedicated Corelight_v3_*_CL tables by per-log-type Data Collection Rules").
+  'zeek/dce_rpc': 'Corelight_v3_dce_rpc_CL',
+  'zeek/smb_files': 'Corelight_v3_smb_files_CL',
+  'zeek/dns': 'Corelight_v3_dns_CL',
+  'zeek/http': 'Corelight_v3_http_CL',
+  'zeek/x509': 'Corelight_v3_x509_CL',
+  'zeek/kerberos': 'Corelight_v3_kerberos_CL',
+  'zeek/rdp': 'Corelight_v3_rdp_CL',
 }
 
 /**

@@ -220,6 +220,7 @@ kind: Scheduled
       ['WindowsEvent', 'WindowsForwardedEvents'],
       ['GCPAuditLogs', 'GCPAuditLogsDefinition'],
       ['GitHubAuditLogPolling_CL', 'GitHubEcAuditLogPolling'],
+      ['Corelight_v3_dns_CL', 'CorelightConnectorExporter'],
     ]) {
       expect(SENTINEL_CONNECTORS[table!]).toEqual([])
       const yaml = `id: 2a9c6c0e-4f57-4a8e-9f1c-3d2b1a0e9f88

@@ -218,3 +218,48 @@ describe('AKSAudit: Kubernetes objects as dynamic columns', () => {
     expect(eq.actual).toEqual([true, true, false, false, true])
   })
 })
+
+describe('Corelight: Zeek logs, one Corelight_v3 table per log', () => {
+  const DNS: LogSource = { product: 'zeek', service: 'dns' }
+  const SMB: LogSource = { product: 'zeek', service: 'smb_files' }
+  const d = and([
+    endswith('query', '.xmrpool.net'),
+    not(is('qtype_name', 'ns')),
+    { kind: 'Compare', field: 'id.resp_p', op: 'lt', value: 1024 },
+  ])
+  const events: JsonEvent[] = [
+    { query: 'a.xmrpool.net', qtype_name: 'A', id: { orig_h: '10.0.0.1', resp_p: 53 } },
+    { query: 'A.XMRPOOL.NET', qtype_name: 'AAAA', 'id.resp_p': 53 },
+    { query: 'a.xmrpool.net', qtype_name: 'NS', 'id.resp_p': 53 },
+    { query: 'a.xmrpool.net', qtype_name: 'A', 'id.resp_p': 5353 },
+    { query: 'a.xmrpool.net', qtype_name: 'A' },
+    { query: 'xmrpool.net.evil', qtype_name: 'A', 'id.resp_p': 53 },
+    // The same fields in Zeek's http log land in another table.
+    { query: 'a.xmrpool.net', 'id.resp_p': 53, _logsource: { product: 'zeek', service: 'http' } },
+  ]
+  test('Zeek field names with _ for . are the columns; the proof holds and can fail', async () => {
+    const q = query(d, DNS, 'defender,sentinel,asim')
+    expect(q).toBe(
+      'Corelight_v3_dns_CL\n| where query endswith ".xmrpool.net" and not(qtype_name =~ "ns") and (isnotnull(id_resp_p) and id_resp_p < 1024)',
+    )
+    const eq = await checkEquivalence(rule(d, DNS), events, backend, verifier, { variant: BOTH })
+    expect(eq.mismatches, eq.query).toEqual([])
+    expect(eq.actual).toEqual([true, true, false, false, false, false, false])
+    for (const mutated of [
+      q.replace('Corelight_v3_dns_CL', 'Corelight_v3_http_CL'),
+      q.replace('id_resp_p < 1024', 'id_orig_p < 1024'),
+      q.replace('not(qtype_name =~ "ns")', 'not(qtype_name == "ns")'),
+    ]) {
+      const v = await verifier.verify(mutated, events, { variant: BOTH })
+      expect(v.matches, mutated).not.toEqual(eq.actual)
+    }
+  })
+  test("Sigma's path is not the column that holds Zeek's _path, and smb_files' path column is left out", () => {
+    for (const ls of [DNS, SMB]) {
+      const c = backend.compile(rule(is('path', '\\\\srv\\IPC$'), ls), { variant: BOTH })
+      expect(c.query).toBeUndefined()
+      expect(c.diagnostics[0]!.code).toBe('target/unknown-field')
+    }
+    expect(query(endswith('name', '.kirbi'), SMB)).toBe('Corelight_v3_smb_files_CL\n| where name endswith ".kirbi"')
+  })
+})

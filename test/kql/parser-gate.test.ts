@@ -102,6 +102,20 @@ describe('checkKql', () => {
       expect(c.query, JSON.stringify(c.diagnostics)).toMatch(/^_Im_/)
       expect(await checkKql(c.query!, asim), c.query).toEqual([])
     }
+    // Zeek through the Corelight connector: a text, an int and an address column.
+    const zeek = backend.compile(
+      rule(
+        and([
+          is('query', 'x'),
+          { kind: 'Compare', field: 'id.resp_p', op: 'lt', value: 1024 },
+          { kind: 'Cidr', field: 'id.orig_h', cidr: '10.0.0.0/8', family: 4 },
+        ]),
+        { product: 'zeek', service: 'dns' },
+      ),
+      { variant: asim },
+    )
+    expect(zeek.query, JSON.stringify(zeek.diagnostics)).toMatch(/^Corelight_v3_dns_CL/)
+    expect(await checkKql(zeek.query!, asim), zeek.query).toEqual([])
     // A key the table's bag does not have is still a key (EventData is dynamic), but a column it lacks is not.
     expect((await checkKql('WindowsEvent | where Nope == "x"', variant)).length).toBeGreaterThan(0)
   })
