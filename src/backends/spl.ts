@@ -64,6 +64,12 @@ export const SPL = {
   refuses: {
     // A bare term searches the raw event text, keys and escapes included, broken into segments:
     // not "some string value matches". https://help.splunk.com/en/splunk-enterprise/search/search-manual/9.3/search-primer
+    // Nor is `| foreach * [eval hit=if(isnotnull(mvfind('<<FIELD>>', re)), 1, hit)]`: the fields it
+    // walks include those add-ons add at search time ("Calculated fields are fields added to events
+    // at search time", https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/10.0/calculated-fields;
+    // lookups, the CIM aliases) whose values are no value of the logged event, and it writes each
+    // field name into the eval text (https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/foreach),
+    // where a name holding a quote breaks or rewrites the expression.
     Keyword: 'target/unsupported-keyword',
   },
 } as const satisfies TargetSpec
@@ -540,7 +546,7 @@ export const backend: Backend = {
         'spl',
         rule,
         SPL.refuses.Keyword,
-        'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event',
+        'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event; `foreach *` over the fields also sees the fields add-ons calculate or look up at search time, and writes each field name into eval text',
         keyword.at,
       )
     }

@@ -18,6 +18,8 @@ import { landing as kqlLanding } from '../../src/verify/kql-events.js'
 import { landing as osqueryLanding } from '../../src/verify/osquery-events.js'
 import { landing as splLanding } from '../../src/verify/spl-events.js'
 import { place } from '../../src/verify/winlog.js'
+import { expandMacros, runCommand } from '../../src/verify/spl.js'
+import { parseSpl } from '../../grammars/spl.js'
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url))
 const { rules } = loadPaths([RULES])
@@ -57,7 +59,14 @@ describe('backend log-source maps and verifier landing models agree on the rule 
       const ls = splLogSource(env!, rule.logsource)
       if (!ls) continue
       const pinned = Object.fromEntries(ls.search.map(([f, values]) => [f, values]))
-      expect(disagreements(pinned, splLanding(place(origin(rule.logsource)))), rule.file).toEqual([])
+      const landed = splLanding(place(origin(rule.logsource)))
+      expect(disagreements(pinned, landed), rule.file).toEqual([])
+      // The log source's macro, as the verifier expands it, selects where such an event lands.
+      if (ls.macro !== undefined) {
+        const parsed = parseSpl(expandMacros(`\`${ls.macro}\``, env!.macros))
+        const rec = new Map(Object.entries(landed ?? {}).map(([k, v]) => [k, [String(v)]]))
+        expect(runCommand(parsed.query!.commands[0]!, rec), `${rule.file}: \`${ls.macro}\``).toBe(true)
+      }
       checked++
     }
     expect(checked).toBeGreaterThan(40)
