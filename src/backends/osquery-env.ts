@@ -38,6 +38,8 @@ export interface LogSourceEntry {
   /** Sigma field → column; `null` hides a default. */
   readonly fields: Readonly<Record<string, string | null>>
   readonly interval: number
+  /** Another log source, tried when a rule names a field this table has no column for. */
+  readonly fallback?: string
 }
 
 export interface Env {
@@ -65,6 +67,7 @@ interface OsqueryDoc {
       data?: { column: string; path: string }
       fields?: Record<string, string | null> | null
       interval?: number
+      fallback?: string
     }
   > | null
 }
@@ -110,6 +113,7 @@ function build(doc: OsqueryDoc): Env | string {
     ...(raw.data ? { data: raw.data } : {}),
     fields: raw.fields ?? {},
     interval: raw.interval ?? 60,
+    ...(raw.fallback !== undefined ? { fallback: raw.fallback } : {}),
   }))
   for (const ls of logsources) {
     const table = tables.get(ls.table)
@@ -118,6 +122,8 @@ function build(doc: OsqueryDoc): Env | string {
     const named = Object.values(ls.fields).filter((c): c is string => c !== null)
     for (const c of [...Object.keys(ls.conditions), ...(ls.data ? [ls.data.column] : []), ...named])
       if (!table.columns.has(c)) return `log source '${ls.name}': table ${ls.table} has no column '${c}'`
+    if (ls.fallback !== undefined && !logsources.some((o) => o.name === ls.fallback && o.fallback === undefined))
+      return `log source '${ls.name}': its fallback '${ls.fallback}' is not a log source without a fallback of its own`
   }
   return { fields: doc.fields ?? {}, logsources, tables }
 }

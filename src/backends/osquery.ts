@@ -287,20 +287,43 @@ function conditionSql(column: string, value: string | number | readonly (string 
   return `${ident(column)} = ${lit(value as string | number)}`
 }
 
+/** The rule's detection as SQL over one log source's table, or the refusals that stop it. */
+function emitFor(env: Env, ls: LogSourceEntry, rule: Rule) {
+  const ctx: Ctx = { env, ls, refusals: new Refusals('osquery', rule), columns: new Map() }
+  const detection = emit(ctx, lower(OSQUERY, rule.detection), false)
+  const diagnostics = ctx.refusals.diagnostics
+  return {
+    ls,
+    detection,
+    refused: ctx.refusals.refused,
+    diagnostics,
+    codes: new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)),
+  }
+}
+
 export const backend: Backend = {
   id: 'osquery',
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const loaded = loadEnv(options?.pipeline)
     if (!loaded.env) return pipelineError('osquery', rule, options, loaded.error ?? 'invalid osquery environment')
     const env = loaded.env
-    const ls = resolveLogSource(env, rule.logsource)
+    let ls = resolveLogSource(env, rule.logsource)
     if (!ls) {
       const message = unsupportedLogSource('osquery', 'table', rule.logsource, env.logsources)
       return refuseRule('osquery', rule, 'target/unsupported-logsource', message)
     }
-    const ctx: Ctx = { env, ls, refusals: new Refusals('osquery', rule), columns: new Map() }
-    const detection = emit(ctx, lower(OSQUERY, rule.detection), false)
-    if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
+    let ctx = emitFor(env, ls, rule)
+    // A field this table has no column for: the fallback log source's table may hold it (Windows
+    // process creation: ETW's process_etw_events, else Sysmon's event 1 in windows_events).
+    const fallback = ls.fallback
+    if (ctx.refused && fallback !== undefined && ctx.codes.has('target/unknown-field')) {
+      const other = env.logsources.find((o) => o.name === fallback)!
+      const second = emitFor(env, other, rule)
+      if (!second.refused) ctx = second
+    }
+    if (ctx.refused) return { diagnostics: ctx.diagnostics }
+    ls = ctx.ls
+    const detection = ctx.detection
     const where = [
       ...Object.entries(ls.conditions).map(([c, v]) => conditionSql(c, v)),
       operand(detection.text, detection.prec, WHERE.bindingPower.And),
@@ -308,7 +331,7 @@ export const backend: Backend = {
     const table = env.tables.get(ls.table)!
     return {
       query: `SELECT * FROM ${ident(ls.table)} WHERE ${where};`,
-      diagnostics: ctx.refusals.diagnostics,
+      diagnostics: ctx.diagnostics,
       context: {
         table: ls.table,
         logsource: ls.name,

@@ -15,7 +15,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { recordTime } from '../verify/event-time.js'
-import { osqueryModel, placeRow, type PlacedRow, type Table } from '../verify/osquery-events.js'
+import { osqueryModel, placeRows, type PlacedRow, type Table } from '../verify/osquery-events.js'
 import { registerOsqueryFunctions } from '../verify/osquery-udf.js'
 import { sqlite } from '../verify/osquery.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
@@ -46,8 +46,8 @@ export async function verifyOsqueryCorrelation(
   const hosts = new Map<string, { index: number; row: PlacedRow; seconds: number }[]>()
   const unrepresentable: number[] = []
   events.forEach((event, index) => {
-    const row = placeRow(model, event)
-    if (!row || !tables.includes(row.table)) return
+    const row = placeRows(model, event).find((r) => tables.includes(r.table))
+    if (!row) return
     const host = event['Computer']
     const ms = recordTime(event)
     if (typeof host !== 'string' || host === '' || ms === undefined || ms % 1000 !== 0 || row.inexact.length) {

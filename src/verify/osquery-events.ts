@@ -73,18 +73,20 @@ const BY_LOGSOURCE: readonly {
  * Windows event-log records are rows of windows_events, the channel in `source`, the event id in
  * `eventid`, the provider in `provider_name` (specs/windows/windows_events.table), when osquery
  * subscribes to the channel. A record stated by its channel lands there; a Windows activity stated
- * only by its Sigma log source lands in the table for that activity when there is one.
+ * only by its Sigma log source lands in the table for that activity when there is one, and also as
+ * the Windows record that logs it (a process start is an ETW row and Sysmon's event 1 alike).
  */
-export function landing(origin: Origin | undefined): OsqueryLanding | undefined {
+export function landings(origin: Origin | undefined): OsqueryLanding[] {
   const p = place(origin)
-  if (!p) return undefined
+  if (!p) return []
+  const out: OsqueryLanding[] = []
   if (origin?.kind !== 'winlog') {
     const hit = mostSpecific(BY_LOGSOURCE, p.logsource)
-    if (hit) return { table: hit.table, constants: hit.constants, naming: p.logsource }
+    if (hit) out.push({ table: hit.table, constants: hit.constants, naming: p.logsource })
   }
   const r = p.record
-  if (!r) return undefined
-  return {
+  if (!r) return out
+  out.push({
     table: 'windows_events',
     constants: {
       source: r.channel,
@@ -93,7 +95,13 @@ export function landing(origin: Origin | undefined): OsqueryLanding | undefined 
     },
     // Field names of the channel's log source (windows_events rows look alike whatever the event).
     naming: logSourceOfRecord({ channel: r.channel }),
-  }
+  })
+  return out
+}
+
+/** The first place an event of this origin lands (its own activity's table before the event log). */
+export function landing(origin: Origin | undefined): OsqueryLanding | undefined {
+  return landings(origin)[0]
 }
 
 // --- field names and tables --------------------------------------------------------------------
@@ -201,12 +209,14 @@ function names(event: JsonEvent): [string, unknown][] {
  * field at its column (the log source's map, else the default map when the table has that column,
  * else a key of the JSON data column). osquery columns hold one scalar: integer columns take
  * integers and canonical integer strings, TEXT columns the value's text; anything else is inexact.
- * Windows event data is text in osquery, so every JSON value is stored as its text. Undefined when
- * the event lands nowhere.
+ * Windows event data is text in osquery, so every JSON value is stored as its text. One row per
+ * table the event lands in; none when it lands nowhere.
  */
-export function placeRow(model: OsqueryModel, event: JsonEvent): PlacedRow | undefined {
-  const land = landing(originOf(event))
-  if (!land) return undefined
+export function placeRows(model: OsqueryModel, event: JsonEvent): PlacedRow[] {
+  return landings(originOf(event)).flatMap((land) => placeIn(model, land, event) ?? [])
+}
+
+function placeIn(model: OsqueryModel, land: OsqueryLanding, event: JsonEvent): PlacedRow | undefined {
   const table = model.tables.get(land.table)
   if (!table) return undefined
   const naming = mostSpecific(model.namings, land.naming)
@@ -260,4 +270,9 @@ export function placeRow(model: OsqueryModel, event: JsonEvent): PlacedRow | und
   }
   for (const [c, v] of Object.entries(land.constants)) if (table.columns.has(c) && !stated.has(c)) values[c] = v
   return { table: land.table, values, inexact }
+}
+
+/** The event's first row (its own activity's table before the event log), or undefined. */
+export function placeRow(model: OsqueryModel, event: JsonEvent): PlacedRow | undefined {
+  return placeRows(model, event)[0]
 }

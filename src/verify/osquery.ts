@@ -9,7 +9,7 @@ import type { Database, SqlJsStatic, Statement } from 'sql.js'
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
-import { osqueryModel, placeRow, type Table } from './osquery-events.js'
+import { osqueryModel, placeRows, type Table } from './osquery-events.js'
 import { registerOsqueryFunctions } from './osquery-udf.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
 
@@ -135,7 +135,9 @@ export const verifier: Verifier = {
       for (const [i, event] of events.entries()) {
         if (filled !== undefined) db.run(`DELETE FROM ${quote(filled)}`)
         filled = undefined
-        const row = placeRow(model, event)
+        // The event's row in a table the query reads (an event may land in more than one table).
+        const rows = placeRows(model, event)
+        const row = rows.find((r) => reads.has(r.table)) ?? rows[0]
         if (!row) leftOut.push({ index: i, reason: 'lands in no osquery table' })
         else if (!reads.has(row.table))
           leftOut.push({ index: i, reason: `lands in ${row.table}, the query reads ${[...reads].sort().join(', ')}` })

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { backend } from '../../src/backends/osquery.js'
-import { astRule, sigma } from './helpers.js'
+import { astRule, sigma, WIN_PROC } from './helpers.js'
 
 const PROC = "SELECT * FROM process_etw_events WHERE type = 'ProcessStart' AND "
 const q = (detection: string, logsource?: string) => {
@@ -208,7 +208,10 @@ describe('osquery backend: refusals', () => {
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-keyword'])
   })
   it('a field the table does not have, with its position; every offending field is reported', () => {
-    const ds = refused("  sel:\n    ParentImage|endswith: '\\cmd.exe'\n    OriginalFileName: sc.exe\n  condition: sel")
+    const ds = refused(
+      "  sel:\n    ParentImage|endswith: '/bash'\n    OriginalFileName: sc\n  condition: sel",
+      'product: linux\n  category: process_creation',
+    )
     expect(ds.map((d) => [d.code, d.file, d.target, d.at?.line])).toEqual([
       ['target/unknown-field', 'test.yml', 'osquery', 7],
       ['target/unknown-field', 'test.yml', 'osquery', 8],
@@ -216,9 +219,9 @@ describe('osquery backend: refusals', () => {
     expect(ds[0]!.message).toContain("'ParentImage'")
   })
   it('a log source with no osquery table, listing the supported ones', () => {
-    const ds = refused('  sel:\n    QueryName: x\n  condition: sel', 'product: windows\n  category: dns_query')
+    const ds = refused('  sel:\n    TargetFilename: x\n  condition: sel', 'product: windows\n  category: file_rename')
     expect(ds.map((d) => d.code)).toEqual(['target/unsupported-logsource'])
-    expect(ds[0]!.message).toContain('product=windows category=dns_query')
+    expect(ds[0]!.message).toContain('product=windows category=file_rename')
     expect(ds[0]!.message).toContain('linux/file_event, linux/process_creation')
   })
   it('a NUL character in a value', () => {
@@ -229,6 +232,46 @@ describe('osquery backend: refusals', () => {
       cased: false,
     })
     expect(backend.compile(r).diagnostics.map((d) => d.code)).toEqual(['target/unsupported-value'])
+  })
+})
+
+describe('osquery backend: Windows activity from Sysmon in windows_events', () => {
+  it('a category osquery has no table of its own for is its Sysmon event id', () => {
+    const c = backend.compile(
+      sigma('  sel:\n    QueryName: x\n  condition: sel', 'product: windows\n  category: dns_query'),
+    )
+    expect(c.query).toBe(
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 22 AND json_extract(data, '$.EventData.QueryName') = 'x' COLLATE NOCASE;",
+    )
+    const r = backend.compile(
+      sigma('  sel:\n    TargetObject: x\n  condition: sel', 'product: windows\n  category: registry_event'),
+    )
+    expect(r.query).toContain('eventid IN (12, 13, 14)')
+  })
+  it('process creation stays on ETW when its columns hold the rule, else falls back to Sysmon event 1', () => {
+    expect(
+      backend.compile(sigma("  sel:\n    Image|endswith: '\\sc.exe'\n  condition: sel", WIN_PROC)).query,
+    ).toContain('FROM process_etw_events')
+    const c = backend.compile(
+      sigma(
+        "  sel:\n    Image|endswith: '\\sc.exe'\n    ParentImage|endswith: '\\cmd.exe'\n  condition: sel",
+        WIN_PROC,
+      ),
+    )
+    expect(c.query).toBe(
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.Image') LIKE '%\\sc.exe' AND json_extract(data, '$.EventData.ParentImage') LIKE '%\\cmd.exe';",
+    )
+    expect(c.context?.['logsource']).toBe('windows-sysmon-process-creation')
+  })
+  it('a fallback must name a log source that has none of its own', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rs-osq-fb-')), 'pipeline.yml')
+    writeFileSync(
+      file,
+      'logsources:\n  a:\n    match: { product: x }\n    table: file_events\n    fallback: b\n  b:\n    match: { product: y }\n    table: file_events\n    fallback: a\n',
+    )
+    const c = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
+    expect(c.diagnostics.map((d) => d.code)).toEqual(['config/pipeline'])
+    expect(c.diagnostics[0]!.message).toContain("log source 'a': its fallback 'b' is not a log source without a fallback")
   })
 })
 

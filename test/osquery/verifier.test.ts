@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { verifier, sqlite } from '../../src/verify/osquery.js'
 import { registerOsqueryFunctions, in_cidr_block, regex_match } from '../../src/verify/osquery-udf.js'
 import { backend } from '../../src/backends/osquery.js'
-import { checkEquivalence } from '../../src/proof/equivalence.js'
+import { checkEquivalence, checkQuery } from '../../src/proof/equivalence.js'
 import { sigma } from './helpers.js'
 
 const rule = sigma("  sel:\n    CommandLine|contains: 'sshd_1'\n  condition: sel")
@@ -50,6 +50,24 @@ describe('osquery verifier: what SQLite accepts', () => {
     const v = await verifier.verify(sql, events)
     expect(v.diagnostics).toEqual([])
     expect(v.matches).toEqual([false, true])
+  })
+
+  it('a Windows process start is an ETW row and a Sysmon event 1 row: the query reads the row of its own table', async () => {
+    const sysmon =
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.ParentImage') = 'p';"
+    const events = [
+      { CommandLine: 'x', ParentImage: 'p', _logsource: { product: 'windows', category: 'process_creation' } },
+      { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, ParentImage: 'p' },
+      { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 5, ParentImage: 'p' },
+    ]
+    expect((await verifier.verify(sysmon, events)).matches).toEqual([true, true, false])
+    expect((await verifier.verify(`${PROC}cmdline = 'x';`, events)).matches).toEqual([true, false, false])
+    // The proof fails a query pinned to the wrong event id.
+    const wrong = sysmon.replace('eventid = 1', 'eventid = 5')
+    const r = sigma('  sel:\n    ParentImage: p\n  condition: sel', 'product: windows\n  category: process_creation')
+    expect((await verifier.verify(wrong, events)).matches).toEqual([false, false, true])
+    const eq = await checkQuery(r, wrong, events, verifier)
+    expect(eq.mismatches.length).toBeGreaterThan(0)
   })
 
   it('reports a query that fails at run time (in_cidr_block on a NULL) as verify/runtime', async () => {
