@@ -271,7 +271,9 @@ describe('osquery backend: Windows activity from Sysmon in windows_events', () =
     )
     const c = backend.compile(sigma('  sel:\n    CommandLine: x\n  condition: sel'), { pipeline: file })
     expect(c.diagnostics.map((d) => d.code)).toEqual(['config/pipeline'])
-    expect(c.diagnostics[0]!.message).toContain("log source 'a': its fallback 'b' is not a log source without a fallback")
+    expect(c.diagnostics[0]!.message).toContain(
+      "log source 'a': its fallback 'b' is not a log source without a fallback",
+    )
   })
 })
 
