@@ -314,12 +314,13 @@ export const backend: Backend = {
     }
     let ctx = emitFor(env, ls, rule)
     // A field this table has no column for: the fallback log source's table may hold it (Windows
-    // process creation: ETW's process_etw_events, else Sysmon's event 1 in windows_events).
+    // process creation: ETW's process_etw_events, else Sysmon's event 1 in windows_events). When
+    // the fallback refuses too, its refusals are reported: they are what stops the rule.
     const fallback = ls.fallback
     if (ctx.refused && fallback !== undefined && ctx.codes.has('target/unknown-field')) {
       const other = env.logsources.find((o) => o.name === fallback)!
-      const second = emitFor(env, other, rule)
-      if (!second.refused) ctx = second
+      // Its refusals, if it refuses too, are the ones that stop the rule there.
+      ctx = emitFor(env, other, rule)
     }
     if (ctx.refused) return { diagnostics: ctx.diagnostics }
     ls = ctx.ls

@@ -261,6 +261,8 @@ function placeIn(model: OsqueryModel, land: OsqueryLanding, event: JsonEvent): P
     if (o === null || !naming?.data || !JSON_KEY.test(field) || v === undefined) continue
     hasData = true
     if (v !== null && typeof v === 'object') inexact.push(field)
+    // Windows event data values are NUL-terminated strings (EvtRender): none holds a NUL.
+    else if (typeof v === 'string' && v.includes('\u0000')) inexact.push(field)
     data[field] = v === null ? null : asText(v)
   }
   if (naming?.data && hasData) {

@@ -77,16 +77,18 @@ describe('rulesmith test', () => {
 
 describe('rulesmith validate and declared refusals', () => {
   it('counts a refusal the tests file declares instead of reporting it; an undeclared one stays a finding', () => {
-    const declared = cli(['validate', repo('refused:\n  osquery: "no OriginalFileName column"\n')])
+    // osquery's std::regex reads \s as ASCII white space only: refused there, compiled elsewhere.
+    const rule = RULE.replace("CommandLine|contains: ' stop '", "CommandLine|re: '\\sstop\\s'")
+    const declared = cli(['validate', repo("refused:\n  osquery: 'std::regex reads \\s as ASCII white space'\n", rule)])
     expect(declared.code).toBe(0)
     expect(declared.stderr).not.toContain('osquery cannot express')
     expect(declared.stderr).toContain(
       '1 rule in 1 file: 0 errors, 0 warnings; 1 target refusal declared in tests files',
     )
-    const undeclared = cli(['validate', repo('')])
+    const undeclared = cli(['validate', repo('', rule)])
     expect(undeclared.code).toBe(0)
     expect(undeclared.stderr).toMatch(
-      /warning: osquery cannot express field 'OriginalFileName'.*\[target\/unknown-field\]/,
+      /warning: osquery cannot express the regular expression.*\[target\/unsupported-regex\]/,
     )
   })
 })
