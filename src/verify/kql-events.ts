@@ -445,6 +445,68 @@ function columnValue(
 }
 
 /**
+ * What placing an event in one landing needs that does not depend on the event: the field map in
+ * force, sorted, the columns it writes, the empty row. Built once per model, table, naming and
+ * column map; a test run places thousands of events in the same few landings.
+ */
+interface LandingPlan {
+  readonly columns: Readonly<Record<string, ColumnType>>
+  readonly bags: readonly Bag[]
+  /** The field map, sorted by Sigma name, each with whether the name holds a dot. */
+  readonly fields: readonly (readonly [string, FieldSpec, boolean])[]
+  /** Columns no mapped field writes, in the table's order: an event's field of the same name fills them. */
+  readonly unmapped: readonly (readonly [string, FieldSpec, boolean])[]
+  readonly catchAll: boolean
+  readonly emptyRow: Readonly<Record<string, string | null>>
+}
+
+const plans = new WeakMap<KqlModel, Map<string, LandingPlan | null>>()
+const columnMapIds = new WeakMap<object, number>()
+let columnMapCount = 0
+
+/** A landing's column map by identity: the few maps are shared constants, so a number names each. */
+function columnMapId(columns: object): number {
+  let id = columnMapIds.get(columns)
+  if (id === undefined) columnMapIds.set(columns, (id = ++columnMapCount))
+  return id
+}
+
+function planFor(model: KqlModel, land: KqlLanding): LandingPlan | undefined {
+  let byLanding = plans.get(model)
+  if (!byLanding) plans.set(model, (byLanding = new Map()))
+  const key = JSON.stringify([land.table, land.naming, land.columns === undefined ? 0 : columnMapId(land.columns)])
+  const cached = byLanding.get(key)
+  if (cached !== undefined) return cached ?? undefined
+  const columns = model.tables[land.table]
+  if (!columns) {
+    byLanding.set(key, null)
+    return undefined
+  }
+  const bags = BAGS[land.table] ?? []
+  const naming = land.columns ? undefined : mostSpecific(model.namings, land.naming)
+  const map: Record<string, FieldSpec> = land.columns
+    ? Object.fromEntries(Object.entries(land.columns).map(([k, c]) => [k, { column: c, separator: DEFAULT_SEPARATOR }]))
+    : { ...model.fields, ...(naming?.fields ?? {}) }
+  const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
+  const emptyRow: Record<string, string | null> = {}
+  for (const [column, type] of Object.entries(columns)) emptyRow[column] = type === 'string' ? '' : null
+  const plan: LandingPlan = {
+    columns,
+    bags,
+    fields: Object.entries(map)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([sigma, spec]) => [sigma, spec, sigma.includes('.')] as const),
+    unmapped: Object.keys(columns)
+      .filter((column) => !mapped.has(column))
+      .map((column) => [column, { column, separator: DEFAULT_SEPARATOR }, column.includes('.')] as const),
+    catchAll: bags.some((b) => b.prefix === ''),
+    emptyRow,
+  }
+  byLanding.set(key, plan)
+  return plan
+}
+
+/**
  * An event as a row of the table it lands in: every field under its column (the field map in
  * force for the event's log source, or a column of the same name that no mapped field writes),
  * then the landing's constant columns the event does not state itself. With `reads`, only the
@@ -461,18 +523,20 @@ export function placeEvent(
   const land = table === undefined ? all[0] : all.find((l) => l.table === table)
   // It lands, but not in the table asked for: the caller names where it went.
   if (!land) return all[0] ? { table: all[0].table, unrepresentable: `lands in ${all[0].table}` } : undefined
-  const columns = model.tables[land.table]
-  if (!columns) return undefined
-  const bags = BAGS[land.table] ?? []
-  const naming = land.columns ? undefined : mostSpecific(model.namings, land.naming)
-  const map: Record<string, FieldSpec> = land.columns
-    ? Object.fromEntries(Object.entries(land.columns).map(([k, c]) => [k, { column: c, separator: DEFAULT_SEPARATOR }]))
-    : { ...model.fields, ...(naming?.fields ?? {}) }
+  const plan = planFor(model, land)
+  if (!plan) return undefined
+  const { columns, bags } = plan
   // Windows writes logon ids in hex (`0x3e7`); Sysmon for Linux does not.
   const windows = land.naming.product?.toLowerCase() === 'windows'
-  const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
+  // With `reads`, the row holds only the columns the query reads (of those the table has): no other
+  // column can change the answer, and copying a wide table's empty row per event is the cost here.
   const row: Record<string, string | number | null | Record<string, unknown>> = {}
-  for (const [column, type] of Object.entries(columns)) row[column] = type === 'string' ? '' : null
+  if (reads) {
+    for (const column of reads) {
+      const empty = plan.emptyRow[column]
+      if (empty !== undefined) row[column] = empty
+    }
+  } else Object.assign(row, plan.emptyRow)
   // Columns the event speaks for itself, even as null: the landing does not overwrite them.
   const stated = new Set<string>()
   const written = new Set<string>()
@@ -494,14 +558,17 @@ export function placeEvent(
     return undefined
   }
   // With a bag for every other field, a field is a column only through the map.
-  const catchAll = bags.some((b) => b.prefix === '')
-  if (!catchAll)
-    for (const column of Object.keys(columns)) {
-      if (mapped.has(column)) continue
-      const why = write(column, { column, separator: DEFAULT_SEPARATOR })
+  // A name without a dot is found only as the event's own key (lookup): most are absent, and
+  // skipping them here keeps placing an event proportional to its own fields.
+  const absent = (name: string, dotted: boolean) => !dotted && !Object.prototype.hasOwnProperty.call(event, name)
+  if (!plan.catchAll)
+    for (const [column, spec, dotted] of plan.unmapped) {
+      if (absent(column, dotted)) continue
+      const why = write(column, spec)
       if (why) return { table: land.table, unrepresentable: why }
     }
-  for (const [sigma, spec] of Object.entries(map).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [sigma, spec, dotted] of plan.fields) {
+    if (absent(sigma, dotted)) continue
     const why = write(sigma, spec)
     if (why) return { table: land.table, unrepresentable: why }
   }
