@@ -33,7 +33,9 @@ export default function setup(project: TestProject): () => Promise<void> {
   const cache = mkdtempSync(join(tmpdir(), 'rulesmith-test-cache-'))
   process.env['RULESMITH_CACHE_DIR'] ??= cache
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
-  spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' })
+  // `npm test` (scripts/test.mjs) has just built dist/ and says so; a bare `vitest run` builds here.
+  if (process.env['RULESMITH_TEST_BUILT'] !== '1')
+    spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' })
 
   // File filters on the command line (`vitest run test/cli`): start it only when they select it.
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-') && !['run', 'vitest'].includes(a))
