@@ -19,7 +19,12 @@ export class Refusal extends Error {
     message: string,
     readonly at?: Pos,
   ) {
+    // A refusal is caught by `Refusals.leaf` and reported at the rule's line, never with a stack:
+    // capturing one was the largest single cost of compiling a corpus where many rules refuse.
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
     super(message)
+    Error.stackTraceLimit = limit
   }
 }
 
