@@ -153,7 +153,7 @@ for (const [name, args] of attacks) {
   const first = out.find((l) => /error|warning|::/.test(l)) ?? out[0] ?? ''
   const shown = JSON.stringify(first.length > 150 ? first.slice(0, 150) + '…' : first).replace(work, '$W')
   rows.push(
-    `| ${name} | ${shown.replaceAll(work, '$W').replaceAll('|', '\\|')} | ${code === '124' || code === '137' ? `killed after ${limit} s` : code} | ${wall} | ${Math.round(rss / 1024)} MB |`,
+    `| ${String(name)} | ${shown.replaceAll(work, '$W').replaceAll('|', '\\|')} | ${code === '124' || code === '137' ? `killed after ${limit} s` : (code ?? 'none')} | ${wall ?? '?'} | ${Math.round(rss / 1024)} MB |`,
   )
   console.error(rows.at(-1))
 }

@@ -11,6 +11,7 @@ import type * as Chevrotain from 'chevrotain'
 
 const entry = createRequire(import.meta.url).resolve('chevrotain') // …/chevrotain/lib/src/api.js
 const bundle = join(dirname(entry), '..', 'chevrotain.mjs')
+// oxlint-disable-next-line typescript/no-unsafe-type-assertion -- a module imported by URL is untyped; it is chevrotain's own bundle
 const chevrotain = (await import(pathToFileURL(bundle).href)) as typeof Chevrotain
 
 export const { createToken, Lexer, EmbeddedActionsParser, CstParser, EOF, tokenMatcher, tokenLabel } = chevrotain

@@ -8,6 +8,7 @@
  * errors can point inside the YAML value.
  */
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
+import { first, must } from '../src/guards.js'
 
 export type Condition =
   | { readonly kind: 'and'; readonly items: readonly Condition[]; readonly offset: number }
@@ -62,7 +63,7 @@ class ConditionParser extends EmbeddedActionsParser {
       this.CONSUME(Or)
       items.push(this.SUBRULE2(this.andExpr))
     })
-    return items.length === 1 ? items[0]! : { kind: 'or', items, offset: items[0]!.offset }
+    return items.length === 1 ? first(items) : { kind: 'or', items, offset: first(items).offset }
   })
 
   private readonly andExpr = this.RULE('andExpr', (): Condition => {
@@ -71,7 +72,7 @@ class ConditionParser extends EmbeddedActionsParser {
       this.CONSUME(And)
       items.push(this.SUBRULE2(this.notExpr))
     })
-    return items.length === 1 ? items[0]! : { kind: 'and', items, offset: items[0]!.offset }
+    return items.length === 1 ? first(items) : { kind: 'and', items, offset: first(items).offset }
   })
 
   private readonly notExpr = this.RULE('notExpr', (): Condition =>
@@ -178,7 +179,7 @@ function parse(text: string): Parsed {
     }
   }
   if (lexed.errors.length > 0) {
-    const e = lexed.errors[0]!
+    const e = first(lexed.errors)
     return {
       errors: [
         {
@@ -192,7 +193,7 @@ function parse(text: string): Parsed {
   parser.input = lexed.tokens
   const condition = parser.condition()
   if (parser.errors.length > 0) {
-    const e = parser.errors[0]!
+    const e = first(parser.errors)
     const tok = e.token
     const atEnd = tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset)
     const found = atEnd ? 'end of condition' : `'${tok.image}'`
@@ -213,7 +214,9 @@ function describeExpected(message: string): string {
   const single = /Expecting (?:token of type )?--> (.+?) <--/.exec(message)
   if (single) return `syntax error: expected ${single[1]}`
   const expecting = message.split(/but found/)[0] ?? ''
-  const labels = [...expecting.matchAll(/\[([^\]\n]+)\]/g)].map((m) => m[1]!.split(', ')[0]!)
+  const labels = [...expecting.matchAll(/\[([^\]\n]+)\]/g)].map((m) =>
+    first(must(m[1], 'the group matched').split(', ')),
+  )
   const firsts = [...new Set(labels)].filter((l) => l !== 'EOF').slice(0, 6)
   return firsts.length > 0 ? `syntax error: expected ${firsts.join(' or ')}` : 'syntax error'
 }

@@ -7,6 +7,7 @@
  * builds its own small AST; it shares nothing with the backend.
  */
 import { createToken, EmbeddedActionsParser, Lexer, type IToken } from './chevrotain.js'
+import { first, itemAt, must } from '../src/guards.js'
 
 // --- AST ----------------------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ function decodeString(image: string): string {
   const body = image.slice(1, -1)
   let out = ''
   for (let i = 0; i < body.length; i++) {
-    const c = body[i]!
+    const c = itemAt(body, i)
     if (c !== '\\') {
       out += c
       continue
@@ -165,7 +166,7 @@ function decodeString(image: string): string {
       out += simple[e]
     } else if (e === 'u') {
       const m = /^\{([0-9A-Fa-f]{2,8})\}/.exec(body.slice(i + 1))
-      const code = m ? parseInt(m[1]!, 16) : NaN
+      const code = m ? parseInt(must(m[1], 'the group matched'), 16) : NaN
       if (!m || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) throw new BadEscape(`bad \\u escape in ${image}`)
       out += String.fromCodePoint(code)
       i += m[0].length
@@ -208,7 +209,7 @@ class EqlParser extends EmbeddedActionsParser {
       this.CONSUME(Or)
       items.push(this.SUBRULE2(this.andExpr))
     })
-    return items.length === 1 ? items[0]! : { kind: 'or', items }
+    return items.length === 1 ? first(items) : { kind: 'or', items }
   })
 
   private andExpr = this.RULE('andExpr', (): Expr => {
@@ -217,7 +218,7 @@ class EqlParser extends EmbeddedActionsParser {
       this.CONSUME(And)
       items.push(this.SUBRULE2(this.notExpr))
     })
-    return items.length === 1 ? items[0]! : { kind: 'and', items }
+    return items.length === 1 ? first(items) : { kind: 'and', items }
   })
 
   private notExpr = this.RULE('notExpr', (): Expr =>
@@ -264,21 +265,87 @@ class EqlParser extends EmbeddedActionsParser {
 
   private comparison = this.RULE('comparison', (): Expr => {
     const field = this.SUBRULE(this.field)
+    // Each operator token matches exactly one spelling (case-sensitive patterns): its CompareOp.
     const op = this.OR([
-      { ALT: () => this.CONSUME(Colon).image },
-      { ALT: () => this.CONSUME(Eq).image },
-      { ALT: () => this.CONSUME(Neq).image },
-      { ALT: () => this.CONSUME(Lte).image },
-      { ALT: () => this.CONSUME(Gte).image },
-      { ALT: () => this.CONSUME(Lt).image },
-      { ALT: () => this.CONSUME(Gt).image },
-      { ALT: () => this.CONSUME(LikeI).image },
-      { ALT: () => this.CONSUME(Like).image },
-      { ALT: () => this.CONSUME(RegexI).image },
-      { ALT: () => this.CONSUME(Regex).image },
-      { ALT: () => this.CONSUME(InI).image },
-      { ALT: () => this.CONSUME(In).image },
-    ]) as CompareOp
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Colon)
+          return ':'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Eq)
+          return '=='
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Neq)
+          return '!='
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Lte)
+          return '<='
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Gte)
+          return '>='
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Lt)
+          return '<'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Gt)
+          return '>'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(LikeI)
+          return 'like~'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Like)
+          return 'like'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(RegexI)
+          return 'regex~'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(Regex)
+          return 'regex'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(InI)
+          return 'in~'
+        },
+      },
+      {
+        ALT: (): CompareOp => {
+          this.CONSUME(In)
+          return 'in'
+        },
+      },
+    ])
     const values = this.OR2([
       {
         ALT: () => {

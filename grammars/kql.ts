@@ -12,6 +12,7 @@
  * the quote doubled. Operators: https://learn.microsoft.com/kusto/query/datatypes-string-operators.
  */
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
+import { first, itemAt } from '../src/guards.js'
 
 export type KTerm =
   | { readonly k: 'col'; readonly name: string }
@@ -89,7 +90,7 @@ const lexer = new Lexer(allTokens, { ensureOptimizations: false, positionTrackin
 
 function stringValue(image: string): string {
   if (image.startsWith('@')) {
-    const q = image[1]!
+    const q = itemAt(image, 1)
     return image
       .slice(2, -1)
       .split(q + q)
@@ -121,7 +122,7 @@ class KqlParser extends EmbeddedActionsParser {
       this.CONSUME(Or)
       items.push(this.SUBRULE2(this.andExpr))
     })
-    return items.length === 1 ? items[0]! : { k: 'or', items }
+    return items.length === 1 ? first(items) : { k: 'or', items }
   })
 
   andExpr = this.RULE('andExpr', (): KExpr => {
@@ -130,7 +131,7 @@ class KqlParser extends EmbeddedActionsParser {
       this.CONSUME(And)
       items.push(this.SUBRULE2(this.unary))
     })
-    return items.length === 1 ? items[0]! : { k: 'and', items }
+    return items.length === 1 ? first(items) : { k: 'and', items }
   })
 
   unary = this.RULE('unary', (): KExpr =>
@@ -232,12 +233,13 @@ class KqlParser extends EmbeddedActionsParser {
           let call: KTerm[] | undefined
           this.OPTION(() => {
             this.CONSUME(LParen)
-            call = []
+            const args: KTerm[] = []
+            call = args
             this.OPTION2(() => {
-              call!.push(this.SUBRULE(this.term))
+              args.push(this.SUBRULE(this.term))
               this.MANY(() => {
                 this.CONSUME(Comma)
-                call!.push(this.SUBRULE2(this.term))
+                args.push(this.SUBRULE2(this.term))
               })
             })
             this.CONSUME(RParen)

@@ -11,6 +11,7 @@
  * So a backend that forgets a parenthesis is caught by the verifier, not excused by it.
  */
 import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
+import { entryOf, first } from '../src/guards.js'
 
 // --- AST ---------------------------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class SplParser extends EmbeddedActionsParser {
       this.OPTION(() => this.CONSUME(And))
       items.push(this.SUBRULE2(this.searchOr))
     })
-    return items.length === 1 ? items[0]! : { kind: 'and', items }
+    return items.length === 1 ? first(items) : { kind: 'and', items }
   })
 
   private searchOr = this.RULE('searchOr', (): SearchExpr => {
@@ -270,7 +271,7 @@ class SplParser extends EmbeddedActionsParser {
       this.CONSUME(Or)
       items.push(this.SUBRULE2(this.searchNot))
     })
-    return items.length === 1 ? items[0]! : { kind: 'or', items }
+    return items.length === 1 ? first(items) : { kind: 'or', items }
   })
 
   private searchNot = this.RULE('searchNot', (): SearchExpr =>
@@ -375,7 +376,7 @@ class SplParser extends EmbeddedActionsParser {
       { ALT: () => this.CONSUME(Gt) },
       { ALT: () => this.CONSUME(Gte) },
     ])
-    return this.ACTION(() => COMPARE_OPS[t.tokenType.name]!)
+    return this.ACTION(() => entryOf(COMPARE_OPS, t.tokenType.name))
   })
 
   // eval: OR < AND < NOT < comparison < '+'
@@ -386,7 +387,7 @@ class SplParser extends EmbeddedActionsParser {
       this.CONSUME(Or)
       items.push(this.SUBRULE2(this.evalAnd))
     })
-    return items.length === 1 ? items[0]! : { kind: 'or', items }
+    return items.length === 1 ? first(items) : { kind: 'or', items }
   })
 
   private evalAnd = this.RULE('evalAnd', (): EvalExpr => {
@@ -395,7 +396,7 @@ class SplParser extends EmbeddedActionsParser {
       this.CONSUME(And)
       items.push(this.SUBRULE2(this.evalNot))
     })
-    return items.length === 1 ? items[0]! : { kind: 'and', items }
+    return items.length === 1 ? first(items) : { kind: 'and', items }
   })
 
   private evalNot = this.RULE('evalNot', (): EvalExpr =>
@@ -459,12 +460,13 @@ class SplParser extends EmbeddedActionsParser {
           let call: EvalExpr[] | undefined
           this.OPTION(() => {
             this.CONSUME2(LParen)
-            call = []
+            const args: EvalExpr[] = []
+            call = args
             this.OPTION2(() => {
-              call!.push(this.SUBRULE2(this.evalOr))
+              args.push(this.SUBRULE2(this.evalOr))
               this.MANY(() => {
                 this.CONSUME(Comma)
-                call!.push(this.SUBRULE3(this.evalOr))
+                args.push(this.SUBRULE3(this.evalOr))
               })
             })
             this.CONSUME2(RParen)
@@ -521,8 +523,7 @@ export function parseSpl(text: string): { query?: SplQuery; errors: SplSyntaxErr
  * so one with nothing on its left is a syntax error, reported with what it is.
  */
 function leadingOperator(tokens: readonly IToken[]): SplSyntaxError | undefined {
-  for (let k = 0; k < tokens.length; k++) {
-    const t = tokens[k]!
+  for (const [k, t] of tokens.entries()) {
     if (t.tokenType !== Or && t.tokenType !== And) continue
     const before = tokens[k - 1]
     const starts =

@@ -11,6 +11,7 @@ import { crossFileChecks, loadClashCandidates, loadPaths, type OtherDocument } f
 import { regexWarnings } from './regex/warnings.js'
 import { checkKqlOnce } from './verify/kql-gate-cache.js'
 import type { Rule } from './rule/rule.js'
+import { errorMessage } from './guards.js'
 
 export interface ValidateOptions {
   readonly config?: Config
@@ -96,7 +97,7 @@ export async function validate(paths: readonly string[], options: ValidateOption
         // A refusal the rule's tests file declares, with its reason, is known and checked by
         // `rulesmith test`; validate counts it instead of repeating it as a finding.
         const isDeclared =
-          compiled.query === undefined && refusals.get(rule)![refusalKey(target, options_)] !== undefined
+          compiled.query === undefined && refusals.get(rule)?.[refusalKey(target, options_)] !== undefined
         if (isDeclared) declared++
         const ds = isDeclared
           ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error'))
@@ -153,7 +154,7 @@ export async function compile(rule: Rule, target: TargetId, options: TargetOptio
           target,
           file: rule.file,
           at: rule.at,
-          message: `${target}: internal error while compiling (please report): ${(e as Error).message}`,
+          message: `${target}: internal error while compiling (please report): ${errorMessage(e)}`,
         },
       ],
     }

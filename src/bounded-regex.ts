@@ -16,7 +16,8 @@
  * checks that on random patterns against the native engine.
  */
 import { setFlagsFromString } from 'node:v8'
-import { createContext, Script } from 'node:vm'
+import { createContext, Script, type Context } from 'node:vm'
+import { errnoCode, must } from './guards.js'
 
 /** A test ran out of its time budget: the pattern backtracks too much on this value. */
 export class RegexBudgetError extends Error {
@@ -66,7 +67,7 @@ function linearEngine(): boolean {
   return linearAvailable
 }
 
-let budget: { context: object; script: Script } | null | undefined
+let budget: { context: Context; script: Script } | null | undefined
 
 /** Run `f` under the watchdog: V8 terminates it, even inside the regex engine, after the budget. */
 export function withinBudget<T>(f: () => T, source: string): T {
@@ -79,13 +80,18 @@ export function withinBudget<T>(f: () => T, source: string): T {
     }
   }
   if (budget === null) return f()
-  ;(budget.context as { run: () => unknown }).run = f
+  // The result comes back through the closure: runInContext's own return value is untyped.
+  let result: { value: T } | undefined
+  budget.context['run'] = () => {
+    result = { value: f() }
+  }
   try {
-    return budget.script.runInContext(budget.context, { timeout: budgetMs }) as T
+    budget.script.runInContext(budget.context, { timeout: budgetMs })
   } catch (e) {
-    if ((e as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new RegexBudgetError(source, budgetMs)
+    if (errnoCode(e) === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw new RegexBudgetError(source, budgetMs)
     throw e
   }
+  return must(result, 'run() ran to its end').value
 }
 
 /**
@@ -156,7 +162,7 @@ function canonical(s: string): string {
   let changed = false
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i)
-    const k = t[c]!
+    const k = t[c] ?? c
     if (k !== c) changed = true
     out += String.fromCharCode(k)
   }
@@ -212,7 +218,8 @@ export function caseFold(source: string): string | undefined {
     const c = source[i++]
     if (c === undefined) return undefined
     if ('dDwWsS'.includes(c)) return { cls: c }
-    if (c in CONTROL) return CONTROL[c]!
+    const control = CONTROL[c]
+    if (control !== undefined) return control
     if (c === 'b') return inClass ? 8 : { cls: 'b' }
     if (c === 'B') return inClass ? undefined : { cls: 'B' }
     if (c === '0' && !/[0-9]/.test(source[i] ?? '')) return 0
@@ -239,12 +246,12 @@ export function caseFold(source: string): string | undefined {
     return c.charCodeAt(0)
   }
   while (i < n) {
-    const c = source[i]!
+    const c = source.charAt(i)
     if (c === '\\') {
       i++
       const e = escapeAt(false)
       if (e === undefined) return undefined
-      out += typeof e === 'number' ? hex4(t[e]!) : '\\' + e.cls
+      out += typeof e === 'number' ? hex4(t[e] ?? e) : '\\' + e.cls
     } else if (c === '[') {
       i++
       let negated = false
@@ -254,12 +261,12 @@ export function caseFold(source: string): string | undefined {
       }
       const set = new Uint8Array(0x10000)
       const add = (lo: number, hi: number) => {
-        for (let x = lo; x <= hi; x++) set[t[x]!] = 1
+        for (let x = lo; x <= hi; x++) set[t[x] ?? x] = 1
       }
       const addEscape = (letter: string) => {
-        const f = ESCAPE_SETS[letter.toLowerCase()]!
+        const f = must(ESCAPE_SETS[letter.toLowerCase()], 'a class escape letter (d, w, s)')
         const neg = letter !== letter.toLowerCase()
-        for (let x = 0; x < 0x10000; x++) if (f(x) !== neg) set[t[x]!] = 1
+        for (let x = 0; x < 0x10000; x++) if (f(x) !== neg) set[t[x] ?? x] = 1
       }
       const atom = (): number | { cls: string } | undefined => {
         const d = source[i]
@@ -289,7 +296,10 @@ export function caseFold(source: string): string | undefined {
             add(a, b)
           } else {
             // Annex B: a range with a class escape at either end is the two sets and a '-'.
-            for (const x of [a, b]) typeof x === 'number' ? add(x, x) : addEscape(x.cls)
+            for (const x of [a, b]) {
+              if (typeof x === 'number') add(x, x)
+              else addEscape(x.cls)
+            }
             add(45, 45)
           }
         } else if (typeof a === 'number') add(a, a)
@@ -320,7 +330,7 @@ export function caseFold(source: string): string | undefined {
       out += c
       i++
     } else {
-      out += hex4(t[c.charCodeAt(0)]!)
+      out += hex4(t[c.charCodeAt(0)] ?? c.charCodeAt(0))
       i++
     }
   }

@@ -7,6 +7,7 @@
  * collector already keeps the second core busy), so the run got no faster.
  */
 import type { Pos } from './ast/nodes.js'
+import { must } from './guards.js'
 import { compile } from './api.js'
 import type { TargetId, TargetOptions } from './backends/types.js'
 import { error, warning, type Diagnostic } from './diagnostics.js'
@@ -107,7 +108,7 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
       for (const t of plan.targets) {
         const compiled = correlation
           ? await (await correlationTarget(t)).compile(correlation, plan.options[t] ?? {})
-          : await compile(rule!, t, plan.options[t] ?? {})
+          : await compile(must(rule, 'an item without a correlation has a rule'), t, plan.options[t] ?? {})
         if (compiled.query === undefined) {
           results[t] = { diagnostics: compiled.diagnostics }
           continue

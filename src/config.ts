@@ -17,6 +17,7 @@ import { readInputFile } from './input-file.js'
 import { DEFAULT_LIMITS, LIMIT_KEYS, type Limits } from './limits.js'
 import { parseYaml, type Path } from './rule/yaml.js'
 import { didYouMean, TARGET_ALIASES } from './suggest.js'
+import { isMap, isOneOf } from './guards.js'
 
 export type Policy = 'error' | 'warning' | 'ignore'
 
@@ -43,7 +44,11 @@ export const DEFAULT_CONFIG: Config = {
 export const CONFIG_FILE = '.rulesmith.yml'
 
 const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants', 'limits', 'defender']
-const POLICIES = ['error', 'warning', 'ignore']
+const POLICIES: readonly Policy[] = ['error', 'warning', 'ignore']
+const isPolicy = (v: unknown): v is Policy => isOneOf(POLICIES, v)
+
+/** A YAML value in a message: a string as written, anything else as JSON (never `[object Object]`). */
+const shownValue = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)))
 
 /** `targets: [splunk]` → `spl`; `sentinel` → `kql` with `variants: { kql: sentinel }`. */
 const CONFIG_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(
@@ -106,11 +111,11 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
     code: DiagnosticCode = 'config/invalid',
   ) => diagnostics.push(error(code, message, at(path, part), file))
   if (documents.length > 1) bad('the config must be one YAML document', [])
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  if (!isMap(raw)) {
     bad('the config must be a YAML map')
     return { config: DEFAULT_CONFIG, diagnostics }
   }
-  const r = raw as Record<string, unknown>
+  const r = raw
   for (const key of Object.keys(r))
     if (!CONFIG_KEYS.includes(key)) bad(`unknown key '${key}'${didYouMean(key, CONFIG_KEYS)}`, [key], 'key')
   let targets = DEFAULT_CONFIG.targets
@@ -118,23 +123,26 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
     const t = r['targets']
     if (!Array.isArray(t) || t.length === 0) bad(`targets must be a list of ${TARGET_IDS.join(', ')}`, ['targets'])
     else {
-      const unknown = t.flatMap((x, i) => ((TARGET_IDS as readonly unknown[]).includes(x) ? [] : [i]))
-      for (const i of unknown)
-        bad(
-          `targets: unknown target '${String(t[i])}' (known: ${TARGET_IDS.join(', ')})${didYouMean(String(t[i]), TARGET_IDS, CONFIG_ALIASES)}`,
-          ['targets', i],
-        )
-      if (unknown.length === 0) targets = [...new Set(t as TargetId[])]
+      const known = t.filter((x) => isOneOf(TARGET_IDS, x))
+      t.forEach((x: unknown, i) => {
+        if (!isOneOf(TARGET_IDS, x))
+          bad(
+            `targets: unknown target '${shownValue(x)}' (known: ${TARGET_IDS.join(', ')})${didYouMean(shownValue(x), TARGET_IDS, CONFIG_ALIASES)}`,
+            ['targets', i],
+          )
+      })
+      if (known.length === t.length) targets = [...new Set(known)]
     }
   }
   let unsupported = DEFAULT_CONFIG.unsupported
   if (r['unsupported'] !== undefined) {
-    if (!POLICIES.includes(String(r['unsupported'])))
+    const policy = r['unsupported']
+    if (!isPolicy(policy))
       bad(
-        `unsupported must be error, warning or ignore, not '${String(r['unsupported'])}'${didYouMean(String(r['unsupported']), POLICIES)}`,
+        `unsupported must be error, warning or ignore, not '${shownValue(policy)}'${didYouMean(shownValue(policy), POLICIES)}`,
         ['unsupported'],
       )
-    else unsupported = r['unsupported'] as Policy
+    else unsupported = policy
   }
   const placeholders: Record<string, string[]> = {}
   if (r['placeholders'] !== undefined) {
@@ -152,11 +160,11 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
     }
     const out: Partial<Record<TargetId, string>> = {}
     for (const [k, x] of Object.entries(v)) {
-      if (!(TARGET_IDS as readonly string[]).includes(k)) {
+      const t = k
+      if (!isOneOf(TARGET_IDS, t)) {
         bad(`${key}: unknown target '${k}'${didYouMean(k, TARGET_IDS, CONFIG_ALIASES)}`, [key, k], 'key')
         continue
       }
-      const t = k as TargetId
       if (typeof x !== 'string' || x === '') {
         bad(`${key}: ${t} must name ${key === 'pipelines' ? 'a pipeline file' : 'a variant'}`, [key, k])
         continue
@@ -186,7 +194,7 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
     }
     return out
   }
-  const limits: Record<string, number> = { ...DEFAULT_LIMITS }
+  const limits: { -readonly [K in keyof Limits]: Limits[K] } = { ...DEFAULT_LIMITS }
   if (r['limits'] !== undefined) {
     const l = r['limits']
     if (typeof l !== 'object' || l === null || Array.isArray(l))
@@ -225,7 +233,7 @@ export function loadConfig(path?: string, options: ConfigOptions = {}): { config
       placeholders,
       pipelines: perTarget('pipelines'),
       variants: perTarget('variants'),
-      limits: limits as unknown as Limits,
+      limits,
       defenderEnabledOnImport,
     },
     diagnostics,

@@ -10,6 +10,7 @@ import { error, type Diagnostic } from './diagnostics.js'
 import { fileKind, ioDiagnostic } from './input-file.js'
 import { limitKey, limits } from './limits.js'
 import type { JsonEvent } from './rule/rule.js'
+import { errorMessage, isMap } from './guards.js'
 
 export interface EventBatch {
   readonly events: JsonEvent[]
@@ -102,23 +103,18 @@ export async function* readEventBatches(file: string): AsyncGenerator<EventBatch
     bytes += raw.length
     try {
       const v: unknown = JSON.parse(s)
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      if (!isMap(v)) {
         failed = true
         diagnostics.push(error('events/not-an-object', 'each line must be a JSON object', { line: at, col: 0 }, file))
       } else if (!failed) {
-        events.push(v as JsonEvent)
+        events.push(v)
         lines.push(at)
       }
     } catch (e) {
       failed = true
-      const m = /position (\d+)/.exec((e as Error).message)
+      const m = /position (\d+)/.exec(errorMessage(e))
       diagnostics.push(
-        error(
-          'events/invalid-json',
-          `invalid JSON: ${(e as Error).message}`,
-          { line: at, col: m ? Number(m[1]) : 0 },
-          file,
-        ),
+        error('events/invalid-json', `invalid JSON: ${errorMessage(e)}`, { line: at, col: m ? Number(m[1]) : 0 }, file),
       )
     }
   }

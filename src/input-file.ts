@@ -9,6 +9,7 @@ import * as fs from 'node:fs'
 import type { Stats } from 'node:fs'
 import { error, type Diagnostic } from './diagnostics.js'
 import { limitKey, limits } from './limits.js'
+import { errnoCode, errorMessage } from './guards.js'
 
 export type InputText = { readonly text: string } | { readonly diagnostic: Diagnostic }
 
@@ -24,7 +25,7 @@ export function fileKind(st: Stats): string {
 
 /** The diagnostic for a failed stat/open/read, by its errno code. */
 export function ioDiagnostic(e: unknown, file: string, what = ''): Diagnostic {
-  const code = (e as NodeJS.ErrnoException).code
+  const code = errnoCode(e)
   const it = `${what ? what + ' ' : ''}'${file}'`
   switch (code) {
     case 'ELOOP':
@@ -39,7 +40,7 @@ export function ioDiagnostic(e: unknown, file: string, what = ''): Diagnostic {
     case 'ENAMETOOLONG':
       return error('io/unreadable', `cannot read ${it}: the name is too long`, undefined, file)
     default:
-      return error('io/unreadable', `cannot read ${it}: ${code ?? (e as Error).message}`, undefined, file)
+      return error('io/unreadable', `cannot read ${it}: ${code ?? errorMessage(e)}`, undefined, file)
   }
 }
 
@@ -172,7 +173,7 @@ const isUtf8 = (b: Buffer): boolean => {
 function firstInvalidUtf8(b: Buffer): number {
   let i = 0
   while (i < b.length) {
-    const c = b[i]!
+    const c = b.readUInt8(i)
     let n = 0
     let lo = 0x80,
       hi = 0xbf

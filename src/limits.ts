@@ -42,7 +42,7 @@ export const LIMIT_KEYS: Readonly<Record<string, keyof Limits>> = {
 
 /** The config key of a limit, for messages ("raise limits.file-bytes …"). */
 export const limitKey = (name: keyof Limits): string =>
-  'limits.' + Object.entries(LIMIT_KEYS).find(([, v]) => v === name)![0]
+  'limits.' + (Object.entries(LIMIT_KEYS).find(([, v]) => v === name)?.[0] ?? name)
 
 let current: Limits = DEFAULT_LIMITS
 let followLinks = false

@@ -60,7 +60,10 @@ export function originOf(event: JsonEvent): Origin | undefined {
 /** A Sigma log source as an origin statement (the `_logsource` value): product, category, service. */
 export function logSourceStatement(logsource: LogSource): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const k of LOGSOURCE_KEYS) if (logsource[k] !== undefined) out[k] = logsource[k]!
+  for (const k of LOGSOURCE_KEYS) {
+    const v = logsource[k]
+    if (v !== undefined) out[k] = v
+  }
   return out
 }
 

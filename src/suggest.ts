@@ -2,6 +2,7 @@
  * "Did you mean": the known name closest to one that is not known, for usage errors, config
  * errors and anything else where a near miss deserves its fix.
  */
+import { must } from './guards.js'
 
 /** Levenshtein distance, stopping early once it exceeds `max`. */
 function distance(a: string, b: string, max: number): number {
@@ -11,15 +12,17 @@ function distance(a: string, b: string, max: number): number {
     const row = [i]
     let best = i
     for (let j = 1; j <= b.length; j++) {
-      const v = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      const v = Math.min(cell(prev, j) + 1, cell(row, j - 1) + 1, cell(prev, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1))
       row.push(v)
       best = Math.min(best, v)
     }
     if (best > max) return max + 1
     prev = row
   }
-  return prev[b.length]!
+  return cell(prev, b.length)
 }
+
+const cell = (row: readonly number[], j: number): number => must(row[j], 'a cell inside the distance table')
 
 /**
  * The candidate `input` most likely means: the same name in another case, a name it starts or

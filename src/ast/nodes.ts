@@ -84,8 +84,40 @@ export type NodeOf<K extends NodeKind> = Extract<Node, { kind: K }>
 /** One handler per kind: adding a kind breaks every fold until it is handled. */
 export type Fold<R> = { readonly [K in NodeKind]: (node: NodeOf<K>, recur: (n: Node) => R) => R }
 
+function unknownKind(n: never): never {
+  throw new Error(`internal error: a node of unknown kind ${JSON.stringify(n)}`)
+}
+
 export function fold<R>(node: Node, handlers: Fold<R>): R {
-  const recur = (n: Node): R => (handlers[n.kind] as (n: Node, r: (n: Node) => R) => R)(n, recur)
+  // A switch, not `handlers[n.kind](n, …)`: TypeScript cannot tie the handler to the narrowed node.
+  const recur = (n: Node): R => {
+    switch (n.kind) {
+      case 'And':
+        return handlers.And(n, recur)
+      case 'Or':
+        return handlers.Or(n, recur)
+      case 'Not':
+        return handlers.Not(n, recur)
+      case 'Match':
+        return handlers.Match(n, recur)
+      case 'Regex':
+        return handlers.Regex(n, recur)
+      case 'Cidr':
+        return handlers.Cidr(n, recur)
+      case 'Compare':
+        return handlers.Compare(n, recur)
+      case 'Exists':
+        return handlers.Exists(n, recur)
+      case 'Null':
+        return handlers.Null(n, recur)
+      case 'FieldRef':
+        return handlers.FieldRef(n, recur)
+      case 'Keyword':
+        return handlers.Keyword(n, recur)
+      default:
+        return unknownKind(n)
+    }
+  }
   return recur(node)
 }
 
@@ -99,10 +131,10 @@ export function or(items: readonly Node[]): Node {
 
 /** An And/Or with nested ones of the same kind flattened; a single item stands alone. */
 function junction(kind: 'And' | 'Or', items: readonly Node[]): Node {
-  if (items.length === 1) return items[0]!
+  const [only] = items
+  if (items.length === 1 && only) return only
   let flat: Node[] | undefined
-  for (let i = 0; i < items.length; i++) {
-    const n = items[i]!
+  for (const [i, n] of items.entries()) {
     if (n.kind === kind) {
       flat ??= items.slice(0, i)
       flat.push(...n.items)

@@ -41,17 +41,17 @@ export type Shape =
 export function shapeOf(pattern: Pattern): Shape {
   const p = normalize(pattern)
   if (p.length === 0) return { kind: 'exact', text: '' }
-  if (p.length === 1) {
-    const only = p[0]!
+  const [a, b, c] = p
+  if (p.length === 1 && a) {
+    const only = a
     if (only.kind === 'lit') return { kind: 'exact', text: only.text }
     if (only.kind === 'any') return { kind: 'anything' }
     return { kind: 'wildcard' }
   }
-  const [a, b, c] = p
-  if (p.length === 2 && a!.kind === 'any' && b!.kind === 'lit') return { kind: 'endswith', text: b!.text }
-  if (p.length === 2 && a!.kind === 'lit' && b!.kind === 'any') return { kind: 'startswith', text: a!.text }
-  if (p.length === 3 && a!.kind === 'any' && b!.kind === 'lit' && c!.kind === 'any')
-    return { kind: 'contains', text: b!.text }
+  if (p.length === 2 && a?.kind === 'any' && b?.kind === 'lit') return { kind: 'endswith', text: b.text }
+  if (p.length === 2 && a?.kind === 'lit' && b?.kind === 'any') return { kind: 'startswith', text: a.text }
+  if (p.length === 3 && a?.kind === 'any' && b?.kind === 'lit' && c?.kind === 'any')
+    return { kind: 'contains', text: b.text }
   return { kind: 'wildcard' }
 }
 

@@ -5,7 +5,8 @@
  * freshness test import this module (and with it ajv).
  */
 import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import AjvModule from 'ajv'
+import standaloneModule from 'ajv/dist/standalone/index.js'
 import { targetPath } from '../paths.js'
 import { TARGET_IDS } from './types.js'
 
@@ -22,9 +23,9 @@ export const ENVIRONMENT_VALIDATORS = {
 } as const
 
 export function generateEnvironmentValidators(): string {
-  const require = createRequire(import.meta.url)
-  const Ajv = require('ajv') as typeof import('ajv').default
-  const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, refs: unknown) => string }).default
+  // ajv is CommonJS: its module object is the class, and `.default` the same class, typed.
+  const Ajv = AjvModule.default
+  const standalone = standaloneModule.default
   const ajv = new Ajv({ strict: true, allowUnionTypes: true, code: { source: true, esm: true } })
   for (const t of TARGET_IDS) ajv.addSchema(JSON.parse(readFileSync(targetPath(t, 'target.schema.json'), 'utf8')), t)
   const refs = Object.fromEntries(

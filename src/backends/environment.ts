@@ -13,6 +13,7 @@ import * as validators from './environment-validators.generated.js'
 import { targetPath } from '../paths.js'
 import type { LogSource } from '../rule/rule.js'
 import type { TargetId } from './types.js'
+import { errorMessage, first, isMap, must } from '../guards.js'
 
 /** A checked environment document: `fields`, `logsources` and target-specific keys. */
 export type EnvironmentDoc = object
@@ -23,12 +24,36 @@ export type Read<T> =
 type Validator = ((doc: unknown) => boolean) & { errors?: ErrorObject[] | null }
 
 /** The generated validator of `#/$defs/<def>` in `targets/<target>/target.schema.json`. */
+const validatorsByName = new Map<string, Validator>()
 function validator(target: TargetId, def: string): Validator {
-  const name = `${target}${def[0]!.toUpperCase()}${def.slice(1)}`
-  const v = (validators as Record<string, Validator | undefined>)[name]
-  if (!v) throw new Error(`rulesmith: no generated validator ${name} (run npm run generate:validators)`)
-  return v
+  const name = `${target}${first(def).toUpperCase()}${def.slice(1)}`
+  let known = validatorsByName.get(name)
+  if (!known) {
+    const v: unknown = Reflect.get(validators, name)
+    if (typeof v !== 'function')
+      throw new Error(`rulesmith: no generated validator ${name} (run npm run generate:validators)`)
+    // ajv sets `errors` on the function after each call: read it from there, every time.
+    const check = (doc: unknown): boolean => v(doc) === true
+    Object.defineProperty(check, 'errors', { get: (): unknown => Reflect.get(v, 'errors') })
+    known = check
+    validatorsByName.set(name, known)
+  }
+  return known
 }
+
+/**
+ * The typed guard over an ajv check: a document the schema accepts is the `T` its caller reads it
+ * as. The schema (targets/<t>/target.schema.json) and the reader's type are kept in step by
+ * review; the check itself runs on every document.
+ */
+function conforms<T>(validate: Validator, doc: unknown): doc is T {
+  if (typeof doc === 'object' && doc !== null && accepted.get(doc) === validate) return true
+  const ok = validate(doc)
+  if (ok && typeof doc === 'object' && doc !== null) accepted.set(doc, validate)
+  return ok
+}
+/** Documents a validator accepted (the shipped documents are cached and asked for again). */
+const accepted = new WeakMap<object, Validator>()
 
 /** An ajv error as a line of a message: `logsources.x.match: must be object`. */
 function describeError(e: ErrorObject): string {
@@ -37,11 +62,14 @@ function describeError(e: ErrorObject): string {
     .slice(1)
     .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
     .join('.')
+  // ajv's params for these keywords: { additionalProperty: string }, { allowedValues: unknown[] }.
+  const property: unknown = e.params['additionalProperty']
+  const allowed: unknown = e.params['allowedValues']
   const extra =
-    e.keyword === 'additionalProperties'
-      ? ` '${String((e.params as { additionalProperty: string }).additionalProperty)}'`
-      : e.keyword === 'enum'
-        ? ` ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
+    e.keyword === 'additionalProperties' && typeof property === 'string'
+      ? ` '${property}'`
+      : e.keyword === 'enum' && Array.isArray(allowed)
+        ? ` ${allowed.map((v) => JSON.stringify(v)).join(', ')}`
         : ''
   return `${where || 'the document'} ${e.message ?? 'is invalid'}${extra}`
 }
@@ -58,12 +86,13 @@ export function readEnvironmentFile<T = EnvironmentDoc>(target: TargetId, file: 
   try {
     doc = yaml.load(read.text)
   } catch (e) {
-    return { problem: `${file}: cannot read it: ${((e as Error).message ?? String(e)).split('\n')[0]}` }
+    return { problem: `${file}: cannot read it: ${errorMessage(e).split('\n')[0]}` }
   }
   if (doc === undefined || doc === null) doc = {}
   const validate = validator(target, def)
-  if (!validate(doc)) return { problem: `${file}: ${describeError(validate.errors![0]!)}` }
-  return { doc: doc as T }
+  if (!conforms<T>(validate, doc))
+    return { problem: `${file}: ${describeError(must(validate.errors?.[0], 'a failed check has an error'))}` }
+  return { doc }
 }
 
 /** The shipped `targets/<t>/target.yml` (or another file there), checked; cached. */
@@ -75,7 +104,10 @@ export function readShipped<T = EnvironmentDoc>(target: TargetId, file = 'target
     r = readEnvironmentFile(target, targetPath(target, file), def)
     shipped.set(key, r)
   }
-  return r as Read<T>
+  if (r.problem !== undefined) return { problem: r.problem }
+  // The cache is untyped: the guard gives this caller's T (a document accepted before is not checked again).
+  if (!conforms<T>(validator(target, def), r.doc)) throw new Error(`rulesmith: ${key} changed after it was read`)
+  return { doc: r.doc }
 }
 
 /**
@@ -84,16 +116,14 @@ export function readShipped<T = EnvironmentDoc>(target: TargetId, file = 'target
  * anything else replaced.
  */
 export function mergePipeline<T extends EnvironmentDoc>(base: T, user: T): T {
-  const out = { ...base } as Record<string, unknown>
+  const over: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(user)) {
     if (value === null || value === undefined) continue // `fields:` with nothing under it
-    const old = out[key]
-    out[key] = isMap(old) && isMap(value) ? { ...old, ...value } : value
+    const old: unknown = Reflect.get(base, key)
+    over[key] = isMap(old) && isMap(value) ? { ...old, ...value } : value
   }
-  return out as T
+  return Object.assign({ ...base }, over)
 }
-
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
 /**
  * A target's environment for an optional pipeline, built once per pipeline path: the shipped
@@ -133,7 +163,8 @@ export interface Matchable {
   readonly match: Readonly<Record<string, string>>
 }
 
-const resolved = new WeakMap<readonly Matchable[], Map<string, Matchable | undefined>>()
+/** Per list of sources: the rule's log source (as a key) → the index of the most specific, or -1. */
+const resolved = new WeakMap<readonly Matchable[], Map<string, number>>()
 
 /**
  * The most specific entry whose every `match` key equals the rule's (case-insensitive): the most
@@ -142,28 +173,26 @@ const resolved = new WeakMap<readonly Matchable[], Map<string, Matchable | undef
 export function resolveLogSource<T extends Matchable>(sources: readonly T[], logsource: LogSource): T | undefined {
   let cache = resolved.get(sources)
   if (!cache) resolved.set(sources, (cache = new Map()))
-  const rule = logsource as Readonly<Record<string, string | undefined>>
-  const key = JSON.stringify(
-    Object.keys(rule)
-      .sort()
-      .map((k) => [k, rule[k]?.toLowerCase()]),
-  )
-  if (cache.has(key)) return cache.get(key) as T | undefined
-  let best: T | undefined
+  const rule = new Map<string, unknown>(Object.entries(logsource))
+  const lower = (k: string): string | undefined => {
+    const v = rule.get(k)
+    return typeof v === 'string' ? v.toLowerCase() : undefined
+  }
+  const key = JSON.stringify([...rule.keys()].sort().map((k) => [k, lower(k)]))
+  const known = cache.get(key)
+  if (known !== undefined) return sources[known]
+  let best = -1
   let bestKeys = -1
-  for (const ls of sources) {
+  for (const [i, ls] of sources.entries()) {
     const keys = Object.entries(ls.match)
-    const fits = keys.every(([k, v]) => {
-      const have = rule[k]
-      return typeof have === 'string' && have.toLowerCase() === v.toLowerCase()
-    })
+    const fits = keys.every(([k, v]) => lower(k) === v.toLowerCase())
     if (fits && keys.length > bestKeys) {
-      best = ls
+      best = i
       bestKeys = keys.length
     }
   }
   cache.set(key, best)
-  return best
+  return sources[best]
 }
 
 /** How a rule's log source reads in a message: `product=windows category=process_creation`. */

@@ -28,6 +28,7 @@ import {
 } from './eql-env.js'
 import { Inexpressible, patternToLucene, toLucene } from '../regex/lucene.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
+import { codePointAt, first } from '../guards.js'
 
 /** The language facts the renderer reads. */
 export const EQL = {
@@ -71,7 +72,7 @@ export function eqlString(text: string): string {
   if (PLAIN_STRING.test(text)) return `"${text}"`
   let out = '"'
   for (const c of text) {
-    const code = c.codePointAt(0)!
+    const code = codePointAt(c, 0)
     const escaped = (WHERE.string.escapes as Readonly<Record<string, string>>)[c]
     if (escaped !== undefined) out += escaped
     else if (INVISIBLE.test(c)) out += `\\u{${code.toString(16).padStart(2, '0').toUpperCase()}}`
@@ -137,7 +138,7 @@ const fieldText = (c: Comparison): string => (c.optional ? '?' : '') + eqlField(
 
 function render(c: Comparison): string {
   const f = fieldText(c)
-  const list = (vs: readonly string[]) => (vs.length === 1 ? vs[0]! : `(${vs.join(', ')})`)
+  const list = (vs: readonly string[]) => (vs.length === 1 ? first(vs) : `(${vs.join(', ')})`)
   switch (c.op) {
     case '!= null':
     case '== null':
@@ -160,7 +161,6 @@ function inexpressible(e: Inexpressible, at: Pos | undefined): Refusal {
   return new Refusal(code, e.reason, at)
 }
 
-const ASCII = /^[\u0000-\u007f]*$/
 const CANONICAL_INT = /^-?(0|[1-9]\d{0,14})$/
 
 interface Ctx {
@@ -352,7 +352,7 @@ function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
       return { text: n.items.map((i) => wrap(emit(ctx, i, underNot), BP.And)).join(WHERE.and), prec: BP.And }
     case 'Or': {
       const items = orItems(ctx, n.items, underNot)
-      return items.length === 1 ? items[0]! : { text: items.map((e) => wrap(e, BP.Or)).join(WHERE.or), prec: BP.Or }
+      return items.length === 1 ? first(items) : { text: items.map((e) => wrap(e, BP.Or)).join(WHERE.or), prec: BP.Or }
     }
     case 'Not': {
       const inner = emit(ctx, n.item, true)
@@ -398,7 +398,7 @@ function orItems(ctx: Ctx, items: readonly Node[], underNot: boolean): Emitted[]
   }
   return out.map((x) =>
     Array.isArray(x)
-      ? leaf({ field: x[0]!.field, op: x[0]!.op, values: [...new Set(x.flatMap((c) => c.values))] }, underNot)
+      ? leaf({ field: first(x).field, op: first(x).op, values: [...new Set(x.flatMap((c) => c.values))] }, underNot)
       : x,
   )
 }

@@ -5,6 +5,7 @@
  */
 import type { LogSource } from '../rule/rule.js'
 import type { TargetOptions } from './types.js'
+import { entryOf, first, textAt } from '../guards.js'
 import {
   mergePipeline,
   readEnvironmentFile,
@@ -242,12 +243,13 @@ function buildEnv(options: TargetOptions): EnvResult {
   }
   const tables = schemaOf(variant)
   for (const ls of byName) {
-    if (!tables[ls.table])
+    const columns = tables[ls.table]
+    if (!columns)
       return {
         error: `kql ${variant}: log source ${ls.name} names table ${ls.table}, which schema/${variant}.yml does not declare`,
       }
     for (const bag of ls.bags) {
-      const type = tables[ls.table]![bag.column]
+      const type = columns[bag.column]
       if (type !== 'dynamic' && type !== 'string')
         return {
           error: `kql ${variant}: log source ${ls.name} keeps fields in ${ls.table}.${bag.column}, which is not a dynamic or string column`,
@@ -274,11 +276,8 @@ export function resolveLogSource(env: KqlEnv, source: LogSource): LogSourceEntry
  * target.yml's order: the tables a rule may go to in this family, best first.
  */
 export function candidateLogSources(env: KqlEnv, source: LogSource): LogSourceEntry[] {
-  const rule = source as Readonly<Record<string, string | undefined>>
   return env.logsources
-    .filter((ls) =>
-      Object.entries(ls.match).every(([k, v]) => rule[k] !== undefined && rule[k]!.toLowerCase() === v.toLowerCase()),
-    )
+    .filter((ls) => Object.entries(ls.match).every(([k, v]) => textAt(source, k)?.toLowerCase() === v.toLowerCase()))
     .sort((a, b) => Object.keys(b.match).length - Object.keys(a.match).length || a.order - b.order)
 }
 
@@ -292,10 +291,10 @@ export function kqlEnvs(
   const families = familiesOf(options.variant)
   if (typeof families === 'string') return { error: families }
   if (families.length === 1) {
-    const r = kqlEnv({ ...options, variant: families[0]! })
-    return r.env ? { envs: [r.env] } : { error: r.error! }
+    const r = kqlEnv({ ...options, variant: first(families) })
+    return r.env ? { envs: [r.env] } : { error: r.error }
   }
-  let owner = families[0]!
+  let owner = first(families)
   if (options.pipeline) {
     const read = readEnvironmentFile<RawVariant>('kql', options.pipeline, 'pipeline')
     if (!read.doc) return { error: read.problem }
@@ -304,7 +303,7 @@ export function kqlEnvs(
   const envs: KqlEnv[] = []
   for (const f of families) {
     const r = kqlEnv(f === owner && options.pipeline ? { variant: f, pipeline: options.pipeline } : { variant: f })
-    if (!r.env) return { error: r.error! }
+    if (!r.env) return { error: r.error }
     envs.push(r.env)
   }
   return { envs }
@@ -336,7 +335,7 @@ function effectiveFields(env: KqlEnv, ls: LogSourceEntry): Record<string, FieldS
  * that no mapped field writes, as that column. Undefined when neither applies.
  */
 export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): ResolvedField | string | undefined {
-  const table = env.tables[ls.table]!
+  const table = entryOf(env.tables, ls.table)
   const map = effectiveFields(env, ls)
   const bag = map[sigma] ? undefined : bagOf(ls, sigma)
   if (bag) {

@@ -17,7 +17,7 @@ import { normalize, patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInGroups } from '../passes/balance.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
-import { COMPARE, lower, operand, type TargetSpec } from './spec.js'
+import { COMPARE, escapeOf, lower, operand, type TargetSpec } from './spec.js'
 import { unsupportedLogSource } from './environment.js'
 import { pipelineError, Refusal, Refusals, refuseRule } from './refusal.js'
 import {
@@ -35,6 +35,7 @@ import {
 } from './kql-env.js'
 import { re2Literal, toRe2 } from '../regex/re2.js'
 import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../regex/index.js'
+import { codePointAt, first, must, mustGet } from '../guards.js'
 
 /** The language facts the renderer reads. */
 export const KQL = {
@@ -77,7 +78,7 @@ const UNQUOTABLE =
 export function kqlString(text: string): string | undefined {
   if (UNQUOTABLE.test(text)) return undefined
   if (text.includes('\\') && !/[\t\n]/.test(text)) return '@"' + text.replace(/"/g, '""') + '"'
-  return '"' + text.replace(/[\\"\t\n]/g, (c) => (WHERE.string.escapes as Readonly<Record<string, string>>)[c]!) + '"'
+  return '"' + text.replace(/[\\"\t\n]/g, (c) => escapeOf(WHERE.string.escapes, c)) + '"'
 }
 
 /** Regex literals are verbatim strings: RE2 backslashes stay readable (re2Literal leaves no control character raw). */
@@ -92,7 +93,7 @@ const regexString = (re: string): string => '@"' + re.replace(/"/g, '""') + '"'
  * other character exactly, whatever `=~` does beyond ASCII.
  */
 function foldsBeyondAscii(text: string): boolean {
-  for (const ch of text) if (ch.codePointAt(0)! > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
+  for (const ch of text) if (codePointAt(ch, 0) > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
   return false
 }
 
@@ -151,10 +152,11 @@ function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
     )
   }
   if (typeof r === 'string') throw new Refusal('target/unknown-field', `kql cannot express field ${name}: ${r}`, at)
-  if (ctx.ls.conditions[r.column] !== undefined) {
+  const fixed = ctx.ls.conditions[r.column]
+  if (fixed !== undefined) {
     throw new Refusal(
       'target/unsupported-field',
-      `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${ctx.ls.conditions[r.column]})`,
+      `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${typeof fixed === 'object' ? fixed.join(',') : fixed})`,
       at,
     )
   }
@@ -231,7 +233,8 @@ function matchString(subject: string, f: ResolvedField, n: NodeOf<'Match'>): str
       // `\name.exe` (Windows) or `/name` (Linux, macOS) at the end of a path is the whole file
       // name: the name column says it directly. The separator is the field map's, never assumed.
       const rest = shape.kind === 'endswith' && f.name && f.separator ? nameSuffix(shape.text, f.separator) : undefined
-      if (rest !== undefined) return `${f.name} ${OPERATOR.exact[n.cased ? 1 : 0]} ${kqlString(rest)!}`
+      if (rest !== undefined)
+        return `${f.name} ${OPERATOR.exact[n.cased ? 1 : 0]} ${must(kqlString(rest), 'a suffix of a quotable text is quotable')}`
       return `${subject} ${OPERATOR[shape.kind][n.cased ? 1 : 0]} ${lit}`
     }
   }
@@ -310,7 +313,7 @@ function logonIdMatch(ctx: Ctx, f: ResolvedField, n: NodeOf<'Match'>): string {
 }
 
 /** `f in~ ("a", "b")` for an OR of plain values of one field (https://learn.microsoft.com/kusto/query/in-cs-operator). */
-function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: string } | undefined {
+function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: string; cased: boolean } | undefined {
   if (n.kind !== 'Match') return undefined
   const shape = shapeOf(n.pattern)
   if (shape.kind !== 'exact' && shape.kind !== 'endswith') return undefined
@@ -326,10 +329,11 @@ function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: strin
     } catch {
       return undefined
     }
-    return { key: `${subject}\u0000${n.cased}`, column: subject, value: shape.text }
+    return { key: `${subject}\u0000${n.cased}`, column: subject, value: shape.text, cased: n.cased }
   }
   const rest = r.name && r.separator ? nameSuffix(shape.text, r.separator) : undefined
-  if (rest !== undefined) return { key: `${r.name}\u0000${n.cased}`, column: r.name!, value: rest }
+  if (rest !== undefined && r.name)
+    return { key: `${r.name}\u0000${n.cased}`, column: r.name, value: rest, cased: n.cased }
   return undefined
 }
 
@@ -346,16 +350,17 @@ function renderOr(ctx: Ctx, n: NodeOf<'Or'>, recur: (n: Node) => string): string
     if (g) {
       if (!g.values.includes(k.value)) g.values.push(k.value)
     } else {
-      groups.set(k.key, { column: k.column, cased: (item as NodeOf<'Match'>).cased, values: [k.value] })
+      groups.set(k.key, { column: k.column, cased: k.cased, values: [k.value] })
       parts.push({ group: k.key })
       recur(item) // the field's diagnostics (warnings) as for any other match
     }
   }
   const text = parts.map((p) => {
     if (typeof p === 'string') return p
-    const g = groups.get(p.group)!
-    if (g.values.length === 1) return `${g.column} ${g.cased ? '==' : '=~'} ${kqlString(g.values[0]!)!}`
-    return `${g.column} ${g.cased ? 'in' : 'in~'} (${g.values.map((v) => kqlString(v)!).join(', ')})`
+    const g = mustGet(groups, p.group)
+    if (g.values.length === 1)
+      return `${g.column} ${g.cased ? '==' : '=~'} ${must(kqlString(first(g.values)), 'grouped values are quotable')}`
+    return `${g.column} ${g.cased ? 'in' : 'in~'} (${g.values.map((v) => must(kqlString(v), 'grouped values are quotable')).join(', ')})`
   })
   // An OR whose values all went into one `in~` list is an atom; otherwise its top operator is `or`.
   if (text.length > 1) joinedByOr.add(n)
@@ -443,8 +448,8 @@ function renderCidr(ctx: Ctx, n: NodeOf<'Cidr'>): string {
   // keeps the predicate two-valued and keeps text of the other family away from the function.
   const subject = subjectOf(f, n.at)
   if (n.family === 6)
-    return `(${subject} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${subject}, ${kqlString(n.cidr)!}))`
-  return `(${subject} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${subject}, ${kqlString(n.cidr)!}))`
+    return `(${subject} matches regex ${regexString(IPV6_STRICT)} and ipv6_is_in_range(${subject}, ${must(kqlString(n.cidr), 'a CIDR is digits, dots, colons and a slash')}))`
+  return `(${subject} matches regex ${regexString(IPV4_STRICT)} and ipv4_is_in_range(${subject}, ${must(kqlString(n.cidr), 'a CIDR is digits, dots, colons and a slash')}))`
 }
 
 function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {

@@ -9,6 +9,7 @@ import type { Diagnostic } from '../diagnostics.js'
 import type { LogSource } from '../rule/rule.js'
 import { targetPath } from '../paths.js'
 import { environmentLoader, readShipped, resolveLogSource as resolveMostSpecific } from './environment.js'
+import { mustGet } from '../guards.js'
 
 /** osquery's column types (specs/*.table); SQLite reads them as declared types, so affinity follows. */
 export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
@@ -148,7 +149,7 @@ const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
  * when the table has that column, else a key of the JSON data column; undefined when nowhere.
  */
 export function placeOf(env: Env, ls: LogSourceEntry, field: string): FieldPlace | undefined {
-  const table = env.tables.get(ls.table)!
+  const table = mustGet(env.tables, ls.table)
   const own = Object.prototype.hasOwnProperty.call(ls.fields, field) ? ls.fields[field] : undefined
   const dflt = Object.prototype.hasOwnProperty.call(env.fields, field) ? env.fields[field] : undefined
   const column =

@@ -29,6 +29,7 @@ import {
 import { globPattern, likePattern, literalProblem, sqlString } from './osquery-sql.js'
 import { toStdRegex } from '../regex/std-regex.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
+import { mustGet } from '../guards.js'
 
 /** The language facts the renderer reads. */
 export const OSQUERY = {
@@ -283,8 +284,8 @@ function leaf(ctx: Ctx, n: Exclude<Node, { kind: 'And' | 'Or' | 'Not' }>, negate
 
 function conditionSql(column: string, value: string | number | readonly (string | number)[]): string {
   const lit = (v: string | number) => (typeof v === 'number' ? String(v) : sqlString(v))
-  if (Array.isArray(value)) return `${ident(column)} IN (${value.map(lit).join(', ')})`
-  return `${ident(column)} = ${lit(value as string | number)}`
+  if (typeof value === 'object') return `${ident(column)} IN (${value.map(lit).join(', ')})`
+  return `${ident(column)} = ${lit(value)}`
 }
 
 /** The rule's detection as SQL over one log source's table, or the refusals that stop it. */
@@ -329,7 +330,7 @@ export const backend: Backend = {
       ...Object.entries(ls.conditions).map(([c, v]) => conditionSql(c, v)),
       operand(detection.text, detection.prec, WHERE.bindingPower.And),
     ].join(WHERE.and)
-    const table = env.tables.get(ls.table)!
+    const table = mustGet(env.tables, ls.table)
     return {
       query: `SELECT * FROM ${ident(ls.table)} WHERE ${where};`,
       diagnostics: ctx.diagnostics,

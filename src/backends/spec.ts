@@ -8,6 +8,7 @@
 import type { Node } from '../ast/nodes.js'
 import type { RefusalCode } from './refusal.js'
 import type { TargetId } from './types.js'
+import { must } from '../guards.js'
 import { flatten } from '../passes/flatten.js'
 import { negatePresence } from '../passes/presence.js'
 
@@ -64,3 +65,8 @@ export function lower(spec: TargetSpec, node: Node): Node {
  * (`inner`) binds less tightly.
  */
 export const operand = (text: string, inner: number, outer: number): string => (inner < outer ? `(${text})` : text)
+
+/** The escape a string table gives `c`: every character a renderer's replace pattern selects has one. */
+export function escapeOf(escapes: Readonly<Record<string, string>>, c: string): string {
+  return must(escapes[c], `a string escape for ${JSON.stringify(c)}`)
+}

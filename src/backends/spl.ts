@@ -30,8 +30,9 @@ import { translateRegex, UNSUPPORTED_REGEX, unsupportedRegexMessage } from '../r
 import { conjuncts } from '../passes/conjuncts.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
-import { COMPARE, type TargetSpec } from './spec.js'
+import { COMPARE, escapeOf, type TargetSpec } from './spec.js'
 import { unsupportedLogSource } from './environment.js'
+import { codePointAt, first, must } from '../guards.js'
 
 /** The language facts the renderer relies on, each with its source. */
 export const SPL = {
@@ -125,7 +126,7 @@ const NAMES = {
 } as const
 
 const quote = (text: string, escapes: Readonly<Record<'\\' | '"', string>>): string =>
-  '"' + text.replace(/[\\"]/g, (c) => escapes[c as '\\' | '"']) + '"'
+  '"' + text.replace(/[\\"]/g, (c) => escapeOf(escapes, c)) + '"'
 
 interface Ctx {
   readonly env: SplEnv
@@ -185,7 +186,7 @@ function searchValueOf(pattern: Pattern): string | undefined {
 
 /** True when the text has a letter outside ASCII that has another case. */
 function casedBeyondAscii(text: string): boolean {
-  for (const ch of text) if (ch.codePointAt(0)! > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
+  for (const ch of text) if (codePointAt(ch, 0) > 0x7f && ch.toLowerCase() !== ch.toUpperCase()) return true
   return false
 }
 
@@ -237,7 +238,7 @@ function renderSearch(ctx: Ctx, node: Node): string {
       // https://help.splunk.com/splunk-enterprise/search/spl2-search-reference/search-command/search-command-examples
       return SEARCH.not + operand(node.item)
     case 'Match': {
-      const value = searchValue(node.pattern)!
+      const value = must(searchValue(node.pattern), 'search holds a Match only when searchValue has it')
       return `${searchField(ctx, node.field)}=${value === '*' ? '*' : quote(value, SEARCH.string.escapes)}`
     }
     case 'Exists':
@@ -275,7 +276,7 @@ function groupMatches(
       out.push(fresh)
     }
   }
-  return out.map((g) => (Array.isArray(g) && g.length === 1 ? g[0]! : g))
+  return out.map((g) => (Array.isArray(g) && g.length === 1 ? first(g) : g))
 }
 
 /** Plain matches on one field, for `f IN (…)` (a lone `*` stays `f=*`). */
@@ -287,8 +288,10 @@ const matchGroups = (items: readonly Node[]) => groupMatches(items, (m) => `${m.
 
 /** `f IN ("a", "b*")`: case-insensitive, wildcards allowed, like `f="a" OR f="b*"`. */
 function renderIn(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
-  const values = group.map((m) => quote(searchValue(m.pattern)!, SEARCH.string.escapes))
-  return `${searchField(ctx, group[0]!.field)} IN (${values.join(', ')})`
+  const values = group.map((m) =>
+    quote(must(searchValue(m.pattern), 'search holds a Match only when searchValue has it'), SEARCH.string.escapes),
+  )
+  return `${searchField(ctx, first(group).field)} IN (${values.join(', ')})`
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,13 +388,13 @@ const whereCompound = (n: Node): boolean => isCompound(n) && !(n.kind === 'Or' &
 
 /** `mvfind` over the value patterns of one field: TRUE when some value matches one of them. */
 function renderMatches(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
-  const first = group[0]!
-  const f = evalField(ctx, first.field, first.at)
-  if (group.length === 1 && shapeOf(first.pattern).kind === 'anything') return `isnotnull(${f})`
+  const head = first(group)
+  const f = evalField(ctx, head.field, head.at)
+  if (group.length === 1 && shapeOf(head.pattern).kind === 'anything') return `isnotnull(${f})`
   return `isnotnull(mvfind(${f}, ${evalString(
     patternsToPcre(
       group.map((m) => m.pattern),
-      first.cased,
+      head.cased,
     ),
   )}))`
 }
@@ -400,7 +403,7 @@ function renderMatches(ctx: Ctx, group: readonly NodeOf<'Match'>[]): string {
 
 function prefixTerm([field, values]: SearchTerm): string {
   const value = (v: string | number): string => (typeof v === 'number' ? String(v) : quote(v, SEARCH.string.escapes))
-  return values.length === 1 ? `${field}=${value(values[0]!)}` : `${field} IN (${values.map(value).join(', ')})`
+  return values.length === 1 ? `${field}=${value(first(values))}` : `${field} IN (${values.map(value).join(', ')})`
 }
 
 /** The Sigma fields a leaf reads. */

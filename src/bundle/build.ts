@@ -27,6 +27,7 @@ import { changelogMarkdown, nextLock, type Changelog, type Lock, type RuleState 
 import { osqueryPackages, type OsqueryRuleArtifacts } from './osquery-packs.js'
 import { SPLUNK_APP_FORMATS, splunkApp, type SplunkAppRule, type SplunkAppVariant } from './splunk-app.js'
 import { tar, TarPathError, type TarFile } from './tar.js'
+import { errorMessage, isMap, must, mustGet, scalarText } from '../guards.js'
 
 export interface BundleOptions {
   readonly config?: Config
@@ -126,6 +127,12 @@ export interface BundleResult {
 export const DEFAULT_BUNDLE_NAME = 'detections'
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8')
+/** A context entry that maps names to text (the spl backend's search macros): its string values. */
+const textsOf = (v: unknown): Record<string, string> =>
+  isMap(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {}
+const isAppVariant = (v: string): v is SplunkAppVariant => Object.prototype.hasOwnProperty.call(SPLUNK_APP_FORMATS, v)
+/** The Splunk app variants, in SPLUNK_APP_FORMATS' order (es, core). */
+const APP_VARIANTS: readonly SplunkAppVariant[] = Object.keys(SPLUNK_APP_FORMATS).filter(isAppVariant)
 const withNewline = (s: string) => (s.endsWith('\n') ? s : s + '\n')
 
 export async function buildBundle(paths: readonly string[], options: BundleOptions = {}): Promise<BundleResult> {
@@ -149,9 +156,9 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
 
   // Versions first: the formats may print them (`rule.version`).
   const contentSha = new Map(rules.map((r) => [r, sha256(canonicalJson(r.raw))]))
-  const states: RuleState[] = rules
-    .filter((r) => r.id)
-    .map((r) => ({ id: r.id!, title: r.title, file: portable(r.file), sha256: contentSha.get(r)! }))
+  const states: RuleState[] = rules.flatMap((r) =>
+    r.id ? [{ id: r.id, title: r.title, file: portable(r.file), sha256: mustGet(contentSha, r) }] : [],
+  )
   const { lock, changelog } = nextLock(options.lock, states)
 
   const targets = [...config.targets]
@@ -177,9 +184,13 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
       // Formats made for another variant (Sentinel's rule files on Sentinel's tables) compile for it;
       // each variant once, the formats in their own order.
       const byVariant = new Map<string, Awaited<ReturnType<typeof compileSafely>> | undefined>()
-      const variants = [...new Set(formats[t]!.map((f) => variantOf(t, f) ?? base.variant ?? ''))]
+      const variants = [
+        ...new Set(must(formats[t], 'formats lists every target').map((f) => variantOf(t, f) ?? base.variant ?? '')),
+      ]
       for (const variant of variants) {
-        const groupFormats = formats[t]!.filter((f) => (variantOf(t, f) ?? base.variant ?? '') === variant)
+        const groupFormats = must(formats[t], 'formats lists every target').filter(
+          (f) => (variantOf(t, f) ?? base.variant ?? '') === variant,
+        )
         const variantOptions = { ...base, ...(variant ? { variant } : {}) }
         const compiled = await compileSafely(rule, t, variantOptions)
         const refused = compiled.query === undefined
@@ -200,34 +211,36 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
         }
         byVariant.set(variant, refused ? undefined : compiled)
         if (refused) {
-          if (skip)
-            skipped.push({
-              target: t,
-              ...(variants.length > 1 ? { formats: groupFormats } : {}),
-              code: why!.code,
-              message: why!.message,
-              ...(declared !== undefined ? { declared } : {}),
-            })
-          else if (!why)
+          if (!why)
             diagnostics.push(
               error('bundle/no-query', `${t}: the backend returned no query and no reason`, rule.at, rule.file),
             )
+          else if (skip)
+            skipped.push({
+              target: t,
+              ...(variants.length > 1 ? { formats: groupFormats } : {}),
+              code: why.code,
+              message: why.message,
+              ...(declared !== undefined ? { declared } : {}),
+            })
         }
       }
       const osquery: { platform: string; pack?: string; fleet?: string } = { platform: '' }
-      for (const format of formats[t]!) {
+      for (const format of must(formats[t], 'formats lists every target')) {
         const compiled = byVariant.get(variantOf(t, format) ?? base.variant ?? '')
         if (!compiled) continue
         const path = `${t}/${format}/${stems[i]}.${extensionOf(t, format)}`
         let text: string
         const formatVars = {
           rule: vars,
-          query: compiled.query!,
+          query: must(compiled.query, 'only compiles with a query are kept'),
           target: t,
           context: { ...compiled.context, ...formatSettings(config, t) },
         }
         try {
-          text = formatsOf(t).includes(format) ? await renderFormat(t, { name: format }, formatVars) : compiled.query!
+          text = formatsOf(t).includes(format)
+            ? await renderFormat(t, { name: format }, formatVars)
+            : must(compiled.query, 'only compiles with a query are kept')
           for (const f of formatFindings(t, format, formatVars))
             diagnostics.push({ ...warning(f.code, f.message, rule.at, rule.file), target: t })
           const name = detectionName(t, format, formatVars)
@@ -241,27 +254,25 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
           diagnostics.push(
             error(
               unsafe ? 'format/unsafe-text' : 'bundle/format-failed',
-              unsafe ? `${t}: ${e.message}` : `${t}: format '${format}' failed: ${(e as Error).message}`,
+              unsafe ? `${t}: ${e.message}` : `${t}: format '${format}' failed: ${errorMessage(e)}`,
               rule.at,
               rule.file,
             ),
           )
           continue
         }
-        const variant = (Object.keys(SPLUNK_APP_FORMATS) as SplunkAppVariant[]).find(
-          (v) => t === 'spl' && SPLUNK_APP_FORMATS[v] === format,
-        )
+        const variant = APP_VARIANTS.find((v) => t === 'spl' && SPLUNK_APP_FORMATS[v] === format)
         if (variant)
           appRules[variant].push({
-            query: compiled.query!,
-            logsource: String(compiled.context?.logsource ?? ''),
-            searchPrefix: String(compiled.context?.searchPrefix ?? ''),
-            macros: (compiled.context?.macros ?? {}) as Record<string, string>,
+            query: formatVars.query,
+            logsource: scalarText(compiled.context?.logsource) ?? '',
+            searchPrefix: scalarText(compiled.context?.searchPrefix) ?? '',
+            macros: textsOf(compiled.context?.macros),
             stanza: (search) => renderFormat(t, { name: format }, { ...formatVars, query: search }),
             version,
           })
         if (t === 'osquery' && (format === 'pack' || format === 'fleet')) {
-          osquery.platform = String(compiled.context?.platform ?? 'all')
+          osquery.platform = scalarText(compiled.context?.platform) ?? 'all'
           osquery[format] = text
         }
         const data = utf8(withNewline(text))
@@ -278,7 +289,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
       level: rule.level ?? null,
       file: portable(rule.file),
       sourceSha256: sourceSha(rule.file),
-      contentSha256: contentSha.get(rule)!,
+      contentSha256: mustGet(contentSha, rule),
       artifacts,
       skipped,
     })
@@ -286,7 +297,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   }
 
   for (const [key, list] of named) {
-    const [t, format] = key.split('/') as [string, string]
+    const [t = '', format = ''] = key.split('/')
     diagnostics.push(...duplicateNames(t, format, list))
   }
   if (rules.length === 0 && !options.allowEmpty && !diagnostics.some((d) => d.severity === 'error'))
@@ -303,7 +314,7 @@ export async function buildBundle(paths: readonly string[], options: BundleOptio
   if (failing.length || diagnostics.some((d) => d.severity === 'error')) return { ...base, failing }
 
   const packages: Package[] = []
-  for (const variant of Object.keys(appRules) as SplunkAppVariant[]) {
+  for (const variant of APP_VARIANTS) {
     if (appRules[variant].length === 0) continue
     const app = await splunkApp(name, variant, appRules[variant], toolVersion())
     const path = `spl/splunk-app/${app.id}.tgz`
@@ -365,7 +376,7 @@ async function compileSafely(rule: Rule, target: TargetId, options: ReturnType<t
       diagnostics: [
         error(
           'bundle/target-unavailable',
-          `${target}: cannot load the backend: ${(e as Error).message}`,
+          `${target}: cannot load the backend: ${errorMessage(e)}`,
           rule.at,
           rule.file,
         ),
@@ -390,5 +401,5 @@ function failingRules(ds: readonly Diagnostic[]): FailingRule[] {
     const key = d.file
     byFile.set(key, [...(byFile.get(key) ?? []), d])
   }
-  return [...byFile.keys()].sort().map((file) => ({ file, diagnostics: byFile.get(file)! }))
+  return [...byFile.keys()].sort().map((file) => ({ file, diagnostics: mustGet(byFile, file) }))
 }

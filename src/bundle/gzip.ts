@@ -4,6 +4,7 @@
  * machine's OS byte (zlib writes the host OS there). The body is raw deflate at a fixed level.
  */
 import { deflateRawSync, constants } from 'node:zlib'
+import { itemAt } from '../guards.js'
 
 export function gzip(data: Uint8Array): Buffer {
   const header = Buffer.from([
@@ -38,6 +39,6 @@ export function crc32(data: Uint8Array): number {
     }
   }
   let crc = 0xffffffff
-  for (const b of data) crc = table[(crc ^ b) & 0xff]! ^ (crc >>> 8)
+  for (const b of data) crc = itemAt(table, (crc ^ b) & 0xff) ^ (crc >>> 8)
   return (crc ^ 0xffffffff) >>> 0
 }

@@ -7,6 +7,7 @@
  */
 import { markdownCode, oneLine } from '../formats/escape.js'
 import { error, type Diagnostic } from '../diagnostics.js'
+import { entryOf, errorMessage, isMap, scalarText } from '../guards.js'
 
 export const LOCK_FORMAT = 1
 
@@ -56,24 +57,30 @@ export function parseLock(text: string, file: string): { lock?: Lock; diagnostic
   try {
     raw = JSON.parse(text)
   } catch (e) {
-    return bad(`the lock file is not valid JSON: ${(e as Error).message}`)
+    return bad(`the lock file is not valid JSON: ${errorMessage(e)}`)
   }
-  const r = raw as { lockFormat?: unknown; rules?: unknown }
-  if (typeof raw !== 'object' || raw === null || r.lockFormat !== LOCK_FORMAT)
+  if (!isMap(raw) || raw['lockFormat'] !== LOCK_FORMAT)
     return bad(`the lock file must be an object with "lockFormat": ${LOCK_FORMAT}`)
-  if (typeof r.rules !== 'object' || r.rules === null || Array.isArray(r.rules))
-    return bad('the lock file needs a "rules" object keyed by rule id')
+  const entries = raw['rules']
+  if (!isMap(entries)) return bad('the lock file needs a "rules" object keyed by rule id')
   const rules: Record<string, LockEntry> = {}
-  for (const [id, e] of Object.entries(r.rules as Record<string, unknown>)) {
-    const x = e as Partial<LockEntry> | null
-    if (!x || typeof x.sha256 !== 'string' || !Number.isInteger(x.version) || (x.version as number) < 1)
+  for (const [id, x] of Object.entries(entries)) {
+    const sha256 = isMap(x) ? x['sha256'] : undefined
+    const version = isMap(x) ? x['version'] : undefined
+    if (
+      !isMap(x) ||
+      typeof sha256 !== 'string' ||
+      typeof version !== 'number' ||
+      !Number.isInteger(version) ||
+      version < 1
+    )
       return bad(`lock entry ${id} needs a "sha256" string and a positive integer "version"`)
     rules[id] = {
-      title: String(x.title ?? ''),
-      file: String(x.file ?? ''),
-      sha256: x.sha256,
-      version: x.version as number,
-      ...(x.removed === true ? { removed: true as const } : {}),
+      title: scalarText(x['title']) ?? '',
+      file: scalarText(x['file']) ?? '',
+      sha256,
+      version,
+      ...(x['removed'] === true ? { removed: true as const } : {}),
     }
   }
   return { lock: { lockFormat: LOCK_FORMAT, rules }, diagnostics: [] }
@@ -120,7 +127,7 @@ export function nextLock(
     entries[id] = { ...old, removed: true }
   }
   const sorted: Record<string, LockEntry> = {}
-  for (const id of Object.keys(entries).sort()) sorted[id] = entries[id]!
+  for (const id of Object.keys(entries).sort()) sorted[id] = entryOf(entries, id)
   return {
     lock: { lockFormat: LOCK_FORMAT, rules: sorted },
     changelog: { added: added.sort(byFile), changed: changed.sort(byFile), removed: removed.sort(byFile), unchanged },

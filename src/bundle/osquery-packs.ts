@@ -10,6 +10,8 @@
  *   (`- path: ../lib/…`), the form fleet-gitops repositories use.
  * The per-rule formats stay the source: a merged file holds exactly what they hold.
  */
+import { isMap, mustGet } from '../guards.js'
+
 export interface OsqueryRuleArtifacts {
   readonly platform: string
   /** The rule's `pack` format output (a pack JSON with one query). */
@@ -35,11 +37,15 @@ export function osqueryPackages(
   const files: { path: string; text: string; rules: number; format: string }[] = []
   const lists: string[] = []
   for (const platform of platforms) {
-    const group = byPlatform.get(platform)!
-    const packs = group.filter((r) => r.pack !== undefined)
+    const group = mustGet(byPlatform, platform)
+    const packs = group.flatMap((r) => (r.pack !== undefined ? [r.pack] : []))
     if (packs.length) {
       const queries: Record<string, unknown> = {}
-      for (const r of packs) Object.assign(queries, (JSON.parse(r.pack!) as { queries: object }).queries)
+      for (const pack of packs) {
+        // The `pack` format's output: a pack object whose `queries` map is merged (nothing else is read).
+        const doc: unknown = JSON.parse(pack)
+        if (isMap(doc) && isMap(doc['queries'])) Object.assign(queries, doc['queries'])
+      }
       files.push({
         path: `osquery/packs/${safe(platform)}.json`,
         text: JSON.stringify({ platform, queries }, null, 2) + '\n',
@@ -47,10 +53,10 @@ export function osqueryPackages(
         format: 'osquery-pack',
       })
     }
-    const fleet = group.filter((r) => r.fleet !== undefined)
+    const fleet = group.flatMap((r) => (r.fleet !== undefined ? [r.fleet] : []))
     if (fleet.length) {
       // Each rule's item without its comment line: a YAML list of every item.
-      const items = fleet.map((r) => r.fleet!.replace(/^#.*\n/gm, '').trimEnd() + '\n')
+      const items = fleet.map((f) => f.replace(/^#.*\n/gm, '').trimEnd() + '\n')
       const path = `lib/${safe(platform)}.queries.yml`
       lists.push(path)
       files.push({

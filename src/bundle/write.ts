@@ -15,6 +15,7 @@ import * as nodeFs from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { DiagnosticCode } from '../diagnostics.js'
 import type { TarFile } from './tar.js'
+import { errnoCode, isMap, must } from '../guards.js'
 
 export class OutDirError extends Error {}
 
@@ -75,7 +76,8 @@ export function checkOutDir(dir: string, kind: OutputKind = BUNDLE_OUTPUT, fs: W
   if (fs.readdirSync(target).length === 0) return
   let tool: unknown
   try {
-    tool = (JSON.parse(fs.readFileSync(join(target, kind.manifest), 'utf8')) as { tool?: unknown }).tool
+    const manifest: unknown = JSON.parse(fs.readFileSync(join(target, kind.manifest), 'utf8'))
+    tool = isMap(manifest) ? manifest['tool'] : undefined
   } catch {
     tool = undefined
   }
@@ -178,10 +180,10 @@ const IO_CODES: Readonly<Record<string, [code: DiagnosticCode, meaning: string]>
 
 /** An error a write threw, as a diagnostic code and a reason for a `path: error: message [io/…]` line; undefined for a bug. */
 export function ioFailure(e: unknown): { code: DiagnosticCode; reason: string } | undefined {
-  const err = e as NodeJS.ErrnoException
-  if (!err || typeof err.code !== 'string' || !/^E[A-Z]+$/.test(err.code)) return undefined
-  const [code, meaning]: [DiagnosticCode, string] = IO_CODES[err.code] ?? ['io/write-failed', 'the write failed']
-  return { code, reason: `${meaning} (${err.code})` }
+  const errno = errnoCode(e)
+  if (errno === undefined || !/^E[A-Z]+$/.test(errno)) return undefined
+  const [code, meaning]: [DiagnosticCode, string] = IO_CODES[errno] ?? ['io/write-failed', 'the write failed']
+  return { code, reason: `${meaning} (${errno})` }
 }
 
 /** The message for an output folder that could not be written (nothing of it was). */
@@ -194,7 +196,7 @@ export const outputNotWritten = (reason: string): string =>
  */
 export function writeFsFromEnv(env: NodeJS.ProcessEnv = process.env): WriteFs {
   const m = /^(E[A-Z]+)@(\d+)$/.exec(env['RULESMITH_FAULT'] ?? '')
-  return m ? faultyFs(m[1]!, Number(m[2])) : nodeFs
+  return m ? faultyFs(must(m[1], 'the group matched'), Number(m[2])) : nodeFs
 }
 
 /** node:fs, except that the `nth` writeFileSync writes half its data and then fails with `code`. */

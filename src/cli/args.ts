@@ -1,5 +1,6 @@
 /** A small argument parser: `--flag value`, `--flag=value`, boolean switches, positionals. */
 import { didYouMean } from '../suggest.js'
+import { isOneOf, itemAt, must } from '../guards.js'
 
 export interface ArgSpec {
   /** Flags that take a value. */
@@ -29,7 +30,7 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
   // --follow-links: every command that reads rule folders takes it (src/rule/load.ts).
   const known = new Set([...takesValue, ...(spec.switches ?? []), 'help', 'h', 'follow-links'])
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!
+    const arg = itemAt(argv, i)
     if (arg === '--') {
       positionals.push(...argv.slice(i + 1))
       break
@@ -38,8 +39,8 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
       positionals.push(arg)
       continue
     }
-    const m = /^--?([^=]+)(?:=(.*))?$/.exec(arg)!
-    const name = m[1]!
+    const m = must(/^--?([^=]+)(?:=(.*))?$/.exec(arg), 'an argument starting with - other than - itself')
+    const name = must(m[1], 'the group matched')
     if (!known.has(name))
       throw new UsageError(
         `unknown option '${arg}'${didYouMean(
@@ -63,6 +64,13 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
 
 export const one = (a: ParsedArgs, name: string): string | undefined => a.values.get(name)?.[0]
 
+export function choice<T extends string>(a: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T
+export function choice<T extends string>(
+  a: ParsedArgs,
+  name: string,
+  allowed: readonly T[],
+  fallback?: T,
+): T | undefined
 export function choice<T extends string>(
   a: ParsedArgs,
   name: string,
@@ -71,7 +79,14 @@ export function choice<T extends string>(
 ): T | undefined {
   const v = one(a, name)
   if (v === undefined) return fallback
-  if (!(allowed as readonly string[]).includes(v))
+  if (!isOneOf(allowed, v))
     throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, not '${v}'${didYouMean(v, allowed)}`)
-  return v as T
+  return v
+}
+
+/** `{ name: value }` for an option given, `{}` for one not given (to spread into an options object). */
+export function optionOf<K extends 'pipeline' | 'variant'>(name: K, value: string | undefined): { [P in K]?: string } {
+  const out: { [P in K]?: string } = {}
+  if (value) out[name] = value
+  return out
 }

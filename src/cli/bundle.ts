@@ -20,6 +20,7 @@ import type { Command } from './main.js'
 import { progressBar } from './progress.js'
 import { red } from './style.js'
 import { useColour } from './report.js'
+import { must } from '../guards.js'
 
 export const command: Command = {
   summary: 'build a release bundle',
@@ -183,7 +184,11 @@ path or lock, or a non-bundle DIR.
         r.skipped.map((s) => `  ${r.file} (${s.target}): ${s.code}${s.declared !== undefined ? ' (declared)' : ''}`),
       )
       const declared = manifest.rules.reduce((n, r) => n + r.skipped.filter((s) => s.declared !== undefined).length, 0)
-      const archive = result.bundle.files.find((f) => f.path === result.bundle!.archive)!
+      const archivePath = result.bundle.archive
+      const archive = must(
+        result.bundle.files.find((f) => f.path === archivePath),
+        'the bundle lists its archive',
+      )
       const c = manifest.changelog
       process.stderr.write(
         [

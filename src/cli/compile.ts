@@ -36,6 +36,7 @@ import {
 } from '../formats/output-files.js'
 import { version } from '../version.js'
 import { progressBar } from './progress.js'
+import { entryOf, first, must, mustGet } from '../guards.js'
 
 export const command: Command = {
   summary: 'compile rules',
@@ -116,7 +117,7 @@ broken config.
         throw new UsageError(
           targetChoice === 'all'
             ? `no target has a format '${format}' (formats: ${known.join(', ')})${didYouMean(format, known)}`
-            : `target ${targets[0]} has no format '${format}' (it has: ${formatsOf(targets[0]!).join(', ')}, json)${didYouMean(format, [...formatsOf(targets[0]!), 'json'])}`,
+            : `target ${targets[0]} has no format '${format}' (it has: ${formatsOf(first(targets)).join(', ')}, json)${didYouMean(format, [...formatsOf(first(targets)), 'json'])}`,
         )
       }
       const without = targets.filter((t) => !having.includes(t))
@@ -171,9 +172,9 @@ broken config.
       const variant = template ? undefined : variantOf(t, formatOf(t))
       return variant ? { variant } : {}
     }
-    const optionsOf = Object.fromEntries(
-      targets.map((t) => [t, targetOptions(config, t, { ...formatVariant(t), ...overrides })]),
-    ) as Record<TargetId, TargetOptions>
+    const optionsOf: Partial<Record<TargetId, TargetOptions>> = {}
+    for (const t of targets) optionsOf[t] = targetOptions(config, t, { ...formatVariant(t), ...overrides })
+    const optionsFor = (t: TargetId): TargetOptions => must(optionsOf[t], 'options are made for every target compiled')
     const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet })
     const compiledFiles = await compileFiles(collected.files, {
       targets,
@@ -192,7 +193,7 @@ broken config.
     const declaredIn = new Map<string, Readonly<Record<string, string>>>()
     const refusalsDeclared = (file: string) => {
       if (!declaredIn.has(file)) declaredIn.set(file, declaredRefusals(file))
-      return declaredIn.get(file)!
+      return mustGet(declaredIn, file)
     }
     const jsonEntries: object[] = []
     const identity = (rule: { id?: string; title: string; file: string }, t: TargetId) => ({
@@ -200,7 +201,7 @@ broken config.
       title: rule.title,
       file: portable(rule.file),
       target: t,
-      ...(optionsOf[t].variant ? { variant: optionsOf[t].variant } : {}),
+      ...(optionsFor(t).variant ? { variant: optionsFor(t).variant } : {}),
     })
     // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
     const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
@@ -210,19 +211,19 @@ broken config.
     for (const t of targets) {
       const fmt = formatOf(t)
       for (const [i, { rule, results }] of rules.entries()) {
-        const result = results[t]!
+        const result = entryOf(results, t)
         const refusal = result.text === undefined
         const why = result.diagnostics.find((d) => d.severity === 'error')
         // A refusal the rule's tests file declares (`refused:`) is expected: listed, not an error.
         const reason =
           refusal && why?.code.startsWith('target/')
-            ? refusalsDeclared(rule.file)[refusalKey(t, optionsOf[t])]
+            ? refusalsDeclared(rule.file)[refusalKey(t, optionsFor(t))]
             : undefined
-        if (reason !== undefined) {
-          declared.push(`${t}\t${portable(rule.file)}\t${why!.code}`)
+        if (reason !== undefined && why) {
+          declared.push(`${t}\t${portable(rule.file)}\t${why.code}`)
           jsonEntries.push({
             ...identity(rule, t),
-            refused: { code: why!.code, message: why!.message, declared: reason },
+            refused: { code: why.code, message: why.message, declared: reason },
           })
           diagnostics.push(
             ...result.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error')),
@@ -251,7 +252,7 @@ broken config.
             })
           continue
         }
-        const text = result.text!
+        const text = must(result.text, 'a result that is not refused has its text')
         if (out) {
           const path = `${t}/${template ? 'custom' : fmt}/${stems[i]}.${extensionOf(t, fmt, template)}`
           const data = text.endsWith('\n') ? text : text + '\n'
@@ -274,7 +275,7 @@ broken config.
                 ['rule', rule.id ?? '(no id)'],
                 ['title', rule.title],
                 ['file', portable(rule.file)],
-                ['target', optionsOf[t].variant ? `${t} (${optionsOf[t].variant})` : t],
+                ['target', optionsFor(t).variant ? `${t} (${optionsFor(t).variant})` : t],
               ])
             : ''
           printed.push(header + (text.endsWith('\n') ? text : text + '\n'))

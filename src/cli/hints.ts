@@ -9,15 +9,18 @@ import { TARGET_IDS, type TargetId } from '../backends/types.js'
 import { targetPath } from '../paths.js'
 import { didYouMean, targetAliasesAsFlags } from '../suggest.js'
 import { UsageError } from './args.js'
+import { isMap, isOneOf } from '../guards.js'
 
 /** The hint for a target name: product names (`splunk`, `sentinel`) first, then spelling. */
 export const targetHint = (input: string, allowAll: boolean): string =>
   didYouMean(input, allowAll ? [...TARGET_IDS, 'all'] : TARGET_IDS, targetAliasesAsFlags())
 
 /** `--target` as given: a target id, `all` where allowed, or a usage error that suggests one. */
+export function parseTarget(value: string, allowAll: false): TargetId
+export function parseTarget(value: string, allowAll: boolean): TargetId | 'all'
 export function parseTarget(value: string, allowAll: boolean): TargetId | 'all' {
-  if ((TARGET_IDS as readonly string[]).includes(value) || (allowAll && value === 'all'))
-    return value as TargetId | 'all'
+  if (isOneOf(TARGET_IDS, value)) return value
+  if (allowAll && value === 'all') return 'all'
   const list = [...TARGET_IDS, ...(allowAll ? ['all'] : [])].join(', ')
   throw new UsageError(`--target must be one of ${list}, not '${value}'${targetHint(value, allowAll)}`)
 }
@@ -29,10 +32,9 @@ export function variantsOf(target: TargetId): string[] {
   let v = variantCache.get(target)
   if (!v) {
     const file = targetPath(target, 'target.yml')
-    const data = existsSync(file)
-      ? (yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) as { variants?: object } | null)
-      : null
-    v = Object.keys(data?.variants ?? {}).sort()
+    const data: unknown = existsSync(file) ? yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) : null
+    const variants = isMap(data) ? data['variants'] : undefined
+    v = Object.keys(isMap(variants) ? variants : {}).sort()
     variantCache.set(target, v)
   }
   return v

@@ -192,20 +192,21 @@ Exit codes: 0 written, 2 usage error or a file already exists (nothing written).
       mkdirSync(dirname(join(dir, path)), { recursive: true })
       writeFileSync(join(dir, path), text, { flag: 'wx' })
     }
-    const steps = [
-      ...(dir === '.' ? [] : [[`cd ${dir}`, '']]),
+    const cd: [string, string][] = dir === '.' ? [] : [[`cd ${dir}`, '']]
+    const steps: [string, string][] = [
+      ...cd,
       ['git init && pre-commit install', "the hook checks each commit's rules"],
       ['rulesmith validate rules/', 'schema, semantics, a compile for every target'],
       ['rulesmith test rules/', "the sample events, through every target's query"],
       ['rulesmith compile --target kql rules/', 'the queries'],
     ]
-    const width = Math.max(...steps.map(([c]) => c!.length)) + 2
+    const width = Math.max(...steps.map(([c]) => c.length)) + 2
     process.stdout.write(
       Object.keys(files)
         .map((f) => `created ${join(dir, f)}\n`)
         .join('') +
         '\nNext:\n' +
-        steps.map(([c, why]) => `  ${why ? c!.padEnd(width) + why : c}\n`).join(''),
+        steps.map(([c, why]) => `  ${why ? c.padEnd(width) + why : c}\n`).join(''),
     )
     return 0
   },

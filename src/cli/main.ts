@@ -6,6 +6,7 @@
 import { didYouMean } from '../suggest.js'
 import { ConfigError, UsageError } from './args.js'
 import { version } from '../version.js'
+import { errorMessage } from '../guards.js'
 
 export interface Command {
   readonly summary: string
@@ -106,8 +107,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`rulesmith ${name}: ${e.message}\nRun 'rulesmith ${name} --help' for usage.\n`)
       return 2
     }
-    process.stderr.write(`rulesmith ${name}: internal error (please report): ${(e as Error)?.message ?? String(e)}\n`)
-    if (process.env['RULESMITH_DEBUG']) process.stderr.write(String((e as Error)?.stack) + '\n')
+    process.stderr.write(`rulesmith ${name}: internal error (please report): ${errorMessage(e)}\n`)
+    if (process.env['RULESMITH_DEBUG']) process.stderr.write(`${e instanceof Error ? e.stack : errorMessage(e)}\n`)
     return 2
   }
 }
@@ -118,7 +119,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (e: unknown) => {
-    process.stderr.write(`rulesmith: internal error (please report): ${(e as Error)?.message ?? String(e)}\n`)
+    process.stderr.write(`rulesmith: internal error (please report): ${errorMessage(e)}\n`)
     process.exitCode = 2
   },
 )

@@ -11,12 +11,13 @@ import type { JsonEvent, Rule } from '../rule/rule.js'
 import { error, type Diagnostic } from '../diagnostics.js'
 import { correlate, type Correlated } from '../evaluate/correlate.js'
 import { matchCorrelationOnTarget, standaloneRules, withCorrelationOrigin } from '../correlation/run.js'
-import { one, parseArgs, UsageError } from './args.js'
+import { one, optionOf, parseArgs, UsageError } from './args.js'
 import { configFrom, exitCode, printDiagnostics, requirePaths } from './common.js'
 import type { Command } from './main.js'
 import { checkVariant, parseTarget, variantsOf } from './hints.js'
 import { Spool } from './spool.js'
 import { LeftOutCount } from './left-out.js'
+import { itemAt, must } from '../guards.js'
 
 export const command: Command = {
   summary: 'evaluate rules on events',
@@ -50,8 +51,8 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     const args = parseArgs(argv, { values: ['events', 'target', 'pipeline', 'variant', 'config'] })
     const eventsFile = one(args, 'events')
     if (!eventsFile) throw new UsageError('--events FILE is required')
-    const target = one(args, 'target')
-    if (target !== undefined) parseTarget(target, false)
+    const given = one(args, 'target')
+    const target = given === undefined ? undefined : parseTarget(given, false)
     noEffectWithoutTarget(args, target)
     const paths = requirePaths(args)
     const { config, diagnostics: cd } = configFrom(args)
@@ -60,21 +61,21 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
     const summary = { files: loaded.files.length, rules: loaded.rules.length }
     const standalone = standaloneRules(loaded.rules, loaded.resolved)
     const overrides = {
-      ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
-      ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+      ...optionOf('pipeline', one(args, 'pipeline')),
+      ...optionOf('variant', one(args, 'variant')),
     }
-    const options = target === undefined ? undefined : targetOptions(config, target as TargetId, overrides)
+    const options = target === undefined ? undefined : targetOptions(config, target, overrides)
     // Each rule compiled once, before any event is read; a refused rule has no query.
     const queries = new Map<Rule, string | undefined>()
     if (target !== undefined) {
-      const backend = await loadBackend(target as TargetId)
+      const backend = await loadBackend(target)
       for (const rule of standalone) {
         const compiled = backend.compile(rule, options)
         diagnostics.push(...compiled.diagnostics)
         queries.set(rule, compiled.query)
       }
     }
-    const verifier = target === undefined ? undefined : await loadVerifier(target as TargetId)
+    const verifier = target === undefined ? undefined : await loadVerifier(target)
     // Correlations look across events (time windows), so their events are kept; single rules see
     // one batch at a time and memory stays flat in the size of the events file.
     const keep = loaded.resolved.length > 0
@@ -113,7 +114,7 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
             const verified = await verifier.verify(query, events, options)
             // A verifier numbers events within the batch; the file's numbering is batch.first on.
             diagnostics.push(
-              ...located(verified, rule, target as TargetId).map((d) =>
+              ...located(verified, rule, must(target, 'a verifier exists only with a target')).map((d) =>
                 batch.first === 0
                   ? d
                   : {
@@ -146,7 +147,12 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
             return 1
           }
         } else {
-          const checked = await matchCorrelationOnTarget(target as TargetId, rc, kept.events, options!)
+          const checked = await matchCorrelationOnTarget(
+            target,
+            rc,
+            kept.events,
+            must(options, 'a target was given, so it has options'),
+          )
           diagnostics.push(...checked.diagnostics)
           found = checked.correlated
         }
@@ -156,7 +162,7 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
             error(
               'events/no-time',
               `${c.title}: event ${tl.message}`,
-              { line: kept.lines[tl.index]!, col: 0 },
+              { line: itemAt(kept.lines, tl.index), col: 0 },
               eventsFile,
             ),
           )
@@ -181,12 +187,12 @@ Exit codes: 0 ran (matches or not), 1 a rule is invalid or a target refused it, 
 }
 
 /** --pipeline and --variant shape a target's query: without --target nothing is compiled. */
-function noEffectWithoutTarget(args: ReturnType<typeof parseArgs>, target: string | undefined): void {
+function noEffectWithoutTarget(args: ReturnType<typeof parseArgs>, target: TargetId | undefined): void {
   const variant = one(args, 'variant')
   if (target !== undefined) {
     if (variant === undefined) return
-    checkVariant(target as TargetId, variant)
-    if (variantsOf(target as TargetId).length === 0)
+    checkVariant(target, variant)
+    if (variantsOf(target).length === 0)
       process.stderr.write(`rulesmith match: warning: --variant ${variant} has no effect: ${target} has no variants\n`)
     return
   }

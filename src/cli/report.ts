@@ -18,7 +18,10 @@ export interface Summary {
 export function counts(ds: readonly Diagnostic[]): { errors: number; warnings: number } {
   let errors = 0,
     warnings = 0
-  for (const d of ds) d.severity === 'error' ? errors++ : warnings++
+  for (const d of ds) {
+    if (d.severity === 'error') errors++
+    else warnings++
+  }
   return { errors, warnings }
 }
 

@@ -6,6 +6,7 @@ import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
+import { must } from '../guards.js'
 
 const IN_MEMORY = 4 * 1024 * 1024
 
@@ -36,7 +37,9 @@ export class Spool {
     }
     closeSync(this.fd)
     this.fd = undefined
-    await pipeline(createReadStream(join(this.dir!, 'out')), out, { end: false })
+    await pipeline(createReadStream(join(must(this.dir, 'a spool writing to a file has its folder'), 'out')), out, {
+      end: false,
+    })
   }
 
   /** Drop the temporary file, if any. */

@@ -5,6 +5,7 @@ import { formatsOf } from '../formats/render.js'
 import { targetPath } from '../paths.js'
 import { parseArgs } from './args.js'
 import type { Command } from './main.js'
+import { isMap, mapOf } from '../guards.js'
 
 export const command: Command = {
   summary: 'list targets',
@@ -22,22 +23,21 @@ Example:
       const file = targetPath(id, 'target.yml')
       let logsources: string[] = []
       if (existsSync(file)) {
-        type Sources = Record<string, { match?: Record<string, string> }>
-        const data = yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) as {
-          logsources?: Sources
-          variants?: Record<string, { logsources?: Sources }>
-        } | null
-        const describe = (sources: Sources | undefined, prefix = '') =>
-          Object.entries(sources ?? {}).map(
+        const data = mapOf(yaml.load(readFileSync(file, 'utf8'), { schema: yaml.CORE_SCHEMA }) ?? {}, file)
+        const describe = (sources: unknown, prefix = '') =>
+          Object.entries(isMap(sources) ? sources : {}).map(
             ([name, l]) =>
-              `${prefix}${name} (${Object.entries(l.match ?? {})
-                .map(([k, v]) => `${k}: ${v}`)
+              `${prefix}${name} (${Object.entries(isMap(l) && isMap(l['match']) ? l['match'] : {})
+                .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
                 .join(', ')})`,
           )
         // A target with variants (kql: defender, sentinel) lists each variant's log sources.
-        logsources = data?.variants
-          ? Object.entries(data.variants).flatMap(([variant, v]) => describe(v.logsources, `${variant}: `))
-          : describe(data?.logsources)
+        const variants = data['variants']
+        logsources = isMap(variants)
+          ? Object.entries(variants).flatMap(([variant, v]) =>
+              describe(isMap(v) ? v['logsources'] : undefined, `${variant}: `),
+            )
+          : describe(data['logsources'])
       }
       return { id, formats: formatsOf(id), logsources }
     })

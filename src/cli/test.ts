@@ -12,6 +12,7 @@ import { progressBar } from './progress.js'
 import { LeftOutCount } from './left-out.js'
 import type { Command } from './main.js'
 import { green, red, useColour, yellow } from './style.js'
+import { itemAt } from '../guards.js'
 
 export const command: Command = {
   summary: 'run sample-event tests',
@@ -162,10 +163,10 @@ function table(results: readonly TestResult[], targets: readonly TargetId[], col
       ...targets.map((t) => cell(r.targets[t], colour)),
     ] as [string, string][]
   })
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]![0].length)))
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => itemAt(row, i)[0].length)))
   const line = (cells: [string, string][]) =>
     cells
-      .map(([plain, shown], i) => shown + ' '.repeat(widths[i]! - plain.length))
+      .map(([plain, shown], i) => shown + ' '.repeat(itemAt(widths, i) - plain.length))
       .join('  ')
       .trimEnd()
   const refusals = results.flatMap((r) =>

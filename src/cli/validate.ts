@@ -39,7 +39,7 @@ unreadable path or broken config.
       repeatable: ['all-from'],
       switches: ['no-compile', 'quiet', 'allow-empty'],
     })
-    const format = choice(args, 'format', REPORT_FORMATS, 'text')!
+    const format = choice(args, 'format', REPORT_FORMATS, 'text')
     const paths = requirePaths(args)
     const { config, diagnostics: configDiagnostics } = configFrom(args)
     let bar: Progress | undefined

@@ -5,9 +5,10 @@ import { readEvents } from '../events.js'
 import { eventsForRule, verifyQuery, type SourcedEvent } from '../proof/verify-query.js'
 import { loadPaths } from '../rule/load.js'
 import { isTargetId, TARGET_IDS } from '../target-ids.js'
-import { one, parseArgs, UsageError } from './args.js'
+import { one, optionOf, parseArgs, UsageError } from './args.js'
 import { configFrom, printDiagnostics } from './common.js'
 import type { Command } from './main.js'
+import { errnoCode, first, itemAt, must } from '../guards.js'
 
 export const command: Command = {
   summary: 'check any query text against a rule, event by event',
@@ -56,7 +57,7 @@ query is invalid), 2 usage or environment error.
     try {
       query = readFileSync(queryFile === '-' ? 0 : queryFile, 'utf8').replace(/\s+$/, '')
     } catch (e) {
-      throw new UsageError(`cannot read the query file '${queryFile}': ${(e as NodeJS.ErrnoException).code ?? 'error'}`)
+      throw new UsageError(`cannot read the query file '${queryFile}': ${errnoCode(e) ?? 'error'}`)
     }
     const { config, diagnostics: cd } = configFrom(args)
     const loaded = loadPaths(args.positionals, { placeholders: config.placeholders })
@@ -68,7 +69,7 @@ query is invalid), 2 usage or environment error.
       printDiagnostics(diagnostics, 'text', summary)
       return diagnostics.some((d) => d.code.startsWith('io/') || d.code.startsWith('config/')) ? 2 : 1
     }
-    const rule = loaded.rules[0]!
+    const rule = first(loaded.rules)
     let events: SourcedEvent[]
     if (eventsFile !== undefined) {
       const ev = await readEvents(eventsFile)
@@ -76,22 +77,22 @@ query is invalid), 2 usage or environment error.
         printDiagnostics([...diagnostics, ...ev.diagnostics], 'text', summary)
         return 2
       }
-      events = ev.events.map((event, i) => ({ event, from: `${eventsFile}:${ev.lines[i]! + 1}` }))
+      events = ev.events.map((event, i) => ({ event, from: `${eventsFile}:${itemAt(ev.lines, i) + 1}` }))
     } else {
       const generated = eventsForRule(rule)
       diagnostics.push(...generated.diagnostics)
       events = generated.events
     }
     const overrides = {
-      ...(one(args, 'pipeline') ? { pipeline: one(args, 'pipeline')! } : {}),
-      ...(one(args, 'variant') ? { variant: one(args, 'variant')! } : {}),
+      ...optionOf('pipeline', one(args, 'pipeline')),
+      ...optionOf('variant', one(args, 'variant')),
     }
     const verdict = await verifyQuery(rule, target, query, events, targetOptions(config, target, overrides))
     const out: string[] = []
     for (const i of verdict.mismatches) {
-      const e = verdict.events[i]!
+      const e = itemAt(verdict.events, i)
       out.push(
-        `event ${i} (${e.from}): rule ${verdict.expected[i] ? 'selects' : 'does not select'} it, query ${verdict.actual![i] ? 'selects' : 'does not select'} it\n  ${JSON.stringify(e.event)}`,
+        `event ${i} (${e.from}): rule ${verdict.expected[i] ? 'selects' : 'does not select'} it, query ${must(verdict.actual, "a verdict with mismatches has the query's answers")[i] ? 'selects' : 'does not select'} it\n  ${JSON.stringify(e.event)}`,
       )
     }
     const compared = events.length - verdict.unrepresentable.length

@@ -22,6 +22,7 @@ import { recordTime } from '../verify/event-time.js'
 import { keepsRow } from '../verify/kql.js'
 import { kqlModel, placeEvent } from '../verify/kql-events.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
+import { entryOf, errorMessage, itemAt, must, mustGet } from '../guards.js'
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -49,7 +50,7 @@ interface Parsed {
 function spanOf(text: string): number {
   const m = /^(\d+)([smhd])$/.exec(text)
   if (!m) throw new Unreadable(`timespan ${text} is not of the form <n>s|m|h|d`)
-  return Number(m[1]) * UNITS[m[2]!]!
+  return Number(m[1]) * UNITS[must(m[2], 'the group matched')]!
 }
 
 function expectLine(lines: string[], re: RegExp, what: string): RegExpExecArray {
@@ -79,13 +80,16 @@ function parse(text: string): Parsed {
   const lines = text.slice(end).split('\n')
   let guards: string[] = []
   if (lines[0]?.startsWith('| where isnotempty('))
-    guards = expectLine(
-      lines,
-      /^\| where (isnotempty\([A-Za-z_]\w*\)(?: and isnotempty\([A-Za-z_]\w*\))*)$/,
-      'isnotempty guards',
-    )[1]!
+    guards = itemAt(
+      expectLine(
+        lines,
+        /^\| where (isnotempty\([A-Za-z_]\w*\)(?: and isnotempty\([A-Za-z_]\w*\))*)$/,
+        'isnotempty guards',
+      ),
+      1,
+    )
       .split(' and ')
-      .map((g) => /^isnotempty\((\w+)\)$/.exec(g)![1]!)
+      .map((g) => itemAt(/^isnotempty\((\w+)\)$/.exec(g)!, 1))
   const project = expectLine(
     lines,
     /^\| project CorrelationMember, EventTime = (\w+), EventKey = strcat\((\w+), "\|", tostring\((\w+)\)\)((?:, Group\d+ = tostring\(\w+\))*)(?:, Value = tostring\((\w+)\))?;$/,
@@ -93,7 +97,7 @@ function parse(text: string): Parsed {
   )
   const groups = [...(project[4] ?? '').matchAll(/, Group(\d+) = tostring\((\w+)\)/g)].map((g, j) => {
     if (Number(g[1]) !== j) throw new Unreadable('groups are not numbered 0, 1, 2 …')
-    return g[2]!
+    return itemAt(g, 2)
   })
   const keys = groups.map((_, j) => `Group${j}`)
   const on = keys.length ? keys.join(', ') : 'CorrelationAll'
@@ -111,24 +115,30 @@ function parse(text: string): Parsed {
     expectLine(lines, /^Events$/, 'Events')
     expectLine(lines, new RegExp(`^\\| join kind=inner \\(Events\\) on ${esc(on)}$`), 'the window self-join')
     spanMs = spanOf(
-      expectLine(lines, /^\| where EventTime1 between \(EventTime \.\. EventTime \+ (\w+)\)$/, 'the window')[1]!,
+      itemAt(expectLine(lines, /^\| where EventTime1 between \(EventTime \.\. EventTime \+ (\w+)\)$/, 'the window'), 1),
     )
-    const agg = expectLine(
-      lines,
-      new RegExp(`^\\| summarize WindowValue = (.+) by ${esc([...keys, 'EventKey', 'EventTime'].join(', '))}$`),
-      'the window summarize',
-    )[1]!
+    const agg = itemAt(
+      expectLine(
+        lines,
+        new RegExp(`^\\| summarize WindowValue = (.+) by ${esc([...keys, 'EventKey', 'EventTime'].join(', '))}$`),
+        'the window summarize',
+      ),
+      1,
+    )
     if (agg === 'count()') kind = 'count'
     else if (agg === 'array_length(make_set_if(Value1, isnotempty(Value1)))') kind = 'distinct'
     else throw new Unreadable(`aggregation ${agg} is outside the verified subset`)
-    thresholds = readThresholds(expectLine(lines, /^\| where (.+)$/, 'the condition')[1]!)
+    thresholds = readThresholds(itemAt(expectLine(lines, /^\| where (.+)$/, 'the condition'), 1))
   } else if (new RegExp(`^let Events = Occurrences${all};$`).test(letLine)) {
     expectLine(lines, /^Events$/, 'Events')
     const next = lines[0] ?? ''
     if (next.startsWith('| join')) {
       expectLine(lines, new RegExp(`^\\| join kind=inner \\(Events\\) on ${esc(on)}$`), 'the window self-join')
       spanMs = spanOf(
-        expectLine(lines, /^\| where EventTime1 between \(EventTime \.\. EventTime \+ (\w+)\)$/, 'the window')[1]!,
+        itemAt(
+          expectLine(lines, /^\| where EventTime1 between \(EventTime \.\. EventTime \+ (\w+)\)$/, 'the window'),
+          1,
+        ),
       )
       expectLine(
         lines,
@@ -137,7 +147,7 @@ function parse(text: string): Parsed {
         ),
         'the rules-per-window summarize',
       )
-      thresholds = readThresholds(expectLine(lines, /^\| where (.+)$/, 'the condition')[1]!)
+      thresholds = readThresholds(itemAt(expectLine(lines, /^\| where (.+)$/, 'the condition'), 1))
       kind = 'members'
     } else {
       kind = 'ordered'
@@ -158,29 +168,29 @@ function parse(text: string): Parsed {
           new RegExp(`^\\| where Step${k} > Step${k - 1} and Step${k} <= Step0 \\+ (\\w+)$`),
           `step ${k}'s order and window`,
         )
-        const s = spanOf(w[1]!)
+        const s = spanOf(itemAt(w, 1))
         if (spanMs !== -1 && s !== spanMs) throw new Unreadable('the steps have different windows')
         spanMs = s
       }
       if (members.length < 2) throw new Unreadable('an ordered chain needs two members')
     }
   } else throw new Unreadable(`unexpected ${JSON.stringify(letLine)}`)
-  const out = expectLine(lines, /^\| summarize by (.+)$/, 'the output')[1]!
+  const out = itemAt(expectLine(lines, /^\| summarize by (.+)$/, 'the output'), 1)
   const output =
     out === 'Fired = true'
       ? []
       : out.split(', ').map((o) => {
           const r = /^\['((?:[^'\\]|\\.)*)'\] = Group(\d+)$/.exec(o)
           if (!r || Number(r[2]) >= groups.length) throw new Unreadable(`output ${o} is not a group`)
-          return { name: r[1]!.replace(/\\(.)/g, '$1'), group: Number(r[2]) }
+          return { name: itemAt(r, 1).replace(/\\(.)/g, '$1'), group: Number(r[2]) }
         })
   if (lines.length) throw new Unreadable(`unexpected text after the query: ${JSON.stringify(lines[0])}`)
   return {
     members,
     guards,
-    time: project[1]!,
-    host: project[2]!,
-    id: project[3]!,
+    time: itemAt(project, 1),
+    host: itemAt(project, 2),
+    id: itemAt(project, 3),
     groups,
     ...(project[5] ? { value: project[5] } : {}),
     kind,
@@ -194,7 +204,7 @@ function readThresholds(text: string): { op: string; value: number }[] {
   return text.split(' and ').map((t) => {
     const m = /^WindowValue (>=|<=|==|!=|>|<) (-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/i.exec(t)
     if (!m) throw new Unreadable(`condition ${t} is outside the verified subset`)
-    return { op: m[1]!, value: Number(m[2]) }
+    return { op: must(m[1], 'the group matched'), value: Number(m[2]) }
   })
 }
 
@@ -254,7 +264,7 @@ export async function verifyKqlCorrelation(
         unrepresentable.add(index)
         continue
       }
-      const columns = model.tables[placed.table]!
+      const columns = entryOf(model.tables, placed.table)
       for (const [column, type] of [
         [p.time, 'datetime'],
         [p.id, 'long'],
@@ -271,7 +281,11 @@ export async function verifyKqlCorrelation(
       if (typeof event['Computer'] === 'string') row[p.host] = event['Computer']
       for (const m of readers) {
         if (!keepsRow(m.query, row)) continue
-        const text = (c: string) => (row[c] === null || row[c] === undefined ? '' : String(row[c]))
+        // A column's text as tostring() gives it: null is '', a dynamic value its JSON text.
+        const text = (c: string) => {
+          const v = row[c]
+          return v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)
+        }
         if (p.guards.some((g) => text(g) === '')) continue
         rows.push({
           member: m.index,
@@ -283,13 +297,15 @@ export async function verifyKqlCorrelation(
       }
     }
   } catch (e) {
-    return fail((e as Error).message)
+    return fail(errorMessage(e))
   }
   const groupKey = (g: readonly string[]) => JSON.stringify(g)
   const fired = new Set<string>()
   const byGroup = new Map<string, Row[]>()
   for (const row of rows)
-    (byGroup.get(groupKey(row.groups)) ?? byGroup.set(groupKey(row.groups), []).get(groupKey(row.groups))!).push(row)
+    (byGroup.get(groupKey(row.groups)) ?? mustGet(byGroup.set(groupKey(row.groups), []), groupKey(row.groups))).push(
+      row,
+    )
   for (const [key, list] of byGroup) {
     if (p.kind === 'ordered') {
       // Every chain Step0 < Step1 < … with each step ≤ Step0 + span: a join per step, then where.
@@ -334,7 +350,7 @@ export async function verifyKqlCorrelation(
   }
   const groups: FiringGroup[] = [...fired].sort().map((key) => {
     const values = JSON.parse(key) as string[]
-    return { group: Object.fromEntries(p.output.map((o) => [o.name, values[o.group]!])) }
+    return { group: Object.fromEntries(p.output.map((o) => [o.name, itemAt(values, o.group)])) }
   })
   return { groups, unrepresentable: [...unrepresentable].sort((a, b) => a - b), diagnostics: [] }
 }

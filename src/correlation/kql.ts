@@ -20,6 +20,7 @@ import { HOST_FIELD } from './event-time.js'
 import type { Threshold } from './model.js'
 import { compileMembers, spanText } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
+import { first, itemAt, must } from '../guards.js'
 
 /** The host field lands in the table's device-name column: Defender's DeviceName, Sentinel's Computer. */
 export const HOST_COLUMNS = ['DeviceName', 'Computer'] as const
@@ -78,10 +79,10 @@ export const target: CorrelationTarget = {
           'target/unsupported-correlation-rule',
           `referenced rule ${rule.id ?? rule.title} does not compile to one table's where`,
         )
-      tables.add(m[1]!)
-      const columns = env.tables[m[1]!]!
+      tables.add(must(m[1], 'the group matched'))
+      const columns = env.tables[must(m[1], 'the group matched')]!
       for (const [j, g] of c.groupBy.entries()) {
-        const field = memberField(c, g, rc.members[i]!)
+        const field = memberField(c, g, itemAt(rc.members, i))
         const column =
           field === HOST_FIELD
             ? HOST_COLUMNS.find((h) => columns[h] === 'string')
@@ -96,10 +97,10 @@ export const target: CorrelationTarget = {
             'target/unsupported-field',
             `group-by field ${field} has no exact string column in ${m[1]} (rule ${rule.id ?? rule.title})`,
           )
-        groupColumns[j]!.push(column)
+        itemAt(groupColumns, j).push(column)
       }
       if (c.field !== undefined) {
-        const field = memberField(c, c.field, rc.members[i]!)
+        const field = memberField(c, c.field, itemAt(rc.members, i))
         const f = resolveField(env, ls, field)
         if (typeof f !== 'object' || f.note || f.type !== 'string')
           return refuse(
@@ -119,7 +120,7 @@ export const target: CorrelationTarget = {
         'target/unsupported-correlation-rule',
         `the referenced rules read several tables (${[...tables].join(', ')}); a union of tables with other columns is not compiled`,
       )
-    const columns = env.tables[[...tables][0]!]!
+    const columns = env.tables[first([...tables])]!
     const time = TIME_COLUMNS.find((t) => columns[t] === 'datetime')
     const id = ID_COLUMNS.find((t) => columns[t] === 'long')
     if (!time || !id)
@@ -136,8 +137,8 @@ export const target: CorrelationTarget = {
         'target/unsupported-field',
         'aliases that send a group-by or value field to different columns are not compiled',
       )
-    const groups = groupColumns.map((cols) => cols[0]!)
-    const host = HOST_COLUMNS.find((h) => columns[h] === 'string') ?? groups[0]!
+    const groups = groupColumns.map((cols) => first(cols))
+    const host = HOST_COLUMNS.find((h) => columns[h] === 'string') ?? first(groups)
     const project = [
       'CorrelationMember',
       `EventTime = ${time}`,

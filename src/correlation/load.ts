@@ -19,8 +19,8 @@ import {
   type Filter,
   type Reference,
   type Threshold,
-  type ThresholdOp,
 } from './model.js'
+import { isOneOf, isStringArray, itemAt } from '../guards.js'
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
 
@@ -33,7 +33,10 @@ function str(value: Record<string, unknown>, k: string): string | undefined {
 
 function identity(value: Record<string, unknown>, doc: YamlDocument) {
   const idAt = doc.locate(['id'])?.value
-  const opt = (k: string) => (str(value, k) !== undefined ? { [k]: str(value, k)! } : {})
+  const opt = (k: string) => {
+    const v = str(value, k)
+    return v !== undefined ? { [k]: v } : {}
+  }
   return {
     at: doc.at,
     ...(idAt && str(value, 'id') !== undefined ? { idAt } : {}),
@@ -110,8 +113,9 @@ export function loadCorrelation(
         ),
       )
 
-  const type = body['type']
-  if (typeof type !== 'string' || !(CORRELATION_TYPES as readonly string[]).includes(type))
+  const rawType = body['type']
+  const type = isOneOf(CORRELATION_TYPES, rawType) ? rawType : undefined
+  if (type === undefined)
     out.push(
       error('correlation/type', `correlation.type must be one of ${CORRELATION_TYPES.join(', ')}`, loc('type'), file),
     )
@@ -147,12 +151,12 @@ export function loadCorrelation(
   const gb = body['group-by']
   if (gb !== undefined) {
     const list = typeof gb === 'string' ? [gb] : gb
-    if (!Array.isArray(list) || list.some((f) => typeof f !== 'string' || f === ''))
+    if (!isStringArray(list) || list.some((f) => f === ''))
       out.push(
         error('correlation/group-by', 'correlation.group-by must be a list of field names', loc('group-by'), file),
       )
     else {
-      groupBy = list as string[]
+      groupBy = list
       if (new Set(groupBy).size !== groupBy.length)
         out.push(error('correlation/group-by', 'correlation.group-by lists a field twice', loc('group-by'), file))
     }
@@ -160,12 +164,13 @@ export function loadCorrelation(
 
   let timespan: number | undefined
   const ts = body['timespan']
+  const timespanText = typeof ts === 'string' ? ts : undefined
   if (ts === undefined)
     out.push(
       error('correlation/timespan', 'correlation.timespan is required (a number and s, m, h or d: 5m)', bodyAt, file),
     )
   else {
-    timespan = typeof ts === 'string' ? parseTimespan(ts) : undefined
+    timespan = timespanText !== undefined ? parseTimespan(timespanText) : undefined
     if (timespan === undefined)
       out.push(
         error(
@@ -181,7 +186,7 @@ export function loadCorrelation(
     condition,
     field,
     ok: conditionOk,
-  } = readCondition(body, type as CorrelationType, doc, file, out, loc, bodyAt)
+  } = readCondition(body, type, typeText(rawType), doc, file, out, loc, bodyAt)
   const aliases = readAliases(body['aliases'], doc, file, out, loc)
   const generate = body['generate']
   if (generate !== undefined && typeof generate !== 'boolean')
@@ -189,21 +194,31 @@ export function loadCorrelation(
   // Spec, "Correlation rules": "only the outermost correlation rule may define meta information";
   // enforced in resolve.ts, where it is known which correlations are referenced.
 
-  if (out.some((d) => d.severity === 'error') || !rules || timespan === undefined || !conditionOk)
+  if (
+    out.some((d) => d.severity === 'error') ||
+    !rules ||
+    type === undefined ||
+    timespan === undefined ||
+    timespanText === undefined ||
+    !conditionOk
+  )
     return { diagnostics: out }
+  const level = str(value, 'level')
+  const status = str(value, 'status')
+  const description = str(value, 'description')
   return {
     correlation: {
       file,
       ...identity(value, doc),
       title,
-      ...(str(value, 'level') !== undefined ? { level: str(value, 'level')! } : {}),
-      ...(str(value, 'status') !== undefined ? { status: str(value, 'status')! } : {}),
-      ...(str(value, 'description') !== undefined ? { description: str(value, 'description')! } : {}),
-      type: type as CorrelationType,
+      ...(level !== undefined ? { level } : {}),
+      ...(status !== undefined ? { status } : {}),
+      ...(description !== undefined ? { description } : {}),
+      type,
       rules,
       groupBy,
       timespan,
-      timespanText: ts as string,
+      timespanText,
       condition,
       ...(field !== undefined ? { field } : {}),
       aliases,
@@ -227,9 +242,14 @@ export function loadCorrelation(
   }
 }
 
+/** A `type:` value as a template literal spells it. */
+const typeText = (v: unknown): string => (typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined'))
+
 function readCondition(
   body: Record<string, unknown>,
-  type: CorrelationType,
+  type: CorrelationType | undefined,
+  /** The type as written, for messages (it may be no type at all). */
+  typeName: string,
   doc: YamlDocument,
   file: string,
   out: Diagnostic[],
@@ -241,7 +261,7 @@ function readCondition(
   const temporal = type === 'temporal' || type === 'temporal_ordered'
   if (cond === undefined) {
     // Spec: temporal types "Requires: rules, group-by, timespan" — no condition; the others need one.
-    if (!temporal && (CORRELATION_TYPES as readonly string[]).includes(type))
+    if (!temporal && type !== undefined)
       out.push(error('correlation/condition', `a ${type} correlation needs a condition (gte: 10)`, bodyAt, file))
     return { condition: [], ok: out.length === before }
   }
@@ -280,7 +300,7 @@ function readCondition(
       else out.push(error('correlation/condition-field', 'correlation.condition.field must be a field name', at, file))
       continue
     }
-    if (!(THRESHOLD_OPS as readonly string[]).includes(k)) {
+    if (!isOneOf(THRESHOLD_OPS, k)) {
       out.push(
         error(
           'correlation/condition',
@@ -295,9 +315,10 @@ function readCondition(
       out.push(error('correlation/condition', `correlation.condition.${k} must be a number`, at, file))
       continue
     }
-    condition.push({ op: k as ThresholdOp, value: v })
+    condition.push({ op: k, value: v })
   }
-  if (FIELD_TYPES.includes(type) && field === undefined && out.length === before)
+  const aggregates = type !== undefined && FIELD_TYPES.includes(type)
+  if (aggregates && field === undefined && out.length === before)
     out.push(
       error(
         'correlation/condition-field',
@@ -306,11 +327,11 @@ function readCondition(
         file,
       ),
     )
-  if (!FIELD_TYPES.includes(type) && field !== undefined)
+  if (!aggregates && field !== undefined)
     out.push(
       error(
         'correlation/condition-field',
-        `a ${type} correlation aggregates no field; remove condition.field`,
+        `a ${typeName} correlation aggregates no field; remove condition.field`,
         loc('condition', 'field'),
         file,
       ),
@@ -324,7 +345,7 @@ function readCondition(
         file,
       ),
     )
-  if (out.length === before && (CORRELATION_TYPES as readonly string[]).includes(type)) {
+  if (out.length === before && type !== undefined) {
     const domain = conditionDomain(type)
     if (!satisfiable(condition, domain))
       out.push(
@@ -384,7 +405,7 @@ export function satisfiable(condition: readonly Threshold[], domain: Domain): bo
   for (const v of vs) if (domain.integer) points.add(Math.ceil(v))
   if (vs.length) points.add(Math.max(...vs) + 2)
   const sorted = [...vs].sort((a, b) => a - b)
-  for (let i = 1; i < sorted.length; i++) points.add((sorted[i - 1]! + sorted[i]!) / 2)
+  for (let i = 1; i < sorted.length; i++) points.add((itemAt(sorted, i - 1) + itemAt(sorted, i)) / 2)
   for (const p of points) {
     if (domain.integer && !Number.isInteger(p)) continue
     if (p < domain.min || (domain.minOpen && p === domain.min) || p > domain.max) continue
@@ -416,7 +437,10 @@ function readAliases(
     return aliases
   }
   for (const [alias, m] of Object.entries(raw)) {
-    if (!isMap(m) || Object.values(m).some((f) => typeof f !== 'string' || f === '')) {
+    const fields = isMap(m) ? Object.entries(m) : []
+    const names: Record<string, string> = {}
+    for (const [rule, f] of fields) if (typeof f === 'string' && f !== '') names[rule] = f
+    if (!isMap(m) || Object.keys(names).length !== fields.length) {
       out.push(
         error(
           'correlation/aliases',
@@ -427,7 +451,7 @@ function readAliases(
       )
       continue
     }
-    aliases[alias] = m as Record<string, string>
+    aliases[alias] = names
   }
   return aliases
 }

@@ -5,6 +5,7 @@
  */
 import type { Node, Pos } from '../ast/nodes.js'
 import type { LogSource } from '../rule/rule.js'
+import { entryOf, must } from '../guards.js'
 
 export const CORRELATION_TYPES = [
   'event_count',
@@ -97,7 +98,7 @@ export const MAX_TIMESPAN_MS = 366 * 86_400_000
 export function parseTimespan(text: string): number | undefined {
   const m = /^([1-9][0-9]{0,9})([smhd])$/.exec(text)
   if (!m) return undefined
-  const ms = Number(m[1]) * TIMESPAN_UNITS[m[2]!]!
+  const ms = Number(m[1]) * entryOf(TIMESPAN_UNITS, must(m[2], 'the group matched'))
   return ms <= MAX_TIMESPAN_MS ? ms : undefined
 }
 

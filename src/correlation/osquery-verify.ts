@@ -19,6 +19,7 @@ import { osqueryModel, placeRows, type PlacedRow, type Table } from '../verify/o
 import { registerOsqueryFunctions } from '../verify/osquery-udf.js'
 import { sqlite } from '../verify/osquery.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
+import { errorMessage, last, must, mustGet } from '../guards.js'
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`
 
@@ -39,9 +40,9 @@ export async function verifyOsqueryCorrelation(
   const model = osqueryModel(options?.pipeline)
   if (typeof model === 'string') return fail(model)
   if (!/^\s*WITH\s|^\s*SELECT\s/i.test(query)) return fail(`not a SELECT statement: ${query.slice(0, 60)}`)
-  const tables = [...new Set([...query.matchAll(/\bFROM\s+([a-z_]+)/gi)].map((m) => m[1]!))].filter((t) =>
-    model.tables.has(t),
-  )
+  const tables = [
+    ...new Set([...query.matchAll(/\bFROM\s+([a-z_]+)/gi)].map((m) => must(m[1], 'the group matched'))),
+  ].filter((t) => model.tables.has(t))
   // Rows by host: each event placed where its origin lands, when the query reads that table.
   const hosts = new Map<string, { index: number; row: PlacedRow; seconds: number }[]>()
   const unrepresentable: number[] = []
@@ -67,9 +68,9 @@ export async function verifyOsqueryCorrelation(
       registerOsqueryFunctions(db)
       db.run('CREATE TABLE system_info (hostname TEXT, computer_name TEXT)')
       db.run('INSERT INTO system_info VALUES (?, ?)', [host, host])
-      for (const name of tables) db.run(createTable(model.tables.get(name)!))
-      for (const { index, row, seconds } of hosts.get(host)!) {
-        const table = model.tables.get(row.table)!
+      for (const name of tables) db.run(createTable(mustGet(model.tables, name)))
+      for (const { index, row, seconds } of mustGet(hosts, host)) {
+        const table = mustGet(model.tables, row.table)
         const values: Record<string, string | number | null> = {
           ...row.values,
           time: seconds,
@@ -85,10 +86,10 @@ export async function verifyOsqueryCorrelation(
       try {
         result = db.exec(query)
       } catch (e) {
-        return fail(`SQLite rejects or cannot run the query: ${(e as Error).message}`)
+        return fail(`SQLite rejects or cannot run the query: ${errorMessage(e)}`)
       }
       for (const r of result[result.length - 1]?.values ?? []) {
-        const columns = result[result.length - 1]!.columns
+        const columns = last(result).columns
         const group: Record<string, string> = {}
         columns.forEach((col, i) => {
           const v = r[i]

@@ -17,12 +17,12 @@
  */
 import { isIntegerType, loadEnv, placeOf, resolveLogSource, type FieldPlace } from '../backends/osquery-env.js'
 import type { TargetOptions } from '../backends/types.js'
-import type { Rule } from '../rule/rule.js'
 import { HOST_FIELD } from './event-time.js'
 import { memberField } from '../evaluate/correlate.js'
 import type { Threshold } from './model.js'
 import { compileMembers } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
+import { itemAt, must } from '../guards.js'
 
 const BASE = /^SELECT \* FROM ([a-z_]+)(?: WHERE ([\s\S]*))?;$/
 
@@ -48,7 +48,7 @@ export const target: CorrelationTarget = {
         'target/unsupported-correlation-chain',
         'a correlation of correlations is not compiled (the inner correlation would have to become rows of a table)',
       )
-    const members = rc.members.map((m) => (m as { kind: 'rule'; rule: Rule }).rule)
+    const members = rc.members.map((m) => must(m.kind === 'rule' ? m.rule : undefined, 'chains are refused above'))
     const loaded = loadEnv(options?.pipeline)
     if (!loaded.env)
       return refuse(rc, 'osquery', 'target/unsupported-logsource', loaded.error ?? 'invalid osquery environment')
@@ -76,7 +76,7 @@ export const target: CorrelationTarget = {
           'target/unsupported-correlation-rule',
           `referenced rule ${rule.id ?? rule.title} does not compile to one table's SELECT`,
         )
-      const table = env.tables.get(m[1]!)
+      const table = env.tables.get(must(m[1], 'the group matched'))
       if (!table?.evented || !table.columns.has('time') || !table.columns.has('eid'))
         return refuse(
           rc,
@@ -87,7 +87,7 @@ export const target: CorrelationTarget = {
       const cols = [`${i} AS member`, `'${table.name}' AS source`, 'eid', 'time']
       const guards: string[] = []
       for (const [j, g] of otherGroups.entries()) {
-        const field = memberField(c, g, rc.members[i]!)
+        const field = memberField(c, g, itemAt(rc.members, i))
         const place = placeOf(env, ls, field)
         if (!place)
           return refuse(
@@ -101,7 +101,7 @@ export const target: CorrelationTarget = {
         guards.push(`${placeExpr(place)} IS NOT NULL AND CAST(${placeExpr(place)} AS TEXT) <> ''`)
       }
       if (c.field !== undefined) {
-        const field = memberField(c, c.field, rc.members[i]!)
+        const field = memberField(c, c.field, itemAt(rc.members, i))
         const place = placeOf(env, ls, field)
         if (!place)
           return refuse(
@@ -129,7 +129,7 @@ export const target: CorrelationTarget = {
     const sameGroup = (a: string, b: string) => g.map((x) => `${b}.${x} = ${a}.${x}`)
     const host = hostGroups.map((h) => `(SELECT hostname FROM system_info) AS ${quoteIdent(h)}`)
     const out = (alias: string) =>
-      [...host, ...g.map((x, j) => `${alias}.${x} AS ${quoteIdent(otherGroups[j]!)}`)].join(', ')
+      [...host, ...g.map((x, j) => `${alias}.${x} AS ${quoteIdent(itemAt(otherGroups, j))}`)].join(', ')
     const occurrences = `occurrences AS (${selects.join(' UNION ALL ')})`
     // One event selected by two referenced rules is one event to count (the member column aside).
     const events = `events AS (SELECT DISTINCT source, eid, time${g.map((x) => `, ${x}`).join('')}${c.field !== undefined ? ', value' : ''} FROM occurrences)`

@@ -11,6 +11,7 @@ import type { Rule } from '../rule/rule.js'
 import { conditionDomain, satisfiable } from './load.js'
 import { timeFieldOf, HOST_FIELD } from './event-time.js'
 import type { Correlation, Filter, Reference } from './model.js'
+import { itemAt, mustGet } from '../guards.js'
 
 export type Referenced =
   { readonly kind: 'rule'; readonly rule: Rule } | { readonly kind: 'correlation'; readonly correlation: Correlation }
@@ -101,7 +102,7 @@ export function resolveDocuments(
   const visit = (c: Correlation, path: Correlation[]) => {
     if (state.get(c) === 'done') return
     state.set(c, 'open')
-    members.get(c)!.forEach((m, i) => {
+    mustGet(members, c).forEach((m, i) => {
       if (m?.kind !== 'correlation') return
       const next = m.correlation
       if (state.get(next) === 'open') {
@@ -110,7 +111,7 @@ export function resolveDocuments(
           error(
             'correlation/cycle',
             `correlations refer to each other in a cycle: ${loop.join(' → ')}`,
-            c.rules[i]!.at,
+            itemAt(c.rules, i).at,
             c.file,
           ),
         )
@@ -125,7 +126,7 @@ export function resolveDocuments(
   const resolved: ResolvedCorrelation[] = []
   const referencedCorrelations = new Set<Correlation>()
   for (const c of correlations) {
-    const ms = members.get(c)!
+    const ms = mustGet(members, c)
     for (const m of ms) if (m?.kind === 'correlation') referencedCorrelations.add(m.correlation)
     const before = out.length
     checkMembers(c, ms, out)
@@ -150,7 +151,8 @@ export function resolveDocuments(
   let changed = true
   while (changed) {
     changed = false
-    for (const r of [...resolved])
+    // A snapshot: the loop removes from `resolved`.
+    for (const r of resolved.slice())
       if (r.members.some((m) => m.kind === 'correlation' && !ok.has(m.correlation))) {
         ok.delete(r.correlation)
         resolved.splice(resolved.indexOf(r), 1)
@@ -243,7 +245,8 @@ function applyFilters(
   const added = new Map<Rule, Filter[]>()
   const sameSource = (f: Filter, r: Rule) =>
     Object.entries(f.logsource).every(
-      ([k, v]) => String((r.logsource as Record<string, unknown>)[k] ?? '').toLowerCase() === String(v).toLowerCase(),
+      ([k, v]) =>
+        (Object.entries(r.logsource).find(([key]) => key === k)?.[1] ?? '').toLowerCase() === String(v).toLowerCase(),
     )
   for (const f of filters) {
     if (f.rules.length === 0) {

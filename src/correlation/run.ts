@@ -12,6 +12,7 @@ import type { JsonEvent, LogSource, Rule } from '../rule/rule.js'
 import { readSampleTests, refusalKey, refusedStatus, testsFileFor, type TargetStatus } from '../proof/sample-tests.js'
 import type { ResolvedCorrelation } from './resolve.js'
 import { correlationTarget, type FiringGroup } from './targets.js'
+import { itemAt } from '../guards.js'
 
 /**
  * The rules to compile and match on their own: all but those only correlations refer to. Spec,
@@ -217,7 +218,7 @@ export async function testCorrelation(
         diagnostics.push({
           ...error(
             'verify/mismatch',
-            `${t}: '${s.name}': the query fires for ${describeGroups(verified.groups)}, the correlation for ${references[i]!.length ? references[i]!.join(', ') : 'no group'}`,
+            `${t}: '${s.name}': the query fires for ${describeGroups(verified.groups)}, the correlation for ${itemAt(references, i).length ? itemAt(references, i).join(', ') : 'no group'}`,
             s.at,
             file,
           ),

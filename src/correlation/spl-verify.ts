@@ -39,6 +39,7 @@ import { splModel, splRecord } from '../verify/spl-events.js'
 import { expandMacros } from '../verify/spl.js'
 import { RegexBudgetError } from '../bounded-regex.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
+import { first, itemAt, must, mustGet } from '../guards.js'
 
 /** A result row: field → values (absent when it has none), with its time in milliseconds. */
 interface Row {
@@ -57,7 +58,7 @@ function splitTop(text: string, sep: string): string[] {
   let depth = 0
   let start = 0
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
+    const c = itemAt(text, i)
     if (c === '"') {
       for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++
       if (i >= text.length) throw new Unsupported('an unterminated string')
@@ -91,7 +92,7 @@ function bracketGroups(text: string): string[] {
     let depth = 0
     let i = 0
     for (; i < rest.length; i++) {
-      const c = rest[i]!
+      const c = itemAt(rest, i)
       if (c === '"') {
         for (i++; i < rest.length && rest[i] !== '"'; i++) if (rest[i] === '\\') i++
       } else if (c === "'") {
@@ -138,8 +139,9 @@ const FIELD = /^[A-Za-z_][A-Za-z0-9_.]*$/
 
 function parseWhereExpr(text: string): EvalExpr {
   const parsed = parseSpl(`| where ${text}`)
-  const c = parsed.query?.commands[1]
-  if (!c || c.kind !== 'where' || parsed.query!.commands.length !== 2)
+  const commands = parsed.query?.commands
+  const c = commands?.[1]
+  if (!commands || !c || c.kind !== 'where' || commands.length !== 2)
     throw new Unsupported(
       `the expression ${JSON.stringify(text)} (${parsed.errors[0]?.message ?? 'not one expression'})`,
     )
@@ -151,8 +153,9 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
   const body = segment.slice(name.length).trim()
   if (name === 'search' || name === 'where' || name === 'regex') {
     const parsed = parseSpl(`| ${segment}`)
-    const c = parsed.query?.commands[1]
-    if (!c || parsed.query!.commands.length !== 2)
+    const commands = parsed.query?.commands
+    const c = commands?.[1]
+    if (!commands || !c || commands.length !== 2)
       throw new Unsupported(`the command ${JSON.stringify(segment.slice(0, 60))}: ${parsed.errors[0]?.message ?? ''}`)
     return { kind: 'filter', command: c }
   }
@@ -162,7 +165,7 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
       assigns: splitTop(body, ',').map((a) => {
         const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)([^]*)$/.exec(a)
         if (!m) throw new Unsupported(`the eval assignment ${JSON.stringify(a)}`)
-        return [m[1]!, parseWhereExpr(m[2]!)] as const
+        return [must(m[1], 'the group matched'), parseWhereExpr(must(m[2], 'the group matched'))] as const
       }),
     }
   if (streamingOnly)
@@ -172,10 +175,10 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
     if (!m) throw new Unsupported(`sort without a count of 0: ${JSON.stringify(segment)}`)
     return {
       kind: 'sort',
-      keys: splitTop(m[1]!, ',').map((k) => {
+      keys: splitTop(must(m[1], 'the group matched'), ',').map((k) => {
         const r = /^([-+]?)([A-Za-z_][A-Za-z0-9_]*)$/.exec(k)
         if (!r) throw new Unsupported(`the sort key ${JSON.stringify(k)}`)
-        return { field: r[2]!, desc: r[1] === '-' }
+        return { field: itemAt(r, 2), desc: r[1] === '-' }
       }),
     }
   }
@@ -183,13 +186,17 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
     let rest = body
     const opts: Record<string, string> = {}
     for (let m; (m = /^(window|global|time_window|current)=(\S+)\s*/.exec(rest)); rest = rest.slice(m[0].length))
-      opts[m[1]!] = m[2]!
+      opts[must(m[1], 'the group matched')] = must(m[2], 'the group matched')
     const [aggText, byText] = rest.split(/\s+by\s+/)
     const aggs: Agg[] = []
     const aggRe = /^\s*(?:(count)|(dc|min|max)\(([A-Za-z_][A-Za-z0-9_.]*)\))\s+AS\s+([A-Za-z_][A-Za-z0-9_]*)/
     let a = aggText ?? ''
     for (let m; (m = aggRe.exec(a)); a = a.slice(m[0].length))
-      aggs.push({ fn: (m[1] ?? m[2]) as Agg['fn'], ...(m[3] ? { field: m[3] } : {}), as: m[4]! })
+      aggs.push({
+        fn: (m[1] ?? m[2]) as Agg['fn'],
+        ...(m[3] ? { field: m[3] } : {}),
+        as: must(m[4], 'the group matched'),
+      })
     if (a.trim() || aggs.length === 0) throw new Unsupported(`the streamstats functions ${JSON.stringify(aggText)}`)
     const bool = (v: string | undefined, d: boolean) => {
       if (v === undefined) return d
@@ -200,7 +207,7 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
     if (opts['time_window'] !== undefined) {
       const t = /^(\d+)([smhd])$/.exec(opts['time_window'])
       if (!t) throw new Unsupported(`time_window=${opts['time_window']}`)
-      timeWindowMs = Number(t[1]) * UNITS[t[2]!]!
+      timeWindowMs = Number(t[1]) * UNITS[itemAt(t, 2)]!
     }
     if (opts['window'] !== undefined && !/^[1-9]\d*$/.test(opts['window']))
       throw new Unsupported(`window=${opts['window']}`)
@@ -222,7 +229,7 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
   if (name === 'rename') {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)\s+AS\s+("(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*)$/.exec(body)
     if (!m) throw new Unsupported(`rename ${JSON.stringify(body)}`)
-    return { kind: 'rename', from: m[1]!, to: unquote(m[2]!) }
+    return { kind: 'rename', from: must(m[1], 'the group matched'), to: unquote(must(m[2], 'the group matched')) }
   }
   if (name === 'table') return { kind: 'table', fields: splitTop(body, ',').map(unquote) }
   throw new Unsupported(`the command ${JSON.stringify(name)}`)
@@ -273,13 +280,13 @@ function runStep(step: Step, rows: Row[]): Row[] {
           const v = r.fields.get(k.field)
           if (!v || v.length !== 1)
             throw new Unsupported(`sort by ${k.field} over a result without exactly one value of it`)
-          return numeric(v[0]!) ?? v[0]!
+          return numeric(first(v)) ?? first(v)
         }),
       }))
       keyed.sort((a, b) => {
         for (const [j, k] of step.keys.entries()) {
-          const x = a.keys[j]!
-          const y = b.keys[j]!
+          const x = itemAt(a.keys, j)
+          const y = itemAt(b.keys, j)
           if (typeof x !== typeof y) throw new Unsupported(`sort by ${k.field} over numbers and text`)
           if (x !== y) return (x < y ? -1 : 1) * (k.desc ? -1 : 1)
         }
@@ -294,11 +301,11 @@ function runStep(step: Step, rows: Row[]): Row[] {
       for (const r of rows) {
         const key = byKey(r, step.by, 'stats')
         const g = groups.get(key)
-        if (g) g.fields.set(step.as, [String(Number(g.fields.get(step.as)![0]) + 1)])
+        if (g) g.fields.set(step.as, [String(Number(mustGet(g.fields, step.as)[0]) + 1)])
         else
           groups.set(key, {
             ms: r.ms,
-            fields: new Map([...step.by.map((f) => [f, r.fields.get(f)!] as const), [step.as, ['1']]]),
+            fields: new Map([...step.by.map((f) => [f, mustGet(r.fields, f)] as const), [step.as, ['1']]]),
           })
       }
       // Without `by`, stats answers one result even for no input (count=0).
@@ -315,7 +322,7 @@ function runStep(step: Step, rows: Row[]): Row[] {
     case 'table':
       return rows.map((r) => ({
         ms: r.ms,
-        fields: new Map(step.fields.flatMap((f) => (r.fields.has(f) ? [[f, r.fields.get(f)!]] : []))),
+        fields: new Map(step.fields.flatMap((f) => (r.fields.has(f) ? [[f, mustGet(r.fields, f)]] : []))),
       }))
   }
 }
@@ -323,7 +330,7 @@ function runStep(step: Step, rows: Row[]): Row[] {
 function streamstats(step: Extract<Step, { kind: 'streamstats' }>, rows: Row[]): Row[] {
   if (step.timeWindowMs !== undefined)
     for (let i = 1; i < rows.length; i++)
-      if (rows[i]!.ms < rows[i - 1]!.ms)
+      if (itemAt(rows, i).ms < itemAt(rows, i - 1).ms)
         throw new Unsupported('streamstats time_window over results that are not sorted by time')
   const seen: { row: Row; key: string }[] = []
   const results: Map<string, readonly string[]>[] = []
@@ -333,7 +340,8 @@ function streamstats(step: Extract<Step, { kind: 'streamstats' }>, rows: Row[]):
     let window = upTo
     if (step.window !== undefined)
       window = step.global ? upTo.slice(-step.window) : upTo.filter((x) => x.key === key).slice(-step.window)
-    if (step.timeWindowMs !== undefined) window = window.filter((x) => x.row.ms >= row.ms - step.timeWindowMs!)
+    const span = step.timeWindowMs
+    if (span !== undefined) window = window.filter((x) => x.row.ms >= row.ms - span)
     const mine = window.filter((x) => x.key === key).map((x) => x.row)
     const out = new Map<string, readonly string[]>()
     for (const a of step.aggs) {
@@ -341,7 +349,8 @@ function streamstats(step: Extract<Step, { kind: 'streamstats' }>, rows: Row[]):
         out.set(a.as, [String(mine.length)])
         continue
       }
-      const values = mine.flatMap((r) => r.fields.get(a.field!) ?? [])
+      const field = must(a.field, 'an aggregate other than count names its field')
+      const values = mine.flatMap((r) => r.fields.get(field) ?? [])
       if (a.fn === 'dc') {
         out.set(a.as, [String(new Set(values).size)])
         continue
@@ -361,7 +370,7 @@ function streamstats(step: Extract<Step, { kind: 'streamstats' }>, rows: Row[]):
   // The statistics are added after every result is seen: the fields they write are not their own inputs.
   rows.forEach((r, i) => {
     for (const a of step.aggs) r.fields.delete(a.as)
-    for (const [k, v] of results[i]!) r.fields.set(k, v)
+    for (const [k, v] of itemAt(results, i)) r.fields.set(k, v)
   })
   return rows
 }
@@ -403,11 +412,11 @@ export async function verifySplCorrelation(
       const head = pieces[1] ?? ''
       const m = /^multisearch\s+([^]*)$/.exec(head)
       if (!m) throw new Unsupported(`the generating command ${JSON.stringify(head.slice(0, 40))}`)
-      const subsearches = bracketGroups(m[1]!)
+      const subsearches = bracketGroups(must(m[1], 'the group matched'))
       if (subsearches.length < 2) throw new Unsupported('multisearch with fewer than two subsearches')
       rows = subsearches.flatMap((s) => {
         const parts = splitTop(s, '|')
-        if (!/^search\s/.test(parts[0]!)) throw new Unsupported(`a subsearch that does not start with search`)
+        if (!/^search\s/.test(first(parts))) throw new Unsupported(`a subsearch that does not start with search`)
         return parts.reduce((acc, seg) => runStep(parseStep(seg, true), acc), copy())
       })
       rest = pieces.slice(2)
@@ -426,7 +435,7 @@ export async function verifySplCorrelation(
       const group: Record<string, string> = {}
       for (const f of table ?? []) {
         const v = r.fields.get(f)
-        if (v?.length === 1) group[f] = v[0]!
+        if (v?.length === 1) group[f] = first(v)
       }
       groups.set(JSON.stringify(group), { group })
     }

@@ -45,6 +45,7 @@ import { memberField } from '../evaluate/correlate.js'
 import type { Threshold } from './model.js'
 import { compileMembers, spanText as span } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
+import { first, itemAt, must } from '../guards.js'
 
 /** The least count that meets every criterion, when all are lower bounds; undefined otherwise. */
 function lowerBound(condition: readonly Threshold[]): number | undefined {
@@ -61,7 +62,7 @@ function lowerBound(condition: readonly Threshold[]): number | undefined {
 function hasOutsideStrings(text: string, chars: string): boolean {
   let inString = false
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
+    const c = itemAt(text, i)
     if (inString) {
       if (c === '\\') i++
       else if (c === '"') inString = false
@@ -145,9 +146,11 @@ export const target: CorrelationTarget = {
         )
       const assigns = [`CorrelationMember=${i}`]
       for (const [j, g] of c.groupBy.entries())
-        assigns.push(`CorrelationGroup${j}=${fieldRef(splunkField(env, ls, memberField(c, g, rc.members[i]!)))}`)
+        assigns.push(`CorrelationGroup${j}=${fieldRef(splunkField(env, ls, memberField(c, g, itemAt(rc.members, i))))}`)
       if (c.type === 'value_count')
-        assigns.push(`CorrelationValue=${fieldRef(splunkField(env, ls, memberField(c, c.field!, rc.members[i]!)))}`)
+        assigns.push(
+          `CorrelationValue=${fieldRef(splunkField(env, ls, memberField(c, must(c.field, 'value types have a condition field'), itemAt(rc.members, i))))}`,
+        )
       if ([...assigns].some((a) => /'[^']*'[^']*'/.test(a)))
         return refuse(rc, 'spl', 'target/unsupported-field', 'a field name holding a single quote is not compiled')
       heads.push(`${query} | eval ${assigns.join(', ')}`)
@@ -156,7 +159,7 @@ export const target: CorrelationTarget = {
     // event_count over several rules counts an event once, however many rules select it: one search
     // `(rule 1) OR (rule 2)` gives each event once, where multisearch would give it once per rule.
     // That needs each rule to be a search alone (no `| where`/`| regex`) and one group field name.
-    let head = n === 1 ? heads[0]! : `| multisearch ${heads.map((h) => `[search ${h}]`).join(' ')}`
+    let head = n === 1 ? first(heads) : `| multisearch ${heads.map((h) => `[search ${h}]`).join(' ')}`
     if (c.type === 'event_count' && n > 1) {
       const piped = compiled.members.find((m) => hasOutsideStrings(m.query, '|'))
       if (piped)
@@ -173,7 +176,7 @@ export const target: CorrelationTarget = {
           'target/unsupported-field',
           'event_count over several rules whose group-by fields have different Splunk names is not compiled',
         )
-      head = `${searches.map((x) => `(${x.query})`).join(' OR ')} | eval ${['CorrelationMember=0', ...searches[0]!.assigns].join(', ')}`
+      head = `${searches.map((x) => `(${x.query})`).join(' OR ')} | eval ${['CorrelationMember=0', ...first(searches).assigns].join(', ')}`
     }
     const spanS = c.timespan / 1000
     if (!Number.isInteger(spanS))

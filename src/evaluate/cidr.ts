@@ -1,4 +1,5 @@
 /** IPv4 and IPv6 addresses and CIDR ranges, parsed strictly (no zone ids, no leading zeros in IPv4). */
+import { first, itemAt } from '../guards.js'
 
 /** The address as a bigint and its family, or undefined when the text is not an address. */
 export function parseIp(text: string): { value: bigint; family: 4 | 6 } | undefined {
@@ -35,8 +36,8 @@ function parseIpv6(text: string): bigint | undefined {
   const halves = head.split('::')
   if (halves.length > 2) return undefined
   const groups = (s: string) => (s === '' ? [] : s.split(':'))
-  const left = groups(halves[0]!)
-  const right = halves.length === 2 ? groups(halves[1]!) : []
+  const left = groups(first(halves))
+  const right = halves.length === 2 ? groups(itemAt(halves, 1)) : []
   const total = left.length + right.length
   if (halves.length === 1 ? total !== 8 : total > 7) return undefined
   const all = [...left, ...Array(8 - total).fill('0'), ...right]

@@ -20,6 +20,7 @@ import { eventTime } from '../correlation/event-time.js'
 import { meetsThresholds, type Correlation } from '../correlation/model.js'
 import type { Referenced, ResolvedCorrelation } from '../correlation/resolve.js'
 import type { JsonEvent } from '../rule/rule.js'
+import { entryOf, first, itemAt, last, must, mustGet } from '../guards.js'
 
 export interface CorrelationMatch {
   /** Group-by name (as the correlation writes it, aliases included) → value as text. */
@@ -75,7 +76,7 @@ const memberName = (m: Referenced) => (m.kind === 'rule' ? m.rule.name : m.corre
 export function memberField(c: Correlation, name: string, m: Referenced): string {
   const alias = c.aliases[name]
   const n = memberName(m)
-  return alias && n !== undefined && alias[n] !== undefined ? alias[n]! : name
+  return alias && n !== undefined && alias[n] !== undefined ? entryOf(alias, n) : name
 }
 
 /**
@@ -136,7 +137,7 @@ function run(
     const values: Record<string, string> = {}
     let complete = true
     for (const g of c.groupBy) {
-      const v = scalarText(o.fields(memberField(c, g, rc.members[o.member]!)))
+      const v = scalarText(o.fields(memberField(c, g, itemAt(rc.members, o.member))))
       if (v === undefined) {
         complete = false
         break
@@ -151,7 +152,7 @@ function run(
   }
   const out: CorrelationMatch[] = []
   for (const key of [...groups.keys()].sort()) {
-    const { values, items } = groups.get(key)!
+    const { values, items } = mustGet(groups, key)
     items.sort((a, b) => a.t - b.t || a.order - b.order || a.member - b.member)
     const hit = firstFiringWindow(rc, items)
     if (hit) out.push({ group: values, ...hit })
@@ -170,15 +171,15 @@ function firstFiringWindow(
   const n = rc.members.length
   let right = 0
   for (let left = 0; left < items.length; left++) {
-    const a = items[left]!
+    const a = itemAt(items, left)
     // Anchors that share a time share a window: every occurrence at that time is in it.
-    if (left > 0 && items[left - 1]!.t === a.t) continue
-    while (right < items.length && items[right]!.t <= a.t + c.timespan) right++
+    if (left > 0 && itemAt(items, left - 1).t === a.t) continue
+    while (right < items.length && itemAt(items, right).t <= a.t + c.timespan) right++
     const window = items.slice(left, right)
     const chosen = windowMeets(c, n, rc.members, window)
     if (chosen) {
       const evs = [...new Set(chosen.flatMap((o) => o.events))].sort((x, y) => x - y)
-      return { events: evs, start: chosen[0]!.t, end: chosen[chosen.length - 1]!.t }
+      return { events: evs, start: first(chosen).t, end: last(chosen).t }
     }
   }
   return undefined
@@ -199,7 +200,12 @@ function windowMeets(
       return seen.has(k) ? false : (seen.add(k), true)
     })
   }
-  const valuesOf = (os: readonly Occurrence[]) => os.map((o) => o.fields(memberField(c, c.field!, members[o.member]!)))
+  const valuesOf = (os: readonly Occurrence[]) =>
+    os.map((o) =>
+      o.fields(
+        memberField(c, must(c.field, 'value_count and the sums have a condition field'), itemAt(members, o.member)),
+      ),
+    )
   switch (c.type) {
     case 'event_count':
       return meetsThresholds(distinctEvents().length, c.condition) ? window : undefined
@@ -239,7 +245,7 @@ function windowMeets(
       const chain: Occurrence[] = []
       for (const o of window) {
         if (o.member !== chain.length) continue
-        if (chain.length && o.t <= chain[chain.length - 1]!.t) continue
+        if (chain.length && o.t <= last(chain).t) continue
         chain.push(o)
         if (chain.length === n) return chain
       }

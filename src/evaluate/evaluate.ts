@@ -19,7 +19,7 @@ export function getField(event: JsonEvent, name: string): unknown {
   for (const part of name.split('.')) {
     if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined
     if (!Object.prototype.hasOwnProperty.call(cur, part)) return undefined
-    cur = (cur as Record<string, unknown>)[part]
+    cur = Reflect.get(cur, part)
   }
   return cur
 }

@@ -7,13 +7,14 @@
  */
 import type { Pattern } from '../ast/nodes.js'
 import { normalize } from '../ast/pattern.js'
+import { codePointAt, first as firstItem, last as lastItem } from '../guards.js'
 
 /** One code point per entry; -1 stands for `?`. */
 type Chunk = number[]
 
 const codePoints = (s: string): number[] => {
   const out: number[] = []
-  for (const ch of s) out.push(ch.codePointAt(0)!)
+  for (const ch of s) out.push(codePointAt(ch, 0))
   return out
 }
 
@@ -33,16 +34,16 @@ export function globMatcher(pattern: Pattern, fold: (s: string) => string): (val
   const chunks: Chunk[] = [[]]
   for (const s of normalize(pattern)) {
     if (s.kind === 'any') chunks.push([])
-    else if (s.kind === 'one') chunks[chunks.length - 1]!.push(-1)
-    else chunks[chunks.length - 1]!.push(...codePoints(fold(s.text)))
+    else if (s.kind === 'one') lastItem(chunks).push(-1)
+    else lastItem(chunks).push(...codePoints(fold(s.text)))
   }
-  const first = chunks[0]!
+  const first = firstItem(chunks)
   if (chunks.length === 1)
     return (v) => {
       const value = codePoints(v)
       return value.length === first.length && chunkAt(first, value, 0)
     }
-  const last = chunks[chunks.length - 1]!
+  const last = lastItem(chunks)
   const middle = chunks.slice(1, -1)
   return (v) => {
     const value = codePoints(v)

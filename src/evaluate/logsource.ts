@@ -9,6 +9,7 @@
  */
 import { originOf, type Origin } from '../origin.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
+import { first } from '../guards.js'
 
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational'
 const PS = ['Microsoft-Windows-PowerShell/Operational', 'PowerShellCore/Operational']
@@ -156,10 +157,10 @@ export function inLogSource(rule: LogSource, origin: Origin): boolean {
   // A Windows log source stated as the origin is its first record (as impliedFields says): is that
   // record of the rule's log source (a `process_creation` event is a Sysmon event, so it is in
   // `service: sysmon`)?
-  const first = windowsRecords(o)?.[0]
+  const record = windowsRecords(o)?.[0]
   const theirs = windowsRecords(rule)
-  if (!first || !theirs) return false
-  return recordIn(theirs, first.channels[0]!, first.eventIds?.[0])
+  if (!record || !theirs) return false
+  return recordIn(theirs, first(record.channels), record.eventIds?.[0])
 }
 
 /**
@@ -169,11 +170,11 @@ export function inLogSource(rule: LogSource, origin: Origin): boolean {
  */
 export function impliedFields(origin: Origin | undefined): Record<string, string | number> {
   if (origin?.kind !== 'logsource') return {}
-  const first = windowsRecords(origin.logsource)?.[0]
-  if (!first) return {}
+  const record = windowsRecords(origin.logsource)?.[0]
+  if (!record) return {}
   return {
-    Channel: first.channels[0]!,
-    ...(first.eventIds !== undefined ? { EventID: first.eventIds[0]! } : {}),
+    Channel: first(record.channels),
+    ...(record.eventIds !== undefined ? { EventID: first(record.eventIds) } : {}),
   }
 }
 

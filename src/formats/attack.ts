@@ -9,6 +9,7 @@
  * out, with a warning. Nothing invalid is written.
  */
 import { ATTACK_SOURCE, ATTACK_TACTICS, ATTACK_TECHNIQUES, ATTACK_VERSION } from './attack-data.generated.js'
+import { entryOf, first, must } from '../guards.js'
 
 export { ATTACK_SOURCE, ATTACK_VERSION }
 
@@ -64,11 +65,11 @@ export function attackOf(tags: readonly string[]): Attack {
   for (const tag of tags) {
     const m = /^attack\.(.+)$/.exec(tag.toLowerCase())
     if (!m) continue
-    const rest = m[1]!.replace(/_/g, '-')
+    const rest = must(m[1], 'the group matched').replace(/_/g, '-')
     if (/^t\d{4}(\.\d{3})?$/.test(rest)) techniques.push(rest.toUpperCase())
     else if (TACTICS[rest]) tactics.push(rest)
   }
-  return { tactics, tacticNames: tactics.map((t) => TACTICS[t]!.name), techniques }
+  return { tactics, tacticNames: tactics.map((t) => entryOf(TACTICS, t).name), techniques }
 }
 
 // --- resolution against the release --------------------------------------------------------------
@@ -109,7 +110,7 @@ function resolveTechnique(id: string, depth = 0): { technique?: Technique; why?:
   if (current) return { technique: current }
   if (depth > 4) return {}
   const row = ATTACK_TECHNIQUES[id]
-  const parent = id.includes('.') ? id.split('.')[0]! : undefined
+  const parent = id.includes('.') ? first(id.split('.')) : undefined
   const via = (next: string, why: string) => {
     const r = resolveTechnique(next, depth + 1)
     return r.technique ? { technique: r.technique, why } : r
@@ -118,7 +119,10 @@ function resolveTechnique(id: string, depth = 0): { technique?: Technique; why?:
     return via(row[2].slice('revoked:'.length), `revoked in ${release}, replaced by ${row[2].slice(8)}`)
   if (row && parent) return via(parent, `${row[2].replace(/:.*/, '')} in ${release}; written as its parent ${parent}`)
   if (!row && FROM_V19[id])
-    return via(FROM_V19[id]!, `an ATT&CK v19 id, not in ${release}; written as ${FROM_V19[id]}, which it replaced`)
+    return via(
+      entryOf(FROM_V19, id),
+      `an ATT&CK v19 id, not in ${release}; written as ${FROM_V19[id]}, which it replaced`,
+    )
   if (!row && parent) return via(parent, `not in ${release}; written as its parent ${parent}`)
   return {}
 }
@@ -133,21 +137,22 @@ export function resolveAttack(attack: Attack): ResolvedAttack {
     if (newer)
       notes.push({
         code: 'format/attack-mapped',
-        message: `ATT&CK tactic '${t}' (v19) is not in ${release}; written as ${TACTICS[known]!.name}, the tactic it was split from`,
+        message: `ATT&CK tactic '${t}' (v19) is not in ${release}; written as ${entryOf(TACTICS, known).name}, the tactic it was split from`,
       })
     if (!tactics.includes(known)) tactics.push(known)
   }
   const techniques: Technique[] = []
   for (const id of attack.techniques) {
     const r = resolveTechnique(id)
-    if (!r.technique)
+    const technique = r.technique
+    if (!technique)
       notes.push({
         code: 'format/attack-dropped',
         message: `ATT&CK technique ${id} is not in ${release} and has no parent there; left out`,
       })
     else {
       if (r.why) notes.push({ code: 'format/attack-mapped', message: `ATT&CK technique ${id} is ${r.why}` })
-      if (!techniques.some((t) => t.id === r.technique!.id)) techniques.push(r.technique)
+      if (!techniques.some((t) => t.id === technique.id)) techniques.push(technique)
     }
   }
   return { tactics, techniques, notes }
@@ -169,12 +174,13 @@ const techniqueRef = (id: string) => `https://attack.mitre.org/techniques/${id.r
 export function elasticThreat(resolved: ResolvedAttack): unknown[] {
   const tactics = [...resolved.tactics]
   for (const t of resolved.techniques)
-    if (!t.tactics.some((x) => tactics.includes(x)) && t.tactics.length) tactics.push([...t.tactics].sort(byMatrix)[0]!)
+    if (!t.tactics.some((x) => tactics.includes(x)) && t.tactics.length)
+      tactics.push(first([...t.tactics].sort(byMatrix)))
   return tactics.map((short) => {
-    const tactic = TACTICS[short]!
+    const tactic = entryOf(TACTICS, short)
     const byParent = new Map<string, Technique[]>()
     for (const t of resolved.techniques.filter((x) => x.tactics.includes(short))) {
-      const parent = t.id.split('.')[0]!
+      const parent = first(t.id.split('.'))
       const subs = byParent.get(parent) ?? []
       if (t.id !== parent) subs.push(t)
       byParent.set(parent, subs)
@@ -204,7 +210,9 @@ export function elasticThreat(resolved: ResolvedAttack): unknown[] {
  * .script/tests/detectionTemplateSchemaValidation/Models/AttackTactic.cs).
  */
 export function sentinelSpelling(short: string): string {
-  return TACTICS[short]!.name.replace(/(^|\s)(\w)/g, (_, _s: string, c: string) => c.toUpperCase()).replace(/\s/g, '')
+  return entryOf(TACTICS, short)
+    .name.replace(/(^|\s)(\w)/g, (_, _s: string, c: string) => c.toUpperCase())
+    .replace(/\s/g, '')
 }
 
 /**
@@ -263,7 +271,7 @@ export function sentinelAttack(resolved: ResolvedAttack): SentinelAttack {
   const tactics = resolved.tactics.map(sentinelSpelling)
   const techniques: string[] = []
   for (const t of resolved.techniques) {
-    const needs = SENTINEL_TECHNIQUE_TACTICS.get(t.id.split('.')[0]!)
+    const needs = SENTINEL_TECHNIQUE_TACTICS.get(first(t.id.split('.')))
     if (!needs) {
       notes.push({
         code: 'format/attack-dropped',

@@ -8,6 +8,7 @@
  * U+2028/U+2029 (Python's str.splitlines, YAML 1.1 — PyYAML, which Sentinel's tooling uses — and
  * JavaScript's line terminators). Every writer here treats all of them as line breaks.
  */
+import { codePointAt } from '../guards.js'
 
 /** Characters that end a line for at least one common reader. */
 export const LINE_BREAKS = /[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/
@@ -17,9 +18,24 @@ const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/
 /** Why a field cannot be written into a format, with what to change. */
 export class UnsafeTextError extends Error {}
 
+/**
+ * The text of a template helper's argument: a string as it is, a number, boolean or bigint
+ * spelled as JavaScript does, nothing for a missing value, a list as handlebars prints one (items
+ * joined by commas). A mapping has no text: refused, never written as `[object Object]`.
+ */
+export function templateText(value: unknown): string {
+  if (value === undefined || value === null) return ''
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  if (Array.isArray(value)) return value.map(templateText).join(',')
+  throw new UnsafeTextError(
+    `a template wrote a ${typeof value === 'object' ? 'mapping' : typeof value} where text goes`,
+  )
+}
+
 /** `U+2028` for a message: which character, by code point (never the raw character). */
 export function codePoint(c: string): string {
-  return 'U+' + c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')
+  return 'U+' + codePointAt(c, 0).toString(16).toUpperCase().padStart(4, '0')
 }
 
 /**
@@ -79,7 +95,7 @@ export function confValue(text: string, setting: string): string {
     throw new UnsafeTextError(
       `savedsearches.conf cannot hold ${codePoint(bad[0])} in '${setting}': a .conf value is one line with no escapes`,
     )
-  if (/\\$/.test(text))
+  if (text.endsWith('\\'))
     throw new UnsafeTextError(
       `savedsearches.conf cannot hold a '${setting}' ending in a backslash: Splunk would read the next line as part of it`,
     )
@@ -100,13 +116,13 @@ export function confValue(text: string, setting: string): string {
  * "Escape characters"). Any other text is a plain JSON string (jsonText).
  */
 export function armText(value: unknown): string {
-  const text = String(value ?? '')
+  const text = templateText(value)
   return jsonText(text.startsWith('[') ? '[' + text : text)
 }
 
 /** A value ARM takes as a resource name segment: the rule's id, which must be a UUID. */
 export function armGuid(value: unknown): string {
-  const text = String(value ?? '')
+  const text = templateText(value)
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text))
     throw new UnsafeTextError(
       "the ARM template names the alert rule by the rule's id, and it is not a UUID: give the rule an 'id:' (a UUID)",
@@ -125,7 +141,7 @@ export function armGuid(value: unknown): string {
  */
 export function yamlText(text: string, indent: number): string {
   const blockable =
-    text.length > 0 && !/\n$/.test(text) && !/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/.test(text)
+    text.length > 0 && !text.endsWith('\n') && !/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/.test(text)
   if (!blockable) return jsonText(text)
   const pad = ' '.repeat(indent)
   return (

@@ -6,7 +6,7 @@
  */
 import type { Pos } from '../ast/nodes.js'
 import { error, type Diagnostic } from '../diagnostics.js'
-import { confStanza, jsonText } from './escape.js'
+import { confStanza, jsonText, templateText } from './escape.js'
 import { presentation } from './presentation.js'
 import type { FormatVars } from './render.js'
 
@@ -14,22 +14,19 @@ type Namer = (vars: FormatVars) => string | undefined
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
 const ctx = (vars: FormatVars, ...path: string[]): unknown =>
-  path.reduce<unknown>(
-    (o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined),
-    vars.context,
-  )
+  path.reduce<unknown>((o, k): unknown => (o && typeof o === 'object' ? Reflect.get(o, k) : undefined), vars.context)
 
 /** target/format → what the name is called there, and how it is derived from the template's variables. */
 const NAMES: Readonly<Record<string, { what: string; fix: string; name: Namer }>> = {
   'spl/savedsearches': {
     what: 'savedsearches.conf stanza',
     fix: 'change one title',
-    name: (v) => confStanza(String(ctx(v, 'savedsearch', 'stanza') ?? '')),
+    name: (v) => confStanza(templateText(ctx(v, 'savedsearch', 'stanza'))),
   },
   'spl/savedsearches-core': {
     what: 'savedsearches.conf stanza',
     fix: 'change one title',
-    name: (v) => confStanza(String(ctx(v, 'savedsearch', 'stanza') ?? '')),
+    name: (v) => confStanza(templateText(ctx(v, 'savedsearch', 'stanza'))),
   },
   'kql/sentinel': { what: 'Sentinel analytics rule id', fix: 'change one id', name: (v) => str(v.rule.id) },
   'kql/arm': { what: 'Sentinel alert rule name', fix: 'change one id', name: (v) => str(v.rule.id)?.toLowerCase() },

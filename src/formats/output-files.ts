@@ -5,6 +5,7 @@ import type { Pos } from '../ast/nodes.js'
 import { error, type Diagnostic } from '../diagnostics.js'
 import { jsonText, safeStem } from '../formats/escape.js'
 import type { Rule } from '../rule/rule.js'
+import { itemAt, mustGet } from '../guards.js'
 
 /** File extension of each shipped format; a user's template takes its own (`x.conf.hbs` → conf). */
 const EXTENSIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -61,7 +62,7 @@ export function stemsFor(rules: readonly Pick<Rule, 'file' | 'id'>[]): string[] 
   const count = new Map<string, number>()
   for (const s of stems) count.set(s.toLowerCase(), (count.get(s.toLowerCase()) ?? 0) + 1)
   return stems.map((s, i) =>
-    count.get(s.toLowerCase())! > 1 ? `${s}-${safeStem((rules[i]!.id ?? String(i)).slice(0, 8))}` : s,
+    mustGet(count, s.toLowerCase()) > 1 ? `${s}-${safeStem((itemAt(rules, i).id ?? String(i)).slice(0, 8))}` : s,
   )
 }
 

@@ -6,6 +6,7 @@
 import { elasticThreat, resolveAttack, sentinelAttack, TACTICS } from './attack.js'
 import type { RuleVars } from './render.js'
 import { requiredDataConnectors } from './sentinel-connectors.js'
+import { entryOf, first, isMap } from '../guards.js'
 
 type Context = Readonly<Record<string, unknown>>
 
@@ -35,7 +36,7 @@ const SPL_SEVERITY: Readonly<Record<string, number>> = { informational: 2, low: 
  * `savedsearch` settings: the savedsearches template escapes each for .conf (src/formats/escape.ts).
  */
 function savedsearch(rule: RuleVars, context: Context): Record<string, unknown> {
-  const s = (context.schedule ?? {}) as Readonly<Record<string, unknown>>
+  const s = isMap(context.schedule) ? context.schedule : {}
   const resolved = resolveAttack(rule.attack)
   return {
     stanza: `Sigma - ${rule.title}`,
@@ -47,7 +48,7 @@ function savedsearch(rule: RuleVars, context: Context): Record<string, unknown> 
     severity: SPL_SEVERITY[rule.level.toLowerCase()] ?? 3,
     // ES annotations: technique ids and tactic names of the ATT&CK release (attack.ts).
     mitreAttack: resolved.techniques.map((t) => t.id),
-    mitreTactics: resolved.tactics.map((t) => TACTICS[t]!.name),
+    mitreTactics: resolved.tactics.map((t) => entryOf(TACTICS, t).name),
   }
 }
 
@@ -69,7 +70,7 @@ function kql(rule: RuleVars, context: Context): Record<string, unknown> {
   const resolved = resolveAttack(rule.attack)
   const sentinel = sentinelAttack(resolved)
   // The alertRules API's `techniques` take parent techniques (T1562, not T1562.001).
-  const techniques = [...new Set(sentinel.techniques.map((t) => t.split('.')[0]!))]
+  const techniques = [...new Set(sentinel.techniques.map((t) => first(t.split('.'))))]
   return {
     severity,
     defenderSeverity,
@@ -98,6 +99,7 @@ function tablesOf(context: Context): string[] {
  * Elastic's severity and risk score for a Sigma level, at the top of each of Elastic's ranges
  * (low 0–21, medium 22–47, high 48–73, critical 74–100: detection-rules' TestRiskScoreMismatch).
  */
+const EQL_MEDIUM = ['medium', 47] as const
 const EQL_SEVERITY: Readonly<Record<string, readonly [string, number]>> = {
   informational: ['low', 21],
   low: ['low', 21],
@@ -107,7 +109,7 @@ const EQL_SEVERITY: Readonly<Record<string, readonly [string, number]>> = {
 }
 
 function eql(rule: RuleVars): Record<string, unknown> {
-  const [severity, riskScore] = EQL_SEVERITY[rule.level] ?? EQL_SEVERITY.medium!
+  const [severity, riskScore] = EQL_SEVERITY[rule.level] ?? EQL_MEDIUM
   return { severity, riskScore, threat: elasticThreat(resolveAttack(rule.attack)) }
 }
 

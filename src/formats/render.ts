@@ -9,9 +9,11 @@
 import { readdirSync, existsSync } from 'node:fs'
 import { readInputFile } from '../input-file.js'
 import { basename, join } from 'node:path'
+import type HandlebarsModule from 'handlebars'
 import type { Rule } from '../rule/rule.js'
 import type { Pos } from '../ast/nodes.js'
 import { targetPath } from '../paths.js'
+import { errorMessage } from '../guards.js'
 import { attackOf, type Attack } from './attack.js'
 import { presentation } from './presentation.js'
 import {
@@ -22,6 +24,7 @@ import {
   confValue,
   jsonText,
   oneLine,
+  templateText,
   queryComment,
   UnsafeTextError,
   yamlText,
@@ -81,14 +84,13 @@ export function ruleVars(rule: Rule, version = 1): RuleVars {
   }
 }
 
-type Handlebars = typeof import('handlebars')
+type Handlebars = typeof HandlebarsModule
 let hb: Handlebars | undefined
 const compiled = new Map<string, (vars: FormatVars) => string>()
 
 async function handlebars(): Promise<Handlebars> {
   if (hb) return hb
-  const mod = (await import('handlebars')).default as unknown as Handlebars
-  const h = mod.create() as unknown as Handlebars
+  const h = (await import('handlebars')).default.create()
   // Every helper that inserts text escapes it for one syntax (src/formats/escape.ts); a template
   // inserts rule metadata only through them.
   // `{{json x}}`: a one-line JSON literal — safe inside JSON, NDJSON, YAML and .conf values.
@@ -98,33 +100,36 @@ async function handlebars(): Promise<Handlebars> {
   h.registerHelper('armGuid', (v: unknown) => armGuid(v))
   // `{{yamlText text 2}}`: a YAML scalar for multi-line text: a literal block indented by 2, or JSON.
   h.registerHelper('yamlText', (text: unknown, n: unknown) =>
-    yamlText(String(text ?? ''), typeof n === 'number' ? n : 2),
+    yamlText(templateText(text), typeof n === 'number' ? n : 2),
   )
   // `{{indent text 4}}`: every line after the first indented (kept for users' templates).
   h.registerHelper('indent', (text: unknown, n: unknown) =>
-    String(text ?? '')
+    templateText(text)
       .split('\n')
       .join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)),
   )
   // `{{oneline text}}`: runs of white space and control characters (line breaks) folded to one space.
-  h.registerHelper('oneline', (text: unknown) => oneLine(String(text ?? '')))
+  h.registerHelper('oneline', (text: unknown) => oneLine(templateText(text)))
   // .conf files: `{{confLine text}}` display text (comments, descriptions), `{{confStanza text}}` a
   // stanza name, `{{confValue text "setting"}}` a value written exactly or refused.
-  h.registerHelper('confLine', (text: unknown) => confLine(String(text ?? '')))
-  h.registerHelper('confStanza', (text: unknown) => confStanza(String(text ?? '')))
+  h.registerHelper('confLine', (text: unknown) => confLine(templateText(text)))
+  h.registerHelper('confStanza', (text: unknown) => confStanza(templateText(text)))
   h.registerHelper('confValue', (text: unknown, setting: unknown) =>
-    confValue(String(text ?? ''), typeof setting === 'string' ? setting : 'value'),
+    confValue(templateText(text), typeof setting === 'string' ? setting : 'value'),
   )
   // `{{comment text}}`: a comment line in the target's query language that the text cannot end early.
   h.registerHelper('comment', function (this: unknown, text: unknown, options: { data?: { root?: FormatVars } }) {
-    return queryComment(options?.data?.root?.target ?? '', String(text ?? ''))
+    return queryComment(options?.data?.root?.target ?? '', templateText(text))
   })
   h.registerHelper('join', (list: unknown, sep: unknown) =>
     Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '',
   )
   h.registerHelper('eq', (a: unknown, b: unknown) => a === b)
   h.registerHelper('lookupOr', (obj: unknown, key: unknown, fallback: unknown) => {
-    const v = obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[String(key)] : undefined
+    const v: unknown =
+      obj && typeof obj === 'object' && (typeof key === 'string' || typeof key === 'number')
+        ? Reflect.get(obj, String(key))
+        : undefined
     return v ?? fallback
   })
   hb = h
@@ -154,8 +159,11 @@ export class TemplateError extends Error {
 
 /** Handlebars reports 1-based `lineNumber` and 0-based `column` on its exceptions. */
 function templateError(file: string, e: unknown): TemplateError {
-  const err = e as { message?: string; lineNumber?: number; column?: number }
-  const text = String(err.message ?? e)
+  const numberOf = (key: string): number | undefined => {
+    const v: unknown = typeof e === 'object' && e !== null ? Reflect.get(e, key) : undefined
+    return typeof v === 'number' ? v : undefined
+  }
+  const text = errorMessage(e)
   // A parse error: "Parse error on line N:", the source line, a caret, then "Expecting …, got …".
   const parse = /^Parse error on line (\d+):[\s\S]*\n(Expecting[^\n]*)/.exec(text)
   if (parse)
@@ -167,7 +175,7 @@ function templateError(file: string, e: unknown): TemplateError {
     : `template: ${text.split('\n')[0]}`
   return new TemplateError(
     file,
-    { line: Math.max(0, (err.lineNumber ?? 1) - 1), col: Math.max(0, err.column ?? 0) },
+    { line: Math.max(0, (numberOf('lineNumber') ?? 1) - 1), col: Math.max(0, numberOf('column') ?? 0) },
     message,
   )
 }
@@ -188,7 +196,7 @@ export async function renderFormat(
     // A user's template is input: looked at before it is opened (no FIFO, no device), bounded.
     const read = readInputFile(file, 'template')
     if ('diagnostic' in read) throw new TemplateError(file, { line: 0, col: 0 }, read.diagnostic.message)
-    const template = h.compile(read.text, { noEscape: true, strict: true }) as (vars: FormatVars) => string
+    const template = h.compile<FormatVars>(read.text, { noEscape: true, strict: true })
     fn = (v) => {
       try {
         return template(v)

@@ -23,5 +23,6 @@ export function flatten(node: Node): Node {
     }
   }
   if (!changed) return node
-  return items.length === 1 ? items[0]! : { kind: node.kind, items }
+  const [only] = items
+  return items.length === 1 && only ? only : { kind: node.kind, items }
 }

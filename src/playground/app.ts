@@ -32,6 +32,7 @@ import {
 import { setVirtualFile } from './shims/fs.js'
 import { highlight, type Mark } from './yaml-highlight.js'
 import { EXAMPLES } from 'rulesmith-examples'
+import { errorMessage, first, itemAt, must } from '../guards.js'
 
 /** One tab per target and variant; a variant-less entry is the target's default (as the CLI runs it). */
 interface Tab {
@@ -101,8 +102,8 @@ class Editor {
   private marks: Mark[] = []
 
   constructor(root: HTMLElement, onInput: () => void) {
-    this.text = root.querySelector('textarea')!
-    this.view = root.querySelector('pre')!
+    this.text = must(root.querySelector('textarea'), 'the editor markup has a textarea')
+    this.view = must(root.querySelector('pre'), 'the editor markup has a pre')
     this.text.addEventListener('input', () => {
       this.render()
       onInput()
@@ -232,7 +233,7 @@ async function runTab(tab: Tab, rule: Rule, rows: readonly SampleRow[], declared
       )
       outputs.push({ format, text })
     } catch (e) {
-      outputs.push({ format, text: `(this format cannot hold this rule: ${(e as Error).message})` })
+      outputs.push({ format, text: `(this format cannot hold this rule: ${errorMessage(e)})` })
     }
   }
   const eq = await checkEquivalence(
@@ -257,7 +258,7 @@ async function runTab(tab: Tab, rule: Rule, rows: readonly SampleRow[], declared
 // ---------------------------------------------------------------------------------------------
 // Rendering.
 
-let activeTab = TABS[0]!.id
+let activeTab = first(TABS).id
 const activeFormat = new Map<string, string>()
 
 function renderDiagnostics(list: HTMLElement, diagnostics: readonly Diagnostic[]): void {
@@ -365,7 +366,7 @@ function verdict(r: TabResult, i: number, reference: boolean): { text: string; c
       cls: 'unrepresentable',
       why: `no ${r.tab.label} record can hold this event as written; not compared`,
     }
-  const got = r.actual[i]!
+  const got = itemAt(r.actual, i)
   if (got !== reference)
     return {
       text: got ? 'match ✗' : 'no match ✗',
@@ -386,7 +387,7 @@ function renderEvents(rows: readonly SampleRow[], reference: readonly boolean[],
   )
   const explanations: string[] = []
   const body = rows.map((row, i) => {
-    const ref = reference[i]!
+    const ref = itemAt(reference, i)
     const expectOk = row.expect === undefined || row.expect === ref
     if (!expectOk)
       explanations.push(
@@ -452,8 +453,13 @@ async function run(ruleEditor: Editor, testsEditor: Editor): Promise<void> {
     renderDiagnostics($('#diagnostics'), all)
     const marks = (file: string): Mark[] =>
       all
-        .filter((d) => d.file === file && d.at && !d.target)
-        .map((d) => ({ line: d.at!.line, col: d.at!.col, severity: d.severity, message: formatDiagnostic(d) }))
+        .flatMap((d) => (d.file === file && d.at && !d.target ? [{ d, at: d.at }] : []))
+        .map(({ d, at }) => ({
+          line: at.line,
+          col: at.col,
+          severity: d.severity,
+          message: formatDiagnostic(d),
+        }))
     ruleEditor.setMarks(marks(RULE_FILE))
     testsEditor.setMarks(marks(TESTS_FILE))
   }
@@ -489,7 +495,7 @@ async function run(ruleEditor: Editor, testsEditor: Editor): Promise<void> {
   } catch (e) {
     for (const [i, r] of results.entries())
       if (r.tab.target === 'kql' && r.query !== undefined)
-        results[i] = { ...r, parser: [{ code: 'verify/kql-parser', severity: 'error', message: (e as Error).message }] }
+        results[i] = { ...r, parser: [{ code: 'verify/kql-parser', severity: 'error', message: errorMessage(e) }] }
   }
   if (stale()) return
   renderTabs(results)
@@ -508,14 +514,14 @@ async function run(ruleEditor: Editor, testsEditor: Editor): Promise<void> {
 
 /** The run is over: the page says so, and which texts it checked (the browser test waits on this). */
 function finished(ruleEditor: Editor, testsEditor: Editor): void {
-  ;(window as { playgroundChecked?: unknown }).playgroundChecked = { rule: ruleEditor.value, tests: testsEditor.value }
+  Reflect.set(window, 'playgroundChecked', { rule: ruleEditor.value, tests: testsEditor.value })
   document.body.dataset['state'] = 'done'
 }
 
 function readDeclared(): Record<string, string> {
   const text = ($('#tests textarea') as HTMLTextAreaElement).value
   if (!text.trim()) return {}
-  return { ...(readSampleTests(TESTS_FILE).tests?.refused ?? {}) }
+  return { ...readSampleTests(TESTS_FILE).tests?.refused }
 }
 
 /**
@@ -540,10 +546,7 @@ async function main(): Promise<void> {
       const b = el(
         'button',
         { class: 'example', 'data-example': x.file },
-        x.file
-          .split('/')
-          .pop()!
-          .replace(/\.yml$/, ''),
+        must(x.file.split('/').pop(), 'a non-empty stack').replace(/\.yml$/, ''),
       )
       b.addEventListener('click', () => {
         ruleEditor.value = x.rule
@@ -554,9 +557,9 @@ async function main(): Promise<void> {
     }),
   )
   const fromHash = await readHash()
-  const first = fromHash ?? { rule: EXAMPLES[0]!.rule, tests: EXAMPLES[0]!.tests }
-  ruleEditor.value = first.rule
-  testsEditor.value = first.tests
+  const initial = fromHash ?? { rule: first(EXAMPLES).rule, tests: first(EXAMPLES).tests }
+  ruleEditor.value = initial.rule
+  testsEditor.value = initial.tests
   document.body.dataset['ready'] = 'true'
   await run(ruleEditor, testsEditor)
 }

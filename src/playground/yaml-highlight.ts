@@ -4,6 +4,7 @@
  * strings, list dashes, plus the diagnostics' marks at their line and column. Every character of
  * the rule is escaped: the rule is untrusted input.
  */
+import { itemAt } from '../guards.js'
 export interface Mark {
   /** 0-based, as the library reports positions. */
   readonly line: number
@@ -13,7 +14,7 @@ export interface Mark {
 }
 
 const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+  s.replace(/[&<>"']/g, (c) => itemAt({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }, c))
 
 interface Span {
   readonly from: number
@@ -27,21 +28,21 @@ function syntaxSpans(line: string): Span[] {
   const key = /^(\s*(?:-\s+)?)([^\s#'"{}[\],&*!|>%@`][^:#]*?|'[^']*'|"[^"]*")(\s*:)(?=\s|$)/.exec(line)
   let i = 0
   if (key) {
-    const dash = key[1]!.indexOf('-')
+    const dash = itemAt(key, 1).indexOf('-')
     if (dash >= 0) spans.push({ from: dash, to: dash + 1, cls: 'y-dash' })
-    spans.push({ from: key[1]!.length, to: key[1]!.length + key[2]!.length, cls: 'y-key' })
+    spans.push({ from: itemAt(key, 1).length, to: itemAt(key, 1).length + itemAt(key, 2).length, cls: 'y-key' })
     i = key[0].length
   } else {
     const dash = /^(\s*)-(\s|$)/.exec(line)
     if (dash) {
-      spans.push({ from: dash[1]!.length, to: dash[1]!.length + 1, cls: 'y-dash' })
+      spans.push({ from: itemAt(dash, 1).length, to: itemAt(dash, 1).length + 1, cls: 'y-dash' })
       i = dash[0].length
     }
   }
   // Quoted strings and a trailing comment in the rest of the line.
   while (i < line.length) {
-    const c = line[i]!
-    if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) {
+    const c = itemAt(line, i)
+    if (c === '#' && (i === 0 || /\s/.test(itemAt(line, i - 1)))) {
       spans.push({ from: i, to: line.length, cls: 'y-comment' })
       break
     }
@@ -66,7 +67,7 @@ function syntaxSpans(line: string): Span[] {
 /** Where a diagnostic's underline ends: the token that starts at its column (at least one character). */
 function markEnd(line: string, col: number): number {
   let end = col
-  while (end < line.length && !/[\s:,]/.test(line[end]!)) end++
+  while (end < line.length && !/[\s:,]/.test(itemAt(line, end))) end++
   return Math.max(end, col + 1)
 }
 
@@ -91,8 +92,8 @@ export function highlight(text: string, marks: readonly Mark[]): string {
         const points = [...cuts].sort((a, b) => a - b)
         let html = ''
         for (let k = 0; k + 1 < points.length; k++) {
-          const from = points[k]!
-          const to = points[k + 1]!
+          const from = itemAt(points, k)
+          const to = itemAt(points, k + 1)
           let piece = escapeHtml(line.slice(from, to))
           const syntax = spans.find((s) => s.from <= from && to <= s.to)
           if (syntax) piece = `<span class="${syntax.cls}">${piece}</span>`

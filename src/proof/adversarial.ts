@@ -14,6 +14,7 @@ import { ORIGIN_KEY } from '../origin.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import { parseCidr } from '../evaluate/cidr.js'
 import { regexSamples, spread, swapCase, wildcardSamples } from './pattern-samples.js'
+import { entryOf, first, itemAt, mustGet } from '../guards.js'
 
 /** A small deterministic PRNG (mulberry32): the same rule always gets the same events. */
 function prng(seed: number): () => number {
@@ -217,7 +218,7 @@ function baseline(node: Node, out: Record<string, Value> = {}): Record<string, V
       if (!(node.field in out)) out[node.field] = instantiate(node.pattern, 'q', 'w')
       break
     case 'Cidr':
-      if (!(node.field in out)) out[node.field] = valuesForCidr(node.cidr)[0]!
+      if (!(node.field in out)) out[node.field] = first(valuesForCidr(node.cidr))
       break
     case 'Regex':
       // The string generated from the regex with every choice at its default: usually a hit.
@@ -390,18 +391,18 @@ function ownEvents(node: Node, count: number, seed: number): JsonEvent[] {
   for (const b of spread(branchBaselines(node, base), Math.max(4, Math.floor(count / 6)))) push(toEvent(b))
   // One field varied at a time around the baseline, the fields taken in turn so that each gets its
   // most telling values within the count.
-  const longest = Math.max(0, ...fields.map((f) => cands.get(f)!.length))
+  const longest = Math.max(0, ...fields.map((f) => mustGet(cands, f).length))
   for (let k = 0; k < longest && events.length < count; k++)
     for (const f of fields) {
-      const list = cands.get(f)!
-      if (k < list.length) push(toEvent({ ...base, [f]: list[k]! }))
+      const list = mustGet(cands, f)
+      if (k < list.length) push(toEvent({ ...base, [f]: itemAt(list, k) }))
     }
   const rand = prng(seed)
   for (let tries = 0; events.length < count && tries < count * 20; tries++) {
     const values: Record<string, Value> = {}
     for (const f of fields) {
-      const list = cands.get(f)!
-      values[f] = rand() < 0.5 && f in base ? base[f]! : list[Math.floor(rand() * list.length)]!
+      const list = mustGet(cands, f)
+      values[f] = rand() < 0.5 && f in base ? entryOf(base, f) : itemAt(list, Math.floor(rand() * list.length))
     }
     push(toEvent(values))
   }

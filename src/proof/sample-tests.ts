@@ -34,6 +34,7 @@ import { loadBackend } from '../backends/index.js'
 import type { LeftOut } from '../verify/types.js'
 import { loadVerifier } from '../verify/index.js'
 import { located } from './equivalence.js'
+import { isOneOf, itemAt } from '../guards.js'
 
 export interface SampleEvent {
   readonly name: string
@@ -198,7 +199,7 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
     else
       for (const [k, reason] of Object.entries(r)) {
         const [target, variant, extra] = k.split('/')
-        if (!(TARGET_IDS as readonly string[]).includes(target!) || variant === '' || extra !== undefined)
+        if (!isOneOf(TARGET_IDS, target) || variant === '' || extra !== undefined)
           diagnostics.push(
             error(
               'test/invalid',
@@ -349,7 +350,7 @@ export async function testRule(
     rule.logsource,
   )
   for (const [i, s] of tests.events.entries()) {
-    const got = evaluateRule(rule, events[i]!)
+    const got = evaluateRule(rule, itemAt(events, i))
     if (got !== s.expect) {
       referenceFailures++
       diagnostics.push(
@@ -386,7 +387,8 @@ export async function testRule(
     }
     const verified = await (await loadVerifier(t)).verify(compiled.query, events, options)
     diagnostics.push(...located(verified, rule, t))
-    if (!verified.matches) {
+    const matches = verified.matches
+    if (!matches) {
       statuses[t] = { kind: 'fail', failures: events.length }
       continue
     }
@@ -406,13 +408,13 @@ export async function testRule(
         })
         return
       }
-      const want = evaluateRule(rule, events[i]!)
-      if (verified.matches![i] !== want) {
+      const want = evaluateRule(rule, itemAt(events, i))
+      if (matches[i] !== want) {
         failures++
         diagnostics.push({
           ...error(
             'verify/mismatch',
-            `${t}: '${s.name}' is ${verified.matches![i] ? 'selected by the query but not by the rule' : 'selected by the rule but not by the query'}`,
+            `${t}: '${s.name}' is ${matches[i] ? 'selected by the query but not by the rule' : 'selected by the rule but not by the query'}`,
             s.at,
             file,
           ),

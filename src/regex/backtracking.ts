@@ -19,6 +19,7 @@
  */
 import type { RegexNode, RegexOf, SigmaRegex } from './ast.js'
 import { caseOrbit } from './case.js'
+import { itemAt } from '../guards.js'
 
 /** A repeat that backtracks catastrophically: its span in the source and why. */
 export interface Backtracking {
@@ -83,8 +84,8 @@ function intersects(a: CharSet, b: CharSet): boolean {
   let i = 0
   let j = 0
   while (i < a.length && j < b.length) {
-    const [alo, ahi] = a[i]!
-    const [blo, bhi] = b[j]!
+    const [alo, ahi] = itemAt(a, i)
+    const [blo, bhi] = itemAt(b, j)
     if (alo <= bhi && blo <= ahi) return true
     if (ahi < bhi) i++
     else j++
@@ -231,8 +232,8 @@ class Analysis {
           for (let y = x + 1; y < shapes.length && why === undefined; y++) {
             const p = shapes[x]
             const q = shapes[y]
-            if (p && q && p.length === q.length && p.length > 0 && p.every((c, k) => intersects(c, q[k]!)))
-              why = `the alternatives ${this.text(n.items[x]!)} and ${this.text(n.items[y]!)} inside the repeated ${this.text(r)} match the same text`
+            if (p && q && p.length === q.length && p.length > 0 && p.every((c, k) => intersects(c, itemAt(q, k))))
+              why = `the alternatives ${this.text(itemAt(n.items, x))} and ${this.text(itemAt(n.items, y))} inside the repeated ${this.text(r)} match the same text`
           }
       }
       for (const c of children(n)) visit(c)
@@ -273,8 +274,8 @@ function contains(n: RegexNode, target: RegexNode): boolean {
  */
 function canFailAfter(a: Analysis, path: readonly RegexNode[]): boolean {
   for (let k = path.length - 1; k > 0; k--) {
-    const parent = path[k - 1]!
-    const child = path[k]!
+    const parent = itemAt(path, k - 1)
+    const child = itemAt(path, k)
     if (parent.kind === 'seq') {
       const after = parent.items.slice(parent.items.indexOf(child) + 1)
       if (after.some((x) => !a.nullable(x) || x.kind === 'anchor' || x.kind === 'boundary' || x.kind === 'look'))

@@ -1,4 +1,5 @@
 /** JavaScript's `i` flag (no `u`), as explicit sets of characters for dialects that fold otherwise. */
+import { itemAt } from '../guards.js'
 
 /**
  * JavaScript's case folding for the `i` flag without `u` (ECMA-262 Canonicalize): the upper case of
@@ -33,7 +34,7 @@ export function caseOrbit(cp: number): number[] {
     }
   }
   if (cp > 0xffff || (cp >= 0xd800 && cp <= 0xdfff)) return [cp]
-  return orbits.get(canonical[cp]!) ?? [cp]
+  return orbits.get(itemAt(canonical, cp)) ?? [cp]
 }
 
 type Run = readonly [number, number]
@@ -69,10 +70,11 @@ export function caseClosedRuns(runs: readonly Run[]): Run[] {
     let to = list.length
     while (from < to) {
       const mid = (from + to) >> 1
-      if (list[mid]! < lo) from = mid + 1
+      if (itemAt(list, mid) < lo) from = mid + 1
       else to = mid
     }
-    for (let k = from; k < list.length && list[k]! <= hi; k++) for (const x of caseOrbit(list[k]!)) extra.push([x, x])
+    for (let k = from; k < list.length && itemAt(list, k) <= hi; k++)
+      for (const x of caseOrbit(itemAt(list, k))) extra.push([x, x])
   }
   return mergeRuns([...runs, ...extra])
 }
@@ -89,15 +91,15 @@ export function printRuns(runs: readonly Run[], lit: (cp: number) => string): st
 
 /** Code points (deduplicated, ascending) as the inside of a class, runs of three or more as ranges. */
 export function runsOf(cps: readonly number[], lit: (cp: number) => string): string {
-  const ascending = cps.every((cp, k) => k === 0 || cp > cps[k - 1]!)
+  const ascending = cps.every((cp, k) => k === 0 || cp > itemAt(cps, k - 1))
   const sorted = ascending ? cps : [...new Set(cps)].sort((a, b) => a - b)
   let out = ''
   for (let k = 0; k < sorted.length;) {
     let end = k
-    while (end + 1 < sorted.length && sorted[end + 1] === sorted[end]! + 1) end++
+    while (end + 1 < sorted.length && sorted[end + 1] === itemAt(sorted, end) + 1) end++
     out +=
       end - k >= 2
-        ? `${lit(sorted[k]!)}-${lit(sorted[end]!)}`
+        ? `${lit(itemAt(sorted, k))}-${lit(itemAt(sorted, end))}`
         : sorted
             .slice(k, end + 1)
             .map(lit)

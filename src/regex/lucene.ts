@@ -10,6 +10,7 @@ import { normalize } from '../ast/pattern.js'
 import { printing, unsupported, type Printed, type RegexNode, type RegexOf, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
 import { caseOrbit } from './case.js'
+import { first, itemAt, must } from '../guards.js'
 
 /** Why a value cannot be written as a Lucene regex: the construct and an explanation. */
 export class Inexpressible extends Error {
@@ -20,9 +21,6 @@ export class Inexpressible extends Error {
     super(reason)
   }
 }
-
-const cp = (s: string): number => s.codePointAt(0)!
-const isAsciiAlnum = (c: string): boolean => /^[A-Za-z0-9]$/.test(c)
 
 /**
  * One code point as a Lucene literal. Lucene reserves `. ? + * | { } [ ] ( ) " \` and, with the
@@ -75,7 +73,7 @@ const JS_SPACE = [
   '\ufeff',
 ]
 const classItem = (item: string): string =>
-  item.length === 3 && item[1] === '-' ? luceneChar(item[0]!) + '-' + luceneChar(item[2]!) : luceneChar(item)
+  item.length === 3 && item[1] === '-' ? luceneChar(first(item)) + '-' + luceneChar(itemAt(item, 2)) : luceneChar(item)
 const SETS: Readonly<Record<string, string>> = {
   d: '0-9',
   w: '0-9A-Za-z_',
@@ -111,7 +109,7 @@ function topAlternatives(root: RegexNode): RegexNode[] {
   return alts.flatMap((a) => {
     let cur = a
     for (;;) {
-      const only = cur.kind === 'seq' && cur.items.length === 1 ? cur.items[0]! : cur
+      const only = cur.kind === 'seq' && cur.items.length === 1 ? first(cur.items) : cur
       if (only.kind !== 'group') break
       cur = only.body
     }
@@ -127,7 +125,7 @@ class LucenePrinter {
     this.alternatives = topAlternatives(regex.root)
     const root: RegexNode =
       this.alternatives.length === 1
-        ? this.alternatives[0]!
+        ? first(this.alternatives)
         : { kind: 'alt', items: this.alternatives, start: regex.root.start, end: regex.root.end }
     this.forms = unitForms(root, regex.flags, 'Lucene')
   }
@@ -191,7 +189,7 @@ class LucenePrinter {
         return this.unit(n, this.regex.flags.s ? '' : LINE_TERMINATORS)
       case 'set':
         if (n.set === 'd' || n.set === 'w' || n.set === 's') return `[${SETS[n.set]}]`
-        return this.unit(n, SETS[n.set.toLowerCase()]!)
+        return this.unit(n, must(SETS[n.set.toLowerCase()], 'a set name: d, w or s'))
       case 'class':
         return this.characterClass(n)
     }
@@ -215,7 +213,7 @@ class LucenePrinter {
     // greedy only, and a lazy one matches the same values, so its `?` is dropped.
     const written = this.regex.source.slice(n.body.end, n.end)
     const q = !written.startsWith('{')
-      ? written[0]!
+      ? first(written)
       : n.max === n.min
         ? `{${n.min}}`
         : n.max === undefined
@@ -242,7 +240,7 @@ class LucenePrinter {
       if (it.kind === 'set') {
         if (it.set === 'D' || it.set === 'W' || it.set === 'S')
           unsupported(`\\${it.set} inside a character class`, 'Lucene cannot subtract it inside one class', n)
-        items.push(SETS[it.set]!)
+        items.push(must(SETS[it.set], 'a set name: d, w or s'))
       } else if (it.kind === 'range') {
         ranges.push([it.from, it.to])
         items.push(luceneChar(String.fromCharCode(it.from)) + '-' + luceneChar(String.fromCharCode(it.to)))
@@ -260,7 +258,7 @@ class LucenePrinter {
         for (let x = lo; x <= hi; x++) for (const v of jsVariants(String.fromCharCode(x))) extra.add(v)
       }
       for (const [lo, hi] of ranges)
-        for (const v of [...extra]) if (v.charCodeAt(0) >= lo && v.charCodeAt(0) <= hi) extra.delete(v)
+        for (const v of Array.from(extra)) if (v.charCodeAt(0) >= lo && v.charCodeAt(0) <= hi) extra.delete(v)
       for (const s of singles) extra.delete(s)
       items.push(...[...extra].sort().map(luceneChar))
     }

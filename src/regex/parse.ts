@@ -15,6 +15,7 @@ import {
   type SigmaRegex,
   type Unsupported,
 } from './ast.js'
+import { codePointAt, first, isOneOf, itemAt, must } from '../guards.js'
 
 /**
  * How deep groups may nest. JavaScript accepts far deeper patterns; every reader of the tree
@@ -23,6 +24,7 @@ import {
 export const MAX_GROUP_DEPTH = 100
 
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { t: 9, n: 10, v: 11, f: 12, r: 13 }
+const SET_NAMES: readonly SetName[] = ['d', 'D', 'w', 'W', 's', 'S']
 const GROUP_NAME = /^<([A-Za-z_$][\w$]*)>/
 
 export function parseSigmaRegex(source: string, flags: RegexFlags): SigmaRegex | { unsupported: Unsupported } {
@@ -66,7 +68,7 @@ class Parser {
       this.i++
       items.push(this.alternative())
     }
-    return items.length === 1 ? items[0]! : { kind: 'alt', items, start, end: this.i }
+    return items.length === 1 ? first(items) : { kind: 'alt', items, start, end: this.i }
   }
 
   private alternative(): RegexNode {
@@ -113,7 +115,7 @@ class Parser {
 
   private atom(): RegexNode {
     const start = this.i
-    const c = this.peek()!
+    const c = must(this.peek(), 'sequence() calls term() only before the end of the pattern')
     switch (c) {
       case '.':
         this.i++
@@ -136,7 +138,7 @@ class Parser {
         if (/^\{\d+(,\d*)?\}/.test(this.src.slice(this.i, this.i + 40)))
           unsupported('a quantifier with nothing to repeat', '{…} follows nothing', this.at(1))
     }
-    const cp = this.src.codePointAt(this.i)!
+    const cp = codePointAt(this.src, this.i)
     this.i += cp > 0xffff ? 2 : 1
     return { kind: 'char', cp, start, end: this.i }
   }
@@ -167,7 +169,14 @@ class Parser {
         node = (body) => ({ kind: 'look', behind: true, negated, body, start, end: this.i })
       } else if (name) {
         this.i += 1 + name[0].length
-        node = (body) => ({ kind: 'group', capture: true, name: name[1]!, body, start, end: this.i })
+        node = (body) => ({
+          kind: 'group',
+          capture: true,
+          name: must(name[1], 'the group matched'),
+          body,
+          start,
+          end: this.i,
+        })
       } else {
         return unsupported(
           `the group syntax (?${rest.slice(0, 1)}`,
@@ -195,7 +204,7 @@ class Parser {
       return { kind: 'boundary', negated: e === 'B', start, end: this.i }
     }
     if (/[1-9]/.test(e)) {
-      const digits = /^\d+/.exec(this.src.slice(this.i + 1))![0]
+      const digits = must(/^\d+/.exec(this.src.slice(this.i + 1)), 'the escape starts with a digit')[0]
       // Annex B: with fewer groups than that, `\N` is an octal escape (or, for 8 and 9, a digit).
       if (Number(digits) > this.groups)
         unsupported('an octal escape', 'legacy octal escapes are read differently by every engine', {
@@ -208,7 +217,7 @@ class Parser {
     if (e === 'k') {
       const name = GROUP_NAME.exec(this.src.slice(this.i + 2))
       this.i += 2 + (name ? name[0].length : 0)
-      return { kind: 'backref', ...(name ? { name: name[1]! } : {}), start, end: this.i }
+      return { kind: 'backref', ...(name ? { name: must(name[1], 'the group matched') } : {}), start, end: this.i }
     }
     const item = this.classEscape(false)
     if (item.kind === 'set') return item
@@ -225,8 +234,9 @@ class Parser {
     if (e === undefined) return unsupported('a trailing backslash', 'the pattern ends in a backslash', this.at(1))
     this.i += 2
     const end = (): number => this.i
-    if ('dDwWsS'.includes(e)) return { kind: 'set', set: e as SetName, start, end: end() }
-    if (SIMPLE_ESCAPES[e] !== undefined) return { kind: 'char', cp: SIMPLE_ESCAPES[e]!, start, end: end() }
+    if (isOneOf(SET_NAMES, e)) return { kind: 'set', set: e, start, end: end() }
+    const simple = SIMPLE_ESCAPES[e]
+    if (simple !== undefined) return { kind: 'char', cp: simple, start, end: end() }
     if (inClass && e === 'b') return { kind: 'char', cp: 8, start, end: end() }
     if (e === '0') {
       if (/[0-9]/.test(this.peek() ?? ''))
@@ -253,7 +263,7 @@ class Parser {
         const low = /^\\u([dD][c-fC-F][0-9a-fA-F]{2})/.exec(this.src.slice(this.i))
         if (cp <= 0xdbff && low && !inClass) {
           this.i += 6
-          const lo = parseInt(low[1]!, 16)
+          const lo = parseInt(must(low[1], 'the group matched'), 16)
           return { kind: 'char', cp: 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00), start, end: end() }
         }
         unsupported('a surrogate escape', 'a lone UTF-16 surrogate is no character in other engines', {
@@ -279,7 +289,7 @@ class Parser {
         `JavaScript reads it as a plain '${e}', other regex dialects as something else`,
         { start, end: end() },
       )
-    const cp = this.src.codePointAt(start + 1)!
+    const cp = codePointAt(this.src, start + 1)
     if (cp > 0xffff) this.i++
     return { kind: 'char', cp, start, end: end() }
   }
@@ -301,7 +311,7 @@ class Parser {
       const at = this.i
       if (c === '\\') atoms.push(this.classEscape(true))
       else {
-        const cp = this.src.codePointAt(this.i)!
+        const cp = codePointAt(this.src, this.i)
         if (cp > 0xffff)
           unsupported(
             'a character outside the Basic Multilingual Plane inside a class',
@@ -315,7 +325,7 @@ class Parser {
     // A `-` makes a range only between two single characters; elsewhere it is literal (Annex B).
     const items: ClassItem[] = []
     for (let k = 0; k < atoms.length;) {
-      const a = atoms[k]!
+      const a = itemAt(atoms, k)
       const dash = atoms[k + 1]
       const b = atoms[k + 2]
       if (a.kind === 'char' && dash?.dash && b?.kind === 'char') {

@@ -14,6 +14,7 @@ import { normalize } from '../ast/pattern.js'
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
 import { caseClosedRuns, caseOrbit, mergeRuns, printRuns, runsOf } from './case.js'
+import { codePointAt, first, itemAt, must } from '../guards.js'
 
 /** JavaScript's `\s`: ECMAScript WhiteSpace and LineTerminator, as PCRE class members. */
 const JS_SPACE =
@@ -29,8 +30,8 @@ const hex = (cp: number): string => `\\x{${cp.toString(16)}}`
  * controls as `\x{…}`, other characters as themselves (UTF mode).
  */
 export function pcreLiteral(ch: string): string {
-  const cp = ch.codePointAt(0)!
-  return cp < 0x80 ? ASCII_LITERAL[cp]! : ch
+  const cp = codePointAt(ch, 0)
+  return cp < 0x80 ? itemAt(ASCII_LITERAL, cp) : ch
 }
 
 /** pcreLiteral for each ASCII character, computed once. */
@@ -73,7 +74,7 @@ export function patternsToPcre(patterns: readonly Pattern[], cased: boolean): st
     return out
   }
   const bodies = patterns.map(body)
-  const alt = bodies.length === 1 ? bodies[0]! : `(?:${bodies.join('|')})`
+  const alt = bodies.length === 1 ? first(bodies) : `(?:${bodies.join('|')})`
   return `^${alt}\\z`
 }
 
@@ -144,7 +145,7 @@ class PcrePrinter {
         if (n.set === 'd') return '\\d'
         if (n.set === 'w') return '\\w'
         if (n.set === 's') return `[${JS_SPACE}]`
-        return this.unit(n, `[^${SET_BODY[n.set.toLowerCase()]!}]`)
+        return this.unit(n, `[^${must(SET_BODY[n.set.toLowerCase()], 'a set name: d, w or s')}]`)
       case 'class':
         return this.characterClass(n)
     }
@@ -196,8 +197,8 @@ class PcrePrinter {
             n,
           )
         members.push([it.cp, it.cp])
-      } else if (/[DWS]/.test(it.set)) outside.push(SET_BODY[it.set.toLowerCase()]!)
-      else sets += SET_BODY[it.set]!
+      } else if (/[DWS]/.test(it.set)) outside.push(must(SET_BODY[it.set.toLowerCase()], 'a set name: d, w or s'))
+      else sets += must(SET_BODY[it.set], 'a set name: d, w or s')
     }
     // With the i flag a class holds every character JavaScript takes as equal to a member
     // (\d \w \s and their negations are closed already: ASCII letters only pair with ASCII).

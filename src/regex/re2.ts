@@ -5,11 +5,12 @@
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
 import { caseClosedRuns, caseOrbit, printRuns, runsOf } from './case.js'
+import { codePointAt } from '../guards.js'
 
 /** Characters RE2 treats as syntax outside a class: escaped when literal. */
-const RE2_SPECIAL = new Set([...'\\.+*?()|[]{}^$'])
+const RE2_SPECIAL = new Set('\\.+*?()|[]{}^$')
 /** Inside a class. */
-const RE2_CLASS_SPECIAL = new Set([...'\\]-[^'])
+const RE2_CLASS_SPECIAL = new Set('\\]-[^')
 
 const hex = (cp: number): string => `\\x{${cp.toString(16).toUpperCase()}}`
 
@@ -34,7 +35,7 @@ function re2ClassChar(cp: number): string {
 /** Literal text as an RE2 pattern that matches exactly that text. */
 export function re2Literal(text: string): string {
   let out = ''
-  for (const ch of text) out += re2Char(ch.codePointAt(0)!)
+  for (const ch of text) out += re2Char(codePointAt(ch, 0))
   return out
 }
 

@@ -9,6 +9,7 @@
  * multi-byte character).
  */
 import { printing, unsupported, type Printed, type RegexNode, type RegexOf, type SigmaRegex } from './ast.js'
+import { itemAt } from '../guards.js'
 
 /** osquery's hidden flag --regex_max_size: longer patterns are an error. */
 export const REGEX_MAX_BYTES = 256
@@ -113,7 +114,7 @@ export function toStdRegex(regex: SigmaRegex): Printed {
 function foldClass(body: string): string {
   let extra = ''
   for (let j = 0; j < body.length; j++) {
-    const c = body[j]!
+    const c = itemAt(body, j)
     if (c === '\\') {
       j++
       continue

@@ -14,6 +14,7 @@
  * optional parts or assertions), where the engines could disagree.
  */
 import { unsupported, type RegexFlags, type RegexNode, type RegexOf } from './ast.js'
+import { itemAt, last, must } from '../guards.js'
 
 export type UnitForm = 'full' | 'bmp'
 
@@ -48,7 +49,7 @@ function tokens(root: RegexNode, flags: RegexFlags): Tok[] {
         return
       case 'repeat':
         go(n.body, depth)
-        out[out.length - 1]!.q = n
+        last(out).q = n
         return
       case 'group':
       case 'look':
@@ -104,8 +105,10 @@ function neighbour(
     }
     // A plain group met from outside: `close` going left, `open` going right.
     if ((t.k === 'close' && dir === -1) || (t.k === 'open' && dir === 1)) {
-      const other = pairs.get(k)!
-      const close = dir === -1 ? t : toks[other]!
+      // A group without a pair (a lookaround) is not aligned with anything.
+      const other = pairs.get(k)
+      if (other === undefined) return 'other'
+      const close = dir === -1 ? t : itemAt(toks, other)
       if (!unitFree.has(Math.min(k, other))) return 'other'
       if (close.q === undefined || close.q.min >= 1) return 'aligned'
       k = other
@@ -114,7 +117,8 @@ function neighbour(
     // A plain group left from inside (`close` going right, `open` going left): when it is not
     // repeated, what stands outside it is next; a repeated one may start over.
     if ((t.k === 'close' && dir === 1) || (t.k === 'open' && dir === -1)) {
-      const close = dir === 1 ? t : toks[pairs.get(k)!]
+      const other = pairs.get(k)
+      const close = dir === 1 ? t : other === undefined ? undefined : toks[other]
       if (close === undefined || close.node?.kind !== 'group') return 'other'
       if (close.q !== undefined && (close.q.max === undefined || close.q.max > 1)) return 'other'
       continue
@@ -127,7 +131,7 @@ function neighbour(
 function enclosing(toks: readonly Tok[], k: number, dir: 1 | -1): number | undefined {
   let level = 0
   for (let x = k + dir; x >= 0 && x < toks.length; x += dir) {
-    const t = toks[x]!
+    const t = itemAt(toks, x)
     const opens = t.k === 'open' || t.k === 'look'
     if (dir === 1 ? opens : t.k === 'close') level++
     else if (dir === 1 ? t.k === 'close' : opens) {
@@ -146,8 +150,8 @@ function groupsOf(toks: readonly Tok[]): { pairs: Map<number, number>; unitFree:
   for (const [k, t] of toks.entries()) {
     if (t.k === 'open' || t.k === 'look') stack.push(k)
     else if (t.k === 'close') {
-      const open = stack.pop()!
-      if (toks[open]!.k !== 'open') continue
+      const open = must(stack.pop(), 'a non-empty stack')
+      if (itemAt(toks, open).k !== 'open') continue
       pairs.set(open, k)
       pairs.set(k, open)
       if (toks.slice(open + 1, k).every((x) => x.k !== 'unit' && x.k !== 'zero' && x.k !== 'look')) unitFree.add(open)
@@ -166,7 +170,7 @@ export function unitForms(root: RegexNode, flags: RegexFlags, engine: string): M
   const forms = new Map<RegexNode, UnitForm>()
   for (const [j, t] of toks.entries()) {
     if (t.k !== 'unit') continue
-    const node = t.node!
+    const node = must(t.node, 'tokens() gives every unit token its node')
     const span = t.q ?? node
     if (toks[j - 1]?.k === 'unit' || toks[j + 1]?.k === 'unit')
       unsupported(

@@ -13,6 +13,7 @@ import { EXCLUSIVE, MODIFIERS, type ModifierKind } from './modifiers.js'
 import { base64, base64Offsets, bytesToText, encodeUtf16, parsePattern, windash, type Encoding } from './values.js'
 import type { Path, YamlDocument } from './yaml.js'
 import { pythonText, readYaml11 } from './yaml11.js'
+import { entryOf, errorMessage, first, itemAt, must } from '../guards.js'
 
 export interface BuildContext {
   readonly doc: YamlDocument
@@ -161,11 +162,15 @@ function suggest(name: string, names: readonly string[]): string {
 
 function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let j = 1; j <= b.length; j++) first(d)[j] = j
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-  return d[a.length]![b.length]!
+      itemAt(d, i)[j] = Math.min(
+        itemAt(itemAt(d, i - 1), j) + 1,
+        itemAt(itemAt(d, i), j - 1) + 1,
+        itemAt(itemAt(d, i - 1), j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+  return itemAt(itemAt(d, a.length), b.length)
 }
 
 /** Warn about identifiers that no condition uses (directly, by pattern, or through `them`). */
@@ -281,7 +286,7 @@ function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): 
         return undefined
       }
       return buildField(
-        field!,
+        must(field, 'split gives at least one part'),
         mods,
         raw as Scalar[],
         p,
@@ -290,7 +295,7 @@ function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): 
         true,
       )
     }
-    return buildField(field!, mods, [raw as Scalar], p, [p], ctx)
+    return buildField(must(field, 'split gives at least one part'), mods, [raw as Scalar], p, [p], ctx)
   })
   return items.every((i) => i !== undefined) ? and(items as Node[]) : undefined
 }
@@ -339,7 +344,7 @@ function buildField(
       return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
     for (const [kind, friends] of Object.entries(EXCLUSIVE)) {
       if (!has(kind as ModifierKind)) continue
-      const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(MODIFIERS[m]!))
+      const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(entryOf(MODIFIERS, m)))
       if (other)
         return fail(
           'rule/modifier-conflict',
@@ -367,7 +372,7 @@ function buildField(
 
   // 1b. A value keeps the text its author wrote: `00000429` is not the number 429, which would
   // also match `00010429`. Only a comparison wants a number (spec: |gt, |gte, |lt, |lte).
-  values = values.map((v, i) => keepWrittenText(v, valuePaths[i]!, !has('compare'), ctx))
+  values = values.map((v, i) => keepWrittenText(v, itemAt(valuePaths, i), !has('compare'), ctx))
 
   // 2. null stands alone.
   const nullAt = values.findIndex((v) => v === null)
@@ -376,16 +381,16 @@ function buildField(
       return fail(
         'rule/null-in-list',
         `null cannot be part of a list of values for ${label}; put 'field: null' in a selection of its own`,
-        at(ctx, valuePaths[nullAt]!),
+        at(ctx, itemAt(valuePaths, nullAt)),
       )
     if (mods.length > 0)
       return fail('rule/modifier-conflict', `null cannot take modifiers ('${mods.join('|')}') on ${label}`)
-    if (field === '') return fail('rule/value-type', 'a keyword cannot be null', at(ctx, valuePaths[0]!))
+    if (field === '') return fail('rule/value-type', 'a keyword cannot be null', at(ctx, first(valuePaths)))
     return { kind: 'Null', field, ...(keyAt ? { at: keyAt } : {}) }
   }
 
   const combine = (nodes: Node[]): Node => (has('list') ? and(nodes) : or(nodes))
-  const valueAt = (i: number) => at(ctx, valuePaths[i]!) ?? keyAt
+  const valueAt = (i: number) => at(ctx, itemAt(valuePaths, i)) ?? keyAt
   const withAt = (i: number) => {
     const p = valueAt(i)
     return p ? { at: p } : {}
@@ -442,7 +447,7 @@ function buildField(
       // several targets have no inline flags. Anywhere else they are refused below.
       const inline = /^\(\?([ims]+)\)/.exec(v)
       if (inline) {
-        for (const f of inline[1]!) flags[f as 'i' | 'm' | 's'] = true
+        for (const f of itemAt(inline, 1)) flags[f as 'i' | 'm' | 's'] = true
         v = v.slice(inline[0].length)
       }
       if (/\(\?[a-zA-Z]*[-:)]/.test(v.replace(/\\./g, '')) && !/\(\?[:=!<]/.test(v.replace(/\\./g, '')))
@@ -456,7 +461,7 @@ function buildField(
       } catch (e) {
         return fail(
           'rule/invalid-regex',
-          `rulesmith cannot read this regular expression: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+          `rulesmith cannot read this regular expression: ${errorMessage(e).replace(/^Invalid regular expression: /, '')}`,
           valueAt(i),
         )
       }
@@ -480,7 +485,7 @@ function buildField(
   // 4. Plain values through the string modifiers, in the order written.
   const nodes: Node[] = []
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!
+    const v = must(values[i], 'a value inside the list, not null (null returned above)')
     const pos = valueAt(i)
     const alternatives = transformValue(v, mods, (code, message) => fail(code, message, pos), ctx.placeholders)
     if (!alternatives) return undefined
@@ -550,10 +555,10 @@ function transformValue(
             `'|${m}' needs a value without wildcards (escape a literal * or ? as \\* or \\?)`,
           )
         if (kind === 'utf16') {
-          bytes = texts.map((t) => encodeUtf16(t!, m as Encoding))
+          bytes = texts.map((t) => encodeUtf16(must(t, 'texts without wildcards (checked above)'), m as Encoding))
           continue
         }
-        bytes = texts.map((t) => Buffer.from(t!, 'utf8'))
+        bytes = texts.map((t) => Buffer.from(must(t, 'texts without wildcards (checked above)'), 'utf8'))
       } else if (kind === 'utf16') {
         return fail('rule/modifier-conflict', `'|${m}' cannot follow another encoding`)
       }

@@ -5,6 +5,7 @@ import { codePoint } from '../formats/escape.js'
 import { TACTICS } from '../formats/attack.js'
 import type { YamlDocument } from './yaml.js'
 import { TAG_PATTERN } from './schema.js'
+import { itemAt } from '../guards.js'
 
 const TAG = new RegExp(TAG_PATTERN)
 
@@ -19,7 +20,7 @@ export function isCalendarDate(text: string): boolean {
     d = Number(m[3])
   if (mo < 1 || mo > 12 || d < 1) return false
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!
+  const days = itemAt([31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], mo - 1)
   return d <= days
 }
 

@@ -19,6 +19,7 @@ import { parseYaml, type YamlDocument } from './yaml.js'
 import { loadCorrelation, loadFilter } from '../correlation/load.js'
 import type { Correlation, Filter } from '../correlation/model.js'
 import { resolveDocuments, type ResolvedCorrelation } from '../correlation/resolve.js'
+import { must } from '../guards.js'
 
 export interface LoadOptions {
   /** Values for `|expand` placeholders, by name without the `%`. */
@@ -161,7 +162,10 @@ function loadRule(
     ...(options.placeholders ? { placeholders: options.placeholders } : {}),
   })
   if (!detection || diagnostics.slice(before).some((d) => d.severity === 'error')) return undefined
-  const str = (k: string) => (typeof value[k] === 'string' ? (value[k] as string) : undefined)
+  const str = (k: string): string | undefined => {
+    const v = value[k]
+    return typeof v === 'string' ? v : undefined
+  }
   const list = (k: string): string[] => {
     const v = value[k]
     return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []
@@ -173,7 +177,7 @@ function loadRule(
     file,
     at: doc.at,
     ...(idAt ? { idAt } : {}),
-    title: str('title')!,
+    title: must(str('title'), 'the schema requires a title'),
     ...opt('id', str('id')),
     ...opt('name', str('name')),
     ...opt('status', str('status')),

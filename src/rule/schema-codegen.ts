@@ -2,13 +2,14 @@
  * ajv standalone code for the rule schema: the source of `schema-validate.generated.ts`.
  * Only the generator script and the freshness test import this module (and with it ajv).
  */
-import { createRequire } from 'node:module'
+import AjvModule from 'ajv'
+import standaloneModule from 'ajv/dist/standalone/index.js'
 import { ruleSchema } from './schema.js'
 
 export function generateValidatorSource(): string {
-  const require = createRequire(import.meta.url)
-  const Ajv = require('ajv') as typeof import('ajv').default
-  const standalone = (require('ajv/dist/standalone') as { default: (ajv: unknown, v: unknown) => string }).default
+  // ajv is CommonJS: its module object is the class, and `.default` the same class, typed.
+  const Ajv = AjvModule.default
+  const standalone = standaloneModule.default
   const ajv = new Ajv({ allErrors: true, strict: false, code: { source: true, esm: true } })
   const code = standalone(ajv, ajv.compile(ruleSchema))
   // ajv's ESM output still `require`s its small runtime helpers (ucs2length): give it one.

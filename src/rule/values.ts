@@ -4,6 +4,7 @@
  */
 import type { Pattern, Segment } from '../ast/nodes.js'
 import { ANY, ONE, lit, normalize } from '../ast/pattern.js'
+import { itemAt } from '../guards.js'
 
 /**
  * Sigma escaping (spec, "Escaping"): `*` and `?` are wildcards; `\*`, `\?` and `\\` are the
@@ -18,7 +19,7 @@ export function parsePattern(value: string): Pattern {
     text = ''
   }
   for (let i = 0; i < value.length; i++) {
-    const c = value[i]!
+    const c = itemAt(value, i)
     if (c === '\\') {
       const next = value[i + 1]
       if (next === '*' || next === '?' || next === '\\') {
@@ -97,7 +98,7 @@ export function base64Offsets(bytes: Buffer): string[] {
   const out: string[] = []
   for (let i = 0; i < 3; i++) {
     const encoded = Buffer.concat([Buffer.alloc(i, 0x20), bytes]).toString('base64')
-    const end = ends[(bytes.length + i) % 3]!
+    const end = itemAt(ends, (bytes.length + i) % 3)
     out.push(encoded.slice(starts[i], end === 0 ? undefined : end))
   }
   return out

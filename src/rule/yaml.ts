@@ -10,6 +10,7 @@
 import yaml from 'js-yaml'
 import type { Pos } from '../ast/nodes.js'
 import { limitKey as limitName } from '../limits.js'
+import { first, itemAt, must } from '../guards.js'
 
 /** A JSON-pointer-like path: keys and indexes from the document root. */
 export type Path = readonly (string | number)[]
@@ -66,10 +67,10 @@ export class LineIndex {
       hi = this.starts.length - 1
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1
-      if (this.starts[mid]! <= offset) lo = mid
+      if (itemAt(this.starts, mid) <= offset) lo = mid
       else hi = mid - 1
     }
-    return { line: lo, col: offset - this.starts[lo]! }
+    return { line: lo, col: offset - itemAt(this.starts, lo) }
   }
 }
 
@@ -102,10 +103,10 @@ function styleAt(text: string, i: number): Located['style'] {
 /** Collapse js-yaml's nested open/close pairs that wrap one and the same value. */
 function collapse(node: Built): Built {
   let n = node
-  while (n.children.length === 1 && n.children[0]!.result === n.result && n.children[0]!.kind === n.kind)
-    n = n.children[0]!
+  while (n.children.length === 1 && first(n.children).result === n.result && first(n.children).kind === n.kind)
+    n = first(n.children)
   const children = n.children
-  for (let i = 0; i < children.length; i++) children[i] = collapse(children[i]!)
+  for (let i = 0; i < children.length; i++) children[i] = collapse(itemAt(children, i))
   if (node.start > n.start) n.start = node.start
   return n
 }
@@ -227,7 +228,7 @@ function firstAlias(text: string, root: Built | undefined): Pos | undefined {
   if (!root) return undefined
   const m = /(^|[\s[{,:-])\*[^\s,\]}]+/m.exec(text.slice(root.start, root.end))
   if (!m) return undefined
-  return new LineIndex(text).pos(root.start + m.index + m[1]!.length)
+  return new LineIndex(text).pos(root.start + m.index + must(m[1], 'the group matched').length)
 }
 
 /** Positions of one node and, for collections, of its children by key or index. */
@@ -246,8 +247,8 @@ function makeDocument(text: string, lines: LineIndex, value: unknown, root: Buil
     const node = t.node
     if (node?.kind === 'mapping') {
       for (let i = 0; i + 1 < node.children.length; i += 2) {
-        const k = node.children[i]!
-        const v = node.children[i + 1]!
+        const k = itemAt(node.children, i)
+        const v = itemAt(node.children, i + 1)
         children.set(String(k.result), { value: skipSpace(text, v.start), key: skipSpace(text, k.start), node: v })
       }
     } else if (node?.kind === 'sequence') {

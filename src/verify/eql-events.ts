@@ -15,8 +15,15 @@ import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
 import { canonicalChannel, mostSpecific, place } from './winlog.js'
+import { first, isOneOf, itemAt, mapOf } from '../guards.js'
 
 export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
+const FIELD_TYPES: readonly FieldType[] = ['keyword', 'constant_keyword', 'wildcard', 'long', 'ip', 'text']
+function fieldType(t: string): FieldType {
+  if (!isOneOf(FIELD_TYPES, t))
+    throw new Error(`rulesmith: ecs.yml names the field type '${t}', which the EQL verifier does not model`)
+  return t
+}
 
 /** String-valued mapping types: the ones EQL's string operators (`:`, `like`, `regex`) accept. */
 export const isStringType = (t: FieldType): boolean => t === 'keyword' || t === 'constant_keyword' || t === 'wildcard'
@@ -162,10 +169,10 @@ let shipped: Record<string, unknown> | undefined
 const models = new Map<string, EqlModel | string>()
 
 function readSchema(): Schema {
-  const doc = yaml.load(readFileSync(targetPath('eql', 'schema', 'ecs.yml'), 'utf8')) as Record<string, unknown>
+  const doc = mapOf(yaml.load(readFileSync(targetPath('eql', 'schema', 'ecs.yml'), 'utf8')), 'ecs.yml')
   const fields = new Map<string, FieldType>()
-  for (const [k, t] of Object.entries(stringMap(doc['fields']))) fields.set(k, t as FieldType)
-  const prefixes = Object.entries(stringMap(doc['prefixes'])).map(([p, t]) => [p, t as FieldType] as const)
+  for (const [k, t] of Object.entries(stringMap(doc['fields']))) fields.set(k, fieldType(t))
+  const prefixes = Object.entries(stringMap(doc['prefixes'])).map(([p, t]) => [p, fieldType(t)] as const)
   return { fields, prefixes }
 }
 
@@ -181,7 +188,7 @@ export function eqlModel(options: TargetOptions = {}): EqlModel | string {
   let m = models.get(key)
   if (m === undefined) {
     schema ??= readSchema()
-    shipped ??= yaml.load(readFileSync(targetPath('eql', 'target.yml'), 'utf8')) as Record<string, unknown>
+    shipped ??= mapOf(yaml.load(readFileSync(targetPath('eql', 'target.yml'), 'utf8')), 'target.yml')
     const user = options.pipeline !== undefined ? readPipeline(options.pipeline) : {}
     if (typeof user === 'string') m = user
     else {
@@ -256,12 +263,12 @@ function ipv6(text: string): bigint | undefined {
   const halves = body.split('::')
   if (halves.length > 2) return undefined
   const split = (s: string): string[] => (s === '' ? [] : s.split(':'))
-  const head = split(halves[0]!)
-  const tail = halves.length === 2 ? split(halves[1]!) : []
+  const head = split(first(halves))
+  const tail = halves.length === 2 ? split(itemAt(halves, 1)) : []
   const n = head.length + tail.length
   if (halves.length === 1 ? n !== 8 : n > 7) return undefined
   let v = 0n
-  for (const g of [...head, ...new Array<string>(8 - n).fill('0'), ...tail]) {
+  for (const g of [...head, ...Array.from({ length: 8 - n }, () => '0'), ...tail]) {
     if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined
     v = (v << 16n) | BigInt(parseInt(g, 16))
   }
@@ -356,7 +363,7 @@ function names(event: JsonEvent): [string, unknown][] {
   const seen = new Set<string>()
   const queue: [string, unknown][] = Object.entries(event).filter(([k]) => k !== ORIGIN_KEY)
   for (let i = 0; i < queue.length; i++) {
-    const [name, v] = queue[i]!
+    const [name, v] = itemAt(queue, i)
     if (seen.has(name)) continue
     seen.add(name)
     out.push([name, v])

@@ -6,6 +6,7 @@
  */
 import { RE2JS } from 're2js'
 import { globMatches, globPattern, type GlobPattern } from './glob.js'
+import { codePointAt, errorMessage, must } from '../guards.js'
 
 /**
  * Case-insensitive matching folds ASCII letters only: Elasticsearch's
@@ -75,7 +76,7 @@ export function luceneMatches(source: string, value: string, insensitive: boolea
     } catch (e) {
       // RE2 bounds repetition counts at 1000; Lucene's own limit is on automaton states.
       throw new LuceneSyntaxError(
-        `Lucene regex ${JSON.stringify(source)} is too large for this evaluator: ${(e as Error).message}`,
+        `Lucene regex ${JSON.stringify(source)} is too large for this evaluator: ${errorMessage(e)}`,
       )
     }
     luceneCache.set(key, re)
@@ -150,7 +151,7 @@ class LuceneToRe2 {
   }
 
   private simple(): string {
-    const c = this.peek()!
+    const c = must(this.peek(), 'simple() is called before the end of the pattern')
     if (c === '(') {
       this.i++
       if (this.peek() === ')') {
@@ -207,7 +208,7 @@ class LuceneToRe2 {
       if (this.peek() === '-' && this.cps[this.i + 1] !== ']' && this.cps[this.i + 1] !== undefined) {
         this.i++
         const to = this.classChar()
-        if (to.codePointAt(0)! < from.codePointAt(0)!) this.fail('a reversed range')
+        if (codePointAt(to, 0) < codePointAt(from, 0)) this.fail('a reversed range')
         items += `${escapeReClass(from)}-${escapeReClass(to)}`
       } else {
         items += escapeReClass(this.insensitive ? asciiAlternates(from) : from)

@@ -31,6 +31,7 @@ import {
 } from './eql-events.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
 import { LuceneSyntaxError, luceneMatches, wildcardMatches } from './eql-match.js'
+import { first } from '../guards.js'
 
 type Truth = boolean | null
 
@@ -77,7 +78,7 @@ function fieldType(schema: Schema, field: FieldRef): FieldType | undefined {
 function compare(e: Extract<Expr, { kind: 'compare' }>, rec: MappedEvent, schema: Schema): Truth {
   const mapped = fieldType(schema, e.field)
   const values = mapped === undefined ? [] : (rec.values.get(e.field.name) ?? [])
-  const only = e.values.length === 1 ? e.values[0]! : undefined
+  const only = e.values.length === 1 ? first(e.values) : undefined
   if (only?.type === 'null' && (e.op === '==' || e.op === '!=')) {
     // E1 "Check if a field exists": `== null` holds when the field has no value.
     const missing = values.length === 0
@@ -229,7 +230,7 @@ export async function verify(query: string, events: readonly JsonEvent[], option
         return false
       }
       // A field the query does not read cannot change its answer, whatever Elasticsearch made of it.
-      const inexact = rec.inexact.filter((f) => reads.has(f.split(' ')[0]!))
+      const inexact = rec.inexact.filter((f) => reads.has(first(f.split(' '))))
       if (inexact.length > 0) {
         unrepresentable.push(i)
         leftOut.push({ index: i, reason: `Elasticsearch would not hold ${inexact.join(', ')} as written` })

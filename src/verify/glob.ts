@@ -4,17 +4,18 @@
  * A regular expression built from the pattern would backtrack polynomially in the number of
  * wildcards (`*a*a*a*a*b` on a long run of `a`). Independent of the reference evaluator's matcher.
  */
+import { codePointAt } from '../guards.js'
 
 /** A pattern item: a code point, or ANY (`*`, `%`) or ONE (`?`, `_`). */
 export const ANY = -1
 export const ONE = -2
 export type GlobPattern = readonly number[]
 
-const codePoints = (s: string): number[] => Array.from(s, (c) => c.codePointAt(0)!)
+const codePoints = (s: string): number[] => Array.from(s, (c) => codePointAt(c, 0))
 
 /** Build a pattern from text: `any` and `one` are the wildcard characters, every other one literal. */
 export function globPattern(text: string, any: string, one: string): GlobPattern {
-  return Array.from(text, (c) => (c === any ? ANY : c === one ? ONE : c.codePointAt(0)!))
+  return Array.from(text, (c) => (c === any ? ANY : c === one ? ONE : codePointAt(c, 0)))
 }
 
 /**

@@ -15,6 +15,7 @@ import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
 import { mostSpecific, place, type Placed, type WinRecord } from './winlog.js'
+import { first, mapOf, must } from '../guards.js'
 
 type ColumnType = string
 
@@ -309,7 +310,7 @@ const models = new Map<string, KqlModel | string>()
  * in target.yml's order. A pipeline builds on the family its `variant:` key names, else on the first.
  */
 export function kqlModels(options: TargetOptions = {}): KqlModel[] | string {
-  shipped ??= yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')) as Record<string, unknown>
+  shipped ??= mapOf(yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')), 'target.yml')
   const declared = Object.keys(isMap(shipped['variants']) ? shipped['variants'] : {})
   if (options.variant === undefined || !options.variant.includes(',')) {
     const m = kqlModel(options)
@@ -318,7 +319,7 @@ export function kqlModels(options: TargetOptions = {}): KqlModel[] | string {
   const named = options.variant.split(',').map((v) => v.trim())
   for (const v of named) if (!declared.includes(v)) return `kql has no schema family "${v}"`
   const families = declared.filter((v) => named.includes(v))
-  let owner = families[0]!
+  let owner = first(families)
   if (options.pipeline !== undefined) {
     const user = readPipeline(options.pipeline)
     if (typeof user === 'string') return user
@@ -347,12 +348,16 @@ export function kqlModel(options: TargetOptions = {}): KqlModel | string {
 }
 
 function buildModel(options: TargetOptions): KqlModel | string {
-  shipped ??= yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')) as Record<string, unknown>
+  shipped ??= mapOf(yaml.load(readFileSync(targetPath('kql', 'target.yml'), 'utf8')), 'target.yml')
   const user = options.pipeline !== undefined ? readPipeline(options.pipeline) : {}
   if (typeof user === 'string') return user
   const variant =
     options.variant ??
-    (typeof user['variant'] === 'string' ? user['variant'] : String(shipped['default_variant'] ?? 'defender'))
+    (typeof user['variant'] === 'string'
+      ? user['variant']
+      : typeof shipped['default_variant'] === 'string'
+        ? shipped['default_variant']
+        : 'defender')
   const variants = isMap(shipped['variants']) ? shipped['variants'] : {}
   const base = variants[variant]
   if (!isMap(base)) return `kql has no schema family "${variant}"`
@@ -360,9 +365,8 @@ function buildModel(options: TargetOptions): KqlModel | string {
   for (const doc of [base, user])
     for (const { name, match, entry } of pipelineLogSources(doc))
       namings.set(name, { match, fields: fieldSpecs(entry['fields']) })
-  const schema = yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')) as {
-    tables: Record<string, Record<string, ColumnType>>
-  }
+  const schemaDoc = mapOf(yaml.load(readFileSync(targetPath('kql', 'schema', `${variant}.yml`), 'utf8')), variant)
+  const schema = { tables: tablesOf(schemaDoc['tables']) }
   return {
     variant,
     tables: schema.tables,
@@ -551,7 +555,7 @@ export function placeEvent(
     // value, and a value of another type there does not make the event unrepresentable.
     if (reads && !reads.has(spec.column) && !(spec.name !== undefined && reads.has(spec.name))) return undefined
     stated.add(spec.column)
-    const v = columnValue(raw, type, windows && /LogonId$/.test(spec.column))
+    const v = columnValue(raw, type, windows && spec.column.endsWith('LogonId'))
     if ('reason' in v) return `${sigma} → ${land.table}.${spec.column}: ${v.reason}`
     row[spec.column] = v.value
     if (spec.name !== undefined && typeof v.value === 'string') row[spec.name] = afterLast(v.value, spec.separator)
@@ -604,9 +608,9 @@ function fillBag(
       else if (isMap(next)) cur = next
       else return `key ${path.join('.')} lies under a value`
     }
-    const last = path[path.length - 1]!
-    if (Object.prototype.hasOwnProperty.call(cur, last)) return `key ${path.join('.')} is given twice`
-    cur[last] = value
+    const leaf = must(path[path.length - 1], 'a key path has at least one part')
+    if (Object.prototype.hasOwnProperty.call(cur, leaf)) return `key ${path.join('.')} is given twice`
+    cur[leaf] = value
     any = true
     return undefined
   }
@@ -634,4 +638,16 @@ function fillBag(
   if (bag.json) row[bag.column] = any ? JSON.stringify(out) : ''
   else row[bag.column] = any ? out : {}
   return undefined
+}
+
+/** The schema's tables: table → column → type name. */
+function tablesOf(v: unknown): Record<string, Record<string, ColumnType>> {
+  const tables: Record<string, Record<string, ColumnType>> = {}
+  for (const [name, columns] of Object.entries(mapOf(v, "the schema's tables"))) {
+    const typed: Record<string, ColumnType> = {}
+    for (const [column, type] of Object.entries(mapOf(columns, name)))
+      if (typeof type === 'string') typed[column] = type
+    tables[name] = typed
+  }
+  return tables
 }

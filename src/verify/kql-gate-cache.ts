@@ -18,22 +18,13 @@
  * (about 120,000 queries). Failing to read or write it only costs the parser run.
  */
 import { createHash } from 'node:crypto'
-import {
-  appendFileSync,
-  closeSync,
-  fstatSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
+import { appendFileSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
 import type { Diagnostic } from '../diagnostics.js'
 import { targetPath } from '../paths.js'
+import { isMap, scalarText } from '../guards.js'
 
 const FORMAT = 'rulesmith-kql-gate-1'
 const RECORD = 'kql-gate-passed'
@@ -67,7 +58,8 @@ function parser(): string {
   if (parserId === undefined) {
     const require = createRequire(import.meta.url)
     const pkg = require.resolve('@kusto/language-service-next/package.json')
-    const { version } = JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }
+    const manifest: unknown = JSON.parse(readFileSync(pkg, 'utf8'))
+    const version = isMap(manifest) ? scalarText(manifest['version']) : undefined
     parserId = `${version}:${statSync(require.resolve('@kusto/language-service-next')).size}`
   }
   return parserId

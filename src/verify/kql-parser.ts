@@ -11,42 +11,97 @@ import { readFileSync } from 'node:fs'
 import yaml from 'js-yaml'
 import type { Diagnostic } from '../diagnostics.js'
 import { targetPath } from '../paths.js'
+import { errorMessage, isMap, last } from '../guards.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Kusto = any
+/** The part of Kusto.Language (a Bridge.NET build, untyped for us) this gate calls. */
+interface KustoLanguage {
+  readonly Symbols: {
+    readonly TableSymbol: { readonly $ctor7: new (name: string, schema: string, description: null) => object }
+    readonly DatabaseSymbol: { readonly ctor: new (name: string, tables: object[]) => object }
+  }
+  readonly GlobalState: { readonly Default: { WithDatabase(db: object): GlobalState } }
+  readonly KustoCode: { ParseAndAnalyze(query: string, globals: GlobalState): { GetDiagnostics(): unknown } }
+}
+/** Kusto's GlobalState: opaque, passed back to ParseAndAnalyze. */
+type GlobalState = { readonly __kustoGlobalState?: never }
+interface KustoDiagnostic {
+  Severity: string
+  Code: string
+  Message: string
+  Start: number
+  End: number
+}
+interface Bridge {
+  toArray(list: unknown): unknown[]
+}
 
-let kusto: Kusto | undefined
-const globals = new Map<string, Kusto>()
+/** `obj.a.b…`, or undefined where a step is missing. */
+const dig = (obj: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>(
+    (o, k) => (o !== null && (typeof o === 'object' || typeof o === 'function') ? Reflect.get(o, k) : undefined),
+    obj,
+  )
 
-function load(): Kusto {
+/** The Bridge build's globals have the entry points we call (the package defines them on load). */
+function isKustoLanguage(k: unknown): k is KustoLanguage {
+  return (
+    typeof dig(k, 'Symbols', 'TableSymbol', '$ctor7') === 'function' &&
+    typeof dig(k, 'Symbols', 'DatabaseSymbol', 'ctor') === 'function' &&
+    typeof dig(k, 'GlobalState', 'Default', 'WithDatabase') === 'function' &&
+    typeof dig(k, 'KustoCode', 'ParseAndAnalyze') === 'function'
+  )
+}
+const isBridge = (b: unknown): b is Bridge => typeof dig(b, 'toArray') === 'function'
+const isKustoDiagnostic = (d: unknown): d is KustoDiagnostic =>
+  typeof dig(d, 'Severity') === 'string' &&
+  typeof dig(d, 'Code') === 'string' &&
+  typeof dig(d, 'Message') === 'string' &&
+  typeof dig(d, 'Start') === 'number' &&
+  typeof dig(d, 'End') === 'number'
+
+let kusto: { language: KustoLanguage; bridge: Bridge } | undefined
+const globals = new Map<string, GlobalState>()
+
+function load(): { language: KustoLanguage; bridge: Bridge } {
   if (!kusto) {
     // The package is a Bridge.NET build that defines globals (Bridge, System, Kusto) when required.
     const require = createRequire(import.meta.url)
     require('@kusto/language-service-next/bridge.js')
     require('@kusto/language-service-next')
-    kusto = (globalThis as any).Kusto.Language
+    const language = dig(globalThis, 'Kusto', 'Language')
+    const bridge = dig(globalThis, 'Bridge')
+    if (!isKustoLanguage(language) || !isBridge(bridge))
+      throw new Error('@kusto/language-service-next did not define Kusto.Language and Bridge as expected')
+    kusto = { language, bridge }
   }
   return kusto
 }
 
 /** The variant's tables as Kusto symbols, built once per variant. */
-function globalState(variant: string): Kusto {
+function globalState(variant: string): GlobalState {
   let g = globals.get(variant)
   if (!g) {
-    const K = load()
+    const K = load().language
     // A list of families (`defender,sentinel`) binds against all their tables at once.
-    const all: Record<string, Record<string, string>> = {}
+    const all: Record<string, Record<string, unknown>> = {}
     for (const family of variant.split(',').map((v) => v.trim())) {
-      const doc = yaml.load(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8')) as {
-        tables: Record<string, Record<string, string>>
+      const doc: unknown = yaml.load(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8'))
+      const tableMap = isMap(doc) ? doc['tables'] : undefined
+      if (!isMap(tableMap)) throw new Error(`targets/kql/schema/${family}.yml has no tables: map`)
+      for (const [name, columnMap] of Object.entries(tableMap)) {
+        if (!isMap(columnMap))
+          throw new Error(`targets/kql/schema/${family}.yml: table ${name} is not a map of columns`)
+        all[name] ??= columnMap
       }
-      for (const [name, columns] of Object.entries(doc.tables)) all[name] ??= columns
     }
-    const tables = Object.entries(all).map(([name, columns]) => {
+    const tables = Object.entries(all).map(([name, columnMap]) => {
       const schema =
         '(' +
-        Object.entries(columns)
-          .map(([c, t]) => `${c}:${t}`)
+        Object.entries(columnMap)
+          .map(([c, t]) => {
+            if (typeof t !== 'string') throw new Error(`targets/kql/schema (${variant}): ${name}.${c} has no type name`)
+            return `${c}:${t}`
+          })
           .join(', ') +
         ')'
       return new K.Symbols.TableSymbol.$ctor7(name, schema, null)
@@ -64,8 +119,8 @@ function globalState(variant: string): Kusto {
  * column inside the query text (0-based); an empty array when Microsoft's parser accepts the query.
  */
 export async function checkKql(query: string, variant = 'defender'): Promise<Diagnostic[]> {
-  const K = load()
-  let globals: Kusto
+  const { language: K, bridge } = load()
+  let globals: GlobalState
   try {
     globals = globalState(variant)
   } catch (e) {
@@ -74,19 +129,17 @@ export async function checkKql(query: string, variant = 'defender'): Promise<Dia
         code: 'target/kql-parser',
         severity: 'error',
         target: 'kql',
-        message: `kql has no schema for the family "${variant}": ${(e as Error).message.split('\n')[0]}`,
+        message: `kql has no schema for the family "${variant}": ${errorMessage(e).split('\n')[0]}`,
       },
     ]
   }
   const code = K.KustoCode.ParseAndAnalyze(query, globals)
-  const diags = (globalThis as any).Bridge.toArray(code.GetDiagnostics()) as Array<{
-    Severity: string
-    Code: string
-    Message: string
-    Start: number
-    End: number
-  }>
-  return diags
+  return bridge
+    .toArray(code.GetDiagnostics())
+    .map((d) => {
+      if (!isKustoDiagnostic(d)) throw new Error(`Microsoft's KQL parser returned a diagnostic of another shape`)
+      return d
+    })
     .filter((d) => d.Severity === 'Error')
     .map((d) => {
       const before = query.slice(0, d.Start).split('\n')
@@ -94,7 +147,7 @@ export async function checkKql(query: string, variant = 'defender'): Promise<Dia
         code: 'target/kql-parser',
         severity: 'error' as const,
         target: 'kql',
-        at: { line: before.length - 1, col: before[before.length - 1]!.length },
+        at: { line: before.length - 1, col: last(before).length },
         message: `Microsoft's KQL parser: ${d.Code} ${d.Message} (at "${query.slice(d.Start, d.End)}")`,
       }
     })

@@ -16,6 +16,7 @@ import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { kqlModels, placeEvent, type KqlRow as KqlRecord } from './kql-events.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
+import { entryOf, errorMessage, first, itemAt } from '../guards.js'
 
 /**
  * A value of type dynamic (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic): a
@@ -93,7 +94,7 @@ function re2(pattern: string): RE2JS {
     try {
       r = RE2JS.compile(pattern)
     } catch (e) {
-      throw new VerifyError(`matches regex: RE2 rejects ${JSON.stringify(pattern)}: ${(e as Error).message}`)
+      throw new VerifyError(`matches regex: RE2 rejects ${JSON.stringify(pattern)}: ${errorMessage(e)}`)
     }
     regexCache.set(pattern, r)
   }
@@ -143,9 +144,10 @@ function ipv6(text: string): bigint | undefined {
   let body = text
   const tail = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text)
   if (tail) {
-    const v4 = ipv4(tail[1]!)
+    const v4 = ipv4(itemAt(tail, 1))
     if (v4 === undefined) return undefined
-    body = text.slice(0, text.length - tail[1]!.length) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`
+    body =
+      text.slice(0, text.length - itemAt(tail, 1).length) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`
   }
   const halves = body.split('::')
   if (halves.length > 2) return undefined
@@ -154,8 +156,8 @@ function ipv6(text: string): bigint | undefined {
     const parts = s.split(':')
     return parts.every((p) => /^[0-9A-Fa-f]{1,4}$/.test(p)) ? parts.map((p) => parseInt(p, 16)) : undefined
   }
-  const head = parse(halves[0]!)
-  const rest = halves.length === 2 ? parse(halves[1]!) : []
+  const head = parse(first(halves))
+  const rest = halves.length === 2 ? parse(itemAt(halves, 1)) : []
   if (!head || !rest) return undefined
   if (halves.length === 1) {
     if (head.length !== 8) return undefined
@@ -175,8 +177,8 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
       return t.value
     case 'col': {
       if (!Object.prototype.hasOwnProperty.call(row, t.name)) throw new VerifyError(`unknown column ${t.name}`)
-      const v = row[t.name]!
-      return isObject(v) ? new Dynamic(v) : (v as Value)
+      const v = entryOf(row, t.name)
+      return isObject(v) ? new Dynamic(v) : v
     }
     case 'key': {
       // An accessor on a dynamic value: a missing key, or a key of a non-object, is null
@@ -205,16 +207,16 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
         // A dynamic null (a missing key) is null too (https://learn.microsoft.com/kusto/query/scalar-data-types/dynamic).
         case 'isnull':
           arity(1)
-          return isNullValue(args[0]!)
+          return isNullValue(first(args))
         case 'isnotnull':
           arity(1)
-          return !isNullValue(args[0]!)
+          return !isNullValue(first(args))
         // https://learn.microsoft.com/kusto/query/tostring-function: null → "". A dynamic string
         // is its text, a dynamic number or boolean its JSON text; an array or object's JSON
         // rendering is not modelled.
         case 'tostring': {
           arity(1)
-          const a = args[0]!
+          const a = first(args)
           if (a instanceof Dynamic) {
             const j = a.json
             if (j === null || j === undefined) return ''
@@ -228,7 +230,7 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
         // text that is not JSON stays a string value.
         case 'parse_json': {
           arity(1)
-          const a = args[0]!
+          const a = first(args)
           if (typeof a !== 'string') throw new VerifyError('parse_json() takes a string here')
           if (a === '') return new Dynamic(null)
           try {
@@ -239,10 +241,10 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
         }
         case 'ipv4_is_in_range':
           arity(2)
-          return ipv4InRange(args[0]!, args[1]!)
+          return ipv4InRange(first(args), itemAt(args, 1))
         case 'ipv6_is_in_range':
           arity(2)
-          return ipv6InRange(args[0]!, args[1]!)
+          return ipv6InRange(first(args), itemAt(args, 1))
       }
       throw new VerifyError(`the function ${t.fn}() is outside the verified subset`)
     }
@@ -300,7 +302,7 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
       if (typeof left === 'string') {
         if (!list.every((v): v is string => typeof v === 'string'))
           throw new VerifyError(`${e.op} mixes a string with non-strings`)
-        const eq = ci ? STRING_OPS['=~']! : STRING_OPS['==']!
+        const eq = ci ? entryOf(STRING_OPS, '=~') : entryOf(STRING_OPS, '==')
         const hit = list.some((v) => eq(left, v))
         return neg ? !hit : hit
       }

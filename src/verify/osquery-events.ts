@@ -16,8 +16,10 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
 import { logSourceOfRecord, mostSpecific, place } from './winlog.js'
+import { isOneOf, itemAt, mapOf } from '../guards.js'
 
 export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
+const COLUMN_TYPES: readonly ColumnType[] = ['TEXT', 'INTEGER', 'BIGINT', 'DOUBLE', 'DATETIME']
 
 export interface Column {
   readonly type: ColumnType
@@ -134,11 +136,17 @@ function readTables(): Map<string, Table> {
   for (const file of readdirSync(dir)
     .filter((f) => f.endsWith('.yml'))
     .sort()) {
-    const doc = yaml.load(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>
+    const doc = mapOf(yaml.load(readFileSync(join(dir, file), 'utf8')), file)
     const columns = new Map<string, Column>()
-    for (const [name, spec] of Object.entries(doc['columns'] as Record<string, Record<string, unknown>>))
-      columns.set(name, { type: spec['type'] as ColumnType, nocase: spec['collate'] === 'nocase' })
-    out.set(String(doc['table']), { name: String(doc['table']), columns })
+    for (const [name, spec] of Object.entries(mapOf(doc['columns'], `${file}: columns`))) {
+      const { type, collate } = mapOf(spec, `${file}: ${name}`)
+      if (!isOneOf(COLUMN_TYPES, type))
+        throw new Error(`rulesmith: ${file}: ${name} has no column type the verifier models`)
+      columns.set(name, { type, nocase: collate === 'nocase' })
+    }
+    const table = doc['table']
+    if (typeof table !== 'string') throw new Error(`rulesmith: ${file} names no table`)
+    out.set(table, { name: table, columns })
   }
   return out
 }
@@ -148,7 +156,7 @@ export function osqueryModel(pipeline?: string): OsqueryModel | string {
   let m = models.get(key)
   if (m === undefined) {
     tables ??= readTables()
-    shipped ??= yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')) as Record<string, unknown>
+    shipped ??= mapOf(yaml.load(readFileSync(targetPath('osquery', 'target.yml'), 'utf8')), 'target.yml')
     const user = pipeline !== undefined ? readPipeline(pipeline) : {}
     if (typeof user === 'string') m = user
     else {
@@ -195,7 +203,7 @@ function names(event: JsonEvent): [string, unknown][] {
   const seen = new Set<string>()
   const queue: [string, unknown][] = Object.entries(event).filter(([k]) => k !== ORIGIN_KEY)
   for (let i = 0; i < queue.length; i++) {
-    const [name, v] = queue[i]!
+    const [name, v] = itemAt(queue, i)
     if (seen.has(name)) continue
     seen.add(name)
     out.push([name, v])

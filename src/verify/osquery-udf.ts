@@ -5,6 +5,7 @@
  */
 import type { Database, SqlValue } from 'sql.js'
 import { boundedRegex, type BoundedRegex } from '../bounded-regex.js'
+import { first, itemAt, must } from '../guards.js'
 
 /** osquery's hidden flag --regex_max_size (bytes). */
 const REGEX_MAX_SIZE = 256
@@ -33,7 +34,7 @@ function compile(pattern: string): BoundedRegex {
   let inClass = false
   const src = Buffer.from(pattern, 'utf8').toString('latin1')
   for (let i = 0; i < src.length; i++) {
-    const c = src[i]!
+    const c = itemAt(src, i)
     if (c === '\\') {
       const d = src[i + 1] ?? ''
       if (d === 's') bytes += inClass ? C_SPACE : `[${C_SPACE}]`
@@ -84,7 +85,7 @@ export function regex_split(input: SqlValue, pattern: SqlValue, index: SqlValue)
     .split(toBytes(textOf(input)))
     .filter((p) => p !== '')
   const i = Math.trunc(Number(index))
-  return i >= 0 && i < pieces.length ? fromBytes(pieces[i]!) : null
+  return i >= 0 && i < pieces.length ? fromBytes(itemAt(pieces, i)) : null
 }
 
 /** inet_pton(AF_INET): four decimal octets, no leading zeros (what Boost's make_address calls). */
@@ -107,8 +108,8 @@ function ipv6(text: string): bigint | undefined {
   const halves = head.split('::')
   if (halves.length > 2) return undefined
   const groups = (s: string) => (s === '' ? [] : s.split(':'))
-  const left = groups(halves[0]!),
-    right = halves.length === 2 ? groups(halves[1]!) : []
+  const left = groups(first(halves)),
+    right = halves.length === 2 ? groups(itemAt(halves, 1)) : []
   const n = left.length + right.length
   if (halves.length === 1 ? n !== 8 : n > 7) return undefined
   let v = 0n
@@ -142,7 +143,7 @@ export function in_cidr_block(cidr: SqlValue, ip: SqlValue): number {
   const v6 = v4 === undefined ? ipv6(ip) : undefined
   if (v4 === undefined && v6 === undefined) throw new Error('IP address cannot be parsed')
   const bits = v4 !== undefined ? 32 : 128
-  const addr = (v4 ?? v6)!
+  const addr = must(v4 ?? v6, 'one of the two parses (checked above)')
   const net = network(cidr, bits)
   if (!net) throw new Error(`CIDR for IP address v${bits === 32 ? 4 : 6} cannot be parsed`)
   const mask = net.prefix === 0 ? 0n : ((1n << BigInt(net.prefix)) - 1n) << BigInt(bits - net.prefix)
@@ -170,7 +171,7 @@ export function split(input: SqlValue, tokens: SqlValue, index: SqlValue): strin
   }
   if (cur !== '') pieces.push(cur)
   const i = Math.trunc(Number(index))
-  return i >= 0 && i < pieces.length ? pieces[i]! : null
+  return i >= 0 && i < pieces.length ? itemAt(pieces, i) : null
 }
 
 export function registerOsqueryFunctions(db: Database): void {

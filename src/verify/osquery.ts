@@ -12,12 +12,13 @@ import type { TargetOptions } from '../target-ids.js'
 import { osqueryModel, placeRows, type Table } from './osquery-events.js'
 import { registerOsqueryFunctions } from './osquery-udf.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
+import { errorMessage, first, must } from '../guards.js'
 
 let engine: Promise<SqlJsStatic> | undefined
 
 /** sql.js (SQLite compiled to WebAssembly), loaded on first use. */
 export function sqlite(): Promise<SqlJsStatic> {
-  engine ??= import('sql.js').then((m) => (m.default as unknown as () => Promise<SqlJsStatic>)())
+  engine ??= import('sql.js').then((m) => m.default())
   return engine
 }
 
@@ -25,7 +26,7 @@ export function sqlite(): Promise<SqlJsStatic> {
 export async function sqliteVersion(): Promise<string> {
   const db = new (await sqlite()).Database()
   try {
-    return String(db.exec('SELECT sqlite_version()')[0]!.values[0]![0])
+    return String(first(must(db.exec('SELECT sqlite_version()')[0], 'SELECT returns one result').values)[0])
   } finally {
     db.close()
   }
@@ -65,7 +66,7 @@ function functionsCalled(db: Database, query: string): string[] {
   const out = new Set<string>()
   for (const row of db.exec(`EXPLAIN ${query}`)[0]?.values ?? []) {
     const m = /^([^()]+)\(-?\d+\)$/.exec(String(row[5] ?? ''))
-    if (m && /Func|Agg/.test(String(row[1]))) out.add(m[1]!.toLowerCase())
+    if (m && /Func|Agg/.test(String(row[1]))) out.add(must(m[1], 'the group matched').toLowerCase())
   }
   return [...out].sort()
 }
@@ -94,7 +95,8 @@ const fail = (code: DiagnosticCode, message: string): Verified => ({
 function tablesRead(query: string): Set<string> {
   const out = new Set<string>()
   const code = query.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, ' ')
-  for (const m of code.matchAll(/\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/gi)) out.add(m[1]!)
+  for (const m of code.matchAll(/\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?/gi))
+    out.add(must(m[1], 'the group matched'))
   return out
 }
 
@@ -125,7 +127,7 @@ export const verifier: Verifier = {
             `osquery (SQLite 3.42 with osquery's functions) has no function ${unknown.join(', ')}`,
           )
       } catch (e) {
-        return fail('verify/parse', `SQLite rejects the query: ${(e as Error).message}`)
+        return fail('verify/parse', `SQLite rejects the query: ${errorMessage(e)}`)
       }
       const matches: boolean[] = []
       const unrepresentable: number[] = []
@@ -166,7 +168,7 @@ export const verifier: Verifier = {
           stmt.reset()
           matches.push(stmt.step())
         } catch (e) {
-          return fail('verify/runtime', `the query fails in SQLite on event ${i}: ${(e as Error).message}`)
+          return fail('verify/runtime', `the query fails in SQLite on event ${i}: ${errorMessage(e)}`)
         }
       }
       return { matches, unrepresentable, leftOut, diagnostics }

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import yaml from 'js-yaml'
+import { errorMessage } from '../guards.js'
 
 export type PipelineDoc = Readonly<Record<string, unknown>>
 
@@ -23,7 +24,7 @@ export function readPipeline(file: string): PipelineDoc | string {
       const v: unknown = yaml.load(readFileSync(file, 'utf8'))
       doc = v === undefined || v === null ? {} : isMap(v) ? v : `${file}: a pipeline file is a YAML map`
     } catch (e) {
-      doc = `${file}: cannot read the pipeline file: ${(e as Error).message.split('\n')[0]}`
+      doc = `${file}: cannot read the pipeline file: ${errorMessage(e).split('\n')[0]}`
     }
     cache.set(file, doc)
   }

@@ -14,6 +14,7 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent } from '../rule/rule.js'
 import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
 import { mostSpecific, place, type Placed } from './winlog.js'
+import { first, itemAt, mapOf, must, textAt } from '../guards.js'
 
 /**
  * A Splunk event as the verifier sees it: field name → its values. A field is present only with at
@@ -177,7 +178,7 @@ export function knownIn(event: JsonEvent): ((field: string) => boolean) | undefi
 
 const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
 const fits = (match: Readonly<Record<string, string>>, p: Placed): boolean =>
-  Object.entries(match).every(([k, v]) => lower((p.logsource as Record<string, string | undefined>)[k]) === lower(v))
+  Object.entries(match).every(([k, v]) => lower(textAt(p.logsource, k)) === lower(v))
 
 /** The index-time fields of an event of this place: source, sourcetype, EventCode …; undefined when it lands nowhere. */
 export function landing(p: Placed | undefined): Record<string, string> | undefined {
@@ -223,7 +224,7 @@ export function splModel(pipeline: string | undefined): SplModel | string {
   const key = pipeline ?? ''
   let m = models.get(key)
   if (m === undefined) {
-    shipped ??= yaml.load(readFileSync(targetPath('spl', 'target.yml'), 'utf8')) as Record<string, unknown>
+    shipped ??= mapOf(yaml.load(readFileSync(targetPath('spl', 'target.yml'), 'utf8')), 'target.yml')
     const user = pipeline !== undefined ? readPipeline(pipeline) : {}
     if (typeof user === 'string') m = user
     else {
@@ -311,7 +312,7 @@ export function splPlacement(
     if (isMap(v) && !k.includes('.')) nested.push([k, v])
   }
   for (let i = 0; i < nested.length; i++) {
-    const [prefix, obj] = nested[i]!
+    const [prefix, obj] = itemAt(nested, i)
     for (const [k, v] of Object.entries(obj)) {
       if (k.includes('.')) continue
       const name = `${prefix}.${k}`
@@ -320,7 +321,7 @@ export function splPlacement(
     }
   }
   if (lacking !== undefined) return { unrepresentable: `a Security 4688 record holds no ${lacking}` }
-  for (const [f, v] of Object.entries({ ...landed, ...(naming?.search ?? {}) })) if (!stated.has(f)) record.set(f, [v])
+  for (const [f, v] of Object.entries({ ...landed, ...naming?.search })) if (!stated.has(f)) record.set(f, [v])
   return { record }
 }
 
@@ -337,7 +338,7 @@ function address(text: string): { family: 4 | 6; bytes: number[] } | undefined {
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text)
   if (v4) {
     const bytes = v4.slice(1).map(Number)
-    return bytes.every((b, i) => b <= 255 && !(v4[i + 1]!.length > 1 && v4[i + 1]!.startsWith('0')))
+    return bytes.every((b, i) => b <= 255 && !(itemAt(v4, i + 1).length > 1 && itemAt(v4, i + 1).startsWith('0')))
       ? { family: 4, bytes }
       : undefined
   }
@@ -346,19 +347,19 @@ function address(text: string): { family: 4 | 6; bytes: number[] } | undefined {
   const tail: number[] = []
   const dot = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text)
   if (dot) {
-    const a = address(dot[1]!)
+    const a = address(itemAt(dot, 1))
     if (!a) return undefined
     tail.push(...a.bytes)
-    body = text.slice(0, text.length - dot[1]!.length) + '0:0'
+    body = text.slice(0, text.length - itemAt(dot, 1).length) + '0:0'
   }
   const parts = body.split('::')
   if (parts.length > 2) return undefined
   const groups = (s: string): string[] => (s === '' ? [] : s.split(':'))
-  const head = groups(parts[0]!)
-  const rest = parts.length === 2 ? groups(parts[1]!) : []
+  const head = groups(first(parts))
+  const rest = parts.length === 2 ? groups(must(parts[1], 'the group matched')) : []
   const n = head.length + rest.length
   if (parts.length === 1 ? n !== 8 : n > 7) return undefined
-  const all = [...head, ...new Array<string>(8 - n).fill('0'), ...rest]
+  const all = [...head, ...Array.from({ length: 8 - n }, () => '0'), ...rest]
   if (!all.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return undefined
   const bytes = all.flatMap((g) => {
     const x = parseInt(g, 16)
@@ -386,7 +387,7 @@ export function inSubnet(ip: string, cidr: string): boolean {
   if (!s || !a || a.family !== s.family) return false
   for (let bit = 0; bit < s.prefix; bit++) {
     const mask = 0x80 >> (bit % 8)
-    if ((a.bytes[bit >> 3]! & mask) !== (s.bytes[bit >> 3]! & mask)) return false
+    if ((itemAt(a.bytes, bit >> 3) & mask) !== (itemAt(s.bytes, bit >> 3) & mask)) return false
   }
   return true
 }

@@ -12,6 +12,7 @@
  */
 
 import { withinBudget } from '../bounded-regex.js'
+import { codePointAt, errorMessage, itemAt } from '../guards.js'
 
 const WORD = 'A-Za-z0-9_'
 const SPACE = '\\t\\n\\v\\f\\r '
@@ -49,7 +50,7 @@ function translate(pattern: string): PcreResult {
   // Option settings at the very start, e.g. (?i) or (?ims).
   const lead = /^\(\?([ims]+)\)/.exec(pattern)
   if (lead) {
-    for (const f of lead[1]!) flags[f as 'i' | 'm' | 's'] = true
+    for (const f of itemAt(lead, 1)) if (f === 'i' || f === 'm' || f === 's') flags[f] = true
     i = [...lead[0]].length
   }
   const no = (why: string): PcreResult => ({ unsupported: why })
@@ -100,7 +101,7 @@ function translate(pattern: string): PcreResult {
         const braced = /^\{([0-9a-fA-F]{1,6})\}/.exec(chars.slice(i, i + 8).join(''))
         if (braced) {
           i += braced[0].length
-          return lit(parseInt(braced[1]!, 16))
+          return lit(parseInt(itemAt(braced, 1), 16))
         }
         const two = /^[0-9a-fA-F]{1,2}/.exec(chars.slice(i, i + 2).join(''))
         if (!two) return lit(0)
@@ -109,12 +110,12 @@ function translate(pattern: string): PcreResult {
       }
       default:
         if (/[A-Za-z0-9]/.test(c)) return no(`the escape \\${c}`)
-        return lit(c.codePointAt(0)!)
+        return lit(codePointAt(c, 0))
     }
   }
 
   while (i < chars.length) {
-    const c = chars[i++]!
+    const c = itemAt(chars, i++)
     if (c === '\\') {
       const e = escape(false)
       if (typeof e !== 'string') return 'negated' in e ? no('a class escape') : e
@@ -152,11 +153,11 @@ function translate(pattern: string): PcreResult {
         } else if (d === '-') {
           body += '-'
         } else {
-          body += lit(d.codePointAt(0)!)
+          body += lit(codePointAt(d, 0))
         }
       }
       const parts = [...(body ? [`[${body}]`] : []), ...outside.map((n) => `[^${n}]`)]
-      if (!negate) out += parts.length === 0 ? '(?!)' : parts.length === 1 ? parts[0]! : `(?:${parts.join('|')})`
+      if (!negate) out += parts.length === 0 ? '(?!)' : parts.length === 1 ? itemAt(parts, 0) : `(?:${parts.join('|')})`
       else out += `(?:${body ? `(?![${body}])` : ''}${outside.map((n) => `(?=[${n}])`).join('')}[^])`
     } else if (c === '(') {
       const rest = chars.slice(i, i + 3).join('')
@@ -166,10 +167,11 @@ function translate(pattern: string): PcreResult {
         out += '(' + m[0]
       } else if (chars[i] === '?') {
         const named = /^\?P?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(chars.slice(i, i + 40).join(''))
-        if (!named) return no('this group syntax')
+        const name = named?.[1]
+        if (!named || name === undefined) return no('this group syntax')
         i += named[0].length
-        names.push(named[1]!)
-        out += `(?<${named[1]}>`
+        names.push(name)
+        out += `(?<${name}>`
       } else {
         out += '('
       }
@@ -192,7 +194,7 @@ function translate(pattern: string): PcreResult {
     } else if (/[A-Za-z0-9]/.test(c)) {
       out += c
     } else {
-      out += lit(c.codePointAt(0)!)
+      out += lit(codePointAt(c, 0))
     }
   }
   try {
@@ -202,7 +204,7 @@ function translate(pattern: string): PcreResult {
     // PCRE backtracks (Splunk bounds it by match_limit); here the whole search runs under a time
     // budget whose end is a RegexBudgetError (src/bounded-regex.ts), reported by the verifier.
     const search = (s: string): RegExpExecArray | null => {
-      for (let at = 0; at <= s.length; at += s.codePointAt(at)! > 0xffff ? 2 : 1) {
+      for (let at = 0; at <= s.length; at += (s.codePointAt(at) ?? 0) > 0xffff ? 2 : 1) {
         re.lastIndex = at
         const m = re.exec(s)
         if (m) return m
@@ -216,6 +218,6 @@ function translate(pattern: string): PcreResult {
     }
     return { test, groups, names }
   } catch (e) {
-    return no(`a pattern JavaScript cannot run: ${(e as Error).message}`)
+    return no(`a pattern JavaScript cannot run: ${errorMessage(e)}`)
   }
 }

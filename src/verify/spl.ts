@@ -13,6 +13,7 @@ import { knownIn, inSubnet, splModel, splPlacement, subnet, type SplRecord } fro
 import type { LeftOut, Verified, Verifier } from './types.js'
 import { globMatches, globPattern, type GlobPattern } from './glob.js'
 import { RegexBudgetError } from '../bounded-regex.js'
+import { first } from '../guards.js'
 
 /** Raised inside evaluation for text the verifier does not know how to run; reported, never thrown out. */
 export class Unsupported extends Error {}
@@ -92,14 +93,14 @@ function evalSearch(e: SearchExpr, rec: SplRecord): boolean {
 export type Value = null | string | number | boolean | readonly string[]
 
 const valuesOf = (v: Value): readonly (string | number | boolean)[] =>
-  v === null ? [] : Array.isArray(v) ? v : [v as string | number | boolean]
-const fromValues = (vs: readonly string[]): Value => (vs.length === 0 ? null : vs.length === 1 ? vs[0]! : vs)
+  v === null ? [] : typeof v === 'object' ? v : [v]
+const fromValues = (vs: readonly string[]): Value => (vs.length === 0 ? null : vs.length === 1 ? first(vs) : vs)
 const text = (v: string | number | boolean): string => (typeof v === 'string' ? v : String(v))
 
 /** A scalar argument; a multivalue where a scalar is expected gives NULL [our reading]. */
 function scalar(v: Value): string | number | boolean | null {
-  if (v === null || Array.isArray(v)) return null
-  return v as string | number | boolean
+  if (v === null || typeof v === 'object') return null
+  return v
 }
 
 /** tonumber(): a decimal number, else NULL [our reading of "converts a string to a number"]. */
@@ -178,7 +179,7 @@ function call(
   const perValue = (expr: EvalExpr, fn: (result: Value, value: string) => string | undefined): Value => {
     const fields = [...fieldIn(expr)]
     if (fields.length !== 1) throw new Unsupported(`${name}() over ${fields.length} fields`)
-    const f = fields[0]!
+    const f = first(fields)
     const out: string[] = []
     for (const v of rec.get(f) ?? []) {
       const one = new Map(rec)
@@ -377,7 +378,7 @@ function rex(field: string, pattern: string, rec: SplRecord): SplRecord {
   const r = pcreToRegExp(pattern)
   if ('unsupported' in r) throw new Unsupported(`the PCRE construct ${r.unsupported} in ${JSON.stringify(pattern)}`)
   if (r.names.length === 0) throw new Unsupported(`rex without a named group in ${JSON.stringify(pattern)}`)
-  const groups = values.length === 1 ? r.groups(values[0]!) : undefined
+  const groups = values.length === 1 ? r.groups(first(values)) : undefined
   if (!groups) return rec
   const out = new Map(rec)
   for (const [name, value] of Object.entries(groups)) if (value !== undefined) out.set(name, [value])
@@ -472,7 +473,7 @@ export const verifier: Verifier = {
     }
     const parsed = parseSpl(expanded)
     if (!parsed.query) {
-      const e = parsed.errors[0]!
+      const e = first(parsed.errors)
       return {
         diagnostics: [
           diag(
@@ -487,8 +488,8 @@ export const verifier: Verifier = {
       // An event that lands nowhere in Splunk is in no index: no search returns it.
       // Nothing before the first pipe: no search retrieves events for the commands after it
       // (pySigma-backend-splunk pull request #53 reports such a query returns nothing).
-      const first = commands[0]!
-      if (first.kind === 'search' && first.expr === undefined && commands.length > 1)
+      const head = commands[0]
+      if (head?.kind === 'search' && head.expr === undefined && commands.length > 1)
         throw new Unsupported(
           'a query that starts with a pipe: nothing retrieves its events (put the index or source terms before the first |)',
         )

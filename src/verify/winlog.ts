@@ -11,6 +11,7 @@
  */
 import type { Origin } from '../origin.js'
 import type { LogSource } from '../rule/rule.js'
+import { textAt } from '../guards.js'
 
 export interface WinRecord {
   readonly channel: string
@@ -177,7 +178,7 @@ export function place(origin: Origin | undefined): Placed | undefined {
 
 /** Whether a Sigma log source `match` (every key equal, case-insensitive) fits a log source. */
 export function fits(match: Readonly<Record<string, string>>, ls: LogSource): boolean {
-  return Object.entries(match).every(([k, v]) => lower((ls as Record<string, string | undefined>)[k]) === lower(v))
+  return Object.entries(match).every(([k, v]) => lower(textAt(ls, k)) === lower(v))
 }
 
 /** Of entries with a `match`, the one with the most keys that fits (the most specific). */

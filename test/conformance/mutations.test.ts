@@ -141,7 +141,7 @@ const table: string[] = []
 
 describe('comments, as each engine writes them, are not part of the query', () => {
   const COMMENTS: Record<TargetId, (q: string) => string> = {
-    spl: (q) => `\`\`\` rule: x \`\`\`\n${q.replace(' NOT (', ' \`\`\`a comment\`\`\` NOT (')}`,
+    spl: (q) => `\`\`\` rule: x \`\`\`\n${q.replace(' NOT (', ' ```a comment``` NOT (')}`,
     kql: (q) => `// rule: x\n// title: "a // b"\n${q}`,
     eql: (q) => `// rule: x\n/* title:\n  two lines */ ${q}`,
     osquery: (q) => `-- rule: x\n/* title */\n${q}`,

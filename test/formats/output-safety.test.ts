@@ -4,6 +4,9 @@
  * refuses the rule with an UnsafeTextError. Nothing a rule author writes can add a stanza, a
  * setting, a YAML key, a JSON member or an NDJSON line.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import yaml from 'js-yaml'
 import { describe, expect, it } from 'vitest'
@@ -18,10 +21,64 @@ import { parseConf } from '../support/conf.js'
 
 /** Characters that break out of one syntax or another, and a few ordinary ones. */
 const HOSTILE = [
-  ...['\n', '\r', '\r\n', '\v', '\f', '\x1c', '\x1d', '\x1e', '\x85', '\u2028', '\u2029', '\t', '\x00', '\x1b', '\x07'],
-  ...['\x7f', '\x9b', '\ufeff', '\ufffe', '\\', '\\\n', '[', ']', '#', '=', '"', "'", '`', '```', '*/', '/*', '--'],
-  ...['//', '{', '}', ':', ': ', '- ', '|', '>', '&', '*', '!', '%', '@', '---', '...', ' ', '  ', 'é', 'İ', '😀'],
-  ...['[default]', 'search = | delete', 'a', 'b', 'Z', '1'],
+  '\n',
+  '\r',
+  '\r\n',
+  '\v',
+  '\f',
+  '\x1c',
+  '\x1d',
+  '\x1e',
+  '\x85',
+  '\u2028',
+  '\u2029',
+  '\t',
+  '\x00',
+  '\x1b',
+  '\x07',
+  '\x7f',
+  '\x9b',
+  '\ufeff',
+  '\ufffe',
+  '\\',
+  '\\\n',
+  '[',
+  ']',
+  '#',
+  '=',
+  '"',
+  "'",
+  '`',
+  '```',
+  '*/',
+  '/*',
+  '--',
+  '//',
+  '{',
+  '}',
+  ':',
+  ': ',
+  '- ',
+  '|',
+  '>',
+  '&',
+  '*',
+  '!',
+  '%',
+  '@',
+  '---',
+  '...',
+  ' ',
+  '  ',
+  'é',
+  'İ',
+  '😀',
+  '[default]',
+  'search = | delete',
+  'a',
+  'b',
+  'Z',
+  '1',
 ]
 const hostile = fc
   .array(
@@ -289,5 +346,23 @@ describe('output formats read back to one detection with the original text', () 
       }),
       RUNS,
     )
+  })
+})
+
+describe('template helpers take text', () => {
+  it('write a list as handlebars does and refuse a mapping (never "[object Object]")', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-template-'))
+    try {
+      const file = join(dir, 'mine.hbs')
+      writeFileSync(file, '{{oneline rule.tags}} {{oneline rule.version}}')
+      const vars = { rule: ruleVars(base), query: 'q', target: 'spl', context: {} }
+      expect(await renderFormat('spl', { file }, vars)).toBe('attack.impact,attack.t1489 1')
+      writeFileSync(join(dir, 'mapping.hbs'), '{{oneline rule.attack}}')
+      await expect(renderFormat('spl', { file: join(dir, 'mapping.hbs') }, vars)).rejects.toThrow(
+        new UnsafeTextError('a template wrote a mapping where text goes'),
+      )
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

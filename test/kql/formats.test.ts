@@ -87,7 +87,12 @@ describe('kql formats', () => {
   })
   test('defender: a Graph custom detection body; its query keeps Timestamp, ReportId and DeviceId', async () => {
     const { query, text } = await render('defender', 'defender')
-    const body = JSON.parse(text) as Record<string, any>
+    const body = JSON.parse(text) as {
+      displayName: string
+      queryCondition: { queryText: string }
+      schedule: { period: string }
+      detectionAction: { alertTemplate: { impactedAssets: unknown[] } }
+    }
     expect(body.displayName).toBe('Service stopped with "sc.exe" \\ net')
     expect(body.queryCondition.queryText).toBe(query)
     expect(body.schedule.period).toBe('1H')

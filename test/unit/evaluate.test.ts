@@ -162,8 +162,8 @@ describe('pattern matcher (property)', () => {
   const fold = (s: string): string => [...s].map((c) => (c >= 'A' && c <= 'Z' ? c.toLowerCase() : c)).join('')
   function oracle(pattern: Pattern, value: string): boolean {
     const v = [...fold(value)]
-    const p: Array<string | 'ANY' | 'ONE'> = pattern.flatMap((s) =>
-      s.kind === 'lit' ? [...fold(s.text)] : ([s.kind === 'any' ? 'ANY' : 'ONE'] as const),
+    const p = pattern.flatMap<{ lit: string } | 'ANY' | 'ONE'>((s) =>
+      s.kind === 'lit' ? [...fold(s.text)].map((lit) => ({ lit })) : [s.kind === 'any' ? 'ANY' : 'ONE'],
     )
     const memo = new Map<string, boolean>()
     const go = (i: number, j: number): boolean => {
@@ -174,7 +174,7 @@ describe('pattern matcher (property)', () => {
       else if (p[i] === 'ANY') r = go(i + 1, j) || (j < v.length && go(i, j + 1))
       else if (j === v.length) r = false
       else if (p[i] === 'ONE') r = go(i + 1, j + 1)
-      else r = p[i] === v[j] && go(i + 1, j + 1)
+      else r = (p[i] as { lit: string }).lit === v[j] && go(i + 1, j + 1)
       memo.set(key, r)
       return r
     }

@@ -10,8 +10,8 @@ export interface Violation {
   readonly message: string
 }
 
-// ajv is CommonJS; under NodeNext its default export is the module object.
-const Ajv = AjvModule as unknown as typeof AjvModule.default
+// ajv is CommonJS; under NodeNext its default export is the module object, the class its `default`.
+const Ajv = AjvModule.default
 let ajv: InstanceType<typeof Ajv> | undefined
 const compiled = new Map<string, ValidateFunction>()
 
@@ -30,4 +30,18 @@ export function ajvValidator(name: string, schema: object): (doc: unknown) => Vi
           path: e.instancePath,
           message: `${e.message ?? 'invalid'}${'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`,
         }))
+}
+
+/**
+ * The schema's check as a typed guard: a document it accepts is the `T` its caller reads it as (the
+ * schema and the type are kept in step by review; the check itself runs on every document). What
+ * it rejects is pushed onto `violations`.
+ */
+export function ajvGuard<T>(name: string, schema: object): (doc: unknown, violations: Violation[]) => doc is T {
+  const check = ajvValidator(name, schema)
+  return (doc, violations): doc is T => {
+    const found = check(doc)
+    violations.push(...found)
+    return found.length === 0
+  }
 }

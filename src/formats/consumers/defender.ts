@@ -8,6 +8,7 @@
  * "alerts-queue" categories). It imports nothing from the formats it checks.
  */
 import { ajvValidator, type Violation } from './ajv.js'
+import { errorMessage } from '../../guards.js'
 
 const CATEGORIES = [
   'InitialAccess',
@@ -99,7 +100,7 @@ export function checkDefenderRule(text: string): Violation[] {
   try {
     doc = JSON.parse(text)
   } catch (e) {
-    return [{ path: '', message: `not JSON: ${(e as Error).message}` }]
+    return [{ path: '', message: `not JSON: ${errorMessage(e)}` }]
   }
   return ajvValidator('defender', SCHEMA)(doc)
 }

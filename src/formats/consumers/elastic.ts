@@ -7,7 +7,8 @@
  * against ATT&CK's data (attack-data.generated.ts). It imports nothing from the formats it checks.
  */
 import { ATTACK_TACTICS, ATTACK_TECHNIQUES } from '../attack-data.generated.js'
-import { ajvValidator, type Violation } from './ajv.js'
+import { ajvGuard, type Violation } from './ajv.js'
+import { errorMessage } from '../../guards.js'
 
 const strings = { type: 'array', items: { type: 'string' } }
 
@@ -134,11 +135,11 @@ export function checkElasticRule(line: string): Violation[] {
   try {
     doc = JSON.parse(line)
   } catch (e) {
-    return [{ path: '', message: `not JSON: ${(e as Error).message}` }]
+    return [{ path: '', message: `not JSON: ${errorMessage(e)}` }]
   }
-  const out = ajvValidator('elastic-eql', SCHEMA)(doc)
-  if (out.length) return out
-  const threat = ((doc as { threat?: Threat[] }).threat ?? []) as Threat[]
+  const out: Violation[] = []
+  if (!ajvGuard<{ threat?: Threat[] }>('elastic-eql', SCHEMA)(doc, out)) return out
+  const threat = doc.threat ?? []
   const seen = new Set<string>()
   const current = (id: string) => ATTACK_TECHNIQUES[id]?.[2] === ''
   for (const [i, t] of threat.entries()) {

@@ -22,6 +22,7 @@
  */
 import { load as loadYaml } from 'js-yaml'
 import { ajvValidator, type Violation } from './ajv.js'
+import { entryOf, errorMessage, first, isMap, isStringArray } from '../../guards.js'
 
 /**
  * Models/AttackTactic.cs @0c997aa8: the tactics a template may name. The Microsoft.SecurityInsights
@@ -182,7 +183,7 @@ const SCHEMA = {
 }
 
 const MINUTES: Readonly<Record<string, number>> = { m: 1, h: 60, d: 1440 }
-const minutes = (s: string) => Number(s.slice(0, -1)) * MINUTES[s.slice(-1)]!
+const minutes = (s: string) => Number(s.slice(0, -1)) * (MINUTES[s.slice(-1)] ?? NaN)
 
 const techniqueTactics = (() => {
   const m = new Map<string, string[]>()
@@ -197,11 +198,12 @@ export function checkSentinelYaml(text: string): Violation[] {
   try {
     doc = loadYaml(text)
   } catch (e) {
-    return [{ path: '', message: `not YAML: ${(e as Error).message.split('\n')[0]}` }]
+    return [{ path: '', message: `not YAML: ${first(errorMessage(e).split('\n'))}` }]
   }
   const out = ajvValidator('sentinel', SCHEMA)(doc)
-  if (out.length) return out
-  const t = doc as Record<string, unknown>
+  // The schema holds from here on (an object with the keys and types below); the guards restate it.
+  if (out.length || !isMap(doc)) return out
+  const t = doc
   const freq = minutes(String(t.queryFrequency)),
     period = minutes(String(t.queryPeriod))
   for (const [k, v] of [
@@ -210,20 +212,19 @@ export function checkSentinelYaml(text: string): Violation[] {
   ] as const)
     if (v < 5 || v > 14 * 1440) out.push({ path: `/${k}`, message: 'must be between 5 minutes and 14 days' })
   if (period < freq) out.push({ path: '/queryPeriod', message: 'must be at least queryFrequency' })
-  const tactics = (t.tactics ?? []) as string[]
-  for (const technique of (t.relevantTechniques ?? []) as string[]) {
-    const needs = techniqueTactics.get(technique.split('.')[0]!) ?? []
+  const tactics = isStringArray(t.tactics) ? t.tactics : []
+  for (const technique of isStringArray(t.relevantTechniques) ? t.relevantTechniques : []) {
+    const needs = techniqueTactics.get(first(technique.split('.'))) ?? []
     if (needs.length === 0 || !needs.every((n) => tactics.includes(n)))
       out.push({
         path: '/relevantTechniques',
         message: `No valid tactic corresponding to the technique ${technique} was provided in the tactics field`,
       })
   }
-  for (const [i, m] of (
-    (t.entityMappings ?? []) as { entityType: string; fieldMappings: { identifier: string }[] }[]
-  ).entries()) {
-    const e = ENTITIES[m.entityType]!
-    const ids = m.fieldMappings.map((f) => f.identifier)
+  for (const [i, m] of (Array.isArray(t.entityMappings) ? t.entityMappings : []).entries()) {
+    if (!isMap(m) || typeof m.entityType !== 'string' || !Array.isArray(m.fieldMappings)) continue
+    const e = entryOf(ENTITIES, m.entityType)
+    const ids = m.fieldMappings.flatMap((f) => (isMap(f) && typeof f.identifier === 'string' ? [f.identifier] : []))
     for (const id of ids)
       if (!e.ids.split(' ').includes(id))
         out.push({ path: `/entityMappings/${i}`, message: `${m.entityType} has no identifier ${id}` })
@@ -242,13 +243,14 @@ export function checkSentinelYaml(text: string): Violation[] {
  * → gt) as Azure-Sentinel's AnalyticsTemplateConverter relates them.
  */
 export function checkSentinelArm(text: string): Violation[] {
-  let doc: { resources?: { type?: string; kind?: string; properties?: Record<string, unknown> }[] }
+  let doc: unknown
   try {
     doc = JSON.parse(text)
   } catch (e) {
-    return [{ path: '', message: `not JSON: ${(e as Error).message}` }]
+    return [{ path: '', message: `not JSON: ${errorMessage(e)}` }]
   }
-  const rules = (doc.resources ?? []).filter((r) => /alertRules$/.test(r.type ?? ''))
+  const resources: unknown[] = isMap(doc) && Array.isArray(doc.resources) ? doc.resources : []
+  const rules = resources.filter(isMap).filter((r) => typeof r.type === 'string' && r.type.endsWith('alertRules'))
   if (rules.length === 0) return [{ path: '/resources', message: 'no alertRules resource' }]
   const iso = (v: unknown) => {
     const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(String(v))
@@ -258,7 +260,7 @@ export function checkSentinelArm(text: string): Violation[] {
   }
   const ops: Record<string, string> = { GreaterThan: 'gt', LessThan: 'lt', Equal: 'eq', NotEqual: 'ne' }
   return rules.flatMap((r, i) => {
-    const p = r.properties ?? {}
+    const p = isMap(r.properties) ? r.properties : {}
     const template = {
       id: '00000000-0000-0000-0000-000000000000',
       kind: r.kind,

@@ -8,6 +8,7 @@
  * none of them, so `core` rejects their keys. It imports nothing from the formats it checks.
  */
 import type { Violation } from './ajv.js'
+import { itemAt } from '../../guards.js'
 
 export interface ConfStanza {
   readonly name: string
@@ -22,21 +23,21 @@ export function parseConf(text: string): { stanzas: ConfStanza[]; violations: Vi
   const lines = text.split('\n')
   let current: (typeof stanzas)[number] | undefined
   for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!
+    let line = itemAt(lines, i)
     const start = i
-    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + '\n' + lines[++i]!
+    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1) + '\n' + itemAt(lines, ++i)
     const trimmed = line.trim()
     if (trimmed === '' || trimmed.startsWith('#')) continue
-    const stanza = /^\[(.*)\]$/.exec(trimmed)
-    if (stanza) {
-      if (stanzas.some((s) => s.name === stanza[1]))
-        violations.push({ path: `line ${start + 1}`, message: `stanza [${stanza[1]}] twice (the later one wins)` })
-      current = { name: stanza[1]!, line: start + 1, settings: new Map() }
+    const stanza = /^\[(.*)\]$/.exec(trimmed)?.[1]
+    if (stanza !== undefined) {
+      if (stanzas.some((s) => s.name === stanza))
+        violations.push({ path: `line ${start + 1}`, message: `stanza [${stanza}] twice (the later one wins)` })
+      current = { name: stanza, line: start + 1, settings: new Map() }
       stanzas.push(current)
       continue
     }
-    const kv = /^([^=\s][^=]*?)\s*=\s?(.*)$/s.exec(trimmed)
-    if (!kv) {
+    const [, key, value] = /^([^=\s][^=]*?)\s*=\s?(.*)$/s.exec(trimmed) ?? []
+    if (key === undefined || value === undefined) {
       violations.push({
         path: `line ${start + 1}`,
         message: `not a setting, stanza or comment: ${trimmed.slice(0, 60)}`,
@@ -47,9 +48,9 @@ export function parseConf(text: string): { stanzas: ConfStanza[]; violations: Vi
       current = { name: 'default', line: 0, settings: new Map() }
       stanzas.push(current)
     }
-    if (current.settings.has(kv[1]!))
-      violations.push({ path: `line ${start + 1}`, message: `${kv[1]} set twice in [${current.name}]` })
-    current.settings.set(kv[1]!, kv[2]!)
+    if (current.settings.has(key))
+      violations.push({ path: `line ${start + 1}`, message: `${key} set twice in [${current.name}]` })
+    current.settings.set(key, value)
   }
   return { stanzas, violations }
 }
@@ -106,15 +107,18 @@ export function checkSavedSearches(text: string, variant: 'es' | 'core'): Violat
       } else if (!SAVEDSEARCH_KEYS.has(key))
         out.push({ path: at, message: `${key} is not a savedsearches.conf setting` })
     }
-    for (const k of ['disabled', 'enableSched', 'alert.track', 'alert.suppress', 'alert.digest_mode'])
-      if (v.has(k) && !BOOL.test(v.get(k)!)) out.push({ path: at, message: `${k} must be a boolean` })
+    for (const k of ['disabled', 'enableSched', 'alert.track', 'alert.suppress', 'alert.digest_mode']) {
+      const flag = v.get(k)
+      if (flag !== undefined && !BOOL.test(flag)) out.push({ path: at, message: `${k} must be a boolean` })
+    }
     const sev = v.get('alert.severity')
     if (sev !== undefined && !/^[1-6]$/.test(sev)) out.push({ path: at, message: 'alert.severity must be 1..6' })
-    if (v.has('counttype') && !COUNTTYPES.includes(v.get('counttype')!))
-      out.push({ path: at, message: 'bad counttype' })
-    if (v.has('relation') && !RELATIONS.includes(v.get('relation')!)) out.push({ path: at, message: 'bad relation' })
-    if (v.has('quantity') && !/^\d+$/.test(v.get('quantity')!))
-      out.push({ path: at, message: 'quantity must be a number' })
+    const counttype = v.get('counttype')
+    if (counttype !== undefined && !COUNTTYPES.includes(counttype)) out.push({ path: at, message: 'bad counttype' })
+    const relation = v.get('relation')
+    if (relation !== undefined && !RELATIONS.includes(relation)) out.push({ path: at, message: 'bad relation' })
+    const quantity = v.get('quantity')
+    if (quantity !== undefined && !/^\d+$/.test(quantity)) out.push({ path: at, message: 'quantity must be a number' })
     const cron = v.get('cron_schedule')
     if (cron !== undefined) {
       const f = cron.trim().split(/\s+/)
@@ -126,13 +130,15 @@ export function checkSavedSearches(text: string, variant: 'es' | 'core'): Violat
     for (const a of ['correlationsearch', 'notable'])
       if (variant === 'es' && v.get(`action.${a}`) === undefined && v.get(`action.${a}.enabled`) === undefined)
         out.push({ path: at, message: `ES: action.${a} is not turned on` })
-    for (const json of ['action.correlationsearch.annotations', 'action.correlationsearch.metadata'])
-      if (v.has(json))
+    for (const json of ['action.correlationsearch.annotations', 'action.correlationsearch.metadata']) {
+      const text = v.get(json)
+      if (text !== undefined)
         try {
-          JSON.parse(v.get(json)!)
+          JSON.parse(text)
         } catch {
           out.push({ path: at, message: `${json} is not JSON` })
         }
+    }
   }
   return out
 }

@@ -6,6 +6,7 @@
 import * as chevrotain from '../../../node_modules/chevrotain/lib/chevrotain.mjs'
 import type * as Chevrotain from 'chevrotain'
 
+// oxlint-disable-next-line typescript/no-unsafe-type-assertion -- the bundle ships no declarations; it is the package the types describe
 const c = chevrotain as typeof Chevrotain
 export const { createToken, Lexer, EmbeddedActionsParser, CstParser, EOF, tokenMatcher, tokenLabel } = c
 export type { IToken, TokenType, ILexingError, IRecognitionException, CstNode, IParserConfig } from 'chevrotain'

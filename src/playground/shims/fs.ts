@@ -5,6 +5,7 @@
  * Only the calls the library makes are here; anything else throws, so a new use shows up at once.
  */
 import { EMBEDDED_FILES } from 'rulesmith-embedded-files'
+import { first } from '../../guards.js'
 
 const files = new Map<string, string>(Object.entries(EMBEDDED_FILES as Record<string, string>))
 
@@ -37,7 +38,7 @@ export function existsSync(path: unknown): boolean {
 export function readdirSync(path: string): string[] {
   const prefix = path.endsWith('/') ? path : path + '/'
   const names = new Set<string>()
-  for (const name of files.keys()) if (name.startsWith(prefix)) names.add(name.slice(prefix.length).split('/')[0]!)
+  for (const name of files.keys()) if (name.startsWith(prefix)) names.add(first(name.slice(prefix.length).split('/')))
   if (names.size === 0) throw missing(path)
   return [...names].sort()
 }

@@ -15,9 +15,9 @@ export function createRequire(_from: unknown): (name: string) => unknown {
   return (name: string) => {
     if (name === 'ajv/dist/runtime/ucs2length') return ucs2length
     if (KUSTO.includes(name)) {
-      const g = globalThis as { Kusto?: unknown }
-      if (!g.Kusto) throw new Error("Microsoft's KQL parser is not loaded yet")
-      return g.Kusto
+      const kusto: unknown = Reflect.get(globalThis, 'Kusto')
+      if (!kusto) throw new Error("Microsoft's KQL parser is not loaded yet")
+      return kusto
     }
     throw new Error(`require('${name}') is not available in the browser build`)
   }
