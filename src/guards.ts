@@ -30,15 +30,17 @@ export function must<T>(value: T | undefined | null, what: string): T {
   return value
 }
 
-/** The first item of a list known to be non-empty. */
-export const first = <T>(list: ArrayLike<T>): T => must(list[0], 'first item of a non-empty list')
+/** The first item of a list known to be non-empty (a null item is an item: only a missing one is an error). */
+export const first = <T>(list: ArrayLike<T>): T => itemAt(list, 0)
 
 /** The last item of a list known to be non-empty. */
-export const last = <T>(list: ArrayLike<T>): T => must(list[list.length - 1], 'last item of a non-empty list')
+export const last = <T>(list: ArrayLike<T>): T => itemAt(list, list.length - 1)
 
-/** The value at `key`, which the caller has set or checked. */
+/** The value at `key`, which the caller has set or checked (a null value is a value). */
 export function mustGet<K, V>(map: ReadonlyMap<K, V>, key: K): V {
-  return must(map.get(key), 'a map entry set before it is read')
+  const value = map.get(key)
+  if (value === undefined) throw new InternalError('internal error: a map entry set before it is read')
+  return value
 }
 
 /** The text of a JSON scalar (string, number, boolean); undefined for null, lists and mappings. */
