@@ -74,10 +74,20 @@ const cli =
   () =>
     run(`rulesmith ${args.join(' ')}`, node, [join(root, 'bin/rulesmith.js'), ...args])
 
+/** After a failed lint step: where its findings are and what the usual fix is. */
+const lintHint = (code) => {
+  if (code !== 0)
+    process.stdout.write(
+      'npm test: lint failed (findings above, file:line:col). House rules: docs/architecture.md; a guard ' +
+        'instead of `x!` or a cast: src/guards.ts (first, itemAt, must, mustGet, isMap, isOneOf). Re-run: npm run lint\n',
+    )
+  return code
+}
+
 const staticChecks = [
   () => run('prettier --check .', bin('prettier'), ['--check', '.']),
   () => sequence([tsc('tsconfig.json'), tsc('tsconfig.test.json'), tsc('src/playground/tsconfig.json')]),
-  ...(scripts.lint ? [() => run('npm run lint', 'npm', ['run', '--silent', 'lint'])] : []),
+  ...(scripts.lint ? [() => run('npm run lint', 'npm', ['run', '--silent', 'lint']).then(lintHint)] : []),
 ]
 
 const code = await sequence([

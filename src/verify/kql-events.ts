@@ -490,7 +490,7 @@ function planFor(model: KqlModel, land: KqlLanding): LandingPlan | undefined {
   const naming = land.columns ? undefined : mostSpecific(model.namings, land.naming)
   const map: Record<string, FieldSpec> = land.columns
     ? Object.fromEntries(Object.entries(land.columns).map(([k, c]) => [k, { column: c, separator: DEFAULT_SEPARATOR }]))
-    : { ...model.fields, ...(naming?.fields ?? {}) }
+    : { ...model.fields, ...naming?.fields }
   const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
   const emptyRow: Record<string, string | null> = {}
   for (const [column, type] of Object.entries(columns)) emptyRow[column] = type === 'string' ? '' : null
