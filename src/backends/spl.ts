@@ -32,7 +32,7 @@ import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
 import { COMPARE, escapeOf, type TargetSpec } from './spec.js'
 import { unsupportedLogSource } from './environment.js'
-import { codePointAt, first, must } from '../guards.js'
+import { codePointAt, entryOf, first, must } from '../guards.js'
 
 /** The language facts the renderer relies on, each with its source. */
 export const SPL = {
@@ -433,7 +433,7 @@ function formatContext(
   searchPrefix: string,
   macros: ReadonlySet<string>,
 ): Record<string, unknown> {
-  const definitions = Object.fromEntries([...macros].sort().map((m) => [m, env.macros[m]!]))
+  const definitions = Object.fromEntries([...macros].sort().map((m) => [m, entryOf(env.macros, m)]))
   return { logsource: ls.name, schedule: env.savedsearch, searchPrefix, macros: definitions }
 }
 
@@ -494,11 +494,15 @@ function discriminator(
   branches: readonly Branch[],
 ): { field: string; values: string[] } | undefined {
   const pinned = branches.map((b) => new Map(logSourceTerms(env, b.ls, detection).map(([f, v]) => [f, v])))
-  for (const [field] of pinned[0]!) {
-    const values = pinned.map((p) => p.get(field))
-    if (!values.every((v) => v?.length === 1 && /^\d+$/.test(String(v[0])))) continue
-    const texts = values.map((v) => String(v![0]))
-    if (new Set(texts).size === texts.length) return { field, values: texts }
+  for (const [field] of first(pinned)) {
+    // The field's one number in each branch's scope; a branch without one ends the list early.
+    const texts: string[] = []
+    for (const p of pinned) {
+      const v = p.get(field)
+      if (v?.length !== 1 || !/^\d+$/.test(String(v[0]))) break
+      texts.push(String(v[0]))
+    }
+    if (texts.length === pinned.length && new Set(texts).size === texts.length) return { field, values: texts }
   }
   return undefined
 }
@@ -514,7 +518,7 @@ function branchedQuery(env: SplEnv, detection: Node, all: readonly Branch[]): st
   const branches = all.length > 1 && hasWhere && !tell ? all.slice(0, 1) : all
   const predicate = (b: Branch): string => b.predicates.join(WHERE.and)
   if (branches.length === 1) {
-    const b = branches[0]!
+    const b = first(branches)
     return b.predicates.length > 0 ? `${head(b.terms)} | where ${predicate(b)}` : head(b.terms)
   }
   const search = branches.map((b) => `(${head(b.terms)})`).join(SEARCH.or)

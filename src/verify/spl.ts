@@ -13,7 +13,7 @@ import { knownIn, inSubnet, splModel, splPlacement, subnet, type SplRecord } fro
 import type { LeftOut, Verified, Verifier } from './types.js'
 import { globMatches, globPattern, type GlobPattern } from './glob.js'
 import { RegexBudgetError } from '../bounded-regex.js'
-import { first } from '../guards.js'
+import { entryOf, first, itemAt } from '../guards.js'
 
 /** Raised inside evaluation for text the verifier does not know how to run; reported, never thrown out. */
 export class Unsupported extends Error {}
@@ -405,10 +405,10 @@ export function expandMacros(text: string, macros: Readonly<Record<string, strin
   let out = ''
   let quoted = false
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
+    const c = itemAt(text, i)
     if (quoted) {
       out += c
-      if (c === '\\' && i + 1 < text.length) out += text[++i]!
+      if (c === '\\' && i + 1 < text.length) out += itemAt(text, ++i)
       else if (c === '"') quoted = false
       continue
     }
@@ -431,7 +431,7 @@ export function expandMacros(text: string, macros: Readonly<Record<string, strin
       throw new Unsupported(`the macro call ${JSON.stringify(text.slice(i, end < 0 ? undefined : end + 1))}`)
     if (!Object.prototype.hasOwnProperty.call(macros, name))
       throw new Unsupported(`the macro \`${name}\`: it has no definition (macros: in target.yml or the pipeline)`)
-    out += expandMacros(macros[name]!, macros, depth + 1)
+    out += expandMacros(entryOf(macros, name), macros, depth + 1)
     i = end
   }
   return out
