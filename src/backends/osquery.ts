@@ -29,7 +29,7 @@ import {
 import { globPattern, likePattern, literalProblem, sqlString } from './osquery-sql.js'
 import { toStdRegex } from '../regex/std-regex.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
-import { mustGet } from '../guards.js'
+import { must, mustGet } from '../guards.js'
 
 /** The language facts the renderer reads. */
 export const OSQUERY = {
@@ -319,7 +319,10 @@ export const backend: Backend = {
     // the fallback refuses too, its refusals are reported: they are what stops the rule.
     const fallback = ls.fallback
     if (ctx.refused && fallback !== undefined && ctx.codes.has('target/unknown-field')) {
-      const other = env.logsources.find((o) => o.name === fallback)!
+      const other = must(
+        env.logsources.find((o) => o.name === fallback),
+        'a fallback names a log source (checked when the environment loads)',
+      )
       // Its refusals, if it refuses too, are the ones that stop the rule there.
       ctx = emitFor(env, other, rule)
     }
