@@ -39,6 +39,12 @@
  *   None of the three ids is in the ValidConnectorIds.json the checker holds (@9102fc88), so a
  *   template naming one would fail that validation; the query lists no connector until the list is
  *   brought up to a version that has them.
+ * - DeviceProcessEvents, DeviceFileEvents, DeviceRegistryEvents, DeviceImageLoadEvents,
+ *   DeviceNetworkEvents, DeviceEvents (a combined run's Defender tables, streamed into the
+ *   workspace): `MicrosoftThreatProtection` (Solutions/Microsoft Defender XDR/Data Connectors/
+ *   MicrosoftThreatProtection.JSON @05bb09d5, whose dataTypes list each of them).
+ * - The ASIM parsers (_Im_*): functions over many source tables, with no connector of their own; a
+ *   query on one lists none.
  * - Corelight_v3_*_CL (Zeek logs): `CorelightConnectorExporter` (Solutions/Corelight/Data Connectors/
  *   CorelightExporter/CorelightConnectorExporter.json @0ba5bb09, whose dataTypes read
  *   Corelight_v3_<log>_CL). The stored list has `Corelight`, the older connector of the v2 tables
@@ -55,6 +61,12 @@ export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = 
   OfficeActivity: ['Office365'],
   Okta_CL: ['OktaSSO'],
   AKSAudit: ['AzureKubernetes'],
+  DeviceProcessEvents: ['MicrosoftThreatProtection'],
+  DeviceFileEvents: ['MicrosoftThreatProtection'],
+  DeviceRegistryEvents: ['MicrosoftThreatProtection'],
+  DeviceImageLoadEvents: ['MicrosoftThreatProtection'],
+  DeviceNetworkEvents: ['MicrosoftThreatProtection'],
+  DeviceEvents: ['MicrosoftThreatProtection'],
   // Connector ids the stored ValidConnectorIds.json lacks (see above): WindowsForwardedEvents,
   // GCPAuditLogsDefinition, GitHubEcAuditLogPolling, CorelightConnectorExporter.
   WindowsEvent: [],

@@ -202,6 +202,7 @@ kind: Scheduled
       ['OfficeActivity', 'Office365'],
       ['Okta_CL', 'OktaSSO'],
       ['AKSAudit', 'AzureKubernetes'],
+      ['DeviceProcessEvents', 'MicrosoftThreatProtection'],
     ])
       expect(requiredDataConnectors([table!])).toEqual([{ connectorId: id, dataTypes: [table] }])
   })
@@ -214,6 +215,11 @@ kind: Scheduled
       tables: Record<string, unknown>
     }
     expect(Object.keys(schema.tables).filter((t) => !(t in SENTINEL_CONNECTORS))).toEqual([])
+    // A combined run puts Defender's tables into Sentinel output too.
+    const defender = load(readFileSync(new URL('../../targets/kql/schema/defender.yml', import.meta.url), 'utf8')) as {
+      tables: Record<string, unknown>
+    }
+    expect(Object.keys(defender.tables).filter((t) => !SENTINEL_CONNECTORS[t]?.length)).toEqual([])
     // The connector definitions name these ids; the stored ValidConnectorIds.json does not have
     // them, so a template listing one fails. When the list is updated this fails: fill the row.
     for (const [table, id] of [
