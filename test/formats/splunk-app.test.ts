@@ -93,6 +93,13 @@ describe('splunk app', async () => {
         s.settings.get('search')!.replace(/`([^`]+)`/g, (_, m: string) => macros.get(m)!),
       )
       expect(searches.some((s) => s.settings.get('search')!.startsWith('`rulesmith_'))).toBe(true)
+      // Every macro a search or a definition calls (the log-source scopes: `sysmon` …) is defined here.
+      const called = [...searches.map((s) => s.settings.get('search')!), ...macros.values()].flatMap((t) =>
+        [...t.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1]!),
+      )
+      expect(called.filter((m) => m.startsWith('rulesmith_')).length).toBeGreaterThan(0)
+      expect(called.filter((m) => !m.startsWith('rulesmith_')).length).toBeGreaterThan(0)
+      expect(called.filter((m) => !macros.has(m))).toEqual([])
       expect(expanded.sort()).toEqual(queries.sort())
     })
 })
