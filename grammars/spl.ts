@@ -50,6 +50,8 @@ export type Command =
   | { readonly kind: 'rex'; readonly field: string; readonly pattern: string }
   /** `eval f=expr[, g=expr …]`. */
   | { readonly kind: 'eval'; readonly assignments: readonly { readonly field: string; readonly expr: EvalExpr }[] }
+  /** `| datamodel <model> <dataset> search`: a generating command, the dataset's events. */
+  | { readonly kind: 'datamodel'; readonly model: string; readonly dataset: string }
 
 /** The commands in pipeline order; the first is the (implicit) search. */
 export interface SplQuery {
@@ -219,6 +221,20 @@ class SplParser extends EmbeddedActionsParser {
             })
             const pattern = this.CONSUME2(StringLit).image
             return { kind: 'rex', field, pattern: this.ACTION(() => decodeSearchString(pattern)) }
+          },
+        },
+        {
+          // datamodel <data model name> <dataset name> search: the dataset's events ("search" is the
+          // data model search mode). https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/datamodel
+          GATE: () => name.image === 'datamodel',
+          ALT: (): Command => {
+            const model = this.CONSUME4(Word).image
+            const dataset = this.CONSUME5(Word).image
+            const mode = this.CONSUME6(Word).image
+            this.ACTION(() => {
+              if (mode !== 'search') throw new SplGrammarError(`datamodel in mode ${mode}: only search returns events`)
+            })
+            return { kind: 'datamodel', model, dataset }
           },
         },
         {

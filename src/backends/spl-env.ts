@@ -26,9 +26,21 @@ export interface SplLogSource {
   readonly also: readonly SplLogSource[]
 }
 
+/** A log source in a CIM data model (`--variant cim`): its dataset and every field it holds. */
+export interface CimLogSource {
+  readonly name: string
+  readonly match: Readonly<Record<string, string>>
+  /** `<data model>.<dataset>`, e.g. Endpoint.Processes. */
+  readonly datamodel: string
+  /** Sigma field → the dataset's field as the datamodel command names it (Processes.process_path). */
+  readonly fields: Readonly<Record<string, string>>
+}
+
 export interface SplEnv {
   readonly fields: Readonly<Record<string, string>>
   readonly logsources: ReadonlyMap<string, SplLogSource>
+  /** `--variant cim`: the CIM data-model datasets, by log source. */
+  readonly cim: readonly CimLogSource[]
   /** Search macros: name → definition (macros.conf), for the queries' log-source scopes. */
   readonly macros: Readonly<Record<string, string>>
   /** Settings for the `savedsearches` format (schedule, severity by level). */
@@ -40,6 +52,11 @@ interface SplDoc extends EnvironmentDoc {
   readonly fields?: Record<string, string> | null
   readonly savedsearch?: Record<string, string> | null
   readonly macros?: Record<string, string> | null
+  readonly variants?: {
+    cim?: {
+      logsources: Record<string, { match: Record<string, string>; datamodel: string; fields: Record<string, string> }>
+    }
+  } | null
   readonly logsources?: Record<
     string,
     ScopeDoc & {
@@ -82,7 +99,13 @@ function build(doc: SplDoc): SplEnv | string {
       also,
     })
   }
-  return { fields: doc.fields ?? {}, logsources, macros, savedsearch: doc.savedsearch ?? {} }
+  const cim = Object.entries(doc.variants?.cim?.logsources ?? {}).map(([name, ls]): CimLogSource => ({
+    name,
+    match: ls.match,
+    datamodel: ls.datamodel,
+    fields: ls.fields,
+  }))
+  return { fields: doc.fields ?? {}, logsources, macros, cim, savedsearch: doc.savedsearch ?? {} }
 }
 
 const load = environmentLoader<SplDoc, SplEnv>('spl', build)

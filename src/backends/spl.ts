@@ -31,7 +31,7 @@ import { conjuncts } from '../passes/conjuncts.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { Refusal, Refusals, refuseRule } from './refusal.js'
 import { COMPARE, escapeOf, type TargetSpec } from './spec.js'
-import { unsupportedLogSource } from './environment.js'
+import { resolveLogSource as resolveMostSpecific, unsupportedLogSource } from './environment.js'
 import { codePointAt, entryOf, first, must } from '../guards.js'
 
 /** The language facts the renderer relies on, each with its source. */
@@ -535,12 +535,58 @@ function branchedQuery(env: SplEnv, detection: Node, all: readonly Branch[]): st
 const evalFieldName = (name: string): string =>
   NAMES.eval.test(name) && !NAMES.reserved.has(name.toUpperCase()) ? name : `'${name}'`
 
+const KEYWORD_MESSAGE =
+  'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event; `foreach *` over the fields also sees the fields add-ons calculate or look up at search time, and writes each field name into eval text'
+
+/**
+ * `--variant cim`: the rule over a CIM data-model dataset, `| datamodel <model> <dataset> search`
+ * (the dataset's events, each field named `<dataset>.<field>`:
+ * https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/datamodel),
+ * then the same search terms and where predicates as the plain form. A dataset's `fields` are all
+ * it holds: a rule reading any other field is refused, never searched for a field CIM lacks.
+ */
+function compileCim(rule: Rule, env: SplEnv): Compiled {
+  const cim = resolveMostSpecific(env.cim, rule.logsource)
+  if (!cim) {
+    const message = unsupportedLogSource('spl', 'CIM data model dataset', rule.logsource, env.cim, {
+      where: (ls) => ls.datamodel,
+    })
+    return refuseRule('spl', rule, 'target/unsupported-logsource', message)
+  }
+  const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')
+  if (keyword) return refuseRule('spl', rule, SPL.refuses.Keyword, KEYWORD_MESSAGE, keyword.at)
+  const missing = firstNode(rule.detection, (n) =>
+    leafFields(n).some((f) => !Object.prototype.hasOwnProperty.call(cim.fields, f)),
+  )
+  if (missing) {
+    const field = leafFields(missing).find((f) => !Object.prototype.hasOwnProperty.call(cim.fields, f))!
+    return refuseRule(
+      'spl',
+      rule,
+      'target/unsupported-field',
+      `spl (cim) cannot test the field ${field}: the ${cim.datamodel} data model has no field for it (it has ${Object.keys(cim.fields).join(', ')})`,
+      missing.at,
+    )
+  }
+  const ls: SplLogSource = { name: cim.name, match: cim.match, search: [], fields: cim.fields, also: [] }
+  const ctx: Ctx = { env, ls, refusals: new Refusals('spl', rule) }
+  const own = renderRule(ctx, rule.detection)
+  if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
+  const [model, dataset] = cim.datamodel.split('.') as [string, string]
+  const query =
+    `| datamodel ${model} ${dataset} search` +
+    (own.terms.length > 0 ? ` | search ${own.terms.join(' ')}` : '') +
+    (own.predicates.length > 0 ? ` | where ${own.predicates.join(WHERE.and)}` : '')
+  return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls, '', new Set()) }
+}
+
 export const backend: Backend = {
   id: 'spl',
   compile(rule: Rule, options?: TargetOptions): Compiled {
     const loaded = loadEnv(options?.pipeline)
     if (!loaded.env) return { diagnostics: loaded.diagnostics }
     const env = loaded.env
+    if (options?.variant === 'cim') return compileCim(rule, env)
     const ls = resolveLogSource(env, rule.logsource)
     if (!ls) {
       const message = unsupportedLogSource('spl', 'Splunk log source', rule.logsource, splLogSources(env))
@@ -549,13 +595,7 @@ export const backend: Backend = {
     const ctx: Ctx = { env, ls, refusals: new Refusals('spl', rule) }
     const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')
     if (keyword) {
-      return refuseRule(
-        'spl',
-        rule,
-        SPL.refuses.Keyword,
-        'spl cannot express a Sigma keyword exactly: a search term matches the raw event text (field names, quoting and segmentation included), not each string value of the event; `foreach *` over the fields also sees the fields add-ons calculate or look up at search time, and writes each field name into eval text',
-        keyword.at,
-      )
+      return refuseRule('spl', rule, SPL.refuses.Keyword, KEYWORD_MESSAGE, keyword.at)
     }
     const defaultField = (n: Node): string | undefined =>
       leafFields(n)

@@ -131,8 +131,19 @@ broken config.
       throw new UsageError("--pipeline applies to one target; use the config file's pipelines: map with --target all")
     if (pipeline && !existsSync(pipeline)) throw new UsageError(`pipeline file '${pipeline}' does not exist`)
     const variant = one(args, 'variant')
+    // With several targets, a variant goes to the targets that have it (kql's sentinel, spl's cim).
+    const takes = (t: TargetId): boolean => {
+      try {
+        checkVariant(t, variant!)
+        return true
+      } catch {
+        return false
+      }
+    }
+    let withVariants: TargetId[] = []
     if (variant !== undefined) {
-      const withVariants = targets.filter((t) => variantsOf(t).length > 0)
+      withVariants = targets.filter((t) => variantsOf(t).length > 0)
+      if (targets.length > 1 && withVariants.some(takes)) withVariants = withVariants.filter(takes)
       for (const t of withVariants) checkVariant(t, variant)
       const ignoring = targets.filter((t) => !withVariants.includes(t))
       if (withVariants.length === 0)
@@ -162,10 +173,10 @@ broken config.
     }
     const { config, diagnostics: cd } = configFrom(args)
     const collected = collectFiles(paths)
-    const overrides = {
+    const overrides = (t: TargetId) => ({
       ...(pipeline ? { pipeline } : {}),
-      ...(variant ? { variant } : {}),
-    }
+      ...(variant && withVariants.includes(t) ? { variant } : {}),
+    })
     const formatOf = (t: TargetId) => (!formatsOf(t).includes(format) ? 'default' : format)
     // A format made for another variant (kql sentinel, arm: Sentinel's tables) compiles for it unless --variant says otherwise.
     const formatVariant = (t: TargetId): { variant?: string } => {
@@ -173,7 +184,7 @@ broken config.
       return variant ? { variant } : {}
     }
     const optionsOf: Partial<Record<TargetId, TargetOptions>> = {}
-    for (const t of targets) optionsOf[t] = targetOptions(config, t, { ...formatVariant(t), ...overrides })
+    for (const t of targets) optionsOf[t] = targetOptions(config, t, { ...formatVariant(t), ...overrides(t) })
     const optionsFor = (t: TargetId): TargetOptions => must(optionsOf[t], 'options are made for every target compiled')
     const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet })
     const compiledFiles = await compileFiles(collected.files, {

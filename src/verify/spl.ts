@@ -9,7 +9,16 @@ import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { pcreToRegExp } from './spl-pcre.js'
-import { knownIn, inSubnet, splModel, splPlacement, subnet, type SplRecord } from './spl-events.js'
+import {
+  cimFields,
+  cimRecord,
+  knownIn,
+  inSubnet,
+  splModel,
+  splPlacement,
+  subnet,
+  type SplRecord,
+} from './spl-events.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
 import { globMatches, globPattern, type GlobPattern } from './glob.js'
 import { RegexBudgetError } from '../bounded-regex.js'
@@ -338,6 +347,8 @@ function applyCommand(c: Command, rec: SplRecord): SplRecord | undefined {
     }
     case 'rex':
       return rex(c.field, c.pattern, rec)
+    case 'datamodel':
+      throw new Unsupported('datamodel after the first command (it generates events)')
     case 'eval': {
       // "multiple eval expressions left-to-right … reference previously evaluated fields in
       // subsequent expressions"; "The result of an eval expression cannot be a Boolean"; a NULL
@@ -454,6 +465,35 @@ function fieldsRead(commands: readonly Command[]): Set<string> {
   return out
 }
 
+/**
+ * `| datamodel <model> <dataset> search | …`: the events the dataset holds, each with the dataset's
+ * fields (src/verify/spl-events.ts), then the rest of the pipeline. A query that reads a dataset
+ * field the model does not hold is reported, not guessed.
+ */
+function runDatamodel(
+  model: string,
+  dataset: string,
+  rest: readonly Command[],
+  events: readonly JsonEvent[],
+): Verified {
+  const name = `${model}.${dataset}`
+  const known = cimFields(name)
+  if (!known) throw new Unsupported(`the data model dataset ${name}`)
+  const unknown = [...fieldsRead(rest)].find((f) => !known.has(f))
+  if (unknown !== undefined) throw new Unsupported(`the field ${unknown} of ${name} (not in the verifier's model)`)
+  const leftOut: LeftOut[] = []
+  const matches = events.map((event, index) => {
+    let rec = cimRecord(event, name)
+    if (rec === undefined) leftOut.push({ index, reason: `not in the ${name} data model` })
+    for (const c of rest) {
+      if (rec === undefined) break
+      rec = applyCommand(c, rec)
+    }
+    return rec !== undefined
+  })
+  return { matches, leftOut, diagnostics: [] }
+}
+
 function diag(code: DiagnosticCode, message: string): Diagnostic {
   return { code, severity: 'error', message, target: 'spl' }
 }
@@ -489,6 +529,9 @@ export const verifier: Verifier = {
       // Nothing before the first pipe: no search retrieves events for the commands after it
       // (pySigma-backend-splunk pull request #53 reports such a query returns nothing).
       const head = commands[0]
+      const generating = commands[1]?.kind === 'datamodel' ? commands[1] : undefined
+      if (head?.kind === 'search' && head.expr === undefined && generating)
+        return runDatamodel(generating.model, generating.dataset, commands.slice(2), events)
       if (head?.kind === 'search' && head.expr === undefined && commands.length > 1)
         throw new Unsupported(
           'a query that starts with a pipe: nothing retrieves its events (put the index or source terms before the first |)',

@@ -51,10 +51,10 @@ describe('did you mean', () => {
 
 describe('options that have no effect are named', () => {
   it('--variant on a target without variants, --format that only some targets have, --no-header with json', () => {
-    const variant = cli(['compile', '--target', 'spl', '--variant', 'sentinel', '--no-header', SC_STOP])
+    const variant = cli(['compile', '--target', 'eql', '--variant', 'sentinel', '--no-header', SC_STOP])
     expect(variant.code).toBe(0)
     expect(variant.stderr).toContain(
-      'rulesmith compile: warning: --variant sentinel has no effect: spl has no variants (only kql: asim, defender, sentinel)',
+      'rulesmith compile: warning: --variant sentinel has no effect: eql has no variants (only spl: cim; kql: asim, defender, sentinel)',
     )
     const format = cli(['compile', '--target', 'all', '--format', 'sentinel', SC_STOP])
     expect(format.code).toBe(0)
@@ -77,8 +77,8 @@ describe('options that have no effect are named', () => {
     expect(r.stderr).toBe(
       'rulesmith match: warning: --variant has no effect without --target (the reference evaluator reads no query)\n',
     )
-    const spl = cli(['match', '--events', events, '--target', 'spl', '--variant', 'sentinel', SC_STOP])
-    expect(spl.stderr).toContain('warning: --variant sentinel has no effect: spl has no variants')
+    const eql = cli(['match', '--events', events, '--target', 'eql', '--variant', 'sentinel', SC_STOP])
+    expect(eql.stderr).toContain('warning: --variant sentinel has no effect: eql has no variants')
   })
 
   it('rulesmith test: --variant on a target without variants', () => {
