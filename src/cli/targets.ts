@@ -31,13 +31,14 @@ Example:
                 .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
                 .join(', ')})`,
           )
-        // A target with variants (kql: defender, sentinel) lists each variant's log sources.
+        // Its own log sources (spl), then each variant's (kql: defender, sentinel; spl: cim).
         const variants = data['variants']
-        logsources = isMap(variants)
-          ? Object.entries(variants).flatMap(([variant, v]) =>
-              describe(isMap(v) ? v['logsources'] : undefined, `${variant}: `),
-            )
-          : describe(data['logsources'])
+        logsources = [
+          ...describe(data['logsources']),
+          ...Object.entries(isMap(variants) ? variants : {}).flatMap(([variant, v]) =>
+            describe(isMap(v) ? v['logsources'] : undefined, `${variant}: `),
+          ),
+        ]
       }
       return { id, formats: formatsOf(id), logsources }
     })

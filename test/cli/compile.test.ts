@@ -101,6 +101,9 @@ describe('rulesmith targets', () => {
       'defender: windows-process-creation (product: windows, category: process_creation)',
     )
     expect(info.find((t) => t.id === 'kql')!.logsources.some((l) => l.startsWith('sentinel: '))).toBe(true)
+    const spl = info.find((t) => t.id === 'spl')!.logsources
+    expect(spl).toContain('windows-process-creation (product: windows, category: process_creation)')
+    expect(spl).toContain('cim: windows-process-creation (product: windows, category: process_creation)')
     for (const t of info) expect(t.logsources.length).toBeGreaterThan(3)
   })
 })
