@@ -555,11 +555,11 @@ function compileCim(rule: Rule, env: SplEnv): Compiled {
   }
   const keyword = firstNode(rule.detection, (n) => n.kind === 'Keyword')
   if (keyword) return refuseRule('spl', rule, SPL.refuses.Keyword, KEYWORD_MESSAGE, keyword.at)
-  const missing = firstNode(rule.detection, (n) =>
-    leafFields(n).some((f) => !Object.prototype.hasOwnProperty.call(cim.fields, f)),
-  )
-  if (missing) {
-    const field = leafFields(missing).find((f) => !Object.prototype.hasOwnProperty.call(cim.fields, f))!
+  const lacks = (n: Node): string | undefined =>
+    leafFields(n).find((f) => !Object.prototype.hasOwnProperty.call(cim.fields, f))
+  const missing = firstNode(rule.detection, (n) => lacks(n) !== undefined)
+  const field = missing && lacks(missing)
+  if (missing && field !== undefined) {
     return refuseRule(
       'spl',
       rule,
@@ -572,9 +572,10 @@ function compileCim(rule: Rule, env: SplEnv): Compiled {
   const ctx: Ctx = { env, ls, refusals: new Refusals('spl', rule) }
   const own = renderRule(ctx, rule.detection)
   if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
-  const [model, dataset] = cim.datamodel.split('.') as [string, string]
+  // `<model>.<dataset>` (target.schema.json checks the form): the command takes them apart.
+  const dot = cim.datamodel.indexOf('.')
   const query =
-    `| datamodel ${model} ${dataset} search` +
+    `| datamodel ${cim.datamodel.slice(0, dot)} ${cim.datamodel.slice(dot + 1)} search` +
     (own.terms.length > 0 ? ` | search ${own.terms.join(' ')}` : '') +
     (own.predicates.length > 0 ? ` | where ${own.predicates.join(WHERE.and)}` : '')
   return { query, diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls, '', new Set()) }

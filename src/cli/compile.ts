@@ -133,8 +133,9 @@ broken config.
     const variant = one(args, 'variant')
     // With several targets, a variant goes to the targets that have it (kql's sentinel, spl's cim).
     const takes = (t: TargetId): boolean => {
+      if (variant === undefined) return false
       try {
-        checkVariant(t, variant!)
+        checkVariant(t, variant)
         return true
       } catch {
         return false
