@@ -28,6 +28,8 @@ export interface KqlLanding {
   readonly naming: LogSource
   /** The table's own field names, when they are the record's (WindowsEvent): not read from target.yml. */
   readonly columns?: Readonly<Record<string, string>>
+  /** The table's columns follow a naming rule of the record's fields (ZEEK_NAMES): not read from target.yml. */
+  readonly names?: 'zeek'
 }
 
 /**
@@ -66,8 +68,7 @@ const BAGS: Readonly<Record<string, readonly Bag[]>> = {
  * receives them: https://learn.microsoft.com/azure/azure-monitor/reference/tables/awscloudtrail,
  * .../azureactivity, .../auditlogs, .../signinlogs, .../aaduserriskevents; GCPAuditLogs (the GCP
  * Pub/Sub connector), Okta_CL (the Okta Single Sign-On connector), .../aksaudit (AKS's
- * Kubernetes audit), GitHubAuditLogPolling_CL (the GitHub connector), .../officeactivity and the
- * Corelight connector's Zeek tables.
+ * Kubernetes audit), GitHubAuditLogPolling_CL (the GitHub connector) and .../officeactivity.
  */
 const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
   'aws/cloudtrail': 'AWSCloudTrail',
@@ -80,16 +81,50 @@ const SENTINEL_CONNECTORS: Readonly<Record<string, string>> = {
   'kubernetes/audit': 'AKSAudit',
   'github/audit': 'GitHubAuditLogPolling_CL',
   'm365/audit': 'OfficeActivity',
-  // Zeek logs from Corelight sensors: one Logs Ingestion API table per Zeek log (Azure-Sentinel
-  // Solutions/Corelight/Data Connectors/CorelightExporter/CorelightConnectorExporter.json:
-  // "routed into dedicated Corelight_v3_*_CL tables by per-log-type Data Collection Rules").
-  'zeek/dce_rpc': 'Corelight_v3_dce_rpc_CL',
-  'zeek/smb_files': 'Corelight_v3_smb_files_CL',
-  'zeek/dns': 'Corelight_v3_dns_CL',
-  'zeek/http': 'Corelight_v3_http_CL',
-  'zeek/x509': 'Corelight_v3_x509_CL',
-  'zeek/kerberos': 'Corelight_v3_kerberos_CL',
-  'zeek/rdp': 'Corelight_v3_rdp_CL',
+}
+
+/**
+ * Zeek logs from Corelight sensors: one Logs Ingestion API table per Zeek log (Azure-Sentinel
+ * Solutions/Corelight/Data Connectors/CorelightExporter/CorelightConnectorExporter.json: "routed
+ * into dedicated Corelight_v3_*_CL tables by per-log-type Data Collection Rules").
+ */
+const ZEEK_TABLES: Readonly<Record<string, string>> = {
+  dce_rpc: 'Corelight_v3_dce_rpc_CL',
+  smb_files: 'Corelight_v3_smb_files_CL',
+  dns: 'Corelight_v3_dns_CL',
+  http: 'Corelight_v3_http_CL',
+  x509: 'Corelight_v3_x509_CL',
+  kerberos: 'Corelight_v3_kerberos_CL',
+  rdp: 'Corelight_v3_rdp_CL',
+}
+
+/**
+ * How those tables name a Zeek log's fields, read off their column lists (Azure-Sentinel
+ * .script/tests/KqlvalidationsTests/CustomTables/Corelight_v3_<log>_CL.json) next to Zeek's logs
+ * (https://docs.zeek.org/en/master/logs/index.html): a field of one of Zeek's records is
+ * `record_field` (id.orig_h → id_orig_h, certificate.serial → certificate_serial), the metadata
+ * fields lose their leading underscore (_path → path, as the older v2 tables' _path_s shows), dns'
+ * Z is zeek_Z, and every other field is its column. The verifier's own reading: target.yml's field
+ * maps are not consulted, so a wrong map there shows as a mismatch.
+ */
+const ZEEK_RECORDS = ['id', 'certificate', 'san', 'basic_constraints']
+const ZEEK_RENAMED: Readonly<Record<string, string>> = {
+  path: '_path',
+  system_name: '_system_name',
+  write_ts: '_write_ts',
+  zeek_Z: 'Z',
+}
+const TABLE_COLUMNS = new Set(['TimeGenerated', 'Type'])
+
+function zeekNames(columns: Readonly<Record<string, ColumnType>>): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const column of Object.keys(columns)) {
+    if (TABLE_COLUMNS.has(column)) continue
+    const record = ZEEK_RECORDS.find((r) => column.startsWith(`${r}_`))
+    const field = ZEEK_RENAMED[column] ?? (record ? `${record}.${column.slice(record.length + 1)}` : column)
+    out[field] = column
+  }
+  return out
 }
 
 /**
@@ -161,6 +196,8 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
     return [{ table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }]
   const connector = SENTINEL_CONNECTORS[`${product}/${p.logsource.service?.toLowerCase()}`]
   if (connector) return [{ table: connector, constants: {}, naming: p.logsource }]
+  const zeek = product === 'zeek' ? ZEEK_TABLES[p.logsource.service?.toLowerCase() ?? ''] : undefined
+  if (zeek) return [{ table: zeek, constants: {}, naming: p.logsource, names: 'zeek' }]
   if (product !== 'windows') return []
   const windowsEvent = (record: WinRecord): KqlLanding => ({
     table: 'WindowsEvent',
@@ -478,7 +515,12 @@ function columnMapId(columns: object): number {
 function planFor(model: KqlModel, land: KqlLanding): LandingPlan | undefined {
   let byLanding = plans.get(model)
   if (!byLanding) plans.set(model, (byLanding = new Map()))
-  const key = JSON.stringify([land.table, land.naming, land.columns === undefined ? 0 : columnMapId(land.columns)])
+  const key = JSON.stringify([
+    land.table,
+    land.naming,
+    land.columns === undefined ? 0 : columnMapId(land.columns),
+    land.names ?? '',
+  ])
   const cached = byLanding.get(key)
   if (cached !== undefined) return cached ?? undefined
   const columns = model.tables[land.table]
@@ -487,9 +529,10 @@ function planFor(model: KqlModel, land: KqlLanding): LandingPlan | undefined {
     return undefined
   }
   const bags = BAGS[land.table] ?? []
-  const naming = land.columns ? undefined : mostSpecific(model.namings, land.naming)
-  const map: Record<string, FieldSpec> = land.columns
-    ? Object.fromEntries(Object.entries(land.columns).map(([k, c]) => [k, { column: c, separator: DEFAULT_SEPARATOR }]))
+  const own = land.columns ?? (land.names === 'zeek' ? zeekNames(columns) : undefined)
+  const naming = own ? undefined : mostSpecific(model.namings, land.naming)
+  const map: Record<string, FieldSpec> = own
+    ? Object.fromEntries(Object.entries(own).map(([k, c]) => [k, { column: c, separator: DEFAULT_SEPARATOR }]))
     : { ...model.fields, ...naming?.fields }
   const mapped = new Set(Object.values(map).flatMap((f) => (f.name ? [f.column, f.name] : [f.column])))
   const emptyRow: Record<string, string | null> = {}

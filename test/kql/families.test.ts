@@ -12,6 +12,8 @@ import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { and, not, or, type Node } from '../../src/ast/nodes.js'
 import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
 import { contains, endswith, is, match, pat, rule, PROCESS } from './helpers.js'
+import { scratch, write } from '../hostile/helpers.js'
+import { join } from 'node:path'
 
 const PS_SCRIPT: LogSource = { product: 'windows', category: 'ps_script' }
 const SYSTEM: LogSource = { product: 'windows', service: 'system' }
@@ -253,6 +255,20 @@ describe('Corelight: Zeek logs, one Corelight_v3 table per log', () => {
       const v = await verifier.verify(mutated, events, { variant: BOTH })
       expect(v.matches, mutated).not.toEqual(eq.actual)
     }
+  })
+  test('a field map sending a Zeek field to the wrong column fails the proof: the verifier names the columns itself', async () => {
+    const pipeline = write(
+      join(scratch(), 'zeek.yml'),
+      'variant: sentinel\nlogsources:\n  zeek-dns:\n    match: { product: zeek, service: dns }\n    table: Corelight_v3_dns_CL\n    fields: { id.resp_p: id_orig_p }\n',
+    )
+    const options = { variant: 'sentinel', pipeline }
+    const wrong: JsonEvent[] = [
+      { query: 'a.xmrpool.net', 'id.orig_p': 53, 'id.resp_p': 5353 },
+      { query: 'a.xmrpool.net', id: { orig_p: 5353, resp_p: 53 } },
+    ]
+    const eq = await checkEquivalence(rule(is('id.resp_p', '53'), DNS), wrong, backend, verifier, options)
+    expect(eq.query).toBe('Corelight_v3_dns_CL\n| where id_orig_p == 53')
+    expect(eq.mismatches.length).toBe(2)
   })
   test("Sigma's path is not the column that holds Zeek's _path, and smb_files' path column is left out", () => {
     for (const ls of [DNS, SMB]) {
