@@ -22,7 +22,7 @@ import { recordTime } from '../verify/event-time.js'
 import { keepsRow } from '../verify/kql.js'
 import { kqlModel, placeEvent } from '../verify/kql-events.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
-import { entryOf, errorMessage, itemAt, must, mustGet } from '../guards.js'
+import { entryOf, errorMessage, first, itemAt, must, mustGet } from '../guards.js'
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -50,7 +50,7 @@ interface Parsed {
 function spanOf(text: string): number {
   const m = /^(\d+)([smhd])$/.exec(text)
   if (!m) throw new Unreadable(`timespan ${text} is not of the form <n>s|m|h|d`)
-  return Number(m[1]) * UNITS[must(m[2], 'the group matched')]!
+  return Number(m[1]) * entryOf(UNITS, must(m[2], 'the group matched'))
 }
 
 function expectLine(lines: string[], re: RegExp, what: string): RegExpExecArray {
@@ -89,7 +89,7 @@ function parse(text: string): Parsed {
       1,
     )
       .split(' and ')
-      .map((g) => itemAt(/^isnotempty\((\w+)\)$/.exec(g)!, 1))
+      .map((g) => itemAt(must(/^isnotempty\((\w+)\)$/.exec(g), 'the line matched isnotempty guards'), 1))
   const project = expectLine(
     lines,
     /^\| project CorrelationMember, EventTime = (\w+), EventKey = strcat\((\w+), "\|", tostring\((\w+)\)\)((?:, Group\d+ = tostring\(\w+\))*)(?:, Value = tostring\((\w+)\))?;$/,
@@ -349,7 +349,8 @@ export async function verifyKqlCorrelation(
     }
   }
   const groups: FiringGroup[] = [...fired].sort().map((key) => {
-    const values = JSON.parse(key) as string[]
+    // Every row of a group has the group's values (the key is their JSON).
+    const values = first(mustGet(byGroup, key)).groups
     return { group: Object.fromEntries(p.output.map((o) => [o.name, itemAt(values, o.group)])) }
   })
   return { groups, unrepresentable: [...unrepresentable].sort((a, b) => a - b), diagnostics: [] }

@@ -20,7 +20,7 @@ import { HOST_FIELD } from './event-time.js'
 import type { Threshold } from './model.js'
 import { compileMembers, spanText } from './members.js'
 import { refuse, type CorrelationTarget } from './targets.js'
-import { first, itemAt, must } from '../guards.js'
+import { entryOf, first, itemAt, must } from '../guards.js'
 
 /** The host field lands in the table's device-name column: Defender's DeviceName, Sentinel's Computer. */
 export const HOST_COLUMNS = ['DeviceName', 'Computer'] as const
@@ -41,13 +41,13 @@ export const target: CorrelationTarget = {
     // first whose tables hold every member rule.
     const families = familiesOf(options?.variant)
     if (Array.isArray(families) && families.length > 1) {
-      let first: Awaited<ReturnType<CorrelationTarget['compile']>> | undefined
+      let firstRefusal: Awaited<ReturnType<CorrelationTarget['compile']>> | undefined
       for (const variant of families) {
         const r = await target.compile(rc, { ...options, variant })
         if (r.query !== undefined) return r
-        first ??= r
+        firstRefusal ??= r
       }
-      return first!
+      return must(firstRefusal, 'a list of families has a first')
     }
     const c = rc.correlation
     if (rc.members.some((m) => m.kind === 'correlation'))
@@ -79,8 +79,9 @@ export const target: CorrelationTarget = {
           'target/unsupported-correlation-rule',
           `referenced rule ${rule.id ?? rule.title} does not compile to one table's where`,
         )
-      tables.add(must(m[1], 'the group matched'))
-      const columns = env.tables[must(m[1], 'the group matched')]!
+      const table = must(m[1], 'the group matched')
+      tables.add(table)
+      const columns = entryOf(env.tables, table)
       for (const [j, g] of c.groupBy.entries()) {
         const field = memberField(c, g, itemAt(rc.members, i))
         const column =
@@ -120,7 +121,7 @@ export const target: CorrelationTarget = {
         'target/unsupported-correlation-rule',
         `the referenced rules read several tables (${[...tables].join(', ')}); a union of tables with other columns is not compiled`,
       )
-    const columns = env.tables[first([...tables])]!
+    const columns = entryOf(env.tables, first([...tables]))
     const time = TIME_COLUMNS.find((t) => columns[t] === 'datetime')
     const id = ID_COLUMNS.find((t) => columns[t] === 'long')
     if (!time || !id)
@@ -214,7 +215,7 @@ export const target: CorrelationTarget = {
           Object.keys(kqlEnv({ variant: f }).env?.tables ?? {}).some((t) =>
             new RegExp(`(^|[^A-Za-z0-9_])${t}\\b`).test(query),
           ),
-        ) ?? families[0]!
+        ) ?? first(families)
       return verifyKqlCorrelation(query, events, { ...options, variant })
     }
     return verifyKqlCorrelation(query, events, options)

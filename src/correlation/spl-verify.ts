@@ -39,7 +39,7 @@ import { splModel, splRecord } from '../verify/spl-events.js'
 import { expandMacros } from '../verify/spl.js'
 import { RegexBudgetError } from '../bounded-regex.js'
 import type { CorrelationVerified, FiringGroup } from './targets.js'
-import { first, itemAt, must, mustGet } from '../guards.js'
+import { entryOf, first, isOneOf, itemAt, must, mustGet } from '../guards.js'
 
 /** A result row: field → values (absent when it has none), with its time in milliseconds. */
 interface Row {
@@ -127,9 +127,14 @@ type Step =
   | { readonly kind: 'table'; readonly fields: readonly string[] }
 
 interface Agg {
-  readonly fn: 'count' | 'dc' | 'min' | 'max'
+  readonly fn: (typeof AGG_FNS)[number]
   readonly field?: string
   readonly as: string
+}
+const AGG_FNS = ['count', 'dc', 'min', 'max'] as const
+function aggFn(name: string | undefined): Agg['fn'] {
+  if (!isOneOf(AGG_FNS, name)) throw new Unsupported(`the streamstats function ${String(name)}`)
+  return name
 }
 
 const unquote = (s: string): string =>
@@ -193,7 +198,7 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
     let a = aggText ?? ''
     for (let m; (m = aggRe.exec(a)); a = a.slice(m[0].length))
       aggs.push({
-        fn: (m[1] ?? m[2]) as Agg['fn'],
+        fn: aggFn(m[1] ?? m[2]),
         ...(m[3] ? { field: m[3] } : {}),
         as: must(m[4], 'the group matched'),
       })
@@ -207,7 +212,7 @@ function parseStep(segment: string, streamingOnly: boolean): Step {
     if (opts['time_window'] !== undefined) {
       const t = /^(\d+)([smhd])$/.exec(opts['time_window'])
       if (!t) throw new Unsupported(`time_window=${opts['time_window']}`)
-      timeWindowMs = Number(t[1]) * UNITS[itemAt(t, 2)]!
+      timeWindowMs = Number(t[1]) * entryOf(UNITS, itemAt(t, 2))
     }
     if (opts['window'] !== undefined && !/^[1-9]\d*$/.test(opts['window']))
       throw new Unsupported(`window=${opts['window']}`)
@@ -260,9 +265,10 @@ function byKey(row: Row, by: readonly string[], command: string): string {
 
 function setValue(fields: Map<string, readonly string[]>, name: string, v: Value): void {
   if (v === null) fields.delete(name)
-  else if (Array.isArray(v)) fields.set(name, [...(v as readonly string[])])
   else if (typeof v === 'boolean') throw new Unsupported(`eval ${name}= of a boolean`)
-  else fields.set(name, [typeof v === 'number' ? String(v) : (v as string)])
+  else if (typeof v === 'number') fields.set(name, [String(v)])
+  else if (typeof v === 'string') fields.set(name, [v])
+  else fields.set(name, [...v])
 }
 
 function runStep(step: Step, rows: Row[]): Row[] {

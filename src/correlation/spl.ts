@@ -40,7 +40,6 @@
  */
 import { loadEnv, resolveLogSource, splunkField } from '../backends/spl-env.js'
 import type { TargetOptions } from '../backends/types.js'
-import type { Rule } from '../rule/rule.js'
 import { memberField } from '../evaluate/correlate.js'
 import type { Threshold } from './model.js'
 import { compileMembers, spanText as span } from './members.js'
@@ -95,7 +94,8 @@ export const target: CorrelationTarget = {
         'target/unsupported-correlation',
         `${c.type} is not compiled: streamstats windows end at each event, and a ${c.type === 'value_sum' ? 'sum (of values that may be negative)' : c.type === 'value_avg' ? 'mean' : 'share'} does not grow with its window, so a window that ends at an event does not stand for the windows that start at one`,
       )
-    const members = rc.members.map((m) => (m as { kind: 'rule'; rule: Rule }).rule)
+    // Every member is a rule (a correlation of correlations is refused above).
+    const members = rc.members
     const n = members.length
     const condition =
       c.type === 'temporal' && c.condition.length === 0 ? [{ op: 'gte' as const, value: n }] : c.condition
@@ -133,9 +133,8 @@ export const target: CorrelationTarget = {
         )
       // A rule searched in another record too (Security 4688 beside Sysmon) names a field there by
       // that record's name: a group-by or value field it renames would be read from one record only.
-      const fieldsUsed = [...c.groupBy, ...(c.type === 'value_count' ? [c.field!] : [])].map((g) =>
-        memberField(c, g, rc.members[i]!),
-      )
+      const valueField = c.type === 'value_count' ? [must(c.field, 'value types have a condition field')] : []
+      const fieldsUsed = [...c.groupBy, ...valueField].map((g) => memberField(c, g, itemAt(rc.members, i)))
       const renamed = fieldsUsed.find((f) => ls.also.some((a) => splunkField(env, a, f) !== splunkField(env, ls, f)))
       if (renamed !== undefined)
         return refuse(

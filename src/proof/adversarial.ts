@@ -197,11 +197,14 @@ function interleave<T>(groups: readonly (readonly T[])[]): T[] {
   const seen = new Set<T>()
   const longest = Math.max(0, ...groups.map((g) => g.length))
   for (let k = 0; k < longest; k++)
-    for (const g of groups)
-      if (k < g.length && !seen.has(g[k]!)) {
-        seen.add(g[k]!)
-        out.push(g[k]!)
+    for (const g of groups) {
+      if (k >= g.length) continue
+      const v = itemAt(g, k)
+      if (!seen.has(v)) {
+        seen.add(v)
+        out.push(v)
       }
+    }
   return out
 }
 

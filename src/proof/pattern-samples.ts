@@ -18,6 +18,7 @@
 import type { Pattern } from '../ast/nodes.js'
 import { childrenOf, type RegexFlags, type RegexNode } from '../regex/ast.js'
 import { parseSigmaRegex } from '../regex/parse.js'
+import { first, itemAt } from '../guards.js'
 
 /** Longest string a quantifier is unrolled to (its repetition count is capped). */
 const MAX_REPEAT = 64
@@ -28,9 +29,9 @@ const MAX_LENGTH = 4096
 export function spread<T>(list: readonly T[], n: number): T[] {
   if (list.length <= n) return [...list]
   if (n <= 0) return []
-  if (n === 1) return [list[0]!]
+  if (n === 1) return [first(list)]
   const out: T[] = []
-  for (let k = 0; k < n; k++) out.push(list[Math.round((k * (list.length - 1)) / (n - 1))]!)
+  for (let k = 0; k < n; k++) out.push(itemAt(list, Math.round((k * (list.length - 1)) / (n - 1))))
   return out
 }
 
@@ -170,7 +171,7 @@ export function regexSamples(source: string, flags: RegexFlags, limit = 40): str
       if (focus?.node === n && typeof focus.variant === 'number') here = focus.variant
       switch (n.kind) {
         case 'alt':
-          return walk(n.items[typeof here === 'number' ? here : 0]!)
+          return walk(itemAt(n.items, typeof here === 'number' ? here : 0))
         case 'seq':
           return n.items.map(walk).join('')
         case 'char':

@@ -34,7 +34,7 @@ import { loadBackend } from '../backends/index.js'
 import type { LeftOut } from '../verify/types.js'
 import { loadVerifier } from '../verify/index.js'
 import { located } from './equivalence.js'
-import { isOneOf, itemAt } from '../guards.js'
+import { isMap, isOneOf, itemAt } from '../guards.js'
 
 export interface SampleEvent {
   readonly name: string
@@ -97,8 +97,8 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
       ],
     }
   const doc = documents[0]
-  const v = doc?.value
-  if (!doc || v === null || typeof v !== 'object' || Array.isArray(v))
+  const raw = doc?.value
+  if (!doc || !isMap(raw))
     return {
       diagnostics: [
         error(
@@ -109,7 +109,6 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
         ),
       ],
     }
-  const raw = v as Record<string, unknown>
   for (const k of Object.keys(raw))
     if (!['rule', 'logsource', 'match', 'nomatch', 'streams', 'refused'].includes(k))
       diagnostics.push(
@@ -122,13 +121,11 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
       )
   /** A `logsource:` value: a map of product/category/service strings, or why it is not one. */
   const logsourceOf = (v: unknown, path: (string | number)[]): Record<string, string> | undefined => {
-    const ok =
-      v !== null &&
-      typeof v === 'object' &&
-      !Array.isArray(v) &&
-      Object.keys(v).length > 0 &&
-      Object.entries(v).every(([k, x]) => ['product', 'category', 'service'].includes(k) && typeof x === 'string')
-    if (!ok) {
+    const entries = isMap(v) ? Object.entries(v) : []
+    const texts = entries.flatMap(([k, x]) =>
+      ['product', 'category', 'service'].includes(k) && typeof x === 'string' ? [[k, x] as const] : [],
+    )
+    if (entries.length === 0 || texts.length !== entries.length) {
       diagnostics.push(
         error(
           'test/invalid',
@@ -139,7 +136,7 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
       )
       return undefined
     }
-    return v as Record<string, string>
+    return Object.fromEntries(texts)
   }
   const fileLogsource = raw['logsource'] === undefined ? undefined : logsourceOf(raw['logsource'], ['logsource'])
   const events: SampleEvent[] = []
@@ -154,18 +151,13 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
     }
     list.forEach((item, i) => {
       const at = doc.locate([key, i])?.value
-      const it = item as Record<string, unknown> | null
-      if (
-        !it ||
-        typeof it !== 'object' ||
-        typeof it['event'] !== 'object' ||
-        it['event'] === null ||
-        Array.isArray(it['event'])
-      ) {
+      const it: unknown = item
+      const event = isMap(it) ? it['event'] : undefined
+      if (!isMap(it) || !isMap(event)) {
         diagnostics.push(error('test/invalid', `${key}[${i}] must have an event: map`, at, file))
         return
       }
-      if (Object.prototype.hasOwnProperty.call(it['event'], ORIGIN_KEY)) {
+      if (Object.prototype.hasOwnProperty.call(event, ORIGIN_KEY)) {
         diagnostics.push(
           error(
             'test/invalid',
@@ -178,7 +170,6 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
       }
       const itemLogsource =
         it['logsource'] === undefined ? fileLogsource : logsourceOf(it['logsource'], [key, i, 'logsource'])
-      const event = it['event'] as JsonEvent
       events.push({
         name: typeof it['name'] === 'string' ? it['name'] : `${key}[${i}]`,
         ...(typeof it['source'] === 'string' ? { source: it['source'] } : {}),
@@ -226,13 +217,12 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
     else
       rawStreams.forEach((item, i) => {
         const at = doc.locate(['streams', i])?.value
-        const it = item as Record<string, unknown> | null
-        const evs = it?.['events']
-        const expect = it?.['expect']
-        const isEvent = (e: unknown) => e !== null && typeof e === 'object' && !Array.isArray(e)
-        const isGroup = (g: unknown) =>
-          isEvent(g) && Object.values(g as object).every((v) => ['string', 'number', 'boolean'].includes(typeof v))
-        if (!it || typeof it !== 'object' || !Array.isArray(evs) || !evs.every(isEvent)) {
+        const it: unknown = item
+        const evs = isMap(it) ? it['events'] : undefined
+        const expect = isMap(it) ? it['expect'] : undefined
+        const isGroup = (g: unknown): g is Record<string, unknown> =>
+          isMap(g) && Object.values(g).every((v) => ['string', 'number', 'boolean'].includes(typeof v))
+        if (!isMap(it) || !Array.isArray(evs) || !evs.every(isMap)) {
           diagnostics.push(error('test/invalid', `streams[${i}] must have events: a list of event maps`, at, file))
           return
         }
@@ -251,11 +241,9 @@ export function readSampleTests(file: string): { tests?: SampleTests; diagnostic
           name: typeof it['name'] === 'string' ? it['name'] : `streams[${i}]`,
           ...(typeof it['source'] === 'string' ? { source: it['source'] } : {}),
           // The file's `logsource:` is the origin of each event that states none.
-          events: (evs as JsonEvent[]).map((e) =>
-            fileLogsource && !originOf(e) ? { ...e, [ORIGIN_KEY]: fileLogsource } : e,
-          ),
+          events: evs.map((e) => (fileLogsource && !originOf(e) ? { ...e, [ORIGIN_KEY]: fileLogsource } : e)),
           eventsAt: evs.map((_, j) => doc.locate(['streams', i, 'events', j])?.value),
-          expect: (expect as Record<string, unknown>[]).map((g) =>
+          expect: expect.map((g) =>
             Object.fromEntries(Object.entries(g).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
           ),
           ...(at ? { at } : {}),

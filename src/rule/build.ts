@@ -13,7 +13,7 @@ import { EXCLUSIVE, MODIFIERS, type ModifierKind } from './modifiers.js'
 import { base64, base64Offsets, bytesToText, encodeUtf16, parsePattern, windash, type Encoding } from './values.js'
 import type { Path, YamlDocument } from './yaml.js'
 import { pythonText, readYaml11 } from './yaml11.js'
-import { entryOf, errorMessage, first, itemAt, must } from '../guards.js'
+import { entryOf, errorMessage, first, InternalError, isOneOf, itemAt, must } from '../guards.js'
 
 export interface BuildContext {
   readonly doc: YamlDocument
@@ -24,6 +24,15 @@ export interface BuildContext {
 }
 
 type Scalar = string | number | boolean | null
+const isScalar = (v: unknown): v is Scalar =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+/** A YAML value that is neither a map nor a list (checked by the caller): a scalar. */
+const scalar = (v: unknown): Scalar => {
+  if (!isScalar(v)) throw new InternalError(`internal error: a YAML ${typeof v} where a scalar was checked`)
+  return v
+}
+const COMPARE_OPS: readonly CompareOp[] = ['gt', 'gte', 'lt', 'lte']
+const ENCODINGS: readonly Encoding[] = ['wide', 'utf16le', 'utf16be', 'utf16']
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -38,9 +47,9 @@ export function buildDetection(detection: Record<string, unknown>, ctx: BuildCon
   if (Array.isArray(conditionValue)) {
     // The spec allows a list of conditions (OR-ed); the JSON schema only a string.
     const parts = conditionValue.map((c, i) => buildCondition(c, [...base, 'condition', i], searches, ctx))
-    if (parts.some((p) => p === undefined)) return undefined
+    if (!parts.every((p) => p !== undefined)) return undefined
     reportUnused(identifiers, conditionValue.map(String), ctx)
-    return or(parts as Node[])
+    return or(parts)
   }
   const node = buildCondition(conditionValue, [...base, 'condition'], searches, ctx)
   if (typeof conditionValue === 'string') reportUnused(identifiers, [conditionValue], ctx)
@@ -82,8 +91,8 @@ function buildCondition(
       case 'and':
       case 'or': {
         const items = c.items.map(lower)
-        if (items.some((i) => i === undefined)) return undefined
-        return c.kind === 'and' ? and(items as Node[]) : or(items as Node[])
+        if (!items.every((i) => i !== undefined)) return undefined
+        return c.kind === 'and' ? and(items) : or(items)
       }
       case 'not': {
         const item = lower(c.item)
@@ -124,8 +133,8 @@ function buildCondition(
           return undefined
         }
         const items = matched.map((n) => searches.get(n))
-        if (items.some((i) => i === undefined)) return undefined
-        return c.quantifier === 'one' ? or(items as Node[]) : and(items as Node[])
+        if (!items.every((i) => i !== undefined)) return undefined
+        return c.quantifier === 'one' ? or(items) : and(items)
       }
     }
   }
@@ -225,7 +234,7 @@ function buildSearch(value: unknown, path: Path, ctx: BuildContext): Node | unde
         )
         return undefined
       }
-      return buildField('', [], [item as Scalar], p, [p], ctx)
+      return buildField('', [], [scalar(item)], p, [p], ctx)
     })
     return items.every((i) => i !== undefined) ? or(items as Node[]) : undefined
   }
@@ -240,7 +249,7 @@ function buildSearch(value: unknown, path: Path, ctx: BuildContext): Node | unde
     )
     return undefined
   }
-  return buildField('', [], [value as Scalar], path, [path], ctx)
+  return buildField('', [], [scalar(value)], path, [path], ctx)
 }
 
 function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): Node | undefined {
@@ -288,14 +297,14 @@ function buildMap(map: Record<string, unknown>, path: Path, ctx: BuildContext): 
       return buildField(
         must(field, 'split gives at least one part'),
         mods,
-        raw as Scalar[],
+        raw.map(scalar),
         p,
         raw.map((_, i) => [...p, i]),
         ctx,
         true,
       )
     }
-    return buildField(must(field, 'split gives at least one part'), mods, [raw as Scalar], p, [p], ctx)
+    return buildField(must(field, 'split gives at least one part'), mods, [scalar(raw)], p, [p], ctx)
   })
   return items.every((i) => i !== undefined) ? and(items as Node[]) : undefined
 }
@@ -343,7 +352,7 @@ function buildField(
     if (kinds.filter((k) => k === 'shape').length > 1)
       return fail('rule/modifier-conflict', `only one of contains, startswith, endswith may be used on ${label}`)
     for (const [kind, friends] of Object.entries(EXCLUSIVE)) {
-      if (!has(kind as ModifierKind)) continue
+      if (!kinds.some((k) => k === kind)) continue
       const other = mods.find((m) => MODIFIERS[m] !== kind && !friends.includes(entryOf(MODIFIERS, m)))
       if (other)
         return fail(
@@ -409,7 +418,10 @@ function buildField(
     return v ? node : not(node)
   }
   if (has('compare')) {
-    const op = mods.find((m) => MODIFIERS[m] === 'compare') as CompareOp
+    const op = must(
+      mods.find((m) => isOneOf(COMPARE_OPS, m)),
+      'a compare modifier is gt, gte, lt or lte',
+    )
     const nodes: Node[] = []
     for (let i = 0; i < values.length; i++) {
       const v = values[i]
@@ -447,7 +459,7 @@ function buildField(
       // several targets have no inline flags. Anywhere else they are refused below.
       const inline = /^\(\?([ims]+)\)/.exec(v)
       if (inline) {
-        for (const f of itemAt(inline, 1)) flags[f as 'i' | 'm' | 's'] = true
+        for (const f of itemAt(inline, 1)) if (f === 'i' || f === 'm' || f === 's') flags[f] = true
         v = v.slice(inline[0].length)
       }
       if (/\(\?[a-zA-Z]*[-:)]/.test(v.replace(/\\./g, '')) && !/\(\?[:=!<]/.test(v.replace(/\\./g, '')))
@@ -555,7 +567,11 @@ function transformValue(
             `'|${m}' needs a value without wildcards (escape a literal * or ? as \\* or \\?)`,
           )
         if (kind === 'utf16') {
-          bytes = texts.map((t) => encodeUtf16(must(t, 'texts without wildcards (checked above)'), m as Encoding))
+          const encoding = must(
+            ENCODINGS.find((e) => e === m),
+            'a utf16 modifier names an encoding',
+          )
+          bytes = texts.map((t) => encodeUtf16(must(t, 'texts without wildcards (checked above)'), encoding))
           continue
         }
         bytes = texts.map((t) => Buffer.from(must(t, 'texts without wildcards (checked above)'), 'utf8'))

@@ -19,7 +19,7 @@ import { parseYaml, type YamlDocument } from './yaml.js'
 import { loadCorrelation, loadFilter } from '../correlation/load.js'
 import type { Correlation, Filter } from '../correlation/model.js'
 import { resolveDocuments, type ResolvedCorrelation } from '../correlation/resolve.js'
-import { must } from '../guards.js'
+import { errnoCode, InternalError, must } from '../guards.js'
 
 export interface LoadOptions {
   /** Values for `|expand` placeholders, by name without the `%`. */
@@ -52,6 +52,11 @@ function schemaCheck(value: unknown): ErrorObject[] {
 }
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+const OPTIONAL_TEXT = ['id', 'name', 'status', 'level', 'description', 'author', 'date', 'modified', 'license'] as const
+/** A logsource map whose known keys, where present, are strings (as the schema requires). */
+const isLogSource = (v: unknown): v is Rule['logsource'] =>
+  isMap(v) &&
+  ['category', 'product', 'service', 'definition'].every((k) => v[k] === undefined || typeof v[k] === 'string')
 
 /** Load every document of one file's text. */
 export function loadRuleText(text: string, file: string, options: LoadOptions = {}): Loaded {
@@ -79,11 +84,11 @@ export function loadRuleText(text: string, file: string, options: LoadOptions = 
   const legacy = nonEmpty.find((d) => isMap(d.value) && 'action' in d.value)
   if (legacy) {
     // The whole file is one Sigma v1 collection: its other documents are fragments, not rules.
-    const v = legacy.value as Record<string, unknown>
+    const action = isMap(legacy.value) ? legacy.value['action'] : undefined
     diagnostics.push(
       error(
         'rule/legacy-collection',
-        `'action: ${String(v['action'])}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`,
+        `'action: ${String(action)}' rule collections are legacy Sigma (v1) and not supported; write each rule as a document of its own`,
         legacy.locate(['action'])?.key ?? legacy.at,
         file,
       ),
@@ -150,12 +155,17 @@ function loadRule(
     .slice(before)
     .some((d) => d.severity === 'error' && (d.code === 'rule/schema' || d.code === 'rule/misplaced-condition'))
   if (!schemaOk) return undefined
-  const tooMany = valuesOverLimit(value['detection'] as Record<string, unknown>, doc, file)
+  const detectionMap = value['detection']
+  const logsource = value['logsource']
+  // The schema (checked just above) makes both maps, and logsource's known keys strings.
+  if (!isMap(detectionMap)) throw new InternalError('internal error: the schema admitted a detection that is no map')
+  if (!isLogSource(logsource)) throw new InternalError('internal error: the schema admitted a logsource that is no map')
+  const tooMany = valuesOverLimit(detectionMap, doc, file)
   if (tooMany) {
     diagnostics.push(tooMany)
     return undefined
   }
-  const detection = buildDetection(value['detection'] as Record<string, unknown>, {
+  const detection = buildDetection(detectionMap, {
     doc,
     file,
     diagnostics,
@@ -170,28 +180,24 @@ function loadRule(
     const v = value[k]
     return Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []
   }
-  const opt = <K extends string>(k: K, v: string | undefined) =>
-    v === undefined ? {} : ({ [k]: v } as Record<K, string>)
+  // The optional text keys the rule has, in this order.
+  const optional: { -readonly [K in (typeof OPTIONAL_TEXT)[number]]?: string } = {}
+  for (const k of OPTIONAL_TEXT) {
+    const v = str(k)
+    if (v !== undefined) optional[k] = v
+  }
   const idAt = doc.locate(['id'])?.value
   return {
     file,
     at: doc.at,
     ...(idAt ? { idAt } : {}),
     title: must(str('title'), 'the schema requires a title'),
-    ...opt('id', str('id')),
-    ...opt('name', str('name')),
-    ...opt('status', str('status')),
-    ...opt('level', str('level')),
-    ...opt('description', str('description')),
-    ...opt('author', str('author')),
-    ...opt('date', str('date')),
-    ...opt('modified', str('modified')),
-    ...opt('license', str('license')),
+    ...optional,
     references: list('references'),
     tags: list('tags'),
     falsepositives: list('falsepositives'),
     fields: list('fields'),
-    logsource: value['logsource'] as Rule['logsource'],
+    logsource,
     detection,
     raw: value,
   }
@@ -236,13 +242,15 @@ function misplacedCondition(
   if (
     e.keyword !== 'required' ||
     e.instancePath !== '/detection' ||
-    (e.params as { missingProperty?: string }).missingProperty !== 'condition'
+    Reflect.get(e.params, 'missingProperty') !== 'condition'
   )
     return undefined
-  const detection = value['detection'] as Record<string, unknown>
-  const holder = Object.keys(detection).find(
-    (k) => isMap(detection[k]) && 'condition' in (detection[k] as Record<string, unknown>),
-  )
+  const detection = value['detection']
+  if (!isMap(detection)) return undefined
+  const holder = Object.keys(detection).find((k) => {
+    const search = detection[k]
+    return isMap(search) && 'condition' in search
+  })
   if (!holder) return undefined
   return error(
     'rule/misplaced-condition',
@@ -260,7 +268,7 @@ function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diag
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p))
   const where = path.length ? path.join('.') : 'the rule'
   const loc = doc.locate(path)
-  const params = e.params as Record<string, unknown>
+  const params: Record<string, unknown> = e.params
   let message: string
   let code: DiagnosticCode = 'rule/schema'
   switch (e.keyword) {
@@ -268,7 +276,7 @@ function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diag
       message = `${where} is missing the required key '${String(params['missingProperty'])}'`
       break
     case 'enum':
-      message = `${where} must be one of ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+      message = `${where} must be one of ${(Array.isArray(params['allowedValues']) ? params['allowedValues'] : []).map((v) => JSON.stringify(v)).join(', ')}`
       break
     case 'pattern':
       if (path[0] === 'tags') {
@@ -287,7 +295,7 @@ function schemaDiagnostic(e: ErrorObject, doc: YamlDocument, file: string): Diag
 
 function getAt(value: unknown, path: readonly (string | number)[]): unknown {
   let cur = value
-  for (const p of path) cur = (cur as Record<string | number, unknown> | undefined)?.[p]
+  for (const p of path) cur = cur !== null && typeof cur === 'object' ? Reflect.get(cur, p) : undefined
   return cur
 }
 
@@ -348,8 +356,7 @@ export function collectFiles(paths: readonly string[]): { files: string[]; diagn
           st = statSync(full)
         }
       } catch (e) {
-        if (/\.ya?ml$/i.test(name) || (e as NodeJS.ErrnoException).code === 'ELOOP')
-          diagnostics.push(ioDiagnostic(e, full))
+        if (/\.ya?ml$/i.test(name) || errnoCode(e) === 'ELOOP') diagnostics.push(ioDiagnostic(e, full))
         continue
       }
       if (st.isDirectory()) walk(full, root)

@@ -10,7 +10,7 @@
 import yaml from 'js-yaml'
 import type { Pos } from '../ast/nodes.js'
 import { limitKey as limitName } from '../limits.js'
-import { first, itemAt, must } from '../guards.js'
+import { errorMessage, first, itemAt, must } from '../guards.js'
 
 /** A JSON-pointer-like path: keys and indexes from the document root. */
 export type Path = readonly (string | number)[]
@@ -166,9 +166,9 @@ export function parseYaml(
         },
       }
     }
-    const err = e as { reason?: string; message?: string; mark?: { line: number; column: number } }
-    const at = err.mark ? { line: err.mark.line, col: err.mark.column } : { line: 0, col: 0 }
-    const message = (err.reason ?? err.message ?? String(e)).replace(/\s+/g, ' ').trim()
+    const syntax = e instanceof yaml.YAMLException ? e : undefined
+    const at = syntax?.mark ? { line: syntax.mark.line, col: syntax.mark.column } : { line: 0, col: 0 }
+    const message = (syntax?.reason ?? errorMessage(e)).replace(/\s+/g, ' ').trim()
     return { documents: [], error: { message, at } }
   }
   // One root per non-empty document, in order; empty documents (a trailing `---`) have none.
