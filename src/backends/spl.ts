@@ -97,7 +97,9 @@ const NAMES = {
   // Eval field names other than [A-Za-z_][A-Za-z0-9_]* are written in single quotes.
   // https://help.splunk.com/splunk-enterprise/spl-search-reference/9.2/search-commands/where
   eval: /^[A-Za-z_][A-Za-z0-9_]*$/,
-  quotedEval: /^[^'\\\p{C}]+$/u,
+  // A backtick outside a double-quoted string starts a macro call, which Splunk expands first
+  // (https://help.splunk.com/en/splunk-enterprise/manage-knowledge-objects/knowledge-management-manual/10.0/search-macros).
+  quotedEval: /^[^'\\`\p{C}]+$/u,
   /** Words that are operators somewhere in SPL: never written as bare field names. */
   reserved: new Set([
     'AND',
@@ -303,7 +305,7 @@ function evalField(ctx: Ctx, sigmaField: string, at?: { line: number; col: numbe
   if (NAMES.quotedEval.test(name)) return `'${name}'`
   throw new Refusal(
     'target/unsupported-field-name',
-    `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash or a control character`,
+    `spl cannot name the field '${name}' in an eval expression: it holds a quote, a backslash, a backtick or a control character`,
     at,
   )
 }

@@ -398,7 +398,8 @@ export function inSubnet(ip: string, cidr: string): boolean {
  * Which events a CIM data-model dataset holds, and under which field names the `datamodel`
  * command returns them (`<dataset>.<field>`:
  * https://help.splunk.com/splunk-enterprise/spl-search-reference/9.4/search-commands/datamodel).
- * Endpoint.Processes holds process creations, Sysmon 1 and Security 4688 alike; its `process` is
+ * Endpoint.Processes holds process creations, Sysmon 1, Security 4688 and Sysmon for Linux's
+ * event 1 (https://splunkbase.splunk.com/app/6652) alike; its `process` is
  * the full command line, `process_path` the executable's path, `parent_process_path` the parent's
  * (https://help.splunk.com/data-management/common-information-model/6.0/data-models/endpoint).
  * Network_Traffic.All_Traffic holds connections, Sysmon 3's addresses and ports as `src_ip`,
@@ -414,7 +415,7 @@ const CIM_DATASETS: Readonly<
   >
 > = {
   'Endpoint.Processes': {
-    holds: (p) => isSysmon(p, 1) || isSecurity4688(p),
+    holds: (p) => isSysmon(p, 1) || isSecurity4688(p) || isLinuxProcessCreation(p),
     // Sigma's names on either record (a 4688 written with Sigma's names, as the verifier reads it above).
     fields: () => ({
       Image: 'Processes.process_path',
@@ -432,6 +433,9 @@ const CIM_DATASETS: Readonly<
     }),
   },
 }
+
+const isLinuxProcessCreation = (p: Placed): boolean =>
+  p.logsource.product?.toLowerCase() === 'linux' && p.logsource.category?.toLowerCase() === 'process_creation'
 
 const isSysmon = (p: Placed, id: number): boolean =>
   p.record?.channel.toLowerCase() === 'microsoft-windows-sysmon/operational' && p.record.eventId === id

@@ -11,7 +11,7 @@ import { backend } from '../../src/backends/spl.js'
 import { checkQuery } from '../../src/proof/equivalence.js'
 import type { JsonEvent } from '../../src/rule/rule.js'
 import { verifier } from '../../src/verify/spl.js'
-import { compileOk, mismatches, processRule } from './helpers.js'
+import { compileOk, mismatches, processRule, sigma } from './helpers.js'
 
 const CIM = { variant: 'cim' }
 const SC_STOP = processRule("sel:\n  Image|endswith: '\\sc.exe'\n  CommandLine|contains: ' stop '")
@@ -30,6 +30,20 @@ describe('spl --variant cim', () => {
     const r = await mismatches(SC_STOP, EVENTS, CIM)
     expect(r.errors).toEqual([])
     expect(r.mismatches).toEqual([])
+  })
+
+  it('Sysmon for Linux process creations are in Endpoint.Processes too; a Linux file event is not', async () => {
+    const r = sigma(
+      "title: t\nlogsource:\n  product: linux\n  category: process_creation\ndetection:\n  sel:\n    Image|endswith: '/systemctl'\n  condition: sel\n",
+    )
+    expect(compileOk(r, CIM)).toBe(
+      '| datamodel Endpoint Processes search | search Processes.process_path="*/systemctl"',
+    )
+    const events: JsonEvent[] = [
+      { Image: '/usr/bin/systemctl' },
+      { _logsource: { product: 'linux', category: 'file_event' }, Image: '/usr/bin/systemctl' },
+    ]
+    expect((await mismatches(r, events, CIM)).mismatches).toEqual([])
   })
 
   it('where predicates quote the dotted names', async () => {

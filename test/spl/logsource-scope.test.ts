@@ -98,6 +98,9 @@ describe('spl log-source scopes', () => {
     expect(expandMacros('`a` f="`a`" ```c `a` ``` | where g="`b`"', macros)).toBe(
       '(source="s" OR source="t") x=1 f="`a`" ```c `a` ``` | where g="`b`"',
     )
+    // A field name with a backtick would start a macro call where the backend quotes it: refused.
+    const tick = processRule("sel:\n  'a`b`c|re': x")
+    expect(backend.compile(tick).diagnostics.map((d) => d.code)).toEqual(['target/unsupported-field-name'])
     const v = await verifier.verify('`no_such_macro` EventCode=1', [{}])
     expect(v.diagnostics.map((d) => d.message)).toEqual([
       'spl: the verifier cannot run the macro `no_such_macro`: it has no definition (macros: in target.yml or the pipeline)',
