@@ -10,8 +10,11 @@ import type { LogSource, Rule } from '../rule/rule.js'
 import { environmentLoader, readShipped, resolveLogSource as resolveMostSpecific } from './environment.js'
 import type { TargetOptions } from './types.js'
 
-/** ECS mapping types the backend knows; `text` exists only to be refused by name. */
-export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
+/**
+ * ECS mapping types the backend knows; `text`, `flattened` and `boolean` exist only to be refused
+ * by name.
+ */
+export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text' | 'flattened' | 'boolean'
 
 /** String-valued mapping types: the ones EQL's string operators (`:`, `like`, `regex`) accept. */
 export const isStringType = (t: FieldType): boolean => t === 'keyword' || t === 'constant_keyword' || t === 'wildcard'
@@ -134,6 +137,13 @@ export function resolveField(sigmaField: string, source: EqlLogSource, env: EqlE
   const mapped =
     source.fields[sigmaField] ?? env.fields[sigmaField] ?? (source.unmapped ? source.unmapped + sigmaField : undefined)
   if (mapped === undefined) {
+    // A key inside an object the integration keeps as one flattened field (CloudTrail's
+    // requestParameters.*): its name is the flattened field's subfield, and its type flattened.
+    for (let i = sigmaField.lastIndexOf('.'); i > 0; i = sigmaField.lastIndexOf('.', i - 1)) {
+      const parent = source.fields[sigmaField.slice(0, i)] ?? env.fields[sigmaField.slice(0, i)]
+      if (parent !== undefined && typeOf(env.schema, parent) === 'flattened')
+        return { ok: true, name: parent + sigmaField.slice(i), type: 'flattened' }
+    }
     return {
       ok: false,
       reason: `the Sigma field ${sigmaField} has no ECS name in log source ${source.name} (add it under fields: in a --pipeline file)`,

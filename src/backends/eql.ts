@@ -179,6 +179,22 @@ function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldTy
       `eql cannot search the text field ${r.name} (for Sigma field ${sigma}): EQL supports keyword fields only`,
       at,
     )
+  // EQL rejects flattened fields: "Cannot use field [...] with unsupported type [flattened]"
+  // (https://github.com/elastic/elasticsearch/issues/101985); integrations keep nested JSON
+  // (CloudTrail's requestParameters, Entra ID's networkLocationDetails) in such fields.
+  if (r.type === 'flattened')
+    throw new Refusal(
+      'target/unsupported-field-type',
+      `eql cannot search the flattened field ${r.name} (for Sigma field ${sigma}): EQL rejects fields of type flattened`,
+      at,
+    )
+  // A boolean field holds true/false, not the text Sigma compares; not lowered (yet).
+  if (r.type === 'boolean')
+    throw new Refusal(
+      'target/unsupported-field-type',
+      `eql cannot search the boolean field ${r.name} (for Sigma field ${sigma}): rulesmith compares keyword, number and ip fields only`,
+      at,
+    )
   return r
 }
 

@@ -17,8 +17,17 @@ import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.j
 import { canonicalChannel, mostSpecific, place } from './winlog.js'
 import { first, isOneOf, itemAt, mapOf } from '../guards.js'
 
-export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text'
-const FIELD_TYPES: readonly FieldType[] = ['keyword', 'constant_keyword', 'wildcard', 'long', 'ip', 'text']
+export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text' | 'flattened' | 'boolean'
+const FIELD_TYPES: readonly FieldType[] = [
+  'keyword',
+  'constant_keyword',
+  'wildcard',
+  'long',
+  'ip',
+  'text',
+  'flattened',
+  'boolean',
+]
 function fieldType(t: string): FieldType {
   if (!isOneOf(FIELD_TYPES, t))
     throw new Error(`rulesmith: ecs.yml names the field type '${t}', which the EQL verifier does not model`)
@@ -36,6 +45,8 @@ export interface EqlLanding {
   readonly constants: Readonly<Record<string, string>>
   /** The data stream (index) the record is written to. */
   readonly index: string
+  /** The integration's pipeline drops null and empty values (`""`, `[]`, `{}`) before indexing. */
+  readonly dropsEmpty?: boolean
   /** Whose Sigma field names the record uses. */
   readonly naming: LogSource
 }
@@ -112,6 +123,50 @@ const OTHER: readonly {
   },
   { match: { category: 'webserver' }, land: { category: 'web', constants: {}, index: 'logs-nginx.access-default' } },
   { match: { category: 'proxy' }, land: { category: 'network', constants: {}, index: 'logs-squid.log-default' } },
+  // Cloud and SaaS audit logs through Elastic's integrations: one data stream each, event.dataset
+  // set to the integration's dataset (github.com/elastic/integrations, packages/<name>/data_stream/<ds>);
+  // the CloudTrail and GitHub ingest pipelines drop null and empty values from the whole document
+  // (packages/aws/data_stream/cloudtrail/elasticsearch/ingest_pipeline/default.yml, "Drops
+  // null/empty values recursively"; packages/github/data_stream/audit/…/default.yml).
+  {
+    match: { product: 'aws', service: 'cloudtrail' },
+    land: { constants: { 'event.dataset': 'aws.cloudtrail' }, index: 'logs-aws.cloudtrail-default', dropsEmpty: true },
+  },
+  {
+    match: { product: 'azure', service: 'activitylogs' },
+    land: { constants: { 'event.dataset': 'azure.activitylogs' }, index: 'logs-azure.activitylogs-default' },
+  },
+  {
+    match: { product: 'azure', service: 'auditlogs' },
+    land: { constants: { 'event.dataset': 'azure.auditlogs' }, index: 'logs-azure.auditlogs-default' },
+  },
+  {
+    match: { product: 'azure', service: 'signinlogs' },
+    land: { constants: { 'event.dataset': 'azure.signinlogs' }, index: 'logs-azure.signinlogs-default' },
+  },
+  {
+    match: { product: 'azure', service: 'riskdetection' },
+    land: {
+      constants: { 'event.dataset': 'azure.identity_protection' },
+      index: 'logs-azure.identity_protection-default',
+    },
+  },
+  {
+    match: { product: 'okta', service: 'okta' },
+    land: { constants: { 'event.dataset': 'okta.system' }, index: 'logs-okta.system-default' },
+  },
+  {
+    match: { product: 'gcp', service: 'gcp.audit' },
+    land: { constants: { 'event.dataset': 'gcp.audit' }, index: 'logs-gcp.audit-default' },
+  },
+  {
+    match: { product: 'github', service: 'audit' },
+    land: { constants: { 'event.dataset': 'github.audit' }, index: 'logs-github.audit-default', dropsEmpty: true },
+  },
+  {
+    match: { product: 'kubernetes', service: 'audit' },
+    land: { constants: { 'event.dataset': 'kubernetes.audit_logs' }, index: 'logs-kubernetes.audit_logs-default' },
+  },
   // ESXi syslog through the VMware vSphere integration: the syslog program in process.name.
   {
     match: { product: 'esxi', service: 'shell' },
@@ -327,6 +382,10 @@ function indexValue(v: unknown, type: FieldType): IndexedValue[] {
     }
     case 'ip':
       return typeof v === 'string' && ipAddress(v) ? [v] : [UNSEARCHABLE]
+    case 'flattened':
+    case 'boolean':
+      // No EQL comparison reads these (the reader rejects them): held, never matched.
+      return [UNSEARCHABLE]
   }
 }
 
@@ -355,6 +414,14 @@ const IGNORE_ABOVE = 1024
 function overIgnoreAbove(v: unknown): boolean {
   if (Array.isArray(v)) return v.some(overIgnoreAbove)
   return typeof v === 'string' && [...v].length > IGNORE_ABOVE
+}
+
+/** `""`, `[]` or `{}` anywhere in a value: what the CloudTrail and GitHub pipelines drop. */
+function holdsEmpty(v: unknown): boolean {
+  if (v === '') return true
+  if (Array.isArray(v)) return v.length === 0 || v.some(holdsEmpty)
+  if (isMap(v)) return Object.keys(v).length === 0 || Object.values(v).some(holdsEmpty)
+  return false
 }
 
 /** Every name an event's value can be read under: its keys, then dotted paths into nested objects. */
@@ -391,6 +458,12 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
     if (ecs === undefined) continue
     const type = typeOf(model.schema, ecs)
     if (type === undefined) continue
+    // A value the pipeline drops is not in the record: the field is absent, which no event with
+    // that value can be (Sigma tells "" from absent).
+    if (land.dropsEmpty && holdsEmpty(raw)) {
+      inexact.push(`${ecs} (dropped as empty by the integration's pipeline)`)
+      continue
+    }
     stated.add(ecs)
     if (!heldExactly(raw, type)) inexact.push(ecs)
     else if (type === 'keyword' && overIgnoreAbove(raw)) inexact.push(`${ecs} (over ignore_above ${IGNORE_ABOVE})`)

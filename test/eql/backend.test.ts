@@ -300,7 +300,7 @@ describe('eql backend: refusals', () => {
     expect(c.diagnostics[0]!.message).toContain('LogonId')
   })
   test('an unknown log source lists what is supported', () => {
-    const c = backend.compile(sigma(sel(`eventName: x`), 'product: aws\n  service: cloudtrail'))
+    const c = backend.compile(sigma(sel(`logtype: 5001`), 'product: opencanary\n  category: application'))
     expect(c.diagnostics[0]).toMatchObject({ code: 'target/unsupported-logsource', file: 'test.yml', target: 'eql' })
     expect(c.diagnostics[0]!.message).toContain('windows/process_creation')
   })
@@ -318,14 +318,14 @@ describe('eql backend: user pipeline', () => {
     const file = join(dir, 'p.yml')
     writeFileSync(
       file,
-      'fields:\n  Image: process.name\nlogsources:\n  aws:\n    match: { product: aws }\n    category: any\n    fields: { eventName: event.action }\n',
+      'fields:\n  Image: process.name\nlogsources:\n  bitbucket:\n    match: { product: bitbucket }\n    category: any\n    fields: { eventName: event.action }\n',
     )
     const win = sigma(sel(`Image: cmd.exe`))
     expect(backend.compile(win, { pipeline: file }).query).toBe(
       'process where event.type == "start" and process.name : "cmd.exe"',
     )
-    const aws = sigma(sel(`eventName: StopLogging`), 'product: aws\n  service: cloudtrail')
-    expect(backend.compile(aws, { pipeline: file }).query).toBe('any where event.action : "StopLogging"')
+    const bb = sigma(sel(`eventName: StopLogging`), 'product: bitbucket\n  service: audit')
+    expect(backend.compile(bb, { pipeline: file }).query).toBe('any where event.action : "StopLogging"')
     // The shipped environment is untouched for other callers.
     expect(backend.compile(win).query).toBe('process where event.type == "start" and process.executable : "cmd.exe"')
   })

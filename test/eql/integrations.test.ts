@@ -1,0 +1,78 @@
+/**
+ * Cloud and SaaS log sources through Elastic's integrations (targets/eql/target.yml): the data
+ * stream's event.dataset pins the log source, fields get the integration's names and types, and a
+ * field no integration keeps searchable is refused. The proof catches a query that drops the pin.
+ */
+import { describe, expect, it } from 'vitest'
+import { withOrigin } from '../../src/origin.js'
+import { checkQuery } from '../../src/proof/equivalence.js'
+import { backend } from '../../src/backends/eql.js'
+import { verifier } from '../../src/verify/eql.js'
+import { eql, expectEquivalent, sigma } from './helpers.js'
+
+const AWS = 'product: aws\n  service: cloudtrail'
+
+describe('eql: cloud integrations', () => {
+  it('CloudTrail: event.dataset, eventName → event.action, errorCode → aws.cloudtrail.error_code', () => {
+    const r = sigma('  sel:\n    eventName: DeleteTrail\n    errorCode: null\n  condition: sel', AWS)
+    expect(eql(r)).toBe(
+      'any where event.dataset == "aws.cloudtrail" and event.action : "DeleteTrail" and aws.cloudtrail.error_code == null',
+    )
+  })
+
+  it.each([
+    ['azure', 'activitylogs', 'operationName', 'azure.activitylogs.operation_name'],
+    ['azure', 'signinlogs', 'ResultType', 'azure.signinlogs.result_type'],
+    ['azure', 'riskdetection', 'riskEventType', 'azure.identityprotection.properties.risk_event_type'],
+    ['okta', 'okta', 'eventType', 'okta.event_type'],
+    ['gcp', 'gcp.audit', 'gcp.audit.method_name', 'gcp.audit.method_name'],
+    ['github', 'audit', 'action', 'event.action'],
+    ['kubernetes', 'audit', 'verb', 'kubernetes.audit.verb'],
+  ])('%s/%s: %s → %s', (product, service, field, ecs) => {
+    const q = eql(sigma(`  sel:\n    ${field}: x\n  condition: sel`, `product: ${product}\n  service: ${service}`))
+    expect(q).toMatch(/^any where event\.dataset == "[a-z_.]+" and /)
+    expect(q).toContain(`${ecs} : "x"`)
+  })
+
+  it('refuses flattened, boolean and unmapped fields by name', () => {
+    const codes = (detection: string, ls: string) =>
+      backend.compile(sigma(detection, ls)).diagnostics.map((d) => [d.code, d.message.split(':')[0]])
+    expect(codes('  sel:\n    requestParameters.attribute: userData\n  condition: sel', AWS)).toEqual([
+      [
+        'target/unsupported-field-type',
+        'eql cannot search the flattened field aws.cloudtrail.flattened.request_parameters.attribute (for Sigma field requestParameters.attribute)',
+      ],
+    ])
+    expect(
+      codes('  sel:\n    securityContext.isProxy: true\n  condition: sel', 'product: okta\n  service: okta')[0]![0],
+    ).toBe('target/unsupported-field-type')
+    expect(
+      codes(
+        "  sel:\n    properties.message: 'Add user'\n  condition: sel",
+        'product: azure\n  service: auditlogs',
+      )[0]![0],
+    ).toBe('target/unknown-field')
+  })
+
+  it('proves the pin: without event.dataset a GitHub record with the same event.action is selected', async () => {
+    const rule = sigma('  sel:\n    eventName: repo.create\n  condition: sel', AWS)
+    const events = [
+      { eventName: 'repo.create' },
+      { action: 'repo.create', _logsource: { product: 'github', service: 'audit' } },
+    ]
+    await expectEquivalent(rule, events)
+    const q = eql(rule).replace('event.dataset == "aws.cloudtrail" and ', '')
+    const r = await checkQuery(rule, q, events, verifier)
+    expect(r.mismatches).toEqual([1])
+  })
+
+  it('an empty value the CloudTrail pipeline drops is left out, not judged', async () => {
+    const rule = sigma('  sel:\n    eventName: DeleteBucket\n    errorCode: null\n  condition: sel', AWS)
+    const v = await verifier.verify(
+      eql(rule),
+      withOrigin([{ eventName: 'DeleteBucket', errorCode: '' }, { eventName: 'DeleteBucket' }], rule.logsource),
+    )
+    expect(v.matches).toEqual([true, true])
+    expect(v.unrepresentable).toEqual([0])
+  })
+})
