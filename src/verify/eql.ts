@@ -74,7 +74,8 @@ function fieldType(schema: Schema, field: FieldRef): FieldType | undefined {
   if (t === 'text') throw new QueryError(`text field ${field.name} (E1: "Text fields are not supported")`)
   // "Cannot use field [...] with unsupported type [flattened]": https://github.com/elastic/elasticsearch/issues/101985
   if (t === 'flattened') throw new QueryError(`flattened field ${field.name} (EQL rejects the flattened type)`)
-  if (t === 'boolean') throw new QueryError(`boolean field ${field.name} (this reader models keyword, long and ip fields)`)
+  if (t === 'boolean')
+    throw new QueryError(`boolean field ${field.name} (this reader models keyword, long and ip fields)`)
   return t
 }
 
