@@ -125,9 +125,10 @@ const OTHER: readonly {
   { match: { category: 'proxy' }, land: { category: 'network', constants: {}, index: 'logs-squid.log-default' } },
   // Cloud and SaaS audit logs through Elastic's integrations: one data stream each, event.dataset
   // set to the integration's dataset (github.com/elastic/integrations, packages/<name>/data_stream/<ds>);
-  // the CloudTrail and GitHub ingest pipelines drop null and empty values from the whole document
-  // (packages/aws/data_stream/cloudtrail/elasticsearch/ingest_pipeline/default.yml, "Drops
-  // null/empty values recursively"; packages/github/data_stream/audit/…/default.yml).
+  // the CloudTrail, GitHub and Bitbucket ingest pipelines drop null and empty values from the whole
+  // document (packages/aws/data_stream/cloudtrail/elasticsearch/ingest_pipeline/default.yml, "Drops
+  // null/empty values recursively"; packages/github/data_stream/audit/…/default.yml,
+  // packages/atlassian_bitbucket/data_stream/audit/…/default.yml).
   {
     match: { product: 'aws', service: 'cloudtrail' },
     land: { constants: { 'event.dataset': 'aws.cloudtrail' }, index: 'logs-aws.cloudtrail-default', dropsEmpty: true },
@@ -162,6 +163,14 @@ const OTHER: readonly {
   {
     match: { product: 'github', service: 'audit' },
     land: { constants: { 'event.dataset': 'github.audit' }, index: 'logs-github.audit-default', dropsEmpty: true },
+  },
+  {
+    match: { product: 'bitbucket', service: 'audit' },
+    land: {
+      constants: { 'event.dataset': 'atlassian_bitbucket.audit' },
+      index: 'logs-atlassian_bitbucket.audit-default',
+      dropsEmpty: true,
+    },
   },
   {
     match: { product: 'kubernetes', service: 'audit' },
