@@ -173,6 +173,10 @@ const OTHER: readonly {
     },
   },
   {
+    match: { product: 'zeek', service: 'dns' },
+    land: { constants: { 'event.dataset': 'zeek.dns' }, index: 'logs-zeek.dns-default' },
+  },
+  {
     match: { product: 'kubernetes', service: 'audit' },
     land: { constants: { 'event.dataset': 'kubernetes.audit_logs' }, index: 'logs-kubernetes.audit_logs-default' },
   },
