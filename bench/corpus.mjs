@@ -3,7 +3,8 @@
 // count compiled / refused per reason / crashed, with the time taken. Needs a build first:
 //   npx tsc -p tsconfig.json && node bench/corpus.mjs --target all ../shared/corpus/sigmahq/rules*
 // Options: --target spl|kql|eql|osquery|all (default all), --variant NAME, --examples N,
-//          --json (machine-readable), --show-queries N (print N compiled queries per target).
+//          --json (machine-readable), --show-queries N (print N compiled queries per target),
+//          --by-logsource (refusals counted per reason and log source product/category/service).
 import { performance } from 'node:perf_hooks'
 
 const argv = process.argv.slice(2)
@@ -25,6 +26,7 @@ const variant = opt('variant', undefined)
 const examples = Number(opt('examples', '2'))
 const showQueries = Number(opt('show-queries', '0'))
 const json = flag('json')
+const byLogsource = flag('by-logsource')
 if (argv.length === 0) {
   console.error('usage: node bench/corpus.mjs [--target T|all] [--variant V] PATHS…')
   process.exit(2)
@@ -51,7 +53,7 @@ const report = {
 }
 for (const backend of backends) {
   const started = performance.now()
-  const r = { compiled: 0, refused: 0, crashed: 0, reasons: {}, crashes: [], queries: [] }
+  const r = { compiled: 0, refused: 0, crashed: 0, reasons: {}, byLogsource: {}, crashes: [], queries: [] }
   for (const rule of loaded.rules) {
     try {
       const c = backend.compile(rule, variant ? { variant } : {})
@@ -65,6 +67,9 @@ for (const backend of backends) {
         const slot = (r.reasons[code] ??= { count: 0, examples: [] })
         slot.count++
         if (slot.examples.length < examples) slot.examples.push(`${rule.file}: ${d?.message ?? ''}`)
+        const ls = rule.logsource
+        const where = `${code} ${[ls.product, ls.category, ls.service].map((x) => x ?? '-').join('/')}`
+        r.byLogsource[where] = (r.byLogsource[where] ?? 0) + 1
       }
     } catch (e) {
       r.crashed++
@@ -91,6 +96,9 @@ if (json) {
       console.log(`  ${code}: ${s.count}`)
       for (const e of s.examples) console.log(`      e.g. ${e}`)
     }
+    if (byLogsource)
+      for (const [k, n] of Object.entries(r.byLogsource).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)))
+        console.log(`  by log source: ${n} ${k}`)
     for (const c of r.crashes) console.log(`  CRASH ${c}`)
     for (const q of r.queries) console.log(`  --- ${q.file}\n${q.query}`)
   }
