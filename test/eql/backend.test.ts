@@ -318,14 +318,14 @@ describe('eql backend: user pipeline', () => {
     const file = join(dir, 'p.yml')
     writeFileSync(
       file,
-      'fields:\n  Image: process.name\nlogsources:\n  bitbucket:\n    match: { product: bitbucket }\n    category: any\n    fields: { eventName: event.action }\n',
+      'fields:\n  Image: process.name\nlogsources:\n  canary:\n    match: { product: opencanary }\n    category: any\n    fields: { eventName: event.action }\n',
     )
     const win = sigma(sel(`Image: cmd.exe`))
     expect(backend.compile(win, { pipeline: file }).query).toBe(
       'process where event.type == "start" and process.name : "cmd.exe"',
     )
-    const bb = sigma(sel(`eventName: StopLogging`), 'product: bitbucket\n  service: audit')
-    expect(backend.compile(bb, { pipeline: file }).query).toBe('any where event.action : "StopLogging"')
+    const canary = sigma(sel(`eventName: StopLogging`), 'product: opencanary\n  category: application')
+    expect(backend.compile(canary, { pipeline: file }).query).toBe('any where event.action : "StopLogging"')
     // The shipped environment is untouched for other callers.
     expect(backend.compile(win).query).toBe('process where event.type == "start" and process.executable : "cmd.exe"')
   })
