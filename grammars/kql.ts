@@ -1,6 +1,6 @@
 /**
  * The subset of KQL the kql backend emits, as a chevrotain grammar, for the verifier:
- *   Table ( | where expr )+
+ *   Table ( | where expr | | extend name = term ( , name = term )* )+   (at least one where)
  *   expr   := and ( or and )*          and binds tighter than or
  *   and    := unary ( and unary )*
  *   unary  := not ( expr ) | ( expr ) | predicate
@@ -29,8 +29,20 @@ export type KExpr =
   | { readonly k: 'regex'; readonly left: KTerm; readonly pattern: KTerm }
   | { readonly k: 'term'; readonly term: KTerm }
 
+/** `| extend name = term, …`: columns computed from the row (https://learn.microsoft.com/kusto/query/extend-operator). */
+export interface KAssign {
+  readonly name: string
+  readonly term: KTerm
+}
+
+export type KStage =
+  { readonly k: 'where'; readonly expr: KExpr } | { readonly k: 'extend'; readonly assigns: readonly KAssign[] }
+
 export interface KQuery {
   readonly table: string
+  /** The stages in order. */
+  readonly stages: readonly KStage[]
+  /** The where predicates, in order. */
   readonly filters: readonly KExpr[]
 }
 
@@ -41,6 +53,7 @@ const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][A-Za-z0
 const kw = (name: string, word: string): TokenType =>
   createToken({ name, pattern: new RegExp(word), longer_alt: Identifier })
 const Where = kw('Where', 'where')
+const Extend = kw('Extend', 'extend')
 const And = kw('And', 'and')
 const Or = kw('Or', 'or')
 const Not = kw('Not', 'not')
@@ -51,6 +64,8 @@ const InOp = createToken({ name: 'InOp', pattern: /!?in~?(?![A-Za-z0-9_])/, long
 /** contains, startswith, endswith with optional `_cs` and `!`. */
 const WordOp = createToken({ name: 'WordOp', pattern: /!?(?:contains|startswith|endswith)(?:_cs)?(?![A-Za-z0-9_])/ })
 const SymOp = createToken({ name: 'SymOp', pattern: /==|!=|=~|!~|<=|>=|<|>/ })
+/** `=` of an extend assignment (after SymOp, whose `==` and `=~` start with it). */
+const Assign = createToken({ name: 'Assign', pattern: /=/ })
 const Pipe = createToken({ name: 'Pipe', pattern: /\|/ })
 const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" })
 const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" })
@@ -71,6 +86,7 @@ const allTokens = [
   WordOp,
   InOp,
   Where,
+  Extend,
   And,
   Or,
   Not,
@@ -78,6 +94,7 @@ const allTokens = [
   Regex,
   Identifier,
   SymOp,
+  Assign,
   Pipe,
   LParen,
   RParen,
@@ -107,13 +124,37 @@ class KqlParser extends EmbeddedActionsParser {
 
   query = this.RULE('query', (): KQuery => {
     const table = this.CONSUME(Identifier).image
-    const filters: KExpr[] = []
+    const stages: KStage[] = []
     this.AT_LEAST_ONE(() => {
       this.CONSUME(Pipe)
-      this.CONSUME(Where)
-      filters.push(this.SUBRULE(this.orExpr))
+      this.OR([
+        {
+          ALT: () => {
+            this.CONSUME(Where)
+            stages.push({ k: 'where', expr: this.SUBRULE(this.orExpr) })
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(Extend)
+            const assigns: KAssign[] = [this.SUBRULE(this.assign)]
+            this.MANY(() => {
+              this.CONSUME(Comma)
+              assigns.push(this.SUBRULE2(this.assign))
+            })
+            stages.push({ k: 'extend', assigns })
+          },
+        },
+      ])
     })
-    return { table, filters }
+    const filters = stages.flatMap((st) => (st.k === 'where' ? [st.expr] : []))
+    return { table, stages, filters }
+  })
+
+  assign = this.RULE('assign', (): KAssign => {
+    const name = this.CONSUME(Identifier).image
+    this.CONSUME(Assign)
+    return { name, term: this.SUBRULE(this.term) }
   })
 
   orExpr = this.RULE('orExpr', (): KExpr => {
@@ -273,6 +314,8 @@ export function parseKql(text: string): KqlParseResult {
   parser ??= new KqlParser()
   parser.input = lexed.tokens
   const query = parser.query()
+  if (!parser.errors.length && query.filters.length === 0)
+    return { errors: [{ offset: text.length, message: 'a query of the subset has at least one where' }] }
   if (parser.errors.length) {
     return {
       errors: parser.errors.map((e) => ({

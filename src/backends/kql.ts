@@ -140,7 +140,31 @@ interface Ctx {
   readonly ls: LogSourceEntry
   readonly refusals: Refusals
   readonly noted: Set<string>
+  /** Keys of a dynamic bag read as text, and how often: the candidates for `extend` (LONG_QUERY). */
+  readonly keyUses?: Map<string, number>
+  /** Bag keys read through a column `extend` computes once (`K = tostring(Bag.K)`). */
+  readonly bound?: ReadonlySet<string>
 }
+
+/**
+ * Sentinel's analytics rules take at most 10,000 characters of query ("The query can contain up to
+ * 10,000 characters", https://learn.microsoft.com/azure/sentinel/create-analytics-rules). A longer
+ * query that reads a key of a dynamic bag (WindowsEvent's EventData) as text in several places
+ * reads it once instead: `| extend K = tostring(EventData.K)` then `K` in the predicates. K holds
+ * exactly what `tostring(EventData.K)` does ("" for a missing key), so every predicate that is
+ * exact on a string column is exact on it (https://learn.microsoft.com/kusto/query/extend-operator).
+ * Only keys that are plain identifiers and no column of the table are bound, and only when the
+ * rewritten rule compiles without a refusal (a string column cannot say what isnull() of a key
+ * says); otherwise the long query stays as it is.
+ */
+const LONG_QUERY = 10_000
+/** Names an extended column must not take: KQL's operators, literals and type names. */
+const EXTEND_RESERVED = new Set(
+  (
+    'and or not in has contains matches between where by on extend project let set as with true false null ' +
+    'typeof dynamic datetime string long int real bool boolean timespan guid decimal double startswith endswith regex'
+  ).split(' '),
+)
 
 function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
   const r = resolveField(ctx.env, ctx.ls, name)
@@ -159,6 +183,13 @@ function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
       `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${typeof fixed === 'object' ? fixed.join(',') : fixed})`,
       at,
     )
+  }
+  // A key of the bag that takes every other field (WindowsEvent's EventData), read as text.
+  const catchAll = ctx.ls.bags.find((b) => b.prefix === '')?.column
+  const key = r.column === catchAll && r.path?.length === 1 && r.json !== true ? first(r.path) : undefined
+  if (key !== undefined) {
+    if (ctx.bound?.has(key)) return { sigma: r.sigma, column: key, type: 'string' }
+    ctx.keyUses?.set(key, (ctx.keyUses.get(key) ?? 0) + 1)
   }
   if (r.note && !ctx.noted.has(name)) {
     ctx.noted.add(name)
@@ -548,6 +579,35 @@ function formatContext(env: KqlEnv, ls: LogSourceEntry): Record<string, unknown>
   }
 }
 
+/** The long query with each bag key read more than once bound by `extend` (LONG_QUERY), if it compiles so. */
+function withExtend(ctx: Ctx, rule: Rule, conditions: readonly string[]): { query: string; ctx: Ctx } | undefined {
+  const columns = ctx.env.tables[ctx.ls.table] ?? {}
+  const bag = ctx.ls.bags.find((b) => b.prefix === '')
+  if (!bag) return undefined
+  const keys = [...(ctx.keyUses ?? [])]
+    .filter(
+      ([k, n]) =>
+        n > 1 &&
+        /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) &&
+        columns[k] === undefined &&
+        !EXTEND_RESERVED.has(k.toLowerCase()),
+    )
+    .map(([k]) => k)
+    .sort()
+  if (keys.length === 0) return undefined
+  const bound: Ctx = {
+    env: ctx.env,
+    ls: ctx.ls,
+    refusals: new Refusals('kql', rule),
+    noted: new Set(),
+    bound: new Set(keys),
+  }
+  const where = render(bound, rule.detection)
+  if (bound.refusals.refused) return undefined
+  const extend = `| extend ${keys.map((k) => `${k} = tostring(${bag.column}.${k})`).join(', ')}`
+  return { query: [ctx.ls.table, ...conditions, extend, `| where ${where}`].join('\n'), ctx: bound }
+}
+
 export const backend: Backend = {
   id: 'kql',
   compile(rule: Rule, options?: TargetOptions): Compiled {
@@ -559,18 +619,20 @@ export const backend: Backend = {
     let refused: Compiled | undefined
     for (const env of r.envs) {
       for (const ls of candidateLogSources(env, rule.logsource)) {
-        const ctx: Ctx = { env, ls, refusals: new Refusals('kql', rule), noted: new Set() }
+        const ctx: Ctx = { env, ls, refusals: new Refusals('kql', rule), noted: new Set(), keyUses: new Map() }
         const where = render(ctx, rule.detection)
         if (ctx.refusals.refused) {
           refused ??= { diagnostics: ctx.refusals.diagnostics }
           continue
         }
-        const lines = [
-          ls.table,
-          ...Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`),
-          `| where ${where}`,
-        ]
-        return { query: lines.join('\n'), diagnostics: ctx.refusals.diagnostics, context: formatContext(env, ls) }
+        const conditions = Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`)
+        const query = [ls.table, ...conditions, `| where ${where}`].join('\n')
+        const shorter = query.length > LONG_QUERY ? withExtend(ctx, rule, conditions) : undefined
+        return {
+          query: shorter?.query ?? query,
+          diagnostics: (shorter?.ctx ?? ctx).refusals.diagnostics,
+          context: formatContext(env, ls),
+        }
       }
     }
     if (refused) return refused

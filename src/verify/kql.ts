@@ -393,8 +393,7 @@ export const verifier: Verifier = {
         continue
       }
       try {
-        const row = placed.row
-        matches.push(parsed.query.filters.every((f) => evalExpr(f, row) === true))
+        matches.push(keepsRow(parsed.query, placed.row))
       } catch (e) {
         if (e instanceof VerifyError) return { diagnostics: [diag('verify/parse', `kql: ${e.message}`)] }
         throw e
@@ -432,11 +431,38 @@ export function columnsRead(query: KQuery): Set<string> {
         return term(e.term)
     }
   }
-  query.filters.forEach(expr)
+  for (const stage of query.stages)
+    if (stage.k === 'where') expr(stage.expr)
+    else for (const a of stage.assigns) term(a.term)
   return out
 }
 
-/** Whether every `where` of a parsed query keeps the row (true, not null): the correlation verifier's member test. */
+/**
+ * Whether every `where` of a parsed query keeps the row (true, not null), its stages run in order:
+ * the correlation verifier's member test too. `extend` adds a column computed from the row
+ * (https://learn.microsoft.com/kusto/query/extend-operator); one that would replace a column of
+ * the row is outside the verified subset, and so is a computed value that is not text, a number
+ * or null.
+ */
 export function keepsRow(query: KQuery, row: KqlRecord): boolean {
-  return query.filters.every((f) => evalExpr(f, row) === true)
+  let current: KqlRecord = row
+  for (const stage of query.stages) {
+    if (stage.k === 'where') {
+      if (evalExpr(stage.expr, current) !== true) return false
+      continue
+    }
+    const next: Record<string, KqlRecord[string]> = { ...current }
+    for (const a of stage.assigns) {
+      if (Object.prototype.hasOwnProperty.call(next, a.name))
+        throw new VerifyError(`extend ${a.name} replaces a column, outside the verified subset`)
+      const v = evalTerm(a.term, next)
+      if (v !== null && typeof v !== 'string' && typeof v !== 'number')
+        throw new VerifyError(
+          `extend ${a.name} computes a value other than text or a number, outside the verified subset`,
+        )
+      next[a.name] = v
+    }
+    current = next
+  }
+  return true
 }

@@ -279,3 +279,50 @@ describe('Corelight: Zeek logs, one Corelight_v3 table per log', () => {
     expect(query(endswith('name', '.kirbi'), SMB)).toBe('Corelight_v3_smb_files_CL\n| where name endswith ".kirbi"')
   })
 })
+
+describe("a query over Sentinel's 10,000 characters reads each EventData key once, through extend", () => {
+  const names = Array.from({ length: 200 }, (_, i) => `Invoke-Thing${String(i).padStart(4, '0')}`)
+  const d = or(names.map((n) => contains('ScriptBlockText', n)))
+  const events: JsonEvent[] = [
+    { Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4104, ScriptBlockText: 'x; invoke-thing0007 -a' },
+    { Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4104, ScriptBlockText: 'Invoke-Thing0200' },
+    { Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4104, Path: 'Invoke-Thing0001' },
+    { Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4104 },
+    { Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4103, ScriptBlockText: 'Invoke-Thing0001' },
+    { Channel: 'PowerShellCore/Operational', EventID: 4104, ScriptBlockText: 'Invoke-Thing0199', Path: 'p' },
+  ]
+  test('the same rows as the long form: the proof holds, and a wrong key in the extend fails it', async () => {
+    const q = query(d, PS_SCRIPT)
+    expect(q).toContain(
+      '\n| extend ScriptBlockText = tostring(EventData.ScriptBlockText)\n| where (ScriptBlockText contains',
+    )
+    expect(q).not.toContain('tostring(EventData.ScriptBlockText) contains')
+    expect(q.length).toBeLessThan(10_000)
+    const eq = await checkEquivalence(rule(d, PS_SCRIPT), events, backend, verifier, { variant: BOTH })
+    expect(eq.mismatches, eq.query).toEqual([])
+    expect(eq.actual).toEqual([true, false, false, false, false, true])
+    const v = await verifier.verify(
+      q.replace('tostring(EventData.ScriptBlockText)', 'tostring(EventData.Path)'),
+      events,
+      {
+        variant: BOTH,
+      },
+    )
+    expect(v.matches).not.toEqual(eq.actual)
+  })
+  test('a rule whose key needs the bag (isnull, exists) keeps the long form; an extend replacing a column is not verified', async () => {
+    const withExists = and([{ kind: 'Exists', field: 'ScriptBlockText', at: { line: 1, col: 1 } }, d])
+    const q = query(withExists, PS_SCRIPT)
+    expect(q).not.toContain('| extend')
+    expect(q).toContain('isnotnull(EventData.ScriptBlockText)')
+    const v = await verifier.verify(
+      'WindowsEvent\n| extend Channel = tostring(EventData.X)\n| where Channel == "a"',
+      events,
+      {
+        variant: BOTH,
+      },
+    )
+    expect(v.matches).toBeUndefined()
+    expect(v.diagnostics[0]!.message).toContain('replaces a column')
+  })
+})

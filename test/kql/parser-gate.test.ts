@@ -116,6 +116,16 @@ describe('checkKql', () => {
     )
     expect(zeek.query, JSON.stringify(zeek.diagnostics)).toMatch(/^Corelight_v3_dns_CL/)
     expect(await checkKql(zeek.query!, asim), zeek.query).toEqual([])
+    // A query over Sentinel's 10,000 characters reads an EventData key once, through extend.
+    const long = backend.compile(
+      rule(or(Array.from({ length: 200 }, (_, i) => contains('ScriptBlockText', `Invoke-Thing${i}`))), {
+        product: 'windows',
+        category: 'ps_script',
+      }),
+      { variant },
+    )
+    expect(long.query).toContain('| extend ScriptBlockText = tostring(EventData.ScriptBlockText)')
+    expect(await checkKql(long.query!, variant), long.query).toEqual([])
     // A key the table's bag does not have is still a key (EventData is dynamic), but a column it lacks is not.
     expect((await checkKql('WindowsEvent | where Nope == "x"', variant)).length).toBeGreaterThan(0)
   })
