@@ -565,6 +565,12 @@ function conditionText(column: string, value: ConditionValue): string {
   return `${column} == ${literal(value)}`
 }
 
+/** The host-name column of a table: DeviceName (Defender), Computer (Log Analytics), DvcHostname (ASIM). */
+function hostColumnOf(env: KqlEnv, ls: LogSourceEntry): string | undefined {
+  const columns = env.tables[ls.table] ?? {}
+  return ['DeviceName', 'Computer', 'DvcHostname'].find((c) => columns[c] === 'string')
+}
+
 /** Target facts the formats read: table, entity and host columns of the schema family. */
 function formatContext(env: KqlEnv, ls: LogSourceEntry): Record<string, unknown> {
   const defender = env.variant === 'defender'
@@ -574,7 +580,9 @@ function formatContext(env: KqlEnv, ls: LogSourceEntry): Record<string, unknown>
     logsource: ls.name,
     entity: ls.entity ?? (defender ? 'DeviceId' : 'Computer'),
     entityIdentifier: defender ? 'deviceId' : 'deviceName',
-    hostColumn: defender ? 'DeviceName' : 'Computer',
+    // The column the Sentinel formats map to a Host entity: one the table has (a mapping names a
+    // column of the query's result), else none and the formats write no entity mapping.
+    hostColumn: hostColumnOf(env, ls),
     timeColumn: defender ? 'Timestamp' : 'TimeGenerated',
   }
 }

@@ -85,6 +85,36 @@ describe('kql formats', () => {
       expect(mapping).toBe(variant === 'sentinel' ? 'Computer' : 'DeviceName')
     }
   })
+  test('sentinel and arm: the Host entity maps a column the table has, and a table without one gets no mapping', async () => {
+    const cases: Array<[string, string, string | undefined]> = [
+      ['product: aws\n  service: cloudtrail', 'eventName: PutBucketPolicy', undefined],
+      ['category: process_creation\n  product: windows', "CommandLine|contains: ' stop '", 'DvcHostname'],
+    ]
+    for (const [logsource, selection, column] of cases) {
+      const r = load(
+        SIGMA.replace('category: process_creation\n  product: windows', logsource).replace(
+          /selection:\n[\s\S]*?condition/,
+          `selection:\n    ${selection}\n  condition`,
+        ),
+      )
+      const variant = column === undefined ? 'sentinel' : 'asim'
+      const c = backend.compile(r, { variant })
+      expect(c.query, JSON.stringify(c.diagnostics)).toBeDefined()
+      const vars = { rule: ruleVars(r), query: c.query!, target: 'kql', context: c.context ?? {} }
+      const doc = yaml.load(await renderFormat('kql', { name: 'sentinel' }, vars)) as Record<string, unknown>
+      const arm = JSON.parse(await renderFormat('kql', { name: 'arm' }, vars)) as {
+        resources: Array<{ properties?: Record<string, unknown> }>
+      }
+      const armRule = arm.resources.find((x) => x.properties?.['query'] !== undefined)!.properties!
+      if (column === undefined) {
+        expect(doc.entityMappings).toBeUndefined()
+        expect(armRule['entityMappings']).toBeUndefined()
+      } else {
+        expect(JSON.stringify(doc.entityMappings)).toContain(`"columnName":"${column}"`)
+        expect(JSON.stringify(armRule['entityMappings'])).toContain(`"columnName":"${column}"`)
+      }
+    }
+  })
   test('defender: a Graph custom detection body; its query keeps Timestamp, ReportId and DeviceId', async () => {
     const { query, text } = await render('defender', 'defender')
     const body = JSON.parse(text) as {
