@@ -15,7 +15,7 @@ import { ORIGIN_KEY, originOf, type Origin } from '../origin.js'
 import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
-import { logSourceOfRecord, mostSpecific, place } from './winlog.js'
+import { logSourceOfRecord, mostSpecific, place, type WinRecord } from './winlog.js'
 import { isOneOf, itemAt, mapOf } from '../guards.js'
 
 export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
@@ -95,10 +95,18 @@ export function landings(origin: Origin | undefined): OsqueryLanding[] {
       ...(r.eventId !== undefined ? { eventid: r.eventId } : {}),
       ...(r.provider !== undefined ? { provider_name: r.provider } : {}),
     },
-    // Field names of the channel's log source (windows_events rows look alike whatever the event).
-    naming: logSourceOfRecord({ channel: r.channel }),
+    // Field names of the channel's log source (windows_events rows look alike whatever the event);
+    // a channel that is no Sigma service (PowerShell 7's PowerShellCore/Operational) is named by
+    // the category its record is.
+    naming: channelNaming(r),
   })
   return out
+}
+
+function channelNaming(r: WinRecord): LogSource {
+  const byChannel = logSourceOfRecord({ channel: r.channel })
+  if (byChannel.service !== undefined || r.eventId === undefined) return byChannel
+  return logSourceOfRecord({ channel: r.channel, eventId: r.eventId })
 }
 
 /** The first place an event of this origin lands (its own activity's table before the event log). */

@@ -22,6 +22,7 @@ export interface WinRecord {
 const SYSMON = 'Microsoft-Windows-Sysmon/Operational'
 const POWERSHELL = 'Microsoft-Windows-PowerShell/Operational'
 const CLASSIC = 'Windows PowerShell'
+const POWERSHELL_CORE = 'PowerShellCore/Operational'
 
 /** Sysmon event ids by what they record (the Sysmon page's "Events" list). */
 const SYSMON_EVENTS: readonly (readonly [category: string, id: number])[] = [
@@ -65,6 +66,12 @@ const POWERSHELL_EVENTS: readonly (readonly [category: string, channel: string, 
   ['ps_classic_start', CLASSIC, 400],
   ['ps_classic_provider_start', CLASSIC, 600],
   ['ps_classic_script', CLASSIC, 800],
+  // PowerShell 7 (pwsh) writes the same module and script-block records to its own channel
+  // (https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_logging_windows).
+  // A category stated alone is placed in the first channel above; a PowerShellCore record is read back
+  // as the same category.
+  ['ps_module', POWERSHELL_CORE, 4103],
+  ['ps_script', POWERSHELL_CORE, 4104],
 ]
 
 /** Windows services (Sigma's names) → the event log channel. */
@@ -152,7 +159,7 @@ export function logSourceOfRecord(r: WinRecord): LogSource {
  * the channels this model knows; any other name as given.
  */
 export function canonicalChannel(channel: string): string {
-  const known = [SYSMON, POWERSHELL, CLASSIC, ...Object.values(SERVICE_CHANNELS)]
+  const known = [SYSMON, POWERSHELL, CLASSIC, POWERSHELL_CORE, ...Object.values(SERVICE_CHANNELS)]
   return known.find((c) => c.toLowerCase() === channel.toLowerCase()) ?? channel
 }
 

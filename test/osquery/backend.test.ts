@@ -103,14 +103,14 @@ describe('osquery backend: columns, JSON event data, integers', () => {
       q("  sel:\n    Image|endswith: '/launchctl'\n  condition: sel", 'product: macos\n  category: process_creation'),
     ).toBe("SELECT * FROM es_process_events WHERE event_type = 'exec' AND path LIKE '%/launchctl';")
   })
-  it('picks the most specific log source (ps_script has a fixed event id)', () => {
+  it('picks the most specific log source (ps_script has a fixed event id, in both PowerShell channels)', () => {
     expect(
       q(
         "  sel:\n    ScriptBlockText|contains: 'Stop-Service'\n  condition: sel",
         'product: windows\n  category: ps_script',
       ),
     ).toBe(
-      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-PowerShell/Operational' AND eventid = 4104 AND json_extract(data, '$.EventData.ScriptBlockText') LIKE '%Stop-Service%';",
+      "SELECT * FROM windows_events WHERE source IN ('Microsoft-Windows-PowerShell/Operational', 'PowerShellCore/Operational') AND eventid = 4104 AND json_extract(data, '$.EventData.ScriptBlockText') LIKE '%Stop-Service%';",
     )
   })
 })
