@@ -47,6 +47,8 @@ export interface EqlLanding {
   readonly index: string
   /** The integration's pipeline drops null and empty values (`""`, `[]`, `{}`) before indexing. */
   readonly dropsEmpty?: boolean
+  /** Sigma fields this record has no counterpart for: an event stating one is not such a record. */
+  readonly lacks?: ReadonlySet<string>
   /** Whose Sigma field names the record uses. */
   readonly naming: LogSource
 }
@@ -187,10 +189,57 @@ const OTHER: readonly {
   },
 ]
 
+/**
+ * Security 4688 ("A new process has been created") through the System integration
+ * (logs-system.security-*): event.category process, event.type start, event.action created-process
+ * (packages/system/data_stream/security/elasticsearch/ingest_pipeline/standard.yml in
+ * elastic/integrations), the new process's path, its creator's path and the command line as
+ * process.executable, process.parent.executable and process.command_line. Stated with Sigma's
+ * process-creation names (Image, ParentImage, CommandLine), as the proof states such records; the
+ * other fields of Sysmon's process creation have no counterpart in a 4688 record (hashes, PE
+ * metadata, the new process's user and integrity level, its directory, decimal process ids: 4688's
+ * ProcessId is the creator's, in hex), so an event stating one is no 4688 record.
+ */
+const SECURITY_4688_LACKS: ReadonlySet<string> = new Set([
+  'RuleName',
+  'UtcTime',
+  'ProcessGuid',
+  'ProcessId',
+  'FileVersion',
+  'Description',
+  'Product',
+  'Company',
+  'OriginalFileName',
+  'CurrentDirectory',
+  'User',
+  'LogonGuid',
+  'LogonId',
+  'TerminalSessionId',
+  'IntegrityLevel',
+  'Hashes',
+  'ParentProcessGuid',
+  'ParentProcessId',
+  'ParentCommandLine',
+  'ParentUser',
+])
+
 export function landing(origin: Origin | undefined): EqlLanding | undefined {
   const p = place(origin)
   if (!p) return undefined
   const r = p.record
+  if (r && r.channel.toLowerCase() === 'security' && r.eventId === 4688)
+    return {
+      category: 'process',
+      constants: {
+        'event.type': 'start',
+        'winlog.channel': 'Security',
+        'winlog.event_id': '4688',
+        'event.code': '4688',
+      },
+      index: 'logs-system.security-default',
+      naming: p.logsource,
+      lacks: SECURITY_4688_LACKS,
+    }
   if (r) {
     const channel = r.channel.toLowerCase()
     const sysmon = channel === 'microsoft-windows-sysmon/operational'
@@ -473,6 +522,10 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
     if (type === undefined) continue
     // A value the pipeline drops is not in the record: the field is absent, which no event with
     // that value can be (Sigma tells "" from absent).
+    if (land.lacks?.has(sigma) && raw !== null && raw !== undefined) {
+      inexact.push(`${ecs} (no such record holds ${sigma})`)
+      continue
+    }
     if (land.dropsEmpty && holdsEmpty(raw)) {
       inexact.push(`${ecs} (dropped as empty by the integration's pipeline)`)
       continue

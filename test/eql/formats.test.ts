@@ -69,7 +69,12 @@ describe('eql formats', () => {
       type: 'eql',
       language: 'eql',
       query,
-      index: ['logs-endpoint.events.process-*', 'logs-windows.sysmon_operational-*', 'winlogbeat-*'],
+      index: [
+        'logs-endpoint.events.process-*',
+        'logs-windows.sysmon_operational-*',
+        'logs-system.security-*',
+        'winlogbeat-*',
+      ],
       author: ['Jane Doe, John Roe'],
       references: ['https://example.org/a'],
       false_positives: ['Admins'],

@@ -8,7 +8,7 @@ import { withOrigin } from '../../src/origin.js'
 import { checkQuery } from '../../src/proof/equivalence.js'
 import { backend } from '../../src/backends/eql.js'
 import { verifier } from '../../src/verify/eql.js'
-import { eql, expectEquivalent, sigma } from './helpers.js'
+import { eql, expectEquivalent, sigma, WIN_PROC } from './helpers.js'
 
 const AWS = 'product: aws\n  service: cloudtrail'
 
@@ -74,5 +74,35 @@ describe('eql: cloud integrations', () => {
     )
     expect(v.matches).toEqual([true, true])
     expect(v.unrepresentable).toEqual([0])
+  })
+})
+
+describe('eql: Security 4688 through the System integration', () => {
+  const rule = sigma(
+    "  sel:\n    Image|endswith: '\\sc.exe'\n    CommandLine|contains: stop\n  condition: sel",
+    WIN_PROC,
+  )
+  const events = [
+    { Channel: 'Security', EventID: 4688, Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: 'sc stop x' },
+    { Channel: 'Security', EventID: 4624, Image: 'C:\\Windows\\System32\\sc.exe', CommandLine: 'sc stop x' },
+    {
+      Channel: 'Security',
+      EventID: 4688,
+      Image: 'C:\\x\\sc.exe',
+      CommandLine: 'sc stop x',
+      OriginalFileName: 'sc.exe',
+    },
+  ]
+
+  it('a 4688 record is a process start; one stating a field 4688 lacks is left out when the query reads it', async () => {
+    expect(await expectEquivalent(rule, events)).toEqual([true, false, true])
+    const byName = sigma('  sel:\n    OriginalFileName: sc.exe\n  condition: sel', WIN_PROC)
+    const v = await verifier.verify(eql(byName), withOrigin(events, byName.logsource))
+    expect(v.unrepresentable).toEqual([2])
+  })
+
+  it('proves the category: a query over file events misses the 4688 records', async () => {
+    const r = await checkQuery(rule, eql(rule).replace(/^process where/, 'file where'), events, verifier)
+    expect(r.mismatches).toEqual([0, 2])
   })
 })
