@@ -25,7 +25,8 @@ export interface EqlLogSource {
   /** EQL event category, or `any`. */
   readonly category: string
   readonly index: readonly string[]
-  readonly constants: Readonly<Record<string, string>>
+  /** ECS field → its one value, or the values it may hold (a list: `field in (…)`). */
+  readonly constants: Readonly<Record<string, string | readonly string[]>>
   readonly fields: Readonly<Record<string, string>>
   /** Prefix for Sigma fields in no map (`winlog.event_data.`), or undefined: such fields are refused. */
   readonly unmapped?: string
@@ -60,7 +61,7 @@ interface EqlDoc {
       match: Record<string, Scalar>
       category?: Scalar
       index?: Scalar | Scalar[]
-      constants?: ScalarMap
+      constants?: Record<string, Scalar | Scalar[]> | null
       fields?: ScalarMap
       unmapped?: string
     }
@@ -76,7 +77,9 @@ function build(doc: EqlDoc, schema: Schema): EqlEnvironment {
     match: texts(raw.match),
     category: raw.category === undefined ? 'any' : String(raw.category),
     index: raw.index === undefined ? [] : Array.isArray(raw.index) ? raw.index.map(String) : [String(raw.index)],
-    constants: texts(raw.constants),
+    constants: Object.fromEntries(
+      Object.entries(raw.constants ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.map(String) : String(v)]),
+    ),
     fields: texts(raw.fields),
     ...(raw.unmapped !== undefined ? { unmapped: raw.unmapped } : {}),
   }))
@@ -128,7 +131,11 @@ export function typeOf(schema: Schema, name: string): FieldType | undefined {
  * constant says which records are of the log source at all (an Application-channel event is never
  * a `service: system` event, whatever the rule's own `Channel` test says).
  */
-export function constantsFor(_rule: Rule, source: EqlLogSource, _env: EqlEnvironment): [string, string][] {
+export function constantsFor(
+  _rule: Rule,
+  source: EqlLogSource,
+  _env: EqlEnvironment,
+): [string, string | readonly string[]][] {
   return Object.entries(source.constants)
 }
 

@@ -433,7 +433,10 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
   const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule) }
   const condition = emit(ctx, lower(EQL, rule.detection), false)
   if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
-  const constants = constantsFor(rule, source, env).map(([f, v]) => `${eqlField(f)} == ${eqlString(v)}`)
+  // `in` is `==` with each value, case-sensitive like `==` (https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html#eql-syntax-lookup-operators).
+  const constants = constantsFor(rule, source, env).map(([f, v]) =>
+    typeof v === 'string' ? `${eqlField(f)} == ${eqlString(v)}` : `${eqlField(f)} in (${v.map(eqlString).join(', ')})`,
+  )
   const where = constants.length ? [...constants, wrap(condition, BP.And)].join(WHERE.and) : condition.text
   return {
     query: `${eqlCategory(source.category)} where ${where}`,

@@ -106,3 +106,29 @@ describe('eql: Security 4688 through the System integration', () => {
     expect(r.mismatches).toEqual([0, 2])
   })
 })
+
+describe('eql: PowerShell module logging in both PowerShell channels', () => {
+  const rule = sigma(
+    "  sel:\n    Payload|contains: 'Set-PSReadlineOption'\n  condition: sel",
+    'product: windows\n  category: ps_module',
+  )
+  const payload = 'CommandInvocation(Set-PSReadlineOption): "Set-PSReadlineOption"'
+  const events = [
+    { Channel: 'Microsoft-Windows-PowerShell/Operational', EventID: 4103, Payload: payload },
+    { Channel: 'PowerShellCore/Operational', EventID: 4103, Payload: payload },
+    { Channel: 'PowerShellCore/Operational', EventID: 4104, Payload: payload },
+    { Channel: 'Windows PowerShell', EventID: 800, Payload: payload },
+  ]
+
+  it('a PowerShell 7 record (PowerShellCore/Operational) is a ps_module record; a query pinning one channel misses it', async () => {
+    expect(eql(rule)).toMatch(
+      /^any where winlog\.channel in \("Microsoft-Windows-PowerShell\/Operational", "PowerShellCore\/Operational"\) and winlog\.event_id == "4103" and /,
+    )
+    expect(await expectEquivalent(rule, events)).toEqual([true, true, false, false])
+    const oneChannel = eql(rule).replace(
+      'winlog.channel in ("Microsoft-Windows-PowerShell/Operational", "PowerShellCore/Operational")',
+      'winlog.channel == "Microsoft-Windows-PowerShell/Operational"',
+    )
+    expect((await checkQuery(rule, oneChannel, events, verifier)).mismatches).toEqual([1])
+  })
+})
