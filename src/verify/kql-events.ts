@@ -276,7 +276,10 @@ function asimLandings(p: Placed): KqlLanding[] {
   return [
     {
       table: hit[0],
-      constants: hit[1] !== undefined ? { EventType: hit[1] } : {},
+      constants: {},
+      // The parsers write EventType from the activity itself: Sysmon's own EventType field
+      // (SetValue, CreateKey) never reaches the column (normalization-schema-registry-event).
+      ...(hit[1] !== undefined ? { fixed: { EventType: hit[1] } } : {}),
       naming: { ...(product !== undefined ? { product } : {}), category },
     },
   ]

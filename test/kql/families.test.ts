@@ -326,3 +326,26 @@ describe("a query over Sentinel's 10,000 characters reads each EventData key onc
     expect(v.diagnostics[0]!.message).toContain('replaces a column')
   })
 })
+
+describe('ASIM: the parsers write EventType themselves', () => {
+  test("a Sysmon registry record's own EventType (SetValue) does not reach _Im_RegistryEvent's EventType column", async () => {
+    const ls: LogSource = { product: 'windows', category: 'registry_set' }
+    const detection = and([endswith('TargetObject', '\\Services\\VSS\\Start'), is('Details', 'DWORD (0x00000004)')])
+    const events: JsonEvent[] = [
+      {
+        EventType: 'SetValue',
+        TargetObject: 'HKLM\\System\\CurrentControlSet\\Services\\VSS\\Start',
+        Details: 'DWORD (0x00000004)',
+      },
+      {
+        EventType: 'SetValue',
+        TargetObject: 'HKLM\\System\\CurrentControlSet\\Services\\VSS\\Start',
+        Details: 'DWORD (0x00000003)',
+      },
+    ]
+    const eq = await checkEquivalence(rule(detection, ls), events, backend, verifier, { variant: 'asim' })
+    expect(eq.query).toMatch(/^_Im_RegistryEvent\n\| where EventType == "RegistryValueSet"/)
+    expect(eq.expected).toEqual([true, false])
+    expect(eq.mismatches).toEqual([])
+  })
+})
