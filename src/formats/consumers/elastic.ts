@@ -10,6 +10,19 @@ import { ATTACK_TACTICS, ATTACK_TECHNIQUES } from '../attack-data.generated.js'
 import { ajvGuard, type Violation } from './ajv.js'
 import { errorMessage } from '../../guards.js'
 
+/** A tactic, technique or sub-technique entry of `threat`: id and name required, a reference link of the given shape. */
+const attackEntry = (reference: string, more: Record<string, unknown> = {}) => ({
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    reference: { type: 'string', pattern: reference },
+    ...more,
+  },
+})
+
 const strings = { type: 'array', items: { type: 'string' } }
 
 const SCHEMA = {
@@ -60,44 +73,15 @@ const SCHEMA = {
         required: ['framework', 'tactic'],
         properties: {
           framework: { enum: ['MITRE ATT&CK', 'MITRE ATLAS'] },
-          tactic: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['id', 'name'],
-            properties: {
-              id: { type: 'string' },
-              name: { type: 'string' },
-              reference: { type: 'string', pattern: '^https://attack\\.mitre\\.org/tactics/TA[0-9]+/$' },
-            },
-          },
+          tactic: attackEntry('^https://attack\\.mitre\\.org/tactics/TA[0-9]+/$'),
           technique: {
             type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['id', 'name'],
-              properties: {
-                id: { type: 'string' },
-                name: { type: 'string' },
-                reference: { type: 'string', pattern: '^https://attack\\.mitre\\.org/techniques/T[0-9]+/$' },
-                subtechnique: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    additionalProperties: false,
-                    required: ['id', 'name'],
-                    properties: {
-                      id: { type: 'string' },
-                      name: { type: 'string' },
-                      reference: {
-                        type: 'string',
-                        pattern: '^https://attack\\.mitre\\.org/techniques/T[0-9]+/[0-9]+/$',
-                      },
-                    },
-                  },
-                },
+            items: attackEntry('^https://attack\\.mitre\\.org/techniques/T[0-9]+/$', {
+              subtechnique: {
+                type: 'array',
+                items: attackEntry('^https://attack\\.mitre\\.org/techniques/T[0-9]+/[0-9]+/$'),
               },
-            },
+            }),
           },
         },
       },

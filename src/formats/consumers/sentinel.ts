@@ -70,7 +70,11 @@ ThreatIntelligence ThreatIntelligenceTaxii ThycoticSecretServer_CEF TrendMicro T
 UbiquitiUnifi vArmourAC VMwareCarbonBlack VMwareESXi WAF WindowsFirewall WireX_Systems_NFP ZimperiumMtdAlerts Zscaler
 illusiveAttackManagementSystem WindowsSecurityEvents IronNetIronDefense`.split(/\s+/)
 
-/** KillChainTechniquesHelper.cs @cbdb7dfe, enterprise rows (PreAttack is not an AttackTactic). */
+/**
+ * KillChainTechniquesHelper.cs @cbdb7dfe, enterprise rows (PreAttack is not an AttackTactic).
+ * Transcribed apart from src/formats/attack.ts's copy, which the formatter maps with: the check
+ * must be able to fail when the formatter misreads the table.
+ */
 const TECHNIQUE_TABLE: Readonly<Record<string, string>> = {
   InitialAccess: 'T1078 T1091 T1133 T1195 T1199 T1200 T1189 T1190 T1566',
   Persistence:
