@@ -12,6 +12,7 @@ import yaml from 'js-yaml'
 import type { Diagnostic } from '../diagnostics.js'
 import { targetPath } from '../paths.js'
 import { errorMessage, isMap, last } from '../guards.js'
+import { type GateToken, reducedQuery } from './kql-gate-reduce.js'
 
 /** The part of Kusto.Language (a Bridge.NET build, untyped for us) this gate calls. */
 interface KustoLanguage {
@@ -21,6 +22,8 @@ interface KustoLanguage {
   }
   readonly GlobalState: { readonly Default: { WithDatabase(db: object): GlobalState } }
   readonly KustoCode: { ParseAndAnalyze(query: string, globals: GlobalState): { GetDiagnostics(): unknown } }
+  readonly Parsing: { readonly TokenParser: { ParseTokens(text: string, options: null): unknown } }
+  readonly Syntax: { readonly SyntaxKind: Readonly<Record<string, number>> }
 }
 /** Kusto's GlobalState: opaque, passed back to ParseAndAnalyze. */
 type GlobalState = { readonly __kustoGlobalState?: never }
@@ -48,7 +51,9 @@ function isKustoLanguage(k: unknown): k is KustoLanguage {
     typeof dig(k, 'Symbols', 'TableSymbol', '$ctor7') === 'function' &&
     typeof dig(k, 'Symbols', 'DatabaseSymbol', 'ctor') === 'function' &&
     typeof dig(k, 'GlobalState', 'Default', 'WithDatabase') === 'function' &&
-    typeof dig(k, 'KustoCode', 'ParseAndAnalyze') === 'function'
+    typeof dig(k, 'KustoCode', 'ParseAndAnalyze') === 'function' &&
+    typeof dig(k, 'Parsing', 'TokenParser', 'ParseTokens') === 'function' &&
+    typeof dig(k, 'Syntax', 'SyntaxKind', 'StringLiteralToken') === 'number'
   )
 }
 const isBridge = (b: unknown): b is Bridge => typeof dig(b, 'toArray') === 'function'
@@ -114,11 +119,22 @@ function globalState(variant: string): GlobalState {
 }
 
 /**
+ * Queries longer than this are first checked in a reduced form (./kql-gate-reduce.ts): the same
+ * verdict, without binding thousands of identical terms one by one. SigmaHQ's longest queries
+ * are about 12,000 characters; a rule with a 100,000-value list gives 4 MB.
+ */
+export const REDUCE_FROM = 20_000
+
+/**
  * Parse and bind `query` with Kusto.Language against the `variant`'s schema (`defender` |
  * `sentinel`). Returns its errors as `target/kql-parser` diagnostics, `at` = the error's line and
  * column inside the query text (0-based); an empty array when Microsoft's parser accepts the query.
  */
-export async function checkKql(query: string, variant = 'defender'): Promise<Diagnostic[]> {
+export async function checkKql(
+  query: string,
+  variant = 'defender',
+  options: { readonly reduceFrom?: number } = {},
+): Promise<Diagnostic[]> {
   const { language: K, bridge } = load()
   let globals: GlobalState
   try {
@@ -133,22 +149,63 @@ export async function checkKql(query: string, variant = 'defender'): Promise<Dia
       },
     ]
   }
-  const code = K.KustoCode.ParseAndAnalyze(query, globals)
+  if (query.length >= (options.reduceFrom ?? REDUCE_FROM)) {
+    const reduced = reduce(K, bridge, query)
+    // A reduced query with no error stands for the whole one; with an error, the whole query is
+    // checked, so the error is reported where it is in the emitted text.
+    if (reduced !== undefined && errorsOf(K, bridge, reduced, globals).length === 0) return []
+  }
+  return errorsOf(K, bridge, query, globals).map((d) => {
+    const before = query.slice(0, d.Start).split('\n')
+    return {
+      code: 'target/kql-parser',
+      severity: 'error' as const,
+      target: 'kql',
+      at: { line: before.length - 1, col: last(before).length },
+      message: `Microsoft's KQL parser: ${d.Code} ${d.Message} (at "${query.slice(d.Start, d.End)}")`,
+    }
+  })
+}
+
+function errorsOf(K: KustoLanguage, bridge: Bridge, query: string, globals: GlobalState): KustoDiagnostic[] {
   return bridge
-    .toArray(code.GetDiagnostics())
+    .toArray(K.KustoCode.ParseAndAnalyze(query, globals).GetDiagnostics())
     .map((d) => {
       if (!isKustoDiagnostic(d)) throw new Error(`Microsoft's KQL parser returned a diagnostic of another shape`)
       return d
     })
     .filter((d) => d.Severity === 'Error')
-    .map((d) => {
-      const before = query.slice(0, d.Start).split('\n')
-      return {
-        code: 'target/kql-parser',
-        severity: 'error' as const,
-        target: 'kql',
-        at: { line: before.length - 1, col: last(before).length },
-        message: `Microsoft's KQL parser: ${d.Code} ${d.Message} (at "${query.slice(d.Start, d.End)}")`,
-      }
-    })
+}
+
+/**
+ * The query read by Microsoft's lexer and reduced; undefined when the lexer reports anything on
+ * any token (the whole query is then checked) or nothing can be dropped.
+ */
+function reduce(K: KustoLanguage, bridge: Bridge, query: string): string | undefined {
+  const kind = K.Syntax.SyntaxKind
+  const kinds = new Map<number | undefined, GateToken['kind']>([
+    [kind['StringLiteralToken'], 'string'],
+    [kind['IdentifierToken'], 'identifier'],
+    [kind['OpenParenToken'], 'open'],
+    [kind['CloseParenToken'], 'close'],
+    [kind['OrKeyword'], 'or'],
+    [kind['AndKeyword'], 'and'],
+    [kind['CommaToken'], 'comma'],
+  ])
+  const tokens: GateToken[] = []
+  for (const t of bridge.toArray(K.Parsing.TokenParser.ParseTokens(query, null))) {
+    const [k, text, trivia, diagnostics] = [dig(t, 'Kind'), dig(t, 'Text'), dig(t, 'Trivia'), dig(t, 'Diagnostics')]
+    if (typeof k !== 'number' || typeof text !== 'string' || typeof trivia !== 'string') return undefined
+    if (diagnostics != null && bridge.toArray(diagnostics).length > 0) return undefined
+    tokens.push({ kind: kinds.get(k) ?? 'other', text, trivia })
+  }
+  // The lexer's tokens must spell the query exactly, or dropping some of them could change the rest.
+  if (tokens.map((t) => t.trivia + t.text).join('') !== query) return undefined
+  return reducedQuery(tokens)
+}
+
+/** The reduced form the gate would check first (for tests and bench/): undefined when none. */
+export function gateReduction(query: string): string | undefined {
+  const { language: K, bridge } = load()
+  return reduce(K, bridge, query)
 }
