@@ -113,6 +113,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that stops early (`rulesmith compile … | head`) closes the pipe: stop quietly with the
+// status a Unix tool killed by SIGPIPE has (128 + 13), not with Node's unhandled 'error' event and
+// its stack trace. Any other failure to write the output is an environment error (exit 2).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(141)
+  process.stderr.write(`rulesmith: cannot write the standard output: ${e.message}\n`)
+  process.exit(2)
+})
+process.stderr.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 141 : 2))
+
 // Flush stdout before exiting so piped output is never cut short.
 main(process.argv.slice(2)).then(
   (code) => {
