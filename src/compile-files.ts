@@ -31,6 +31,13 @@ export interface CompilePlan {
   readonly placeholders: Readonly<Record<string, readonly string[]>>
   /** Per target: settings from `.rulesmith.yml` the formats read (bundle/build.ts formatSettings). */
   readonly formatSettings?: Readonly<Partial<Record<TargetId, Readonly<Record<string, unknown>>>>>
+  /**
+   * Called once every file is loaded, before the first compile, with the rules and correlations
+   * in the order they will be compiled and returned.
+   */
+  readonly onItems?: (items: readonly RuleSummary[]) => void
+  /** Called as each of them is compiled (index into `onItems`' list): `compile --out` writes it then. */
+  readonly onCompiled?: (index: number, compiled: CompiledRule) => void
 }
 
 /** What the caller needs of a rule once it is compiled: its identity, not its AST. */
@@ -100,6 +107,7 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
       correlation: rc,
     })),
   ]
+  plan.onItems?.(items.map((i) => i.identity))
   {
     for (const { identity, vars: ruleVarsOf, rule, correlation } of items) {
       const at = identity.at
@@ -145,7 +153,9 @@ export async function compileFiles(files: readonly string[], plan: CompilePlan):
           }
         }
       }
-      rules.push({ rule: identity, results })
+      const compiled: CompiledRule = { rule: identity, results }
+      plan.onCompiled?.(rules.length, compiled)
+      rules.push(compiled)
     }
   }
   // Every rule, whether compiled on its own or only inside a correlation; correlations are in `others`.

@@ -93,12 +93,37 @@ export function writeAtomically(
   kind: OutputKind = BUNDLE_OUTPUT,
   fs: WriteFs = nodeFs,
 ): void {
+  const temp = makeTempFolder(dir, fs)
+  try {
+    const made = new Set<string>()
+    for (const f of files) writeInto(temp.tmp, f.path, f.data, made, fs)
+  } catch (e) {
+    discardTempFolder(temp, fs)
+    throw e
+  }
+  swapIn(temp, kind, fs)
+}
+
+/** The temporary folder an output is written into before it replaces DIR (see writeAtomically). */
+export interface TempFolder {
+  /** The folder DIR names (a symbolic link followed). */
+  readonly target: string
+  readonly tmp: string
+  /** The temporary folder's random suffix; a previous output is renamed aside under it. */
+  readonly suffix: string
+  /** The outermost folder above DIR that this run created (removed again on failure). */
+  readonly createdParent?: string
+}
+
+/**
+ * Create the temporary folder beside DIR. On failure nothing is left (a parent folder it
+ * created is removed again) and the error is thrown.
+ */
+export function makeTempFolder(dir: string, fs: WriteFs = nodeFs): TempFolder {
   const target = resolveOutDir(dir, fs)
   const parent = dirname(target)
   const createdParent = firstMissing(parent, fs)
   let tmp: string | undefined
-  let old: string | undefined
-  let swapped = false
   try {
     fs.mkdirSync(parent, { recursive: true })
     // Not mkdtemp, which makes the folder 0700: the output gets the permissions the user's umask
@@ -106,15 +131,55 @@ export function writeAtomically(
     const suffix = randomBytes(6).toString('hex')
     tmp = join(parent, `.${basename(target)}.tmp-${suffix}`)
     fs.mkdirSync(tmp)
-    for (const f of files) {
-      const path = join(tmp, ...f.path.split('/'))
-      fs.mkdirSync(dirname(path), { recursive: true })
-      fs.writeFileSync(path, f.data)
-    }
+    return { target, tmp, suffix, ...(createdParent ? { createdParent } : {}) }
+  } catch (e) {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
+    if (createdParent) fs.rmSync(createdParent, { recursive: true, force: true })
+    throw e
+  }
+}
+
+/**
+ * Write one output file (`path` relative, `/`-separated) into the temporary folder. `made` holds
+ * the folders already created, so each is made once rather than once per file.
+ */
+export function writeInto(
+  tmp: string,
+  path: string,
+  data: string | Uint8Array,
+  made: Set<string>,
+  fs: WriteFs = nodeFs,
+): void {
+  const file = join(tmp, ...path.split('/'))
+  const folder = dirname(file)
+  if (!made.has(folder)) {
+    fs.mkdirSync(folder, { recursive: true })
+    made.add(folder)
+  }
+  fs.writeFileSync(file, data)
+}
+
+/** Remove the temporary folder (and a parent folder the run created): DIR stays as it was. */
+export function discardTempFolder(temp: TempFolder, fs: WriteFs = nodeFs): void {
+  fs.rmSync(temp.tmp, { recursive: true, force: true })
+  if (temp.createdParent) fs.rmSync(temp.createdParent, { recursive: true, force: true })
+}
+
+/**
+ * Put the written temporary folder in DIR's place: a previous output is renamed aside, the
+ * temporary folder renamed to DIR, and the previous output deleted. On failure the previous
+ * output is put back, the temporary folder removed, and the error thrown.
+ */
+export function swapIn(temp: TempFolder, kind: OutputKind = BUNDLE_OUTPUT, fs: WriteFs = nodeFs): void {
+  const { target, tmp } = temp
+  const parent = dirname(target)
+  let old: string | undefined
+  let swapped = false
+  try {
     if (fs.existsSync(target)) {
       checkOutDir(target, kind, fs)
       // Renamed to directly (no empty `.old-*` folder exists at any moment), under this run's suffix.
-      old = join(parent, `.${basename(target)}.old-${suffix}`)
+      old = join(parent, `.${basename(target)}.old-${temp.suffix}`)
       fs.renameSync(target, old)
     }
     try {
@@ -128,8 +193,7 @@ export function writeAtomically(
       throw e
     }
   } catch (e) {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true })
-    if (createdParent) fs.rmSync(createdParent, { recursive: true, force: true })
+    discardTempFolder(temp, fs)
     throw e
   }
   if (swapped && old) fs.rmSync(old, { recursive: true, force: true })

@@ -15,16 +15,8 @@ import { commentStyleFor, queryHeader } from './query-header.js'
 import { didYouMean } from '../suggest.js'
 import { declaredRefusals, refusalKey } from '../proof/sample-tests.js'
 import type { Command } from './main.js'
-import {
-  checkOutDir,
-  COMPILE_OUTPUT,
-  ioFailure,
-  OutDirError,
-  outputNotWritten,
-  writeAtomically,
-  writeFsFromEnv,
-} from '../bundle/write.js'
-import type { TarFile } from '../bundle/tar.js'
+import { checkOutDir, COMPILE_OUTPUT, ioFailure, OutDirError, outputNotWritten } from '../bundle/write.js'
+import { StreamedOutput } from '../bundle/stream-write.js'
 import { error } from '../diagnostics.js'
 import {
   extensionOf,
@@ -188,149 +180,171 @@ broken config.
     for (const t of targets) optionsOf[t] = targetOptions(config, t, { ...formatVariant(t), ...overrides(t) })
     const optionsFor = (t: TargetId): TargetOptions => must(optionsOf[t], 'options are made for every target compiled')
     const bar = progressBar({ rules: collected.files.length, label: 'compile', quiet })
-    const compiledFiles = await compileFiles(collected.files, {
-      targets,
-      formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
-      options: optionsOf,
-      placeholders: config.placeholders,
-      formatSettings: Object.fromEntries(targets.map((t) => [t, formatSettings(config, t)])),
-    })
-    bar.update(collected.files.length)
-    const rules = compiledFiles.rules
-    const diagnostics: Diagnostic[] = [...cd, ...collected.diagnostics, ...compiledFiles.diagnostics]
-    const stems = stemsFor(rules.map((r) => r.rule))
-    const printed: string[] = []
-    const skipped: string[] = []
-    const declared: string[] = []
-    const declaredIn = new Map<string, Readonly<Record<string, string>>>()
-    const refusalsDeclared = (file: string) => {
-      if (!declaredIn.has(file)) declaredIn.set(file, declaredRefusals(file))
-      return mustGet(declaredIn, file)
-    }
-    const jsonEntries: object[] = []
-    const identity = (rule: { id?: string; title: string; file: string }, t: TargetId) => ({
-      rule: rule.id ?? null,
-      title: rule.title,
-      file: portable(rule.file),
-      target: t,
-      ...(optionsFor(t).variant ? { variant: optionsFor(t).variant } : {}),
-    })
-    // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
-    const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
-    // --out: the files in memory first, written all at once if nothing failed.
-    const files: TarFile[] = []
-    const owners: OutputOwner[] = []
-    for (const t of targets) {
-      const fmt = formatOf(t)
-      for (const [i, { rule, results }] of rules.entries()) {
-        const result = entryOf(results, t)
-        const refusal = result.text === undefined
-        const why = result.diagnostics.find((d) => d.severity === 'error')
-        // A refusal the rule's tests file declares (`refused:`) is expected: listed, not an error.
-        const reason =
-          refusal && why?.code.startsWith('target/')
-            ? refusalsDeclared(rule.file)[refusalKey(t, optionsFor(t))]
-            : undefined
-        if (reason !== undefined && why) {
-          declared.push(`${t}\t${portable(rule.file)}\t${why.code}`)
-          jsonEntries.push({
-            ...identity(rule, t),
-            refused: { code: why.code, message: why.message, declared: reason },
-          })
-          diagnostics.push(
-            ...result.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error')),
-          )
-          continue
-        }
-        diagnostics.push(
-          ...result.diagnostics.map((d) =>
-            refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d,
-          ),
-        )
-        if (refusal) {
-          if (why)
+    // --out: each file goes to the temporary folder beside DIR as its rule is compiled (a thread
+    // writes it meanwhile); DIR is replaced at the end only if the whole run is clean.
+    const output = out ? new StreamedOutput(out, COMPILE_OUTPUT) : undefined
+    // Everything from here on runs inside `finish`, so that a crash still removes the temporary folder.
+    const finish = async (): Promise<number> => {
+      let stems: string[] = []
+      /** The file a compiled artifact becomes under --out: its path inside DIR and its text. */
+      const outputFile = (i: number, t: TargetId, text: string) => ({
+        path: `${t}/${template ? 'custom' : formatOf(t)}/${stems[i]}.${extensionOf(t, formatOf(t), template)}`,
+        data: text.endsWith('\n') ? text : text + '\n',
+      })
+      const compiledFiles = await compileFiles(collected.files, {
+        targets,
+        formats: Object.fromEntries(targets.map((t) => [t, template ? { file: template } : { name: formatOf(t) }])),
+        options: optionsOf,
+        placeholders: config.placeholders,
+        formatSettings: Object.fromEntries(targets.map((t) => [t, formatSettings(config, t)])),
+        onItems: (items) => (stems = stemsFor(items)),
+        onCompiled: (i, { results }) => {
+          if (!output) return
+          for (const t of targets) {
+            const text = results[t]?.text
+            if (text === undefined) continue
+            const f = outputFile(i, t, text)
+            output.add(f.path, f.data)
+          }
+        },
+      })
+      bar.update(collected.files.length)
+      const rules = compiledFiles.rules
+      const diagnostics: Diagnostic[] = [...cd, ...collected.diagnostics, ...compiledFiles.diagnostics]
+      const printed: string[] = []
+      const skipped: string[] = []
+      const declared: string[] = []
+      const declaredIn = new Map<string, Readonly<Record<string, string>>>()
+      const refusalsDeclared = (file: string) => {
+        if (!declaredIn.has(file)) declaredIn.set(file, declaredRefusals(file))
+        return mustGet(declaredIn, file)
+      }
+      const jsonEntries: object[] = []
+      const identity = (rule: { id?: string; title: string; file: string }, t: TargetId) => ({
+        rule: rule.id ?? null,
+        title: rule.title,
+        file: portable(rule.file),
+        target: t,
+        ...(optionsFor(t).variant ? { variant: optionsFor(t).variant } : {}),
+      })
+      // What --out wrote and skipped, for DIR/compile-manifest.json (CI reads it, people read stderr).
+      const manifest: { written: object[]; skipped: object[] } = { written: [], skipped: [] }
+      const owners: OutputOwner[] = []
+      for (const t of targets) {
+        const fmt = formatOf(t)
+        for (const [i, { rule, results }] of rules.entries()) {
+          const result = entryOf(results, t)
+          const refusal = result.text === undefined
+          const why = result.diagnostics.find((d) => d.severity === 'error')
+          // A refusal the rule's tests file declares (`refused:`) is expected: listed, not an error.
+          const reason =
+            refusal && why?.code.startsWith('target/')
+              ? refusalsDeclared(rule.file)[refusalKey(t, optionsFor(t))]
+              : undefined
+          if (reason !== undefined && why) {
+            declared.push(`${t}\t${portable(rule.file)}\t${why.code}`)
             jsonEntries.push({
               ...identity(rule, t),
-              refused: { code: why.code, message: why.message, declared: null },
+              refused: { code: why.code, message: why.message, declared: reason },
             })
-          if (skip) skipped.push(`${t}\t${rule.file}\t${why?.code ?? 'refused'}`)
-          if (skip)
-            manifest.skipped.push({
+            diagnostics.push(
+              ...result.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error')),
+            )
+            continue
+          }
+          diagnostics.push(
+            ...result.diagnostics.map((d) =>
+              refusal && skip && d.code.startsWith('target/') ? { ...d, severity: 'warning' as const } : d,
+            ),
+          )
+          if (refusal) {
+            if (why)
+              jsonEntries.push({
+                ...identity(rule, t),
+                refused: { code: why.code, message: why.message, declared: null },
+              })
+            if (skip) skipped.push(`${t}\t${rule.file}\t${why?.code ?? 'refused'}`)
+            if (skip)
+              manifest.skipped.push({
+                target: t,
+                rule: rule.id ?? null,
+                file: portable(rule.file),
+                code: why?.code ?? 'refused',
+                message: why?.message ?? '',
+              })
+            continue
+          }
+          const text = must(result.text, 'a result that is not refused has its text')
+          if (out) {
+            // Written already (onCompiled above); here it is listed.
+            const { path, data } = outputFile(i, t, text)
+            owners.push({ path, file: rule.file, at: rule.at })
+            manifest.written.push({
               target: t,
+              format: template ? 'custom' : fmt,
               rule: rule.id ?? null,
               file: portable(rule.file),
-              code: why?.code ?? 'refused',
-              message: why?.message ?? '',
+              path,
+              sha256: createHash('sha256').update(data).digest('hex'),
             })
-          continue
-        }
-        const text = must(result.text, 'a result that is not refused has its text')
-        if (out) {
-          const path = `${t}/${template ? 'custom' : fmt}/${stems[i]}.${extensionOf(t, fmt, template)}`
-          const data = text.endsWith('\n') ? text : text + '\n'
-          files.push({ path, data: Buffer.from(data, 'utf8') })
-          owners.push({ path, file: rule.file, at: rule.at })
-          manifest.written.push({
-            target: t,
-            format: template ? 'custom' : fmt,
-            rule: rule.id ?? null,
-            file: portable(rule.file),
-            path,
-            sha256: createHash('sha256').update(data).digest('hex'),
-          })
-        } else if (json) {
-          jsonEntries.push({ ...identity(rule, t), query: text.replace(/\n$/, '') })
-        } else {
-          const style = noHeader ? undefined : commentStyleFor(extensionOf(t, fmt, template))
-          const header = style
-            ? queryHeader(style, [
-                ['rule', rule.id ?? '(no id)'],
-                ['title', rule.title],
-                ['file', portable(rule.file)],
-                ['target', optionsFor(t).variant ? `${t} (${optionsFor(t).variant})` : t],
-              ])
-            : ''
-          printed.push(header + (text.endsWith('\n') ? text : text + '\n'))
+          } else if (json) {
+            jsonEntries.push({ ...identity(rule, t), query: text.replace(/\n$/, '') })
+          } else {
+            const style = noHeader ? undefined : commentStyleFor(extensionOf(t, fmt, template))
+            const header = style
+              ? queryHeader(style, [
+                  ['rule', rule.id ?? '(no id)'],
+                  ['title', rule.title],
+                  ['file', portable(rule.file)],
+                  ['target', optionsFor(t).variant ? `${t} (${optionsFor(t).variant})` : t],
+                ])
+              : ''
+            printed.push(header + (text.endsWith('\n') ? text : text + '\n'))
+          }
         }
       }
-    }
-    bar.done()
-    diagnostics.push(...outputCollisions(owners))
-    // Two detections under one name would deploy as one (the later replaces the earlier): print
-    // nothing rather than an artifact that silently drops a rule.
-    const nameClash = diagnostics.some((d) => d.code === 'format/duplicate-name' || d.code === 'output/collision')
-    if (nameClash && !out && (printed.length || json) && !args.switches.has('quiet'))
-      process.stderr.write('rulesmith compile: nothing printed: two detections share one name\n')
-    if (printed.length && !nameClash) process.stdout.write(printed.join('\n'))
-    if (json && !nameClash) process.stdout.write(JSON.stringify(jsonEntries, null, 2) + '\n')
-    diagnostics.push(...noRulesFound(args, paths, rules.length, diagnostics))
-    if (out && diagnostics.some((d) => d.severity === 'error')) {
-      if (!args.switches.has('quiet')) process.stderr.write(`rulesmith compile: nothing written to ${out}\n`)
-    } else if (out) {
-      const data = JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n'
-      try {
-        writeAtomically(
-          out,
-          [...files, { path: COMPILE_OUTPUT.manifest, data: Buffer.from(data, 'utf8') }],
-          COMPILE_OUTPUT,
-          writeFsFromEnv(),
+      bar.done()
+      diagnostics.push(...outputCollisions(owners))
+      // Two detections under one name would deploy as one (the later replaces the earlier): print
+      // nothing rather than an artifact that silently drops a rule.
+      const nameClash = diagnostics.some((d) => d.code === 'format/duplicate-name' || d.code === 'output/collision')
+      if (nameClash && !out && (printed.length || json) && !args.switches.has('quiet'))
+        process.stderr.write('rulesmith compile: nothing printed: two detections share one name\n')
+      if (printed.length && !nameClash) process.stdout.write(printed.join('\n'))
+      if (json && !nameClash) process.stdout.write(JSON.stringify(jsonEntries, null, 2) + '\n')
+      diagnostics.push(...noRulesFound(args, paths, rules.length, diagnostics))
+      if (out && output && diagnostics.some((d) => d.severity === 'error')) {
+        await output.discard()
+        if (!args.switches.has('quiet')) process.stderr.write(`rulesmith compile: nothing written to ${out}\n`)
+      } else if (out && output) {
+        const data = JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n'
+        try {
+          await output.commit([{ path: COMPILE_OUTPUT.manifest, text: data }])
+        } catch (e) {
+          if (e instanceof OutDirError) throw new UsageError(e.message)
+          const io = ioFailure(e)
+          if (!io) throw e
+          diagnostics.push(error(io.code, outputNotWritten(io.reason), undefined, out))
+        }
+      }
+      if (skipped.length && !quiet)
+        process.stderr.write(
+          `skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`,
         )
-      } catch (e) {
-        if (e instanceof OutDirError) throw new UsageError(e.message)
-        const io = ioFailure(e)
-        if (!io) throw e
-        diagnostics.push(error(io.code, outputNotWritten(io.reason), undefined, out))
-      }
+      if (declared.length && !quiet)
+        process.stderr.write(
+          `refused as declared in tests files, target\tfile\treason:\n${declared.map((s) => '  ' + s).join('\n')}\n`,
+        )
+      const summary = { files: collected.files.length, rules: rules.length, declaredRefusals: declared.length }
+      if (diagnostics.length || declared.length) printDiagnostics(diagnostics, 'text', summary, quiet)
+      return exitCode(diagnostics)
     }
-    if (skipped.length && !quiet)
-      process.stderr.write(`skipped (unsupported), target\tfile\treason:\n${skipped.map((s) => '  ' + s).join('\n')}\n`)
-    if (declared.length && !quiet)
-      process.stderr.write(
-        `refused as declared in tests files, target\tfile\treason:\n${declared.map((s) => '  ' + s).join('\n')}\n`,
-      )
-    const summary = { files: collected.files.length, rules: rules.length, declaredRefusals: declared.length }
-    if (diagnostics.length || declared.length) printDiagnostics(diagnostics, 'text', summary, quiet)
-    return exitCode(diagnostics)
+    try {
+      return await finish()
+    } catch (e) {
+      await output?.discard()
+      throw e
+    }
   },
 }
 

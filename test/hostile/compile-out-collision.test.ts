@@ -2,7 +2,7 @@
  * Two rules that would be written to one output file (issue 12: exit 0, one silently lost). The
  * run fails with exit 1, names both rules, and writes nothing.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { cli } from '../support/cli.js'
@@ -31,6 +31,8 @@ describe('output file name collisions', () => {
       `${multi}:12:1: error: output file "spl/default/a-2-5f0c3f9e.spl" would also hold the rule of ${single}:1:1; rename one rule file [output/collision]`,
     ])
     expect(existsSync(out)).toBe(false)
+    // The files already streamed into the temporary folder beside DIR went with it.
+    expect(readdirSync(dir)).toEqual(['rules'])
   })
 
   it('names equal but for case get the rule id, as on macOS and Windows they are one file', () => {
