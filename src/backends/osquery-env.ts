@@ -41,6 +41,25 @@ export interface LogSourceEntry {
   readonly interval: number
   /** Another log source, tried when a rule names a field this table has no column for. */
   readonly fallback?: string
+  /**
+   * Other records of the same activity in the same table (Security 4688 beside Sysmon's event 1),
+   * each searched too when every field the rule reads is one it records (`records`).
+   */
+  readonly also: readonly LogSourceEntry[]
+  /**
+   * For an `also` record: Sigma field → key of the data object (the record's own name), and with
+   * `fields` every field it records: no default column and no other data key stands for a field.
+   */
+  readonly keys?: Readonly<Record<string, string>>
+}
+
+/** Whether a log source's record holds every one of these fields (always, for a log source that is not an `also` record). */
+export function records(ls: LogSourceEntry, fields: Iterable<string>): boolean {
+  const keys = ls.keys
+  if (!keys) return true
+  for (const f of fields)
+    if (!Object.prototype.hasOwnProperty.call(keys, f) && typeof ls.fields[f] !== 'string') return false
+  return true
 }
 
 export interface Env {
@@ -69,6 +88,11 @@ interface OsqueryDoc {
       fields?: Record<string, string | null> | null
       interval?: number
       fallback?: string
+      also?: {
+        conditions: Record<string, Scalar | Scalar[]>
+        fields?: Record<string, string> | null
+        keys?: Record<string, string> | null
+      }[]
     }
   > | null
 }
@@ -105,18 +129,32 @@ function loadTables(): Map<string, Table> {
 
 function build(doc: OsqueryDoc): Env | string {
   const tables = loadTables()
-  const logsources = Object.entries(doc.logsources ?? {}).map(([name, raw]): LogSourceEntry => ({
-    name,
-    match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
-    table: raw.table,
-    platform: raw.platform ?? 'all',
-    conditions: raw.conditions ?? {},
-    ...(raw.data ? { data: raw.data } : {}),
-    fields: raw.fields ?? {},
-    interval: raw.interval ?? 60,
-    ...(raw.fallback !== undefined ? { fallback: raw.fallback } : {}),
-  }))
-  for (const ls of logsources) {
+  const logsources = Object.entries(doc.logsources ?? {}).map(([name, raw]): LogSourceEntry => {
+    const base = {
+      match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
+      table: raw.table,
+      platform: raw.platform ?? 'all',
+      ...(raw.data ? { data: raw.data } : {}),
+      interval: raw.interval ?? 60,
+    }
+    return {
+      ...base,
+      name,
+      conditions: raw.conditions ?? {},
+      fields: raw.fields ?? {},
+      ...(raw.fallback !== undefined ? { fallback: raw.fallback } : {}),
+      // An `also` record is in the same table, under the same data column, with its own conditions.
+      also: (raw.also ?? []).map((a, i) => ({
+        ...base,
+        name: `${name}#${i + 1}`,
+        conditions: a.conditions,
+        fields: a.fields ?? {},
+        keys: a.keys ?? {},
+        also: [],
+      })),
+    }
+  })
+  for (const ls of logsources.flatMap((l) => [l, ...l.also])) {
     const table = tables.get(ls.table)
     if (!table)
       return `log source '${ls.name}' names table '${ls.table}', which osquery does not have (see targets/osquery/schema/)`
@@ -125,6 +163,8 @@ function build(doc: OsqueryDoc): Env | string {
       if (!table.columns.has(c)) return `log source '${ls.name}': table ${ls.table} has no column '${c}'`
     if (ls.fallback !== undefined && !logsources.some((o) => o.name === ls.fallback && o.fallback === undefined))
       return `log source '${ls.name}': its fallback '${ls.fallback}' is not a log source without a fallback of its own`
+    if (ls.keys && Object.keys(ls.keys).length > 0 && !ls.data)
+      return `log source '${ls.name}': keys name a data object, but the log source has no data column`
   }
   return { fields: doc.fields ?? {}, logsources, tables }
 }
@@ -150,6 +190,7 @@ const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
  */
 export function placeOf(env: Env, ls: LogSourceEntry, field: string): FieldPlace | undefined {
   const table = mustGet(env.tables, ls.table)
+  if (ls.keys) return recordPlace(table, ls, ls.keys, field)
   const own = Object.prototype.hasOwnProperty.call(ls.fields, field) ? ls.fields[field] : undefined
   const dflt = Object.prototype.hasOwnProperty.call(env.fields, field) ? env.fields[field] : undefined
   const column =
@@ -166,6 +207,23 @@ export function placeOf(env: Env, ls: LogSourceEntry, field: string): FieldPlace
     return { kind: 'json', column: ls.data.column, path: `${ls.data.path}.${key}`, key: field }
   }
   return undefined
+}
+
+/** Where a field lives in an `also` record: its column, else its key of the data object; nowhere else. */
+function recordPlace(
+  table: Table,
+  ls: LogSourceEntry,
+  keys: Readonly<Record<string, string>>,
+  field: string,
+): FieldPlace | undefined {
+  const column = Object.prototype.hasOwnProperty.call(ls.fields, field) ? ls.fields[field] : undefined
+  if (typeof column === 'string') {
+    const c = table.columns.get(column)
+    return c ? { kind: 'column', column, type: c.type, nocase: c.nocase } : undefined
+  }
+  const key = Object.prototype.hasOwnProperty.call(keys, field) ? keys[field] : undefined
+  if (key === undefined || !ls.data) return undefined
+  return { kind: 'json', column: ls.data.column, path: `${ls.data.path}.${key}`, key }
 }
 
 export const isIntegerType = (t: ColumnType): boolean => t === 'INTEGER' || t === 'BIGINT'

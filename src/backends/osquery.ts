@@ -8,7 +8,7 @@
  * Emitted SQL (windows process_creation, `Image|endswith: \sc.exe`, `CommandLine|contains: stop`):
  *   SELECT * FROM process_etw_events WHERE type = 'ProcessStart' AND path LIKE '%\sc.exe' AND cmdline LIKE '%stop%';
  */
-import type { Node, NodeOf, Pos } from '../ast/nodes.js'
+import { fieldsOf, type Node, type NodeOf, type Pos } from '../ast/nodes.js'
 import { normalize, shapeOf } from '../ast/pattern.js'
 import { parseCidr } from '../evaluate/cidr.js'
 import type { Rule } from '../rule/rule.js'
@@ -21,6 +21,7 @@ import {
   isIntegerType,
   loadEnv,
   placeOf,
+  records,
   resolveLogSource,
   type Env,
   type FieldPlace,
@@ -328,11 +329,19 @@ export const backend: Backend = {
     }
     if (ctx.refused) return { diagnostics: ctx.diagnostics }
     ls = ctx.ls
-    const detection = ctx.detection
-    const where = [
-      ...Object.entries(ls.conditions).map(([c, v]) => conditionSql(c, v)),
-      operand(detection.text, detection.prec, WHERE.bindingPower.And),
-    ].join(WHERE.and)
+    const scoped = (c: typeof ctx) =>
+      [
+        ...Object.entries(c.ls.conditions).map(([col, v]) => conditionSql(col, v)),
+        operand(c.detection.text, c.detection.prec, WHERE.bindingPower.And),
+      ].join(WHERE.and)
+    // Other records of the same activity in the same table (Security 4688 beside Sysmon's event 1),
+    // each under its own conditions: only when the rule reads nothing but fields that record holds
+    // (a field it lacks would be missing there, and a filter on it would let every such record through).
+    const fields = fieldsOf(rule.detection)
+    const branches = [ctx, ...ls.also.filter((a) => records(a, fields)).map((a) => emitFor(env, a, rule))].filter(
+      (b) => !b.refused,
+    )
+    const where = branches.length === 1 ? scoped(ctx) : branches.map((b) => `(${scoped(b)})`).join(WHERE.or)
     const table = mustGet(env.tables, ls.table)
     return {
       query: `SELECT * FROM ${ident(ls.table)} WHERE ${where};`,

@@ -14,7 +14,7 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
-import { mostSpecific, place, type Placed, type WinRecord } from './winlog.js'
+import { as4688Record, isSecurity4688, mostSpecific, place, type Placed, type WinRecord } from './winlog.js'
 import { first, mapOf, must } from '../guards.js'
 
 type ColumnType = string
@@ -30,6 +30,12 @@ export interface KqlLanding {
   readonly columns?: Readonly<Record<string, string>>
   /** The table's columns follow a naming rule of the record's fields (ZEEK_NAMES): not read from target.yml. */
   readonly names?: 'zeek'
+  /**
+   * The row is a Security 4688 record as the agent collects it: the event's fields under 4688's own
+   * names (Image as NewProcessName, ParentImage as ParentProcessName: SECURITY_4688 in winlog.ts),
+   * and an event stating a field no 4688 record holds is no such row.
+   */
+  readonly security4688?: true
 }
 
 /**
@@ -223,14 +229,19 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
     ]
   if (!p.record) return []
   const out: KqlLanding[] = []
+  // A raw Security 4688 is SecurityEvent's process creation, with the record's own column names
+  // (NewProcessName, ParentProcessName, CommandLine …), as the sentinel process_creation entries
+  // read it; in WindowsEvent its EventData keys are the same names.
+  const security4688 = isSecurity4688(p.record) ? ({ security4688: true } as const) : {}
   if (p.record.channel.toLowerCase() === 'security')
     out.push({
       table: 'SecurityEvent',
       constants: { Channel: 'Security', ...(p.record.eventId !== undefined ? { EventID: p.record.eventId } : {}) },
       naming: { product: 'windows', service: 'security' },
+      ...security4688,
     })
   // Every channel the agent forwards, Security included, is also a WindowsEvent row.
-  out.push(windowsEvent(p.record))
+  out.push({ ...windowsEvent(p.record), ...security4688 })
   return out
 }
 
@@ -575,6 +586,11 @@ export function placeEvent(
   if (!land) return all[0] ? { table: all[0].table, unrepresentable: `lands in ${all[0].table}` } : undefined
   const plan = planFor(model, land)
   if (!plan) return undefined
+  if (land.security4688) {
+    const r = as4688Record(event, ORIGIN_KEY)
+    if ('lacks' in r) return { table: land.table, unrepresentable: `a Security 4688 record holds no ${r.lacks}` }
+    event = r.event
+  }
   const { columns, bags } = plan
   // Windows writes logon ids in hex (`0x3e7`); Sysmon for Linux does not.
   const windows = land.naming.product?.toLowerCase() === 'windows'

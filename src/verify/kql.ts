@@ -16,6 +16,8 @@ import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { kqlModels, placeEvent, type KqlRow as KqlRecord } from './kql-events.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
+import { isSecurity4688, place, SECURITY_4688 } from './winlog.js'
+import { originOf } from '../origin.js'
 import { entryOf, errorMessage, first, itemAt } from '../guards.js'
 
 /**
@@ -365,7 +367,22 @@ export const verifier: Verifier = {
     const leftOut: LeftOut[] = []
     const diagnostics: Diagnostic[] = []
     const reads = columnsRead(parsed.query)
+    // A Sysmon field a Sentinel query reads (a column, or a key of EventData) whose value a Security
+    // 4688 record does not hold: such a record cannot be judged by the query (SECURITY_4688.unknown).
+    const unknownIn4688 =
+      model.variant === 'sentinel'
+        ? [...reads, ...keysRead(parsed.query)].find((n) => SECURITY_4688.unknown.has(n))
+        : undefined
     for (const [i, event] of events.entries()) {
+      if (unknownIn4688 !== undefined && isSecurity4688(place(originOf(event))?.record)) {
+        unrepresentable.push(i)
+        leftOut.push({
+          index: i,
+          reason: `the query reads ${unknownIn4688}, which a Security 4688 record does not hold`,
+        })
+        matches.push(false)
+        continue
+      }
       const placed = placeEvent(model, event, reads, table)
       // An event that lands in no table, or in another table, is not a row the query reads.
       if (!placed || placed.table !== table) {
@@ -403,12 +420,11 @@ export const verifier: Verifier = {
   },
 }
 
-/** The columns a query's filters name: only they are written into a row (src/verify/kql-events.ts). */
-export function columnsRead(query: KQuery): Set<string> {
-  const out = new Set<string>()
+/** Every term a query's stages read, each with the terms inside it (call arguments, a key's base). */
+function eachTerm(query: KQuery, visit: (t: KTerm) => void): void {
   const term = (t: KTerm): void => {
-    if (t.k === 'col') out.add(t.name)
-    else if (t.k === 'call') t.args.forEach(term)
+    visit(t)
+    if (t.k === 'call') t.args.forEach(term)
     else if (t.k === 'key') term(t.base)
   }
   const expr = (e: KExpr): void => {
@@ -434,6 +450,23 @@ export function columnsRead(query: KQuery): Set<string> {
   for (const stage of query.stages)
     if (stage.k === 'where') expr(stage.expr)
     else for (const a of stage.assigns) term(a.term)
+}
+
+/** The columns a query's filters name: only they are written into a row (src/verify/kql-events.ts). */
+export function columnsRead(query: KQuery): Set<string> {
+  const out = new Set<string>()
+  eachTerm(query, (t) => {
+    if (t.k === 'col') out.add(t.name)
+  })
+  return out
+}
+
+/** The keys a query reads of dynamic columns (`EventData.Image`, `EventData['Image']`). */
+function keysRead(query: KQuery): Set<string> {
+  const out = new Set<string>()
+  eachTerm(query, (t) => {
+    if (t.k === 'key') out.add(t.key)
+  })
   return out
 }
 

@@ -15,7 +15,15 @@ import { ORIGIN_KEY, originOf, type Origin } from '../origin.js'
 import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
-import { logSourceOfRecord, mostSpecific, place, type WinRecord } from './winlog.js'
+import {
+  as4688Record,
+  isSecurity4688,
+  logSourceOfRecord,
+  mostSpecific,
+  place,
+  SECURITY_4688,
+  type WinRecord,
+} from './winlog.js'
 import { isOneOf, itemAt, mapOf } from '../guards.js'
 
 export type ColumnType = 'TEXT' | 'INTEGER' | 'BIGINT' | 'DOUBLE' | 'DATETIME'
@@ -36,6 +44,11 @@ export interface OsqueryLanding {
   readonly table: string
   readonly constants: Readonly<Record<string, string | number>>
   readonly naming: LogSource
+  /**
+   * The event is a Security 4688 record (SECURITY_4688 in winlog.ts): it holds only some of a
+   * process creation's fields, and in windows_events its data keys are 4688's own names.
+   */
+  readonly security4688?: true
 }
 
 /**
@@ -82,9 +95,17 @@ export function landings(origin: Origin | undefined): OsqueryLanding[] {
   const p = place(origin)
   if (!p) return []
   const out: OsqueryLanding[] = []
+  const security4688 = isSecurity4688(p.record) ? ({ security4688: true } as const) : {}
   if (origin?.kind !== 'winlog') {
     const hit = mostSpecific(BY_LOGSOURCE, p.logsource)
     if (hit) out.push({ table: hit.table, constants: hit.constants, naming: p.logsource })
+  } else if (p.record && (isSecurity4688(p.record) || isSysmon1(p.record))) {
+    // A process start logged by Sysmon or by Windows' process auditing is a process start all the
+    // same: osquery's own ETW consumer (the Microsoft-Windows-Kernel-Process provider and the
+    // kernel process provider, osquery/events/windows/etw/etw_publisher_processes.cpp) records
+    // every process start, whatever the audit policy or Sysmon configuration logs.
+    const hit = mostSpecific(BY_LOGSOURCE, PROCESS_CREATION)
+    if (hit) out.push({ table: hit.table, constants: hit.constants, naming: PROCESS_CREATION, ...security4688 })
   }
   const r = p.record
   if (!r) return out
@@ -99,9 +120,14 @@ export function landings(origin: Origin | undefined): OsqueryLanding[] {
     // a channel that is no Sigma service (PowerShell 7's PowerShellCore/Operational) is named by
     // the category its record is.
     naming: channelNaming(r),
+    ...security4688,
   })
   return out
 }
+
+const PROCESS_CREATION: LogSource = { product: 'windows', category: 'process_creation' }
+const isSysmon1 = (r: WinRecord): boolean =>
+  r.channel.toLowerCase() === 'microsoft-windows-sysmon/operational' && r.eventId === 1
 
 function channelNaming(r: WinRecord): LogSource {
   const byChannel = logSourceOfRecord({ channel: r.channel })
@@ -197,6 +223,14 @@ export interface PlacedRow {
   readonly values: Readonly<Record<string, string | number | null>>
   /** Sigma fields whose event value has no exact osquery representation (arrays, objects, …). */
   readonly inexact: readonly string[]
+  /** For a Security 4688 record: the first field the event states that no 4688 record holds. */
+  readonly lacks?: string
+  /**
+   * For a Security 4688 record: the columns of the row whose value the record decides (its fixed
+   * columns and those of the fields it holds); any other column of `table` holds a value of the
+   * process the record does not say (process_etw_events' pid, username …). Undefined: every column.
+   */
+  readonly known?: ReadonlySet<string>
 }
 
 const JSON_KEY = /^[A-Za-z0-9_.\- ]+$/
@@ -232,9 +266,18 @@ export function placeRows(model: OsqueryModel, event: JsonEvent): PlacedRow[] {
   return landings(originOf(event)).flatMap((land) => placeIn(model, land, event) ?? [])
 }
 
-function placeIn(model: OsqueryModel, land: OsqueryLanding, event: JsonEvent): PlacedRow | undefined {
+function placeIn(model: OsqueryModel, land: OsqueryLanding, stated: JsonEvent): PlacedRow | undefined {
   const table = model.tables.get(land.table)
   if (!table) return undefined
+  let event = stated
+  let lacks: string | undefined
+  if (land.security4688) {
+    const r = as4688Record(stated, ORIGIN_KEY)
+    if ('lacks' in r) lacks = r.lacks
+    // In the event log the record's data keys are its own names; a table of the activity
+    // (process_etw_events) is named by Sigma's.
+    else if (land.table === 'windows_events') event = r.event
+  }
   const naming = mostSpecific(model.namings, land.naming)
   const own = naming?.fields ?? {}
   const values: Record<string, string | number | null> = {}
@@ -242,15 +285,19 @@ function placeIn(model: OsqueryModel, land: OsqueryLanding, event: JsonEvent): P
   const data: Record<string, string | null> = {}
   let hasData = false
   // Columns the event speaks for itself, even as null: the landing does not overwrite them.
-  const stated = new Set<string>()
-  for (const [field, v] of names(event)) {
+  const spoken = new Set<string>()
+  const columnOf = (field: string): string | null | undefined => {
     const o = Object.prototype.hasOwnProperty.call(own, field) ? own[field] : undefined
     const d = Object.prototype.hasOwnProperty.call(model.fields, field) ? model.fields[field] : undefined
-    const column = o !== undefined ? o : d !== undefined && d !== null && table.columns.has(d) ? d : undefined
+    return o !== undefined ? o : d !== undefined && d !== null && table.columns.has(d) ? d : undefined
+  }
+  for (const [field, v] of names(event)) {
+    const o = Object.prototype.hasOwnProperty.call(own, field) ? own[field] : undefined
+    const column = columnOf(field)
     if (column) {
       const c = table.columns.get(column)
       if (!c || v === undefined) continue
-      stated.add(column)
+      spoken.add(column)
       if (v === null) continue
       if (typeof v === 'object') inexact.push(field)
       if (isIntegerType(c.type)) {
@@ -286,8 +333,16 @@ function placeIn(model: OsqueryModel, land: OsqueryLanding, event: JsonEvent): P
     for (const key of naming.data.path.split('.').slice(1).reverse()) doc = { [key]: doc }
     values[naming.data.column] = JSON.stringify(doc)
   }
-  for (const [c, v] of Object.entries(land.constants)) if (table.columns.has(c) && !stated.has(c)) values[c] = v
-  return { table: land.table, values, inexact }
+  for (const [c, v] of Object.entries(land.constants)) if (table.columns.has(c) && !spoken.has(c)) values[c] = v
+  if (!land.security4688) return { table: land.table, values, inexact }
+  // The row's columns a 4688 record decides: the fixed ones, the data column (whose keys the
+  // verifier checks by name), and those its fields map to.
+  const known = new Set([...Object.keys(land.constants), ...(naming?.data ? [naming.data.column] : [])])
+  for (const field of [...SECURITY_4688.data, ...SECURITY_4688.system, ...Object.keys(SECURITY_4688.renamed)]) {
+    const column = columnOf(field)
+    if (column) known.add(column)
+  }
+  return { table: land.table, values, inexact, known, ...(lacks !== undefined ? { lacks } : {}) }
 }
 
 /** The event's first row (its own activity's table before the event log), or undefined. */

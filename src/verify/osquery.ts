@@ -9,7 +9,8 @@ import type { Database, SqlJsStatic, Statement } from 'sql.js'
 import type { Diagnostic, DiagnosticCode } from '../diagnostics.js'
 import type { JsonEvent } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
-import { osqueryModel, placeRows, type Table } from './osquery-events.js'
+import { osqueryModel, placeRows, type PlacedRow, type Table } from './osquery-events.js'
+import { SECURITY_4688 } from './winlog.js'
 import { registerOsqueryFunctions } from './osquery-udf.js'
 import type { LeftOut, Verified, Verifier } from './types.js'
 import { errorMessage, first, must } from '../guards.js'
@@ -91,6 +92,35 @@ const fail = (code: DiagnosticCode, message: string): Verified => ({
   diagnostics: [{ code, severity: 'error', message, target: 'osquery' }],
 })
 
+/**
+ * The names a query reads: every identifier outside strings and comments (a superset of the
+ * columns it reads), and the keys of every JSON path `'$.EventData.<key>'` it passes to json_extract.
+ */
+function namesRead(query: string): { readonly words: ReadonlySet<string>; readonly keys: ReadonlySet<string> } {
+  const keys = new Set<string>()
+  for (const m of query.matchAll(/'\$\.EventData\.(?:"((?:[^"']|'')+)"|([A-Za-z_][A-Za-z0-9_]*))'/g))
+    keys.add((m[1] ?? must(m[2], 'one of the groups matched')).replace(/''/g, "'"))
+  const code = query.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, ' ')
+  const words = new Set<string>()
+  for (const m of code.matchAll(/"((?:[^"]|"")+)"|[A-Za-z_][A-Za-z0-9_]*/g))
+    words.add(m[1]?.replace(/""/g, '"') ?? m[0])
+  return { words, keys }
+}
+
+/**
+ * Why a Security 4688 record's row cannot be judged by the query: it reads a column whose value the
+ * record does not decide, or a data key of a Sysmon field the record has no counterpart for.
+ */
+function unknownIn4688(row: PlacedRow, table: Table, read: ReturnType<typeof namesRead>): string | undefined {
+  const known = row.known
+  if (!known) return undefined
+  const column = [...read.words].find((w) => table.columns.has(w) && !known.has(w))
+  if (column !== undefined)
+    return `the query reads ${row.table}.${column}, which a Security 4688 record does not decide`
+  const key = [...read.keys].find((k) => SECURITY_4688.unknown.has(k))
+  return key !== undefined ? `the query reads ${key}, which a Security 4688 record does not hold` : undefined
+}
+
 /** The tables a SELECT names after FROM or JOIN (osquery's names are plain words). */
 function tablesRead(query: string): Set<string> {
   const out = new Set<string>()
@@ -134,6 +164,7 @@ export const verifier: Verifier = {
       const leftOut: LeftOut[] = []
       const diagnostics: Diagnostic[] = []
       const reads = tablesRead(query)
+      const read = namesRead(query)
       for (const [i, event] of events.entries()) {
         if (filled !== undefined) db.run(`DELETE FROM ${quote(filled)}`)
         filled = undefined
@@ -144,7 +175,17 @@ export const verifier: Verifier = {
         else if (!reads.has(row.table))
           leftOut.push({ index: i, reason: `lands in ${row.table}, the query reads ${[...reads].sort().join(', ')}` })
         if (row) {
-          if (row.inexact.length > 0) {
+          const table = must(model.tables.get(row.table), 'a row is placed only in a table of the model')
+          // A Security 4688 record the query cannot judge (SECURITY_4688 in winlog.ts).
+          const why = !reads.has(row.table)
+            ? undefined
+            : row.lacks !== undefined
+              ? `a Security 4688 record holds no ${row.lacks}`
+              : unknownIn4688(row, table, read)
+          if (why !== undefined) {
+            unrepresentable.push(i)
+            leftOut.push({ index: i, reason: why })
+          } else if (row.inexact.length > 0) {
             unrepresentable.push(i)
             leftOut.push({ index: i, reason: `no ${row.table} row holds ${row.inexact.join(', ')} exactly` })
             diagnostics.push({

@@ -204,3 +204,102 @@ export function mostSpecific<T extends { readonly match: Readonly<Record<string,
   }
   return best
 }
+
+/**
+ * Windows' process auditing, Security 4688 "A new process has been created"
+ * (https://learn.microsoft.com/previous-versions/windows/it-pro/windows-10/security/threat-protection/auditing/event-4688,
+ * "Event XML"). The proof states such a record with Sigma's process-creation names where 4688 has
+ * the same value under its own name (Image is NewProcessName, ParentImage ParentProcessName), and
+ * with 4688's own names otherwise (CommandLine, SubjectUserName, TokenElevationType …). Every other
+ * Sysmon field (hashes, OriginalFileName, User, IntegrityLevel, ParentCommandLine, ProcessId: 4688's
+ * ProcessId is the creator's, in hex) has no counterpart: an event stating one is no 4688 record,
+ * and a query reading one cannot be judged on a 4688 record (its value is unknown there, which is
+ * not the same as missing).
+ */
+export const SECURITY_4688 = {
+  /** Sigma's names for values a 4688 record holds under its own name. */
+  renamed: { Image: 'NewProcessName', ParentImage: 'ParentProcessName' } as Readonly<Record<string, string>>,
+  /** The record's EventData names (version 2: Windows 10 and Server 2016 on). */
+  data: new Set([
+    'SubjectUserSid',
+    'SubjectUserName',
+    'SubjectDomainName',
+    'SubjectLogonId',
+    'NewProcessId',
+    'NewProcessName',
+    'TokenElevationType',
+    'CommandLine',
+    'TargetUserSid',
+    'TargetUserName',
+    'TargetDomainName',
+    'TargetLogonId',
+    'ParentProcessName',
+    'MandatoryLabel',
+  ]) as ReadonlySet<string>,
+  /** The System fields every record has, as Sigma events name them. */
+  system: new Set(['Channel', 'EventID', 'Provider_Name', 'Computer']) as ReadonlySet<string>,
+  /**
+   * Sysmon's process-creation fields (https://learn.microsoft.com/sysinternals/downloads/sysmon,
+   * event ID 1) that a 4688 record has no counterpart for: the process had such a value, the record
+   * does not say it. A query that reads one cannot be judged on a 4688 record.
+   */
+  unknown: new Set([
+    'RuleName',
+    'UtcTime',
+    'ProcessGuid',
+    'ProcessId',
+    'FileVersion',
+    'Description',
+    'Product',
+    'Company',
+    'OriginalFileName',
+    'CurrentDirectory',
+    'User',
+    'LogonGuid',
+    'LogonId',
+    'TerminalSessionId',
+    'IntegrityLevel',
+    'Hashes',
+    'ParentProcessGuid',
+    'ParentProcessId',
+    'ParentCommandLine',
+    'ParentUser',
+  ]) as ReadonlySet<string>,
+}
+
+/** Whether a record is a Security 4688. */
+export const isSecurity4688 = (r: WinRecord | undefined): boolean =>
+  r !== undefined && r.channel.toLowerCase() === 'security' && r.eventId === 4688
+
+/** Whether a 4688 record holds a field stated under this name (its own name, or Sigma's for a renamed one). */
+export const security4688Holds = (field: string): boolean =>
+  SECURITY_4688.data.has(field) ||
+  SECURITY_4688.system.has(field) ||
+  Object.prototype.hasOwnProperty.call(SECURITY_4688.renamed, field)
+
+/**
+ * An event stated as a Security 4688 record, with 4688's own names (Image as NewProcessName …; a
+ * name the event states itself wins), or the first field it states that no 4688 record holds.
+ * `reserved` keys (the origin statement) are kept as they are.
+ */
+export function as4688Record(
+  event: Readonly<Record<string, unknown>>,
+  reserved: string,
+): { readonly event: Record<string, unknown> } | { readonly lacks: string } {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(event)) {
+    if (k === reserved) {
+      out[k] = v
+      continue
+    }
+    if (!security4688Holds(k)) {
+      // A field stated without a value says nothing the record would have to hold.
+      if (v === null || v === undefined) continue
+      return { lacks: k }
+    }
+    const own = SECURITY_4688.renamed[k]
+    if (own === undefined) out[k] = v
+    else if (!Object.prototype.hasOwnProperty.call(event, own)) out[own] = v
+  }
+  return { event: out }
+}
