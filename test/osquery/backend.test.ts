@@ -258,10 +258,30 @@ describe('osquery backend: Windows activity from Sysmon in windows_events', () =
         WIN_PROC,
       ),
     )
+    // Security 4688 holds both fields (NewProcessName, ParentProcessName): its rows are searched too.
     expect(c.query).toBe(
-      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.Image') LIKE '%\\sc.exe' AND json_extract(data, '$.EventData.ParentImage') LIKE '%\\cmd.exe';",
+      "SELECT * FROM windows_events WHERE (source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.Image') LIKE '%\\sc.exe' AND json_extract(data, '$.EventData.ParentImage') LIKE '%\\cmd.exe') OR (source = 'Security' AND eventid = 4688 AND json_extract(data, '$.EventData.NewProcessName') LIKE '%\\sc.exe' AND json_extract(data, '$.EventData.ParentProcessName') LIKE '%\\cmd.exe');",
     )
     expect(c.context?.['logsource']).toBe('windows-sysmon-process-creation')
+  })
+  it('a rule reading a field Security 4688 does not record (OriginalFileName, Hashes, User) reads Sysmon event 1 only', () => {
+    for (const field of ['OriginalFileName', 'Hashes', 'User', 'ParentCommandLine', 'IntegrityLevel']) {
+      const c = backend.compile(
+        sigma(`  sel:\n    ParentImage|endswith: '\\cmd.exe'\n    ${field}: x\n  condition: sel`, WIN_PROC),
+      )
+      expect(c.query, field).toContain("source = 'Microsoft-Windows-Sysmon/Operational'")
+      expect(c.query, field).not.toContain('4688')
+    }
+  })
+  it("an 'also' record's keys need the log source's data column", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'rs-osq-also-')), 'pipeline.yml')
+    writeFileSync(
+      file,
+      'logsources:\n  a:\n    match: { product: x }\n    table: windows_events\n    also:\n      - conditions: { eventid: 4688 }\n        keys: { Image: NewProcessName }\n',
+    )
+    const c = backend.compile(sigma('  sel:\n    Image: x\n  condition: sel', 'product: x'), { pipeline: file })
+    expect(c.diagnostics.map((d) => d.code)).toEqual(['config/pipeline'])
+    expect(c.diagnostics[0]!.message).toContain('keys name a data object')
   })
   it('a fallback must name a log source that has none of its own', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rs-osq-fb-')), 'pipeline.yml')

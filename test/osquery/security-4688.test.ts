@@ -1,0 +1,76 @@
+/**
+ * Windows process creation logged as Security 4688: the verifier's own model of where such a record
+ * lands in osquery (a windows_events row of the Security channel, with 4688's EventData names, and
+ * the process start osquery's ETW table records), and the proof catching a query that misses it.
+ */
+import { describe, expect, it } from 'vitest'
+import { backend } from '../../src/backends/osquery.js'
+import { checkQuery } from '../../src/proof/equivalence.js'
+import { verifier } from '../../src/verify/osquery.js'
+import { sigma, WIN_PROC } from './helpers.js'
+
+const SECURITY_4688 = { Channel: 'Security', Provider_Name: 'Microsoft-Windows-Security-Auditing', EventID: 4688 }
+const stop = {
+  ...SECURITY_4688,
+  Image: 'C:\\Windows\\System32\\sc.exe',
+  CommandLine: 'sc.exe stop spooler',
+  ParentImage: 'C:\\Windows\\System32\\cmd.exe',
+  SubjectUserName: 'admin',
+}
+// Reads ParentImage, which process_etw_events does not hold: the windows_events form.
+const parentRule = sigma(
+  "  sel:\n    Image|endswith: '\\sc.exe'\n    ParentImage|endswith: '\\cmd.exe'\n  condition: sel",
+  WIN_PROC,
+)
+
+describe('osquery: a Security 4688 process creation', () => {
+  it('the Sysmon-only query misses it and the proof says so; the query with the 4688 branch selects it', async () => {
+    const query = backend.compile(parentRule).query!
+    const sysmonOnly = query.replace(
+      /^SELECT \* FROM windows_events WHERE \((.*?)\) OR \(.*\);$/,
+      'SELECT * FROM windows_events WHERE $1;',
+    )
+    expect(sysmonOnly).not.toContain('4688')
+    const missed = await checkQuery(parentRule, sysmonOnly, [stop], verifier)
+    expect(missed.expected).toEqual([true])
+    expect(missed.mismatches).toHaveLength(1)
+    const found = await checkQuery(parentRule, query, [stop], verifier)
+    expect(found.mismatches).toEqual([])
+    expect(found.unrepresentable).toEqual([])
+  })
+
+  it("lands in windows_events under 4688's own names: a query reading Sigma's Image there does not select it", async () => {
+    const own =
+      "SELECT * FROM windows_events WHERE source = 'Security' AND eventid = 4688 AND json_extract(data, '$.EventData.NewProcessName') = 'C:\\Windows\\System32\\sc.exe' AND json_extract(data, '$.EventData.SubjectUserName') = 'admin';"
+    const sigmaNames = own.replace('NewProcessName', 'Image')
+    expect((await verifier.verify(own, [stop])).matches).toEqual([true])
+    expect((await verifier.verify(sigmaNames, [stop])).matches).toEqual([false])
+  })
+
+  it('is the process start the ETW table records: the ETW form selects it by path and command line', async () => {
+    const etwRule = sigma(
+      "  sel:\n    Image|endswith: '\\sc.exe'\n    CommandLine|contains: ' stop '\n  condition: sel",
+      WIN_PROC,
+    )
+    const query = backend.compile(etwRule).query!
+    expect(query).toContain('FROM process_etw_events')
+    const r = await checkQuery(etwRule, query, [stop, { ...stop, CommandLine: 'sc.exe query spooler' }], verifier)
+    expect(r.expected).toEqual([true, false])
+    expect(r.mismatches).toEqual([])
+  })
+
+  it('is not judged by a query that reads what a 4688 record does not say, nor when it states such a field', async () => {
+    const etwUser =
+      "SELECT * FROM process_etw_events WHERE type = 'ProcessStart' AND path LIKE '%\\sc.exe' AND username IS NULL;"
+    const sysmonHash =
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.OriginalFileName') IS NULL;"
+    for (const sql of [etwUser, sysmonHash]) {
+      const v = await verifier.verify(sql, [stop])
+      expect(v.unrepresentable, sql).toEqual([0])
+      expect(v.leftOut?.[0]?.reason, sql).toMatch(/Security 4688 record does not (decide|hold)/)
+    }
+    const stated = await verifier.verify(backend.compile(parentRule).query!, [{ ...stop, OriginalFileName: 'sc.exe' }])
+    expect(stated.unrepresentable).toEqual([0])
+    expect(stated.leftOut?.[0]?.reason).toBe('a Security 4688 record holds no OriginalFileName')
+  })
+})
