@@ -46,6 +46,17 @@ export interface LogSourceEntry {
   readonly table: string
   /** Column constants; a list means the column holds one of the values (`in`). */
   readonly conditions: Readonly<Record<string, ConditionValue>>
+  /**
+   * Condition columns whose value the record states itself (WindowsEvent's Channel and EventID: a
+   * Sigma event's own Channel is the row's), so a rule may test them next to the constant. Every
+   * other condition column is decided by the kind of record and a rule's test of it is refused.
+   */
+  readonly stated: readonly string[]
+  /**
+   * The columns a keyword searches: every column that holds a value of the record, for a log source
+   * whose records have no other fields (Syslog's lines). Absent: keywords are refused.
+   */
+  readonly keywords?: readonly string[]
   readonly entity?: string
   readonly fields: Readonly<Record<string, FieldSpec>>
   /** Fields read as keys of a bag column, longest prefix first. */
@@ -85,6 +96,8 @@ interface RawLogSource {
   match: Record<string, string | number | boolean>
   table: string
   conditions?: Record<string, ConditionValue>
+  stated?: string[]
+  keywords?: string[]
   entity?: string
   fields?: Record<string, RawFieldSpec> | null
   bags?: Record<string, string>
@@ -198,6 +211,8 @@ function logsource(name: string, raw: RawLogSource, where: string, order: number
     match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
     table: raw.table,
     conditions: raw.conditions ?? {},
+    stated: raw.stated ?? [],
+    ...(raw.keywords !== undefined ? { keywords: raw.keywords } : {}),
     ...(raw.entity !== undefined ? { entity: raw.entity } : {}),
     fields,
     bags,
@@ -255,6 +270,22 @@ function buildEnv(options: TargetOptions): EnvResult {
           error: `kql ${variant}: log source ${ls.name} keeps fields in ${ls.table}.${bag.column}, which is not a dynamic or string column`,
         }
     }
+    for (const column of ls.stated)
+      if (ls.conditions[column] === undefined)
+        return {
+          error: `kql ${variant}: log source ${ls.name} says the record states ${column}, which is not one of its conditions`,
+        }
+    for (const column of ls.keywords ?? []) {
+      const type = columns[column]
+      if (type !== 'string')
+        return {
+          error: `kql ${variant}: log source ${ls.name} searches keywords in ${ls.table}.${column}, which is not a string column`,
+        }
+    }
+    if (ls.keywords && ls.bags.length > 0)
+      return {
+        error: `kql ${variant}: log source ${ls.name} keeps fields in a bag, so a keyword cannot search every value`,
+      }
   }
   return {
     env: {
@@ -266,9 +297,23 @@ function buildEnv(options: TargetOptions): EnvResult {
   }
 }
 
-/** The entry whose every `match` key equals the rule's (case-insensitively); the most keys wins. */
+/**
+ * Whether an entry's `match` fits the rule's log source: every key equals the rule's
+ * (case-insensitively), and a key matched with `''` is one the rule does not name (`{ product:
+ * linux, category: '', service: '' }` is a rule about Linux logs in general).
+ */
+function fitsMatch(match: Readonly<Record<string, string>>, source: LogSource): boolean {
+  return Object.entries(match).every(([k, v]) => {
+    const named = textAt(source, k)
+    return v === '' ? named === undefined : named?.toLowerCase() === v.toLowerCase()
+  })
+}
+
+/** The entry whose every `match` key fits the rule's (fitsMatch); the most keys wins. */
 export function resolveLogSource(env: KqlEnv, source: LogSource): LogSourceEntry | undefined {
-  return resolveMostSpecific(env.logsources, source)
+  if (!env.logsources.some((ls) => Object.values(ls.match).includes('')))
+    return resolveMostSpecific(env.logsources, source)
+  return candidateLogSources(env, source)[0]
 }
 
 /**
@@ -277,7 +322,7 @@ export function resolveLogSource(env: KqlEnv, source: LogSource): LogSourceEntry
  */
 export function candidateLogSources(env: KqlEnv, source: LogSource): LogSourceEntry[] {
   return env.logsources
-    .filter((ls) => Object.entries(ls.match).every(([k, v]) => textAt(source, k)?.toLowerCase() === v.toLowerCase()))
+    .filter((ls) => fitsMatch(ls.match, source))
     .sort((a, b) => Object.keys(b.match).length - Object.keys(a.match).length || a.order - b.order)
 }
 

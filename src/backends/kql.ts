@@ -177,7 +177,9 @@ function field(ctx: Ctx, name: string, at: Pos | undefined): ResolvedField {
   }
   if (typeof r === 'string') throw new Refusal('target/unknown-field', `kql cannot express field ${name}: ${r}`, at)
   const fixed = ctx.ls.conditions[r.column]
-  if (fixed !== undefined) {
+  // A column the record states (WindowsEvent's Channel) holds the event's own value: the rule's test
+  // of it is an ordinary test next to the constant. One the kind of record decides is not.
+  if (fixed !== undefined && !ctx.ls.stated.includes(r.column)) {
     throw new Refusal(
       'target/unsupported-field',
       `kql cannot express a test of ${name}: column ${r.column} is fixed by the log source (${r.column} == ${typeof fixed === 'object' ? fixed.join(',') : fixed})`,
@@ -349,7 +351,13 @@ function listKey(ctx: Ctx, n: Node): { key: string; column: string; value: strin
   const shape = shapeOf(n.pattern)
   if (shape.kind !== 'exact' && shape.kind !== 'endswith') return undefined
   const r = resolveField(ctx.env, ctx.ls, n.field)
-  if (!r || typeof r === 'string' || r.type !== 'string' || ctx.ls.conditions[r.column] !== undefined || r.note)
+  if (
+    !r ||
+    typeof r === 'string' ||
+    r.type !== 'string' ||
+    (ctx.ls.conditions[r.column] !== undefined && !ctx.ls.stated.includes(r.column)) ||
+    r.note
+  )
     return undefined
   if (shape.text === '' || kqlString(shape.text) === undefined || (!n.cased && foldsBeyondAscii(shape.text)))
     return undefined
@@ -526,6 +534,66 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
   )
 }
 
+/**
+ * Whether a keyword could match the text of a number or a boolean (JSON: `-1.5e+21`, `true`,
+ * `false`). A Sigma keyword searches an event's string values only, while a string column holds a
+ * number or boolean the record logged as its text, and an integer column the number a decimal text
+ * stood for: a keyword that can match neither text is answered the same by both. A number's text
+ * holds only the characters below; the two boolean texts are tried as they are.
+ */
+const NUMBER_TEXT = new Set('0123456789+-.eE')
+function couldMatchNumberOrBoolean(pattern: Pattern, cased: boolean): boolean {
+  if (pattern.every((s) => s.kind !== 'lit' || [...s.text].every((c) => NUMBER_TEXT.has(c)))) return true
+  const fold = (t: string) => (cased ? t : t.replace(/[A-Z]/g, (c) => c.toLowerCase()))
+  const source = pattern
+    .map((s) =>
+      s.kind === 'lit' ? fold(s.text).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') : s.kind === 'any' ? '.*' : '.',
+    )
+    .join('')
+  const re = new RegExp(`^${source}$`, 'su')
+  return ['true', 'false'].some((t) => re.test(t))
+}
+
+/**
+ * A keyword: the pattern against every column that holds a value of the record (the log source's
+ * `keywords`), for records that have no other fields — a Syslog line is its header columns and its
+ * message. Any one column matching is a hit, as Sigma's keyword is a hit on any string value.
+ */
+function renderKeyword(ctx: Ctx, n: NodeOf<'Keyword'>): string {
+  const columns = ctx.ls.keywords
+  if (!columns)
+    throw new Refusal(
+      KQL.refuses.Keyword,
+      `kql cannot express a keyword search exactly on ${ctx.ls.table}: an event's fields that the table has no column for are not in the row, and \`search\`/\`has\` match terms, not substrings`,
+      n.at,
+    )
+  if (n.pattern.some((s) => s.kind === 'lit' && LONE_SURROGATE.test(s.text)))
+    throw new Refusal(
+      'target/unsupported-value',
+      'kql cannot express a keyword holding a lone UTF-16 surrogate: query text is UTF-8',
+      n.at,
+    )
+  if (couldMatchNumberOrBoolean(n.pattern, n.cased))
+    throw new Refusal(
+      KQL.refuses.Keyword,
+      `kql cannot express the keyword ${JSON.stringify(patternToSigma(n.pattern))} exactly: it could match the text of a number or a boolean, which a Sigma keyword does not search but a ${ctx.ls.table} column holds as text`,
+      n.at,
+    )
+  const parts = columns.map((column) =>
+    matchString(
+      column,
+      { sigma: column, column, type: 'string' },
+      {
+        kind: 'Match',
+        field: column,
+        pattern: n.pattern,
+        cased: n.cased,
+      },
+    ),
+  )
+  return parts.length === 1 ? first(parts) : `(${parts.join(WHERE.or)})`
+}
+
 function render(ctx: Ctx, node: Node): string {
   // A refused leaf stands as false while the rest of the rule is still checked for refusals.
   const leaf = (render: () => string): string => ctx.refusals.leaf(render, 'false')
@@ -546,14 +614,7 @@ function render(ctx: Ctx, node: Node): string {
     Exists: (n) => leaf(() => renderPresence(ctx, n)),
     Null: (n) => leaf(() => renderPresence(ctx, n)),
     FieldRef: (n) => leaf(() => renderFieldRef(ctx, n)),
-    Keyword: (n) =>
-      leaf(() => {
-        throw new Refusal(
-          KQL.refuses.Keyword,
-          "kql cannot express a keyword search exactly: an event's fields that the table has no column for are not in the row, and `search`/`has` match terms, not substrings",
-          n.at,
-        )
-      }),
+    Keyword: (n) => leaf(() => renderKeyword(ctx, n)),
   })
 }
 

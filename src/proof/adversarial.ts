@@ -185,7 +185,10 @@ function candidates(node: Node, perPattern: number, out = new Map<string, Value[
       add(node.ref, ['same', 'Same', 'else'])
       break
     case 'Keyword':
+      // A field no target maps, and the field a log line's text is (Sigma's `Message`, a Syslog
+      // line's SyslogMessage): a target whose records have only their own columns takes the second.
       add('Keyword_Carrier', valuesForPattern(node.pattern, perPattern))
+      add('Message', valuesForPattern(node.pattern, perPattern))
       break
   }
   return out

@@ -14,7 +14,15 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline } from './pipeline.js'
-import { as4688Record, isSecurity4688, mostSpecific, place, type Placed, type WinRecord } from './winlog.js'
+import {
+  as4688Record,
+  canonicalChannel,
+  isSecurity4688,
+  mostSpecific,
+  place,
+  type Placed,
+  type WinRecord,
+} from './winlog.js'
 import { first, mapOf, must } from '../guards.js'
 
 type ColumnType = string
@@ -36,7 +44,36 @@ export interface KqlLanding {
    * and an event stating a field no 4688 record holds is no such row.
    */
   readonly security4688?: true
+  /**
+   * The record has no fields but these columns' (SYSLOG_RECORD): an event with a field none of them
+   * takes, or with two fields for one of them, is no row of the table.
+   */
+  readonly closed?: ReadonlySet<string>
+  /**
+   * Columns the record writes itself, exactly (WindowsEvent's Channel: the channel's name as Windows
+   * spells it): an event whose own field there says anything else is no record of the kind.
+   */
+  readonly says?: Readonly<Record<string, string>>
 }
+
+/**
+ * What a Syslog row holds of the line it was written from
+ * (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog): the sending host
+ * (Computer, HostName, HostIP), facility and severity, the program and its process id
+ * (ProcessName, ProcessID) and the message (SyslogMessage). Its other columns are the workspace's
+ * (TenantId, SourceSystem, MG, CollectorHostName, Type) or times. A Linux log line is these fields
+ * and no others: a Sigma event with any other field is not such a line.
+ */
+const SYSLOG_RECORD: ReadonlySet<string> = new Set([
+  'Computer',
+  'HostName',
+  'HostIP',
+  'Facility',
+  'SeverityLevel',
+  'ProcessName',
+  'ProcessID',
+  'SyslogMessage',
+])
 
 /**
  * Columns that hold fields as keys rather than one field each. WindowsEvent keeps a record's data
@@ -194,8 +231,11 @@ function defenderLanding(p: Placed): KqlLanding | undefined {
  */
 function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   const product = p.logsource.product?.toLowerCase()
-  if (product === 'linux' && p.logsource.service?.toLowerCase() === 'syslog')
-    return [{ table: 'Syslog', constants: {}, naming: p.logsource }]
+  // Syslog lines, and Linux logs in general (a log source naming only the product): the Syslog
+  // connector keeps the lines the host's syslog daemon forwards, named as syslog's are.
+  const service = p.logsource.service?.toLowerCase()
+  if (product === 'linux' && (service === 'syslog' || (service === undefined && p.logsource.category === undefined)))
+    return [{ table: 'Syslog', constants: {}, naming: { product: 'linux', service: 'syslog' }, closed: SYSLOG_RECORD }]
   // ESXi's shell.log lines are forwarded by vmsyslogd with the app name `shell`, which Syslog keeps
   // in ProcessName (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog).
   if (product === 'esxi' && p.logsource.service?.toLowerCase() === 'shell')
@@ -207,8 +247,11 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   if (product !== 'windows') return []
   const windowsEvent = (record: WinRecord): KqlLanding => ({
     table: 'WindowsEvent',
+    // A record's Channel is its channel's name as Windows writes it in every record (`System`,
+    // never `sYSTEM` or empty): an event stating another spelling is no record of that channel.
+    says: { Channel: canonicalChannel(record.channel) },
     constants: {
-      Channel: record.channel,
+      Channel: canonicalChannel(record.channel),
       ...(record.eventId !== undefined ? { EventID: record.eventId } : {}),
       ...(record.provider !== undefined ? { Provider: record.provider } : {}),
     },
@@ -592,6 +635,10 @@ export function placeEvent(
     event = r.event
   }
   const { columns, bags } = plan
+  if (land.closed) {
+    const why = outsideRecord(plan, land.closed, land.table, event)
+    if (why) return { table: land.table, unrepresentable: why }
+  }
   // Windows writes logon ids in hex (`0x3e7`); Sysmon for Linux does not.
   const windows = land.naming.product?.toLowerCase() === 'windows'
   // With `reads`, the row holds only the columns the query reads (of those the table has): no other
@@ -645,8 +692,37 @@ export function placeEvent(
   }
   for (const [column, v] of Object.entries(land.constants))
     if (columns[column] !== undefined && !stated.has(column)) row[column] = v
+  for (const [column, v] of Object.entries(land.says ?? {}))
+    if (stated.has(column) && row[column] !== v)
+      return {
+        table: land.table,
+        unrepresentable: `a ${land.table} record writes ${column} ${JSON.stringify(v)}, the event says ${JSON.stringify(row[column])}`,
+      }
   for (const [column, v] of Object.entries(land.fixed ?? {})) if (columns[column] !== undefined) row[column] = v
   return { table: land.table, row }
+}
+
+/**
+ * Why an event is no record of a table whose records hold only the `closed` columns: a field no
+ * such column takes (through the field map, or a column of its name), or two fields for one column.
+ * Null fields are none: the record leaves them out.
+ */
+function outsideRecord(
+  plan: LandingPlan,
+  closed: ReadonlySet<string>,
+  table: string,
+  event: JsonEvent,
+): string | undefined {
+  const taken = new Map<string, string>()
+  for (const [key, value] of Object.entries(event)) {
+    if (key === ORIGIN_KEY || value === undefined || value === null) continue
+    const spec = plan.fields.find(([sigma]) => sigma === key)?.[1] ?? plan.unmapped.find(([c]) => c === key)?.[1]
+    if (!spec || !closed.has(spec.column)) return `a ${table} record has no field ${key}`
+    const other = taken.get(spec.column)
+    if (other !== undefined) return `${other} and ${key} would both be ${table}.${spec.column}`
+    taken.set(spec.column, key)
+  }
+  return undefined
 }
 
 /**

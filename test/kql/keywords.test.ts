@@ -1,0 +1,157 @@
+/**
+ * Keywords on Syslog and tests of a column the log source pins. A Syslog line has no fields but the
+ * table's record columns, so a keyword searches them all (the log source's `keywords`); the
+ * verifier's own model of the line (SYSLOG_RECORD in src/verify/kql-events.ts) makes an event with
+ * any other field unrepresentable. WindowsEvent's Channel is the record's own: a rule may test it
+ * next to the pin, and an event spelling the channel otherwise is no record of it.
+ */
+import { describe, expect, test } from 'vitest'
+import { join } from 'node:path'
+import { backend } from '../../src/backends/kql.js'
+import { verifier } from '../../src/verify/kql.js'
+import { checkEquivalence } from '../../src/proof/equivalence.js'
+import { and, not, or, type Node } from '../../src/ast/nodes.js'
+import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
+import { contains, is, pat, rule } from './helpers.js'
+import { scratch, write } from '../hostile/helpers.js'
+
+const LINUX: LogSource = { product: 'linux' }
+const SYSLOG: LogSource = { product: 'linux', service: 'syslog' }
+const SYSTEM: LogSource = { product: 'windows', service: 'system' }
+const ALL = 'defender,sentinel,asim'
+
+const keyword = (sigma: string, cased = false): Node => ({
+  kind: 'Keyword',
+  pattern: [{ kind: 'any' }, ...pat(sigma), { kind: 'any' }],
+  cased,
+  at: { line: 5, col: 4 },
+})
+
+const COLUMNS = 'SyslogMessage, ProcessName, Facility, SeverityLevel, HostName, Computer, HostIP'
+const KEYWORD_EVENTS: JsonEvent[] = [
+  {},
+  { Message: 'ln -s /etc/passwd x' },
+  { Message: 'LN -S /ETC/PASSWD' },
+  { Message: 'ln -s /etc/passw' },
+  { ProcessName: 'x ln -s /etc/passwd' },
+  { Facility: 'ln -s /etc/passwd' },
+  { SeverityLevel: 'ln -s /etc/passwd' },
+  { HostName: 'ln -s /etc/passwd' },
+  { Computer: 'ln -s /etc/passwd' },
+  { HostIP: 'ln -s /etc/passwd' },
+  { Message: 'nc -e /bin/sh ', ProcessID: 7 },
+  { Message: 'nothing', ProcessID: '12' },
+  { Message: null, ProcessName: 'sshd' },
+  { Message: 'cat /etc/passwd', ProcessName: 'SSHD' },
+  // Not a Syslog line: a field the table has no column for, or two fields for one column.
+  { Message: 'ok', Extra: 'ln -s /etc/passwd' },
+  { Message: 'ok', SyslogMessage: 'ln -s /etc/passwd' },
+  // Another log source's record.
+  { query: 'ln -s /etc/passwd', _logsource: { product: 'zeek', service: 'dns' } },
+]
+
+describe('Syslog: a keyword searches every column a line has', () => {
+  test('product linux with no category or service reads Syslog; with a category it does not', () => {
+    const c = backend.compile(rule(keyword('ln -s /etc/passwd'), LINUX), { variant: ALL })
+    expect(c.query).toBe(
+      `Syslog\n| where (${COLUMNS.split(', ')
+        .map((col) => `${col} contains "ln -s /etc/passwd"`)
+        .join(' or ')})`,
+    )
+    const processes = backend.compile(rule(keyword('x y'), { product: 'linux', category: 'process_creation' }), {
+      variant: 'sentinel',
+    })
+    expect(processes.query).toBeUndefined()
+    expect(processes.diagnostics[0]!.code).toBe('target/unsupported-logsource')
+  })
+  test('the reference and the verifier agree; lines with other fields are unrepresentable', async () => {
+    const detections: Node[] = [
+      keyword('ln -s /etc/passwd'),
+      keyword('ln -s /etc/passwd', true),
+      and([or([keyword('nc -e '), keyword('ln -s')]), not(keyword('passw'))]),
+      and([keyword('/etc/*wd'), is('ProcessName', 'sshd')]),
+      keyword('Sshd'),
+    ]
+    for (const ls of [LINUX, SYSLOG])
+      for (const d of detections) {
+        const eq = await checkEquivalence(rule(d, ls), KEYWORD_EVENTS, backend, verifier, { variant: ALL })
+        expect(eq.query).toBeDefined()
+        expect(eq.mismatches, eq.query).toEqual([])
+        expect(eq.actual!.some(Boolean), eq.query).toBe(true)
+        expect(eq.unrepresentable.length).toBe(2)
+      }
+  })
+  test('a keyword list that leaves out a column fails the proof', async () => {
+    const pipeline = write(
+      join(scratch(), 'syslog.yml'),
+      `variant: sentinel\nlogsources:\n  linux:\n    match: { product: linux, category: '', service: '' }\n    table: Syslog\n    fields: { Message: SyslogMessage, ProcessName: ProcessName, Facility: Facility }\n    keywords: [SyslogMessage, ProcessName, Facility, SeverityLevel, HostName, HostIP]\n`,
+    )
+    const eq = await checkEquivalence(rule(keyword('ln -s /etc/passwd'), LINUX), KEYWORD_EVENTS, backend, verifier, {
+      variant: 'sentinel',
+      pipeline,
+    })
+    expect(eq.query).not.toContain('Computer')
+    expect(eq.mismatches).toEqual([8])
+  })
+  test('a keyword a number or boolean could match, and keywords on other tables, are refused', () => {
+    for (const k of ['4104', '1.5e', 'TRU', 'alse']) {
+      const c = backend.compile(rule(keyword(k), LINUX), { variant: ALL })
+      expect(c.query, k).toBeUndefined()
+      expect(c.diagnostics[0]!.message).toContain('the text of a number or a boolean')
+    }
+    expect(backend.compile(rule(keyword('AAAA'), LINUX), { variant: ALL }).query).toBeDefined()
+    const windows = backend.compile(rule(keyword('Set-OabVirtualDirectory'), SYSTEM), { variant: ALL })
+    expect(windows.diagnostics[0]!.code).toBe('target/unsupported-keyword')
+  })
+})
+
+describe('WindowsEvent: the record states its Channel, so a rule may test it', () => {
+  const EVENTS: JsonEvent[] = [
+    { EventID: 104, Provider_Name: 'Microsoft-Windows-Eventlog' },
+    { EventID: 104, Provider_Name: 'Microsoft-Windows-Eventlog', Channel: 'System' },
+    { EventID: 104, Provider_Name: 'Microsoft-Windows-Eventlog', Channel: 'Application' },
+    { EventID: 104, Provider_Name: 'Microsoft-Windows-Eventlog', Channel: 'sYSTEM' },
+    { EventID: 104, Provider_Name: 'Microsoft-Windows-Eventlog', Channel: '', _logsource: SYSTEM },
+    { EventID: 105, Channel: 'System' },
+  ]
+  const cleared = (channels: string[]): Node => and([is('EventID', '104'), or(channels.map((c) => is('Channel', c)))])
+  test('a test of Channel next to the pin compiles and agrees with the reference', async () => {
+    for (const d of [cleared(['System', 'Security']), cleared(['Security']), not(cleared(['System']))]) {
+      const eq = await checkEquivalence(rule(d, SYSTEM), EVENTS, backend, verifier, { variant: ALL })
+      expect(eq.query).toContain('| where Channel == "System"\n')
+      expect(eq.mismatches, eq.query).toEqual([])
+      // sYSTEM and an empty Channel are no System record.
+      expect(eq.unrepresentable).toEqual([3, 4])
+    }
+  })
+  test('a column the kind of record decides stays refused, and so does one a pipeline does not mark as stated', () => {
+    // SecurityEvent's EventID is 4688 and Sysmon's WindowsEvent row 1 whatever the event says.
+    const fixed = backend.compile(rule(is('EventID', '1')), { variant: 'sentinel' })
+    expect(fixed.query).toBeUndefined()
+    expect(fixed.diagnostics[0]!.code).toBe('target/unsupported-field')
+    const pipeline = write(
+      join(scratch(), 'system.yml'),
+      `variant: sentinel\nlogsources:\n  windows-system:\n    match: { product: windows, service: system }\n    table: WindowsEvent\n    conditions: { Channel: System }\n    bags: { '*': EventData }\n    fields: { Channel: Channel, EventID: EventID }\n`,
+    )
+    const c = backend.compile(rule(contains('Channel', 'Sys'), SYSTEM), { variant: 'sentinel', pipeline })
+    expect(c.diagnostics[0]!.code).toBe('target/unsupported-field')
+  })
+  test('the verifier holds a record to its channel: dropping the pin fails the proof', async () => {
+    const good = backend.compile(rule(cleared(['System', 'Security']), SYSTEM), { variant: ALL }).query!
+    const v = await verifier.verify(
+      good.replace('| where Channel == "System"\n', ''),
+      [{ EventID: 104, Channel: 'Security' }],
+      { variant: ALL },
+    )
+    expect(v.matches).toEqual([true])
+    const eq = await checkEquivalence(
+      rule(cleared(['System', 'Security']), SYSTEM),
+      [{ EventID: 104, Channel: 'Security' }],
+      backend,
+      verifier,
+      { variant: ALL },
+    )
+    expect(eq.actual).toEqual([false])
+    expect(eq.expected).toEqual([false])
+  })
+})
