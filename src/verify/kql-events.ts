@@ -294,7 +294,8 @@ const SYSMON_CHANNEL = 'Microsoft-Windows-Sysmon/Operational'
  * ASIM's unifying parsers (https://learn.microsoft.com/azure/sentinel/normalization-about-parsers):
  * the normalised schema an activity is returned by, and its EventType value: process creation
  * (https://learn.microsoft.com/azure/sentinel/normalization-schema-process-event: ProcessCreated),
- * file activity (.../normalization-schema-file-event: FileCreated, FileDeleted, FileRenamed),
+ * file activity (.../normalization-schema-file-event: FileCreated, FileDeleted, FileRenamed,
+ * FileAccessed),
  * registry activity (.../normalization-schema-registry-event: RegistryKeyCreated,
  * RegistryValueSet, RegistryKeyDeleted), network sessions, DNS queries and web sessions.
  */
@@ -303,6 +304,8 @@ const ASIM: Readonly<Record<string, readonly [table: string, eventType?: string]
   file_event: ['_Im_FileEvent', 'FileCreated'],
   file_delete: ['_Im_FileEvent', 'FileDeleted'],
   file_rename: ['_Im_FileEvent', 'FileRenamed'],
+  // A file opened for reading (Sigma's file_access) is the schema's FileAccessed.
+  file_access: ['_Im_FileEvent', 'FileAccessed'],
   registry_add: ['_Im_RegistryEvent', 'RegistryKeyCreated'],
   registry_set: ['_Im_RegistryEvent', 'RegistryValueSet'],
   registry_event: ['_Im_RegistryEvent', 'RegistryValueSet'],

@@ -155,3 +155,29 @@ describe('WindowsEvent: the record states its Channel, so a rule may test it', (
     expect(eq.expected).toEqual([false])
   })
 })
+
+describe('asim: a file opened for reading is the File Event schema FileAccessed', () => {
+  const ACCESS: LogSource = { product: 'windows', category: 'file_access' }
+  const EVENTS: JsonEvent[] = [
+    { FileName: 'C:\\Users\\a\\AppData\\Roaming\\Microsoft\\Protect\\x', Image: 'C:\\Windows\\System32\\rundll32.exe' },
+    { FileName: 'C:\\Users\\a\\AppData\\Roaming\\Microsoft\\Protect\\x', Image: 'C:\\Windows\\explorer.exe' },
+    { FileName: 'C:\\Users\\a\\Documents\\x', Image: 'C:\\Windows\\System32\\rundll32.exe' },
+    // The same path created, not read.
+    {
+      TargetFilename: 'C:\\Users\\a\\AppData\\Roaming\\Microsoft\\Protect\\x',
+      Image: 'C:\\Windows\\System32\\rundll32.exe',
+      _logsource: { product: 'windows', category: 'file_event' },
+    },
+  ]
+  const d = and([contains('FileName', '\\Microsoft\\Protect\\'), not(contains('Image', '\\explorer.exe'))])
+  test('FileName is TargetFilePath under EventType FileAccessed; the proof holds and a wrong EventType fails it', async () => {
+    const eq = await checkEquivalence(rule(d, ACCESS), EVENTS, backend, verifier, { variant: ALL })
+    expect(eq.query).toBe(
+      '_Im_FileEvent\n| where EventType == "FileAccessed"\n| where TargetFilePath contains @"\\Microsoft\\Protect\\" and not(ActingProcessName contains @"\\explorer.exe")',
+    )
+    expect(eq.mismatches).toEqual([])
+    expect(eq.actual).toEqual([true, false, false, false])
+    const v = await verifier.verify(eq.query!.replace('"FileAccessed"', '"FileCreated"'), EVENTS, { variant: ALL })
+    expect(v.matches).not.toEqual(eq.actual)
+  })
+})
