@@ -10,19 +10,36 @@
  * own loop. Why not write after compiling, as before: on the 2-core machines this project is
  * measured on, writing ~10,000 files took 0.15–1.7 s of kernel time (ext4's inode allocator skips
  * recently deleted inodes, and the time grows with how many there are), in series with the rest.
+ *
+ * The thread costs ~40 ms of CPU to start and ~10 MB, more than a small output takes to write
+ * (`compile --out` of one rule was 30–60 ms slower with it): it starts only once THREAD_AT files
+ * are queued; a smaller output is written in this thread by `commit`, by the same writeInto.
  */
 import { Worker } from 'node:worker_threads'
-import { discardTempFolder, makeTempFolder, swapIn, type OutputKind, type TempFolder } from './write.js'
+import {
+  discardTempFolder,
+  makeTempFolder,
+  swapIn,
+  writeFsFromEnv,
+  writeInto,
+  type OutputKind,
+  type TempFolder,
+} from './write.js'
 import type { FromWriter, ToWriter } from './write-worker.js'
 import { errorMessage } from '../guards.js'
 
+/** Files queued before the writing moves to a thread. */
+export const THREAD_AT = 256
+
 export class StreamedOutput {
   private readonly temp: TempFolder | undefined
-  private readonly worker: Worker | undefined
+  private worker: Worker | undefined
+  /** Files queued while there is no thread (fewer than THREAD_AT so far). */
+  private pending: { path: string; text: string }[] = []
   /** Why the output cannot be written (the temporary folder could not be made, the thread died). */
   private failure: unknown
   /** Settles with the thread's outcome, or when it dies before giving one. */
-  private readonly outcome: Promise<FromWriter>
+  private outcome: Promise<FromWriter> | undefined
   private finishing = false
   /** Committed or discarded: the temporary folder is gone (renamed to DIR, or removed). */
   private done = false
@@ -35,31 +52,22 @@ export class StreamedOutput {
     dir: string,
     private readonly kind: OutputKind,
   ) {
-    let temp: TempFolder
     try {
-      temp = makeTempFolder(dir)
+      this.temp = makeTempFolder(dir)
     } catch (e) {
       this.failure = e
-      this.outcome = Promise.resolve({ failed: { message: errorMessage(e) } })
-      return
     }
-    this.temp = temp
-    const worker = new Worker(new URL('./write-worker.js', import.meta.url), { workerData: temp.tmp })
-    this.worker = worker
-    this.outcome = new Promise<FromWriter>((resolve) => {
-      const died = (e: Error) => {
-        this.failure ??= e
-        resolve({ failed: { message: errorMessage(e) } })
-      }
-      worker.once('message', resolve)
-      worker.once('error', died)
-      worker.once('exit', () => died(new Error('the output writer stopped before it was done')))
-    })
   }
 
   /** Queue one file (`path` relative, `/`-separated) for the temporary folder. */
   add(path: string, text: string): void {
-    if (this.worker && this.failure === undefined) this.worker.postMessage({ path, text } satisfies ToWriter)
+    if (this.failure !== undefined || !this.temp) return
+    if (this.worker) {
+      this.worker.postMessage({ path, text } satisfies ToWriter)
+      return
+    }
+    this.pending.push({ path, text })
+    if (this.pending.length >= THREAD_AT) this.startThread(this.temp)
   }
 
   /**
@@ -73,11 +81,20 @@ export class StreamedOutput {
     this.done = true // swapIn and discardTempFolder leave no temporary folder, whatever they throw
     const temp = this.temp
     if (!temp) throw this.failure
-    if (this.failure !== undefined) {
+    if (!outcome) {
+      // No thread: the files are written here, in the order queued.
+      try {
+        const fs = writeFsFromEnv()
+        const made = new Set<string>()
+        for (const f of this.pending) writeInto(temp.tmp, f.path, f.text, made, fs)
+      } catch (e) {
+        discardTempFolder(temp)
+        throw e
+      }
+    } else if (this.failure !== undefined) {
       discardTempFolder(temp)
       throw this.failure
-    }
-    if ('failed' in outcome) {
+    } else if ('failed' in outcome) {
       discardTempFolder(temp)
       const { code, message } = outcome.failed
       throw Object.assign(new Error(message), code !== undefined ? { code } : {})
@@ -93,18 +110,37 @@ export class StreamedOutput {
     if (this.temp) discardTempFolder(this.temp)
   }
 
-  /** Wait until the thread has written (or failed on) every queued file, then stop it. */
-  private async finish(): Promise<FromWriter> {
+  /** Move the writing to a thread: the files queued so far first, in order. */
+  private startThread(temp: TempFolder): void {
+    const worker = new Worker(new URL('./write-worker.js', import.meta.url), { workerData: temp.tmp })
+    this.worker = worker
+    this.outcome = new Promise<FromWriter>((resolve) => {
+      const died = (e: Error) => {
+        this.failure ??= e
+        resolve({ failed: { message: errorMessage(e) } })
+      }
+      worker.once('message', resolve)
+      worker.once('error', died)
+      worker.once('exit', () => died(new Error('the output writer stopped before it was done')))
+    })
+    for (const f of this.pending) worker.postMessage(f satisfies ToWriter)
+    this.pending = []
+  }
+
+  /**
+   * Wait until the thread has written (or failed on) every queued file, then stop it; undefined
+   * when there is no thread.
+   */
+  private async finish(): Promise<FromWriter | undefined> {
     const worker = this.worker
-    if (worker && !this.finishing) {
+    if (!worker || !this.outcome) return undefined
+    if (!this.finishing) {
       this.finishing = true
       worker.postMessage({ finish: true } satisfies ToWriter)
     }
     const outcome = await this.outcome
-    if (worker) {
-      worker.removeAllListeners().on('error', () => undefined) // stopping it is not a failure
-      await worker.terminate()
-    }
+    worker.removeAllListeners().on('error', () => undefined) // stopping it is not a failure
+    await worker.terminate()
     return outcome
   }
 }

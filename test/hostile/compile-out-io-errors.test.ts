@@ -6,9 +6,11 @@
  * The disk faults are simulated by RULESMITH_FAULT=CODE@N (src/bundle/write.ts): the Nth file write
  * writes half its bytes, then fails with CODE.
  */
-import { readdirSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { THREAD_AT } from '../../src/bundle/stream-write.js'
 import { cli } from '../support/cli.js'
 import { diagnosticLines, ruleText, scratch, snapshot, write } from './helpers.js'
 
@@ -73,6 +75,52 @@ describe('bundle --out on a failing disk', () => {
     const r = cli(['bundle', '--out', out, rules], { env: { RULESMITH_FAULT: 'ENOSPC@5' } })
     expect(r.code).toBe(2)
     expectLine(diagnosticLines(r.stderr), out, 'ENOSPC')
+    expect(snapshot(dir)).toEqual(before)
+  })
+})
+
+describe('compile --out of more files than a thread takes over (THREAD_AT)', () => {
+  // Past THREAD_AT queued files the writing moves to a worker thread (src/bundle/stream-write.ts):
+  // its output, its failures and its clean-up must be those of the small path above.
+  const dir = scratch()
+  const rules = join(dir, 'rules')
+  const count = THREAD_AT + 8
+  for (let i = 0; i < count; i++) {
+    const n = String(i).padStart(4, '0')
+    write(join(rules, `r${n}.yml`), ruleText({ title: `'Rule ${n}'`, id: `5f0c3f9e-1111-4222-8333-94445555${n}` }))
+  }
+  const out = join(dir, 'out')
+  const first = cli(['compile', '--target', 'spl', '--out', out, rules])
+  const before = snapshot(dir)
+
+  it('every file written, each as the manifest lists it', () => {
+    expect(first.code).toBe(0)
+    const manifest = JSON.parse(readFileSync(join(out, 'compile-manifest.json'), 'utf8'))
+    expect(manifest.written).toHaveLength(count)
+    for (const w of manifest.written)
+      expect(
+        createHash('sha256')
+          .update(readFileSync(join(out, w.path)))
+          .digest('hex'),
+      ).toBe(w.sha256)
+    expect(readdirSync(join(out, 'spl', 'default'))).toHaveLength(count)
+  })
+
+  it('ENOSPC on a file the thread writes: exit 2, one io/ diagnostic, the previous output untouched', () => {
+    const r = cli(['compile', '--target', 'spl', '--out', out, rules], {
+      env: { RULESMITH_FAULT: `ENOSPC@${THREAD_AT + 4}` },
+    })
+    expect(r.code).toBe(2)
+    expectLine(diagnosticLines(r.stderr), out, 'ENOSPC')
+    expect(snapshot(dir)).toEqual(before)
+  })
+
+  it('a broken rule after the thread started: exit 1, nothing written, the thread’s files removed', () => {
+    const broken = write(join(rules, 'zz-broken.yml'), 'title: [unclosed\n')
+    const r = cli(['compile', '--target', 'spl', '--out', out, rules])
+    rmSync(broken)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toContain(`nothing written to ${out}`)
     expect(snapshot(dir)).toEqual(before)
   })
 })
