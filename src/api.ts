@@ -8,9 +8,8 @@ import { DEFAULT_CONFIG, type Config, type Policy } from './config.js'
 import { loadBackend } from './backends/index.js'
 import type { Compiled, TargetId, TargetOptions } from './backends/types.js'
 import { crossFileChecks, loadClashCandidates, loadPaths, type OtherDocument } from './rule/load.js'
-import { regexWarnings } from './regex/warnings.js'
-import { checkKqlOnce } from './verify/kql-gate-cache.js'
 import type { Rule } from './rule/rule.js'
+import type { Node } from './ast/nodes.js'
 import { errorMessage } from './guards.js'
 
 export interface ValidateOptions {
@@ -42,7 +41,10 @@ export function targetOptions(config: Config, target: TargetId, overrides: Targe
 export async function validate(paths: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
   const config = options.config ?? DEFAULT_CONFIG
   const loaded = loadPaths(paths, { placeholders: config.placeholders })
-  let diagnostics = [...loaded.diagnostics, ...loaded.rules.flatMap(regexWarnings)]
+  // The regex analysis is imported only when a rule has a regex (start-up of `validate --no-compile`).
+  const withRegex = loaded.rules.filter((r) => hasRegex(r.detection))
+  const { regexWarnings } = withRegex.length ? await import('./regex/warnings.js') : { regexWarnings: undefined }
+  let diagnostics = [...loaded.diagnostics, ...(regexWarnings ? withRegex.flatMap(regexWarnings) : [])]
   if (options.allFrom?.length) {
     // Cross-file checks against the whole repository, reported only for the files given.
     const given = new Set(loaded.files.map((f) => resolve(f)))
@@ -80,6 +82,7 @@ export async function validate(paths: readonly string[], options: ValidateOption
         if (isDeclared) declared++
         diagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
         if (target === 'kql' && compiled.query !== undefined) {
+          const { checkKqlOnce } = await import('./verify/kql-gate-cache.js')
           for (const d of await checkKqlOnce(compiled.query, options_.variant))
             diagnostics.push({
               ...d,
@@ -119,6 +122,8 @@ export async function validate(paths: readonly string[], options: ValidateOption
  * (src/verify/kql-gate-cache.ts).
  */
 export async function kqlGate(rule: Rule, query: string, variant?: string): Promise<Diagnostic[]> {
+  // Imported on the first KQL query: `validate --no-compile` never needs it.
+  const { checkKqlOnce } = await import('./verify/kql-gate-cache.js')
   const found = await checkKqlOnce(query, variant)
   return found.map((d) => ({
     ...d,
@@ -159,4 +164,11 @@ export async function compile(rule: Rule, target: TargetId, options: TargetOptio
       ],
     }
   }
+}
+
+/** Whether a detection holds a `|re` value anywhere. */
+function hasRegex(n: Node): boolean {
+  if (n.kind === 'And' || n.kind === 'Or') return n.items.some(hasRegex)
+  if (n.kind === 'Not') return hasRegex(n.item)
+  return n.kind === 'Regex'
 }

@@ -4,7 +4,7 @@
  * "Event time"); each target's verifier maps the same field into its own time column.
  */
 import type { LogSource } from '../rule/rule.js'
-import { getField } from '../evaluate/evaluate.js'
+import { getField } from '../evaluate/field.js'
 import { readTime } from '../timestamp.js'
 import type { JsonEvent } from '../rule/rule.js'
 

@@ -10,19 +10,9 @@ import { boundedRegex, RegexBudgetError, type BoundedRegex } from '../bounded-re
 import { ipInCidr } from './cidr.js'
 import { globMatcher } from './glob.js'
 import { impliedFields, inLogSource } from './logsource.js'
+import { getField } from './field.js'
 
-/** Exact key first (`a.b` may be a flat key), else a dotted path into nested objects. */
-export function getField(event: JsonEvent, name: string): unknown {
-  if (Object.prototype.hasOwnProperty.call(event, name)) return event[name]
-  if (!name.includes('.')) return undefined
-  let cur: unknown = event
-  for (const part of name.split('.')) {
-    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined
-    if (!Object.prototype.hasOwnProperty.call(cur, part)) return undefined
-    cur = Reflect.get(cur, part)
-  }
-  return cur
-}
+export { getField }
 
 /**
  * The scalar values a field holds: an array field holds each of its elements (any one may
