@@ -63,6 +63,26 @@ export interface LogSourceEntry {
   readonly bags: readonly BagSpec[]
   /** Position in the family's target.yml: among equally specific entries, the earlier is tried first. */
   readonly order: number
+  /**
+   * Other records of the same activity in the same table (Security 4688 beside Sysmon's event 1 in
+   * WindowsEvent), each searched too when every field the rule reads is one it records (`records`).
+   */
+  readonly also: readonly LogSourceEntry[]
+  /**
+   * For an `also` record: Sigma field → key of the `*` bag (the record's own name), and with
+   * `fields` every field it records: no other column or key stands for a field.
+   */
+  readonly keys?: Readonly<Record<string, string>>
+}
+
+/** Whether a log source's record holds every one of these fields (always, for a log source that is not an `also` record). */
+export function records(ls: LogSourceEntry, fields: Iterable<string>): boolean {
+  const keys = ls.keys
+  if (!keys) return true
+  for (const f of fields)
+    if (!Object.prototype.hasOwnProperty.call(keys, f) && !Object.prototype.hasOwnProperty.call(ls.fields, f))
+      return false
+  return true
 }
 
 export interface KqlEnv {
@@ -101,6 +121,11 @@ interface RawLogSource {
   entity?: string
   fields?: Record<string, RawFieldSpec> | null
   bags?: Record<string, string>
+  also?: {
+    conditions: Record<string, ConditionValue>
+    fields?: Record<string, RawFieldSpec> | null
+    keys?: Record<string, string>
+  }[]
 }
 /** One schema family of targets/kql/target.yml, or a kql pipeline (which may name its family). */
 interface RawVariant {
@@ -206,18 +231,32 @@ function logsource(name: string, raw: RawLogSource, where: string, order: number
   const bags = Object.entries(raw.bags ?? {})
     .map(([prefix, column]) => ({ prefix: prefix === '*' ? '' : prefix, column }))
     .sort((a, b) => b.prefix.length - a.prefix.length)
-  return {
-    name,
+  const base = {
     match: Object.fromEntries(Object.entries(raw.match).map(([k, v]) => [k, String(v)])),
     table: raw.table,
-    conditions: raw.conditions ?? {},
+    // The record's own columns (WindowsEvent's Channel, EventID) are the table's, for an `also` record too.
     stated: raw.stated ?? [],
     ...(raw.keywords !== undefined ? { keywords: raw.keywords } : {}),
     ...(raw.entity !== undefined ? { entity: raw.entity } : {}),
-    fields,
     bags,
     order,
   }
+  const also: LogSourceEntry[] = []
+  for (const [i, a] of (raw.also ?? []).entries()) {
+    const own = fieldMap(a.fields, `${where}: log source ${name}, also #${i + 1}`)
+    if (typeof own === 'string') return own
+    if (a.keys && Object.keys(a.keys).length > 0 && !bags.some((b) => b.prefix === ''))
+      return `${where}: log source ${name}, also #${i + 1}: keys name a key of the * bag, which the log source does not have`
+    also.push({
+      ...base,
+      name: `${name}#${i + 1}`,
+      conditions: a.conditions,
+      fields: own,
+      keys: a.keys ?? {},
+      also: [],
+    })
+  }
+  return { ...base, name, conditions: raw.conditions ?? {}, fields, also }
 }
 
 /**
@@ -381,8 +420,23 @@ function effectiveFields(env: KqlEnv, ls: LogSourceEntry): Record<string, FieldS
  */
 export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): ResolvedField | string | undefined {
   const table = entryOf(env.tables, ls.table)
-  const map = effectiveFields(env, ls)
-  const bag = map[sigma] ? undefined : bagOf(ls, sigma)
+  const keys = ls.keys
+  if (keys) {
+    // An `also` record: its own columns and keys, nothing else.
+    const key = Object.prototype.hasOwnProperty.call(keys, sigma) ? keys[sigma] : undefined
+    const catchAll = ls.bags.find((b) => b.prefix === '')
+    if (key !== undefined && catchAll)
+      return {
+        sigma,
+        column: catchAll.column,
+        type: 'string',
+        path: [key],
+        ...(table[catchAll.column] === 'string' ? { json: true } : {}),
+      }
+    if (!Object.prototype.hasOwnProperty.call(ls.fields, sigma)) return undefined
+  }
+  const map = keys ? ls.fields : effectiveFields(env, ls)
+  const bag = map[sigma] || keys ? undefined : bagOf(ls, sigma)
   if (bag) {
     // A key of a bag reads as text: tostring() of a missing key is "", as of a string column.
     return {

@@ -12,7 +12,7 @@
  * The target cannot tell an empty string from a missing value (string columns have no null), so
  * every construct whose answer differs between the two is refused, not approximated.
  */
-import { fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nodes.js'
+import { fieldsOf, fold, type Node, type NodeOf, type Pattern, type Pos } from '../ast/nodes.js'
 import { normalize, patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Rule } from '../rule/rule.js'
 import { joinInGroups } from '../passes/balance.js'
@@ -26,6 +26,7 @@ import {
   candidateLogSources,
   familiesOf,
   kqlEnvs,
+  records,
   resolveField,
   variants,
   type ConditionValue,
@@ -693,6 +694,27 @@ export const backend: Backend = {
         if (ctx.refusals.refused) {
           refused ??= { diagnostics: ctx.refusals.diagnostics }
           continue
+        }
+        // Other records of the same activity in the same table (Security 4688 beside Sysmon's event
+        // 1 in WindowsEvent), each under its own conditions: only when the rule reads nothing but
+        // fields that record holds (a field it lacks would be missing there, and a filter on it
+        // would let every such record through).
+        const fields = fieldsOf(rule.detection)
+        const branches = ls.also
+          .filter((a) => records(a, fields))
+          .flatMap((a) => {
+            const actx: Ctx = { env, ls: a, refusals: new Refusals('kql', rule), noted: new Set() }
+            const w = render(actx, rule.detection)
+            return actx.refusals.refused ? [] : [{ ls: a, where: w }]
+          })
+        if (branches.length > 0) {
+          const scoped = (b: { ls: LogSourceEntry; where: string }) =>
+            `(${[...Object.entries(b.ls.conditions).map(([c, v]) => conditionText(c, v)), `(${b.where})`].join(' and ')})`
+          return {
+            query: `${ls.table}\n| where ${[{ ls, where }, ...branches].map(scoped).join(' or ')}`,
+            diagnostics: ctx.refusals.diagnostics,
+            context: formatContext(env, ls),
+          }
         }
         const conditions = Object.entries(ls.conditions).map(([c, v]) => `| where ${conditionText(c, v)}`)
         const query = [ls.table, ...conditions, `| where ${where}`].join('\n')

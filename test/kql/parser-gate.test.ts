@@ -18,6 +18,16 @@ describe('checkKql', () => {
     expect(
       await checkKql('SecurityEvent\n| where EventID == 4688\n| where NewProcessName endswith @"\\sc.exe"', 'sentinel'),
     ).toEqual([])
+    // WindowsEvent's Sysmon 1 and Security 4688 rows in one where, each under its own conditions.
+    const branched = backend.compile(
+      rule(and([endswith('Image', '\\a.exe'), not({ kind: 'Null', field: 'CommandLine' })]), {
+        product: 'windows',
+        category: 'process_creation',
+      }),
+      { variant: 'sentinel' },
+    ).query!
+    expect(branched).toContain('EventID == 4688')
+    expect(await checkKql(branched, 'sentinel')).toEqual([])
   })
   test('reports unknown columns, bad escapes and syntax errors with their place in the query', async () => {
     const unknown = await checkKql('DeviceProcessEvents\n| where Nope == "x"', 'defender')

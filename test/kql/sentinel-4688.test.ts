@@ -65,3 +65,34 @@ describe('Sentinel: a raw Security 4688 record', () => {
     )
   })
 })
+
+describe('Sentinel: a rule SecurityEvent cannot express, whose fields 4688 records', () => {
+  // `CommandLine: null` needs a value that can be missing: SecurityEvent's string columns hold ""
+  // instead, so the rule goes to WindowsEvent, whose EventData tells a missing key from "".
+  const r = rule(and([endswith('Image', '\\dllhost.exe'), not({ kind: 'Null', field: 'CommandLine' })]), PROCESS)
+  const query = backend.compile(r, SENTINEL).query!
+
+  test("reads WindowsEvent's Sysmon event 1 and Security 4688 rows, each under its own names", async () => {
+    expect(query).toContain('(Channel == "Microsoft-Windows-Sysmon/Operational" and EventID == 1 and (')
+    expect(query).toContain('(Channel == "Security" and EventID == 4688 and (tostring(EventData.NewProcessName)')
+    const events = [
+      { ...record, Image: 'C:\\Windows\\System32\\dllhost.exe', CommandLine: 'dllhost.exe /Processid:{x}' },
+      { ...record, Image: 'C:\\Windows\\System32\\dllhost.exe', CommandLine: null },
+    ]
+    const eq = await checkQuery(r, query, events, verifier, SENTINEL)
+    expect(eq.expected).toEqual([true, false])
+    expect(eq.mismatches).toEqual([])
+    // Without the 4688 branch the query misses the first record, and the proof says so.
+    const sysmonOnly = query.replace(/ or \(Channel == "Security".*$/, '')
+    expect((await checkQuery(r, sysmonOnly, events, verifier, SENTINEL)).mismatches).toHaveLength(1)
+  })
+
+  test('a rule reading a field 4688 does not record reads Sysmon event 1 only', () => {
+    const q = backend.compile(
+      rule(and([endswith('Image', '\\dllhost.exe'), not({ kind: 'Null', field: 'OriginalFileName' })]), PROCESS),
+      SENTINEL,
+    ).query!
+    expect(q).toContain('Microsoft-Windows-Sysmon/Operational')
+    expect(q).not.toContain('4688')
+  })
+})
