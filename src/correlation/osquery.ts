@@ -84,6 +84,16 @@ export const target: CorrelationTarget = {
           'target/unsupported-correlation-rule',
           `table ${m[1]} of rule ${rule.id ?? rule.title} is not an evented table with time and eid columns`,
         )
+      // A rule compiled for another log source than its own (Windows process creation's Sysmon form,
+      // which may also read Security 4688 rows under other names) has its fields elsewhere than
+      // its log source says: only the host can group it.
+      if (m[1] !== ls.table && (otherGroups.length > 0 || c.field !== undefined))
+        return refuse(
+          rc,
+          'osquery',
+          'target/unsupported-correlation-rule',
+          `rule ${rule.id ?? rule.title} reads ${m[1]}, not its log source's ${ls.table}: its fields there (Sysmon's event 1, Security 4688's own names) are not correlated; group it by the host only`,
+        )
       const cols = [`${i} AS member`, `'${table.name}' AS source`, 'eid', 'time']
       const guards: string[] = []
       for (const [j, g] of otherGroups.entries()) {

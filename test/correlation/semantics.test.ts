@@ -178,6 +178,17 @@ describe('osquery correlations agree with the reference on streams around every 
     })
   }
 
+  it("refuses to correlate a field of a rule read in another table than its log source's (the Sysmon and 4688 form)", async () => {
+    const loaded = loadRuleText(
+      `title: P\nid: 6a1f0c1e-0000-4000-8000-0000000000aa\nname: rule_p\nlogsource: { product: windows, category: process_creation }\ndetection:\n  sel: { ParentImage|endswith: '\\p.exe' }\n  condition: sel\nfields: [CommandLine]\n---\ntitle: C\ncorrelation:\n  type: value_count\n  rules: [rule_p]\n  group-by: [Computer]\n  timespan: 5m\n  condition: { field: CommandLine, gte: 3 }\n`,
+      'p.yml',
+    )
+    const rc = resolveDocuments(loaded.rules, loaded.correlations, loaded.filters).correlations[0]!
+    const compiled = await osquery.compile(rc)
+    expect(compiled.query).toBeUndefined()
+    expect(compiled.diagnostics.map((d) => d.code)).toEqual(['target/unsupported-correlation-rule'])
+  })
+
   it('catches a query whose window is one second short or whose edge is open', async () => {
     const rc = correlation(TYPES['event_count']!)
     const query = (await osquery.compile(rc)).query!
