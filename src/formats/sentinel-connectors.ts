@@ -22,6 +22,8 @@
  *   data types "OfficeActivity (SharePoint)", "(Exchange)", "(Teams)", all reading OfficeActivity).
  * - Okta_CL: `OktaSSO` (Solutions/Okta Single Sign-On/Data Connectors/OktaSingleSign-On/
  *   Connector_REST_API_FunctionApp_Okta.json @4036e9ab, data type Okta_CL).
+ * - W3CIISLog: `AzureMonitor(IIS)`, the id Azure-Sentinel's own IIS detections and hunting
+ *   queries list with data type W3CIISLog (e.g. the "Rare User Agent strings" hunting query).
  * - AKSAudit: `AzureKubernetes` (Solutions/Azure kubernetes Service/Data Connectors/
  *   AzureKubernetes.JSON @82f1a8cc). The connector turns on AKS diagnostic settings and lists the
  *   `kube-audit` category among its data types; its own queries read that category in
@@ -60,6 +62,7 @@ export const SENTINEL_CONNECTORS: Readonly<Record<string, readonly string[]>> = 
   AzureActivity: ['AzureActivity'],
   OfficeActivity: ['Office365'],
   Okta_CL: ['OktaSSO'],
+  W3CIISLog: ['AzureMonitor(IIS)'],
   AKSAudit: ['AzureKubernetes'],
   DeviceProcessEvents: ['MicrosoftThreatProtection'],
   DeviceFileEvents: ['MicrosoftThreatProtection'],

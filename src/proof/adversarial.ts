@@ -184,12 +184,15 @@ function candidates(node: Node, perPattern: number, out = new Map<string, Value[
       add(node.field, ['same', 'SAME', 'other'])
       add(node.ref, ['same', 'Same', 'else'])
       break
-    case 'Keyword':
-      // A field no target maps, and the field a log line's text is (Sigma's `Message`, a Syslog
-      // line's SyslogMessage): a target whose records have only their own columns takes the second.
-      add('Keyword_Carrier', valuesForPattern(node.pattern, perPattern))
-      add('Message', valuesForPattern(node.pattern, perPattern))
+    case 'Keyword': {
+      // A field no target maps, and the text fields keyword rules are written against: a log
+      // line's message (Sigma's `Message`, Syslog's SyslogMessage) and a web request's query (the
+      // W3C access log's cs-uri-query). A target whose records have only their own columns takes
+      // the latter two; the first shows what it does with a field it has no column for.
+      const values = valuesForPattern(node.pattern, perPattern)
+      for (const carrier of ['Keyword_Carrier', 'Message', 'cs-uri-query']) add(carrier, values)
       break
+    }
   }
   return out
 }

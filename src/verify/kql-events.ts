@@ -76,6 +76,36 @@ const SYSLOG_RECORD: ReadonlySet<string> = new Set([
 ])
 
 /**
+ * What a W3CIISLog row holds of an IIS access-log line
+ * (https://learn.microsoft.com/azure/azure-monitor/reference/tables/w3ciislog): the W3C extended
+ * log's fields (site, server name, address and port, method, URI stem and query, user, client
+ * address, protocol version, user agent, cookie, referrer, host, status, substatus, Win32 status,
+ * bytes each way, time taken). Computer is the collecting agent's host, not a field of the line.
+ */
+const IIS_RECORD: ReadonlySet<string> = new Set([
+  'sSiteName',
+  'sComputerName',
+  'sIP',
+  'sPort',
+  'csMethod',
+  'csUriStem',
+  'csUriQuery',
+  'csUserName',
+  'cIP',
+  'csVersion',
+  'csUserAgent',
+  'csCookie',
+  'csReferer',
+  'csHost',
+  'scStatus',
+  'scSubStatus',
+  'scWin32Status',
+  'scBytes',
+  'csBytes',
+  'TimeTaken',
+])
+
+/**
  * Columns that hold fields as keys rather than one field each. WindowsEvent keeps a record's data
  * fields (Sysmon's Image, a 7045's ServiceName, a 4104's ScriptBlockText) in `EventData`, "the
  * event data parsed to dynamic type" (https://learn.microsoft.com/azure/azure-monitor/reference/tables/windowsevent):
@@ -240,6 +270,9 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   // in ProcessName (https://learn.microsoft.com/azure/azure-monitor/reference/tables/syslog).
   if (product === 'esxi' && p.logsource.service?.toLowerCase() === 'shell')
     return [{ table: 'Syslog', constants: { ProcessName: 'shell' }, naming: p.logsource }]
+  // A web server's access-log line: IIS's W3C log, collected by the Azure Monitor agent.
+  if (p.logsource.category?.toLowerCase() === 'webserver')
+    return [{ table: 'W3CIISLog', constants: {}, naming: { category: 'webserver' }, closed: IIS_RECORD }]
   const connector = SENTINEL_CONNECTORS[`${product}/${p.logsource.service?.toLowerCase()}`]
   if (connector) return [{ table: connector, constants: {}, naming: p.logsource }]
   const zeek = product === 'zeek' ? ZEEK_TABLES[p.logsource.service?.toLowerCase() ?? ''] : undefined

@@ -181,3 +181,40 @@ describe('asim: a file opened for reading is the File Event schema FileAccessed'
     expect(v.matches).not.toEqual(eq.actual)
   })
 })
+
+describe('W3CIISLog: a web server access-log line is its W3C fields', () => {
+  const WEB: LogSource = { category: 'webserver' }
+  const EVENTS: JsonEvent[] = [
+    {},
+    { 'cs-method': 'GET', 'cs-uri-query': 'a=${jndi:ldap://x}', 'sc-status': 200 },
+    { 'cs-method': 'POST', 'cs-uri-query': 'a=${JNDI:ldap://x}' },
+    { 'cs-method': 'GET', 'cs-uri-stem': '/${jndi:ldap://x}', 'cs-uri-query': '-' },
+    { 'cs-method': 'GET', 'cs-user-agent': 'Mozilla/5.0+${jndi:ldap://x}' },
+    { 'cs-method': 'GET', 'cs-referer': 'http://x/${jndi:dns://y}', 'sc-status': '404' },
+    { 'cs-method': 'GET', 'cs-uri-query': 'jndi' },
+    // Not an IIS line: the collecting agent's host is no W3C field, and two names for one field.
+    { 'cs-method': 'GET', Computer: '${jndi:ldap://x}' },
+    { 'cs-user-agent': 'a', 'cs(User-Agent)': '${jndi:ldap://x}' },
+  ]
+  const d = and([keyword('${jndi:'), is('cs-method', 'GET')])
+  test('the W3C names are the columns, a keyword searches the text columns, and the proof holds', async () => {
+    const eq = await checkEquivalence(rule(d, WEB), EVENTS, backend, verifier, { variant: ALL })
+    expect(eq.query).toMatch(/^W3CIISLog\n\| where \(sSiteName contains "\$\{jndi:" or .*csUriQuery contains/)
+    expect(eq.mismatches).toEqual([])
+    expect(eq.actual).toEqual([false, true, false, true, true, true, false, false, false])
+    expect(eq.unrepresentable).toEqual([7, 8])
+    const status = await checkEquivalence(rule(is('sc-status', '404'), WEB), EVENTS, backend, verifier, {
+      variant: ALL,
+    })
+    expect(status.query).toBe('W3CIISLog\n| where scStatus =~ "404"')
+    expect(status.mismatches).toEqual([])
+  })
+  test('a keyword list that leaves out the user agent fails the proof', async () => {
+    const pipeline = write(
+      join(scratch(), 'iis.yml'),
+      `variant: sentinel\nlogsources:\n  webserver:\n    match: { category: webserver }\n    table: W3CIISLog\n    fields: { cs-method: csMethod, cs-uri-query: csUriQuery, cs-user-agent: csUserAgent }\n    keywords: [csUriQuery, csUriStem, csReferer]\n`,
+    )
+    const eq = await checkEquivalence(rule(d, WEB), EVENTS, backend, verifier, { variant: 'sentinel', pipeline })
+    expect(eq.mismatches).toEqual([4])
+  })
+})
