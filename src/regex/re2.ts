@@ -5,7 +5,7 @@
 import { printing, quantifierText, unsupported, type Printed, type RegexNode, type SigmaRegex } from './ast.js'
 import { unitForms } from './units.js'
 import { caseClosedRuns, caseOrbit, printRuns, runsOf } from './case.js'
-import { codePointAt } from '../guards.js'
+import { codePointAt, must } from '../guards.js'
 
 /** Characters RE2 treats as syntax outside a class: escaped when literal. */
 const RE2_SPECIAL = new Set('\\.+*?()|[]{}^$')
@@ -64,6 +64,48 @@ const UNITS: Readonly<Record<'D' | 'W' | 'S', UnitText>> = {
 /** RE2's limit on a repeat count (https://github.com/google/re2/wiki/Syntax). */
 const MAX_REPEAT = 1000
 
+/** The longest spelled-out counted repeat (countedUnits): beyond it the regex is refused. */
+const MAX_COUNTED_TEXT = 6000
+
+/**
+ * `U{m,n}` of a unit U between two character boundaries, as JavaScript (no `u`) matches it: m..n
+ * UTF-16 code units, where a character outside the BMP is two units (U takes each half: `.`, a
+ * negated class without surrogates, \S \D \W all take both). RE2 counts characters, so the run
+ * is spelt out as the sequences of `bmp` (one unit: U's BMP form) and `[astral]` (two units) whose
+ * length is m..n, nested: W(lo, hi) = (?:bmp W(lo-1, hi-1) | astral W(lo-2, hi-2)), optional when
+ * lo <= 0. Its size grows as the Fibonacci numbers: long counts are refused.
+ */
+function countedUnits(n: Extract<RegexNode, { kind: 'repeat' }>, bmp: string): string {
+  const max = must(n.max, 'a counted unit repeat has an upper bound (units.ts)')
+  const astral = `[${ASTRAL}]`
+  const memo = new Map<string, string | null>()
+  const w = (lo: number, hi: number): string | null => {
+    const key = `${Math.max(lo, 0)},${hi}`
+    const known = memo.get(key)
+    if (known !== undefined) return known
+    let out: string | null
+    if (hi < 0) out = null
+    else if (hi === 0) out = lo <= 0 ? '' : null
+    else {
+      const one = w(lo - 1, hi - 1)
+      const two = w(lo - 2, hi - 2)
+      const parts = [...(one === null ? [] : [bmp + one]), ...(two === null ? [] : [astral + two])]
+      if (parts.length === 0) out = lo <= 0 ? '' : null
+      else out = `(?:${parts.join('|')})${lo <= 0 ? '?' : ''}`
+    }
+    if (out !== null && out.length > MAX_COUNTED_TEXT)
+      unsupported(
+        'a counted repeat of a single-character wildcard',
+        `the counted repeat of \`.\` or a negated class: JavaScript counts UTF-16 units, RE2 characters, and spelling {${n.min},${max}} out in characters is too long`,
+        n,
+      )
+    memo.set(key, out)
+    return out
+  }
+  const text = w(n.min, max)
+  return text ?? '[^\\x{0}-\\x{10FFFF}]'
+}
+
 /**
  * A Sigma regex as an RE2 pattern with the same matches, or the construct RE2 cannot express:
  * lookaround and backreferences (RE2 has neither), `m` with anchors (JavaScript also breaks lines
@@ -76,8 +118,8 @@ const MAX_REPEAT = 1000
  */
 export function toRe2(regex: SigmaRegex): Printed {
   return printing(() => {
-    const forms = unitForms(regex.root, regex.flags, 'RE2')
-    const unit = (n: RegexNode, t: UnitText): string => (forms.get(n) === 'bmp' ? t.bmp : t.full)
+    const forms = unitForms(regex.root, regex.flags, 'RE2', { counted: true })
+    const unit = (n: RegexNode, t: UnitText): string => (forms.get(n) === 'full' ? t.full : t.bmp)
     const print = (n: RegexNode): string => {
       switch (n.kind) {
         case 'alt':
@@ -113,6 +155,7 @@ export function toRe2(regex: SigmaRegex): Printed {
             )
           if (n.min > MAX_REPEAT || (n.max !== undefined && n.max > MAX_REPEAT))
             unsupported('a repeat count over 1000', "RE2's limit", n)
+          if (forms.get(n.body) === 'counted') return countedUnits(n, print(n.body))
           return print(n.body) + quantifierText(n, regex.source)
         }
         case 'dot':

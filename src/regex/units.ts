@@ -16,7 +16,12 @@
 import { unsupported, type RegexFlags, type RegexNode, type RegexOf } from './ast.js'
 import { itemAt, last, must } from '../guards.js'
 
-export type UnitForm = 'full' | 'bmp'
+/**
+ * `counted` (RE2 only, when asked for): a counted repeat `{m,n}` of a unit between two aligned
+ * neighbours, which the printer writes as the runs of whole characters whose UTF-16 length is
+ * m..n (a character outside the BMP counting two), its body in the `bmp` form.
+ */
+export type UnitForm = 'full' | 'bmp' | 'counted'
 
 /** Whether a node is a unit atom: it matches one UTF-16 code unit, so possibly half of an emoji. */
 export function isUnit(n: RegexNode): boolean {
@@ -24,6 +29,19 @@ export function isUnit(n: RegexNode): boolean {
   if (n.kind === 'set') return n.set === 'D' || n.set === 'W' || n.set === 'S'
   if (n.kind === 'class') return n.negated || n.items.some((x) => x.kind === 'set' && /[DWS]/.test(x.set))
   return false
+}
+
+/**
+ * Whether a class names surrogate code units itself ([^\uD83D]): then it may take one half of an
+ * emoji and not the other, and a run of it is no run of whole characters.
+ */
+function takesSurrogates(n: RegexNode): boolean {
+  if (n.kind !== 'class') return false
+  return n.items.some(
+    (x) =>
+      (x.kind === 'char' && x.cp >= 0xd800 && x.cp <= 0xdfff) ||
+      (x.kind === 'range' && x.from <= 0xdfff && x.to >= 0xd800),
+  )
 }
 
 interface Tok {
@@ -110,7 +128,9 @@ function neighbour(
       if (other === undefined) return 'other'
       const close = dir === -1 ? t : itemAt(toks, other)
       if (!unitFree.has(Math.min(k, other))) return 'other'
-      if (close.q === undefined || close.q.min >= 1) return 'aligned'
+      // A group that may match nothing (`(a|)`, `(a?)`) is an optional part: looked past.
+      const body = close.node?.kind === 'group' ? close.node.body : undefined
+      if ((close.q === undefined || close.q.min >= 1) && body !== undefined && !matchesEmpty(body)) return 'aligned'
       k = other
       continue
     }
@@ -124,6 +144,27 @@ function neighbour(
       continue
     }
     return 'other'
+  }
+}
+
+/** Whether a node can match the empty string (a zero-width assertion does). */
+function matchesEmpty(n: RegexNode): boolean {
+  switch (n.kind) {
+    case 'alt':
+      return n.items.some(matchesEmpty)
+    case 'seq':
+      return n.items.every(matchesEmpty)
+    case 'repeat':
+      return n.min === 0 || matchesEmpty(n.body)
+    case 'group':
+      return matchesEmpty(n.body)
+    case 'anchor':
+    case 'boundary':
+    case 'look':
+    case 'backref':
+      return true
+    default:
+      return false
   }
 }
 
@@ -164,7 +205,12 @@ function groupsOf(toks: readonly Tok[]): { pairs: Map<number, number>; unitFree:
  * The form of every unit atom of the pattern, or an Unsupported thrown for the first one no
  * character-counting engine can match as JavaScript does. `engine` names the engine in messages.
  */
-export function unitForms(root: RegexNode, flags: RegexFlags, engine: string): Map<RegexNode, UnitForm> {
+export function unitForms(
+  root: RegexNode,
+  flags: RegexFlags,
+  engine: string,
+  options: { readonly counted?: boolean } = {},
+): Map<RegexNode, UnitForm> {
   const toks = tokens(root, flags)
   const { pairs, unitFree } = groupsOf(toks)
   const forms = new Map<RegexNode, UnitForm>()
@@ -192,6 +238,18 @@ export function unitForms(root: RegexNode, flags: RegexFlags, engine: string): M
           span,
         )
       forms.set(node, 'full')
+    } else if (
+      q &&
+      !(q.max !== undefined && q.max <= 1) &&
+      options.counted === true &&
+      q.max !== undefined &&
+      !takesSurrogates(node) &&
+      left === 'aligned' &&
+      right === 'aligned'
+    ) {
+      // Both ends on a character boundary: the run is whole characters, and only its UTF-16 length
+      // must be m..n, which the printer spells out (or refuses when that is too long).
+      forms.set(node, 'counted')
     } else if (q && !(q.max !== undefined && q.max <= 1)) {
       unsupported(
         'a counted repeat of a single-character wildcard',

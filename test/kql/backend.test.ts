@@ -156,13 +156,19 @@ describe('regex, cidr, numbers, presence', () => {
       ['(a)\\1', {}],
       ['^a', { m: true }],
       ['a..b', {}],
-      ['a.{2}b', {}],
+      ['a.{2}', {}],
       ['(a|.)+b', {}],
     ] as const) {
       const e = refusal(re(src, { i: false, m: false, s: false, ...flags }))
       expect(e.code).toBe('target/unsupported-regex')
       expect(e.at).toEqual({ line: 7, col: 8 })
     }
+  })
+  test('a counted `.` between two literals is spelt out in UTF-16 lengths: two BMP characters or one emoji', () => {
+    const bmp = '[^\\n\\r\\x{2028}\\x{2029}\\x{10000}-\\x{10FFFF}]'
+    expect(where(re('a.{2}b', { i: false, m: false, s: false }))).toBe(
+      `ProcessCommandLine matches regex @"a(?:${bmp}(?:${bmp})|[\\x{10000}-\\x{10FFFF}])b"`,
+    )
   })
   test('a regex that matches the empty string is refused (empty and missing are one in KQL)', () => {
     expect(refusal(re('x*')).code).toBe('target/unsupported-empty-value')

@@ -191,6 +191,10 @@ describe('property: Sigma (JavaScript) regex == translated RE2 regex, or refusal
     '[^\\\\]+',
     'a{2}',
     '(a|)',
+    // Counted repeats of units: spelt out in UTF-16 lengths between character boundaries.
+    '.{1,3}',
+    '[^\\\\]{0,2}',
+    '\\S{2}',
   ]
   const regex = fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 5 }).map((ps) => ps.join(''))
   const SUBJECT_CHARS = ['a', 'A', 'b', 'x', '.', ' ', '\n', '\r', '\u2028', 'é', 'É', '😀', '\\', '"', '1']
