@@ -463,6 +463,7 @@ function filterView(doc: YamlDocument): YamlDocument {
     value: doc.value,
     at: doc.at,
     locate: (path) => doc.locate(map(path)),
+    pos: (path, which) => doc.pos(map(path), which),
     inside: (path, index) => doc.inside(map(path), index),
     plainText: (path) => doc.plainText(map(path)),
   }

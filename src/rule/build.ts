@@ -57,8 +57,7 @@ export function buildDetection(detection: Record<string, unknown>, ctx: BuildCon
 }
 
 function at(ctx: BuildContext, path: Path, which: 'key' | 'value' = 'value'): Pos | undefined {
-  const loc = ctx.doc.locate(path)
-  return which === 'key' ? (loc?.key ?? loc?.value) : loc?.value
+  return ctx.doc.pos(path, which)
 }
 
 function buildCondition(

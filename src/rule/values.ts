@@ -12,6 +12,8 @@ import { itemAt } from '../guards.js'
  * `C:\Windows` needs no doubling. `\\*` is a literal backslash then a wildcard.
  */
 export function parsePattern(value: string): Pattern {
+  // Most values have no wildcard and no backslash: one literal (none for '').
+  if (!/[\\*?]/.test(value)) return value === '' ? [] : [lit(value)]
   const out: Segment[] = []
   let text = ''
   const flush = () => {

@@ -30,6 +30,8 @@ export interface YamlDocument {
   /** Start of the document's root node. */
   readonly at: Pos
   locate(path: Path): Located | undefined
+  /** Just the start of the value (or of its key), as `locate(path)?.value` (`?.key`) gives it. */
+  pos(path: Path, which: 'key' | 'value'): Pos | undefined
   /** Position of a character inside a string scalar (`index` into its decoded value). */
   inside(path: Path, index: number): Pos | undefined
   /**
@@ -176,10 +178,13 @@ export function parseYaml(
   const documents: YamlDocument[] = []
   let r = 0
   const maxNodes = bounds.maxNodes ?? Infinity
+  // An alias needs an anchor (`&name`; js-yaml refuses an alias to none): text without `&` shares
+  // no node, and expandedSize would walk every value only to answer 0.
+  const mayShare = text.includes('&')
   for (const value of values) {
     const root = value === null || value === undefined ? undefined : built[r++]
     const doc = makeDocument(text, lines, value, root)
-    const size = expandedSize(value, maxNodes)
+    const size = mayShare ? expandedSize(value, maxNodes) : 0
     if (size > maxNodes)
       return {
         documents: [],
@@ -280,6 +285,11 @@ function makeDocument(text: string, lines: LineIndex, value: unknown, root: Buil
     value,
     at: lines.pos(tree?.value ?? 0),
     locate,
+    pos(path, which) {
+      const t = find(path)
+      if (!t) return undefined
+      return lines.pos(which === 'key' ? (t.key ?? t.value) : t.value)
+    },
     inside(path, index) {
       const loc = locate(path)
       if (!loc) return undefined
