@@ -5,8 +5,8 @@
  * Written from osquery's table specs (https://osquery.io/schema/current), apart from the backend's
  * log-source map: test/conformance/landing.test.ts checks that the two agree on the rule pack.
  * Field names (Sigma field → column) are read from the target's field maps in
- * targets/osquery/target.yml (`match`, `fields`, `data` only: never a table or a condition), and
- * column types from targets/osquery/schema/*.yml.
+ * targets/osquery/target.yml (`match` and `fields` only: never a table, a condition or the path of
+ * event data, which is EVENT_DATA below), and column types from targets/osquery/schema/*.yml.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -145,7 +145,6 @@ export function landing(origin: Origin | undefined): OsqueryLanding | undefined 
 interface Naming {
   readonly match: Readonly<Record<string, string>>
   readonly fields: Readonly<Record<string, string | null>>
-  readonly data?: { readonly column: string; readonly path: string }
 }
 
 export interface OsqueryModel {
@@ -197,14 +196,7 @@ export function osqueryModel(pipeline?: string): OsqueryModel | string {
       const namings = new Map<string, Naming>()
       for (const doc of [shipped, user])
         for (const { name, match, entry } of pipelineLogSources(doc)) {
-          const d = entry['data']
-          namings.set(name, {
-            match,
-            fields: nullableMap(entry['fields']),
-            ...(isMap(d) && typeof d['column'] === 'string' && typeof d['path'] === 'string'
-              ? { data: { column: d['column'], path: d['path'] } }
-              : {}),
-          })
+          namings.set(name, { match, fields: nullableMap(entry['fields']) })
         }
       m = {
         tables,
@@ -216,6 +208,17 @@ export function osqueryModel(pipeline?: string): OsqueryModel | string {
   }
   return m
 }
+
+/**
+ * windows_events' `data` column: the record's named EventData values as a JSON object under `Data`,
+ * `{"Data":{"NewProcessName":"C:\\Windows\\System32\\lsass.exe",…}}`, whatever the event's
+ * channel (parseWindowsEventLogPTree in osquery/events/windows/windowseventlogparser.cpp:
+ * `property_list.add_child("Data", event_data)`; osquery's expected row for a Security 4688,
+ * osquery/tables/events/tests/windows/data/windows_events/output/Security/4688.json). The
+ * verifier writes it so itself: a query reading another path (the `EventData` object osquery
+ * wrote before its event-log parser was rewritten) reads nothing.
+ */
+const EVENT_DATA = { table: 'windows_events', column: 'data', key: 'Data' } as const
 
 /** One row, ready to insert into `table`, and the fields it could not hold exactly. */
 export interface PlacedRow {
@@ -280,6 +283,8 @@ function placeIn(model: OsqueryModel, land: OsqueryLanding, stated: JsonEvent): 
   }
   const naming = mostSpecific(model.namings, land.naming)
   const own = naming?.fields ?? {}
+  // A row of an event-log table: every field that is not a column is event data.
+  const eventData = land.table === EVENT_DATA.table ? EVENT_DATA : undefined
   const values: Record<string, string | number | null> = {}
   const inexact: string[] = []
   const data: Record<string, string | null> = {}
@@ -321,23 +326,19 @@ function placeIn(model: OsqueryModel, land: OsqueryLanding, stated: JsonEvent): 
       }
       continue
     }
-    if (o === null || !naming?.data || !JSON_KEY.test(field) || v === undefined) continue
+    if (o === null || !eventData || !JSON_KEY.test(field) || v === undefined) continue
     hasData = true
     if (v !== null && typeof v === 'object') inexact.push(field)
     // Windows event data values are NUL-terminated strings (EvtRender): none holds a NUL.
     else if (typeof v === 'string' && v.includes('\u0000')) inexact.push(field)
     data[field] = v === null ? null : asText(v)
   }
-  if (naming?.data && hasData) {
-    let doc: unknown = data
-    for (const key of naming.data.path.split('.').slice(1).reverse()) doc = { [key]: doc }
-    values[naming.data.column] = JSON.stringify(doc)
-  }
+  if (eventData && hasData) values[eventData.column] = JSON.stringify({ [eventData.key]: data })
   for (const [c, v] of Object.entries(land.constants)) if (table.columns.has(c) && !spoken.has(c)) values[c] = v
   if (!land.security4688) return { table: land.table, values, inexact }
   // The row's columns a 4688 record decides: the fixed ones, the data column (whose keys the
   // verifier checks by name), and those its fields map to.
-  const known = new Set([...Object.keys(land.constants), ...(naming?.data ? [naming.data.column] : [])])
+  const known = new Set([...Object.keys(land.constants), ...(eventData ? [eventData.column] : [])])
   for (const field of [...SECURITY_4688.data, ...SECURITY_4688.system, ...Object.keys(SECURITY_4688.renamed)]) {
     const column = columnOf(field)
     if (column) known.add(column)

@@ -94,11 +94,11 @@ const fail = (code: DiagnosticCode, message: string): Verified => ({
 
 /**
  * The names a query reads: every identifier outside strings and comments (a superset of the
- * columns it reads), and the keys of every JSON path `'$.EventData.<key>'` it passes to json_extract.
+ * columns it reads), and the keys of every JSON path `'$.Data.<key>'` (windows_events' event data) it passes to json_extract.
  */
 function namesRead(query: string): { readonly words: ReadonlySet<string>; readonly keys: ReadonlySet<string> } {
   const keys = new Set<string>()
-  for (const m of query.matchAll(/'\$\.EventData\.(?:"((?:[^"']|'')+)"|([A-Za-z_][A-Za-z0-9_]*))'/g))
+  for (const m of query.matchAll(/'\$\.Data\.(?:"((?:[^"']|'')+)"|([A-Za-z_][A-Za-z0-9_]*))'/g))
     keys.add((m[1] ?? must(m[2], 'one of the groups matched')).replace(/''/g, "'"))
   const code = query.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, ' ')
   const words = new Set<string>()

@@ -77,7 +77,7 @@ describe('osquery backend: columns, JSON event data, integers', () => {
   const SYS = 'product: windows\n  service: system'
   it('reaches EventData through json_extract and compares integer columns numerically', () => {
     expect(q('  sel:\n    EventID: 7036\n    param1: Windows Defender\n  condition: sel', SYS)).toBe(
-      "SELECT * FROM windows_events WHERE source = 'System' AND eventid = 7036 AND json_extract(data, '$.EventData.param1') = 'Windows Defender' COLLATE NOCASE;",
+      "SELECT * FROM windows_events WHERE source = 'System' AND eventid = 7036 AND json_extract(data, '$.Data.param1') = 'Windows Defender' COLLATE NOCASE;",
     )
   })
   it('compares a non-canonical integer text as text', () => {
@@ -87,7 +87,7 @@ describe('osquery backend: columns, JSON event data, integers', () => {
   })
   it('quotes a JSON key with a dot', () => {
     expect(q('  sel:\n    a.b: x\n  condition: sel', SYS)).toContain(
-      `json_extract(data, '$.EventData."a.b"') = 'x' COLLATE NOCASE`,
+      `json_extract(data, '$.Data."a.b"') = 'x' COLLATE NOCASE`,
     )
   })
   it('refuses a field fixed by the log source', () => {
@@ -110,7 +110,7 @@ describe('osquery backend: columns, JSON event data, integers', () => {
         'product: windows\n  category: ps_script',
       ),
     ).toBe(
-      "SELECT * FROM windows_events WHERE source IN ('Microsoft-Windows-PowerShell/Operational', 'PowerShellCore/Operational') AND eventid = 4104 AND json_extract(data, '$.EventData.ScriptBlockText') LIKE '%Stop-Service%';",
+      "SELECT * FROM windows_events WHERE source IN ('Microsoft-Windows-PowerShell/Operational', 'PowerShellCore/Operational') AND eventid = 4104 AND json_extract(data, '$.Data.ScriptBlockText') LIKE '%Stop-Service%';",
     )
   })
 })
@@ -172,10 +172,10 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
   })
   it('IPv4 cidr: ends by IN, the rest through a guarded in_cidr_block', () => {
     expect(q("  sel:\n    IpAddress|cidr: '10.1.2.3/8'\n  condition: sel", SEC)).toBe(
-      "SELECT * FROM windows_events WHERE source = 'Security' AND (json_extract(data, '$.EventData.IpAddress') IN ('10.0.0.0', '10.255.255.255') OR CASE WHEN typeof(json_extract(data, '$.EventData.IpAddress')) = 'text' AND regex_match(json_extract(data, '$.EventData.IpAddress'), '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$', 0) IS NOT NULL THEN in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress')) ELSE 0 END = 1);",
+      "SELECT * FROM windows_events WHERE source = 'Security' AND (json_extract(data, '$.Data.IpAddress') IN ('10.0.0.0', '10.255.255.255') OR CASE WHEN typeof(json_extract(data, '$.Data.IpAddress')) = 'text' AND regex_match(json_extract(data, '$.Data.IpAddress'), '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])[.]){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$', 0) IS NOT NULL THEN in_cidr_block('10.0.0.0/8', json_extract(data, '$.Data.IpAddress')) ELSE 0 END = 1);",
     )
     expect(q("  sel:\n    IpAddress|cidr: '192.168.1.7/32'\n  condition: sel", SEC)).toContain(
-      "json_extract(data, '$.EventData.IpAddress') = '192.168.1.7'",
+      "json_extract(data, '$.Data.IpAddress') = '192.168.1.7'",
     )
     expect(q("  sel:\n    IpAddress|cidr: '192.168.1.6/31'\n  condition: sel", SEC)).toContain(
       "IN ('192.168.1.6', '192.168.1.7');",
@@ -189,15 +189,15 @@ describe('osquery backend: regex, cidr, compare, fieldref', () => {
   it('compare: numeric column directly, text only once it reads as a number', () => {
     expect(q('  sel:\n    ProcessId|gt: 100\n  condition: sel')).toBe(`${PROC}pid > 100;`)
     expect(q('  sel:\n    LogonType|lte: 3\n  condition: sel', SEC)).toContain(
-      "regex_match(trim(json_extract(data, '$.EventData.LogonType'), char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)), '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$', 0) IS NOT NULL AND CAST(",
+      "regex_match(trim(json_extract(data, '$.Data.LogonType'), char(9, 10, 11, 12, 13, 32, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197, 8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288, 65279)), '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$', 0) IS NOT NULL AND CAST(",
     )
   })
   it('fieldref: cased with =, case-insensitive with COLLATE NOCASE (ASCII folding, as Sigma)', () => {
     expect(q('  sel:\n    SubjectUserName|fieldref|cased: TargetUserName\n  condition: sel', SEC)).toBe(
-      "SELECT * FROM windows_events WHERE source = 'Security' AND json_extract(data, '$.EventData.SubjectUserName') = json_extract(data, '$.EventData.TargetUserName');",
+      "SELECT * FROM windows_events WHERE source = 'Security' AND json_extract(data, '$.Data.SubjectUserName') = json_extract(data, '$.Data.TargetUserName');",
     )
     expect(q('  sel:\n    SubjectUserName|fieldref: TargetUserName\n  condition: sel', SEC)).toBe(
-      "SELECT * FROM windows_events WHERE source = 'Security' AND CAST(json_extract(data, '$.EventData.SubjectUserName') AS TEXT) = CAST(json_extract(data, '$.EventData.TargetUserName') AS TEXT) COLLATE NOCASE;",
+      "SELECT * FROM windows_events WHERE source = 'Security' AND CAST(json_extract(data, '$.Data.SubjectUserName') AS TEXT) = CAST(json_extract(data, '$.Data.TargetUserName') AS TEXT) COLLATE NOCASE;",
     )
   })
 })
@@ -241,7 +241,7 @@ describe('osquery backend: Windows activity from Sysmon in windows_events', () =
       sigma('  sel:\n    QueryName: x\n  condition: sel', 'product: windows\n  category: dns_query'),
     )
     expect(c.query).toBe(
-      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 22 AND json_extract(data, '$.EventData.QueryName') = 'x' COLLATE NOCASE;",
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 22 AND json_extract(data, '$.Data.QueryName') = 'x' COLLATE NOCASE;",
     )
     const r = backend.compile(
       sigma('  sel:\n    TargetObject: x\n  condition: sel', 'product: windows\n  category: registry_event'),
@@ -260,7 +260,7 @@ describe('osquery backend: Windows activity from Sysmon in windows_events', () =
     )
     // Security 4688 holds both fields (NewProcessName, ParentProcessName): its rows are searched too.
     expect(c.query).toBe(
-      "SELECT * FROM windows_events WHERE (source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.Image') LIKE '%\\sc.exe' AND json_extract(data, '$.EventData.ParentImage') LIKE '%\\cmd.exe') OR (source = 'Security' AND eventid = 4688 AND json_extract(data, '$.EventData.NewProcessName') LIKE '%\\sc.exe' AND json_extract(data, '$.EventData.ParentProcessName') LIKE '%\\cmd.exe');",
+      "SELECT * FROM windows_events WHERE (source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.Data.Image') LIKE '%\\sc.exe' AND json_extract(data, '$.Data.ParentImage') LIKE '%\\cmd.exe') OR (source = 'Security' AND eventid = 4688 AND json_extract(data, '$.Data.NewProcessName') LIKE '%\\sc.exe' AND json_extract(data, '$.Data.ParentProcessName') LIKE '%\\cmd.exe');",
     )
     expect(c.context?.['logsource']).toBe('windows-sysmon-process-creation')
   })

@@ -41,10 +41,25 @@ describe('osquery: a Security 4688 process creation', () => {
 
   it("lands in windows_events under 4688's own names: a query reading Sigma's Image there does not select it", async () => {
     const own =
-      "SELECT * FROM windows_events WHERE source = 'Security' AND eventid = 4688 AND json_extract(data, '$.EventData.NewProcessName') = 'C:\\Windows\\System32\\sc.exe' AND json_extract(data, '$.EventData.SubjectUserName') = 'admin';"
+      "SELECT * FROM windows_events WHERE source = 'Security' AND eventid = 4688 AND json_extract(data, '$.Data.NewProcessName') = 'C:\\Windows\\System32\\sc.exe' AND json_extract(data, '$.Data.SubjectUserName') = 'admin';"
     const sigmaNames = own.replace('NewProcessName', 'Image')
     expect((await verifier.verify(own, [stop])).matches).toEqual([true])
     expect((await verifier.verify(sigmaNames, [stop])).matches).toEqual([false])
+  })
+
+  it("is osquery's row: the event data is the `data` column's object under Data, and a query on EventData (osquery's format before its event-log parser was rewritten) reads nothing", async () => {
+    const query = backend.compile(parentRule).query!
+    expect(query).toContain("'$.Data.NewProcessName'")
+    const eventData = query.replaceAll("'$.Data.", "'$.EventData.")
+    const sysmon = {
+      ...stop,
+      Channel: 'Microsoft-Windows-Sysmon/Operational',
+      EventID: 1,
+      Provider_Name: 'Microsoft-Windows-Sysmon',
+    }
+    const { SubjectUserName: _, ...sysmonFields } = sysmon
+    expect((await checkQuery(parentRule, query, [stop, sysmonFields], verifier)).mismatches).toEqual([])
+    expect((await checkQuery(parentRule, eventData, [stop, sysmonFields], verifier)).mismatches).toHaveLength(2)
   })
 
   it('is the process start the ETW table records: the ETW form selects it by path and command line', async () => {
@@ -63,7 +78,7 @@ describe('osquery: a Security 4688 process creation', () => {
     const etwUser =
       "SELECT * FROM process_etw_events WHERE type = 'ProcessStart' AND path LIKE '%\\sc.exe' AND username IS NULL;"
     const sysmonHash =
-      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.OriginalFileName') IS NULL;"
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.Data.OriginalFileName') IS NULL;"
     for (const sql of [etwUser, sysmonHash]) {
       const v = await verifier.verify(sql, [stop])
       expect(v.unrepresentable, sql).toEqual([0])

@@ -54,7 +54,7 @@ describe('osquery verifier: what SQLite accepts', () => {
 
   it('a Windows process start is an ETW row and a Sysmon event 1 row: the query reads the row of its own table', async () => {
     const sysmon =
-      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.EventData.ParentImage') = 'p';"
+      "SELECT * FROM windows_events WHERE source = 'Microsoft-Windows-Sysmon/Operational' AND eventid = 1 AND json_extract(data, '$.Data.ParentImage') = 'p';"
     const events = [
       { CommandLine: 'x', ParentImage: 'p', _logsource: { product: 'windows', category: 'process_creation' } },
       { Channel: 'Microsoft-Windows-Sysmon/Operational', EventID: 1, ParentImage: 'p' },
@@ -76,7 +76,7 @@ describe('osquery verifier: what SQLite accepts', () => {
       'product: windows\n  service: security',
     )
     const v = await verifier.verify(
-      "SELECT * FROM windows_events WHERE in_cidr_block('10.0.0.0/8', json_extract(data, '$.EventData.IpAddress'));",
+      "SELECT * FROM windows_events WHERE in_cidr_block('10.0.0.0/8', json_extract(data, '$.Data.IpAddress'));",
       withOrigin([{}], r.logsource),
     )
     expect(v.diagnostics.map((d) => d.code)).toEqual(['verify/runtime'])
