@@ -13,7 +13,7 @@ import { ORIGIN_KEY, originOf } from '../origin.js'
 import { targetPath } from '../paths.js'
 import type { JsonEvent } from '../rule/rule.js'
 import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
-import { mostSpecific, place, type Placed } from './winlog.js'
+import { isSecurity4688 as isSecurity4688Record, mostSpecific, place, SECURITY_4688, type Placed } from './winlog.js'
 import { first, itemAt, mapOf, must, textAt } from '../guards.js'
 
 /**
@@ -126,31 +126,15 @@ const OTHER: readonly { readonly match: Readonly<Record<string, string>>; readon
   ]
 
 /**
- * Windows' process auditing, Security 4688 "A new process has been created"
- * (https://learn.microsoft.com/previous-versions/windows/it-pro/windows-10/security/threat-protection/auditing/event-4688,
- * "Event XML"): the fields such a record holds. A process creation written with Sigma's names
- * (Sysmon's) has its path as NewProcessName and its parent's as ParentProcessName there; every
- * other Sysmon field (hashes, OriginalFileName, User, IntegrityLevel, ParentCommandLine …) has no
- * counterpart, and 4688's ProcessId is the creator's, in hex, not Sysmon's ProcessId. So such a
- * record can be judged only by a query that reads what it holds.
+ * A Security 4688 record as the Windows add-on extracts it: the record's own fields
+ * (SECURITY_4688 in winlog.ts, the verifiers' shared model: Sigma's Image and ParentImage are
+ * NewProcessName and ParentProcessName there) and the System fields every record has, under the
+ * add-on's names. Such a record can be judged only by a query that reads what it holds.
  */
-const SECURITY_4688 = {
-  renamed: { Image: 'NewProcessName', ParentImage: 'ParentProcessName' } as Readonly<Record<string, string>>,
+const SPL_4688 = {
+  renamed: SECURITY_4688.renamed,
   holds: new Set([
-    'SubjectUserSid',
-    'SubjectUserName',
-    'SubjectDomainName',
-    'SubjectLogonId',
-    'NewProcessId',
-    'NewProcessName',
-    'TokenElevationType',
-    'CommandLine',
-    'TargetUserSid',
-    'TargetUserName',
-    'TargetDomainName',
-    'TargetLogonId',
-    'ParentProcessName',
-    'MandatoryLabel',
+    ...SECURITY_4688.data,
     // The record's System part, as the Windows add-on extracts it.
     'EventCode',
     'Channel',
@@ -158,11 +142,10 @@ const SECURITY_4688 = {
     'Computer',
     'source',
     'sourcetype',
-  ]),
+  ]) as ReadonlySet<string>,
 }
 
-const isSecurity4688 = (p: Placed | undefined): boolean =>
-  p?.record?.channel.toLowerCase() === 'security' && p.record.eventId === 4688
+const isSecurity4688 = (p: Placed | undefined): boolean => isSecurity4688Record(p?.record)
 
 /**
  * For a record that holds only some fields (a Security 4688), whether a field a query reads has a
@@ -173,7 +156,7 @@ const isSecurity4688 = (p: Placed | undefined): boolean =>
  */
 export function knownIn(event: JsonEvent): ((field: string) => boolean) | undefined {
   if (!isSecurity4688(place(originOf(event)))) return undefined
-  return (f) => SECURITY_4688.holds.has(f) || Object.prototype.hasOwnProperty.call(SECURITY_4688.renamed, f)
+  return (f) => SPL_4688.holds.has(f) || Object.prototype.hasOwnProperty.call(SPL_4688.renamed, f)
 }
 
 const lower = (s: string | undefined): string | undefined => s?.toLowerCase()
@@ -288,7 +271,7 @@ export function splPlacement(
   const naming = mostSpecific(model.namings, placed.logsource)
   const security4688 = isSecurity4688(placed)
   const rename = (n: string): string =>
-    (security4688 ? SECURITY_4688.renamed[n] : undefined) ?? naming?.fields[n] ?? model.fields[n] ?? n
+    (security4688 ? SPL_4688.renamed[n] : undefined) ?? naming?.fields[n] ?? model.fields[n] ?? n
   let lacking: string | undefined
   const record = new Map<string, string[]>()
   const claimed = new Set<string>()
@@ -302,7 +285,7 @@ export function splPlacement(
     const values: string[] = []
     scalars(value, values)
     if (values.length === 0) return
-    if (security4688 && !SECURITY_4688.holds.has(splunkName)) lacking ??= name
+    if (security4688 && !SPL_4688.holds.has(splunkName)) lacking ??= name
     if (!record.has(splunkName)) record.set(splunkName, values)
   }
   const nested: [string, Record<string, unknown>][] = []
