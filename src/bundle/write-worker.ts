@@ -12,8 +12,13 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { writeFsFromEnv, writeInto } from './write.js'
 import { errnoCode, errorMessage } from '../guards.js'
 
-/** What the main thread sends: a file to write, or the request for the outcome. */
-export type ToWriter = { readonly path: string; readonly text: string } | { readonly finish: true }
+/** What the main thread sends: files to write (in order), or the request for the outcome. */
+export type ToWriter = { readonly files: readonly OutputText[] } | { readonly finish: true }
+/** One output file: its path relative to the output folder (`/`-separated) and its text (UTF-8). */
+export interface OutputText {
+  readonly path: string
+  readonly text: string
+}
 /** The outcome: every file written, or the first failure (node's error code, when it had one). */
 export type FromWriter =
   { readonly ok: true } | { readonly failed: { readonly code?: string; readonly message: string } }
@@ -30,12 +35,14 @@ if (port && typeof tmp === 'string') {
       port.postMessage(reply)
       return
     }
-    if (failed) return
-    try {
-      writeInto(tmp, m.path, m.text, made, fs)
-    } catch (e) {
-      const code = errnoCode(e)
-      failed = { ...(code !== undefined ? { code } : {}), message: errorMessage(e) }
+    for (const f of m.files) {
+      if (failed) return
+      try {
+        writeInto(tmp, f.path, f.text, made, fs)
+      } catch (e) {
+        const code = errnoCode(e)
+        failed = { ...(code !== undefined ? { code } : {}), message: errorMessage(e) }
+      }
     }
   })
 }

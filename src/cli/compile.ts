@@ -186,9 +186,12 @@ broken config.
     // Everything from here on runs inside `finish`, so that a crash still removes the temporary folder.
     const finish = async (): Promise<number> => {
       let stems: string[] = []
+      // Each target's folder and extension, worked out once (formatOf lists the target's formats on disk).
+      const folderOf = new Map(targets.map((t) => [t, `${t}/${template ? 'custom' : formatOf(t)}/`] as const))
+      const extOf = new Map(targets.map((t) => [t, extensionOf(t, formatOf(t), template)] as const))
       /** The file a compiled artifact becomes under --out: its path inside DIR and its text. */
       const outputFile = (i: number, t: TargetId, text: string) => ({
-        path: `${t}/${template ? 'custom' : formatOf(t)}/${stems[i]}.${extensionOf(t, formatOf(t), template)}`,
+        path: `${mustGet(folderOf, t)}${stems[i]}.${mustGet(extOf, t)}`,
         data: text.endsWith('\n') ? text : text + '\n',
       })
       const compiledFiles = await compileFiles(collected.files, {
