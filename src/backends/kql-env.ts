@@ -27,6 +27,8 @@ export interface FieldSpec {
   readonly separator?: string
   /** Why the rename is not exact in real data (compiles with a warning). */
   readonly note?: string
+  /** The field is this key of the column, a dynamic bag (DeviceEvents' AdditionalFields.ThreatName). */
+  readonly key?: string
 }
 
 /**
@@ -111,7 +113,7 @@ export interface ResolvedField {
 export type EnvResult = { env: KqlEnv; error?: undefined } | { env?: undefined; error: string }
 
 /** A field map entry as target.schema.json admits it; `fieldSpec` adds the checks that need code. */
-type RawFieldSpec = string | { column: string; name?: string; separator?: unknown; note?: string }
+type RawFieldSpec = string | { column: string; name?: string; separator?: unknown; note?: string; key?: string }
 interface RawLogSource {
   match: Record<string, string | number | boolean>
   table: string
@@ -193,6 +195,7 @@ export const DEFAULT_SEPARATOR = '\\'
  */
 function fieldSpec(v: RawFieldSpec): FieldSpec | string {
   if (typeof v === 'string') return { column: v }
+  if (v.key !== undefined && v.name !== undefined) return 'a key of a bag has no file name column'
   if (v.separator !== undefined) {
     if (v.name === undefined) return 'separator is only meaningful with name'
     if (
@@ -209,6 +212,7 @@ function fieldSpec(v: RawFieldSpec): FieldSpec | string {
       ? { name: v.name, separator: typeof v.separator === 'string' ? v.separator : DEFAULT_SEPARATOR }
       : {}),
     ...(v.note !== undefined ? { note: v.note } : {}),
+    ...(v.key !== undefined ? { key: v.key } : {}),
   }
 }
 
@@ -452,6 +456,19 @@ export function resolveField(env: KqlEnv, ls: LogSourceEntry, sigma: string): Re
   if (!spec) return undefined
   const type = table[spec.column]
   if (type === undefined) return `the field map sends ${sigma} to ${spec.column}, which table ${ls.table} does not have`
+  if (spec.key !== undefined) {
+    if (type !== 'dynamic' && type !== 'string')
+      return `the field map sends ${sigma} to a key of ${spec.column}, which is not a dynamic or string column of ${ls.table}`
+    // A key of a bag reads as text: tostring() of a missing key is "", as of a string column.
+    return {
+      sigma,
+      column: spec.column,
+      type: 'string',
+      path: [spec.key],
+      ...(type === 'string' ? { json: true } : {}),
+      ...(spec.note ? { note: spec.note } : {}),
+    }
+  }
   if (spec.name !== undefined && table[spec.name] !== 'string')
     return `the field map sends ${sigma}'s file name to ${spec.name}, which is not a string column of ${ls.table}`
   return {

@@ -54,6 +54,21 @@ export interface KqlLanding {
    * spells it): an event whose own field there says anything else is no record of the kind.
    */
   readonly says?: Readonly<Record<string, string>>
+  /**
+   * Sigma fields the record keeps as a key of a dynamic column, named by the verifier itself (the
+   * antivirus detection's threat name: ANTIVIRUS_KEYS), not by target.yml.
+   */
+  readonly keyed?: Readonly<Record<string, readonly [column: string, key: string]>>
+}
+
+/**
+ * Microsoft Defender Antivirus's detections in advanced hunting: a DeviceEvents row with ActionType
+ * AntivirusDetection (https://learn.microsoft.com/defender-xdr/advanced-hunting-deviceevents-table),
+ * the detected threat's name under AdditionalFields' ThreatName key (as Microsoft's hunting
+ * queries read it). Sigma's antivirus Signature is that name.
+ */
+const ANTIVIRUS_KEYS: Readonly<Record<string, readonly [string, string]>> = {
+  Signature: ['AdditionalFields', 'ThreatName'],
 }
 
 /**
@@ -128,6 +143,10 @@ const BAGS: Readonly<Record<string, readonly Bag[]>> = {
     { prefix: 'responseElements', column: 'ResponseElements', json: true },
     { prefix: 'additionalEventData', column: 'AdditionalEventData', json: true },
   ],
+  // The sign-in's device, Microsoft Graph's deviceDetail object as a dynamic column
+  // (https://learn.microsoft.com/azure/azure-monitor/reference/tables/signinlogs: DeviceDetail dynamic;
+  // https://learn.microsoft.com/graph/api/resources/devicedetail).
+  SigninLogs: [{ prefix: 'DeviceDetail', column: 'DeviceDetail', json: false }],
   // Kubernetes' audit event objects as dynamic columns (https://learn.microsoft.com/azure/azure-monitor/reference/tables/aksaudit).
   AKSAudit: [
     { prefix: 'objectRef', column: 'ObjectRef', json: false },
@@ -238,6 +257,14 @@ const DEFENDER: Readonly<Record<string, readonly [table: string, actionType: str
 const DEFENDER_PRODUCTS = new Set(['windows', 'linux', 'macos'])
 
 function defenderLanding(p: Placed): KqlLanding | undefined {
+  // An antivirus detection, whatever the platform: Defender Antivirus's AntivirusDetection row.
+  if (p.logsource.category?.toLowerCase() === 'antivirus')
+    return {
+      table: 'DeviceEvents',
+      constants: { ActionType: 'AntivirusDetection' },
+      naming: { category: 'antivirus' },
+      keyed: ANTIVIRUS_KEYS,
+    }
   const product = p.logsource.product?.toLowerCase()
   // Windows' own process auditing (Security 4688) records the process creation Defender records.
   const category =
@@ -421,6 +448,8 @@ function fieldSpecs(raw: unknown): Record<string, FieldSpec> {
   if (!isMap(raw)) return out
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v === 'string') out[k] = { column: v, separator: DEFAULT_SEPARATOR }
+    // A key of a bag: the verifier names those itself (KqlLanding.keyed), never from target.yml.
+    else if (isMap(v) && v['key'] !== undefined) continue
     else if (isMap(v) && typeof v['column'] === 'string')
       out[k] = {
         column: v['column'],
@@ -636,8 +665,9 @@ function planFor(model: KqlModel, land: KqlLanding): LandingPlan | undefined {
     fields: Object.entries(map)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([sigma, spec]) => [sigma, spec, sigma.includes('.')] as const),
+    // A bag column takes fields by their prefix (fillBag), never a field of its own name whole.
     unmapped: Object.keys(columns)
-      .filter((column) => !mapped.has(column))
+      .filter((column) => !mapped.has(column) && !bags.some((b) => b.column === column))
       .map((column) => [column, { column, separator: DEFAULT_SEPARATOR }, column.includes('.')] as const),
     catchAll: bags.some((b) => b.prefix === ''),
     emptyRow,
@@ -728,6 +758,20 @@ export function placeEvent(
   }
   for (const [column, v] of Object.entries(land.constants))
     if (columns[column] !== undefined && !stated.has(column)) row[column] = v
+  for (const [sigma, [column, key]] of Object.entries(land.keyed ?? {})) {
+    if (columns[column] !== 'dynamic' || (reads && !reads.has(column))) continue
+    // The record always has the bag; a field it lacks is a key it lacks.
+    const bag = row[column]
+    row[column] = isMap(bag) ? bag : {}
+    const raw = lookup(event, sigma)
+    if (raw === undefined) continue
+    if (raw !== null && typeof raw === 'object')
+      return {
+        table: land.table,
+        unrepresentable: `${sigma} → ${land.table}.${column}.${key}: a list or map, not text`,
+      }
+    row[column] = { ...(isMap(bag) ? bag : {}), [key]: raw }
+  }
   for (const [column, v] of Object.entries(land.says ?? {}))
     if (stated.has(column) && row[column] !== v)
       return {

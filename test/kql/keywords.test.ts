@@ -218,3 +218,66 @@ describe('W3CIISLog: a web server access-log line is its W3C fields', () => {
     expect(eq.mismatches).toEqual([4])
   })
 })
+
+describe('Defender: an antivirus detection is DeviceEvents AntivirusDetection, its threat name a key of AdditionalFields', () => {
+  const AV: LogSource = { category: 'antivirus' }
+  const EVENTS: JsonEvent[] = [
+    {},
+    { Signature: 'HackTool:Win32/Mimikatz.D', Filename: 'C:\\Users\\Public\\m.exe' },
+    { Signature: 'hacktool:win32/MIMIKATZ', Filename: 'C:\\Windows\\Temp\\x' },
+    { Signature: 'Trojan:Win32/Wacatac', Filename: 'C:\\Users\\Public\\w.exe' },
+    { Signature: null, Filename: 'C:\\Users\\Public\\n.exe' },
+    { Signature: ['Mimikatz'] },
+    { Signature: 'Mimikatz', _logsource: { product: 'windows', category: 'process_creation' } },
+  ]
+  const d = and([contains('Signature', 'Mimikatz'), contains('Filename', '\\Users\\Public\\')])
+  test('Signature is tostring(AdditionalFields.ThreatName), Filename is FolderPath; the proof holds', async () => {
+    const eq = await checkEquivalence(rule(d, AV), EVENTS, backend, verifier, { variant: ALL })
+    expect(eq.query).toBe(
+      'DeviceEvents\n| where ActionType == "AntivirusDetection"\n| where tostring(AdditionalFields.ThreatName) contains "Mimikatz" and FolderPath contains @"\\Users\\Public\\"',
+    )
+    expect(eq.mismatches).toEqual([])
+    expect(eq.actual).toEqual([false, true, false, false, false, false, false])
+    expect(eq.unrepresentable).toEqual([5])
+  })
+  test('the verifier names the key itself: a field map reading another key fails the proof', async () => {
+    const pipeline = write(
+      join(scratch(), 'av.yml'),
+      `variant: defender\nlogsources:\n  antivirus:\n    match: { category: antivirus }\n    table: DeviceEvents\n    conditions: { ActionType: AntivirusDetection }\n    fields:\n      Signature: { column: AdditionalFields, key: threatName }\n      Filename: FolderPath\n`,
+    )
+    const eq = await checkEquivalence(rule(d, AV), EVENTS, backend, verifier, { variant: 'defender', pipeline })
+    expect(eq.query).toContain('AdditionalFields.threatName')
+    expect(eq.mismatches).toEqual([1])
+  })
+})
+
+describe("SigninLogs: DeviceDetail is Graph's deviceDetail object in a dynamic column", () => {
+  const SIGNIN: LogSource = { product: 'azure', service: 'signinlogs' }
+  test('DeviceDetail.isCompliant reads the key, booleans as their text; an empty deviceId is a present empty key', async () => {
+    const events: JsonEvent[] = [
+      {},
+      { DeviceDetail: { isCompliant: false } },
+      { DeviceDetail: { isCompliant: 'False' } },
+      { 'DeviceDetail.isCompliant': true },
+      { DeviceDetail: { deviceId: '' } },
+      { DeviceDetail: { deviceId: 'd-1', isCompliant: 'false' } },
+    ]
+    const compliant = await checkEquivalence(
+      rule(is('DeviceDetail.isCompliant', 'false'), SIGNIN),
+      events,
+      backend,
+      verifier,
+      {
+        variant: ALL,
+      },
+    )
+    expect(compliant.query).toBe('SigninLogs\n| where tostring(DeviceDetail.isCompliant) =~ "false"')
+    expect(compliant.mismatches).toEqual([])
+    expect(compliant.actual).toEqual([false, true, true, false, false, true])
+    const empty = await checkEquivalence(rule(is('DeviceDetail.deviceId', ''), SIGNIN), events, backend, verifier, {
+      variant: ALL,
+    })
+    expect(empty.mismatches).toEqual([])
+    expect(empty.actual).toEqual([false, false, false, false, true, false])
+  })
+})
