@@ -220,6 +220,14 @@ export function osqueryModel(pipeline?: string): OsqueryModel | string {
  */
 const EVENT_DATA = { table: 'windows_events', column: 'data', key: 'Data' } as const
 
+/**
+ * The classic "Windows PowerShell" log writes its EventData values without names
+ * (`<Data>Available</Data><Data>None</Data><Data>NewEngineState=…</Data>`), and osquery writes
+ * unnamed values as a JSON array under Data (parseWindowsEventLogPTree's `as_array`): a
+ * `$.Data.<Name>` path reads nothing there.
+ */
+const UNNAMED_DATA_CHANNEL = 'Windows PowerShell'
+
 /** One row, ready to insert into `table`, and the fields it could not hold exactly. */
 export interface PlacedRow {
   readonly table: string
@@ -333,7 +341,14 @@ function placeIn(model: OsqueryModel, land: OsqueryLanding, stated: JsonEvent): 
     else if (typeof v === 'string' && v.includes('\u0000')) inexact.push(field)
     data[field] = v === null ? null : asText(v)
   }
-  if (eventData && hasData) values[eventData.column] = JSON.stringify({ [eventData.key]: data })
+  if (eventData && hasData)
+    // The classic PowerShell log's values have no names: osquery writes them as an array.
+    values[eventData.column] = JSON.stringify({
+      [eventData.key]:
+        String(land.constants['source']).toLowerCase() === UNNAMED_DATA_CHANNEL.toLowerCase()
+          ? Object.values(data)
+          : data,
+    })
   for (const [c, v] of Object.entries(land.constants)) if (table.columns.has(c) && !spoken.has(c)) values[c] = v
   if (!land.security4688) return { table: land.table, values, inexact }
   // The row's columns a 4688 record decides: the fixed ones, the data column (whose keys the

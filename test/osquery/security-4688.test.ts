@@ -89,3 +89,30 @@ describe('osquery: a Security 4688 process creation', () => {
     expect(stated.leftOut?.[0]?.reason).toBe('a Security 4688 record holds no OriginalFileName')
   })
 })
+
+describe("osquery: the classic PowerShell log's unnamed event data", () => {
+  const rule = sigma(
+    "  sel:\n    Data|contains: 'HostApplication=powershell.exe -nop'\n  condition: sel",
+    'product: windows\n  category: ps_classic_start',
+  )
+  const event = {
+    Channel: 'Windows PowerShell',
+    EventID: 400,
+    Data: 'NewEngineState=Available PreviousEngineState=None HostName=ConsoleHost HostApplication=powershell.exe -nop -w hidden',
+  }
+
+  it('is a JSON array in the row, so a query on a named key reads nothing and the proof says so; the backend refuses the field', async () => {
+    const named =
+      "SELECT * FROM windows_events WHERE source = 'Windows PowerShell' AND eventid = 400 AND json_extract(data, '$.Data.Data') LIKE '%HostApplication=powershell.exe -nop%';"
+    const eq = await checkQuery(rule, named, [event], verifier)
+    expect(eq.expected).toEqual([true])
+    expect(eq.mismatches).toHaveLength(1)
+    // Any value of the array: the row holds the text, without a name.
+    const anyValue =
+      "SELECT * FROM windows_events WHERE source = 'Windows PowerShell' AND EXISTS (SELECT 1 FROM json_each(data, '$.Data') WHERE value LIKE '%HostApplication=powershell.exe -nop%');"
+    expect((await verifier.verify(anyValue, [event])).matches).toEqual([true])
+    const c = backend.compile(rule)
+    expect(c.query).toBeUndefined()
+    expect(c.diagnostics.map((d) => d.code)).toEqual(['target/unknown-field'])
+  })
+})
