@@ -111,6 +111,8 @@ export async function validate(paths: readonly string[], options: ValidateOption
         options.onProgress?.(++done, total)
       }
     }
+    // The KQL gate's child process, if a miss started one, ends with the run (src/verify/kql-gate-snapshot.ts).
+    if (config.targets.includes('kql')) await (await import('./verify/kql-gate-cache.js')).closeKqlGate()
   }
   return { files: loaded.files, rules: loaded.rules, others: loaded.others, diagnostics, declaredRefusals: declared }
 }

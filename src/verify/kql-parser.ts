@@ -67,12 +67,28 @@ const isKustoDiagnostic = (d: unknown): d is KustoDiagnostic =>
 let kusto: { language: KustoLanguage; bridge: Bridge } | undefined
 const globals = new Map<string, GlobalState>()
 
+/**
+ * The bundle's files in load order: Bridge.NET's runtime, then Kusto.Language. The package ships
+ * each built twice, readable and minified; the minified pair is the same code with shorter local
+ * names and no comments (4 MB instead of 16), so it loads with less memory and makes a V8
+ * start-up snapshot of the loaded parser 24 MB instead of 64 (src/verify/kql-gate-snapshot.ts).
+ * The in-process gate, the snapshot's child and the browser playground load the same pair, so
+ * their verdicts agree (bench/kql-gate-snapshot.mjs compares them with the readable pair on a
+ * whole corpus).
+ */
+export const BUNDLE_FILES = ['bridge.min.js', 'Kusto.Language.Bridge.min.js'] as const
+
+/** The bundle files' absolute paths, in load order. */
+export function bundlePaths(): string[] {
+  const require = createRequire(import.meta.url)
+  return BUNDLE_FILES.map((f) => require.resolve(`@kusto/language-service-next/${f}`))
+}
+
 function load(): { language: KustoLanguage; bridge: Bridge } {
   if (!kusto) {
     // The package is a Bridge.NET build that defines globals (Bridge, System, Kusto) when required.
     const require = createRequire(import.meta.url)
-    require('@kusto/language-service-next/bridge.js')
-    require('@kusto/language-service-next')
+    for (const file of BUNDLE_FILES) require(`@kusto/language-service-next/${file}`)
     const language = dig(globalThis, 'Kusto', 'Language')
     const bridge = dig(globalThis, 'Bridge')
     if (!isKustoLanguage(language) || !isBridge(bridge))
@@ -82,40 +98,93 @@ function load(): { language: KustoLanguage; bridge: Bridge } {
   return kusto
 }
 
+/** Whether Microsoft's parser is already loaded in this process (then checking here costs nothing more). */
+export const isParserLoaded = (): boolean => kusto !== undefined
+
+/**
+ * The variant's tables as Kusto's `TableSymbol` takes them: `[name, "(column:type, …)"]`. A list of
+ * families (`defender,sentinel`) binds against all their tables at once, the first family's table
+ * winning a name both have. Throws when a family has no schema file or a malformed one.
+ */
+export function tableSchemas(variant: string): [string, string][] {
+  const all: Record<string, Record<string, unknown>> = {}
+  for (const family of variant.split(',').map((v) => v.trim())) {
+    const doc: unknown = yaml.load(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8'))
+    const tableMap = isMap(doc) ? doc['tables'] : undefined
+    if (!isMap(tableMap)) throw new Error(`targets/kql/schema/${family}.yml has no tables: map`)
+    for (const [name, columnMap] of Object.entries(tableMap)) {
+      if (!isMap(columnMap)) throw new Error(`targets/kql/schema/${family}.yml: table ${name} is not a map of columns`)
+      all[name] ??= columnMap
+    }
+  }
+  return Object.entries(all).map(([name, columnMap]) => [
+    name,
+    '(' +
+      Object.entries(columnMap)
+        .map(([c, t]) => {
+          if (typeof t !== 'string') throw new Error(`targets/kql/schema (${variant}): ${name}.${c} has no type name`)
+          return `${c}:${t}`
+        })
+        .join(', ') +
+      ')',
+  ])
+}
+
 /** The variant's tables as Kusto symbols, built once per variant. */
 function globalState(variant: string): GlobalState {
   let g = globals.get(variant)
   if (!g) {
     const K = load().language
-    // A list of families (`defender,sentinel`) binds against all their tables at once.
-    const all: Record<string, Record<string, unknown>> = {}
-    for (const family of variant.split(',').map((v) => v.trim())) {
-      const doc: unknown = yaml.load(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8'))
-      const tableMap = isMap(doc) ? doc['tables'] : undefined
-      if (!isMap(tableMap)) throw new Error(`targets/kql/schema/${family}.yml has no tables: map`)
-      for (const [name, columnMap] of Object.entries(tableMap)) {
-        if (!isMap(columnMap))
-          throw new Error(`targets/kql/schema/${family}.yml: table ${name} is not a map of columns`)
-        all[name] ??= columnMap
-      }
-    }
-    const tables = Object.entries(all).map(([name, columnMap]) => {
-      const schema =
-        '(' +
-        Object.entries(columnMap)
-          .map(([c, t]) => {
-            if (typeof t !== 'string') throw new Error(`targets/kql/schema (${variant}): ${name}.${c} has no type name`)
-            return `${c}:${t}`
-          })
-          .join(', ') +
-        ')'
-      return new K.Symbols.TableSymbol.$ctor7(name, schema, null)
-    })
+    const tables = tableSchemas(variant).map(([name, schema]) => new K.Symbols.TableSymbol.$ctor7(name, schema, null))
     const db = new K.Symbols.DatabaseSymbol.ctor(variant, tables)
     g = K.GlobalState.Default.WithDatabase(db)
     globals.set(variant, g)
   }
   return g
+}
+
+/** One diagnostic as Kusto.Language reports it: `start`/`end` are offsets into the query text. */
+export interface KustoError {
+  readonly severity: string
+  readonly code: string
+  readonly message: string
+  readonly start: number
+  readonly end: number
+}
+
+export const isKustoError = (d: unknown): d is KustoError =>
+  typeof dig(d, 'severity') === 'string' &&
+  typeof dig(d, 'code') === 'string' &&
+  typeof dig(d, 'message') === 'string' &&
+  typeof dig(d, 'start') === 'number' &&
+  typeof dig(d, 'end') === 'number'
+
+/**
+ * Kusto's diagnostics (from this process or from the gate's child) as rulesmith's: only errors,
+ * `at` = the error's line and column inside the query text (0-based).
+ */
+export function toDiagnostics(query: string, found: readonly KustoError[]): Diagnostic[] {
+  return found
+    .filter((d) => d.severity === 'Error')
+    .map((d) => {
+      const before = query.slice(0, d.start).split('\n')
+      return {
+        code: 'target/kql-parser',
+        severity: 'error' as const,
+        target: 'kql',
+        at: { line: before.length - 1, col: last(before).length },
+        message: `Microsoft's KQL parser: ${d.code} ${d.message} (at "${query.slice(d.start, d.end)}")`,
+      }
+    })
+}
+
+/** Kusto's own diagnostics for `query` (all severities), in this process; throws when the variant has no schema. */
+export function kustoErrors(query: string, variant: string): KustoError[] {
+  const { language: K, bridge } = load()
+  return bridge.toArray(K.KustoCode.ParseAndAnalyze(query, globalState(variant)).GetDiagnostics()).map((d) => {
+    if (!isKustoDiagnostic(d)) throw new Error(`Microsoft's KQL parser returned a diagnostic of another shape`)
+    return { severity: d.Severity, code: d.Code, message: d.Message, start: d.Start, end: d.End }
+  })
 }
 
 /**
@@ -155,16 +224,16 @@ export async function checkKql(
     // checked, so the error is reported where it is in the emitted text.
     if (reduced !== undefined && errorsOf(K, bridge, reduced, globals).length === 0) return []
   }
-  return errorsOf(K, bridge, query, globals).map((d) => {
-    const before = query.slice(0, d.Start).split('\n')
-    return {
-      code: 'target/kql-parser',
-      severity: 'error' as const,
-      target: 'kql',
-      at: { line: before.length - 1, col: last(before).length },
-      message: `Microsoft's KQL parser: ${d.Code} ${d.Message} (at "${query.slice(d.Start, d.End)}")`,
-    }
-  })
+  return toDiagnostics(
+    query,
+    errorsOf(K, bridge, query, globals).map((d) => ({
+      severity: d.Severity,
+      code: d.Code,
+      message: d.Message,
+      start: d.Start,
+      end: d.End,
+    })),
+  )
 }
 
 function errorsOf(K: KustoLanguage, bridge: Bridge, query: string, globals: GlobalState): KustoDiagnostic[] {
