@@ -102,7 +102,7 @@ interface BlobMeta {
   readonly mtimeMs: number
 }
 /** A build job for src/verify/kql-gate-build.ts. */
-interface BuildJob {
+export interface BuildJob {
   readonly dir: string
   readonly key: string
   readonly work: string
@@ -209,7 +209,7 @@ function plan(): Plan | null {
 }
 
 /** The blob for `key` in `dir` when it can be used; a stale or damaged one is removed. */
-function usableBlob(dir: string, key: string): string | undefined {
+export function usableBlob(dir: string, key: string): string | undefined {
   if (!trustedDir(dir)) return undefined
   const blob = blobPath(dir, key)
   const meta = metaPath(dir, key)
@@ -257,13 +257,14 @@ class GateChild {
   private buffered = ''
   private readonly readyTimer: NodeJS.Timeout
 
+  /** `args`: node's arguments, `--snapshot-blob BLOB` (or the child script and its input, in tests). */
   constructor(
     private readonly dir: string,
     private readonly key: string,
-    blob: string,
+    args: readonly string[],
   ) {
     // cwd: the cache folder, so even a crashing child leaves nothing in the user's folder.
-    this.proc = spawn(process.execPath, ['--snapshot-blob', blob], {
+    this.proc = spawn(process.execPath, args, {
       cwd: dir,
       env: childEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -368,7 +369,7 @@ async function fromChild(query: string, variant: string, dir: string): Promise<K
   if (child === undefined) {
     const p = plan()
     const blob = p ? usableBlob(dir, p.key) : undefined
-    child = p && blob ? new GateChild(dir, p.key, blob) : null
+    child = p && blob ? new GateChild(dir, p.key, ['--snapshot-blob', blob]) : null
   }
   return child ? child.check(query, variant) : undefined
 }
@@ -486,14 +487,7 @@ export function runBuildJob(work: string): { ok: boolean; why: string; ms: numbe
     if (built.status !== 0) return done(false, `snapshot build exited ${built.status ?? built.signal}`)
     const why = verifyBlob(tmp, job)
     if (why) return done(false, why)
-    chmodSync(tmp, 0o600)
-    const size = statSync(tmp).size
-    const digest = sha256(readFileSync(tmp))
-    renameSync(tmp, blobPath(job.dir, job.key))
-    const st = statSync(blobPath(job.dir, job.key))
-    const meta: BlobMeta = { format: FORMAT, key: job.key, size, sha256: digest, ino: st.ino, mtimeMs: st.mtimeMs }
-    writeFileSync(join(work, 'meta'), JSON.stringify(meta), { mode: 0o600 })
-    renameSync(join(work, 'meta'), metaPath(job.dir, job.key))
+    const size = publishBlob(tmp, job.dir, job.key)
     prune(job.dir, job.key)
     return done(true, 'built', size)
   } catch (e) {
@@ -504,8 +498,26 @@ export function runBuildJob(work: string): { ok: boolean; why: string; ms: numbe
   }
 }
 
+/**
+ * Move a verified blob into place as `key`'s snapshot in `dir`: the blob by a rename, then its
+ * .json (SHA-256, size, inode, mtime) by another, so a reader never sees a .json without its whole
+ * blob. Returns the blob's size.
+ */
+export function publishBlob(tmp: string, dir: string, key: string): number {
+  chmodSync(tmp, 0o600)
+  const digest = sha256(readFileSync(tmp))
+  const blob = blobPath(dir, key)
+  renameSync(tmp, blob)
+  const st = statSync(blob)
+  const meta: BlobMeta = { format: FORMAT, key, size: st.size, sha256: digest, ino: st.ino, mtimeMs: st.mtimeMs }
+  const metaTmp = `${metaPath(dir, key)}.${process.pid}.tmp`
+  writeFileSync(metaTmp, JSON.stringify(meta), { mode: 0o600 })
+  renameSync(metaTmp, metaPath(dir, key))
+  return st.size
+}
+
 /** Start a child from the new blob and ask it the canaries: undefined when it answers as in-process did. */
-function verifyBlob(blob: string, job: BuildJob): string | undefined {
+export function verifyBlob(blob: string, job: BuildJob): string | undefined {
   const requests = job.canaries.map((c, i) => JSON.stringify({ id: i + 1, variant: c.variant, query: c.query }) + '\n')
   const r = spawnSync(process.execPath, ['--snapshot-blob', blob], {
     cwd: job.work,
@@ -529,9 +541,10 @@ function verifyBlob(blob: string, job: BuildJob): string | undefined {
 function prune(dir: string, key: string): void {
   for (const name of readdirSync(dir)) {
     const m = /^kql-gate-([0-9a-f]{64})\.(?:snapshot|json)$/.exec(name)
-    const old = m
-      ? m[1] !== key
-      : name.startsWith('kql-gate-build-') && Date.now() - lstatSync(join(dir, name)).mtimeMs > 3600_000
+    const abandoned =
+      (name.startsWith('kql-gate-build-') || (name.startsWith('kql-gate-') && name.endsWith('.tmp'))) &&
+      Date.now() - lstatSync(join(dir, name)).mtimeMs > 3600_000
+    const old = m ? m[1] !== key : abandoned
     if (old) rmSync(join(dir, name), { recursive: true, force: true })
   }
 }
@@ -559,6 +572,26 @@ export function prepareBuild(dir: string): string | undefined {
   if (!trustedDir(dir) || !takeLock(dir)) return undefined
   return prepareJob(dir, p).work
 }
+
+/**
+ * A gate child for bench/ and tests: `args` start it (`['--snapshot-blob', BLOB]`, or the child
+ * script and an input file), `key` is the key it must say it has; a blob it fails to start from
+ * is removed from `dir`. `check` resolves to undefined where the gate would check in-process.
+ */
+export const startGateChild = (
+  dir: string,
+  key: string,
+  args: readonly string[],
+): {
+  check(query: string, variant: string): Promise<KustoError[] | undefined>
+  close(): Promise<void>
+} => new GateChild(dir, key, args)
+
+/** The child's input for this process's key (bench/, tests), or undefined when no snapshot can be made. */
+export const snapshotInput = (): ChildInput | undefined => plan()?.input ?? undefined
+
+/** The compiled child script (bench/, tests). */
+export const childScriptPath = childScript
 
 /** The snapshot key this process would use (bench/, tests). */
 export const snapshotKey = (): string | undefined => plan()?.key ?? undefined
