@@ -151,7 +151,8 @@ let snapshotGate: typeof import('./kql-gate-snapshot.js') | undefined
 export async function checkKqlOnce(query: string, variant = 'defender'): Promise<Diagnostic[]> {
   const key = gateKey(query, variant)
   if (key !== undefined && record().has(key)) return []
-  const dir = cacheDir()
+  // No key (no node:crypto, as in the browser playground): no cache folder, so no snapshot either.
+  const dir = key !== undefined ? cacheDir() : undefined
   let found: Diagnostic[]
   if (dir !== undefined) {
     snapshotGate ??= await import('./kql-gate-snapshot.js')

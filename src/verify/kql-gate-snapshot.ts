@@ -35,11 +35,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
-  closeSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -47,12 +45,10 @@ import {
   statSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
   chmodSync,
   type Stats,
 } from 'node:fs'
 import { createRequire } from 'node:module'
-import { Socket } from 'node:net'
 import { setPriority } from 'node:os'
 import { basename, join } from 'node:path'
 import type { Diagnostic } from '../diagnostics.js'
@@ -133,6 +129,17 @@ function childEnv(): NodeJS.ProcessEnv {
   delete env['NODE_OPTIONS']
   return env
 }
+
+/** A child's pipe (a net.Socket, typed as a plain stream): whether it keeps this process running. */
+interface Reffable {
+  ref(): unknown
+  unref(): unknown
+}
+const isReffable = (s: unknown): s is Reffable =>
+  typeof s === 'object' &&
+  s !== null &&
+  typeof Reflect.get(s, 'ref') === 'function' &&
+  typeof Reflect.get(s, 'unref') === 'function'
 
 /** Ours, and nobody else may write it. */
 const private_ = (st: Stats): boolean => st.uid === process.getuid?.() && (st.mode & 0o022) === 0
@@ -278,7 +285,7 @@ class GateChild {
     this.proc.stdout?.on('data', (chunk: string) => this.receive(chunk))
     // Node's own messages (a crash, a warning) are never the user's business: read and dropped.
     this.proc.stderr?.resume()
-    for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stderr]) if (s instanceof Socket) s.unref()
+    for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stderr]) if (isReffable(s)) s.unref()
     this.readyTimer = setTimeout(() => this.fail(false), READY_TIMEOUT_MS)
     this.readyTimer.unref()
   }
@@ -296,7 +303,7 @@ class GateChild {
   /** While an answer is awaited the child's output keeps this process running; otherwise it does not. */
   private keepAlive(): void {
     const out = this.proc.stdout
-    if (!(out instanceof Socket)) return
+    if (!isReffable(out)) return
     if (this.pending.size > 0) out.ref()
     else out.unref()
   }
@@ -404,10 +411,8 @@ function takeLock(dir: string): boolean {
   const lock = join(dir, LOCK)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      // O_EXCL: fails on any existing file, a link included.
-      const fd = openSync(lock, 'wx', 0o600)
-      writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`)
-      closeSync(fd)
+      // 'wx' is O_EXCL: fails on any existing file, a link included.
+      writeFileSync(lock, `${process.pid} ${new Date().toISOString()}\n`, { flag: 'wx', mode: 0o600 })
       return true
     } catch {
       const st = trustedFile(lock)

@@ -67,4 +67,15 @@ const noRecord = (): never => {
 export const appendFileSync = noRecord
 export const mkdirSync = noRecord
 
+/** Nor a snapshot of the parser (src/verify/kql-gate-snapshot.ts): the page has no processes to start. */
+// No openSync: src/input-file.ts takes its absence for the browser's embedded files.
+const noSnapshot = (): never => {
+  throw new Error('the KQL gate has no snapshot in the browser')
+}
+export const chmodSync = noSnapshot
+export const mkdtempSync = noSnapshot
+export const renameSync = noSnapshot
+export const rmSync = noSnapshot
+export const unlinkSync = noSnapshot
+
 export default { readFileSync, existsSync, readdirSync, statSync, lstatSync, realpathSync, writeFileSync }

@@ -9,7 +9,13 @@ import * as ucs2lengthModule from 'ajv/dist/runtime/ucs2length'
 // The generated validators read `.default` of the module, as Node's require returns it.
 const ucs2length = { default: (ucs2lengthModule as { default: unknown }).default }
 
-const KUSTO = ['@kusto/language-service-next/bridge.js', '@kusto/language-service-next']
+// src/verify/kql-parser.ts requires the minified pair, the same files the page loads.
+const KUSTO = [
+  '@kusto/language-service-next/bridge.min.js',
+  '@kusto/language-service-next/Kusto.Language.Bridge.min.js',
+  '@kusto/language-service-next/bridge.js',
+  '@kusto/language-service-next',
+]
 
 export function createRequire(_from: unknown): (name: string) => unknown {
   return (name: string) => {
