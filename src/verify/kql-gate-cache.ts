@@ -23,6 +23,7 @@ import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
 import type { Diagnostic } from '../diagnostics.js'
+import type * as SnapshotGate from './kql-gate-snapshot.js'
 import { targetPath } from '../paths.js'
 import { isMap, scalarText } from '../guards.js'
 
@@ -140,7 +141,7 @@ function remember(key: string): void {
   }
 }
 
-let snapshotGate: typeof import('./kql-gate-snapshot.js') | undefined
+let snapshotGate: typeof SnapshotGate | undefined
 
 /**
  * Microsoft's parser's errors for `query` (src/verify/kql-parser.ts, loaded only on a miss); [] at

@@ -12,7 +12,6 @@ import { describe, expect, it, beforeAll, afterAll } from 'vitest'
 import {
   appendFileSync,
   chmodSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
