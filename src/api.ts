@@ -71,6 +71,14 @@ export async function validate(paths: readonly string[], options: ValidateOption
     const total = config.targets.length * (standalone.length + loaded.resolved.length)
     let done = 0
     const refusals = new Map(standalone.map((r) => [r, declaredRefusals(r.file)]))
+    // The KQL gate's answers are awaited after the compiles and put back where each query was
+    // compiled: when the gate runs in a child process (src/verify/kql-gate-snapshot.ts) it checks
+    // while this process compiles the next rules, and no compile waits on a round trip.
+    const gates: { at: number; found: Promise<Diagnostic[]> }[] = []
+    const gated = (found: Promise<Diagnostic[]>) => {
+      found.catch(() => undefined) // handled below, by Promise.all
+      gates.push({ at: diagnostics.length, found })
+    }
     for (const target of config.targets) {
       const options_ = targetOptions(config, target)
       // Correlations compile for every target too; a declared refusal is counted, not repeated.
@@ -81,18 +89,8 @@ export async function validate(paths: readonly string[], options: ValidateOption
           declaredRefusals(rc.correlation.file)[refusalKey(target, options_)] !== undefined
         if (isDeclared) declared++
         diagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
-        if (target === 'kql' && compiled.query !== undefined) {
-          const { checkKqlOnce } = await import('./verify/kql-gate-cache.js')
-          for (const d of await checkKqlOnce(compiled.query, options_.variant))
-            diagnostics.push({
-              ...d,
-              code: 'verify/kql-parser',
-              severity: 'error',
-              file: rc.correlation.file,
-              at: rc.correlation.at,
-              message: `${d.message}; line ${(d.at?.line ?? 0) + 1}, column ${(d.at?.col ?? 0) + 1} of the emitted correlation query`,
-            })
-        }
+        if (target === 'kql' && compiled.query !== undefined)
+          gated(correlationGate(rc.correlation, compiled.query, options_.variant))
         options.onProgress?.(++done, total)
       }
       for (const rule of standalone) {
@@ -106,15 +104,34 @@ export async function validate(paths: readonly string[], options: ValidateOption
           ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error'))
           : compiled.diagnostics
         diagnostics.push(...applyPolicy(ds, config.unsupported))
-        if (target === 'kql' && compiled.query !== undefined)
-          diagnostics.push(...(await kqlGate(rule, compiled.query, options_.variant)))
+        if (target === 'kql' && compiled.query !== undefined) gated(kqlGate(rule, compiled.query, options_.variant))
         options.onProgress?.(++done, total)
       }
     }
+    const found = await Promise.all(gates.map((g) => g.found))
+    // Backwards, so each insertion leaves the earlier positions as they were.
+    for (const [i, g] of [...gates.entries()].reverse()) diagnostics.splice(g.at, 0, ...(found[i] ?? []))
     // The KQL gate's child process, if a miss started one, ends with the run (src/verify/kql-gate-snapshot.ts).
     if (config.targets.includes('kql')) await (await import('./verify/kql-gate-cache.js')).closeKqlGate()
   }
   return { files: loaded.files, rules: loaded.rules, others: loaded.others, diagnostics, declaredRefusals: declared }
+}
+
+/** The KQL gate on a correlation's query: its errors reported on the correlation. */
+async function correlationGate(
+  correlation: { readonly file: string; readonly at?: Diagnostic['at'] },
+  query: string,
+  variant?: string,
+): Promise<Diagnostic[]> {
+  const { checkKqlOnce } = await import('./verify/kql-gate-cache.js')
+  return (await checkKqlOnce(query, variant)).map((d) => ({
+    ...d,
+    code: 'verify/kql-parser',
+    severity: 'error' as const,
+    file: correlation.file,
+    at: correlation.at,
+    message: `${d.message}; line ${(d.at?.line ?? 0) + 1}, column ${(d.at?.col ?? 0) + 1} of the emitted correlation query`,
+  }))
 }
 
 /**
