@@ -283,6 +283,8 @@ class GateChild {
     this.proc.stdin?.on('error', () => this.fail(false))
     this.proc.stdout?.setEncoding('utf8')
     this.proc.stdout?.on('data', (chunk: string) => this.receive(chunk))
+    // The output ending is the child's end: nothing more will be answered.
+    this.proc.stdout?.on('close', () => this.fail(!this.ready))
     // Node's own messages (a crash, a warning) are never the user's business: read and dropped.
     this.proc.stderr?.resume()
     for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stderr]) if (isReffable(s)) s.unref()
@@ -300,12 +302,20 @@ class GateChild {
     })
   }
 
-  /** While an answer is awaited the child's output keeps this process running; otherwise it does not. */
+  /**
+   * While an answer is awaited the child keeps this process running (its output and the process
+   * itself: a child that dies closes its output before its exit is reported, and without the
+   * process handle this process would end there, the answer never given); otherwise it does not.
+   */
   private keepAlive(): void {
     const out = this.proc.stdout
-    if (!isReffable(out)) return
-    if (this.pending.size > 0) out.ref()
-    else out.unref()
+    const waiting = this.pending.size > 0
+    if (waiting) this.proc.ref()
+    else this.proc.unref()
+    if (isReffable(out)) {
+      if (waiting) out.ref()
+      else out.unref()
+    }
   }
 
   private receive(chunk: string): void {
@@ -363,6 +373,7 @@ class GateChild {
     if (blobIsBad) removeBlob(this.dir, this.key)
     for (const resolve of this.pending.values()) resolve(undefined)
     this.pending.clear()
+    this.keepAlive()
     this.proc.kill()
   }
 }

@@ -24,7 +24,9 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { pathToFileURL } from 'node:url'
 import {
   blobPath,
   childScriptPath,
@@ -216,6 +218,24 @@ describe('the snapshot: build, verify, publish, use', () => {
       expect(existsSync(blobPath(dir, key)), dir).toBe(false)
       await child.close()
     }
+  })
+
+  it('a child that dies keeps its process running until the query is answered (from in-process)', () => {
+    // In its own process: here vitest would keep the event loop alive whatever the gate does. A
+    // gate that let go of the dying child would end the process with the answer never given (a
+    // CLI then exits 0 having printed nothing).
+    const dir = published('drain', Buffer.alloc(4096, 7))
+    const script = join(dir, 'drain.mjs')
+    const module = pathToFileURL(join(dirname(childScriptPath()), 'kql-gate-snapshot.js')).href
+    writeFileSync(
+      script,
+      `const m = await import(${JSON.stringify(module)})\n` +
+        `const c = m.startGateChild(process.argv[2], process.argv[3], ['--snapshot-blob', m.blobPath(process.argv[2], process.argv[3])])\n` +
+        `console.log((await c.check('T | where Nope', 'defender')) === undefined ? 'in-process' : 'child')\n`,
+    )
+    const r = spawnSync(process.execPath, [script, dir, KEY], { encoding: 'utf8' })
+    expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: 'in-process' })
+    expect(existsSync(blobPath(dir, KEY))).toBe(false)
   })
 
   it('a child that dies during a query: that query and the next go in-process', async () => {
