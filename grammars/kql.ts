@@ -18,6 +18,7 @@ export type KTerm =
   | { readonly k: 'col'; readonly name: string }
   | { readonly k: 'str'; readonly value: string }
   | { readonly k: 'num'; readonly value: number }
+  | { readonly k: 'bool'; readonly value: boolean }
   | { readonly k: 'call'; readonly fn: string; readonly args: readonly KTerm[] }
   | { readonly k: 'key'; readonly base: KTerm; readonly key: string }
 
@@ -59,6 +60,8 @@ const Or = kw('Or', 'or')
 const Not = kw('Not', 'not')
 const Matches = kw('Matches', 'matches')
 const Regex = kw('Regex', 'regex')
+/** The bool literals (https://learn.microsoft.com/kusto/query/scalar-data-types/bool). */
+const BoolLit = createToken({ name: 'BoolLit', pattern: /true|false/, longer_alt: Identifier })
 /** `in~` / `in`, and the negated forms: the `~` and `!` are part of the operator. */
 const InOp = createToken({ name: 'InOp', pattern: /!?in~?(?![A-Za-z0-9_])/, longer_alt: Identifier })
 /** contains, startswith, endswith with optional `_cs` and `!`. */
@@ -92,6 +95,7 @@ const allTokens = [
   Not,
   Matches,
   Regex,
+  BoolLit,
   Identifier,
   SymOp,
   Assign,
@@ -268,6 +272,7 @@ class KqlParser extends EmbeddedActionsParser {
       { ALT: () => ({ k: 'str', value: stringValue(this.CONSUME(Verbatim).image) }) as KTerm },
       { ALT: () => ({ k: 'str', value: stringValue(this.CONSUME(Quoted).image) }) as KTerm },
       { ALT: () => ({ k: 'num', value: Number(this.CONSUME(NumberLit).image) }) as KTerm },
+      { ALT: () => ({ k: 'bool', value: this.CONSUME(BoolLit).image === 'true' }) as KTerm },
       {
         ALT: () => {
           const name = this.CONSUME(Identifier).image

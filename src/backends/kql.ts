@@ -286,6 +286,7 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
       n.at,
     )
   }
+  if (f.type === 'bool' && !f.path) return boolMatch(f, n)
   requireScalarType(f, 'a value match', n.at)
   if (acceptsEmpty(n.pattern) && f.path && !f.json) {
     // A key of a dynamic bag whose values are text (WindowsEvent's EventData) is null when the
@@ -311,6 +312,34 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
     return matchString(`tostring(${f.column})`, { ...f, name: undefined, separator: undefined } as ResolvedField, n)
   }
   return matchString(subjectOf(f, n.at), f, n)
+}
+
+/**
+ * A value on a bool column (https://learn.microsoft.com/kusto/query/scalar-data-types/bool): the
+ * column holds the record's JSON boolean, which Sigma matches as its text, `true` or `false`. The
+ * pattern is tried on both texts: one of them is `== true`/`== false`, both is `isnotnull` (a
+ * missing value is null, which Sigma does not match either).
+ */
+function boolMatch(f: ResolvedField, n: NodeOf<'Match'>): string {
+  const hits = ['true', 'false'].filter((t) => patternAccepts(n.pattern, n.cased, t))
+  if (hits.length === 2) return `isnotnull(${f.column})`
+  if (hits.length === 1) return `${f.column} == ${first(hits)}`
+  throw new Refusal(
+    'target/unsupported-match',
+    `kql cannot match ${JSON.stringify(patternToSigma(n.pattern))} against the bool column ${f.column}: it holds true or false, and the value matches neither`,
+    n.at,
+  )
+}
+
+/** Whether a Sigma pattern accepts a text (ASCII letters folded unless cased), as the reference does. */
+function patternAccepts(pattern: Pattern, cased: boolean, text: string): boolean {
+  const fold = (t: string) => (cased ? t : t.replace(/[A-Z]/g, (c) => c.toLowerCase()))
+  const source = pattern
+    .map((s) =>
+      s.kind === 'lit' ? fold(s.text).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') : s.kind === 'any' ? '.*' : '.',
+    )
+    .join('')
+  return new RegExp(`^${source}$`, 'su').test(fold(text))
 }
 
 /**
@@ -510,7 +539,8 @@ function renderCompare(ctx: Ctx, n: NodeOf<'Compare'>): string {
 
 function renderPresence(ctx: Ctx, n: NodeOf<'Exists'> | NodeOf<'Null'>): string {
   const f = field(ctx, n.field, n.at)
-  if (isNumeric(f)) return n.kind === 'Exists' ? `isnotnull(${f.column})` : `isnull(${f.column})`
+  if (isNumeric(f) || (f.type === 'bool' && !f.path))
+    return n.kind === 'Exists' ? `isnotnull(${f.column})` : `isnull(${f.column})`
   // A key of a bag is null when the record has no such key (or holds null there): unlike a
   // string column, a bag tells a missing value from an empty one
   // (https://learn.microsoft.com/kusto/query/isnull-function).
@@ -545,14 +575,7 @@ function renderFieldRef(ctx: Ctx, n: NodeOf<'FieldRef'>): string {
 const NUMBER_TEXT = new Set('0123456789+-.eE')
 function couldMatchNumberOrBoolean(pattern: Pattern, cased: boolean): boolean {
   if (pattern.every((s) => s.kind !== 'lit' || [...s.text].every((c) => NUMBER_TEXT.has(c)))) return true
-  const fold = (t: string) => (cased ? t : t.replace(/[A-Z]/g, (c) => c.toLowerCase()))
-  const source = pattern
-    .map((s) =>
-      s.kind === 'lit' ? fold(s.text).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') : s.kind === 'any' ? '.*' : '.',
-    )
-    .join('')
-  const re = new RegExp(`^${source}$`, 'su')
-  return ['true', 'false'].some((t) => re.test(t))
+  return ['true', 'false'].some((t) => patternAccepts(pattern, cased, t))
 }
 
 /**

@@ -273,7 +273,7 @@ export async function verifyKqlCorrelation(
         if (columns[column] !== type) return fail(`${placed.table}.${column} is not a ${type} column`)
       // The time column holds the record's time, the event id column its position in the stream,
       // the device-name column its host (Computer).
-      const row: Record<string, string | number | null | Readonly<Record<string, unknown>>> = {
+      const row: Record<string, string | number | boolean | null | Readonly<Record<string, unknown>>> = {
         ...placed.row,
         [p.time]: time,
         [p.id]: index,

@@ -535,7 +535,7 @@ function buildModel(options: TargetOptions): KqlModel | string {
 }
 
 /** A row of a table: column → value (string columns never hold null: "" stands for missing; dynamic columns hold JSON). */
-export type KqlRow = Readonly<Record<string, string | number | null | Readonly<Record<string, unknown>>>>
+export type KqlRow = Readonly<Record<string, string | number | boolean | null | Readonly<Record<string, unknown>>>>
 
 export type Placement =
   | { readonly table: string; readonly row: KqlRow; readonly unrepresentable?: undefined }
@@ -583,8 +583,11 @@ function columnValue(
   value: unknown,
   type: ColumnType,
   hexLogonId: boolean,
-): { value: string | number | null } | { reason: string } {
+): { value: string | number | boolean | null } | { reason: string } {
   if (value === undefined || value === null) return { value: type === 'string' ? '' : null }
+  // A bool column holds the record's JSON boolean (https://learn.microsoft.com/kusto/query/scalar-data-types/bool);
+  // text there is no value the source logs.
+  if (type === 'bool') return typeof value === 'boolean' ? { value } : { reason: `${valueKind(value)} is not a bool` }
   if (type === 'string') {
     if (typeof value === 'string') return { value }
     if (typeof value === 'number' || typeof value === 'boolean') return { value: JSON.stringify(value) }
@@ -709,7 +712,7 @@ export function placeEvent(
   const windows = land.naming.product?.toLowerCase() === 'windows'
   // With `reads`, the row holds only the columns the query reads (of those the table has): no other
   // column can change the answer, and copying a wide table's empty row per event is the cost here.
-  const row: Record<string, string | number | null | Record<string, unknown>> = {}
+  const row: Record<string, string | number | boolean | null | Record<string, unknown>> = {}
   if (reads) {
     for (const column of reads) {
       const empty = plan.emptyRow[column]
@@ -814,7 +817,7 @@ function fillBag(
   bag: Bag,
   event: JsonEvent,
   written: ReadonlySet<string>,
-  row: Record<string, string | number | null | Record<string, unknown>>,
+  row: Record<string, string | number | boolean | null | Record<string, unknown>>,
 ): string | undefined {
   const out: Record<string, unknown> = {}
   let any = false

@@ -177,6 +177,8 @@ function evalTerm(t: KTerm, row: KqlRecord): Value {
       return t.value
     case 'num':
       return t.value
+    case 'bool':
+      return t.value
     case 'col': {
       if (!Object.prototype.hasOwnProperty.call(row, t.name)) throw new VerifyError(`unknown column ${t.name}`)
       const v = entryOf(row, t.name)
@@ -326,6 +328,13 @@ function evalExpr(e: KExpr, row: KqlRecord): Truth {
       }
       if ((typeof a === 'number' || a === null) && (typeof b === 'number' || b === null)) {
         return compareNumbers(e.op, a, b)
+      }
+      // A bool column against a bool literal: `==`/`!=` with the same null rules as numbers
+      // (https://learn.microsoft.com/kusto/query/scalar-data-types/null-values).
+      if ((typeof a === 'boolean' || a === null) && (typeof b === 'boolean' || b === null)) {
+        if (e.op !== '==' && e.op !== '!=') throw new VerifyError(`the operator ${e.op} is not verified on bools`)
+        if (a === null || b === null) return e.op === '==' ? (a === b ? null : false) : a === b ? null : true
+        return e.op === '==' ? a === b : a !== b
       }
       // Kusto is strongly typed: a string column against a number literal is an error, not a match.
       throw new VerifyError(

@@ -12,7 +12,7 @@ import { verifier } from '../../src/verify/kql.js'
 import { checkEquivalence } from '../../src/proof/equivalence.js'
 import { and, not, or, type Node } from '../../src/ast/nodes.js'
 import type { JsonEvent, LogSource } from '../../src/rule/rule.js'
-import { contains, is, pat, rule } from './helpers.js'
+import { contains, is, match, pat, rule } from './helpers.js'
 import { scratch, write } from '../hostile/helpers.js'
 
 const LINUX: LogSource = { product: 'linux' }
@@ -279,5 +279,46 @@ describe("SigninLogs: DeviceDetail is Graph's deviceDetail object in a dynamic c
     })
     expect(empty.mismatches).toEqual([])
     expect(empty.actual).toEqual([false, false, false, false, true, false])
+  })
+})
+
+describe("Okta_CL: a bool column holds the event's boolean", () => {
+  const OKTA: LogSource = { product: 'okta', service: 'okta' }
+  const EVENTS: JsonEvent[] = [
+    {},
+    { eventType: 'user.session.start', securityContext: { isProxy: true } },
+    { eventType: 'user.session.start', 'securityContext.isProxy': false },
+    { eventType: 'user.session.start', securityContext: { isProxy: null } },
+    // Text is no value of a bool column.
+    { eventType: 'user.session.start', 'securityContext.isProxy': 'true' },
+  ]
+  test("'true' is == true, a wildcard matching both is isnotnull; the proof holds and a flipped literal fails it", async () => {
+    const eq = await checkEquivalence(
+      rule(and([is('eventType', 'user.session.start'), is('securityContext.isProxy', 'TRUE')]), OKTA),
+      EVENTS,
+      backend,
+      verifier,
+      { variant: ALL },
+    )
+    expect(eq.query).toBe('Okta_CL\n| where eventType_s =~ "user.session.start" and securityContext_isProxy_b == true')
+    expect(eq.mismatches).toEqual([])
+    expect(eq.actual).toEqual([false, true, false, false, false])
+    expect(eq.unrepresentable).toEqual([4])
+    const stated = EVENTS.map((e) => ({ ...e, _logsource: OKTA }))
+    const flipped = await verifier.verify(eq.query!.replace('== true', '== false'), stated, { variant: ALL })
+    expect(flipped.matches).toEqual([false, false, true, false, false])
+    const any = await checkEquivalence(
+      rule(match('securityContext.isProxy', pat('*e')), OKTA),
+      EVENTS,
+      backend,
+      verifier,
+      {
+        variant: ALL,
+      },
+    )
+    expect(any.query).toBe('Okta_CL\n| where isnotnull(securityContext_isProxy_b)')
+    expect(any.mismatches).toEqual([])
+    const none = backend.compile(rule(is('securityContext.isProxy', 'yes'), OKTA), { variant: ALL })
+    expect(none.diagnostics[0]!.code).toBe('target/unsupported-match')
   })
 })
