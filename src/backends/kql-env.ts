@@ -59,6 +59,11 @@ export interface LogSourceEntry {
    * whose records have no other fields (Syslog's lines). Absent: keywords are refused.
    */
   readonly keywords?: readonly string[]
+  /**
+   * String columns whose value, when the record has the field, is never empty (CloudTrail's
+   * errorCode): there "" stands for a missing field only, so null and exists can be said.
+   */
+  readonly nonempty: readonly string[]
   readonly entity?: string
   readonly fields: Readonly<Record<string, FieldSpec>>
   /** Fields read as keys of a bag column, longest prefix first. */
@@ -120,6 +125,7 @@ interface RawLogSource {
   conditions?: Record<string, ConditionValue>
   stated?: string[]
   keywords?: string[]
+  nonempty?: string[]
   entity?: string
   fields?: Record<string, RawFieldSpec> | null
   bags?: Record<string, string>
@@ -240,6 +246,7 @@ function logsource(name: string, raw: RawLogSource, where: string, order: number
     table: raw.table,
     // The record's own columns (WindowsEvent's Channel, EventID) are the table's, for an `also` record too.
     stated: raw.stated ?? [],
+    nonempty: raw.nonempty ?? [],
     ...(raw.keywords !== undefined ? { keywords: raw.keywords } : {}),
     ...(raw.entity !== undefined ? { entity: raw.entity } : {}),
     bags,
@@ -325,6 +332,11 @@ function buildEnv(options: TargetOptions): EnvResult {
           error: `kql ${variant}: log source ${ls.name} searches keywords in ${ls.table}.${column}, which is not a string column`,
         }
     }
+    for (const column of ls.nonempty)
+      if (columns[column] !== 'string')
+        return {
+          error: `kql ${variant}: log source ${ls.name} says ${ls.table}.${column} is never empty, which is not a string column`,
+        }
     if (ls.keywords && ls.bags.length > 0)
       return {
         error: `kql ${variant}: log source ${ls.name} keeps fields in a bag, so a keyword cannot search every value`,

@@ -294,6 +294,9 @@ function renderMatch(ctx: Ctx, n: NodeOf<'Match'>): string {
     const access = accessOf(f, n.at)
     return n.pattern.length ? `isnotnull(${access})` : `(isnotnull(${access}) and tostring(${access}) == "")`
   }
+  // `*` on a column that is never empty when present: the field is there.
+  if (acceptsEmpty(n.pattern) && n.pattern.length > 0 && !f.path && ctx.ls.nonempty.includes(f.column))
+    return `isnotempty(${f.column})`
   if (acceptsEmpty(n.pattern)) {
     throw new Refusal(
       'target/unsupported-empty-value',
@@ -545,6 +548,10 @@ function renderPresence(ctx: Ctx, n: NodeOf<'Exists'> | NodeOf<'Null'>): string 
   // string column, a bag tells a missing value from an empty one
   // (https://learn.microsoft.com/kusto/query/isnull-function).
   if (f.path) return n.kind === 'Exists' ? `isnotnull(${accessOf(f, n.at)})` : `isnull(${accessOf(f, n.at)})`
+  // A column that is never empty when the record has the field: "" is the missing field
+  // (https://learn.microsoft.com/kusto/query/isempty-function).
+  if (ctx.ls.nonempty.includes(f.column))
+    return n.kind === 'Exists' ? `isnotempty(${f.column})` : `isempty(${f.column})`
   const what = n.kind === 'Exists' ? 'exists' : 'null'
   throw new Refusal(
     `target/unsupported-${what}`,

@@ -59,7 +59,17 @@ export interface KqlLanding {
    * antivirus detection's threat name: ANTIVIRUS_KEYS), not by target.yml.
    */
   readonly keyed?: Readonly<Record<string, readonly [column: string, key: string]>>
+  /** String columns whose field, when the record has it, is never empty text (CLOUDTRAIL_NONEMPTY). */
+  readonly nonempty?: ReadonlySet<string>
 }
+
+/**
+ * CloudTrail writes errorCode and errorMessage only when the request failed, as the error's code
+ * and description
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html:
+ * both "Optional"): a record whose errorCode is empty text is no CloudTrail record.
+ */
+const CLOUDTRAIL_NONEMPTY: ReadonlySet<string> = new Set(['ErrorCode', 'ErrorMessage'])
 
 /**
  * Microsoft Defender Antivirus's detections in advanced hunting: a DeviceEvents row with ActionType
@@ -301,7 +311,15 @@ function sentinelLandings(p: Placed, rawRecord: boolean): KqlLanding[] {
   if (p.logsource.category?.toLowerCase() === 'webserver')
     return [{ table: 'W3CIISLog', constants: {}, naming: { category: 'webserver' }, closed: IIS_RECORD }]
   const connector = SENTINEL_CONNECTORS[`${product}/${p.logsource.service?.toLowerCase()}`]
-  if (connector) return [{ table: connector, constants: {}, naming: p.logsource }]
+  if (connector)
+    return [
+      {
+        table: connector,
+        constants: {},
+        naming: p.logsource,
+        ...(connector === 'AWSCloudTrail' ? { nonempty: CLOUDTRAIL_NONEMPTY } : {}),
+      },
+    ]
   const zeek = product === 'zeek' ? ZEEK_TABLES[p.logsource.service?.toLowerCase() ?? ''] : undefined
   if (zeek) return [{ table: zeek, constants: {}, naming: p.logsource, names: 'zeek' }]
   if (product !== 'windows') return []
@@ -733,6 +751,8 @@ export function placeEvent(
     // value, and a value of another type there does not make the event unrepresentable.
     if (reads && !reads.has(spec.column) && !(spec.name !== undefined && reads.has(spec.name))) return undefined
     stated.add(spec.column)
+    if (raw === '' && land.nonempty?.has(spec.column))
+      return `${sigma} → ${land.table}.${spec.column}: a ${land.table} record never holds it as empty text`
     const v = columnValue(raw, type, windows && spec.column.endsWith('LogonId'))
     if ('reason' in v) return `${sigma} → ${land.table}.${spec.column}: ${v.reason}`
     row[spec.column] = v.value

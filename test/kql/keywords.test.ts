@@ -322,3 +322,44 @@ describe("Okta_CL: a bool column holds the event's boolean", () => {
     expect(none.diagnostics[0]!.code).toBe('target/unsupported-match')
   })
 })
+
+describe('AWSCloudTrail: errorCode is never empty text when the request failed', () => {
+  const AWS: LogSource = { product: 'aws', service: 'cloudtrail' }
+  const EVENTS: JsonEvent[] = [
+    { eventName: 'DeleteBucket' },
+    { eventName: 'DeleteBucket', errorCode: null },
+    { eventName: 'DeleteBucket', errorCode: 'AccessDenied' },
+    { eventName: 'DeleteBucket', errorCode: '' },
+    { eventName: 'DeleteBucket', userAgent: '' },
+  ]
+  test('errorCode: null is isempty(ErrorCode), * is isnotempty; an empty errorCode is no record', async () => {
+    const isNull = await checkEquivalence(
+      rule(and([is('eventName', 'DeleteBucket'), { kind: 'Null', field: 'errorCode' }]), AWS),
+      EVENTS,
+      backend,
+      verifier,
+      { variant: ALL },
+    )
+    expect(isNull.query).toBe('AWSCloudTrail\n| where EventName =~ "DeleteBucket" and isempty(ErrorCode)')
+    expect(isNull.mismatches).toEqual([])
+    expect(isNull.actual).toEqual([true, true, false, false, true])
+    expect(isNull.unrepresentable).toEqual([3])
+    const any = await checkEquivalence(rule(match('errorCode', pat('*')), AWS), EVENTS, backend, verifier, {
+      variant: ALL,
+    })
+    expect(any.query).toBe('AWSCloudTrail\n| where isnotempty(ErrorCode)')
+    expect(any.mismatches).toEqual([])
+  })
+  test('the verifier owns which columns are never empty: a pipeline claiming it of UserAgent fails the proof', async () => {
+    const pipeline = write(
+      join(scratch(), 'aws.yml'),
+      `variant: sentinel\nlogsources:\n  aws-cloudtrail:\n    match: { product: aws, service: cloudtrail }\n    table: AWSCloudTrail\n    fields: { eventName: EventName, userAgent: UserAgent, errorCode: ErrorCode }\n    nonempty: [ErrorCode, UserAgent]\n`,
+    )
+    const eq = await checkEquivalence(rule({ kind: 'Null', field: 'userAgent' }, AWS), EVENTS, backend, verifier, {
+      variant: 'sentinel',
+      pipeline,
+    })
+    expect(eq.query).toBe('AWSCloudTrail\n| where isempty(UserAgent)')
+    expect(eq.mismatches).toEqual([4])
+  })
+})
