@@ -32,6 +32,12 @@ export default function setup(project: TestProject): () => Promise<void> {
   // and the CLI processes they spawn inherit it.
   const cache = mkdtempSync(join(tmpdir(), 'rulesmith-test-cache-'))
   process.env['RULESMITH_CACHE_DIR'] ??= cache
+  // The gate checks in-process here, as before its snapshot (src/verify/kql-gate-snapshot.ts):
+  // a first miss would start a background build of it in this folder (about 2.5 s of CPU), which
+  // the CLI tests' later misses pay back only about evenly (measured on test/cli: 63 s of CPU with
+  // it, 63 s without), and workers calling the gate in-process would start builds too.
+  // test/kql/gate-snapshot.test.ts tests the snapshot and its child directly.
+  process.env['RULESMITH_KQL_SNAPSHOT'] ??= '0'
   const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
   // `npm test` (scripts/test.mjs) has just built dist/ and says so; a bare `vitest run` builds here.
   if (process.env['RULESMITH_TEST_BUILT'] !== '1')
