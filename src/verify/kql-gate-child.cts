@@ -11,7 +11,9 @@
  *
  *   child → parent, once at start:  {"ready": KEY}          (the key the snapshot was built for)
  *   parent → child:                 {"id": N, "variant": V, "query": Q}
+ *   parent → child:                 {"id": N, "variant": "", "query": Q, "lex": true}
  *   child → parent:                 {"id": N, "errors": [{severity, code, message, start, end}, …]}
+ *                                   {"id": N, "tokens": [[kind, trivia length, text length], …] | null}
  *                                   {"id": N, "variant": false}    no such variant in this snapshot
  *                                   {"id": N, "failed": MESSAGE}   the parser threw
  *
@@ -44,9 +46,11 @@ interface Kusto {
   }
   GlobalState: { Default: { WithDatabase(db: object): object } }
   KustoCode: { ParseAndAnalyze(query: string, globals: object): { GetDiagnostics(): unknown } }
+  Parsing: { TokenParser: { ParseTokens(text: string, options: null): unknown } }
+  Syntax: { SyntaxKind: Record<string, unknown> }
 }
 interface Bridge {
-  toArray(list: unknown): { Severity: string; Code: string; Message: string; Start: number; End: number }[]
+  toArray(list: unknown): unknown[]
 }
 
 /** `o[k]` for any object, undefined otherwise. */
@@ -79,11 +83,13 @@ const isKusto = (k: unknown): k is Kusto =>
   typeof field(field(field(k, 'Symbols'), 'TableSymbol'), '$ctor7') === 'function' &&
   typeof field(field(field(k, 'Symbols'), 'DatabaseSymbol'), 'ctor') === 'function' &&
   typeof field(field(field(k, 'GlobalState'), 'Default'), 'WithDatabase') === 'function' &&
-  typeof field(field(k, 'KustoCode'), 'ParseAndAnalyze') === 'function'
+  typeof field(field(k, 'KustoCode'), 'ParseAndAnalyze') === 'function' &&
+  typeof field(field(field(k, 'Parsing'), 'TokenParser'), 'ParseTokens') === 'function' &&
+  typeof field(field(field(k, 'Syntax'), 'SyntaxKind'), 'StringLiteralToken') === 'number'
 const isBridge = (b: unknown): b is Bridge => typeof field(b, 'toArray') === 'function'
 
 /** Microsoft's parser loaded, every variant's schema bound, and the parser warmed on `warm`. */
-function load(input: Input): { check: (variant: string, query: string) => string } {
+function load(input: Input): { check: (variant: string, query: string) => string; lex: (query: string) => string } {
   // The bundle files are scripts that define globals (Bridge, System, Kusto); an indirect eval
   // runs each as a script in the global scope. (`vm`, the usual way, makes the snapshot builder
   // warn that the module is not verified for snapshots.)
@@ -101,22 +107,60 @@ function load(input: Input): { check: (variant: string, query: string) => string
   const check = (variant: string, query: string): string => {
     const state = globals.get(variant)
     if (!state) return JSON.stringify({ variant: false })
-    const errors = bridge
-      .toArray(K.KustoCode.ParseAndAnalyze(query, state).GetDiagnostics())
-      .map((d) => ({ severity: d.Severity, code: d.Code, message: d.Message, start: d.Start, end: d.End }))
+    const errors = bridge.toArray(K.KustoCode.ParseAndAnalyze(query, state).GetDiagnostics()).map((d) => ({
+      severity: field(d, 'Severity'),
+      code: field(d, 'Code'),
+      message: field(d, 'Message'),
+      start: field(d, 'Start'),
+      end: field(d, 'End'),
+    }))
     return JSON.stringify({ errors })
+  }
+  // The lexer's tokens for the gate's reducer (src/verify/kql-gate-reduce.ts, run by the parent),
+  // as src/verify/kql-parser.ts's reduce() reads them: the seven kinds the reducer tells apart,
+  // nothing when any token has a finding or the tokens do not spell the query.
+  const SK = K.Syntax.SyntaxKind
+  const kinds = new Map<unknown, string>([
+    [SK['StringLiteralToken'], 'string'],
+    [SK['IdentifierToken'], 'identifier'],
+    [SK['OpenParenToken'], 'open'],
+    [SK['CloseParenToken'], 'close'],
+    [SK['OrKeyword'], 'or'],
+    [SK['AndKeyword'], 'and'],
+    [SK['CommaToken'], 'comma'],
+  ])
+  const lex = (query: string): string => {
+    const tokens: [string, number, number][] = []
+    let at = 0
+    for (const t of bridge.toArray(K.Parsing.TokenParser.ParseTokens(query, null))) {
+      const [kind, text, trivia, diagnostics] = [
+        field(t, 'Kind'),
+        field(t, 'Text'),
+        field(t, 'Trivia'),
+        field(t, 'Diagnostics'),
+      ]
+      if (typeof kind !== 'number' || typeof text !== 'string' || typeof trivia !== 'string') return '{"tokens":null}'
+      if (diagnostics != null && bridge.toArray(diagnostics).length > 0) return '{"tokens":null}'
+      if (!query.startsWith(trivia + text, at)) return '{"tokens":null}'
+      at += trivia.length + text.length
+      tokens.push([kinds.get(kind) ?? 'other', trivia.length, text.length])
+    }
+    return at === query.length ? JSON.stringify({ tokens }) : '{"tokens":null}'
   }
   // The first check of a process builds most of the parser's lazily made state (grammar, function
   // signatures): done here, it is in the snapshot and no child pays it again.
-  for (const [variant, query] of input.warm) check(variant, query)
-  return { check }
+  for (const [variant, query] of input.warm) {
+    check(variant, query)
+    lex(query)
+  }
+  return { check, lex }
 }
 
 /** Answer requests from standard input, one line each, until it ends. */
-function serve(key: string, check: (variant: string, query: string) => string): void {
+function serve(key: string, parser: ReturnType<typeof load>): void {
   const out = (line: string) => process.stdout.write(line + '\n')
   out(JSON.stringify({ ready: key }))
-  let buffered = ''
+  let partial: string[] = []
   const answer = (line: string) => {
     if (!line) return
     let id: unknown
@@ -127,33 +171,37 @@ function serve(key: string, check: (variant: string, query: string) => string): 
       const query = field(request, 'query')
       if (typeof id !== 'number' || typeof variant !== 'string' || typeof query !== 'string')
         throw new Error('malformed request')
-      out(`{"id":${id},` + check(variant, query).slice(1))
+      const reply = field(request, 'lex') === true ? parser.lex(query) : parser.check(variant, query)
+      out(`{"id":${id},` + reply.slice(1))
     } catch (e) {
       out(JSON.stringify({ id, failed: e instanceof Error ? e.message : String(e) }))
     }
   }
   process.stdin.setEncoding('utf8')
   process.stdin.on('data', (chunk: string) => {
-    buffered += chunk
+    // Only the new chunk is searched: a query of megabytes arrives in many chunks.
+    let start = 0
     let nl: number
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl)
-      buffered = buffered.slice(nl + 1)
-      answer(line)
+    while ((nl = chunk.indexOf('\n', start)) >= 0) {
+      partial.push(chunk.slice(start, nl))
+      answer(partial.join(''))
+      partial = []
+      start = nl + 1
     }
+    if (start < chunk.length) partial.push(chunk.slice(start))
   })
   process.stdin.on('end', () => {
-    answer(buffered)
+    answer(partial.join(''))
     process.exitCode = 0
   })
 }
 
 if (v8.startupSnapshot.isBuildingSnapshot()) {
   const input = readInput(process.argv[2])
-  const { check } = load(input)
+  const parser = load(input)
   const key = input.key
-  v8.startupSnapshot.setDeserializeMainFunction(() => serve(key, check))
+  v8.startupSnapshot.setDeserializeMainFunction(() => serve(key, parser))
 } else {
   const input = readInput(process.argv[2])
-  serve(input.key, load(input).check)
+  serve(input.key, load(input))
 }

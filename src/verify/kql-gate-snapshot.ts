@@ -65,6 +65,7 @@ import {
   toDiagnostics,
   type KustoError,
 } from './kql-parser.js'
+import { type GateToken, reducedQuery } from './kql-gate-reduce.js'
 
 const FORMAT = 'rulesmith-kql-gate-snapshot-1'
 const LOCK = 'kql-gate-snapshot.lock'
@@ -97,6 +98,27 @@ interface BlobMeta {
   readonly ino: number
   readonly mtimeMs: number
 }
+/** One token of Microsoft's lexer as the child reports it: its kind for the reducer, trivia length, text length. */
+type LexedToken = [GateToken['kind'], number, number]
+const TOKEN_KINDS: ReadonlySet<unknown> = new Set([
+  'string',
+  'identifier',
+  'open',
+  'close',
+  'or',
+  'and',
+  'comma',
+  'other',
+])
+const isLexedToken = (t: unknown): t is LexedToken =>
+  Array.isArray(t) &&
+  t.length === 3 &&
+  TOKEN_KINDS.has(t[0]) &&
+  Number.isInteger(t[1]) &&
+  Number.isInteger(t[2]) &&
+  t[1] >= 0 &&
+  t[2] >= 0
+
 /** A build job for src/verify/kql-gate-build.ts. */
 export interface BuildJob {
   readonly dir: string
@@ -257,11 +279,11 @@ function removeBlob(dir: string, key: string): void {
 /** A child started from the snapshot; `check` resolves to undefined whenever the answer must come from in-process. */
 class GateChild {
   private readonly proc: ChildProcess
-  private readonly pending = new Map<number, (found: KustoError[] | undefined) => void>()
+  private readonly pending = new Map<number, (answer: Record<string, unknown> | undefined) => void>()
   private nextId = 1
   private ready = false
   private failed = false
-  private buffered = ''
+  private partial: string[] = []
   private readonly readyTimer: NodeJS.Timeout
 
   /** `args`: node's arguments, `--snapshot-blob BLOB` (or the child script and its input, in tests). */
@@ -292,13 +314,31 @@ class GateChild {
     this.readyTimer.unref()
   }
 
-  check(query: string, variant: string): Promise<KustoError[] | undefined> {
+  async check(query: string, variant: string): Promise<KustoError[] | undefined> {
+    const errors = (await this.ask({ variant, query }))?.['errors']
+    // A variant the snapshot lacks, or the parser throwing: in-process decides (and reports it the usual way).
+    return Array.isArray(errors) && errors.every(isKustoError) ? errors : undefined
+  }
+
+  /**
+   * Microsoft's lexer's tokens of `query` as `[kind, trivia length, text length]`; null when the
+   * lexer reports anything or its tokens do not spell the query (the gate then binds the whole
+   * query); undefined when the child cannot answer.
+   */
+  async lex(query: string): Promise<LexedToken[] | null | undefined> {
+    const answer = await this.ask({ variant: '', query, lex: true })
+    const tokens = answer?.['tokens']
+    if (tokens === null) return null
+    return Array.isArray(tokens) && tokens.every(isLexedToken) ? tokens : undefined
+  }
+
+  private ask(request: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
     if (this.failed) return Promise.resolve(undefined)
     const id = this.nextId++
     return new Promise((resolve) => {
       this.pending.set(id, resolve)
       this.keepAlive()
-      this.proc.stdin?.write(JSON.stringify({ id, variant, query }) + '\n')
+      this.proc.stdin?.write(JSON.stringify({ id, ...request }) + '\n')
     })
   }
 
@@ -319,13 +359,17 @@ class GateChild {
   }
 
   private receive(chunk: string): void {
-    this.buffered += chunk
+    // Only the new chunk is searched: a long query's tokens arrive in many chunks.
+    let start = 0
     let nl: number
-    while ((nl = this.buffered.indexOf('\n')) >= 0) {
-      const line = this.buffered.slice(0, nl)
-      this.buffered = this.buffered.slice(nl + 1)
+    while ((nl = chunk.indexOf('\n', start)) >= 0) {
+      this.partial.push(chunk.slice(start, nl))
+      const line = this.partial.join('')
+      this.partial = []
+      start = nl + 1
       this.answer(line)
     }
+    if (start < chunk.length) this.partial.push(chunk.slice(start))
   }
 
   private answer(line: string): void {
@@ -347,9 +391,7 @@ class GateChild {
     const resolve = typeof id === 'number' ? this.pending.get(id) : undefined
     if (!resolve || typeof id !== 'number') return this.fail(false)
     this.pending.delete(id)
-    const errors = m['errors']
-    // A variant the snapshot lacks, or the parser throwing: in-process decides (and reports it the usual way).
-    resolve(Array.isArray(errors) && errors.every(isKustoError) ? errors : undefined)
+    resolve(m)
     this.keepAlive()
   }
 
@@ -382,27 +424,63 @@ class GateChild {
 let child: GateChild | null | undefined
 let buildTried = false
 
-/** Kusto's diagnostics from the snapshot's child, or undefined when the query must be checked in-process. */
-async function fromChild(query: string, variant: string, dir: string): Promise<KustoError[] | undefined> {
+/** This process's child, started on first need; null when there is none to be had. */
+function gateChild(dir: string): GateChild | null {
   if (child === undefined) {
     const p = plan()
     const blob = p ? usableBlob(dir, p.key) : undefined
     child = p && blob ? new GateChild(dir, p.key, ['--snapshot-blob', blob]) : null
   }
-  return child ? child.check(query, variant) : undefined
+  return child
+}
+
+/**
+ * Kusto's diagnostics from a gate child, or undefined when the query must be checked in-process.
+ * A query of REDUCE_FROM characters or more goes as in checkKql (src/verify/kql-parser.ts): the
+ * lexer's tokens first, the reduced query bound, and the whole query only when the reduced one
+ * has an error or none can be made.
+ */
+export async function checkViaChild(
+  c: Pick<GateChild, 'check' | 'lex'>,
+  query: string,
+  variant: string,
+): Promise<KustoError[] | undefined> {
+  if (query.length >= REDUCE_FROM) {
+    const lexed = await c.lex(query)
+    if (lexed === undefined) return undefined
+    const reduced = lexed === null ? undefined : reducedFrom(query, lexed)
+    if (reduced !== undefined) {
+      const found = await c.check(reduced, variant)
+      if (found === undefined) return undefined
+      if (!found.some((d) => d.severity === 'Error')) return []
+    }
+  }
+  return c.check(query, variant)
+}
+
+/** The reduced query from the child's tokens (their text is the query's own, by position). */
+function reducedFrom(query: string, lexed: readonly LexedToken[]): string | undefined {
+  const tokens: GateToken[] = []
+  let at = 0
+  for (const [kind, triviaLength, textLength] of lexed) {
+    const trivia = query.slice(at, at + triviaLength)
+    const text = query.slice(at + triviaLength, at + triviaLength + textLength)
+    tokens.push({ kind, text, trivia })
+    at += triviaLength + textLength
+  }
+  // The child checked that the tokens spell the query; lengths that do not add up are not that.
+  return at === query.length ? reducedQuery(tokens) : undefined
 }
 
 /**
  * Microsoft's parser's errors for `query`: from the snapshot's child when there is a usable
- * snapshot in `dir`, the parser is not already loaded here and the query is not one the gate
- * reduces first, else in-process (and then a build
+ * snapshot in `dir` and the parser is not already loaded here, else in-process (and then a build
  * of the snapshot is started for the next run when there is none).
  */
 export async function checkKqlViaSnapshot(query: string, variant: string, dir: string): Promise<Diagnostic[]> {
-  // A long query is first checked in a reduced form made from Microsoft's lexer's tokens
-  // (./kql-gate-reduce.ts), which the child does not do: those stay in-process.
-  if (query.length < REDUCE_FROM && snapshotsEnabled() && !isParserLoaded()) {
-    const found = await fromChild(query, variant, dir)
+  if (snapshotsEnabled() && !isParserLoaded()) {
+    const c = gateChild(dir)
+    const found = c ? await checkViaChild(c, query, variant) : undefined
     if (found) return toDiagnostics(query, found)
   }
   const diagnostics = await checkKql(query, variant)
@@ -598,10 +676,7 @@ export const startGateChild = (
   dir: string,
   key: string,
   args: readonly string[],
-): {
-  check(query: string, variant: string): Promise<KustoError[] | undefined>
-  close(): Promise<void>
-} => new GateChild(dir, key, args)
+): Pick<GateChild, 'check' | 'lex' | 'close'> => new GateChild(dir, key, args)
 
 /** The child's input for this process's key (bench/, tests), or undefined when no snapshot can be made. */
 export const snapshotInput = (): ChildInput | undefined => plan()?.input ?? undefined

@@ -29,6 +29,7 @@ import { spawnSync } from 'node:child_process'
 import { pathToFileURL } from 'node:url'
 import {
   blobPath,
+  checkViaChild,
   childScriptPath,
   metaPath,
   publishBlob,
@@ -39,7 +40,7 @@ import {
   usableBlob,
   verifyBlob,
 } from '../../src/verify/kql-gate-snapshot.js'
-import { checkKql, toDiagnostics } from '../../src/verify/kql-parser.js'
+import { checkKql, REDUCE_FROM, toDiagnostics } from '../../src/verify/kql-parser.js'
 
 let root: string
 beforeAll(() => {
@@ -91,6 +92,31 @@ describe('the gate child with Microsoft’s parser answers as the in-process par
       // The proof can fail: the broken queries are rejected by the child too.
       expect(failing).toBe(5)
       expect(await child.check('DeviceProcessEvents', 'no-such-family')).toBeUndefined()
+
+      // Queries of REDUCE_FROM characters or more: lexed by the child, reduced here, the reduced
+      // query bound by the child, and the whole one only when the reduced one has an error.
+      // Groups of 60, as src/passes/balance.ts joins long lists (one flat chain is too deep for the binder).
+      const group = (g: number) =>
+        '(' +
+        Array.from({ length: 60 }, (_, i) => `ProcessCommandLine contains "value${g * 60 + i}x"`).join(' or ') +
+        ')'
+      const long = `DeviceProcessEvents\n| where ${Array.from({ length: 10 }, (_, g) => group(g)).join(' or ')}`
+      const broken = long.replace('ProcessCommandLine contains "value300x"', 'NoSuchColumn contains "value300x"')
+      expect(long.length).toBeGreaterThanOrEqual(REDUCE_FROM)
+      const bound: number[] = []
+      const counting = {
+        lex: (q: string) => child.lex(q),
+        check: (q: string, v: string) => {
+          bound.push(q.length)
+          return child.check(q, v)
+        },
+      }
+      expect(toDiagnostics(long, (await checkViaChild(counting, long, 'defender'))!)).toEqual([])
+      expect(bound.length === 1 && bound[0]! < long.length / 10, JSON.stringify(bound)).toBe(true)
+      const fromChild = toDiagnostics(broken, (await checkViaChild(counting, broken, 'defender'))!)
+      expect(fromChild).toEqual(await checkKql(broken, 'defender'))
+      expect(fromChild.map((d) => d.message).join()).toContain('NoSuchColumn')
+      expect(bound.at(-1)).toBe(broken.length)
     } finally {
       await child.close()
     }
@@ -101,6 +127,8 @@ describe('the gate child with Microsoft’s parser answers as the in-process par
 const FAKE_BUNDLE = `
 globalThis.Bridge = { toArray: (list) => list }
 globalThis.Kusto = { Language: {
+  Parsing: { TokenParser: { ParseTokens: (q) => [{ Kind: 1, Text: q, Trivia: '', Diagnostics: null }] } },
+  Syntax: { SyntaxKind: { StringLiteralToken: 1 } },
   Symbols: { TableSymbol: { $ctor7: function (name) { this.name = name } }, DatabaseSymbol: { ctor: function (name, tables) { this.tables = tables } } },
   GlobalState: { Default: { WithDatabase: (db) => ({ db }) } },
   KustoCode: { ParseAndAnalyze: (q) => {
