@@ -210,7 +210,11 @@ const described = new WeakMap<readonly Matchable[], string>()
 export function describeLogSources<T extends Matchable>(sources: readonly T[], where?: (ls: T) => string): string {
   let text = described.get(sources)
   if (text === undefined) {
-    const one = (ls: T): string => Object.values(ls.match).join('/') + (where ? ` → ${where(ls)}` : '')
+    // A key matched with '' (KQL: the rule names no such key) is left out of the spelling.
+    const one = (ls: T): string =>
+      Object.values(ls.match)
+        .filter((v) => v !== '')
+        .join('/') + (where ? ` → ${where(ls)}` : '')
     text = [...new Set(sources.map(one))].sort().join(', ')
     described.set(sources, text)
   }
