@@ -17,7 +17,7 @@
  * everything the blob depends on: the Node binary (path, version, V8, arch), the parser package
  * (version, bundle sizes), the child script's bytes, every variant's tables as bound, and the
  * warm-up queries. Another Node or parser, or an edited schema, is another key: the old files are
- * ignored, and removed when the new blob is in place.
+ * ignored, and when a new blob is in place all but the two used last are removed.
  *
  * Safety: a snapshot is code that node runs, so it is used only when the folder and both files
  * are ours, no link, and neither group- nor world-writable, the checks the record of accepted
@@ -44,6 +44,7 @@ import {
   rmSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
   chmodSync,
   type Stats,
@@ -261,7 +262,15 @@ export function usableBlob(dir: string, key: string): string | undefined {
     m['mtimeMs'] === blobStat.mtimeMs &&
     typeof m['sha256'] === 'string' &&
     HEX64.test(m['sha256'])
-  if (fine) return blob
+  if (fine) {
+    try {
+      // The .json's mtime is when this snapshot was last used: the build's pruning keeps the recent ones.
+      utimesSync(meta, new Date(), new Date())
+    } catch {
+      // read-only: pruning sees an older use
+    }
+    return blob
+  }
   removeBlob(dir, key)
   return undefined
 }
@@ -631,16 +640,29 @@ export function verifyBlob(blob: string, job: BuildJob): string | undefined {
   return undefined
 }
 
-/** Remove other keys' snapshots (another Node, parser or schema) and builds abandoned over an hour ago. */
+/** Other keys' snapshots kept besides the new one: a few checkouts or Node versions in turn do not rebuild each time. */
+const KEEP_OTHERS = 2
+
+/**
+ * Remove other keys' snapshots (another Node, parser or schema) but the KEEP_OTHERS used last
+ * (a use touches the .json), and builds abandoned over an hour ago.
+ */
 function prune(dir: string, key: string): void {
+  const others = new Map<string, number>()
   for (const name of readdirSync(dir)) {
-    const m = /^kql-gate-([0-9a-f]{64})\.(?:snapshot|json)$/.exec(name)
-    const abandoned =
+    const m = /^kql-gate-([0-9a-f]{64})\.(snapshot|json)$/.exec(name)
+    const other = m?.[1]
+    if (other !== undefined && other !== key) {
+      const used = m?.[2] === 'json' ? lstatSync(join(dir, name)).mtimeMs : 0
+      others.set(other, Math.max(others.get(other) ?? 0, used))
+    } else if (
       (name.startsWith('kql-gate-build-') || (name.startsWith('kql-gate-') && name.endsWith('.tmp'))) &&
       Date.now() - lstatSync(join(dir, name)).mtimeMs > 3600_000
-    const old = m ? m[1] !== key : abandoned
-    if (old) rmSync(join(dir, name), { recursive: true, force: true })
+    )
+      rmSync(join(dir, name), { recursive: true, force: true })
   }
+  const byUse = [...others].sort((a, b) => b[1] - a[1])
+  for (const [old] of byUse.slice(KEEP_OTHERS)) removeBlob(dir, old)
 }
 
 /** Stop this process's child, if any, and wait for it; a later check starts another. */

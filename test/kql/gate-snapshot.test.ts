@@ -16,6 +16,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -163,19 +164,32 @@ describe('the snapshot: build, verify, publish, use', () => {
   beforeAll(() => {
     built = folder('built')
     writeFileSync(join(built, 'kql-gate-snapshot.lock'), 'pid\n')
-    writeFileSync(join(built, `kql-gate-${'b'.repeat(64)}.snapshot`), 'another key')
+    // Three other keys' snapshots, used 3, 2 and 1 days ago: the two used last are kept.
+    for (const [other, daysAgo] of [
+      ['b', 3],
+      ['c', 2],
+      ['e', 1],
+    ] as const) {
+      writeFileSync(join(built, `kql-gate-${other.repeat(64)}.snapshot`), 'another key')
+      writeFileSync(join(built, `kql-gate-${other.repeat(64)}.json`), '{}')
+      const used = new Date(Date.now() - daysAgo * 86_400_000)
+      utimesSync(join(built, `kql-gate-${other.repeat(64)}.json`), used, used)
+    }
     const result = runBuildJob(fakeJob(built))
     expect(result.why).toBe('built')
     blobBytes = readFileSync(blobPath(built, KEY))
   })
 
-  it('publishes a private blob and its .json, removes the job, the lock and other keys’ snapshots', () => {
+  it('publishes a private blob and its .json, removes the job, the lock and the least recently used other snapshot', () => {
     expect(usableBlob(built, KEY)).toBe(blobPath(built, KEY))
     for (const f of [blobPath(built, KEY), metaPath(built, KEY)]) expect(statSync(f).mode & 0o777).toBe(0o600)
     const meta: unknown = JSON.parse(readFileSync(metaPath(built, KEY), 'utf8'))
     expect(meta).toMatchObject({ key: KEY, size: blobBytes.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })
     expect(existsSync(join(built, 'kql-gate-snapshot.lock'))).toBe(false)
     expect(existsSync(join(built, `kql-gate-${'b'.repeat(64)}.snapshot`))).toBe(false)
+    expect(existsSync(join(built, `kql-gate-${'b'.repeat(64)}.json`))).toBe(false)
+    for (const kept of ['c', 'e']) expect(existsSync(join(built, `kql-gate-${kept.repeat(64)}.snapshot`))).toBe(true)
+    expect(readdirSync(built).filter((f) => f.startsWith('kql-gate-build-'))).toEqual([])
   })
 
   it('a child started from it answers, and says nothing else', async () => {
