@@ -77,5 +77,6 @@ export const mkdtempSync = noSnapshot
 export const renameSync = noSnapshot
 export const rmSync = noSnapshot
 export const unlinkSync = noSnapshot
+export const utimesSync = noSnapshot
 
 export default { readFileSync, existsSync, readdirSync, statSync, lstatSync, realpathSync, writeFileSync }
