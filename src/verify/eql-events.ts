@@ -14,7 +14,7 @@ import { targetPath } from '../paths.js'
 import type { JsonEvent, LogSource } from '../rule/rule.js'
 import type { TargetOptions } from '../target-ids.js'
 import { isMap, pipelineLogSources, readPipeline, stringMap } from './pipeline.js'
-import { canonicalChannel, mostSpecific, place } from './winlog.js'
+import { canonicalChannel, mostSpecific, place, SECURITY_4688 } from './winlog.js'
 import { first, isOneOf, itemAt, mapOf } from '../guards.js'
 
 export type FieldType = 'keyword' | 'constant_keyword' | 'wildcard' | 'long' | 'ip' | 'text' | 'flattened' | 'boolean'
@@ -200,28 +200,7 @@ const OTHER: readonly {
  * metadata, the new process's user and integrity level, its directory, decimal process ids: 4688's
  * ProcessId is the creator's, in hex), so an event stating one is no 4688 record.
  */
-const SECURITY_4688_LACKS: ReadonlySet<string> = new Set([
-  'RuleName',
-  'UtcTime',
-  'ProcessGuid',
-  'ProcessId',
-  'FileVersion',
-  'Description',
-  'Product',
-  'Company',
-  'OriginalFileName',
-  'CurrentDirectory',
-  'User',
-  'LogonGuid',
-  'LogonId',
-  'TerminalSessionId',
-  'IntegrityLevel',
-  'Hashes',
-  'ParentProcessGuid',
-  'ParentProcessId',
-  'ParentCommandLine',
-  'ParentUser',
-])
+const SECURITY_4688_LACKS: ReadonlySet<string> = SECURITY_4688.unknown
 
 export function landing(origin: Origin | undefined): EqlLanding | undefined {
   const p = place(origin)
