@@ -104,6 +104,8 @@ const code = await sequence([
         cli('test', 'rules/'),
         cli('test', '--target', 'kql', '--variant', 'sentinel', 'rules/'),
         cli('test', '--target', 'kql', '--variant', 'defender,sentinel', 'rules/'),
+        cli('test', '--target', 'kql', '--variant', 'asim', 'rules/'),
+        cli('test', '--target', 'spl', '--variant', 'cim', 'rules/'),
       ],
       2,
     ),
