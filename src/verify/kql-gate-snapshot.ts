@@ -50,7 +50,7 @@ import {
   type Stats,
 } from 'node:fs'
 import { createRequire } from 'node:module'
-import { setPriority } from 'node:os'
+import { availableParallelism, setPriority } from 'node:os'
 import { basename, join } from 'node:path'
 import type { Diagnostic } from '../diagnostics.js'
 import { isMap, scalarText } from '../guards.js'
@@ -323,6 +323,16 @@ class GateChild {
     this.readyTimer.unref()
   }
 
+  /** Queries sent and not yet answered. */
+  get waiting(): number {
+    return this.pending.size
+  }
+
+  /** False once the child has failed (its queries then go in-process). */
+  get alive(): boolean {
+    return !this.failed
+  }
+
   async check(query: string, variant: string): Promise<KustoError[] | undefined> {
     const errors = (await this.ask({ variant, query }))?.['errors']
     // A variant the snapshot lacks, or the parser throwing: in-process decides (and reports it the usual way).
@@ -429,18 +439,63 @@ class GateChild {
   }
 }
 
-/** null: no child for this process (none usable, or it failed). */
-let child: GateChild | null | undefined
+/**
+ * This process's children: started on first need, a second one (on a machine with two or more
+ * cores) only once SPREAD_AT queries wait on the first, so a one-rule validate starts one child
+ * and a whole folder spreads its queries over two. null: none usable.
+ */
+let children: GateChild[] | null | undefined
 let buildTried = false
+const SPREAD_AT = 8
+const MAX_CHILDREN = Math.min(2, availableParallelism())
 
-/** This process's child, started on first need; null when there is none to be had. */
+/** The child with the fewest waiting queries, started on first need; null when there is none to be had. */
 function gateChild(dir: string): GateChild | null {
-  if (child === undefined) {
-    const p = plan()
-    const blob = p ? usableBlob(dir, p.key) : undefined
-    child = p && blob ? new GateChild(dir, p.key, ['--snapshot-blob', blob]) : null
+  if (children === undefined) {
+    const first = startChild(dir)
+    children = first ? [first] : null
   }
-  return child
+  if (!children) return null
+  const choice = chooseChild(children, MAX_CHILDREN)
+  if (choice === 'start') {
+    const another = startChild(dir)
+    if (another) {
+      children.push(another)
+      return another
+    }
+  }
+  return children[choice === 'start' ? leastWaiting(children) : choice] ?? null
+}
+
+/**
+ * Which child takes the next query: the live one with the fewest waiting, or `'start'` when that
+ * one already has `spreadAt` waiting and fewer than `max` children run. A failed child answers
+ * nothing: it is chosen only when no other is alive (the query then goes in-process).
+ */
+export function chooseChild(
+  children: readonly { readonly alive: boolean; readonly waiting: number }[],
+  max: number,
+  spreadAt = SPREAD_AT,
+): number | 'start' {
+  const best = leastWaiting(children)
+  const chosen = children[best]
+  if (chosen?.alive && chosen.waiting >= spreadAt && children.length < max) return 'start'
+  return best
+}
+
+function leastWaiting(children: readonly { readonly alive: boolean; readonly waiting: number }[]): number {
+  let best = 0
+  children.forEach((c, i) => {
+    const b = children[best]
+    if (c.alive && (b === undefined || !b.alive || c.waiting < b.waiting)) best = i
+  })
+  return best
+}
+
+function startChild(dir: string): GateChild | undefined {
+  const p = plan()
+  const blob = p ? usableBlob(dir, p.key) : undefined
+  return p && blob ? new GateChild(dir, p.key, ['--snapshot-blob', blob]) : undefined
 }
 
 /**
@@ -667,15 +722,15 @@ function prune(dir: string, key: string): void {
 
 /** Stop this process's child, if any, and wait for it; a later check starts another. */
 export async function closeSnapshotGate(): Promise<void> {
-  const c = child
-  child = undefined
-  await c?.close()
+  const all = children ?? []
+  children = undefined
+  await Promise.all(all.map((c) => c.close()))
 }
 
 /** Forget this process's child and plan (tests switch cache folders); the child is told to stop. */
 export function resetSnapshotGate(): void {
-  void child?.close()
-  child = undefined
+  for (const c of children ?? []) void c.close()
+  children = undefined
   planned = undefined
   buildTried = false
 }
