@@ -123,3 +123,24 @@ export function childrenOf(n: RegexNode): readonly RegexNode[] {
       return []
   }
 }
+
+/** Whether a node can match the empty string (a zero-width assertion does). */
+export function matchesEmpty(n: RegexNode): boolean {
+  switch (n.kind) {
+    case 'alt':
+      return n.items.some(matchesEmpty)
+    case 'seq':
+      return n.items.every(matchesEmpty)
+    case 'repeat':
+      return n.min === 0 || matchesEmpty(n.body)
+    case 'group':
+      return matchesEmpty(n.body)
+    case 'anchor':
+    case 'boundary':
+    case 'look':
+    case 'backref':
+      return true
+    default:
+      return false
+  }
+}

@@ -17,7 +17,7 @@
  * Patterns whose iterations are separated by a character the repeat cannot take (`(\w+\.)+com`,
  * `(\\[^\\]+)+x`) are linear and not reported.
  */
-import type { RegexNode, RegexOf, SigmaRegex } from './ast.js'
+import { matchesEmpty, type RegexNode, type RegexOf, type SigmaRegex } from './ast.js'
 import { caseOrbit } from './case.js'
 import { itemAt } from '../guards.js'
 
@@ -149,23 +149,7 @@ class Analysis {
 
   /** Whether the node can match the empty string. */
   nullable(n: RegexNode): boolean {
-    switch (n.kind) {
-      case 'seq':
-        return n.items.every((x) => this.nullable(x))
-      case 'alt':
-        return n.items.some((x) => this.nullable(x))
-      case 'group':
-        return this.nullable(n.body)
-      case 'repeat':
-        return n.min === 0 || this.nullable(n.body)
-      case 'anchor':
-      case 'boundary':
-      case 'look':
-      case 'backref':
-        return true
-      default:
-        return false
-    }
+    return matchesEmpty(n)
   }
 
   /** Whether the node can match some text made only of characters in `set` (the empty text counts). */

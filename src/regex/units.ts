@@ -13,7 +13,7 @@
  * and refuses everything else (counted repeats, units side by side, units next to groups,
  * optional parts or assertions), where the engines could disagree.
  */
-import { unsupported, type RegexFlags, type RegexNode, type RegexOf } from './ast.js'
+import { matchesEmpty, unsupported, type RegexFlags, type RegexNode, type RegexOf } from './ast.js'
 import { itemAt, last, must } from '../guards.js'
 
 /**
@@ -144,27 +144,6 @@ function neighbour(
       continue
     }
     return 'other'
-  }
-}
-
-/** Whether a node can match the empty string (a zero-width assertion does). */
-function matchesEmpty(n: RegexNode): boolean {
-  switch (n.kind) {
-    case 'alt':
-      return n.items.some(matchesEmpty)
-    case 'seq':
-      return n.items.every(matchesEmpty)
-    case 'repeat':
-      return n.min === 0 || matchesEmpty(n.body)
-    case 'group':
-      return matchesEmpty(n.body)
-    case 'anchor':
-    case 'boundary':
-    case 'look':
-    case 'backref':
-      return true
-    default:
-      return false
   }
 }
 
