@@ -132,3 +132,28 @@ describe('eql: PowerShell module logging in both PowerShell channels', () => {
     expect((await checkQuery(rule, oneChannel, events, verifier)).mismatches).toEqual([1])
   })
 })
+
+describe('eql: AppLocker and Security-Mitigations channels', () => {
+  const rule = sigma('  sel:\n    EventID: 8004\n  condition: sel', 'product: windows\n  service: applocker')
+  const events = [
+    { Channel: 'Microsoft-Windows-AppLocker/EXE and DLL', EventID: 8004 },
+    { Channel: 'Microsoft-Windows-AppLocker/MSI and Script', EventID: 8004 },
+    { Channel: 'System', EventID: 8004 },
+  ]
+
+  it('pins the taxonomy’s four AppLocker channels; a query pinning another channel fails the proof', async () => {
+    expect(eql(rule)).toMatch(/^any where winlog\.channel in \("Microsoft-Windows-AppLocker\/MSI and Script", /)
+    expect(await expectEquivalent(rule, events)).toEqual([true, true, false])
+    const wrong = eql(rule).replace('AppLocker/EXE and DLL"', 'AppLocker/EXE and DLLs"')
+    expect((await checkQuery(rule, wrong, events, verifier)).mismatches).toEqual([0])
+  })
+
+  it('Security-Mitigations: Kernel Mode and User Mode', () => {
+    const q = eql(
+      sigma('  sel:\n    EventID: 11\n  condition: sel', 'product: windows\n  service: security-mitigations'),
+    )
+    expect(q).toBe(
+      'any where winlog.channel in ("Microsoft-Windows-Security-Mitigations/Kernel Mode", "Microsoft-Windows-Security-Mitigations/User Mode") and winlog.event_id : "11"',
+    )
+  })
+})
