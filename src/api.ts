@@ -45,7 +45,61 @@ export async function validate(paths: readonly string[], options: ValidateOption
   const withRegex = loaded.rules.filter((r) => hasRegex(r.detection))
   const { regexWarnings } = withRegex.length ? await import('./regex/warnings.js') : { regexWarnings: undefined }
   let diagnostics = [...loaded.diagnostics, ...(regexWarnings ? withRegex.flatMap(regexWarnings) : [])]
+  let declared = 0
+  // The compile's findings, kept apart until the cross-file checks are in: the repository is read
+  // for those while the KQL gate's child (if a miss started one) checks this file's queries.
+  const compileDiagnostics: Diagnostic[] = []
+  const gates: { at: number; found: Promise<Diagnostic[]> }[] = []
+  if (options.compile !== false) {
+    // Imported here: `validate --no-compile` (the pre-commit path) never loads them.
+    const { declaredRefusals, refusalKey } = await import('./proof/sample-tests.js')
+    const { standaloneRules } = await import('./correlation/run.js')
+    const { correlationTarget } = await import('./correlation/targets.js')
+    const standalone = standaloneRules(loaded.rules, loaded.resolved)
+    const total = config.targets.length * (standalone.length + loaded.resolved.length)
+    let done = 0
+    const refusals = new Map(standalone.map((r) => [r, declaredRefusals(r.file)]))
+    // The KQL gate's answers are awaited after the compiles and put back where each query was
+    // compiled: when the gate runs in a child process (src/verify/kql-gate-snapshot.ts) it checks
+    // while this process compiles the next rules, and no compile waits on a round trip.
+    const gated = (found: Promise<Diagnostic[]>) => {
+      found.catch(() => undefined) // handled below, by Promise.all
+      gates.push({ at: compileDiagnostics.length, found })
+    }
+    for (const target of config.targets) {
+      const options_ = targetOptions(config, target)
+      // Correlations compile for every target too; a declared refusal is counted, not repeated.
+      for (const rc of loaded.resolved) {
+        const compiled = await (await correlationTarget(target)).compile(rc, options_)
+        const isDeclared =
+          compiled.query === undefined &&
+          declaredRefusals(rc.correlation.file)[refusalKey(target, options_)] !== undefined
+        if (isDeclared) declared++
+        compileDiagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
+        if (target === 'kql' && compiled.query !== undefined)
+          gated(correlationGate(rc.correlation, compiled.query, options_.variant))
+        options.onProgress?.(++done, total)
+      }
+      for (const rule of standalone) {
+        const compiled = await compile(rule, target, options_)
+        // A refusal the rule's tests file declares, with its reason, is known and checked by
+        // `rulesmith test`; validate counts it instead of repeating it as a finding.
+        const isDeclared =
+          compiled.query === undefined && refusals.get(rule)?.[refusalKey(target, options_)] !== undefined
+        if (isDeclared) declared++
+        const ds = isDeclared
+          ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error'))
+          : compiled.diagnostics
+        compileDiagnostics.push(...applyPolicy(ds, config.unsupported))
+        if (target === 'kql' && compiled.query !== undefined) gated(kqlGate(rule, compiled.query, options_.variant))
+        options.onProgress?.(++done, total)
+      }
+    }
+  }
   if (options.allFrom?.length) {
+    // One turn of the event loop first, so a gate miss has reached its child before the
+    // repository is read (synchronously) for the cross-file checks.
+    if (gates.length > 0) await new Promise((settled) => setImmediate(settled))
     // Cross-file checks against the whole repository, reported only for the files given.
     const given = new Set(loaded.files.map((f) => resolve(f)))
     // Only the repository's files that can clash with the given ids and titles are loaded in full.
@@ -61,59 +115,14 @@ export async function validate(paths: readonly string[], options: ValidateOption
     const cross = crossFileChecks([...others, ...loaded.rules], [...otherDocs, ...loaded.others])
     diagnostics.push(...cross.filter((d) => d.file !== undefined && given.has(resolve(d.file))))
   }
-  let declared = 0
   if (options.compile !== false) {
-    // Imported here: `validate --no-compile` (the pre-commit path) never loads them.
-    const { declaredRefusals, refusalKey } = await import('./proof/sample-tests.js')
-    const { standaloneRules } = await import('./correlation/run.js')
-    const { correlationTarget } = await import('./correlation/targets.js')
-    const standalone = standaloneRules(loaded.rules, loaded.resolved)
-    const total = config.targets.length * (standalone.length + loaded.resolved.length)
-    let done = 0
-    const refusals = new Map(standalone.map((r) => [r, declaredRefusals(r.file)]))
-    // The KQL gate's answers are awaited after the compiles and put back where each query was
-    // compiled: when the gate runs in a child process (src/verify/kql-gate-snapshot.ts) it checks
-    // while this process compiles the next rules, and no compile waits on a round trip.
-    const gates: { at: number; found: Promise<Diagnostic[]> }[] = []
-    const gated = (found: Promise<Diagnostic[]>) => {
-      found.catch(() => undefined) // handled below, by Promise.all
-      gates.push({ at: diagnostics.length, found })
-    }
-    for (const target of config.targets) {
-      const options_ = targetOptions(config, target)
-      // Correlations compile for every target too; a declared refusal is counted, not repeated.
-      for (const rc of loaded.resolved) {
-        const compiled = await (await correlationTarget(target)).compile(rc, options_)
-        const isDeclared =
-          compiled.query === undefined &&
-          declaredRefusals(rc.correlation.file)[refusalKey(target, options_)] !== undefined
-        if (isDeclared) declared++
-        diagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
-        if (target === 'kql' && compiled.query !== undefined)
-          gated(correlationGate(rc.correlation, compiled.query, options_.variant))
-        options.onProgress?.(++done, total)
-      }
-      for (const rule of standalone) {
-        const compiled = await compile(rule, target, options_)
-        // A refusal the rule's tests file declares, with its reason, is known and checked by
-        // `rulesmith test`; validate counts it instead of repeating it as a finding.
-        const isDeclared =
-          compiled.query === undefined && refusals.get(rule)?.[refusalKey(target, options_)] !== undefined
-        if (isDeclared) declared++
-        const ds = isDeclared
-          ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error'))
-          : compiled.diagnostics
-        diagnostics.push(...applyPolicy(ds, config.unsupported))
-        if (target === 'kql' && compiled.query !== undefined) gated(kqlGate(rule, compiled.query, options_.variant))
-        options.onProgress?.(++done, total)
-      }
-    }
     const found = await Promise.all(gates.map((g) => g.found))
     // Backwards, so each insertion leaves the earlier positions as they were.
-    for (const [i, g] of [...gates.entries()].reverse()) diagnostics.splice(g.at, 0, ...(found[i] ?? []))
+    for (const [i, g] of [...gates.entries()].reverse()) compileDiagnostics.splice(g.at, 0, ...(found[i] ?? []))
     // The KQL gate's child process, if a miss started one, ends with the run (src/verify/kql-gate-snapshot.ts).
     if (config.targets.includes('kql')) await (await import('./verify/kql-gate-cache.js')).closeKqlGate()
   }
+  diagnostics.push(...compileDiagnostics)
   return { files: loaded.files, rules: loaded.rules, others: loaded.others, diagnostics, declaredRefusals: declared }
 }
 
