@@ -107,9 +107,12 @@ export async function validate(paths: readonly string[], options: ValidateOption
       ids: new Set([...loaded.rules, ...loaded.others].flatMap((r) => (r.id !== undefined ? [r.id] : []))),
       titles: new Set(loaded.rules.map((r) => r.title.toLowerCase())),
     }
-    const { rules: others, others: otherDocs } = loadClashCandidates(options.allFrom, wanted, given, {
-      placeholders: config.placeholders,
-    })
+    const {
+      rules: others,
+      others: otherDocs,
+      diagnostics: unreadable,
+    } = loadClashCandidates(options.allFrom, wanted, given, { placeholders: config.placeholders })
+    diagnostics.push(...unreadable)
     diagnostics = diagnostics.filter((d) => d.code !== 'rule/duplicate-id' && d.code !== 'rule/duplicate-title')
     // The repository's other rules come first, so a duplicate is reported on the given (changed) file.
     const cross = crossFileChecks([...others, ...loaded.rules], [...otherDocs, ...loaded.others])

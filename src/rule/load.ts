@@ -429,11 +429,13 @@ export function loadClashCandidates(
   wanted: { readonly ids: ReadonlySet<string>; readonly titles: ReadonlySet<string> },
   skip: ReadonlySet<string>,
   options: LoadOptions = {},
-): { rules: Rule[]; others: OtherDocument[] } {
+): { rules: Rule[]; others: OtherDocument[]; diagnostics: Diagnostic[] } {
   const rules: Rule[] = []
   const others: OtherDocument[] = []
   const bounds = limits()
-  for (const file of collectFiles(paths).files) {
+  // A folder that cannot be read is reported: the cross-file checks would otherwise pass unseen.
+  const { files, diagnostics } = collectFiles(paths)
+  for (const file of files) {
     if (skip.has(resolve(file))) continue
     const read = readInputFile(file, 'rule file')
     if ('diagnostic' in read) continue
@@ -449,7 +451,7 @@ export function loadClashCandidates(
     rules.push(...loaded.rules)
     others.push(...loaded.others)
   }
-  return { rules, others }
+  return { rules, others, diagnostics }
 }
 
 /** Ids and names of correlation documents that failed their own checks (already reported). */

@@ -248,7 +248,9 @@ function errorsOf(K: KustoLanguage, bridge: Bridge, query: string, globals: Glob
 
 /**
  * The query read by Microsoft's lexer and reduced; undefined when the lexer reports anything on
- * any token (the whole query is then checked) or nothing can be dropped.
+ * any token (the whole query is then checked) or nothing can be dropped. The snapshot child
+ * (kql-gate-child.cts) reads tokens the same way in its own copy: a snapshot can load no module
+ * of ours, and test/kql/gate-snapshot.test.ts holds the two to the same answers.
  */
 function reduce(K: KustoLanguage, bridge: Bridge, query: string): string | undefined {
   const kind = K.Syntax.SyntaxKind

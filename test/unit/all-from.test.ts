@@ -89,3 +89,16 @@ test("the project's own rules: every rule given alone against the whole folder",
   const rules = collectFiles(['rules']).files
   for (const file of rules.slice(0, 3)) expect(await clashes([file], ['rules'])).toEqual(oracle([file], ['rules']))
 })
+
+test('a repository folder that cannot be read is an error, not a check passed unseen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rulesmith-all-from-missing-'))
+  try {
+    const file = join(dir, 'a.yml')
+    writeFileSync(file, rule('1c2d3e4f-0000-4000-8000-000000000001', 'Missing repository'))
+    const missing = join(dir, 'no-such-folder')
+    const found = (await validate([file], { allFrom: [missing], compile: false })).diagnostics
+    expect(found.map((d) => [d.code, d.severity, d.file])).toEqual([['io/unreadable', 'error', missing]])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
