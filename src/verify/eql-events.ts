@@ -47,6 +47,12 @@ export interface EqlLanding {
   readonly index: string
   /** The integration's pipeline drops null and empty values (`""`, `[]`, `{}`) before indexing. */
   readonly dropsEmpty?: boolean
+  /**
+   * Sigma fields whose value this event's record does not hold as the event states it (or holds
+   * though the event states none), with the reason: the integration's pipeline puts something else
+   * there for this event.
+   */
+  readonly unheld?: (event: JsonEvent) => readonly (readonly [sigma: string, reason: string])[]
   /** Sigma fields this record has no counterpart for: an event stating one is not such a record. */
   readonly lacks?: ReadonlySet<string>
   /** Whose Sigma field names the record uses. */
@@ -174,9 +180,15 @@ const OTHER: readonly {
       dropsEmpty: true,
     },
   },
+  // Zeek's logs through the zeek integration: data stream logs-zeek.<log>-*, event.dataset
+  // zeek.<log> (packages/zeek/data_stream/<log>/sample_event.json).
+  ...['dns', 'smb_files', 'dce_rpc', 'kerberos', 'rdp', 'x509'].map((log) => ({
+    match: { product: 'zeek', service: log },
+    land: { constants: { 'event.dataset': `zeek.${log}` }, index: `logs-zeek.${log}-default` },
+  })),
   {
-    match: { product: 'zeek', service: 'dns' },
-    land: { constants: { 'event.dataset': 'zeek.dns' }, index: 'logs-zeek.dns-default' },
+    match: { product: 'zeek', service: 'http' },
+    land: { constants: { 'event.dataset': 'zeek.http' }, index: 'logs-zeek.http-default', unheld: zeekHttpUnheld },
   },
   {
     match: { product: 'kubernetes', service: 'audit' },
@@ -188,6 +200,27 @@ const OTHER: readonly {
     land: { constants: { 'process.name': 'shell' }, index: 'logs-vsphere.log-default' },
   },
 ]
+
+/**
+ * Zeek http.log through the zeek integration's pipeline
+ * (packages/zeek/data_stream/http/elasticsearch/ingest_pipeline/default.yml in elastic/integrations):
+ * `uri` goes through the uri_parts processor, whose url.domain is the URI's host
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/uri-parts-processor.html); the
+ * pipeline then renames `host` to url.domain, and a rename onto a field that exists throws
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/rename-processor.html), which
+ * ends the pipeline before `user_agent` is renamed to user_agent.original. Only a path (one leading
+ * `/`, RFC 3986 §4.2's absolute-path reference) carries no host, so for any other uri url.domain and
+ * user_agent.original are not what the event states. url.original is mapped with ignore_above 1024
+ * (packages/zeek/data_stream/http/fields/ecs.yml): a longer uri is not indexed.
+ */
+function zeekHttpUnheld(event: JsonEvent): [string, string][] {
+  const out: [string, string][] = []
+  const uri = event['uri']
+  if (uri !== undefined && uri !== null && !(typeof uri === 'string' && /^\/(?!\/)/.test(uri)))
+    out.push(['host', 'a uri with a host puts it there'], ['user_agent', 'not renamed once the host rename fails'])
+  if (overIgnoreAbove(uri)) out.push(['uri', `over ignore_above ${IGNORE_ABOVE}`])
+  return out
+}
 
 /**
  * Security 4688 ("A new process has been created") through the System integration
@@ -516,6 +549,10 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
     // A keyword value over ignore_above is in the source but not in the index: no query finds it.
     const searched = type === 'keyword' ? indexed.map((x) => (overIgnoreAbove(x) ? UNSEARCHABLE : x)) : indexed
     values.set(ecs, [...(values.get(ecs) ?? []), ...searched])
+  }
+  for (const [sigma, reason] of land.unheld?.(event) ?? []) {
+    const ecs = naming?.fields[sigma] ?? model.fields[sigma]
+    if (ecs !== undefined) inexact.push(`${ecs} (${reason})`)
   }
   for (const [f, v] of Object.entries(land.constants)) if (!stated.has(f)) values.set(f, [v])
   // Winlogbeat writes the channel a record was logged in: a record placed in System whose own
