@@ -30,6 +30,11 @@ export interface EqlLogSource {
   readonly fields: Readonly<Record<string, string>>
   /** Prefix for Sigma fields in no map (`winlog.event_data.`), or undefined: such fields are refused. */
   readonly unmapped?: string
+  /**
+   * Sigma field → [value the source record holds, value the integration's pipeline indexes in its
+   * place] (the o365 pipeline writes Operation "Add user." as event.action "added-user-account").
+   */
+  readonly rewrites: Readonly<Record<string, readonly (readonly [string, string])[]>>
 }
 
 export interface EqlEnvironment {
@@ -64,6 +69,7 @@ interface EqlDoc {
       constants?: Record<string, Scalar | Scalar[]> | null
       fields?: ScalarMap
       unmapped?: string
+      rewrites?: Record<string, ScalarMap> | null
     }
   > | null
 }
@@ -82,6 +88,12 @@ function build(doc: EqlDoc, schema: Schema): EqlEnvironment {
     ),
     fields: texts(raw.fields),
     ...(raw.unmapped !== undefined ? { unmapped: raw.unmapped } : {}),
+    rewrites: Object.fromEntries(
+      Object.entries(raw.rewrites ?? {}).map(([f, m]) => [
+        f,
+        Object.entries(texts(m)).map(([a, b]) => [a, b] as const),
+      ]),
+    ),
   }))
   return { fields: texts(doc.fields), logsources, schema }
 }

@@ -11,6 +11,7 @@
 import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
+import { evaluate } from '../evaluate/evaluate.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { COMPARE, lower, operand, type TargetSpec } from './spec.js'
@@ -167,6 +168,8 @@ interface Ctx {
   readonly source: EqlLogSource
   readonly env: EqlEnvironment
   readonly refusals: Refusals
+  /** Rewritten fields (EqlLogSource.rewrites) an enclosing condition was found to read alike. */
+  readonly rewriteSafe: ReadonlySet<string>
 }
 
 function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldType } {
@@ -270,7 +273,27 @@ function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof
 
 function leafComparison(ctx: Ctx, n: Node): Comparison {
   const c = comparisonOf(ctx, n)
+  rewriteGuard(ctx, n, c.field)
   return ctx.env.schema.fields.has(c.field) ? c : { ...c, optional: true }
+}
+
+/**
+ * A field whose values the integration's pipeline partly replaces (o365: Operation "Add user." is
+ * indexed as event.action "added-user-account" in Azure AD records): the query reads the indexed
+ * value, so the rule's test must answer the same for each original and its replacement, whichever
+ * record type the pipeline replaced it in. Otherwise refused.
+ */
+function rewriteGuard(ctx: Ctx, n: Node, ecs: string): void {
+  if (!('field' in n) || ctx.rewriteSafe.has(n.field)) return
+  const pairs = ctx.source.rewrites[n.field]
+  if (!pairs) return
+  for (const [original, indexed] of pairs)
+    if (evaluate(n, { [n.field]: original }) !== evaluate(n, { [n.field]: indexed }))
+      throw new Refusal(
+        'target/unsupported-match',
+        `eql cannot test ${n.field} here: the integration's pipeline indexes the ${n.field} value ${JSON.stringify(original)} as ${ecs} ${JSON.stringify(indexed)}, and the rule tells the two apart`,
+        n.at,
+      )
 }
 
 function comparisonOf(ctx: Ctx, n: Node): Comparison {
@@ -361,7 +384,37 @@ function leaf(c: Comparison, underNot: boolean): Emitted {
 
 const wrap = (e: Emitted, min: Prec): string => operand(e.text, e.prec, min)
 
-function emit(ctx: Ctx, n: Node, underNot: boolean): Emitted {
+/** The fields a condition's leaves read; undefined when one reads no field (a keyword). */
+function leafFields(n: Node, out = new Set<string>()): Set<string> | undefined {
+  if (n.kind === 'And' || n.kind === 'Or') {
+    for (const i of n.items) if (!leafFields(i, out)) return undefined
+    return out
+  }
+  if (n.kind === 'Not') return leafFields(n.item, out)
+  if (!('field' in n)) return undefined
+  out.add(n.field)
+  return out
+}
+
+/**
+ * A condition that reads one rewritten field only, and answers alike for each original value and
+ * its replacement, is exact as a whole on the indexed value (`Operation|contains: domain` and
+ * `Operation|contains: add`: neither "TeamCreated" nor "added-group-account-to" has "domain"),
+ * though a leaf of it alone would tell a pair apart: its leaves need no check of their own.
+ */
+function checkRewrites(ctx: Ctx, n: Node): Ctx {
+  const fields = leafFields(n)
+  if (!fields || fields.size !== 1) return ctx
+  const f = first([...fields])
+  const pairs = ctx.source.rewrites[f]
+  if (!pairs || ctx.rewriteSafe.has(f)) return ctx
+  if (!pairs.every(([original, indexed]) => evaluate(n, { [f]: original }) === evaluate(n, { [f]: indexed })))
+    return ctx
+  return { ...ctx, rewriteSafe: new Set([...ctx.rewriteSafe, f]) }
+}
+
+function emit(outer: Ctx, n: Node, underNot: boolean): Emitted {
+  const ctx = n.kind === 'And' || n.kind === 'Or' || n.kind === 'Not' ? checkRewrites(outer, n) : outer
   switch (n.kind) {
     case 'And':
       // `and` binds tighter than `or` (E1 "Logical operators").
@@ -430,7 +483,7 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
     const message = unsupportedLogSource('eql', 'event category and field map', rule.logsource, env.logsources)
     return refuseRule('eql', rule, 'target/unsupported-logsource', message)
   }
-  const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule) }
+  const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule), rewriteSafe: new Set() }
   const condition = emit(ctx, lower(EQL, rule.detection), false)
   if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
   // `in` is `==` with each value, case-sensitive like `==` (https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html#eql-syntax-lookup-operators).

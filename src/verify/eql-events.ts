@@ -55,6 +55,8 @@ export interface EqlLanding {
   readonly unheld?: (event: JsonEvent) => readonly (readonly [sigma: string, reason: string])[]
   /** Sigma fields this record has no counterpart for: an event stating one is not such a record. */
   readonly lacks?: ReadonlySet<string>
+  /** The value the integration's pipeline indexes for a field of the event (as written, unless it rewrites it). */
+  readonly rewrite?: (sigma: string, raw: unknown, event: JsonEvent) => unknown
   /** Whose Sigma field names the record uses. */
   readonly naming: LogSource
 }
@@ -95,6 +97,36 @@ const CHANNEL_STREAMS: Readonly<Record<string, string>> = {
   'microsoft-windows-powershell/operational': 'logs-windows.powershell_operational-default',
   'windows powershell': 'logs-windows.powershell-default',
   'microsoft-windows-windows defender/operational': 'logs-windows.windows_defender-default',
+}
+
+/**
+ * Microsoft 365 through the o365 integration (github.com/elastic/integrations,
+ * packages/o365/data_stream/audit): every Office 365 Management Activity API record, whatever the
+ * Sigma service, is in the one data stream o365.audit. Its ingest pipeline
+ * (…/elasticsearch/ingest_pipeline/default.yml) names the record's schema in event.code from
+ * RecordType (8 AzureActiveDirectory, 25 MicrosoftTeams), renames Operation to event.action, and
+ * then replaces some actions of those two schemas with ECS-style ones. The record's Operation is
+ * therefore indexed as this, for the event's own RecordType.
+ */
+const O365_ACTION_REWRITES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  '8': {
+    'Add user.': 'added-user-account',
+    'Update user.': 'modified-user-account',
+    'Delete user.': 'deleted-user-account',
+  },
+  '25': {
+    TeamCreated: 'added-group-account-to',
+    MemberAdded: 'added-users-to-group',
+    'Delete user.': 'deleted-user-account',
+  },
+}
+
+function o365Rewrite(sigma: string, raw: unknown, event: JsonEvent): unknown {
+  if (sigma !== 'Operation' || typeof raw !== 'string') return raw
+  // The pipeline looks the schema up by RecordType's text (`RecordType.toString()`).
+  const type = event['RecordType']
+  const key = typeof type === 'number' || typeof type === 'string' ? String(type) : undefined
+  return (key !== undefined ? O365_ACTION_REWRITES[key]?.[raw] : undefined) ?? raw
 }
 
 /**
@@ -193,6 +225,19 @@ const OTHER: readonly {
   {
     match: { product: 'kubernetes', service: 'audit' },
     land: { constants: { 'event.dataset': 'kubernetes.audit_logs' }, index: 'logs-kubernetes.audit_logs-default' },
+  },
+  // Microsoft 365 and Google Workspace (o365, google_workspace): see O365_AUDIT below.
+  ...['audit', 'exchange', 'threat_detection', 'threat_management'].map((service) => ({
+    match: { product: 'm365', service },
+    land: {
+      constants: { 'event.dataset': 'o365.audit' },
+      index: 'logs-o365.audit-default',
+      rewrite: o365Rewrite,
+    },
+  })),
+  {
+    match: { product: 'gcp', service: 'google_workspace.admin' },
+    land: { constants: { 'event.dataset': 'google_workspace.admin' }, index: 'logs-google_workspace.admin-default' },
   },
   // ESXi syslog through the VMware vSphere integration: the syslog program in process.name.
   {
@@ -527,7 +572,8 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
   const inexact: string[] = []
   // ECS fields the event speaks for itself, even as null: the landing does not overwrite them.
   const stated = new Set<string>()
-  for (const [sigma, raw] of names(event)) {
+  for (const [sigma, written] of names(event)) {
+    const raw = land.rewrite ? land.rewrite(sigma, written, event) : written
     const ecs = naming?.fields[sigma] ?? model.fields[sigma] ?? (naming?.unmapped ? naming.unmapped + sigma : undefined)
     if (ecs === undefined) continue
     const type = typeOf(model.schema, ecs)
