@@ -71,6 +71,14 @@ const SYSMON_CATEGORY: Readonly<Record<number, readonly [category: string, type?
   1: ['process', 'start'],
   2: ['file', 'change'],
   3: ['network', 'start'],
+  // 4 (service state) and 16 (configuration change), 19 to 21 (WMI filter, consumer, binding):
+  // the same pipeline's categorisation table (elastic/integrations
+  // packages/windows/data_stream/sysmon_operational/elasticsearch/ingest_pipeline/default.yml).
+  4: ['process', 'change'],
+  16: ['configuration', 'change'],
+  19: ['process', 'info'],
+  20: ['process', 'change'],
+  21: ['process', 'access'],
   5: ['process', 'end'],
   6: ['driver'],
   7: ['library'],
@@ -157,9 +165,15 @@ const OTHER: readonly {
     match: { product: 'windows', category: 'file_access' },
     land: { category: 'file', constants: { 'event.type': 'access' }, index: 'logs-endpoint.events.file-default' },
   },
+  // A rename is event.action rename (Elastic's prebuilt rules select renames so), its old path in
+  // file.Ext.original.path (elastic/endpoint-package package/endpoint/data_stream/file/fields/fields.yml).
   {
     match: { product: 'windows', category: 'file_rename' },
-    land: { category: 'file', constants: { 'event.type': 'change' }, index: 'logs-endpoint.events.file-default' },
+    land: {
+      category: 'file',
+      constants: { 'event.type': 'change', 'event.action': 'rename' },
+      index: 'logs-endpoint.events.file-default',
+    },
   },
   { match: { category: 'webserver' }, land: { category: 'web', constants: {}, index: 'logs-nginx.access-default' } },
   { match: { category: 'proxy' }, land: { category: 'network', constants: {}, index: 'logs-squid.log-default' } },
@@ -244,7 +258,73 @@ const OTHER: readonly {
     match: { product: 'esxi', service: 'shell' },
     land: { constants: { 'process.name': 'shell' }, index: 'logs-vsphere.log-default' },
   },
+  // --- issue 14: network and identity integrations ---
+  // FortiOS event logs (type=event) through the fortinet_fortigate integration. Its pipeline
+  // (packages/fortinet_fortigate/data_stream/log/elasticsearch/ingest_pipeline/default.yml) reads
+  // the syslog text's key="value" pairs: control characters are removed from the text first, a
+  // value is unquoted (a `"` inside it cannot come through), values "N/A" are removed and null or
+  // empty values dropped from the whole document.
+  {
+    match: { product: 'fortigate', service: 'event' },
+    land: {
+      constants: { 'event.dataset': 'fortinet_fortigate.log', 'fortinet.firewall.type': 'event' },
+      index: 'logs-fortinet_fortigate.log-default',
+      dropsEmpty: true,
+      unheld: (e) =>
+        textsMatching(
+          e,
+          undefined,
+          /^N\/A$|["\u0000-\u001f\u007f]/,
+          'FortiOS key=value text cannot carry it as written, or the pipeline drops it',
+        ),
+    },
+  },
+  // Duo's authentication log through the cisco_duo integration: null and empty values dropped
+  // (packages/cisco_duo/data_stream/auth/elasticsearch/ingest_pipeline/default.yml).
+  {
+    match: { product: 'cisco', service: 'duo' },
+    land: {
+      category: 'authentication',
+      constants: { 'event.dataset': 'cisco_duo.auth', 'event.type': 'info' },
+      index: 'logs-cisco_duo.auth-default',
+      dropsEmpty: true,
+    },
+  },
+  // DNS transactions through the network_traffic integration (Packetbeat): event.category network
+  // (packages/network_traffic/data_stream/dns/sample_event.json). Names are written in printable
+  // ASCII with other characters, backslashes and quotes escaped (ECS dns.question.name,
+  // https://www.elastic.co/guide/en/ecs/current/ecs-dns.html); record types as their mnemonic. A
+  // value outside that, a name ending in a dot, or an empty one is left out rather than guessed.
+  {
+    match: { category: 'dns' },
+    land: {
+      category: 'network',
+      constants: { 'event.dataset': 'network_traffic.dns' },
+      index: 'logs-network_traffic.dns-default',
+      unheld: (e) => [
+        ...textsMatching(e, ['query'], /^$|[^\x20-\x7e]|["\\]|\.$/, 'Packetbeat escapes or trims it'),
+        ...textsMatching(e, ['answer'], /^$|[^\x20-\x7e]|["\\]/, 'Packetbeat escapes it'),
+        ...textsMatching(e, ['record_type'], /^$|[^A-Z0-9]/, 'not a record type mnemonic'),
+      ],
+    },
+  },
 ]
+
+/**
+ * The event's fields (of `fields`, or all of them) holding a string the pattern finds: text the
+ * integration does not hold as written, with the reason.
+ */
+function textsMatching(
+  event: JsonEvent,
+  fields: readonly string[] | undefined,
+  pattern: RegExp,
+  why: string,
+): [string, string][] {
+  return Object.entries(event)
+    .filter(([k]) => k !== ORIGIN_KEY && (fields === undefined || fields.includes(k)))
+    .filter(([, v]) => (Array.isArray(v) ? v : [v]).some((x) => typeof x === 'string' && pattern.test(x)))
+    .map(([k]) => [k, why])
+}
 
 /**
  * Zeek http.log through the zeek integration's pipeline
