@@ -360,6 +360,20 @@ function zeekHttpUnheld(event: JsonEvent): [string, string][] {
  */
 const SECURITY_4688_LACKS: ReadonlySet<string> = SECURITY_4688.unknown
 
+/**
+ * Both Sysmon pipelines, the Windows integration's and Winlogbeat's, begin by removing every event
+ * data entry whose value is null, `""`, `"-"` or the zero GUID ("Remove all empty values from
+ * event_data": elastic/integrations packages/windows/data_stream/sysmon_operational/elasticsearch/
+ * ingest_pipeline/default.yml, elastic/beats x-pack/winlogbeat/module/sysmon/ingest/sysmon.yml),
+ * before any rename: such a field is absent from the record, which an event stating the value is not.
+ */
+function sysmonUnheld(event: JsonEvent): [string, string][] {
+  return Object.entries(event)
+    .filter(([k, v]) => !SECURITY_4688.system.has(k) && typeof v === 'string' && SYSMON_REMOVED.has(v))
+    .map(([k]) => [k, 'removed from event_data by the Sysmon pipeline'])
+}
+const SYSMON_REMOVED: ReadonlySet<string> = new Set(['', '-', '{00000000-0000-0000-0000-000000000000}'])
+
 export function landing(origin: Origin | undefined): EqlLanding | undefined {
   const p = place(origin)
   if (!p) return undefined
@@ -393,6 +407,7 @@ export function landing(origin: Origin | undefined): EqlLanding | undefined {
       },
       index: CHANNEL_STREAMS[channel] ?? 'winlogbeat-default',
       naming: p.logsource,
+      ...(sysmon ? { unheld: sysmonUnheld } : {}),
     }
   }
   const hit = mostSpecific(OTHER, p.logsource)
@@ -677,7 +692,7 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
     values.set(ecs, [...(values.get(ecs) ?? []), ...searched])
   }
   for (const [sigma, reason] of land.unheld?.(event) ?? []) {
-    const ecs = naming?.fields[sigma] ?? model.fields[sigma]
+    const ecs = naming?.fields[sigma] ?? model.fields[sigma] ?? (naming?.unmapped ? naming.unmapped + sigma : undefined)
     if (ecs !== undefined) inexact.push(`${ecs} (${reason})`)
   }
   for (const [f, v] of Object.entries(land.constants)) if (!stated.has(f)) values.set(f, [v])

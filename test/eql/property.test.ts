@@ -148,7 +148,7 @@ const fc_pick = (m: string, a: string, b: string): string => [m, a + m, m + b, a
 
 describe('eql property: reference == verifier(emitted text), or refusal', () => {
   test('random ASTs over hostile characters', async () => {
-    const stats = { compiled: 0, refused: 0, events: 0 }
+    const stats = { compiled: 0, refused: 0, events: 0, leftOut: 0 }
     await fc.assert(
       fc.asyncProperty(
         tree.chain((d) => fc.tuple(fc.constant(d), eventsFor(d))),
@@ -164,15 +164,24 @@ describe('eql property: reference == verifier(emitted text), or refusal', () => 
           stats.compiled++
           stats.events += events.length
           const verified = await verifier.verify(compiled.query, withOrigin(events, rule.logsource))
-          expect(verified.diagnostics, compiled.query).toEqual([])
+          // The Sysmon pipelines remove "" from event data (src/verify/eql-events.ts, sysmonUnheld):
+          // an event stating "" in a field the query reads has no exact record and is left out.
+          const skip = new Set(verified.unrepresentable ?? [])
+          stats.leftOut += skip.size
+          for (const i of skip) expect(Object.values(events[i]!), compiled.query).toContain('')
+          expect(
+            verified.diagnostics.filter((d) => d.code !== 'verify/unrepresentable-event'),
+            compiled.query,
+          ).toEqual([])
+          const kept = (xs: readonly boolean[]) => xs.filter((_, i) => !skip.has(i))
           const expected = events.map((e) => evaluate(detection, e))
-          expect(verified.matches, `${compiled.query}\n${JSON.stringify(events)}`).toEqual(expected)
+          expect(kept(verified.matches ?? []), `${compiled.query}\n${JSON.stringify(events)}`).toEqual(kept(expected))
         },
       ),
       { numRuns: 800, seed: 20261127 },
     )
     console.log(
-      `eql property: ${stats.compiled} compiled ASTs × ${stats.events} events agree; ${stats.refused} refused`,
+      `eql property: ${stats.compiled} compiled ASTs × ${stats.events} events agree (${stats.leftOut} stating "" left out); ${stats.refused} refused`,
     )
     expect(stats.compiled).toBeGreaterThan(stats.refused)
   })
