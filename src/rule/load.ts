@@ -16,6 +16,7 @@ import { checkMetadata } from './checks.js'
 import type { Rule } from './rule.js'
 import validateRule from './schema-validate.generated.js'
 import { parseYaml, type YamlDocument } from './yaml.js'
+import { clashPrefilter } from './clash-prefilter.js'
 import { loadCorrelation, loadFilter } from '../correlation/load.js'
 import type { Correlation, Filter } from '../correlation/model.js'
 import { resolveDocuments, type ResolvedCorrelation } from '../correlation/resolve.js'
@@ -420,8 +421,9 @@ export function loadPaths(
  * The rules and other documents under `paths` that can clash with the given ids and titles, for
  * the checks that span files (`validate --all-from`): the same list `loadPaths` would give, less
  * every file none of whose documents has one of those ids or (lower-cased) titles. Such a file
- * adds nothing a clash could be reported against, so it is only read and parsed (YAML), not
- * checked and built; a file that may clash is loaded in full, so what is reported is unchanged.
+ * adds nothing a clash could be reported against, so it is only read and searched (or, when the
+ * search cannot rule it out, parsed), not checked and built; a file that may clash is loaded in
+ * full, so what is reported is unchanged.
  * Files in `skip` (the ones given themselves) are left out.
  */
 export function loadClashCandidates(
@@ -435,10 +437,13 @@ export function loadClashCandidates(
   const bounds = limits()
   // A folder that cannot be read is reported: the cross-file checks would otherwise pass unseen.
   const { files, diagnostics } = collectFiles(paths)
+  // A text search first (src/rule/clash-prefilter.ts): most files cannot hold the ids and titles
+  // at all, and are not parsed.
+  const mayClash = clashPrefilter(wanted)
   for (const file of files) {
     if (skip.has(resolve(file))) continue
     const read = readInputFile(file, 'rule file')
-    if ('diagnostic' in read) continue
+    if ('diagnostic' in read || !mayClash(read.text)) continue
     const { documents } = parseYaml(read.text, { maxDocuments: bounds.documents, maxNodes: bounds.aliasExpansion })
     const clashes = documents.some(
       ({ value: v }) =>

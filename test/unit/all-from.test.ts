@@ -85,6 +85,37 @@ test('the same clashes as loading every rule: ids, titles in any case, documents
   ).toEqual(['rule/duplicate-id', 'rule/duplicate-id', 'rule/duplicate-title', 'rule/duplicate-title'])
 })
 
+test('ids and titles written in odd YAML forms in the repository are clashes as before', async () => {
+  const sub = join(dir, 'odd')
+  const A = 'aaaaaaaa-1111-4111-8111-111111111111'
+  const escaped = [...A].map((c) => `\\x${c.charCodeAt(0).toString(16)}`).join('')
+  const files: Record<string, string> = {
+    'repo/escaped-id.yml': rule(`"${escaped}"`, 'Escaped Id'),
+    'repo/joined-id.yml': rule(`"aaaaaaaa-1111-\\\n    4111-8111-111111111111"`, 'Joined Id'),
+    'repo/anchor.yml': rule('*a', `Anchored\ndescription: &a ${A}`),
+    'repo/folded-title.yml': rule('bbbbbbbb-2222-4222-8222-222222222222', 'A Title\n  Folded Over Lines'),
+    'repo/escaped-title.yml': rule('cccccccc-3333-4333-8333-333333333333', '"\\x41nother\\u0020Title"'),
+    'repo/quoted-title.yml': rule('dddddddd-4444-4444-8444-444444444444', "'It''s Quoted'"),
+    'repo/second-doc.yml':
+      rule('eeeeeeee-5555-4555-8555-555555555555', 'First Doc') + '---\n' + rule(`'${A}'`, 'Second Doc'),
+    'changed/a.yml': rule(A, 'Changed A'),
+    'changed/folded.yml': rule('ffffffff-6666-4666-8666-666666666666', 'a title folded over LINES'),
+    'changed/escaped.yml': rule('99999999-7777-4777-8777-777777777777', 'ANOTHER title'),
+    'changed/quoted.yml': rule('88888888-8888-4888-8888-888888888888', "it's quoted"),
+  }
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(sub, name, '..'), { recursive: true })
+    writeFileSync(join(sub, name), text)
+  }
+  const changed = collectFiles([join(sub, 'changed')]).files
+  // Each repository file alone as the repository: each clashes with a changed file, as the full load says.
+  for (const repoFile of collectFiles([join(sub, 'repo')]).files) {
+    for (const given of [...changed.map((f) => [f]), changed])
+      expect(await clashes(given, [repoFile]), JSON.stringify([given, repoFile])).toEqual(oracle(given, [repoFile]))
+    expect(oracle(changed, [repoFile]).length, repoFile).toBe(1)
+  }
+})
+
 test("the project's own rules: every rule given alone against the whole folder", async () => {
   const rules = collectFiles(['rules']).files
   for (const file of rules.slice(0, 3)) expect(await clashes([file], ['rules'])).toEqual(oracle([file], ['rules']))
