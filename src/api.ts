@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path'
 import type { Diagnostic } from './diagnostics.js'
-import { DEFAULT_CONFIG, type Config, type Policy } from './config.js'
+import { DEFAULT_CONFIG, targetOptions, type Config, type Policy } from './config.js'
 import { loadBackend } from './backends/index.js'
 import type { Compiled, TargetId, TargetOptions } from './backends/types.js'
 import { crossFileChecks, loadClashCandidates, loadPaths, type OtherDocument } from './rule/load.js'
@@ -31,15 +31,20 @@ export interface ValidateResult {
   readonly declaredRefusals: number
 }
 
-export function targetOptions(config: Config, target: TargetId, overrides: TargetOptions = {}): TargetOptions {
-  const pipeline = overrides.pipeline ?? config.pipelines[target]
-  const variant = overrides.variant ?? config.variants[target]
-  return { ...(pipeline ? { pipeline } : {}), ...(variant ? { variant } : {}) }
-}
+export { targetOptions }
 
 /** Schema and semantic checks of every rule under `paths`, then a compile for every target. */
 export async function validate(paths: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
   const config = options.config ?? DEFAULT_CONFIG
+  // The KQL gate's child, if it will be needed, starts before the rules are loaded and compiled
+  // (src/verify/kql-gate-cache.ts; the CLI has asked already, before this module loaded).
+  const kqlOptions = targetOptions(config, 'kql')
+  const early =
+    options.compile !== false && config.targets.includes('kql')
+      ? await (
+          await import('./verify/kql-gate-cache.js')
+        ).startKqlGateEarly(paths, kqlOptions.variant, JSON.stringify(kqlOptions))
+      : undefined
   const loaded = loadPaths(paths, { placeholders: config.placeholders })
   // The regex analysis is imported only when a rule has a regex (start-up of `validate --no-compile`).
   const withRegex = loaded.rules.filter((r) => hasRegex(r.detection))
@@ -49,7 +54,7 @@ export async function validate(paths: readonly string[], options: ValidateOption
   // The compile's findings, kept apart until the cross-file checks are in: the repository is read
   // for those while the KQL gate's child (if a miss started one) checks this file's queries.
   const compileDiagnostics: Diagnostic[] = []
-  const gates: { at: number; found: Promise<Diagnostic[]> }[] = []
+  const gates: { at: number; found: Promise<Diagnostic[]>; file: string }[] = []
   if (options.compile !== false) {
     // Imported here: `validate --no-compile` (the pre-commit path) never loads them.
     const { declaredRefusals, refusalKey } = await import('./proof/sample-tests.js')
@@ -62,9 +67,9 @@ export async function validate(paths: readonly string[], options: ValidateOption
     // The KQL gate's answers are awaited after the compiles and put back where each query was
     // compiled: when the gate runs in a child process (src/verify/kql-gate-snapshot.ts) it checks
     // while this process compiles the next rules, and no compile waits on a round trip.
-    const gated = (found: Promise<Diagnostic[]>) => {
+    const gated = (found: Promise<Diagnostic[]>, file: string) => {
       found.catch(() => undefined) // handled below, by Promise.all
-      gates.push({ at: compileDiagnostics.length, found })
+      gates.push({ at: compileDiagnostics.length, found, file })
     }
     for (const target of config.targets) {
       const options_ = targetOptions(config, target)
@@ -77,7 +82,7 @@ export async function validate(paths: readonly string[], options: ValidateOption
         if (isDeclared) declared++
         compileDiagnostics.push(...applyPolicy(isDeclared ? [] : compiled.diagnostics, config.unsupported))
         if (target === 'kql' && compiled.query !== undefined)
-          gated(correlationGate(rc.correlation, compiled.query, options_.variant))
+          gated(correlationGate(rc.correlation, compiled.query, options_.variant), rc.correlation.file)
         options.onProgress?.(++done, total)
       }
       for (const rule of standalone) {
@@ -91,7 +96,8 @@ export async function validate(paths: readonly string[], options: ValidateOption
           ? compiled.diagnostics.filter((d) => !(d.code.startsWith('target/') && d.severity === 'error'))
           : compiled.diagnostics
         compileDiagnostics.push(...applyPolicy(ds, config.unsupported))
-        if (target === 'kql' && compiled.query !== undefined) gated(kqlGate(rule, compiled.query, options_.variant))
+        if (target === 'kql' && compiled.query !== undefined)
+          gated(kqlGate(rule, compiled.query, options_.variant), rule.file)
         options.onProgress?.(++done, total)
       }
     }
@@ -122,8 +128,16 @@ export async function validate(paths: readonly string[], options: ValidateOption
     const found = await Promise.all(gates.map((g) => g.found))
     // Backwards, so each insertion leaves the earlier positions as they were.
     for (const [i, g] of [...gates.entries()].reverse()) compileDiagnostics.splice(g.at, 0, ...(found[i] ?? []))
-    // The KQL gate's child process, if a miss started one, ends with the run (src/verify/kql-gate-snapshot.ts).
-    if (config.targets.includes('kql')) await (await import('./verify/kql-gate-cache.js')).closeKqlGate()
+    if (config.targets.includes('kql')) {
+      const gate = await import('./verify/kql-gate-cache.js')
+      // The files whose queries all passed: the next run of the same files starts no child early.
+      if (early) {
+        const failed = new Set(gates.flatMap((g, i) => ((found[i] ?? []).length > 0 ? [resolve(g.file)] : [])))
+        gate.rememberPassedFiles([...early].flatMap(([file, key]) => (failed.has(file) ? [] : [key])))
+      }
+      // The KQL gate's child process, if one was started, ends with the run (src/verify/kql-gate-snapshot.ts).
+      await gate.closeKqlGate()
+    }
   }
   diagnostics.push(...compileDiagnostics)
   return { files: loaded.files, rules: loaded.rules, others: loaded.others, diagnostics, declaredRefusals: declared }

@@ -12,7 +12,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { error, type Diagnostic, type DiagnosticCode } from './diagnostics.js'
-import { TARGET_IDS, type TargetId } from './backends/types.js'
+import { TARGET_IDS, type TargetId, type TargetOptions } from './backends/types.js'
 import { readInputFile } from './input-file.js'
 import { DEFAULT_LIMITS, LIMIT_KEYS, type Limits } from './limits.js'
 import { parseYaml, type Path } from './rule/yaml.js'
@@ -42,6 +42,13 @@ export const DEFAULT_CONFIG: Config = {
 }
 
 export const CONFIG_FILE = '.rulesmith.yml'
+
+/** A target's options from the config (pipeline, variant), with `overrides` taking precedence. */
+export function targetOptions(config: Config, target: TargetId, overrides: TargetOptions = {}): TargetOptions {
+  const pipeline = overrides.pipeline ?? config.pipelines[target]
+  const variant = overrides.variant ?? config.variants[target]
+  return { ...(pipeline ? { pipeline } : {}), ...(variant ? { variant } : {}) }
+}
 
 const CONFIG_KEYS = ['targets', 'unsupported', 'placeholders', 'pipelines', 'variants', 'limits', 'defender']
 const POLICIES: readonly Policy[] = ['error', 'warning', 'ignore']

@@ -1,4 +1,4 @@
-import { validate } from '../api.js'
+import { targetOptions } from '../config.js'
 import { choice, parseArgs } from './args.js'
 import { configFrom, exitCode, noRulesFound, printDiagnostics, requirePaths } from './common.js'
 import { progressBar, type Progress } from './progress.js'
@@ -42,11 +42,19 @@ unreadable path or broken config.
     const format = choice(args, 'format', REPORT_FORMATS, 'text')
     const paths = requirePaths(args)
     const { config, diagnostics: configDiagnostics } = configFrom(args)
+    const compile = !args.switches.has('no-compile')
+    if (compile && config.targets.includes('kql')) {
+      // The KQL gate's child, when it will be needed, starts while the rest of rulesmith loads.
+      const kql = targetOptions(config, 'kql')
+      const { startKqlGateEarly } = await import('../verify/kql-gate-cache.js')
+      await startKqlGateEarly(paths, kql.variant, JSON.stringify(kql))
+    }
+    const { validate } = await import('../api.js')
     let bar: Progress | undefined
     const result = await validate(paths, {
       config,
       allFrom: args.values.get('all-from') ?? [],
-      compile: !args.switches.has('no-compile'),
+      compile,
       onProgress: (done, total) => {
         bar ??= progressBar({
           rules: total / Math.max(1, config.targets.length),

@@ -21,11 +21,12 @@ import { createHash } from 'node:crypto'
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { homedir } from 'node:os'
-import { dirname, isAbsolute, join } from 'node:path'
+import { dirname, isAbsolute, join, resolve } from 'node:path'
 import type { Diagnostic } from '../diagnostics.js'
 import type * as SnapshotGate from './kql-gate-snapshot.js'
 import { targetPath } from '../paths.js'
 import { isMap, scalarText } from '../guards.js'
+import { readInputFile } from '../input-file.js'
 
 const FORMAT = 'rulesmith-kql-gate-1'
 const RECORD = 'kql-gate-passed'
@@ -143,6 +144,81 @@ function remember(key: string): void {
 
 let snapshotGate: typeof SnapshotGate | undefined
 
+const FILE_FORMAT = 'rulesmith-kql-gate-file-1'
+/** At most this many files are read ahead to decide on an early start; more, and the child starts on the first miss. */
+const EARLY_FILES = 32
+
+/**
+ * The record's line for "every KQL query compiled from this file's text with these options passed
+ * the gate": a hint for starting the gate's child early (startKqlGateEarly), never a verdict, which
+ * is always the query's own line. undefined when nothing is recorded (no cache, no such variant).
+ */
+function fileKey(text: string, variant: string, options: string): string | undefined {
+  const schema = schemaDigest(variant)
+  if (schema === undefined) return undefined
+  let id: string
+  try {
+    id = parser()
+  } catch {
+    return undefined
+  }
+  return sha256(JSON.stringify([FILE_FORMAT, id, variant, schema, options, text]))
+}
+
+/**
+ * Before a `validate` of `paths` loads and compiles them: when they are a few files (the pre-commit
+ * hook's changed files, an editor's one) not all of whose queries passed before, as the record
+ * says, start the gate's child now. A child takes about 0.15 s to start from the snapshot: started
+ * here, it starts while this process loads and compiles the rules, instead of after the first
+ * query is known. Returns each file's key by resolved path for rememberPassedFiles; undefined for
+ * a folder, a file that cannot be read (loading reports it), too many files or no cache folder.
+ * Whether the child started early or not, every query is checked as checkKqlOnce says. Asked
+ * again with the same arguments (the CLI asks before the rest of rulesmith loads, validate
+ * again), the first answer is returned.
+ */
+export function startKqlGateEarly(
+  paths: readonly string[],
+  variant = 'defender',
+  options = '',
+): Promise<Map<string, string> | undefined> {
+  const args = JSON.stringify([paths, variant, options])
+  if (earlyStart?.args !== args) earlyStart = { args, keys: startEarly(paths, variant, options) }
+  return earlyStart.keys
+}
+let earlyStart: { readonly args: string; readonly keys: Promise<Map<string, string> | undefined> } | undefined
+
+async function startEarly(
+  paths: readonly string[],
+  variant: string,
+  options: string,
+): Promise<Map<string, string> | undefined> {
+  const dir = cacheDir()
+  if (dir === undefined || paths.length === 0 || paths.length > EARLY_FILES) return undefined
+  const keys = new Map<string, string>()
+  for (const path of paths) {
+    try {
+      if (!statSync(path).isFile()) return undefined
+    } catch {
+      return undefined
+    }
+    const read = readInputFile(path, 'rule file')
+    const key = 'text' in read ? fileKey(read.text, variant, options) : undefined
+    if (key === undefined) return undefined
+    keys.set(resolve(path), key)
+  }
+  const seen = record()
+  if ([...keys.values()].some((k) => !seen.has(k))) {
+    snapshotGate ??= await import('./kql-gate-snapshot.js')
+    snapshotGate.startSnapshotGateEarly(dir)
+  }
+  return keys
+}
+
+/** Record that these files' queries all passed (keys from startKqlGateEarly). */
+export function rememberPassedFiles(keys: Iterable<string>): void {
+  for (const key of keys) remember(key)
+}
+
 /**
  * Microsoft's parser's errors for `query` (src/verify/kql-parser.ts, loaded only on a miss); [] at
  * once when it accepted this very query against this very schema before. A miss is checked by a
@@ -171,12 +247,14 @@ export async function checkKqlOnce(query: string, variant = 'defender'): Promise
  * done, so no process outlives the run and the run's CPU time includes the child's.
  */
 export async function closeKqlGate(): Promise<void> {
+  earlyStart = undefined
   await snapshotGate?.closeSnapshotGate()
 }
 
 /** Forget what this process read (tests change RULESMITH_CACHE_DIR between cases). */
 export function resetGateCache(): void {
   passed = undefined
+  earlyStart = undefined
   recordFile = undefined
   snapshotGate?.resetSnapshotGate()
 }

@@ -298,7 +298,7 @@ class GateChild {
   /** `args`: node's arguments, `--snapshot-blob BLOB` (or the child script and its input, in tests). */
   constructor(
     private readonly dir: string,
-    private readonly key: string,
+    readonly key: string,
     args: readonly string[],
   ) {
     // cwd: the cache folder, so even a crashing child leaves nothing in the user's folder.
@@ -451,6 +451,15 @@ const MAX_CHILDREN = Math.min(2, availableParallelism())
 
 /** The child with the fewest waiting queries, started on first need; null when there is none to be had. */
 function gateChild(dir: string): GateChild | null {
+  if (!keyChecked) {
+    keyChecked = true
+    const key = plan()?.key
+    if (children && children.some((c) => c.key !== key)) {
+      dropped.push(...children)
+      for (const c of children) void c.close()
+      children = undefined
+    }
+  }
   if (children === undefined) {
     const first = startChild(dir)
     children = first ? [first] : null
@@ -491,6 +500,38 @@ function leastWaiting(children: readonly { readonly alive: boolean; readonly wai
   })
   return best
 }
+
+/**
+ * Start this process's first child now, before any query is known (`validate` of a few files that
+ * have not all passed before: the child starts while the rules load and compile); nothing when
+ * one runs already, the parser is loaded here, or there is no usable snapshot. Working out this
+ * process's key (plan) costs tens of milliseconds, so the snapshot used last is started, and
+ * asked nothing until the key is known and is its own (gateChild).
+ */
+export function startSnapshotGateEarly(dir: string): void {
+  if (children !== undefined || !snapshotsEnabled() || isParserLoaded() || !trustedDir(dir)) return
+  let last: string | undefined
+  let lastUse = -1
+  try {
+    for (const name of readdirSync(dir)) {
+      const key = /^kql-gate-([0-9a-f]{64})\.json$/.exec(name)?.[1]
+      const st = key !== undefined ? trustedFile(join(dir, name)) : undefined
+      if (key !== undefined && st && st.mtimeMs > lastUse) [last, lastUse] = [key, st.mtimeMs]
+    }
+  } catch {
+    return
+  }
+  const blob = last !== undefined ? usableBlob(dir, last) : undefined
+  if (last !== undefined && blob !== undefined) {
+    children = [new GateChild(dir, last, ['--snapshot-blob', blob])]
+    keyChecked = false
+  }
+}
+
+/** Whether the children's key has been compared with this process's (an early start's has not). */
+let keyChecked = true
+/** Children let go because they were started from another key's snapshot: waited for at the end. */
+const dropped: GateChild[] = []
 
 function startChild(dir: string): GateChild | undefined {
   const p = plan()
@@ -722,15 +763,17 @@ function prune(dir: string, key: string): void {
 
 /** Stop this process's child, if any, and wait for it; a later check starts another. */
 export async function closeSnapshotGate(): Promise<void> {
-  const all = children ?? []
+  const all = [...(children ?? []), ...dropped.splice(0)]
   children = undefined
+  keyChecked = true
   await Promise.all(all.map((c) => c.close()))
 }
 
 /** Forget this process's child and plan (tests switch cache folders); the child is told to stop. */
 export function resetSnapshotGate(): void {
-  for (const c of children ?? []) void c.close()
+  for (const c of [...(children ?? []), ...dropped.splice(0)]) void c.close()
   children = undefined
+  keyChecked = true
   planned = undefined
   buildTried = false
 }
@@ -763,6 +806,9 @@ export const childScriptPath = childScript
 
 /** The snapshot key this process would use (bench/, tests). */
 export const snapshotKey = (): string | undefined => plan()?.key ?? undefined
+
+/** How many children this process has started and not let go (tests). */
+export const runningChildren = (): number => children?.length ?? 0
 
 /** Whether a usable snapshot is in `dir` (bench/, tests). */
 export const hasSnapshot = (dir: string): boolean => {
