@@ -35,6 +35,12 @@ export interface EqlLogSource {
    * place] (the o365 pipeline writes Operation "Add user." as event.action "added-user-account").
    */
   readonly rewrites: Readonly<Record<string, readonly (readonly [string, string])[]>>
+  /**
+   * Sigma field → the values (lower case) the integration's pipeline puts in the field's ECS field,
+   * lower-cased; any other value is not there (Entra ID audit: properties.result moves to
+   * event.outcome only when it is success or failure).
+   */
+  readonly only: Readonly<Record<string, readonly string[]>>
 }
 
 export interface EqlEnvironment {
@@ -70,6 +76,7 @@ interface EqlDoc {
       fields?: ScalarMap
       unmapped?: string
       rewrites?: Record<string, ScalarMap> | null
+      only?: Record<string, string[]> | null
     }
   > | null
 }
@@ -94,6 +101,7 @@ function build(doc: EqlDoc, schema: Schema): EqlEnvironment {
         Object.entries(texts(m)).map(([a, b]) => [a, b] as const),
       ]),
     ),
+    only: Object.fromEntries(Object.entries(raw.only ?? {}).map(([f, values]) => [f, values.map(String)])),
   }))
   return { fields: texts(doc.fields), logsources, schema }
 }

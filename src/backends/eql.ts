@@ -274,6 +274,7 @@ function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof
 function leafComparison(ctx: Ctx, n: Node): Comparison {
   const c = comparisonOf(ctx, n)
   rewriteGuard(ctx, n, c.field)
+  onlyGuard(ctx, n, c.field)
   return ctx.env.schema.fields.has(c.field) ? c : { ...c, optional: true }
 }
 
@@ -294,6 +295,28 @@ function rewriteGuard(ctx: Ctx, n: Node, ecs: string): void {
         `eql cannot test ${n.field} here: the integration's pipeline indexes the ${n.field} value ${JSON.stringify(original)} as ${ecs} ${JSON.stringify(indexed)}, and the rule tells the two apart`,
         n.at,
       )
+}
+
+/**
+ * A field the integration's pipeline puts in its ECS field only for some values, lower-cased
+ * (`only:`; Entra ID audit: properties.result becomes event.outcome when it is success or failure,
+ * and the azure shared pipeline lowercases event.outcome): any other value is not in the field the
+ * query reads. A test is exact only when it answers for every other value as for no value, and
+ * alike for a value and its lower case: a case-insensitive comparison with one exact value (no
+ * wildcard) that is one of those. Anything else (a wildcard, a null test, a case-sensitive value)
+ * is refused.
+ */
+function onlyGuard(ctx: Ctx, n: Node, ecs: string): void {
+  if (!('field' in n)) return
+  const values = ctx.source.only[n.field]
+  if (!values) return
+  const seg = n.kind === 'Match' && !n.cased && n.pattern.length === 1 ? n.pattern[0] : undefined
+  if (seg?.kind === 'lit' && values.includes(seg.text.toLowerCase())) return
+  throw new Refusal(
+    'target/unsupported-match',
+    `eql cannot test ${n.field} here: the integration's pipeline writes it to ${ecs} only when it is ${values.map((v) => JSON.stringify(v)).join(' or ')} (in any case, lower-cased), so only a case-insensitive test for one of those values is exact`,
+    n.at,
+  )
 }
 
 function comparisonOf(ctx: Ctx, n: Node): Comparison {

@@ -138,6 +138,33 @@ function o365Rewrite(sigma: string, raw: unknown, event: JsonEvent): unknown {
 }
 
 /**
+ * Entra ID audit records through the azure integration's auditlogs pipeline
+ * (packages/azure/data_stream/auditlogs/elasticsearch/ingest_pipeline/default.yml in
+ * elastic/integrations): properties.result is renamed to event.outcome only when it is text whose
+ * lower case (Java's String.toLowerCase, as JavaScript's for these letters) is success or failure;
+ * the azure shared pipeline then lowercases event.outcome (…/azure-shared-pipeline.yml). Any other
+ * result stays under azure.auditlogs.properties.result, so event.outcome does not hold it.
+ */
+function entraAuditRewrite(sigma: string, raw: unknown): unknown {
+  if (sigma !== 'properties.result') return raw
+  if (typeof raw !== 'string') return undefined
+  const lower = raw.toLowerCase()
+  return lower === 'success' || lower === 'failure' ? lower : undefined
+}
+
+/**
+ * A directory audit's result is one text value (Microsoft Graph's directoryAudit `result`, an
+ * operationResult: https://learn.microsoft.com/graph/api/resources/directoryaudit): an event stating
+ * anything else there is no such record.
+ */
+function entraAuditUnheld(event: JsonEvent): [string, string][] {
+  const props = event['properties']
+  const nested = isMap(props) ? props['result'] : undefined
+  const held = [event['properties.result'], nested].filter((v) => v !== undefined && v !== null)
+  return held.some((v) => typeof v !== 'string') ? [['properties.result', 'a directory audit result is text']] : []
+}
+
+/**
  * Linux and macOS through Elastic Defend (data streams logs-endpoint.events.<kind>-*,
  * https://www.elastic.co/guide/en/security/current/endpoint-event-capture.html), auditd records
  * through Filebeat's auditd module (no event category: one record per audit line), web and proxy
@@ -193,7 +220,12 @@ const OTHER: readonly {
   },
   {
     match: { product: 'azure', service: 'auditlogs' },
-    land: { constants: { 'event.dataset': 'azure.auditlogs' }, index: 'logs-azure.auditlogs-default' },
+    land: {
+      constants: { 'event.dataset': 'azure.auditlogs' },
+      index: 'logs-azure.auditlogs-default',
+      rewrite: entraAuditRewrite,
+      unheld: entraAuditUnheld,
+    },
   },
   {
     match: { product: 'azure', service: 'signinlogs' },
@@ -206,9 +238,12 @@ const OTHER: readonly {
       index: 'logs-azure.identity_protection-default',
     },
   },
+  // The Okta pipeline drops null and empty values from the whole document too, before any rename
+  // (packages/okta/data_stream/system/elasticsearch/ingest_pipeline/default.yml, "Drops null/empty
+  // values recursively").
   {
     match: { product: 'okta', service: 'okta' },
-    land: { constants: { 'event.dataset': 'okta.system' }, index: 'logs-okta.system-default' },
+    land: { constants: { 'event.dataset': 'okta.system' }, index: 'logs-okta.system-default', dropsEmpty: true },
   },
   {
     match: { product: 'gcp', service: 'gcp.audit' },
