@@ -11,6 +11,7 @@ import yaml from 'js-yaml'
 import type { ErrorObject } from 'ajv'
 import * as validators from './environment-validators.generated.js'
 import { targetPath } from '../paths.js'
+import { shippedYaml } from '../shipped-yaml.js'
 import type { LogSource } from '../rule/rule.js'
 import type { TargetId } from './types.js'
 import { errorMessage, first, isMap, must } from '../guards.js'
@@ -78,13 +79,19 @@ function describeError(e: ErrorObject): string {
  * Read a YAML file and check it against `#/$defs/<def>` of the target's schema. An empty file is
  * an empty map. A problem names the file and the first key that does not fit.
  */
-export function readEnvironmentFile<T = EnvironmentDoc>(target: TargetId, file: string, def: string): Read<T> {
+export function readEnvironmentFile<T = EnvironmentDoc>(
+  target: TargetId,
+  file: string,
+  def: string,
+  shipped = false,
+): Read<T> {
   let doc: unknown
   // A pipeline file is user input: looked at before it is opened (no FIFO, no device), bounded.
   const read = readInputFile(file, 'pipeline file')
   if ('diagnostic' in read) return { problem: `${file}: cannot read it: ${read.diagnostic.message}` }
   try {
-    doc = yaml.load(read.text)
+    // A shipped file is parsed once per content (src/shipped-yaml.ts); a pipeline every time.
+    doc = shipped ? shippedYaml(read.text) : yaml.load(read.text)
   } catch (e) {
     return { problem: `${file}: cannot read it: ${errorMessage(e).split('\n')[0]}` }
   }
@@ -101,7 +108,7 @@ export function readShipped<T = EnvironmentDoc>(target: TargetId, file = 'target
   const key = `${target}/${file}#${def}`
   let r = shipped.get(key)
   if (!r) {
-    r = readEnvironmentFile(target, targetPath(target, file), def)
+    r = readEnvironmentFile(target, targetPath(target, file), def, true)
     shipped.set(key, r)
   }
   if (r.problem !== undefined) return { problem: r.problem }

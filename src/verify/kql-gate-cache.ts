@@ -20,11 +20,11 @@
 import { createHash } from 'node:crypto'
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { homedir } from 'node:os'
-import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { Diagnostic } from '../diagnostics.js'
 import type * as SnapshotGate from './kql-gate-snapshot.js'
 import { targetPath } from '../paths.js'
+import { cacheDir } from '../cache-dir.js'
 import { isMap, scalarText } from '../guards.js'
 import { readInputFile } from '../input-file.js'
 
@@ -33,21 +33,7 @@ const RECORD = 'kql-gate-passed'
 const MAX_BYTES = 8 * 1024 * 1024
 const DIGEST = /^[0-9a-f]{64}$/
 
-/** The cache folder, or undefined when caching is off. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const own = env['RULESMITH_CACHE_DIR']
-  if (own !== undefined) return own === '' ? undefined : own
-  const xdg = env['XDG_CACHE_HOME']
-  // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'rulesmith')
-  let home: string
-  try {
-    home = env['HOME'] || homedir()
-  } catch {
-    return undefined
-  }
-  return home ? join(home, '.cache', 'rulesmith') : undefined
-}
+export { cacheDir }
 
 let parserId: string | undefined
 const schemaDigests = new Map<string, string | undefined>()

@@ -8,9 +8,9 @@
  */
 import { createRequire } from 'node:module'
 import { readFileSync } from 'node:fs'
-import yaml from 'js-yaml'
 import type { Diagnostic } from '../diagnostics.js'
 import { targetPath } from '../paths.js'
+import { shippedYaml } from '../shipped-yaml.js'
 import { errorMessage, isMap, last } from '../guards.js'
 import { type GateToken, reducedQuery } from './kql-gate-reduce.js'
 
@@ -109,7 +109,7 @@ export const isParserLoaded = (): boolean => kusto !== undefined
 export function tableSchemas(variant: string): [string, string][] {
   const all: Record<string, Record<string, unknown>> = {}
   for (const family of variant.split(',').map((v) => v.trim())) {
-    const doc: unknown = yaml.load(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8'))
+    const doc: unknown = shippedYaml(readFileSync(targetPath('kql', 'schema', `${family}.yml`), 'utf8'))
     const tableMap = isMap(doc) ? doc['tables'] : undefined
     if (!isMap(tableMap)) throw new Error(`targets/kql/schema/${family}.yml has no tables: map`)
     for (const [name, columnMap] of Object.entries(tableMap)) {
