@@ -3,15 +3,12 @@
  * `1 of x*` / `all of x*` / `1 of them` / `all of them`. Precedence, weakest first:
  * or, and, not, `x of`, parentheses.
  *
- * A hand-written lexer and recursive-descent parser: the grammar is five rules, and chevrotain
- * (which the verifiers' grammars use) costs about 25 ms to load and set up, a fifth of a
- * `validate --no-compile` of one rule. It reads and reports exactly as the chevrotain parser it
- * replaced did, messages included (test/unit/condition.test.ts compares the two on generated
- * conditions; the former parser is test/support/condition-chevrotain.ts). Every node keeps the
- * 0-based offset of its first character in the condition text, so that errors can point inside
- * the YAML value.
+ * An embedded-actions chevrotain parser: the grammar builds the small condition tree directly.
+ * Every node keeps the 0-based offset of its first character in the condition text, so that
+ * errors can point inside the YAML value.
  */
-import { first } from '../src/guards.js'
+import { createToken, EmbeddedActionsParser, Lexer, type IToken, type TokenType } from './chevrotain.js'
+import { first, must } from '../src/guards.js'
 
 export type Condition =
   | { readonly kind: 'and'; readonly items: readonly Condition[]; readonly offset: number }
@@ -35,148 +32,98 @@ export interface ConditionError {
   readonly offset: number
 }
 
-type Kind = 'and' | 'or' | 'not' | 'of' | 'them' | 'one' | 'all' | '(' | ')' | 'name' | 'end'
-interface Token {
-  readonly kind: Kind
-  readonly image: string
-  /** NaN for the end of the input, as chevrotain's EOF token has. */
-  readonly offset: number
-}
+const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /\s+/, group: Lexer.SKIPPED })
+const Name = createToken({ name: 'Name', pattern: /[A-Za-z0-9_.\-*]+/, label: 'search identifier' })
+const word = (name: string, text: string): TokenType =>
+  createToken({ name, pattern: new RegExp(`${text}(?![A-Za-z0-9_.\\-*])`), longer_alt: Name, label: `'${text}'` })
+const And = word('And', 'and')
+const Or = word('Or', 'or')
+const Not = word('Not', 'not')
+const Of = word('Of', 'of')
+const Them = word('Them', 'them')
+const One = word('One', '1')
+const All = word('All', 'all')
+const LParen = createToken({ name: 'LParen', pattern: /\(/, label: "'('" })
+const RParen = createToken({ name: 'RParen', pattern: /\)/, label: "')'" })
 
-/** Characters of a search identifier (and of the keywords, which are whole words of them). */
-const NAME = /[A-Za-z0-9_.\-*]/
-const KEYWORDS: ReadonlyMap<string, Kind> = new Map<string, Kind>([
-  ['and', 'and'],
-  ['or', 'or'],
-  ['not', 'not'],
-  ['of', 'of'],
-  ['them', 'them'],
-  ['1', 'one'],
-  ['all', 'all'],
-])
-/** How each token is named in "expected …" messages. */
-const LABEL: Readonly<Record<Kind, string>> = {
-  and: "'and'",
-  or: "'or'",
-  not: "'not'",
-  of: "'of'",
-  them: "'them'",
-  one: "'1'",
-  all: "'all'",
-  '(': "'('",
-  ')': "')'",
-  name: 'search identifier',
-  end: 'EOF',
-}
+const tokens = [WhiteSpace, LParen, RParen, And, Or, Not, Of, Them, One, All, Name]
+const lexer = new Lexer(tokens, { positionTracking: 'onlyOffset', ensureOptimizations: false })
 
-/**
- * The tokens, white space skipped; or the first run of characters no token starts with (as a
- * lexer that drops characters until one can start a token reports it).
- */
-function lex(text: string): { tokens: Token[] } | { error: { offset: number; length: number } } {
-  const tokens: Token[] = []
-  const starts = (c: string) => c === '(' || c === ')' || /\s/.test(c) || NAME.test(c)
-  let i = 0
-  while (i < text.length) {
-    const c = text.charAt(i)
-    if (/\s/.test(c)) {
-      i++
-    } else if (c === '(' || c === ')') {
-      tokens.push({ kind: c, image: c, offset: i })
-      i++
-    } else if (NAME.test(c)) {
-      let j = i + 1
-      while (j < text.length && NAME.test(text.charAt(j))) j++
-      const image = text.slice(i, j)
-      tokens.push({ kind: KEYWORDS.get(image) ?? 'name', image, offset: i })
-      i = j
-    } else {
-      let j = i + 1
-      while (j < text.length && !starts(text.charAt(j))) j++
-      return { error: { offset: i, length: j - i } }
-    }
+class ConditionParser extends EmbeddedActionsParser {
+  constructor() {
+    super(tokens, { recoveryEnabled: false })
+    this.performSelfAnalysis()
   }
-  return { tokens }
-}
 
-/** A syntax error: what was expected, and the token found instead. */
-class Expected extends Error {
-  constructor(
-    readonly expected: readonly Kind[] | 'more',
-    readonly found: Token,
-  ) {
-    super('syntax error')
-  }
-}
+  public readonly condition = this.RULE('condition', (): Condition => this.SUBRULE(this.orExpr))
 
-/** The parse: or, and, not, atom (parentheses, `x of`, a name), weakest first; throws Expected. */
-function parseTokens(tokens: readonly Token[]): Condition {
-  let at = 0
-  const END: Token = { kind: 'end', image: '', offset: NaN }
-  const peek = (): Token => tokens[at] ?? END
-  const consume = (kind: Kind): Token => {
-    const t = peek()
-    if (t.kind !== kind) throw new Expected([kind], t)
-    at++
-    return t
-  }
-  const orExpr = (): Condition => {
-    const items = [andExpr()]
-    while (peek().kind === 'or') {
-      at++
-      items.push(andExpr())
-    }
+  private readonly orExpr = this.RULE('orExpr', (): Condition => {
+    const items: Condition[] = [this.SUBRULE(this.andExpr)]
+    this.MANY(() => {
+      this.CONSUME(Or)
+      items.push(this.SUBRULE2(this.andExpr))
+    })
     return items.length === 1 ? first(items) : { kind: 'or', items, offset: first(items).offset }
-  }
-  const andExpr = (): Condition => {
-    const items = [notExpr()]
-    while (peek().kind === 'and') {
-      at++
-      items.push(notExpr())
-    }
+  })
+
+  private readonly andExpr = this.RULE('andExpr', (): Condition => {
+    const items: Condition[] = [this.SUBRULE(this.notExpr)]
+    this.MANY(() => {
+      this.CONSUME(And)
+      items.push(this.SUBRULE2(this.notExpr))
+    })
     return items.length === 1 ? first(items) : { kind: 'and', items, offset: first(items).offset }
-  }
-  const notExpr = (): Condition => {
-    const t = peek()
-    switch (t.kind) {
-      case 'not': {
-        at++
-        const item = notExpr()
-        return { kind: 'not', item, offset: t.offset }
-      }
-      case '(': {
-        at++
-        const inner = orExpr()
-        consume(')')
-        return inner
-      }
-      case 'one':
-      case 'all': {
-        at++
-        consume('of')
-        const target = peek()
-        if (target.kind !== 'them' && target.kind !== 'name') throw new Expected(['them', 'name'], target)
-        at++
-        return {
-          kind: 'of',
-          quantifier: t.kind,
-          target: target.image,
-          them: target.kind === 'them',
-          offset: t.offset,
-          targetOffset: target.offset,
-        }
-      }
-      case 'name':
-        at++
-        return { kind: 'ref', name: t.image, offset: t.offset }
-      default:
-        throw new Expected(['not', '(', 'one', 'all', 'name'], t)
-    }
-  }
-  const condition = orExpr()
-  if (at < tokens.length) throw new Expected('more', peek())
-  return condition
+  })
+
+  private readonly notExpr = this.RULE('notExpr', (): Condition =>
+    this.OR([
+      {
+        ALT: () => {
+          const t = this.CONSUME(Not)
+          const item = this.SUBRULE(this.notExpr)
+          return { kind: 'not', item, offset: t.startOffset } as Condition
+        },
+      },
+      { ALT: () => this.SUBRULE(this.atom) },
+    ]),
+  )
+
+  private readonly atom = this.RULE('atom', (): Condition =>
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(LParen)
+          const inner = this.SUBRULE(this.orExpr)
+          this.CONSUME(RParen)
+          return inner
+        },
+      },
+      { ALT: () => this.SUBRULE(this.quantified) },
+      {
+        ALT: () => {
+          const t = this.CONSUME(Name)
+          return { kind: 'ref', name: t.image, offset: t.startOffset } as Condition
+        },
+      },
+    ]),
+  )
+
+  private readonly quantified = this.RULE('quantified', (): Condition => {
+    const q: IToken = this.OR([{ ALT: () => this.CONSUME(One) }, { ALT: () => this.CONSUME(All) }])
+    this.CONSUME(Of)
+    const target: IToken = this.OR2([{ ALT: () => this.CONSUME(Them) }, { ALT: () => this.CONSUME(Name) }])
+    return {
+      kind: 'of',
+      quantifier: q.tokenType === One ? 'one' : 'all',
+      target: target.image,
+      them: target.tokenType === Them,
+      offset: q.startOffset,
+      targetOffset: target.startOffset,
+    } as Condition
+  })
 }
+
+let parser: ConditionParser | undefined
 
 type Parsed = { readonly condition?: Condition; readonly errors: ConditionError[] }
 
@@ -216,6 +163,8 @@ function parse(text: string): Parsed {
   const deep = tooDeep(text)
   if (deep !== undefined)
     return { errors: [{ message: `condition nests more than ${MAX_NESTING} levels deep`, offset: deep }] }
+  parser ??= new ConditionParser()
+  const lexed = lexer.tokenize(text)
   const pipe = text.indexOf('|')
   if (pipe >= 0) {
     // Sigma v1 aggregations (`… | count() by x > 5`) are obsolete since v2 (spec, correlations).
@@ -229,9 +178,8 @@ function parse(text: string): Parsed {
       ],
     }
   }
-  const lexed = lex(text)
-  if ('error' in lexed) {
-    const e = lexed.error
+  if (lexed.errors.length > 0) {
+    const e = first(lexed.errors)
     return {
       errors: [
         {
@@ -242,18 +190,33 @@ function parse(text: string): Parsed {
     }
   }
   if (lexed.tokens.length === 0) return { errors: [{ message: 'condition is empty', offset: 0 }] }
-  try {
-    return { condition: parseTokens(lexed.tokens), errors: [] }
-  } catch (e) {
-    if (!(e instanceof Expected)) throw e
-    const atEnd = e.found.kind === 'end'
-    const found = atEnd ? 'end of condition' : `'${e.found.image}'`
+  parser.input = lexed.tokens
+  const condition = parser.condition()
+  if (parser.errors.length > 0) {
+    const e = first(parser.errors)
+    const tok = e.token
+    const atEnd = tok.tokenType.name === 'EOF' || Number.isNaN(tok.startOffset)
+    const found = atEnd ? 'end of condition' : `'${tok.image}'`
     const expected =
-      e.expected === 'more'
+      e.name === 'NotAllInputParsedException'
         ? "syntax error: expected 'and', 'or' or the end of the condition"
-        : `syntax error: expected ${e.expected.map((k) => LABEL[k]).join(' or ')}`
+        : describeExpected(e.message)
     return {
-      errors: [{ message: `${expected}, found ${found}`, offset: atEnd ? text.trimEnd().length : e.found.offset }],
+      errors: [{ message: `${expected}, found ${found}`, offset: atEnd ? text.trimEnd().length : tok.startOffset }],
     }
   }
+  return { condition, errors: [] }
+}
+
+/** Chevrotain's messages list every token sequence; keep the first token of each, by label. */
+function describeExpected(message: string): string {
+  // MismatchedTokenException: "Expecting --> ')' <-- but found …" (the token's label).
+  const single = /Expecting (?:token of type )?--> (.+?) <--/.exec(message)
+  if (single) return `syntax error: expected ${single[1]}`
+  const expecting = message.split(/but found/)[0] ?? ''
+  const labels = [...expecting.matchAll(/\[([^\]\n]+)\]/g)].map((m) =>
+    first(must(m[1], 'the group matched').split(', ')),
+  )
+  const firsts = [...new Set(labels)].filter((l) => l !== 'EOF').slice(0, 6)
+  return firsts.length > 0 ? `syntax error: expected ${firsts.join(' or ')}` : 'syntax error'
 }

@@ -1,7 +1,5 @@
-import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseCondition, type Condition } from '../../grammars/condition.js'
-import { parseCondition as chevrotainParse } from '../support/condition-chevrotain.js'
 
 /** A compact rendering of the condition tree, to compare structure. */
 function show(c: Condition): string {
@@ -115,77 +113,5 @@ describe('nesting', () => {
       offset: 100,
     })
     expect(parseCondition(Array.from({ length: 300 }, (_, i) => `not s${i}`).join(' and ')).condition?.kind).toBe('and')
-  })
-})
-
-describe('the hand-written parser reads and reports as the chevrotain parser it replaced', () => {
-  const same = (text: string) =>
-    expect(JSON.stringify(parseCondition(text)), JSON.stringify(text)).toBe(JSON.stringify(chevrotainParse(text)))
-
-  it('on conditions of every form and every error', () => {
-    for (const text of [
-      'selection',
-      'sel and not filter',
-      '1 of sel* and not all of filter_* or (a and (b or not c))',
-      '',
-      '  ',
-      'a and',
-      ')',
-      '1',
-      '1 of',
-      '1 of )',
-      '(a b',
-      'a b',
-      'them',
-      'a & b',
-      '&&&& b',
-      'a \u00a0 b',
-      'a | count() > 5',
-      '1of them',
-      'a andb',
-      'AND or And',
-      'a\u0000b \ud83d\ude00 c',
-      '(((((a)))))',
-      'not not not a',
-      '1 of them them',
-      'all of 1',
-      '1 of them*',
-    ])
-      same(text)
-  })
-
-  it('on generated conditions', () => {
-    const word = fc.constantFrom(
-      'and',
-      'or',
-      'not',
-      'of',
-      'them',
-      '1',
-      'all',
-      '(',
-      ')',
-      'sel',
-      'sel_*',
-      'x.y-z',
-      'andx',
-      '1of',
-      '10',
-      'AND',
-      '*',
-      '&',
-      '&&',
-      '\u00e9',
-      '|',
-      '#',
-      '\ud83d\ude00',
-    )
-    const gap = fc.constantFrom('', ' ', '  ', '\t', '\n', '\u00a0', '\u2028')
-    fc.assert(
-      fc.property(fc.array(fc.tuple(word, gap), { maxLength: 12 }), fc.boolean(), (parts, lead) => {
-        same((lead ? ' ' : '') + parts.map(([w, g]) => w + g).join(''))
-      }),
-      { numRuns: 3000 },
-    )
   })
 })
