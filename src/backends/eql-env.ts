@@ -41,6 +41,12 @@ export interface EqlLogSource {
    * event.outcome only when it is success or failure).
    */
   readonly only: Readonly<Record<string, readonly string[]>>
+  /**
+   * Event data values the integration's pipeline removes before indexing, so that the record holds
+   * no such field at all (Sysmon: "", "-" and the zero GUID), and the Sigma fields that are not
+   * event data (the winlog system fields), which keep their values.
+   */
+  readonly removes?: { readonly by?: string; readonly values: readonly string[]; readonly except: ReadonlySet<string> }
 }
 
 export interface EqlEnvironment {
@@ -77,6 +83,7 @@ interface EqlDoc {
       unmapped?: string
       rewrites?: Record<string, ScalarMap> | null
       only?: Record<string, string[]> | null
+      removes?: { by?: string; values: string[]; except?: string[] }
     }
   > | null
 }
@@ -102,6 +109,15 @@ function build(doc: EqlDoc, schema: Schema): EqlEnvironment {
       ]),
     ),
     only: Object.fromEntries(Object.entries(raw.only ?? {}).map(([f, values]) => [f, values.map(String)])),
+    ...(raw.removes
+      ? {
+          removes: {
+            ...(raw.removes.by !== undefined ? { by: raw.removes.by } : {}),
+            values: raw.removes.values,
+            except: new Set(raw.removes.except ?? []),
+          },
+        }
+      : {}),
   }))
   return { fields: texts(doc.fields), logsources, schema }
 }

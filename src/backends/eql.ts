@@ -11,7 +11,7 @@
 import { patternToSigma, shapeOf } from '../ast/pattern.js'
 import type { Node, NodeOf, Pos } from '../ast/nodes.js'
 import { parseCidr, parseIp } from '../evaluate/cidr.js'
-import { evaluate } from '../evaluate/evaluate.js'
+import { evaluate, foldCase } from '../evaluate/evaluate.js'
 import type { Rule } from '../rule/rule.js'
 import type { Backend, Compiled, TargetOptions } from './types.js'
 import { COMPARE, lower, operand, type TargetSpec } from './spec.js'
@@ -29,7 +29,7 @@ import {
 } from './eql-env.js'
 import { Inexpressible, patternToLucene, toLucene } from '../regex/lucene.js'
 import { translateRegex, unsupportedRegexMessage } from '../regex/index.js'
-import { codePointAt, first } from '../guards.js'
+import { codePointAt, first, itemAt } from '../guards.js'
 
 /** The language facts the renderer reads. */
 export const EQL = {
@@ -168,8 +168,13 @@ interface Ctx {
   readonly source: EqlLogSource
   readonly env: EqlEnvironment
   readonly refusals: Refusals
-  /** Rewritten fields (EqlLogSource.rewrites) an enclosing condition was found to read alike. */
-  readonly rewriteSafe: ReadonlySet<string>
+  /**
+   * Fields whose values the pipeline rewrites or removes (EqlLogSource.rewrites, .removes) that an
+   * enclosing condition was found to answer alike for either way.
+   */
+  readonly substitutionSafe: ReadonlySet<string>
+  /** Each condition node's telling fields (see telling). */
+  readonly telling: ReadonlyMap<Node, Telling>
 }
 
 function field(ctx: Ctx, sigma: string, at?: Pos): { name: string; type: FieldType } {
@@ -273,28 +278,135 @@ function ipComparison(n: NodeOf<'Match'>, name: string, shape: ReturnType<typeof
 
 function leafComparison(ctx: Ctx, n: Node): Comparison {
   const c = comparisonOf(ctx, n)
-  rewriteGuard(ctx, n, c.field)
   onlyGuard(ctx, n, c.field)
+  substitutionGuard(ctx, n, c.field)
   return ctx.env.schema.fields.has(c.field) ? c : { ...c, optional: true }
 }
 
 /**
- * A field whose values the integration's pipeline partly replaces (o365: Operation "Add user." is
- * indexed as event.action "added-user-account" in Azure AD records): the query reads the indexed
- * value, so the rule's test must answer the same for each original and its replacement, whichever
- * record type the pipeline replaced it in. Otherwise refused.
+ * What the integration's pipeline does to a value of the field before indexing: [the value the
+ * source record holds, the value indexed in its place, or undefined where it removes the field].
  */
-function rewriteGuard(ctx: Ctx, n: Node, ecs: string): void {
-  if (!('field' in n) || ctx.rewriteSafe.has(n.field)) return
-  const pairs = ctx.source.rewrites[n.field]
-  if (!pairs) return
-  for (const [original, indexed] of pairs)
-    if (evaluate(n, { [n.field]: original }) !== evaluate(n, { [n.field]: indexed }))
-      throw new Refusal(
-        'target/unsupported-match',
-        `eql cannot test ${n.field} here: the integration's pipeline indexes the ${n.field} value ${JSON.stringify(original)} as ${ecs} ${JSON.stringify(indexed)}, and the rule tells the two apart`,
-        n.at,
-      )
+type Substitution = readonly [stated: string, indexed: string | undefined]
+
+function substitutions(source: EqlLogSource, sigma: string): readonly Substitution[] {
+  const rewritten = source.rewrites[sigma] ?? []
+  const removes = source.removes
+  if (!removes || removes.except.has(sigma)) return rewritten
+  if (rewritten.length === 0) return (removed ??= new WeakMap()).get(removes) ?? removalsOf(removes)
+  return [...rewritten, ...removalsOf(removes)]
+}
+let removed: WeakMap<NonNullable<EqlLogSource['removes']>, readonly Substitution[]> | undefined
+function removalsOf(removes: NonNullable<EqlLogSource['removes']>): readonly Substitution[] {
+  const pairs = removes.values.map((v): Substitution => [v, undefined])
+  ;(removed ??= new WeakMap()).set(removes, pairs)
+  return pairs
+}
+
+/** An event holding only this value of the field (none: the field is missing). */
+const holding = (field: string, v: string | undefined): Record<string, string> =>
+  v === undefined ? {} : { [field]: v }
+
+/** A leaf's answer on an event holding only this value of its field, computed once per leaf and value. */
+const answers = new WeakMap<Node, Map<string | undefined, boolean>>()
+function answer(n: Node & { readonly field: string }, v: string | undefined): boolean {
+  if (surelyFalse(n, v)) return false
+  let known = answers.get(n)
+  if (!known) answers.set(n, (known = new Map()))
+  let a = known.get(v)
+  if (a === undefined) known.set(v, (a = evaluate(n, holding(n.field, v))))
+  return a
+}
+
+/**
+ * A shortcut past the evaluator for most leaves: a value test is false on a missing field, and a
+ * value pattern on a value lacking one of its literal characters (folded unless cased).
+ */
+function surelyFalse(n: Node, v: string | undefined): boolean {
+  if (n.kind !== 'Match' && n.kind !== 'Regex' && n.kind !== 'Cidr' && n.kind !== 'Compare') return false
+  if (v === undefined) return true
+  if (n.kind !== 'Match') return false
+  const value = n.cased ? v : foldCase(v)
+  for (const seg of n.pattern) {
+    if (seg.kind !== 'lit') continue
+    // The first character is nearly always enough; ASCII letters fold one by one (foldCase).
+    for (const c of seg.text) {
+      const code = c.charCodeAt(0)
+      const folded = !n.cased && code >= 65 && code <= 90 ? String.fromCharCode(code + 32) : c
+      if (!value.includes(folded)) return true
+    }
+  }
+  return false
+}
+
+/** Whether a leaf answers differently for a value and what the pipeline makes of it. */
+const differs = (n: Node & { readonly field: string }, [original, indexed]: Substitution): boolean =>
+  answer(n, original) !== answer(n, indexed)
+
+/** The leaf's field values that some pair of a field tells apart ([] nearly always: see telling). */
+function tellingPairs(n: Node & { readonly field: string }, pairs: readonly Substitution[]): readonly Substitution[] {
+  if (pairs.length === 0 || (n.kind === 'Match' && !holdsAny(n, pairs))) return []
+  return pairs.filter((p) => differs(n, p))
+}
+
+/**
+ * Whether every literal character of a value pattern (folded unless cased) is in some value of
+ * the pairs: otherwise the pattern matches none of them, nor a missing field, and tells no pair
+ * apart. The characters of each list of pairs are gathered once.
+ */
+function holdsAny(n: NodeOf<'Match'>, pairs: readonly Substitution[]): boolean {
+  let chars = pairChars.get(pairs)
+  if (chars === undefined) {
+    chars = new Set(pairs.flatMap(([a, b]) => [...a, ...(b ?? '')]))
+    pairChars.set(pairs, chars)
+  }
+  for (const seg of n.pattern) {
+    if (seg.kind !== 'lit') continue
+    for (const c of seg.text) {
+      if (chars.has(c)) continue
+      const lower = c.toLowerCase()
+      const upper = c.toUpperCase()
+      // Sigma folds ASCII letters only (foldCase); another letter must be there as written.
+      if (n.cased || !/^[A-Za-z]$/.test(c) || (!chars.has(lower) && !chars.has(upper))) return false
+    }
+  }
+  return true
+}
+const pairChars = new WeakMap<readonly Substitution[], ReadonlySet<string>>()
+
+const ZERO_GUID = '{00000000-0000-0000-0000-000000000000}'
+const valueText = (v: string): string => (v === ZERO_GUID ? 'the zero GUID' : `'${v}'`)
+const valueList = (vs: readonly string[], conjunction: 'and' | 'or'): string =>
+  vs.length < 2
+    ? vs.map(valueText).join('')
+    : `${vs.slice(0, -1).map(valueText).join(', ')} ${conjunction} ${valueText(itemAt(vs, vs.length - 1))}`
+
+/**
+ * A field whose values the integration's pipeline partly replaces (o365: Operation "Add user." is
+ * indexed as event.action "added-user-account" in Azure AD records) or removes (Sysmon: event data
+ * "", "-" and the zero GUID, after which the record has no such field): the query reads what is
+ * indexed, so the rule's test must answer the same for each original and what became of it,
+ * whichever record the pipeline did it in. Otherwise refused.
+ */
+function substitutionGuard(ctx: Ctx, n: Node, ecs: string): void {
+  if (!('field' in n) || ctx.substitutionSafe.has(n.field)) return
+  const rewritten = tellingPairs(n, ctx.source.rewrites[n.field] ?? [])[0]
+  if (rewritten)
+    throw new Refusal(
+      'target/unsupported-match',
+      `eql cannot test ${n.field} here: the integration's pipeline indexes the ${n.field} value ${JSON.stringify(rewritten[0])} as ${ecs} ${JSON.stringify(rewritten[1])}, and the rule tells the two apart`,
+      n.at,
+    )
+  const removes = ctx.source.removes
+  const removed = tellingPairs(n, substitutions(ctx.source, n.field))
+    .filter(([, indexed]) => indexed === undefined)
+    .map(([original]) => original)
+  if (removes && removed.length > 0)
+    throw new Refusal(
+      'target/unsupported-match',
+      `${removes.by ?? "the integration's pipeline"} removes event data values ${valueList(removes.values, 'and')}, so eql cannot tell ${n.field} = ${valueList(removed, 'or')} from a missing field`,
+      n.at,
+    )
 }
 
 /**
@@ -407,37 +519,102 @@ function leaf(c: Comparison, underNot: boolean): Emitted {
 
 const wrap = (e: Emitted, min: Prec): string => operand(e.text, e.prec, min)
 
-/** The fields a condition's leaves read; undefined when one reads no field (a keyword). */
-function leafFields(n: Node, out = new Set<string>()): Set<string> | undefined {
-  if (n.kind === 'And' || n.kind === 'Or') {
-    for (const i of n.items) if (!leafFields(i, out)) return undefined
-    return out
+/**
+ * The condition with the field fixed to one value (undefined: missing) and folded: each leaf on
+ * that field replaced by its answer, `and`/`or`/`not` of known answers folded; the other leaves
+ * kept as they are (the same objects). Undefined when a leaf reads the field with another (a field
+ * reference), which the fixed value alone does not decide.
+ */
+type Residual = boolean | Node
+function residual(n: Node, f: string, v: string | undefined): Residual | undefined {
+  switch (n.kind) {
+    case 'And':
+    case 'Or': {
+      // And: true is the identity, false absorbs; Or the other way round.
+      const identity = n.kind === 'And'
+      const items: Node[] = []
+      for (const i of n.items) {
+        const r = residual(i, f, v)
+        if (r === undefined) return undefined
+        if (typeof r !== 'boolean') items.push(r)
+        else if (r !== identity) return r
+      }
+      return items.length === 0 ? identity : items.length === 1 ? first(items) : { kind: n.kind, items }
+    }
+    case 'Not': {
+      const r = residual(n.item, f, v)
+      return r === undefined ? undefined : typeof r === 'boolean' ? !r : { kind: 'Not', item: r }
+    }
+    case 'FieldRef':
+      return n.field === f || n.ref === f ? undefined : n
+    default:
+      return 'field' in n && n.field === f ? answer(n, v) : n
   }
-  if (n.kind === 'Not') return leafFields(n.item, out)
-  if (!('field' in n)) return undefined
-  out.add(n.field)
-  return out
 }
 
 /**
- * A condition that reads one rewritten field only, and answers alike for each original value and
- * its replacement, is exact as a whole on the indexed value (`Operation|contains: domain` and
- * `Operation|contains: add`: neither "TeamCreated" nor "added-group-account-to" has "domain"),
- * though a leaf of it alone would tell a pair apart: its leaves need no check of their own.
+ * The fields of a condition's leaves that tell a value from what the pipeline makes of it (the
+ * leaves the guard would refuse); null when a leaf reads no field (a keyword). Found once per
+ * condition node, bottom-up, into `out`.
  */
-function checkRewrites(ctx: Ctx, n: Node): Ctx {
-  const fields = leafFields(n)
-  if (!fields || fields.size !== 1) return ctx
-  const f = first([...fields])
-  const pairs = ctx.source.rewrites[f]
-  if (!pairs || ctx.rewriteSafe.has(f)) return ctx
-  if (!pairs.every(([original, indexed]) => evaluate(n, { [f]: original }) === evaluate(n, { [f]: indexed })))
-    return ctx
-  return { ...ctx, rewriteSafe: new Set([...ctx.rewriteSafe, f]) }
+type Telling = ReadonlySet<string> | null
+function telling(source: EqlLogSource, n: Node, out: Map<Node, Telling>): Telling {
+  let t: Telling = NONE
+  if (n.kind === 'And' || n.kind === 'Or' || n.kind === 'Not') {
+    for (const i of n.kind === 'Not' ? [n.item] : n.items) {
+      const b = telling(source, i, out)
+      if (b === null || t === null) t = null
+      else if (b.size > 0) t = t.size === 0 ? b : new Set([...t, ...b])
+    }
+  } else if (!('field' in n)) t = null
+  else if (n.kind === 'FieldRef') {
+    const read = [n.field, n.ref].filter((f) => substitutions(source, f).length > 0)
+    if (read.length > 0) t = new Set(read)
+  } else if (tellingPairs(n, substitutions(source, n.field)).length > 0) t = new Set([n.field])
+  if (t !== NONE) out.set(n, t)
+  return t
+}
+const NONE: ReadonlySet<string> = new Set()
+
+/** Two residuals written alike (kept leaves the very same nodes): they answer alike on any event. */
+function sameResidual(a: Residual, b: Residual): boolean {
+  if (typeof a === 'boolean' || typeof b === 'boolean') return a === b
+  if (a.kind === 'Not' && b.kind === 'Not') return sameResidual(a.item, b.item)
+  if ((a.kind === 'And' || a.kind === 'Or') && b.kind === a.kind)
+    return a.items.length === b.items.length && a.items.every((x, i) => sameResidual(x, itemAt(b.items, i)))
+  return a === b
+}
+
+/**
+ * A condition that answers alike, whatever its other fields hold, for each value of a field the
+ * pipeline rewrites or removes and what becomes of it, is exact as a whole on what is indexed,
+ * though a leaf of it alone would tell the two apart: its leaves on that field need no check of
+ * their own. Alike is decided by fixing the field to each value and folding (residual): a condition
+ * on that field alone folds to one answer (`Operation|contains: domain` and `Operation|contains:
+ * add`: neither "TeamCreated" nor "added-group-account-to" has "domain"); `Image|endswith: \x.exe
+ * and not ParentImage: '-'` is false for Image "-" and for a missing Image alike.
+ */
+function checkSubstitutions(ctx: Ctx, n: Node): Ctx {
+  // Only fields some leaf below tells apart need the whole condition's answer.
+  const fields = ctx.telling.get(n)
+  if (!fields) return ctx
+  const safe = [...fields].filter((f) => {
+    if (ctx.substitutionSafe.has(f)) return false
+    const pairs = substitutions(ctx.source, f)
+    return (
+      pairs.length > 0 &&
+      pairs.every(([original, indexed]) => {
+        const a = residual(n, f, original)
+        const b = residual(n, f, indexed)
+        return a !== undefined && b !== undefined && sameResidual(a, b)
+      })
+    )
+  })
+  return safe.length === 0 ? ctx : { ...ctx, substitutionSafe: new Set([...ctx.substitutionSafe, ...safe]) }
 }
 
 function emit(outer: Ctx, n: Node, underNot: boolean): Emitted {
-  const ctx = n.kind === 'And' || n.kind === 'Or' || n.kind === 'Not' ? checkRewrites(outer, n) : outer
+  const ctx = n.kind === 'And' || n.kind === 'Or' || n.kind === 'Not' ? checkSubstitutions(outer, n) : outer
   switch (n.kind) {
     case 'And':
       // `and` binds tighter than `or` (E1 "Logical operators").
@@ -506,8 +683,11 @@ export function compile(rule: Rule, options?: TargetOptions): Compiled {
     const message = unsupportedLogSource('eql', 'event category and field map', rule.logsource, env.logsources)
     return refuseRule('eql', rule, 'target/unsupported-logsource', message)
   }
-  const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule), rewriteSafe: new Set() }
-  const condition = emit(ctx, lower(EQL, rule.detection), false)
+  const detection = lower(EQL, rule.detection)
+  const tells = new Map<Node, Telling>()
+  if (source.removes || Object.keys(source.rewrites).length > 0) telling(source, detection, tells)
+  const ctx: Ctx = { source, env, refusals: new Refusals('eql', rule), substitutionSafe: new Set(), telling: tells }
+  const condition = emit(ctx, detection, false)
   if (ctx.refusals.refused) return { diagnostics: ctx.refusals.diagnostics }
   // `in` is `==` with each value, case-sensitive like `==` (https://www.elastic.co/guide/en/elasticsearch/reference/current/eql-syntax.html#eql-syntax-lookup-operators).
   const constants = constantsFor(rule, source, env).map(([f, v]) =>

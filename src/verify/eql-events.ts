@@ -53,6 +53,11 @@ export interface EqlLanding {
    * there for this event.
    */
   readonly unheld?: (event: JsonEvent) => readonly (readonly [sigma: string, reason: string])[]
+  /**
+   * Whether the integration's pipeline removes this field's value before indexing: the record does
+   * not hold the field at all (absent, not empty), whatever the event states there.
+   */
+  readonly removes?: (sigma: string, raw: unknown) => boolean
   /** Sigma fields this record has no counterpart for: an event stating one is not such a record. */
   readonly lacks?: ReadonlySet<string>
   /** The value the integration's pipeline indexes for a field of the event (as written, unless it rewrites it). */
@@ -398,14 +403,16 @@ const SECURITY_4688_LACKS: ReadonlySet<string> = SECURITY_4688.unknown
 /**
  * Both Sysmon pipelines, the Windows integration's and Winlogbeat's, begin by removing every event
  * data entry whose value is null, `""`, `"-"` or the zero GUID ("Remove all empty values from
- * event_data": elastic/integrations packages/windows/data_stream/sysmon_operational/elasticsearch/
- * ingest_pipeline/default.yml, elastic/beats x-pack/winlogbeat/module/sysmon/ingest/sysmon.yml),
- * before any rename: such a field is absent from the record, which an event stating the value is not.
+ * event_data": a painless `removeIf` over `winlog.event_data` testing `[null, "", "-",
+ * "{00000000-0000-0000-0000-000000000000}"].contains(value)`, an exact, case-sensitive comparison
+ * of the whole value; elastic/integrations packages/windows/data_stream/sysmon_operational/
+ * elasticsearch/ingest_pipeline/default.yml, elastic/beats x-pack/winlogbeat/module/sysmon/ingest/
+ * sysmon.yml), before any rename: the record does not hold such a field at all. The winlog system
+ * fields (channel, event id, provider, computer) are not event data and stay. Winlogbeat writes event
+ * data values as strings; a list value is not one of these strings and stays.
  */
-function sysmonUnheld(event: JsonEvent): [string, string][] {
-  return Object.entries(event)
-    .filter(([k, v]) => !SECURITY_4688.system.has(k) && typeof v === 'string' && SYSMON_REMOVED.has(v))
-    .map(([k]) => [k, 'removed from event_data by the Sysmon pipeline'])
+function sysmonRemoves(sigma: string, raw: unknown): boolean {
+  return !SECURITY_4688.system.has(sigma) && typeof raw === 'string' && SYSMON_REMOVED.has(raw)
 }
 const SYSMON_REMOVED: ReadonlySet<string> = new Set(['', '-', '{00000000-0000-0000-0000-000000000000}'])
 
@@ -442,7 +449,7 @@ export function landing(origin: Origin | undefined): EqlLanding | undefined {
       },
       index: CHANNEL_STREAMS[channel] ?? 'winlogbeat-default',
       naming: p.logsource,
-      ...(sysmon ? { unheld: sysmonUnheld } : {}),
+      ...(sysmon ? { removes: sysmonRemoves } : {}),
     }
   }
   const hit = mostSpecific(OTHER, p.logsource)
@@ -714,6 +721,8 @@ export function eqlRecord(model: EqlModel, event: JsonEvent): MappedEvent | unde
       inexact.push(`${ecs} (no such record holds ${sigma})`)
       continue
     }
+    // A value the pipeline removes leaves the field absent from the record, as if never stated.
+    if (land.removes?.(sigma, raw)) continue
     if (land.dropsEmpty && holdsEmpty(raw)) {
       inexact.push(`${ecs} (dropped as empty by the integration's pipeline)`)
       continue

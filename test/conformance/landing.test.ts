@@ -20,6 +20,7 @@ import { landing as splLanding } from '../../src/verify/spl-events.js'
 import { place } from '../../src/verify/winlog.js'
 import { expandMacros, runCommand } from '../../src/verify/spl.js'
 import { parseSpl } from '../../grammars/spl.js'
+import { first } from '../../src/guards.js'
 
 const RULES = fileURLToPath(new URL('../../rules', import.meta.url))
 const { rules } = loadPaths([RULES])
@@ -98,6 +99,15 @@ describe('backend log-source maps and verifier landing models agree on the rule 
       const landed = land && { ...(land.category ? { 'event.category': land.category } : {}), ...land.constants }
       const pinned = { ...(ls.category !== 'any' ? { 'event.category': ls.category } : {}), ...ls.constants }
       expect(disagreements(pinned, landed), rule.file).toEqual([])
+      // Event data values the pipeline removes (Sysmon): the backend refuses tests on exactly the
+      // values, and outside exactly the fields, that the verifier's landing removes.
+      const removes = ls.removes
+      expect(removes !== undefined, `${rule.file}: removes`).toBe(land?.removes !== undefined)
+      if (removes && land?.removes) {
+        for (const v of [...removes.values, '--', ' ', 'x'])
+          expect(land.removes('Image', v), `${rule.file}: ${JSON.stringify(v)}`).toBe(removes.values.includes(v))
+        for (const f of removes.except) expect(land.removes(f, first(removes.values)), f).toBe(false)
+      }
       checked++
     }
     expect(checked).toBeGreaterThan(40)

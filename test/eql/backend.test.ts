@@ -11,6 +11,21 @@ import { astRule, eql, sigma } from './helpers.js'
 
 const sel = (body: string, condition = 'sel') => `  sel:\n    ${body}\n  condition: ${condition}`
 const NET = 'product: windows\n  category: network_connection'
+/**
+ * Tests that hold for "", "-" or the zero GUID, which the Sysmon pipelines remove from event data:
+ * shown on Linux process creation (Elastic Defend keeps such values), refused on Windows' Sysmon
+ * log sources (sysmon-removed.test.ts).
+ */
+const LINUX_PROC = 'product: linux\n  category: process_creation'
+const ON_LINUX = new Set([
+  '* → any value of the field',
+  'empty string',
+  'null → == null',
+  '|exists → != null',
+  '|exists: false → == null',
+  '|neq → present and not equal',
+  '|re \\d',
+])
 
 describe('eql backend: values and modifiers', () => {
   const cases: ReadonlyArray<readonly [string, string, string?]> = [
@@ -163,7 +178,14 @@ describe('eql backend: values and modifiers', () => {
       'process where event.type == "start" and ?winlog.event_data.IntegrityLevel : "High"',
     ],
   ]
-  for (const [name, body, want] of cases) test(name, () => expect(eql(sigma(sel(body)))).toBe(want))
+  for (const [name, body, want] of cases)
+    test(name, () => {
+      expect(eql(sigma(sel(body), ON_LINUX.has(name) ? LINUX_PROC : undefined))).toBe(want)
+      if (ON_LINUX.has(name)) expect(eql(sigma(sel(body)))).toBe('REFUSED target/unsupported-match')
+    })
+  test('the tests shown on Linux are the ones the cases hold', () => {
+    expect([...ON_LINUX].filter((n) => !cases.some(([name]) => name === n))).toEqual([])
+  })
 
   test('|windash expands - / and the dashes', () => {
     expect(eql(sigma(sel(`CommandLine|windash|contains: ' -s '`)))).toBe(
@@ -224,16 +246,19 @@ describe('eql backend: conditions', () => {
     )
   })
   test('every comparison under a not is guarded so that a missing field counts as not matching', () => {
-    const rule = astRule({
-      kind: 'Not',
-      item: {
-        kind: 'Or',
-        items: [
-          { kind: 'Match', field: 'Image', pattern: [{ kind: 'lit', text: 'a' }], cased: false },
-          { kind: 'Exists', field: 'CommandLine' },
-        ],
+    const rule = astRule(
+      {
+        kind: 'Not',
+        item: {
+          kind: 'Or',
+          items: [
+            { kind: 'Match', field: 'Image', pattern: [{ kind: 'lit', text: 'a' }], cased: false },
+            { kind: 'Exists', field: 'CommandLine' },
+          ],
+        },
       },
-    })
+      { product: 'linux', category: 'process_creation' },
+    )
     expect(eql(rule)).toBe(
       'process where event.type == "start" and not ((process.executable != null and process.executable : "a") or process.command_line != null)',
     )

@@ -38,22 +38,6 @@ describe('eql: Sysmon WMI events (wmi_event) and status (sysmon_status)', () => 
     expect((await checkQuery(rule, noIds, events, verifier)).mismatches).toEqual([2])
   })
 
-  it('a value the Sysmon pipelines remove from event data ("", "-", the zero GUID) has no exact record', async () => {
-    const v = await verifier.verify(
-      eql(rule),
-      withOrigin(
-        [
-          { Channel: SYSMON, EventID: 20, Destination: '-' },
-          { Channel: SYSMON, EventID: 20, Destination: '' },
-          { Channel: SYSMON, EventID: 20, Destination: ['-'], Name: '-' },
-          ...events,
-        ],
-        rule.logsource,
-      ),
-    )
-    expect(v.unrepresentable).toEqual([0, 1])
-  })
-
   it('sysmon_status: events 4 and 16', async () => {
     const status = sigma('  sel:\n    State: Stopped\n  condition: sel', 'product: windows\n  category: sysmon_status')
     expect(eql(status)).toContain('winlog.event_id in ("4", "16")')
