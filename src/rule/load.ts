@@ -4,7 +4,7 @@
  * bad input.
  */
 import type { DiagnosticCode } from '../diagnostics.js'
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs'
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs'
 import { join, resolve, sep } from 'node:path'
 import { ioDiagnostic, readInputFile } from '../input-file.js'
 import { followsLinks, limitKey, limits } from '../limits.js'
@@ -327,16 +327,25 @@ export function collectFiles(paths: readonly string[]): { files: string[]; diagn
     }
     if (walked.has(real)) return
     walked.add(real)
-    let names: string[]
+    let entries: Dirent[]
     try {
-      names = readdirSync(dir).sort()
+      // With each entry's type, as the folder lists it: only a link needs a look of its own.
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+        a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+      )
     } catch (e) {
       diagnostics.push(ioDiagnostic(e, dir, 'folder'))
       return
     }
-    for (const name of names) {
+    for (const entry of entries) {
+      const name = entry.name
       if (name.startsWith('.') || name === 'node_modules') continue
       const full = join(dir, name)
+      if (!entry.isSymbolicLink()) {
+        if (entry.isDirectory()) walk(full, root)
+        else if (/\.ya?ml$/i.test(name) && !isTestsFile(name)) files.push(full)
+        continue
+      }
       let st: Stats
       try {
         st = lstatSync(full)
