@@ -68,8 +68,11 @@ function schemaDigest(variant: string): string | undefined {
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex')
 
-/** The digest that stands for "Microsoft's parser accepted this query against this schema". */
-export function gateKey(query: string, variant: string): string | undefined {
+/**
+ * A record line's digest: the line's format, the parser's identity and the schema's bytes, then
+ * what the line is about. undefined when nothing can be recorded (no such variant, no parser).
+ */
+function recordKey(format: string, variant: string, ...about: string[]): string | undefined {
   const schema = schemaDigest(variant)
   if (schema === undefined) return undefined
   let id: string
@@ -78,7 +81,12 @@ export function gateKey(query: string, variant: string): string | undefined {
   } catch {
     return undefined
   }
-  return sha256(JSON.stringify([FORMAT, id, variant, schema, query]))
+  return sha256(JSON.stringify([format, id, variant, schema, ...about]))
+}
+
+/** The digest that stands for "Microsoft's parser accepted this query against this schema". */
+export function gateKey(query: string, variant: string): string | undefined {
+  return recordKey(FORMAT, variant, query)
 }
 
 /**
@@ -140,15 +148,7 @@ const EARLY_FILES = 32
  * is always the query's own line. undefined when nothing is recorded (no cache, no such variant).
  */
 function fileKey(text: string, variant: string, options: string): string | undefined {
-  const schema = schemaDigest(variant)
-  if (schema === undefined) return undefined
-  let id: string
-  try {
-    id = parser()
-  } catch {
-    return undefined
-  }
-  return sha256(JSON.stringify([FILE_FORMAT, id, variant, schema, options, text]))
+  return recordKey(FILE_FORMAT, variant, options, text)
 }
 
 /**
