@@ -1,5 +1,5 @@
 /** JavaScript's `i` flag (no `u`), as explicit sets of characters for dialects that fold otherwise. */
-import { itemAt } from '../guards.js'
+import { itemAt, must } from '../guards.js'
 
 /**
  * JavaScript's case folding for the `i` flag without `u` (ECMA-262 Canonicalize): the upper case of
@@ -15,26 +15,75 @@ function canonicalize(cp: number): number {
   return cp >= 128 && cu < 128 ? cp : cu
 }
 
-let orbits: Map<number, number[]> | undefined
-/** canonicalize for every BMP code unit, computed with the orbits. */
+/** canonicalize for every BMP code unit (surrogates map to themselves). */
 let canonical: Uint16Array | undefined
+/** How many BMP characters share each canonical value: 1 for a character without a case partner. */
+let members: Uint8Array | undefined
+/** The orbits of two or more characters, by canonical value, each ascending. */
+let orbits: Map<number, number[]> | undefined
+
+/**
+ * The table, a block of 256 characters at a time: one toUpperCase of the block's text gives every
+ * character's upper case when the text keeps its length (no character of the block upper-cases
+ * to more than one unit: ß, ŉ, ǰ …, nor to a pair; upper-casing has no context-dependent rule
+ * outside the locale-specific ones toUpperCase leaves out), and the block falls back to one
+ * character at a time otherwise. Characters alone in their orbit, nearly all of them, get no list.
+ */
+function buildTables(): void {
+  const table = new Uint16Array(0x10000)
+  const count = new Uint8Array(0x10000)
+  const codes = new Uint16Array(256)
+  for (let base = 0; base <= 0xff00; base += 256) {
+    if (base >= 0xd800 && base <= 0xdf00) {
+      for (let c = base; c < base + 256; c++) table[c] = c
+      continue
+    }
+    for (let k = 0; k < 256; k++) codes[k] = base + k
+    const upper = String.fromCharCode(...codes).toUpperCase()
+    for (let k = 0; k < 256; k++) {
+      const c = base + k
+      const key = upper.length === 256 ? canonicalOf(c, upper.charCodeAt(k)) : canonicalize(c)
+      table[c] = key
+      const n = itemAt(count, key)
+      if (n !== 255) count[key] = n + 1
+    }
+  }
+  const multi = new Map<number, number[]>()
+  for (let c = 0; c <= 0xffff; c++) {
+    if (c >= 0xd800 && c <= 0xdfff) continue
+    const key = itemAt(table, c)
+    if (itemAt(count, key) < 2) continue
+    const list = multi.get(key)
+    if (list) list.push(c)
+    else multi.set(key, [c])
+  }
+  canonical = table
+  members = count
+  orbits = multi
+}
+
+/** canonicalize's last step, given the character's one-unit upper case. */
+const canonicalOf = (cp: number, cu: number): number => (cp >= 128 && cu < 128 ? cp : cu)
 
 /** The BMP characters JavaScript's `i` flag takes as equal to `cp` (itself included), ascending. */
 export function caseOrbit(cp: number): number[] {
-  if (!orbits || !canonical) {
-    orbits = new Map()
-    canonical = new Uint16Array(0x10000)
-    for (let c = 0; c <= 0xffff; c++) {
-      if (c >= 0xd800 && c <= 0xdfff) continue
-      const key = canonicalize(c)
-      canonical[c] = key
-      const list = orbits.get(key)
-      if (list) list.push(c)
-      else orbits.set(key, [c])
-    }
-  }
+  // ASCII letters pair with each other only (canonicalize keeps every other character out of ASCII).
+  if (cp < 128) return isAsciiLetter(cp) ? [cp & ~0x20, cp | 0x20] : [cp]
   if (cp > 0xffff || (cp >= 0xd800 && cp <= 0xdfff)) return [cp]
-  return orbits.get(itemAt(canonical, cp)) ?? [cp]
+  if (!canonical || !members || !orbits) buildTables()
+  const key = itemAt(must(canonical, 'built above'), cp)
+  if (itemAt(must(members, 'built above'), key) < 2) return [cp]
+  return must(orbits, 'built above').get(key) ?? [cp]
+}
+
+const isAsciiLetter = (cp: number): boolean => (cp | 0x20) >= 0x61 && (cp | 0x20) <= 0x7a
+
+/** True when `cp` has a case partner under JavaScript's `i` flag (its orbit has two or more). */
+function hasPartner(cp: number): boolean {
+  if (cp < 128) return isAsciiLetter(cp)
+  if (cp > 0xffff || (cp >= 0xd800 && cp <= 0xdfff)) return false
+  if (!canonical || !members) buildTables()
+  return itemAt(must(members, 'built above'), itemAt(must(canonical, 'built above'), cp)) >= 2
 }
 
 type Run = readonly [number, number]
@@ -57,10 +106,15 @@ let cased: number[] | undefined
  * characters that have a case partner are looked up, so a wide range costs little.
  */
 export function caseClosedRuns(runs: readonly Run[]): Run[] {
+  if (runs.every(([, hi]) => hi < 128)) {
+    // Within ASCII only the letters have partners, and those are ASCII letters too.
+    const extra: Run[] = []
+    for (const [lo, hi] of runs) for (let c = lo; c <= hi; c++) if (isAsciiLetter(c)) extra.push([c ^ 0x20, c ^ 0x20])
+    return mergeRuns([...runs, ...extra])
+  }
   if (!cased) {
-    caseOrbit(0)
     cased = []
-    for (let c = 0; c <= 0xffff; c++) if (caseOrbit(c).length > 1) cased.push(c)
+    for (let c = 0; c <= 0xffff; c++) if (hasPartner(c)) cased.push(c)
   }
   const list = cased
   const extra: Run[] = []
