@@ -85,55 +85,84 @@ export function ruleVars(rule: Rule, version = 1): RuleVars {
 }
 
 type Handlebars = typeof HandlebarsModule
+type Helper = HandlebarsModule.HelperDelegate
 let hb: Handlebars | undefined
 const compiled = new Map<string, (vars: FormatVars) => string>()
 
-async function handlebars(): Promise<Handlebars> {
-  if (hb) return hb
-  const h = (await import('handlebars')).default.create()
-  // Every helper that inserts text escapes it for one syntax (src/formats/escape.ts); a template
-  // inserts rule metadata only through them.
+/**
+ * rulesmith's helpers. Every helper that inserts text escapes it for one syntax
+ * (src/formats/escape.ts); a template inserts rule metadata only through them.
+ */
+const HELPERS: ReadonlyArray<readonly [string, Helper]> = [
   // `{{json x}}`: a one-line JSON literal — safe inside JSON, NDJSON, YAML and .conf values.
-  h.registerHelper('json', (v: unknown) => jsonText(v))
+  ['json', (v: unknown) => jsonText(v)],
   // `{{armText x}}`: a JSON string an ARM template does not read as an expression; `{{armGuid id}}` a UUID or a refusal.
-  h.registerHelper('armText', (v: unknown) => armText(v))
-  h.registerHelper('armGuid', (v: unknown) => armGuid(v))
+  ['armText', (v: unknown) => armText(v)],
+  ['armGuid', (v: unknown) => armGuid(v)],
   // `{{yamlText text 2}}`: a YAML scalar for multi-line text: a literal block indented by 2, or JSON.
-  h.registerHelper('yamlText', (text: unknown, n: unknown) =>
-    yamlText(templateText(text), typeof n === 'number' ? n : 2),
-  )
+  ['yamlText', (text: unknown, n: unknown) => yamlText(templateText(text), typeof n === 'number' ? n : 2)],
   // `{{indent text 4}}`: every line after the first indented (kept for users' templates).
-  h.registerHelper('indent', (text: unknown, n: unknown) =>
-    templateText(text)
-      .split('\n')
-      .join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)),
-  )
+  [
+    'indent',
+    (text: unknown, n: unknown) =>
+      templateText(text)
+        .split('\n')
+        .join('\n' + ' '.repeat(typeof n === 'number' ? n : 2)),
+  ],
   // `{{oneline text}}`: runs of white space and control characters (line breaks) folded to one space.
-  h.registerHelper('oneline', (text: unknown) => oneLine(templateText(text)))
+  ['oneline', (text: unknown) => oneLine(templateText(text))],
   // .conf files: `{{confLine text}}` display text (comments, descriptions), `{{confStanza text}}` a
   // stanza name, `{{confValue text "setting"}}` a value written exactly or refused.
-  h.registerHelper('confLine', (text: unknown) => confLine(templateText(text)))
-  h.registerHelper('confStanza', (text: unknown) => confStanza(templateText(text)))
-  h.registerHelper('confValue', (text: unknown, setting: unknown) =>
-    confValue(templateText(text), typeof setting === 'string' ? setting : 'value'),
-  )
+  ['confLine', (text: unknown) => confLine(templateText(text))],
+  ['confStanza', (text: unknown) => confStanza(templateText(text))],
+  [
+    'confValue',
+    (text: unknown, setting: unknown) => confValue(templateText(text), typeof setting === 'string' ? setting : 'value'),
+  ],
   // `{{comment text}}`: a comment line in the target's query language that the text cannot end early.
-  h.registerHelper('comment', function (this: unknown, text: unknown, options: { data?: { root?: FormatVars } }) {
-    return queryComment(options?.data?.root?.target ?? '', templateText(text))
-  })
-  h.registerHelper('join', (list: unknown, sep: unknown) =>
-    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '',
-  )
-  h.registerHelper('eq', (a: unknown, b: unknown) => a === b)
-  h.registerHelper('lookupOr', (obj: unknown, key: unknown, fallback: unknown) => {
-    const v: unknown =
-      obj && typeof obj === 'object' && (typeof key === 'string' || typeof key === 'number')
-        ? Reflect.get(obj, String(key))
-        : undefined
-    return v ?? fallback
-  })
-  hb = h
-  return h
+  [
+    'comment',
+    function (this: unknown, text: unknown, options: { data?: { root?: FormatVars } }) {
+      return queryComment(options?.data?.root?.target ?? '', templateText(text))
+    },
+  ],
+  [
+    'join',
+    (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : ''),
+  ],
+  ['eq', (a: unknown, b: unknown) => a === b],
+  [
+    'lookupOr',
+    (obj: unknown, key: unknown, fallback: unknown) => {
+      const v: unknown =
+        obj && typeof obj === 'object' && (typeof key === 'string' || typeof key === 'number')
+          ? Reflect.get(obj, String(key))
+          : undefined
+      return v ?? fallback
+    },
+  ],
+]
+
+/** Handlebars' own helpers that a template calls only by name (the two `…Missing` ones it calls itself). */
+const NAMED_BUILTINS = ['each', 'if', 'unless', 'log', 'lookup', 'with'] as const
+
+async function handlebars(): Promise<Handlebars> {
+  hb ??= (await import('handlebars')).default
+  return hb
+}
+
+/**
+ * A handlebars environment for one template: rulesmith's helpers and handlebars' named ones that
+ * the template's text mentions, and no other. Handlebars wraps every helper of the environment
+ * anew at each render (runtime.js `_setup`): with all 21 that was about half of rendering a
+ * `{{query}}`. A helper is called only by its name, so one the text does not mention is never
+ * called; the template renders as it would with all of them.
+ */
+function environmentFor(h: Handlebars, text: string): Handlebars {
+  const env = h.create()
+  for (const name of NAMED_BUILTINS) if (!text.includes(name)) env.unregisterHelper(name)
+  for (const [name, helper] of HELPERS) if (text.includes(name)) env.registerHelper(name, helper)
+  return env
 }
 
 /** Names of the formats a target ships (file names in `targets/<id>/formats/` without `.hbs`). */
@@ -196,7 +225,7 @@ export async function renderFormat(
     // A user's template is input: looked at before it is opened (no FIFO, no device), bounded.
     const read = readInputFile(file, 'template')
     if ('diagnostic' in read) throw new TemplateError(file, { line: 0, col: 0 }, read.diagnostic.message)
-    const template = h.compile<FormatVars>(read.text, { noEscape: true, strict: true })
+    const template = environmentFor(h, read.text).compile<FormatVars>(read.text, { noEscape: true, strict: true })
     fn = (v) => {
       try {
         return template(v)
