@@ -55,7 +55,10 @@ export function sortDiagnostics(ds: readonly Diagnostic[]): Diagnostic[] {
       if (ca !== cb) return ca - cb
       return a.code < b.code ? -1 : a.code > b.code ? 1 : a.message < b.message ? -1 : a.message > b.message ? 1 : 0
     })
-    .filter((d) => (seen.has(key(d)) ? false : (seen.add(key(d)), true)))
+    .filter((d) => {
+      const k = key(d)
+      return seen.has(k) ? false : (seen.add(k), true)
+    })
 }
 
 /**

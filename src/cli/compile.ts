@@ -352,7 +352,16 @@ broken config.
 }
 
 /** A rule's path relative to the working folder, with `/`: the same on every machine. */
-const portable = (file: string): string => relative(process.cwd(), resolve(file)).split(sep).join('/')
+const portable = (file: string): string => {
+  // Asked once a rule and target (header, manifest, refusals): worked out once a file.
+  let p = portables.get(file)
+  if (p === undefined) {
+    p = relative(process.cwd(), resolve(file)).split(sep).join('/')
+    portables.set(file, p)
+  }
+  return p
+}
+const portables = new Map<string, string>()
 
 /** `kql: defender, sentinel` for the targets that have variants. */
 const variantSummary = (): string =>
