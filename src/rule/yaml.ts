@@ -56,13 +56,17 @@ interface Built {
   end: number
   kind: string | null
   result: unknown
+  /** NO_CHILDREN until the first child closes: most nodes are scalars and never get one. */
   children: Built[]
 }
+
+/** The children of a node without any; shared, never added to. */
+const NO_CHILDREN: Built[] = []
 
 export class LineIndex {
   private readonly starts: number[] = [0]
   constructor(text: string) {
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.starts.push(i + 1)
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1)
   }
   pos(offset: number): Pos {
     let lo = 0,
@@ -140,7 +144,7 @@ export function parseYaml(
         schema: yaml.CORE_SCHEMA,
         listener(event, state) {
           if (event === 'open') {
-            stack.push({ start: state.position, end: -1, kind: null, result: undefined, children: [] })
+            stack.push({ start: state.position, end: -1, kind: null, result: undefined, children: NO_CHILDREN })
           } else {
             const node = stack.pop()
             if (!node) return
@@ -148,8 +152,9 @@ export function parseYaml(
             node.kind = state.kind
             node.result = state.result
             const parent = stack[stack.length - 1]
-            if (parent) parent.children.push(node)
-            else roots.push(node)
+            if (!parent) roots.push(node)
+            else if (parent.children === NO_CHILDREN) parent.children = [node]
+            else parent.children.push(node)
           }
         },
       },
