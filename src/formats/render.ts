@@ -87,7 +87,8 @@ export function ruleVars(rule: Rule, version = 1): RuleVars {
 type Handlebars = typeof HandlebarsModule
 type Helper = HandlebarsModule.HelperDelegate
 let hb: Handlebars | undefined
-const compiled = new Map<string, (vars: FormatVars) => string>()
+/** Per template file: render it for a target (with the presentation values when it may read them). */
+const compiled = new Map<string, (target: string, vars: FormatVars) => string>()
 
 /**
  * rulesmith's helpers. Every helper that inserts text escapes it for one syntax
@@ -165,6 +166,37 @@ function environmentFor(h: Handlebars, text: string): Handlebars {
   return env
 }
 
+/**
+ * Whether a template may read `context`, and so needs the presentation values (presentation.ts,
+ * some 25 ms of CPU a target over SigmaHQ for severities, ATT&CK blocks and names). Not when its
+ * text is only text, comments and `{{name.path}}` / `{{{name.path}}}` insertions of plain paths
+ * (no `this`, `..`, `@data`, parameters, blocks or partials) none of which starts at `context` or
+ * names a helper of its environment: such a template reads exactly the paths it names, as the
+ * shipped `{{query}}` defaults do. Any other template, or one that does not parse (compiling
+ * reports that), gets the presentation values.
+ */
+function readsContext(h: Handlebars, env: Handlebars, text: string): boolean {
+  let program: hbs.AST.Program
+  try {
+    program = h.parse(text)
+  } catch {
+    return true
+  }
+  for (const statement of program.body) {
+    if (statement.type === 'ContentStatement' || statement.type === 'CommentStatement') continue
+    if (!isMustache(statement)) return true
+    const path = statement.path
+    if (statement.params.length > 0 || statement.hash !== undefined || !isPath(path)) return true
+    const head = path.parts[0]
+    if (path.data || path.depth !== 0 || head === undefined || head === 'context') return true
+    if (Object.hasOwn(env.helpers, head)) return true
+  }
+  return false
+}
+
+const isMustache = (s: hbs.AST.Statement): s is hbs.AST.MustacheStatement => s.type === 'MustacheStatement'
+const isPath = (e: hbs.AST.Expression): e is hbs.AST.PathExpression => e.type === 'PathExpression'
+
 /** Names of the formats a target ships (file names in `targets/<id>/formats/` without `.hbs`). */
 export function formatsOf(target: string): string[] {
   const dir = targetPath(target, 'formats')
@@ -225,10 +257,13 @@ export async function renderFormat(
     // A user's template is input: looked at before it is opened (no FIFO, no device), bounded.
     const read = readInputFile(file, 'template')
     if ('diagnostic' in read) throw new TemplateError(file, { line: 0, col: 0 }, read.diagnostic.message)
-    const template = environmentFor(h, read.text).compile<FormatVars>(read.text, { noEscape: true, strict: true })
-    fn = (v) => {
+    const env = environmentFor(h, read.text)
+    const template = env.compile<FormatVars>(read.text, { noEscape: true, strict: true })
+    const presented = readsContext(h, env, read.text)
+    fn = (t, v) => {
+      const input = presented ? { ...v, context: { ...v.context, ...presentation(t, v.rule, v.context) } } : v
       try {
-        return template(v)
+        return template(input)
       } catch (e) {
         if (e instanceof UnsafeTextError) throw e
         throw templateError(file, e)
@@ -236,5 +271,5 @@ export async function renderFormat(
     }
     compiled.set(file, fn)
   }
-  return fn({ ...vars, context: { ...vars.context, ...presentation(target, vars.rule, vars.context) } })
+  return fn(target, vars)
 }

@@ -1,4 +1,7 @@
 /** The spl output formats: the bare query, and a savedsearches.conf stanza per rule. */
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backend } from '../../src/backends/spl.js'
 import { renderFormat, ruleVars, formatsOf } from '../../src/formats/render.js'
@@ -106,6 +109,29 @@ describe('spl formats', () => {
     ]) {
       const { text } = await render(sigma(RULE.replace('level: high', `level: ${level}`)), 'savedsearches')
       expect(text).toContain(`\nalert.severity = ${sev}\n`)
+    }
+  })
+  it("a template's own helpers and the presentation values reach it however it reads them", async () => {
+    // renderFormat gives a template only the helpers its text names, and the presentation values
+    // (savedsearch: stanza, severity …) only when it can read `context`: every way of reading them.
+    const rule = sigma(RULE)
+    const c = backend.compile(rule)
+    const vars = { rule: ruleVars(rule), query: c.query!, target: 'spl', context: c.context ?? {} }
+    const dir = mkdtempSync(join(tmpdir(), 'rulesmith-spl-template-'))
+    const cases: Array<[string, string]> = [
+      ['{{context.savedsearch.stanza}}', 'Sigma - Service stop [via sc.exe]'],
+      ['{{#with context}}{{savedsearch.severity}}{{/with}}', '5'],
+      ['{{lookup context.savedsearch "severity"}}', '5'],
+      ['{{#each context.savedsearch.mitreAttack}}{{this}}{{/each}}', 'T1489'],
+      ['{{@root.context.savedsearch.severity}}', '5'],
+      ['{{json this.context.savedsearch.mitreTactics}}', '["Impact"]'],
+      ['{{eq context.savedsearch.severity 5}} {{rule.title}}', 'true Service stop [via sc.exe]'],
+      ['{{rule.level}}: {{{query}}}', `high: ${c.query!}`],
+    ]
+    for (const [i, [template, expected]] of cases.entries()) {
+      const file = join(dir, `t${i}.hbs`)
+      writeFileSync(file, template)
+      expect(await renderFormat('spl', { file }, vars)).toBe(expected)
     }
   })
 })
