@@ -188,11 +188,16 @@ export function kustoErrors(query: string, variant: string): KustoError[] {
 }
 
 /**
- * Queries longer than this are first checked in a reduced form (./kql-gate-reduce.ts): the same
- * verdict, without binding thousands of identical terms one by one. SigmaHQ's longest queries
- * are about 12,000 characters; a rule with a 100,000-value list gives 4 MB.
+ * Queries this long or longer are first checked in a reduced form (./kql-gate-reduce.ts): the
+ * same verdict, without binding repeated terms one by one. Binding is the gate's cost: about
+ * 0.3 ms for each `Column op "literal"` and each `or` in Kusto.Language's Bridge.NET build, and
+ * 0.25 ms for the rest of a call (bench/README.md, "The KQL gate's binder"). From 400
+ * characters, where most of SigmaHQ's queries with a list of values start, lexing and reducing
+ * first (about 5 % of a bind) takes a third off the gate's time on SigmaHQ's queries; a rule with
+ * a 100,000-value list gives 4 MB. A reduced query with an error costs a second bind (the whole
+ * query's), so an invalid query costs more than before: they are the rare case.
  */
-export const REDUCE_FROM = 20_000
+export const REDUCE_FROM = 400
 
 /**
  * Parse and bind `query` with Kusto.Language against the `variant`'s schema (`defender` |

@@ -118,6 +118,19 @@ describe('the gate child with Microsoft’s parser answers as the in-process par
       expect(fromChild).toEqual(await checkKql(broken, 'defender'))
       expect(fromChild.map((d) => d.message).join()).toContain('NoSuchColumn')
       expect(bound.at(-1)).toBe(broken.length)
+      // A list as long as SigmaHQ's rules have (hundreds of characters) is reduced too: one bind
+      // of a query a fraction as long, and the whole one only when that has an error.
+      const ext = (i: number) => `FolderPath endswith ".e${i}"`
+      const medium = `DeviceProcessEvents\n| where ${Array.from({ length: 20 }, (_, i) => ext(i)).join(' or ')}`
+      expect(medium.length).toBeLessThan(1_000)
+      bound.length = 0
+      expect(toDiagnostics(medium, (await checkViaChild(counting, medium, 'defender'))!)).toEqual([])
+      expect(bound.length === 1 && bound[0]! < medium.length / 3, JSON.stringify(bound)).toBe(true)
+      const wrong = medium.replace(ext(7), 'FolderPath endswith 7')
+      const wrongFromChild = toDiagnostics(wrong, (await checkViaChild(counting, wrong, 'defender'))!)
+      expect(wrongFromChild).toEqual(await checkKql(wrong, 'defender', { reduceFrom: Infinity }))
+      expect(wrongFromChild.length).toBeGreaterThan(0)
+      expect(bound.at(-1)).toBe(wrong.length)
     } finally {
       await child.close()
     }
