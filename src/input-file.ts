@@ -139,7 +139,8 @@ export function decodeInput(bytes: Buffer, file: string, what: string): InputTex
         file,
       ),
     }
-  if (!isUtf8(b)) {
+  const text = utf8Text(b)
+  if (text === undefined) {
     const at = firstInvalidUtf8(b)
     const lineStart = b.lastIndexOf(0x0a, at - 1) + 1
     let line = 0
@@ -157,15 +158,23 @@ export function decodeInput(bytes: Buffer, file: string, what: string): InputTex
       ),
     }
   }
-  return { text: b.toString('utf8') }
+  return { text }
 }
 
-const isUtf8 = (b: Buffer): boolean => {
+/**
+ * One strict decoder for every file: making a TextDecoder costs more than decoding a typical rule,
+ * and a decode call without `stream` starts afresh, so it carries nothing from one file to the next.
+ * It also keeps the BOM it is given (ignoreBOM): decodeInput has dropped a leading one already, and
+ * a second one is the text's own.
+ */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+/** The UTF-8 text of `b`, or undefined when it is not well-formed UTF-8. */
+function utf8Text(b: Uint8Array): string | undefined {
   try {
-    new TextDecoder('utf-8', { fatal: true }).decode(b)
-    return true
+    return strictUtf8.decode(b)
   } catch {
-    return false
+    return undefined
   }
 }
 
