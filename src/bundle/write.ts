@@ -36,7 +36,16 @@ export const COMPILE_OUTPUT: OutputKind = {
 /** The file system calls the writer makes: the real `node:fs`, or a fault-injecting one in tests. */
 export type WriteFs = Pick<
   typeof nodeFs,
-  'existsSync' | 'mkdirSync' | 'readdirSync' | 'readFileSync' | 'renameSync' | 'rmSync' | 'writeFileSync'
+  | 'existsSync'
+  | 'mkdirSync'
+  | 'readdirSync'
+  | 'readFileSync'
+  | 'renameSync'
+  | 'rmSync'
+  | 'writeFileSync'
+  | 'openSync'
+  | 'readSync'
+  | 'closeSync'
 > & { lstatSync: typeof nodeFs.lstatSync; statSync: typeof nodeFs.statSync; realpathSync: typeof nodeFs.realpathSync }
 
 /**
@@ -74,17 +83,37 @@ export function checkOutDir(dir: string, kind: OutputKind = BUNDLE_OUTPUT, fs: W
   const target = resolveOutDir(dir, fs)
   if (!fs.existsSync(target)) return
   if (fs.readdirSync(target).length === 0) return
-  let tool: unknown
-  try {
-    const manifest: unknown = JSON.parse(fs.readFileSync(join(target, kind.manifest), 'utf8'))
-    tool = isMap(manifest) ? manifest['tool'] : undefined
-  } catch {
-    tool = undefined
-  }
-  if (tool !== 'rulesmith')
+  if (manifestTool(join(target, kind.manifest), fs) !== 'rulesmith')
     throw new OutDirError(
       `'${dir}' is not empty and holds no ${kind.what} (no ${kind.manifest}); give an empty or new folder: '${kind.command}' replaces the whole folder`,
     )
+}
+
+/**
+ * How every manifest rulesmith writes begins (JSON.stringify with two spaces, `tool` first). A
+ * compile manifest of SigmaHQ's rules to every target is ~7 MB, ~30 ms to parse, and it is
+ * checked twice a run (before and at the swap): a manifest that begins so is ours without being
+ * parsed. One that does not (reformatted, keys reordered) is parsed whole, as before.
+ */
+const OUR_MANIFEST_START = '{\n  "tool": "rulesmith",\n'
+
+/** The manifest's `tool`, or undefined when it is unreadable, not JSON or not an object. */
+function manifestTool(file: string, fs: WriteFs): unknown {
+  try {
+    if (!fs.statSync(file).isFile()) return undefined // a FIFO would block the read
+    const fd = fs.openSync(file, 'r')
+    try {
+      const head = Buffer.alloc(OUR_MANIFEST_START.length)
+      const got = fs.readSync(fd, head, 0, head.length, 0)
+      if (head.subarray(0, got).toString('utf8') === OUR_MANIFEST_START) return 'rulesmith'
+    } finally {
+      fs.closeSync(fd)
+    }
+    const manifest: unknown = JSON.parse(fs.readFileSync(file, 'utf8'))
+    return isMap(manifest) ? manifest['tool'] : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function writeAtomically(

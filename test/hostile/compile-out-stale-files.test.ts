@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { checkOutDir, COMPILE_OUTPUT, OutDirError } from '../../src/bundle/write.js'
 import { cli } from '../support/cli.js'
 import { ruleText, scratch, snapshot, write } from './helpers.js'
 
@@ -50,5 +51,34 @@ describe('compile --out owns its folder', () => {
     const before = snapshot(dir)
     expect(cli(['compile', '--target', 'spl', '--out', release, rules]).code).toBe(2)
     expect(snapshot(dir)).toEqual(before)
+  })
+})
+
+describe("checkOutDir reads a manifest's tool (its first line without parsing a large one)", () => {
+  const dir = scratch()
+  const outWith = (name: string, manifest: string) => {
+    const d = join(dir, name)
+    write(join(d, 'compile-manifest.json'), manifest)
+    return d
+  }
+  const owned = (d: string) => {
+    try {
+      checkOutDir(d, COMPILE_OUTPUT)
+      return true
+    } catch (e) {
+      if (e instanceof OutDirError) return false
+      throw e
+    }
+  }
+
+  it('ours as written, reformatted or with keys reordered; not when tool is another or the JSON is broken', () => {
+    expect(owned(outWith('written', JSON.stringify({ tool: 'rulesmith', written: [] }, null, 2) + '\n'))).toBe(true)
+    expect(owned(outWith('minified', '{"written":[],"tool":"rulesmith"}'))).toBe(true)
+    expect(owned(outWith('other', JSON.stringify({ tool: 'rulesmithx', written: [] }, null, 2)))).toBe(false)
+    expect(owned(outWith('broken', '{"tool": "rulesmith", '))).toBe(false)
+    expect(owned(outWith('array', '["rulesmith"]'))).toBe(false)
+    // The first line alone decides for a manifest that begins as rulesmith writes it.
+    expect(owned(outWith('cut', '{\n  "tool": "rulesmith",\n  "written": ['))).toBe(true)
+    expect(owned(outWith('cut-other', '{\n  "tool": "rulesmith2",\n  "written": ['))).toBe(false)
   })
 })
