@@ -19,7 +19,8 @@ import { Worker } from 'node:worker_threads'
 import {
   discardTempFolder,
   makeTempFolder,
-  swapIn,
+  removeTree,
+  swapInKeepingOld,
   writeFsFromEnv,
   writeInto,
   type OutputKind,
@@ -109,7 +110,8 @@ export class StreamedOutput {
       const { code, message } = outcome.failed
       throw Object.assign(new Error(message), code !== undefined ? { code } : {})
     }
-    swapIn(temp, this.kind)
+    const old = swapInKeepingOld(temp, this.kind)
+    if (old) await removeTree(old)
   }
 
   /** Drop everything written: DIR stays as it was and no temporary folder remains. */

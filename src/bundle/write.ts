@@ -200,6 +200,19 @@ export function discardTempFolder(temp: TempFolder, fs: WriteFs = nodeFs): void 
  * output is put back, the temporary folder removed, and the error thrown.
  */
 export function swapIn(temp: TempFolder, kind: OutputKind = BUNDLE_OUTPUT, fs: WriteFs = nodeFs): void {
+  const old = swapInKeepingOld(temp, kind, fs)
+  if (old) fs.rmSync(old, { recursive: true, force: true })
+}
+
+/**
+ * swapIn, with the previous output's removal left to the caller: the folder it was renamed to
+ * (beside DIR, `.DIR.old-*`), or undefined when there was none. The caller must remove it.
+ */
+export function swapInKeepingOld(
+  temp: TempFolder,
+  kind: OutputKind = BUNDLE_OUTPUT,
+  fs: WriteFs = nodeFs,
+): string | undefined {
   const { target, tmp } = temp
   const parent = dirname(target)
   let old: string | undefined
@@ -225,7 +238,59 @@ export function swapIn(temp: TempFolder, kind: OutputKind = BUNDLE_OUTPUT, fs: W
     discardTempFolder(temp, fs)
     throw e
   }
-  if (swapped && old) fs.rmSync(old, { recursive: true, force: true })
+  return swapped ? old : undefined
+}
+
+/** Removals in flight at once (see removeTree). */
+const REMOVALS_IN_FLIGHT = 8
+
+/**
+ * Remove the folder `dir` and everything in it, as `rm -r` (a symbolic link is removed, never
+ * followed), with several removals in flight on libuv's threads. Removing a previous output of
+ * SigmaHQ's rules to every target (~10,000 files in 4 folders) waits on the file system far more
+ * than it computes: `fs.rmSync` took 0.76-0.79 s there, this 0.37-0.38 s (files of the folders taken
+ * in turn, so that the threads seldom wait on one folder's lock). An entry that vanished meanwhile
+ * is not an error; any other failure is thrown once the removals in flight have settled.
+ */
+export async function removeTree(dir: string): Promise<void> {
+  const folders: string[] = []
+  const filesByFolder: string[][] = []
+  const walk = (folder: string): void => {
+    folders.push(folder)
+    const files: string[] = []
+    for (const entry of nodeFs.readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name)
+      if (entry.isDirectory()) walk(path)
+      else files.push(path)
+    }
+    filesByFolder.push(files)
+  }
+  try {
+    walk(dir)
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return
+    throw e
+  }
+  const files: string[] = []
+  const longest = Math.max(0, ...filesByFolder.map((f) => f.length))
+  for (let k = 0; k < longest; k++)
+    for (const f of filesByFolder) if (k < f.length) files.push(must(f[k], 'k < length'))
+  let next = 0
+  let failure: unknown
+  const unlinkNext = async (): Promise<void> => {
+    while (next < files.length && failure === undefined) {
+      const file = must(files[next++], 'next < length')
+      try {
+        await nodeFs.promises.unlink(file)
+      } catch (e) {
+        if (errnoCode(e) !== 'ENOENT') failure ??= e
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: REMOVALS_IN_FLIGHT }, unlinkNext))
+  if (failure !== undefined) throw failure
+  // Deepest first: walk listed each folder before the folders inside it.
+  for (const folder of folders.reverse()) nodeFs.rmSync(folder, { recursive: true, force: true })
 }
 
 /** The outermost folder of `dir` that does not exist yet (to remove it again on failure). */

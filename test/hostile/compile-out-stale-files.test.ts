@@ -3,10 +3,10 @@
  * while the manifest no longer listed them, so a sync deployed deleted rules). A folder that is
  * not empty and was not written by `compile --out` is refused and left as it was.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checkOutDir, COMPILE_OUTPUT, OutDirError } from '../../src/bundle/write.js'
+import { checkOutDir, COMPILE_OUTPUT, OutDirError, removeTree } from '../../src/bundle/write.js'
 import { cli } from '../support/cli.js'
 import { ruleText, scratch, snapshot, write } from './helpers.js'
 
@@ -80,5 +80,24 @@ describe("checkOutDir reads a manifest's tool (its first line without parsing a 
     // The first line alone decides for a manifest that begins as rulesmith writes it.
     expect(owned(outWith('cut', '{\n  "tool": "rulesmith",\n  "written": ['))).toBe(true)
     expect(owned(outWith('cut-other', '{\n  "tool": "rulesmith2",\n  "written": ['))).toBe(false)
+  })
+})
+
+describe('removeTree (a previous output removed with several removals in flight)', () => {
+  const dir = scratch()
+
+  it('removes every file and folder, a link but not what it points to, and a missing folder is no error', async () => {
+    const old = join(dir, '.out.old-x')
+    const kept = join(dir, 'kept')
+    write(join(kept, 'precious.txt'), 'keep me')
+    for (const t of ['spl', 'kql', 'eql'])
+      for (let i = 0; i < 40; i++) write(join(old, t, 'default', `r${i}.${t}`), `${t} ${i}\n`)
+    write(join(old, 'compile-manifest.json'), '{}')
+    symlinkSync(kept, join(old, 'spl', 'link-to-kept'))
+    symlinkSync(join(kept, 'precious.txt'), join(old, 'kql', 'default', 'link-to-file'))
+    await removeTree(old)
+    expect(readdirSync(dir)).toEqual(['kept'])
+    expect(readFileSync(join(kept, 'precious.txt'), 'utf8')).toBe('keep me')
+    await expect(removeTree(old)).resolves.toBeUndefined()
   })
 })
