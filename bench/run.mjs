@@ -130,6 +130,19 @@ row(
   ['compile', '--target', 'all', '--skip-unsupported', '--out', out, corpus],
   { before: clearOut },
 )
+// The everyday case: DIR holds the previous run's output (flushed to disk, as one from a while
+// ago is), which the run replaces and removes.
+row(
+  'all-over',
+  'the same, DIR holding the previous output',
+  ['compile', '--target', 'all', '--skip-unsupported', '--out', out, corpus],
+  {
+    before: () =>
+      existsSync(out)
+        ? spawnSync('sync')
+        : runOnce(['compile', '--target', 'all', '--skip-unsupported', '--out', out, corpus], {}),
+  },
+)
 for (const t of ['spl', 'kql', 'eql', 'osquery'])
   row(
     `one-${t}`,
