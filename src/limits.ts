@@ -15,6 +15,11 @@ export interface Limits {
   readonly valuesPerField: number
   /** Nodes a YAML document may hold once its aliases are expanded. */
   readonly aliasExpansion: number
+  /**
+   * Values a detection's condition may expand to, a search counted each time the condition names
+   * it (also through `1 of` / `all of` / `them`), plus identifiers tested against its `x*` patterns.
+   */
+  readonly conditionExpansion: number
   /** Bytes in one line of an events file (`match --events`). */
   readonly eventLineBytes: number
   /** Milliseconds one regular-expression test may take when no linear-time engine can run it. */
@@ -26,6 +31,7 @@ export const DEFAULT_LIMITS: Limits = {
   documents: 1000,
   valuesPerField: 10_000,
   aliasExpansion: 100_000,
+  conditionExpansion: 1_000_000,
   eventLineBytes: 16 * 1024 * 1024,
   regexBudgetMs: DEFAULT_REGEX_BUDGET_MS,
 }
@@ -36,6 +42,7 @@ export const LIMIT_KEYS: Readonly<Record<string, keyof Limits>> = {
   documents: 'documents',
   'values-per-field': 'valuesPerField',
   'alias-expansion': 'aliasExpansion',
+  'condition-expansion': 'conditionExpansion',
   'event-line-bytes': 'eventLineBytes',
   'regex-budget-ms': 'regexBudgetMs',
 }

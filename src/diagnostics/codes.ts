@@ -44,6 +44,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: 'YAML aliases expand a document past limits.alias-expansion nodes',
   },
+  'limit/condition-expansion': {
+    severity: 'error',
+    meaning:
+      'a condition expands past limits.condition-expansion values (a search counted each time the condition names it)',
+  },
   'limit/event-line': { severity: 'error', meaning: 'a line of an events file is longer than limits.event-line-bytes' },
   'limit/regex-budget': {
     severity: 'error',

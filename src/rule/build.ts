@@ -14,6 +14,7 @@ import { base64, base64Offsets, bytesToText, encodeUtf16, parsePattern, windash,
 import type { Path, YamlDocument } from './yaml.js'
 import { pythonText, readYaml11 } from './yaml11.js'
 import { entryOf, errorMessage, first, InternalError, isOneOf, itemAt, must } from '../guards.js'
+import { limitKey, limits } from '../limits.js'
 
 export interface BuildContext {
   readonly doc: YamlDocument
@@ -43,29 +44,131 @@ export function buildDetection(detection: Record<string, unknown>, ctx: BuildCon
   const identifiers = Object.keys(detection).filter((k) => k !== 'condition' && k !== 'timeframe')
   const searches = new Map<string, Node | undefined>()
   for (const name of identifiers) searches.set(name, buildSearch(detection[name], [...base, name], ctx))
+  const scope = new ConditionScope(searches)
 
   if (Array.isArray(conditionValue)) {
     // The spec allows a list of conditions (OR-ed); the JSON schema only a string.
-    const parts = conditionValue.map((c, i) => buildCondition(c, [...base, 'condition', i], searches, ctx))
+    const parts = conditionValue.map((c, i) => buildCondition(c, [...base, 'condition', i], scope, ctx))
     if (!parts.every((p) => p !== undefined)) return undefined
-    reportUnused(identifiers, conditionValue.map(String), ctx)
+    reportUnused(identifiers, conditionValue.map(String), scope, ctx)
     return or(parts)
   }
-  const node = buildCondition(conditionValue, [...base, 'condition'], searches, ctx)
-  if (typeof conditionValue === 'string') reportUnused(identifiers, [conditionValue], ctx)
+  const node = buildCondition(conditionValue, [...base, 'condition'], scope, ctx)
+  if (typeof conditionValue === 'string') reportUnused(identifiers, [conditionValue], scope, ctx)
   return node
+}
+
+/**
+ * What a detection's conditions are lowered against: its search identifiers, which `x*` patterns
+ * match which of them, and how far the conditions have expanded so far.
+ *
+ * A condition is short text that can mean a very large query: `1 of them or 1 of them …` names
+ * every search once per term, `sel or sel …` one large list many times, and each `x*` pattern is
+ * tested against the identifiers. Written out, 2,000 terms of `1 of them` over 2,000 one-value
+ * searches were a 91 MB SPL query and 1.3 GB of memory, and 4,000 exhaust the heap. So the
+ * expansion is counted as it is made, and a condition past limits.condition-expansion is refused
+ * before it is built: a value counts once for each time the condition names its search (directly
+ * or through `1 of`, `all of` or `them`), and an identifier once for each distinct pattern it is
+ * tested against. Patterns are matched through the identifiers sorted by name, so a pattern with a
+ * literal start (`selection_*`, nearly all of them) tests only the identifiers that start so,
+ * and each distinct pattern is matched once.
+ */
+class ConditionScope {
+  readonly names: readonly string[]
+  /** The identifiers' positions in `names`, sorted by name (UTF-16 code units, as `<` compares). */
+  private readonly byName: readonly number[]
+  private readonly matches = new Map<string, readonly string[]>()
+  private readonly sizes = new Map<string, number>()
+  private them: readonly string[] | undefined
+  /** Values and pattern tests counted so far, over every condition of the detection. */
+  private spent = 0
+  /** Set once the budget is exceeded: lowering stops and the unused-identifier check is skipped. */
+  exceeded = false
+
+  constructor(readonly searches: ReadonlyMap<string, Node | undefined>) {
+    this.names = [...searches.keys()]
+    const names = this.names
+    this.byName = names.map((_, i) => i).sort((a, b) => compareNames(itemAt(names, a), itemAt(names, b)))
+  }
+
+  /** The identifiers `1 of them` names: all but those starting with `_`, in detection order. */
+  themNames(): readonly string[] {
+    this.them ??= this.names.filter((n) => !n.startsWith('_'))
+    return this.them
+  }
+
+  /** The identifiers an `x*` pattern matches, in detection order. */
+  matching(pattern: string): readonly string[] {
+    const known = this.matches.get(pattern)
+    if (known) return known
+    const star = pattern.indexOf('*')
+    const prefix = star < 0 ? pattern : pattern.slice(0, star)
+    // The run of sorted names that start with `prefix`.
+    const names = this.names
+    const byName = this.byName
+    let lo = 0
+    let hi = byName.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (compareNames(itemAt(names, itemAt(byName, mid)), prefix) < 0) lo = mid + 1
+      else hi = mid
+    }
+    const re = star < 0 ? undefined : namePattern(pattern)
+    const found: number[] = []
+    for (let k = lo; k < byName.length; k++) {
+      const i = itemAt(byName, k)
+      const name = itemAt(names, i)
+      if (!name.startsWith(prefix)) break
+      this.spend(1)
+      if (re ? re.test(name) : name === pattern) found.push(i)
+    }
+    const matched = found.sort((a, b) => a - b).map((i) => itemAt(names, i))
+    this.matches.set(pattern, matched)
+    return matched
+  }
+
+  /** The number of values search `name` holds (its leaves). */
+  size(name: string): number {
+    let n = this.sizes.get(name)
+    if (n === undefined) {
+      const node = this.searches.get(name)
+      n = node ? leafCount(node) : 0
+      this.sizes.set(name, n)
+    }
+    return n
+  }
+
+  /** Count `n` more; false (and `exceeded` set) once the total passes the limit. */
+  spend(n: number): boolean {
+    this.spent += n
+    if (this.spent > limits().conditionExpansion) this.exceeded = true
+    return !this.exceeded
+  }
+}
+
+/** Code-unit order, the order `startsWith` runs are contiguous in. */
+const compareNames = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+function leafCount(node: Node): number {
+  switch (node.kind) {
+    case 'And':
+    case 'Or': {
+      let n = 0
+      for (const item of node.items) n += leafCount(item)
+      return n
+    }
+    case 'Not':
+      return leafCount(node.item)
+    default:
+      return 1
+  }
 }
 
 function at(ctx: BuildContext, path: Path, which: 'key' | 'value' = 'value'): Pos | undefined {
   return ctx.doc.pos(path, which)
 }
 
-function buildCondition(
-  value: unknown,
-  path: Path,
-  searches: Map<string, Node | undefined>,
-  ctx: BuildContext,
-): Node | undefined {
+function buildCondition(value: unknown, path: Path, scope: ConditionScope, ctx: BuildContext): Node | undefined {
   if (typeof value !== 'string') {
     ctx.diagnostics.push(error('rule/condition-type', 'detection.condition must be a string', at(ctx, path), ctx.file))
     return undefined
@@ -83,9 +186,28 @@ function buildCondition(
       )
     return undefined
   }
+  if (scope.exceeded) return undefined // an earlier condition of the list was refused for its size
   let ok = true
-  const names = [...searches.keys()]
+  const { names, searches } = scope
+  /** Count the values of the searches `named` is about to name; false once past the limit. */
+  const expand = (named: readonly string[]): boolean => {
+    let n = 0
+    for (const name of named) n += scope.size(name)
+    if (scope.spend(n)) return true
+    const max = limits().conditionExpansion
+    ctx.diagnostics.push(
+      error(
+        'limit/condition-expansion',
+        `the condition expands to more than ${max} values (each search counted every time the condition names it, through 1 of / all of / them too) (${limitKey('conditionExpansion')} in .rulesmith.yml)`,
+        at(ctx, path),
+        ctx.file,
+      ),
+    )
+    ok = false
+    return false
+  }
   const lower = (c: Condition): Node | undefined => {
+    if (scope.exceeded) return undefined
     switch (c.kind) {
       case 'and':
       case 'or': {
@@ -110,12 +232,12 @@ function buildCondition(
           ok = false
           return undefined
         }
+        if (!expand([c.name])) return undefined
         return searches.get(c.name)
       }
       case 'of': {
-        const matched = c.them
-          ? names.filter((n) => !n.startsWith('_'))
-          : names.filter((n) => namePattern(c.target).test(n))
+        const matched = c.them ? scope.themNames() : scope.matching(c.target)
+        if (scope.exceeded) return void expand([])
         if (matched.length === 0) {
           const what = c.them
             ? 'no search identifiers (those starting with _ are excluded from them)'
@@ -131,6 +253,7 @@ function buildCondition(
           ok = false
           return undefined
         }
+        if (!expand(matched)) return undefined
         const items = matched.map((n) => searches.get(n))
         if (!items.every((i) => i !== undefined)) return undefined
         return c.quantifier === 'one' ? or(items) : and(items)
@@ -138,7 +261,7 @@ function buildCondition(
     }
   }
   const node = lower(condition)
-  return ok ? node : undefined
+  return ok && !scope.exceeded ? node : undefined
 }
 
 const namePatterns = new Map<string, RegExp>()
@@ -147,6 +270,7 @@ function namePattern(pattern: string): RegExp {
   let re = namePatterns.get(pattern)
   if (!re) {
     re = compileNamePattern(pattern)
+    if (namePatterns.size >= 10_000) namePatterns.clear() // shared by every rule of a long-lived process
     namePatterns.set(pattern, re)
   }
   return re
@@ -182,8 +306,16 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Warn about identifiers that no condition uses (directly, by pattern, or through `them`). */
-function reportUnused(identifiers: readonly string[], conditions: readonly string[], ctx: BuildContext): void {
+function reportUnused(
+  identifiers: readonly string[],
+  conditions: readonly string[],
+  scope: ConditionScope,
+  ctx: BuildContext,
+): void {
+  // Refused for its size: its patterns were not all matched, and matching them here is the work the limit stops.
+  if (scope.exceeded) return
   const used = new Set<string>()
+  const seen = new Set<string>() // each distinct `x*` pattern (and `them`) marks its identifiers once
   for (const text of conditions) {
     const { condition } = parseCondition(text)
     if (!condition) return
@@ -191,11 +323,16 @@ function reportUnused(identifiers: readonly string[], conditions: readonly strin
       if (c.kind === 'and' || c.kind === 'or') c.items.forEach(visit)
       else if (c.kind === 'not') visit(c.item)
       else if (c.kind === 'ref') used.add(c.name)
-      else if (c.them) identifiers.filter((n) => !n.startsWith('_')).forEach((n) => used.add(n))
-      else identifiers.filter((n) => namePattern(c.target).test(n)).forEach((n) => used.add(n))
+      else {
+        const key = c.them ? '' : c.target // '' is no pattern: the grammar's names are never empty
+        if (seen.has(key)) return
+        seen.add(key)
+        for (const n of c.them ? scope.themNames() : scope.matching(c.target)) used.add(n)
+      }
     }
     visit(condition)
   }
+  if (scope.exceeded) return
   for (const name of identifiers) {
     if (!used.has(name))
       ctx.diagnostics.push(

@@ -169,6 +169,10 @@ describe('hostile input: names and control characters in diagnostics', () => {
 describe('hostile input: limits, each with its diagnostic and its override', () => {
   const big = SIMPLE + ('# ' + 'x'.repeat(98) + '\n').repeat(110_000)
   const values = Array.from({ length: 10_001 }, (_, i) => `      - v${i}\n`).join('')
+  const expand = rule(
+    Array.from({ length: 1500 }, (_, i) => `  s${i}: { CommandLine|contains: v${i} }\n`).join('') +
+      `  condition: ${Array.from({ length: 1500 }, () => '1 of them').join(' or ')}`,
+  )
   const sels = ['  base: &L [' + Array.from({ length: 1000 }, (_, i) => `v${i}`).join(', ') + ']']
   for (let n = 0; n < 5000; n++) sels.push(`  s${n}: { CommandLine|contains: *L }`)
   const dir = folder({
@@ -179,14 +183,18 @@ describe('hostile input: limits, each with its diagnostic and its override', () 
     'values.yml': rule(`  sel:\n    CommandLine|contains:\n${values}  condition: sel`),
     // 230 KB: one anchored list reused through 5,000 aliases (5 million values once expanded).
     'bomb.yml': rule(sels.join('\n') + '\n  condition: 1 of s*'),
+    // 60 KB: 1,500 one-value searches, each named 1,500 times (a 2.25-million-value query written out).
+    'expand.yml': expand,
     '.rulesmith.yml': 'limits:\n  documents: 10\n',
   })
+  const expandLine = expand.split('\n').findIndex((l) => l.startsWith('  condition:')) + 1
 
-  it('file size, documents per file, values per field, alias expansion: each named at its place, in a small heap', () => {
+  it('file size, documents per file, values per field, alias and condition expansion: each named at its place, in a small heap', () => {
     const r = cli(['validate', '--no-compile', '.'], { cwd: dir, env: SMALL_HEAP })
     expect(r.stderr.split('\n').filter((l) => l.includes(': error: '))).toEqual([
       `big.yml:1:1: error: rule file 'big.yml' is ${big.length} bytes, over the limit of 10485760 (limits.file-bytes in .rulesmith.yml) [limit/file-bytes]`,
       'bomb.yml:9:31: error: a document expands to more than 100000 nodes through YAML aliases (*name) (limits.alias-expansion in .rulesmith.yml) [limit/alias-expansion]',
+      `expand.yml:${expandLine}:14: error: the condition expands to more than 1000000 values (each search counted every time the condition names it, through 1 of / all of / them too) (limits.condition-expansion in .rulesmith.yml) [limit/condition-expansion]`,
       // Eleven lines per rule, each after the first behind a `---`: the 10th `---` is on line 120.
       'many.yml:120:1: error: the file holds more than 10 YAML documents (limits.documents in .rulesmith.yml) [limit/documents]',
       "values.yml:10:7: error: 'CommandLine|contains' lists 10001 values, over the limit of 10000 (limits.values-per-field in .rulesmith.yml) [limit/values]",

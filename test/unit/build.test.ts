@@ -3,6 +3,7 @@ import type { Node } from '../../src/ast/nodes.js'
 import { parsePattern } from '../../src/rule/values.js'
 import { patternToSigma } from '../../src/ast/pattern.js'
 import { diagnosticsOf, rule } from '../support/rules.js'
+import { DEFAULT_LIMITS, setLimits } from '../../src/limits.js'
 
 /** Strip positions so trees compare by meaning. */
 function strip(n: Node): unknown {
@@ -440,5 +441,74 @@ correlation:
     ])
     expect(r.others).toMatchObject([{ kind: 'correlation', title: 'c' }])
     expect(r.rules).toHaveLength(0)
+  })
+})
+
+describe('conditions over many identifiers (issue 16: linear, and bounded)', () => {
+  // Identifiers out of name order, with names that are prefixes of others and `_` helpers.
+  const names = ['sel_b', 'sel', 'sel_a1', 'filter_x', 'sel_a', '_sel_c', 'selx', 'a*b', 'flt', 'sel_']
+  const detection = names.map((n, i) => `    '${n}': { F${i}: v }`).join('\n')
+  const fieldOf = (n: string) => `F${names.indexOf(n)}`
+  /** The former matching, for reference: every identifier tested against the whole pattern, in detection order. */
+  const reference = (pattern: string) =>
+    names.filter((n) =>
+      new RegExp(
+        '^' +
+          pattern
+            .split('*')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+            .join('.*') +
+          '$',
+      ).test(n),
+    )
+  const fieldsIn = (node: unknown): string[] => {
+    const n = node as { kind: string; field?: string; items?: unknown[] }
+    return n.kind === 'Match' ? [n.field ?? ''] : (n.items ?? []).flatMap(fieldsIn)
+  }
+
+  it.each(['sel*', 'sel_*', 'sel_a*', '*', '*_a*', 's*l*', 'sel', 'sel_', '*x', 'f*', 'a*b', '_*', 'sel_a1*'])(
+    "'1 of %s' names the identifiers the whole pattern matches, in detection order",
+    (pattern) => {
+      const d = det(`${detection}\n    condition: 1 of ${pattern}`)
+      expect(fieldsIn(d)).toEqual(reference(pattern).map(fieldOf))
+    },
+  )
+
+  it('a condition past limits.condition-expansion is refused at the condition; at the limit it builds', () => {
+    setLimits({ ...DEFAULT_LIMITS, conditionExpansion: 6 })
+    try {
+      const three = `    a: { F: [x, y, z] }\n    b: { G: [u, v, w] }\n`
+      expect(diagnosticsOf(`${three}    condition: a or b`).filter((d) => d.severity === 'error')).toEqual([])
+      const over = diagnosticsOf(`${three}    condition: a or b or a`)
+      expect(over.map((d) => d.code)).toEqual(['limit/condition-expansion'])
+      expect(over[0]?.message).toBe(
+        'the condition expands to more than 6 values (each search counted every time the condition names it, through 1 of / all of / them too) (limits.condition-expansion in .rulesmith.yml)',
+      )
+      expect(diagnosticsOf(`${three}    condition: 1 of them and all of them`).map((d) => d.code)).toEqual([
+        'limit/condition-expansion',
+      ])
+      // A list of conditions shares one budget and gives one diagnostic.
+      expect(diagnosticsOf(`${three}    condition: [a or b, 1 of them, b]`).map((d) => d.code)).toEqual([
+        'limit/condition-expansion',
+      ])
+    } finally {
+      setLimits(DEFAULT_LIMITS)
+    }
+  })
+
+  it("patterns tested against many identifiers count toward the limit: '1 of *k' over and over is refused, not quadratic", () => {
+    setLimits({ ...DEFAULT_LIMITS, conditionExpansion: 1000 })
+    try {
+      const many = Array.from({ length: 100 }, (_, i) => `    s${i}k: { F: v${i} }`).join('\n')
+      const leadingStar = Array.from({ length: 100 }, (_, i) => `1 of *${i}k`).join(' or ')
+      expect(diagnosticsOf(`${many}\n    condition: ${leadingStar}`).map((d) => d.code)).toEqual([
+        'limit/condition-expansion',
+      ])
+      // The same identifiers through patterns with a literal start test only the names starting so.
+      const prefixed = Array.from({ length: 100 }, (_, i) => `1 of s${i}k*`).join(' or ')
+      expect(diagnosticsOf(`${many}\n    condition: ${prefixed}`).filter((d) => d.severity === 'error')).toEqual([])
+    } finally {
+      setLimits(DEFAULT_LIMITS)
+    }
   })
 })
