@@ -18,11 +18,13 @@
 import { Worker } from 'node:worker_threads'
 import {
   discardTempFolder,
+  leftBehind,
   makeTempFolder,
   removeTree,
   swapInKeepingOld,
   writeFsFromEnv,
   writeInto,
+  type LeftBehind,
   type OutputKind,
   type TempFolder,
 } from './write.js'
@@ -84,8 +86,9 @@ export class StreamedOutput {
   /**
    * Write `last` (the manifest) after every queued file, then put the folder in DIR's place.
    * Throws the first write's error (node's errno code kept, for ioFailure) with nothing left behind.
+   * Returns the previous output when it could not be removed once the new one was in place.
    */
-  async commit(last: readonly OutputText[]): Promise<void> {
+  async commit(last: readonly OutputText[]): Promise<LeftBehind | undefined> {
     if (this.done) throw new Error('internal error: an output committed or discarded twice')
     for (const f of last) this.add(f.path, f.text)
     const outcome = await this.finish()
@@ -111,7 +114,13 @@ export class StreamedOutput {
       throw Object.assign(new Error(message), code !== undefined ? { code } : {})
     }
     const old = swapInKeepingOld(temp, this.kind)
-    if (old) await removeTree(old)
+    if (!old) return undefined
+    try {
+      await removeTree(old, writeFsFromEnv())
+      return undefined
+    } catch (e) {
+      return leftBehind(old, e)
+    }
   }
 
   /** Drop everything written: DIR stays as it was and no temporary folder remains. */

@@ -13,9 +13,9 @@
 import { randomBytes } from 'node:crypto'
 import * as nodeFs from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
-import type { DiagnosticCode } from '../diagnostics.js'
+import { warning, type Diagnostic, type DiagnosticCode } from '../diagnostics.js'
 import type { TarFile } from './tar.js'
-import { errnoCode, isMap, must } from '../guards.js'
+import { errnoCode, errorMessage, isMap, must } from '../guards.js'
 
 export class OutDirError extends Error {}
 
@@ -116,12 +116,37 @@ function manifestTool(file: string, fs: WriteFs): unknown {
   }
 }
 
+/**
+ * The previous output, renamed aside when the new one took its place, that could not then be
+ * removed: the new output is in place; this folder is left beside it for the user to delete.
+ */
+export interface LeftBehind {
+  readonly folder: string
+  readonly reason: string
+}
+
+/** The warning for a LeftBehind: the run succeeded, and one folder is left to delete. */
+export function leftBehindWarning(left: LeftBehind, out: string): Diagnostic {
+  return warning(
+    'io/old-output-left',
+    `the output is written; the previous output, renamed to '${left.folder}', could not be removed (${left.reason}): delete that folder`,
+    undefined,
+    out,
+  )
+}
+
+/** A failed removal of the previous output, as the folder left and why. */
+export function leftBehind(folder: string, e: unknown): LeftBehind {
+  return { folder, reason: ioFailure(e)?.reason ?? errorMessage(e) }
+}
+
+/** Put `files` in DIR all or nothing; the previous output is returned when it could not be removed. */
 export function writeAtomically(
   dir: string,
   files: readonly TarFile[],
   kind: OutputKind = BUNDLE_OUTPUT,
   fs: WriteFs = nodeFs,
-): void {
+): LeftBehind | undefined {
   const temp = makeTempFolder(dir, fs)
   try {
     const made = new Set<string>()
@@ -130,7 +155,7 @@ export function writeAtomically(
     discardTempFolder(temp, fs)
     throw e
   }
-  swapIn(temp, kind, fs)
+  return swapIn(temp, kind, fs)
 }
 
 /** The temporary folder an output is written into before it replaces DIR (see writeAtomically). */
@@ -199,9 +224,19 @@ export function discardTempFolder(temp: TempFolder, fs: WriteFs = nodeFs): void 
  * temporary folder renamed to DIR, and the previous output deleted. On failure the previous
  * output is put back, the temporary folder removed, and the error thrown.
  */
-export function swapIn(temp: TempFolder, kind: OutputKind = BUNDLE_OUTPUT, fs: WriteFs = nodeFs): void {
+export function swapIn(
+  temp: TempFolder,
+  kind: OutputKind = BUNDLE_OUTPUT,
+  fs: WriteFs = nodeFs,
+): LeftBehind | undefined {
   const old = swapInKeepingOld(temp, kind, fs)
-  if (old) fs.rmSync(old, { recursive: true, force: true })
+  if (!old) return undefined
+  try {
+    fs.rmSync(old, { recursive: true, force: true })
+    return undefined
+  } catch (e) {
+    return leftBehind(old, e)
+  }
 }
 
 /**
@@ -252,7 +287,7 @@ const REMOVALS_IN_FLIGHT = 8
  * in turn, so that the threads seldom wait on one folder's lock). An entry that vanished meanwhile
  * is not an error; any other failure is thrown once the removals in flight have settled.
  */
-export async function removeTree(dir: string): Promise<void> {
+export async function removeTree(dir: string, fs: WriteFs = nodeFs): Promise<void> {
   const folders: string[] = []
   const filesByFolder: string[][] = []
   const walk = (folder: string): void => {
@@ -290,7 +325,7 @@ export async function removeTree(dir: string): Promise<void> {
   await Promise.all(Array.from({ length: REMOVALS_IN_FLIGHT }, unlinkNext))
   if (failure !== undefined) throw failure
   // Deepest first: walk listed each folder before the folders inside it.
-  for (const folder of folders.reverse()) nodeFs.rmSync(folder, { recursive: true, force: true })
+  for (const folder of folders.reverse()) fs.rmSync(folder, { recursive: true, force: true })
 }
 
 /** The outermost folder of `dir` that does not exist yet (to remove it again on failure). */
@@ -353,8 +388,25 @@ export const outputNotWritten = (reason: string): string =>
  * after writing half of the file's bytes, as a disk that fills up mid-file does. Off unless set.
  */
 export function writeFsFromEnv(env: NodeJS.ProcessEnv = process.env): WriteFs {
-  const m = /^(E[A-Z]+)@(\d+)$/.exec(env['RULESMITH_FAULT'] ?? '')
-  return m ? faultyFs(must(m[1], 'the group matched'), Number(m[2])) : nodeFs
+  const m = /^(E[A-Z]+)@(\d+|remove)$/.exec(env['RULESMITH_FAULT'] ?? '')
+  if (!m) return nodeFs
+  const code = must(m[1], 'the group matched')
+  return m[2] === 'remove' ? failingRemoval(code) : faultyFs(code, Number(m[2]))
+}
+
+/**
+ * node:fs, except that removing a previous output (a `.DIR.old-*` folder) fails with `code`
+ * (RULESMITH_FAULT=CODE@remove): the new output is in place, the old one cannot be deleted.
+ */
+export function failingRemoval(code: string): WriteFs {
+  return {
+    ...nodeFs,
+    rmSync: ((path: nodeFs.PathLike, options?: nodeFs.RmOptions) => {
+      if (/\.old-[0-9a-f]+$/.test(String(path)))
+        throw Object.assign(new Error(`${code}: simulated, remove '${String(path)}'`), { code, path: String(path) })
+      return nodeFs.rmSync(path, options)
+    }) as typeof nodeFs.rmSync,
+  }
 }
 
 /** node:fs, except that the `nth` writeFileSync writes half its data and then fails with `code`. */

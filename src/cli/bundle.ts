@@ -5,6 +5,7 @@ import { parseLock, type Lock } from '../bundle/lock.js'
 import {
   checkOutDir,
   ioFailure,
+  leftBehindWarning,
   OutDirError,
   outputNotWritten,
   writeAtomically,
@@ -152,7 +153,8 @@ path or lock, or a non-bundle DIR.
     }
     const fs = writeFsFromEnv()
     try {
-      writeAtomically(out, result.bundle.files, BUNDLE_OUTPUT, fs)
+      const left = writeAtomically(out, result.bundle.files, BUNDLE_OUTPUT, fs)
+      if (left) diagnostics.push(leftBehindWarning(left, out))
     } catch (e) {
       if (e instanceof OutDirError) throw new UsageError(e.message)
       const io = ioFailure(e)

@@ -15,7 +15,14 @@ import { commentStyleFor, queryHeader } from './query-header.js'
 import { didYouMean } from '../suggest.js'
 import { declaredRefusals, refusalKey } from '../proof/sample-tests.js'
 import type { Command } from './main.js'
-import { checkOutDir, COMPILE_OUTPUT, ioFailure, OutDirError, outputNotWritten } from '../bundle/write.js'
+import {
+  checkOutDir,
+  COMPILE_OUTPUT,
+  ioFailure,
+  leftBehindWarning,
+  OutDirError,
+  outputNotWritten,
+} from '../bundle/write.js'
 import { StreamedOutput } from '../bundle/stream-write.js'
 import { error } from '../diagnostics.js'
 import {
@@ -322,7 +329,8 @@ broken config.
       } else if (out && output) {
         const data = JSON.stringify({ tool: 'rulesmith', toolVersion: version(), ...manifest }, null, 2) + '\n'
         try {
-          await output.commit([{ path: COMPILE_OUTPUT.manifest, text: data }])
+          const left = await output.commit([{ path: COMPILE_OUTPUT.manifest, text: data }])
+          if (left) diagnostics.push(leftBehindWarning(left, out))
         } catch (e) {
           if (e instanceof OutDirError) throw new UsageError(e.message)
           const io = ioFailure(e)

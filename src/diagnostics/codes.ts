@@ -391,6 +391,11 @@ export const DIAGNOSTIC_CODES = {
     severity: 'error',
     meaning: 'the output cannot be written: a part of its path is a file; nothing was written',
   },
+  'io/old-output-left': {
+    severity: 'warning',
+    meaning:
+      'the output is written, but the previous output (renamed aside beside it) could not be removed: delete the folder named',
+  },
   'io/write-failed': {
     severity: 'error',
     meaning: 'the output cannot be written (another error); nothing was written',

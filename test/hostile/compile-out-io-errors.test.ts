@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { THREAD_AT } from '../../src/bundle/stream-write.js'
 import { cli } from '../support/cli.js'
@@ -122,5 +122,40 @@ describe('compile --out of more files than a thread takes over (THREAD_AT)', () 
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`nothing written to ${out}`)
     expect(snapshot(dir)).toEqual(before)
+  })
+})
+
+describe('the previous output cannot be removed once the new one is in place (RULESMITH_FAULT=CODE@remove)', () => {
+  // The new output is complete and in DIR: saying "nothing was written" would be false. The run
+  // succeeds with a warning naming the folder left beside DIR.
+  const dir = scratch()
+  const rules = join(dir, 'rules')
+  write(join(rules, 'r.yml'), ruleText())
+  const leftLine = (stderr: string, out: string) => {
+    const lines = diagnosticLines(stderr).map((l) => l.replace(`${out}:1:1:`, `${out}:`))
+    expect(lines).toHaveLength(1)
+    const old = readdirSync(dir).filter((n) => n.startsWith(`.${basename(out)}.old-`))
+    expect(old).toHaveLength(1)
+    expect(lines[0]).toBe(
+      `${out}: warning: the output is written; the previous output, renamed to '${join(dir, old[0]!)}', could not be removed (permission denied (EACCES)): delete that folder [io/old-output-left]`,
+    )
+  }
+
+  it('compile --out: exit 0, the new output in DIR, one warning naming the folder left', () => {
+    const out = join(dir, 'out')
+    expect(cli(['compile', '--target', 'spl', '--out', out, rules]).code).toBe(0)
+    const r = cli(['compile', '--target', 'kql', '--out', out, rules], { env: { RULESMITH_FAULT: 'EACCES@remove' } })
+    expect(r.code).toBe(0)
+    expect(readdirSync(out).sort()).toEqual(['compile-manifest.json', 'kql'])
+    leftLine(r.stderr, out)
+  })
+
+  it('bundle --out: exit 0, the new bundle in DIR, one warning naming the folder left', () => {
+    const out = join(dir, 'release')
+    expect(cli(['bundle', '--out', out, rules]).code).toBe(0)
+    const r = cli(['bundle', '--out', out, rules], { env: { RULESMITH_FAULT: 'EACCES@remove' } })
+    expect(r.code).toBe(0)
+    expect(readdirSync(out)).toContain('manifest.json')
+    leftLine(r.stderr, out)
   })
 })
